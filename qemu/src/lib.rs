@@ -1,0 +1,1 @@
+//! Host library that runs Flotilla images in QEMU (in progress).

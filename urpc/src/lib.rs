@@ -1,0 +1,2 @@
+//! Cache-line message channels between cores (in progress).
+#![no_std]
