@@ -1,10 +1,23 @@
 //! Boot-time contracts of a Flotilla image.
 //!
-//! This crate holds what both the CPU driver and the host must agree on, and
-//! what the boot path can compute without touching hardware, so that all of it
-//! is tested on the host:
+//! This crate holds what the CPU driver and the host must agree on, and what
+//! the boot path can compute without touching hardware, so that all of it is
+//! tested on the host:
 //!
+//! - [`x86`]: the PVH entry, the switch to long mode and the AP trampoline
+//!   (assembly, built only for the bare-metal target);
+//! - [`pvh`]: parsing of the PVH `hvm_start_info`;
+//! - [`cmdline`]: the kernel command line as a typed [`cmdline::Config`];
+//! - [`srat`]: NUMA affinity from the ACPI SRAT;
+//! - [`plan`]: the split of physical memory into per-core partitions;
+//! - [`handoff`]: the boot handshake between the boot core and the others;
 //! - [`protocol`]: exit codes and the structured serial record format.
 #![no_std]
 
+pub mod cmdline;
+pub mod handoff;
+pub mod plan;
 pub mod protocol;
+pub mod pvh;
+pub mod srat;
+pub mod x86;

@@ -1,0 +1,276 @@
+//! The kernel command line, parsed into a typed [`Config`].
+//!
+//! The command line is a space-separated list of `key=value` options (QEMU
+//! `-append`). Every option is known; an unknown option, a value that does not
+//! parse, or an option given twice is an error that the CPU driver reports
+//! before it refuses to boot. Nothing is silently ignored.
+//!
+//! | option | values | default |
+//! |---|---|---|
+//! | `log` | `off`, `error`, `warn`, `info`, `debug`, `trace` | `info` |
+//! | `test` | a [`SelfTest`] name | none |
+//! | `ap-timeout-ms` | milliseconds the boot core waits for each other core | `10000` |
+
+/// Log verbosity, from the `log=` option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Nothing but structured records and fatal reports.
+    Off,
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warn,
+    /// Normal progress messages.
+    Info,
+    /// Detailed boot steps.
+    Debug,
+    /// Everything.
+    Trace,
+}
+
+impl LogLevel {
+    const NAMES: [(&'static str, LogLevel); 6] = [
+        ("off", LogLevel::Off),
+        ("error", LogLevel::Error),
+        ("warn", LogLevel::Warn),
+        ("info", LogLevel::Info),
+        ("debug", LogLevel::Debug),
+        ("trace", LogLevel::Trace),
+    ];
+
+    /// The option value naming this level.
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, l)| *l == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("info")
+    }
+}
+
+/// A deliberate test scenario, selected with `test=`.
+///
+/// Each scenario ends the run in a documented way, which the integration
+/// tests check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelfTest {
+    /// Every core increments a kernel static once and reports its value and
+    /// the physical frame behind it; the run passes.
+    Isolation,
+    /// The boot core reads an unmapped kernel address; the run ends with a
+    /// fault report for vector 14.
+    PageFault,
+    /// The boot core divides by zero; the run ends with a fault report for
+    /// vector 0.
+    DivideError,
+    /// The last core to come up panics; the run ends with a panic report.
+    ApPanic,
+    /// The boot core overflows its kernel stack into the guard page; the
+    /// double fault is handled on its own stack and reported.
+    StackOverflow,
+}
+
+impl SelfTest {
+    /// Every scenario, in the order they are listed to users.
+    pub const ALL: [SelfTest; 5] = [
+        SelfTest::Isolation,
+        SelfTest::PageFault,
+        SelfTest::DivideError,
+        SelfTest::ApPanic,
+        SelfTest::StackOverflow,
+    ];
+
+    /// The `test=` value naming this scenario.
+    pub fn name(self) -> &'static str {
+        match self {
+            SelfTest::Isolation => "isolation",
+            SelfTest::PageFault => "page-fault",
+            SelfTest::DivideError => "divide-error",
+            SelfTest::ApPanic => "ap-panic",
+            SelfTest::StackOverflow => "stack-overflow",
+        }
+    }
+
+    /// Looks a scenario up by name.
+    pub fn from_name(name: &str) -> Option<SelfTest> {
+        SelfTest::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+/// The typed kernel configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Log verbosity.
+    pub log: LogLevel,
+    /// The selected deliberate test, if any.
+    pub test: Option<SelfTest>,
+    /// How long the boot core waits for each other core to come up.
+    pub ap_timeout_ms: u32,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            log: LogLevel::Info,
+            test: None,
+            ap_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// Why a command line was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmdlineError<'a> {
+    /// An option this kernel does not know.
+    UnknownOption(&'a str),
+    /// A word without `=value`.
+    MissingValue(&'a str),
+    /// A known option with a value it cannot take.
+    BadValue {
+        /// The option.
+        option: &'a str,
+        /// The refused value.
+        value: &'a str,
+    },
+    /// The same option twice.
+    Duplicate(&'a str),
+}
+
+impl core::fmt::Display for CmdlineError<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            CmdlineError::UnknownOption(o) => {
+                write!(f, "unknown option '{o}' (known: log, test, ap-timeout-ms)")
+            }
+            CmdlineError::MissingValue(o) => write!(f, "option '{o}' needs a value ({o}=...)"),
+            CmdlineError::BadValue { option, value } => {
+                write!(f, "option '{option}' cannot take '{value}' (")?;
+                match option {
+                    "log" => {
+                        for (i, (name, _)) in LogLevel::NAMES.iter().enumerate() {
+                            let sep = if i == 0 { "" } else { ", " };
+                            write!(f, "{sep}{name}")?;
+                        }
+                    }
+                    "test" => {
+                        for (i, t) in SelfTest::ALL.iter().enumerate() {
+                            let sep = if i == 0 { "" } else { ", " };
+                            write!(f, "{sep}{}", t.name())?;
+                        }
+                    }
+                    _ => write!(f, "a whole number of milliseconds, at least 1")?,
+                }
+                write!(f, ")")
+            }
+            CmdlineError::Duplicate(o) => write!(f, "option '{o}' is given twice"),
+        }
+    }
+}
+
+impl Config {
+    /// Parses a command line.
+    pub fn parse(cmdline: &str) -> Result<Config, CmdlineError<'_>> {
+        let mut config = Config::default();
+        let mut seen = [false; 3];
+        for word in cmdline.split_ascii_whitespace() {
+            let (option, value) = word
+                .split_once('=')
+                .ok_or(CmdlineError::MissingValue(word))?;
+            let bad = CmdlineError::BadValue { option, value };
+            let slot = match option {
+                "log" => {
+                    config.log = LogLevel::NAMES
+                        .iter()
+                        .find(|(n, _)| *n == value)
+                        .map(|(_, l)| *l)
+                        .ok_or(bad)?;
+                    0
+                }
+                "test" => {
+                    config.test = Some(SelfTest::from_name(value).ok_or(bad)?);
+                    1
+                }
+                "ap-timeout-ms" => {
+                    config.ap_timeout_ms = value.parse().ok().filter(|&v| v > 0).ok_or(bad)?;
+                    2
+                }
+                _ => return Err(CmdlineError::UnknownOption(option)),
+            };
+            if core::mem::replace(&mut seen[slot], true) {
+                return Err(CmdlineError::Duplicate(option));
+            }
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn empty_command_line_gives_defaults() {
+        assert_eq!(Config::parse(""), Ok(Config::default()));
+        assert_eq!(Config::parse("   "), Ok(Config::default()));
+    }
+
+    #[test]
+    fn parses_every_option() {
+        let c = Config::parse("log=debug  test=isolation ap-timeout-ms=250").unwrap();
+        assert_eq!(c.log, LogLevel::Debug);
+        assert_eq!(c.test, Some(SelfTest::Isolation));
+        assert_eq!(c.ap_timeout_ms, 250);
+        for t in SelfTest::ALL {
+            let line = std::format!("test={}", t.name());
+            assert_eq!(Config::parse(&line).unwrap().test, Some(t));
+        }
+        for (name, level) in LogLevel::NAMES {
+            let line = std::format!("log={name}");
+            assert_eq!(Config::parse(&line).unwrap().log, level);
+            assert_eq!(level.name(), name);
+        }
+    }
+
+    #[test]
+    fn refuses_unknown_missing_bad_and_duplicate() {
+        assert_eq!(
+            Config::parse("log=info colour=red"),
+            Err(CmdlineError::UnknownOption("colour"))
+        );
+        assert_eq!(
+            Config::parse("quiet"),
+            Err(CmdlineError::MissingValue("quiet"))
+        );
+        assert_eq!(
+            Config::parse("test=nope"),
+            Err(CmdlineError::BadValue {
+                option: "test",
+                value: "nope"
+            })
+        );
+        assert_eq!(
+            Config::parse("ap-timeout-ms=0"),
+            Err(CmdlineError::BadValue {
+                option: "ap-timeout-ms",
+                value: "0"
+            })
+        );
+        assert_eq!(
+            Config::parse("log=info log=debug"),
+            Err(CmdlineError::Duplicate("log"))
+        );
+    }
+
+    #[test]
+    fn errors_name_the_accepted_values() {
+        let e = Config::parse("test=nope").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow)"
+        );
+        let e = Config::parse("log=loud").unwrap_err().to_string();
+        assert!(e.contains("off, error, warn, info, debug, trace"), "{e}");
+    }
+}
