@@ -68,16 +68,20 @@ pub enum SelfTest {
     /// The boot core overflows its kernel stack into the guard page; the
     /// double fault is handled on its own stack and reported.
     StackOverflow,
+    /// The last core stops before it reports up; the boot core names it,
+    /// with the stage it reached, and the run fails.
+    ApStall,
 }
 
 impl SelfTest {
     /// Every scenario, in the order they are listed to users.
-    pub const ALL: [SelfTest; 5] = [
+    pub const ALL: [SelfTest; 6] = [
         SelfTest::Isolation,
         SelfTest::PageFault,
         SelfTest::DivideError,
         SelfTest::ApPanic,
         SelfTest::StackOverflow,
+        SelfTest::ApStall,
     ];
 
     /// The `test=` value naming this scenario.
@@ -88,6 +92,7 @@ impl SelfTest {
             SelfTest::DivideError => "divide-error",
             SelfTest::ApPanic => "ap-panic",
             SelfTest::StackOverflow => "stack-overflow",
+            SelfTest::ApStall => "ap-stall",
         }
     }
 
@@ -268,7 +273,7 @@ mod tests {
         let e = Config::parse("test=nope").unwrap_err().to_string();
         assert_eq!(
             e,
-            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow)"
+            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall)"
         );
         let e = Config::parse("log=loud").unwrap_err().to_string();
         assert!(e.contains("off, error, warn, info, debug, trace"), "{e}");

@@ -138,8 +138,11 @@ fn boot_core(core: &'static Core, identity: &Identity) -> ! {
         given.initrd.start,
         given.initrd.end
     );
-    if config.test == Some(SelfTest::ApPanic) && core.count < 2 {
-        log::error!("test=ap-panic needs at least 2 cores");
+    if matches!(config.test, Some(SelfTest::ApPanic | SelfTest::ApStall)) && core.count < 2 {
+        log::error!(
+            "test={} needs at least 2 cores",
+            config.test.map_or("", |t| t.name())
+        );
         exit(ExitCode::Fail);
     }
 
@@ -193,7 +196,7 @@ fn boot_core(core: &'static Core, identity: &Identity) -> ! {
         Some(SelfTest::PageFault) => selftest::page_fault(),
         Some(SelfTest::DivideError) => selftest::divide_error(),
         Some(SelfTest::StackOverflow) => selftest::stack_overflow(),
-        Some(SelfTest::Isolation | SelfTest::ApPanic) | None => {}
+        Some(SelfTest::Isolation | SelfTest::ApPanic | SelfTest::ApStall) | None => {}
     }
     exit(ExitCode::Pass)
 }
@@ -210,8 +213,13 @@ fn other_core(core: &'static Core, identity: &Identity) -> ! {
         arch::halt_forever();
     };
     let config = core.params.given.config;
-    if config.test == Some(SelfTest::ApPanic) && core.id == core.count - 1 {
+    let last = core.id == core.count - 1;
+    if config.test == Some(SelfTest::ApPanic) && last {
         panic!("deliberate panic on core {} (test=ap-panic)", core.id);
+    }
+    if config.test == Some(SelfTest::ApStall) && last {
+        log::warn!("test=ap-stall: stopping before reporting up");
+        arch::halt_forever();
     }
     report_up(core, identity, timer_cycles);
     if config.test == Some(SelfTest::Isolation) {

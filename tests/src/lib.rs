@@ -1,1 +1,68 @@
-//! Shared support for the QEMU integration tests (in progress).
+//! Shared support for the QEMU integration tests.
+//!
+//! The kernel image is built once per test binary and shared by every test
+//! in it. QEMU runs one at a time: a machine of this kind has two host
+//! cores, and a boot with many virtual cores needs both.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use qemu::{Accel, Machine, QemuConfig};
+use tools::boot::{BootReport, run};
+
+/// How long any one boot may take before it is killed.
+pub const BOOT_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// The kernel image, built on first use.
+pub fn kernel() -> &'static Path {
+    static KERNEL: OnceLock<PathBuf> = OnceLock::new();
+    KERNEL.get_or_init(|| match tools::image::build_kernel() {
+        Ok(path) => path,
+        Err(err) => panic!("cannot build the kernel: {err:#}"),
+    })
+}
+
+/// Serialises QEMU runs within a test binary.
+pub fn qemu_slot() -> MutexGuard<'static, ()> {
+    static SLOT: Mutex<()> = Mutex::new(());
+    SLOT.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A microvm, TCG configuration of `cores` cores with `append` on the
+/// kernel command line.
+pub fn tcg(cores: u32, append: &str) -> QemuConfig {
+    QemuConfig::new(kernel())
+        .machine(Machine::Microvm)
+        .accel(Accel::Tcg)
+        .cores(cores)
+        .append(append)
+        .timeout(BOOT_TIMEOUT)
+}
+
+/// Boots `config` and returns the report.
+pub fn boot(config: &QemuConfig) -> BootReport {
+    let _slot = qemu_slot();
+    match run(config, None) {
+        Ok(report) => report,
+        Err(err) => panic!("cannot start QEMU: {err}"),
+    }
+}
+
+/// Boots `config` and checks that the boot passed with every core up.
+pub fn boot_ok(config: &QemuConfig) -> BootReport {
+    let report = boot(config);
+    assert!(
+        report.passed(),
+        "{}\n{}",
+        report.verdict(),
+        report.failure_report
+    );
+    assert_eq!(
+        report.cores.len() as u32,
+        config.cores,
+        "{}",
+        report.failure_report
+    );
+    report
+}

@@ -1,1 +1,269 @@
-fn main() {}
+//! `flotilla`: build the Flotilla multikernel, boot it in QEMU and measure it.
+//!
+//! `cargo run` with no arguments boots 4 cores; see `flotilla --help`.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use boot::cmdline::SelfTest;
+use clap::{Args, Parser, Subcommand};
+use qemu::runner::Observer;
+use qemu::{Accel, Machine, QemuConfig, SerialLine};
+use tools::{bench, boot as run_boot, image};
+
+/// Build, boot and measure the Flotilla multikernel.
+#[derive(Parser, Debug)]
+#[command(name = "flotilla", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Build the kernel and boot it in QEMU (the default command).
+    Boot(BootArgs),
+    /// Build the kernel image and print its path.
+    Build,
+    /// Boot repeatedly and record how long the cores take to come up.
+    BenchBoot(BenchArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct BootArgs {
+    /// Number of cores.
+    #[arg(long, default_value_t = 4)]
+    cores: u32,
+    /// QEMU machine type.
+    #[arg(long, default_value_t = Machine::Microvm)]
+    machine: Machine,
+    /// NUMA nodes (q35 and pc only); cores and memory are split evenly.
+    #[arg(long, default_value_t = 0)]
+    numa: u32,
+    /// Guest memory in MiB (default: 256 + 16 per core).
+    #[arg(long)]
+    memory: Option<u64>,
+    /// Accelerator: auto picks KVM only where the CPU shows vmx or svm.
+    #[arg(long, default_value_t = Accel::Auto)]
+    accel: Accel,
+    /// Kernel log level (off, error, warn, info, debug, trace).
+    #[arg(long, default_value = "info")]
+    log: String,
+    /// Run a deliberate test scenario (isolation, page-fault, divide-error,
+    /// ap-panic, stack-overflow, ap-stall).
+    #[arg(long)]
+    test: Option<String>,
+    /// More kernel command-line options, appended as given.
+    #[arg(long, default_value = "")]
+    append: String,
+    /// Wait for a debugger on port 1234 before the first instruction.
+    #[arg(long)]
+    gdb: bool,
+    /// Seconds before the run is killed (ignored with --gdb).
+    #[arg(long, default_value_t = 120)]
+    timeout: u64,
+    /// Do not echo the serial output.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Print the QEMU command line and exit without booting.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+struct BenchArgs {
+    /// Comma-separated core counts.
+    #[arg(long, value_delimiter = ',', default_values_t = [2u32, 8, 64])]
+    cores: Vec<u32>,
+    /// Boots per core count.
+    #[arg(long, default_value_t = 10)]
+    repeat: u32,
+    /// QEMU machine type.
+    #[arg(long, default_value_t = Machine::Microvm)]
+    machine: Machine,
+    /// Accelerator.
+    #[arg(long, default_value_t = Accel::Tcg)]
+    accel: Accel,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Boot(BootArgs::parse_default()));
+    let result = match command {
+        Command::Boot(args) => boot(&args),
+        Command::Build => build().map(|path| {
+            println!("{}", path.display());
+            ExitCode::SUCCESS
+        }),
+        Command::BenchBoot(args) => bench_boot(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+impl BootArgs {
+    fn parse_default() -> BootArgs {
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            args: BootArgs,
+        }
+        Wrapper::parse_from(["flotilla"]).args
+    }
+
+    fn kernel_cmdline(&self) -> Result<String> {
+        let mut words = vec![format!("log={}", self.log)];
+        if let Some(test) = &self.test {
+            if SelfTest::from_name(test).is_none() {
+                let known: Vec<&str> = SelfTest::ALL.iter().map(|t| t.name()).collect();
+                anyhow::bail!("unknown test '{test}' (known: {})", known.join(", "));
+            }
+            words.push(format!("test={test}"));
+        }
+        words.extend(self.append.split_whitespace().map(str::to_owned));
+        Ok(words.join(" "))
+    }
+}
+
+fn build() -> Result<PathBuf> {
+    eprintln!("building the kernel: {}", image::build_command_line());
+    image::build_kernel()
+}
+
+fn boot(args: &BootArgs) -> Result<ExitCode> {
+    let cmdline = args.kernel_cmdline()?;
+    // Find QEMU before spending time on the build.
+    qemu::find_qemu(None)?;
+    let kernel = build()?;
+    let mut config = QemuConfig::new(&kernel)
+        .machine(args.machine)
+        .cores(args.cores)
+        .numa_nodes(args.numa)
+        .accel(args.accel)
+        .append(cmdline)
+        .gdb(args.gdb)
+        .timeout(Duration::from_secs(args.timeout));
+    if let Some(mib) = args.memory {
+        config = config.memory_mib(mib);
+    }
+    let launch = qemu::Launch::prepare(&config)?;
+    println!(
+        "QEMU: {}, {} core(s), {} MiB, {}",
+        args.machine,
+        args.cores,
+        config.effective_memory_mib(),
+        launch.accel
+    );
+    if args.dry_run {
+        println!("{}", launch.command_line());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(help) = launch.gdb_instructions() {
+        println!("{help}");
+        let _ = std::io::stdout().flush();
+    }
+    drop(launch);
+    let echo: Option<Observer> = if args.quiet {
+        None
+    } else {
+        Some(Box::new(|line: &SerialLine| println!("{line}")))
+    };
+    let report = run_boot::run(&config, echo)?;
+    print_summary(&report);
+    if !report.passed() {
+        eprintln!("{}", report.failure_report);
+        for problem in &report.problems {
+            println!("problem: {problem}");
+        }
+    }
+    println!("{}", report.verdict());
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_summary(report: &run_boot::BootReport) {
+    if report.cores.is_empty() {
+        return;
+    }
+    println!();
+    println!("core  APIC id  node  x2APIC  up at (ms)  features");
+    for c in &report.cores {
+        let up_ms = match report.tsc_hz {
+            Some(hz) if hz > 0 => format!("{:.1}", c.up_cycles as f64 / hz as f64 * 1000.0),
+            _ => "-".to_owned(),
+        };
+        println!(
+            "{:>4}  {:>7}  {:>4}  {:>6}  {:>10}  {}",
+            c.core,
+            c.apic,
+            c.node,
+            if c.x2apic { "yes" } else { "no" },
+            up_ms,
+            c.features
+        );
+    }
+    if let (Some(done), Some(at)) = (report.done, report.all_up_at) {
+        println!(
+            "all {} cores up {:.1} ms after kernel entry ({} TSC cycles at {:.2} GHz); {:.0} ms after QEMU started",
+            done.cores,
+            done.up_us as f64 / 1000.0,
+            done.up_cycles,
+            done.tsc_hz as f64 / 1e9,
+            at.as_secs_f64() * 1000.0
+        );
+    }
+}
+
+fn bench_boot(args: &BenchArgs) -> Result<ExitCode> {
+    qemu::find_qemu(None)?;
+    let kernel = build()?;
+    let req = bench::BenchRequest {
+        kernel,
+        cores: args.cores.clone(),
+        repeat: args.repeat.max(1),
+        machine: args.machine,
+        accel: args.accel,
+        results_root: image::workspace_root(),
+    };
+    let (_, meta, dir) = bench::run(&req)?;
+    println!(
+        "boot time, {} on {} ({}), QEMU {}, host {} ({} CPUs), revision {}",
+        meta.machine,
+        meta.accelerator,
+        meta.accelerator_reason,
+        meta.qemu_version,
+        meta.host_cpu,
+        meta.host_cpus,
+        meta.git_revision
+    );
+    println!(
+        "cores  boots  host ms to all up: median   min    max   kernel us (median)  kernel cycles (median)"
+    );
+    for s in &meta.summaries {
+        println!(
+            "{:>5}  {:>5}  {:>26.1} {:>6.1} {:>6.1}  {:>18}  {:>22}",
+            s.cores,
+            s.runs,
+            s.host_ms_median,
+            s.host_ms_min,
+            s.host_ms_max,
+            s.kernel_us_median,
+            s.kernel_cycles_median
+        );
+    }
+    println!("results: {}", dir.display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,89 @@
+//! Booting Flotilla in QEMU: every core comes up, on every machine type, and
+//! reports its APIC id, NUMA node and features.
+
+use std::collections::BTreeSet;
+
+use flotilla_tests::{boot_ok, kernel, tcg};
+use qemu::{Accel, Machine, QemuConfig, kvm_usable};
+use tools::boot::BootReport;
+
+/// Checks what every passing boot must show.
+fn check_cores(report: &BootReport, cores: u32) {
+    let ids: Vec<u32> = report.cores.iter().map(|c| c.core).collect();
+    assert_eq!(ids, (0..cores).collect::<Vec<_>>());
+    let apics: BTreeSet<u32> = report.cores.iter().map(|c| c.apic).collect();
+    assert_eq!(apics.len() as u32, cores, "APIC ids are not distinct");
+    for c in &report.cores {
+        assert!(
+            c.features.contains("nx"),
+            "core {} features: {}",
+            c.core,
+            c.features
+        );
+        assert!(c.up_cycles > 0);
+    }
+    let done = report.done.expect("boot-done");
+    assert_eq!(done.cores, cores);
+    assert!(
+        done.tsc_hz > 100_000_000,
+        "implausible TSC frequency {}",
+        done.tsc_hz
+    );
+    assert!(report.verdict() == format!("booted {cores}/{cores} cores"));
+}
+
+#[test]
+fn boots_1_core() {
+    check_cores(&boot_ok(&tcg(1, "")), 1);
+}
+
+#[test]
+fn boots_2_cores() {
+    check_cores(&boot_ok(&tcg(2, "")), 2);
+}
+
+#[test]
+fn boots_4_cores() {
+    check_cores(&boot_ok(&tcg(4, "")), 4);
+}
+
+#[test]
+fn boots_8_cores() {
+    check_cores(&boot_ok(&tcg(8, "")), 8);
+}
+
+#[test]
+fn boots_64_cores_under_tcg() {
+    check_cores(&boot_ok(&tcg(64, "log=warn")), 64);
+}
+
+#[test]
+fn q35_with_two_numa_nodes_reports_each_cores_node() {
+    let config = tcg(4, "").machine(Machine::Q35).numa_nodes(2);
+    let report = boot_ok(&config);
+    check_cores(&report, 4);
+    let nodes: Vec<u32> = report.cores.iter().map(|c| c.node).collect();
+    assert_eq!(nodes, [0, 0, 1, 1], "nodes from the SRAT");
+}
+
+#[test]
+fn pc_machine_boots() {
+    check_cores(&boot_ok(&tcg(2, "").machine(Machine::Pc)), 2);
+}
+
+#[test]
+fn boots_under_kvm_where_it_works() {
+    if !kvm_usable() {
+        eprintln!(
+            "skipped: /dev/kvm cannot be opened or does not answer KVM_GET_API_VERSION on this host"
+        );
+        return;
+    }
+    let config = QemuConfig::new(kernel())
+        .accel(Accel::Kvm)
+        .cores(2)
+        .timeout(flotilla_tests::BOOT_TIMEOUT);
+    let report = boot_ok(&config);
+    check_cores(&report, 2);
+    assert_eq!(report.accel.accel, qemu::ResolvedAccel::Kvm);
+}

@@ -1,0 +1,119 @@
+//! Deliberate failures end in the documented way: the right exit code, and a
+//! report that names the core and what happened.
+
+use boot::protocol::ExitCode;
+use flotilla_tests::{boot, tcg};
+use qemu::Outcome;
+use tools::boot::BootReport;
+
+fn expect_exit(report: &BootReport, code: ExitCode) {
+    assert_eq!(
+        report.outcome,
+        Outcome::Exit(code),
+        "{}",
+        report.failure_report
+    );
+    assert!(!report.passed());
+}
+
+fn fault_record(report: &BootReport) -> &qemu::OwnedRecord {
+    let faults: Vec<_> = report.records_of("fault").collect();
+    assert_eq!(faults.len(), 1, "{}", report.failure_report);
+    faults[0]
+}
+
+#[test]
+fn kernel_page_fault_is_reported_with_its_address() {
+    let report = boot(&tcg(2, "test=page-fault"));
+    expect_exit(&report, ExitCode::Fault);
+    let f = fault_record(&report);
+    assert_eq!(
+        (f.core, f.get("vector"), f.get("name")),
+        (0, Some("14"), Some("page-fault"))
+    );
+    assert_eq!(f.get("cr2"), Some("0xdead0000"));
+    assert!(report.problems[0].starts_with("core 0 took a page-fault (vector 14)"));
+}
+
+#[test]
+fn divide_error_is_reported() {
+    let report = boot(&tcg(2, "test=divide-error"));
+    expect_exit(&report, ExitCode::Fault);
+    let f = fault_record(&report);
+    assert_eq!(
+        (f.core, f.get("vector"), f.get("name")),
+        (0, Some("0"), Some("divide-error"))
+    );
+}
+
+#[test]
+fn stack_overflow_becomes_a_double_fault_on_its_own_stack() {
+    let report = boot(&tcg(1, "test=stack-overflow"));
+    expect_exit(&report, ExitCode::Fault);
+    let f = fault_record(&report);
+    assert_eq!((f.core, f.get("vector")), (0, Some("8")));
+    assert!(
+        report
+            .failure_report
+            .contains("guard page below the Kernel stack"),
+        "{}",
+        report.failure_report
+    );
+}
+
+#[test]
+fn panic_on_an_ap_names_the_core() {
+    let report = boot(&tcg(4, "test=ap-panic"));
+    expect_exit(&report, ExitCode::Panic);
+    let panics: Vec<_> = report.records_of("panic").collect();
+    assert_eq!(panics.len(), 1);
+    assert_eq!(panics[0].core, 3);
+    assert!(
+        report.problems[0].contains("core 3 panicked")
+            && report.problems[0].contains("deliberate panic on core 3"),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[test]
+fn a_core_that_does_not_come_up_is_named_with_its_stage() {
+    let report = boot(&tcg(4, "test=ap-stall ap-timeout-ms=2000"));
+    expect_exit(&report, ExitCode::Fail);
+    let timeouts: Vec<_> = report.records_of("core-timeout").collect();
+    assert_eq!(timeouts.len(), 1, "{}", report.failure_report);
+    assert_eq!(timeouts[0].get("core"), Some("3"));
+    assert_eq!(timeouts[0].get("stage"), Some("Initialised"));
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("core 3 (APIC id 3) did not come up")),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[test]
+fn unknown_test_name_fails_cleanly() {
+    let report = boot(&tcg(2, "test=no-such-test"));
+    expect_exit(&report, ExitCode::Fail);
+    assert!(report.records_of("fault").next().is_none());
+    assert!(report.records_of("panic").next().is_none());
+    assert!(
+        report.problems[0].contains("option 'test' cannot take 'no-such-test'"),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[test]
+fn unknown_option_is_refused() {
+    let report = boot(&tcg(1, "colour=red"));
+    expect_exit(&report, ExitCode::Fail);
+    assert!(
+        report.problems[0].contains("unknown option 'colour'"),
+        "{:?}",
+        report.problems
+    );
+}

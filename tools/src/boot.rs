@@ -1,0 +1,418 @@
+//! Booting an image and judging the run.
+//!
+//! A boot passes only when QEMU exits with the image's pass code *and* the
+//! serial records agree: every core printed one `core-up` record, the boot
+//! core printed `boot-done` for the same number of cores, and nothing
+//! faulted or panicked. Otherwise the report says which core failed and
+//! why, from the records the kernel printed (`core-timeout`, `fault`,
+//! `panic`, error lines) and from how QEMU ended.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use qemu::runner::Observer;
+use qemu::{
+    AccelDecision, LaunchError, Outcome, OwnedRecord, Qemu, QemuConfig, SerialLine, records,
+};
+
+/// One core's `core-up` record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoreUp {
+    /// Logical core id.
+    pub core: u32,
+    /// Local APIC id.
+    pub apic: u32,
+    /// NUMA node.
+    pub node: u32,
+    /// Whether the core drives its APIC in x2APIC mode.
+    pub x2apic: bool,
+    /// TSC cycles from kernel entry on the boot core to this core's main.
+    pub main_cycles: u64,
+    /// TSC cycles from kernel entry on the boot core to this core being up.
+    pub up_cycles: u64,
+    /// Cycles the core's timer self-check took.
+    pub timer_cycles: u64,
+    /// CPU features, comma separated.
+    pub features: String,
+}
+
+/// The boot core's `boot-done` record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BootDone {
+    /// Cores up.
+    pub cores: u32,
+    /// TSC cycles from kernel entry to the last core up.
+    pub up_cycles: u64,
+    /// The same in microseconds.
+    pub up_us: u64,
+    /// Cycles of the notification round to every other core.
+    pub ipi_round_cycles: u64,
+    /// The measured TSC frequency.
+    pub tsc_hz: u64,
+}
+
+/// What a boot run showed.
+#[derive(Debug)]
+pub struct BootReport {
+    /// Cores the machine was given.
+    pub expected_cores: u32,
+    /// How QEMU ended.
+    pub outcome: Outcome,
+    /// The `core-up` records, by core id.
+    pub cores: Vec<CoreUp>,
+    /// The `boot-done` record.
+    pub done: Option<BootDone>,
+    /// Host time from QEMU's start to the `boot-done` line.
+    pub all_up_at: Option<Duration>,
+    /// The TSC frequency the kernel measured (`clocks` record).
+    pub tsc_hz: Option<u64>,
+    /// Everything that went wrong, each naming the core and why.
+    pub problems: Vec<String>,
+    /// Every structured record.
+    pub records: Vec<OwnedRecord>,
+    /// The accelerator used, and why.
+    pub accel: AccelDecision,
+    /// The QEMU command line, shell quoted.
+    pub command_line: String,
+    /// The full failure report (serial log, stderr, reproduction command).
+    pub failure_report: String,
+}
+
+impl BootReport {
+    /// Whether the boot passed.
+    pub fn passed(&self) -> bool {
+        self.outcome.is_pass() && self.problems.is_empty()
+    }
+
+    /// The records of one kind.
+    pub fn records_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a OwnedRecord> + 'a {
+        self.records.iter().filter(move |r| r.kind == kind)
+    }
+
+    /// The closing line: `booted N/M cores`, or why the boot failed.
+    pub fn verdict(&self) -> String {
+        if self.passed() {
+            format!("booted {}/{} cores", self.cores.len(), self.expected_cores)
+        } else {
+            let why = self
+                .problems
+                .first()
+                .cloned()
+                .unwrap_or_else(|| self.outcome.to_string());
+            format!(
+                "boot failed ({}/{} cores up): {why}",
+                self.cores.len(),
+                self.expected_cores
+            )
+        }
+    }
+}
+
+/// Boots `config`, passing every serial line to `echo` as it arrives, and
+/// judges the run.
+pub fn run(config: &QemuConfig, echo: Option<Observer>) -> Result<BootReport, LaunchError> {
+    let launch = qemu::Launch::prepare(config)?;
+    let mut qemu: Qemu = match echo {
+        Some(observer) => launch.start_with_observer(observer)?,
+        None => launch.start()?,
+    };
+    let outcome = qemu.wait_end();
+    let analysis = analyse(config.cores, &outcome, qemu.lines());
+    let failure_report = qemu.failure_report(&format!("boot of {} cores", config.cores));
+    Ok(BootReport {
+        expected_cores: config.cores,
+        outcome,
+        cores: analysis.cores,
+        done: analysis.done,
+        all_up_at: analysis.all_up_at,
+        tsc_hz: analysis.tsc_hz,
+        problems: analysis.problems,
+        records: records(qemu.lines()),
+        accel: qemu.accel().clone(),
+        command_line: qemu.command_line(),
+        failure_report,
+    })
+}
+
+/// What [`analyse`] finds in a run's serial output.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Analysis {
+    /// The `core-up` records, by core id.
+    pub cores: Vec<CoreUp>,
+    /// The `boot-done` record.
+    pub done: Option<BootDone>,
+    /// Host time of the `boot-done` line.
+    pub all_up_at: Option<Duration>,
+    /// The TSC frequency from the `clocks` record.
+    pub tsc_hz: Option<u64>,
+    /// Everything that went wrong.
+    pub problems: Vec<String>,
+}
+
+fn field<'a>(r: &'a OwnedRecord, key: &str) -> &'a str {
+    r.get(key).unwrap_or("?")
+}
+
+fn number(r: &OwnedRecord, key: &str) -> u64 {
+    r.get_u64(key).unwrap_or(0)
+}
+
+fn core_up(r: &OwnedRecord) -> CoreUp {
+    CoreUp {
+        core: r.core,
+        apic: number(r, "apic") as u32,
+        node: number(r, "node") as u32,
+        x2apic: r.get("x2apic") == Some("1"),
+        main_cycles: number(r, "main_cycles"),
+        up_cycles: number(r, "up_cycles"),
+        timer_cycles: number(r, "timer_cycles"),
+        features: field(r, "features").to_owned(),
+    }
+}
+
+/// The text after `[core N] PANIC: ` on core `core`'s lines.
+fn panic_message(lines: &[SerialLine], core: u32) -> Option<String> {
+    let prefix = format!("[core {core}] PANIC: ");
+    lines
+        .iter()
+        .find_map(|l| l.text.strip_prefix(&prefix).map(str::to_owned))
+}
+
+fn list(cores: &[u32]) -> String {
+    cores
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Judges a run of `expected` cores from its serial lines and outcome.
+pub fn analyse(expected: u32, outcome: &Outcome, lines: &[SerialLine]) -> Analysis {
+    let mut a = Analysis::default();
+    let mut up: BTreeMap<u32, CoreUp> = BTreeMap::new();
+    for line in lines {
+        let Ok(r) = OwnedRecord::parse(&line.text) else {
+            if let Some((core, rest)) = boot::protocol::split_core_prefix(&line.text)
+                && let Some(message) = rest.strip_prefix("ERROR ")
+            {
+                a.problems.push(format!("core {core}: {}", message.trim()));
+            }
+            continue;
+        };
+        match r.kind.as_str() {
+            "clocks" => a.tsc_hz = r.get_u64("tsc_hz"),
+            "core-up" => {
+                let duplicate = up.insert(r.core, core_up(&r)).is_some();
+                if duplicate {
+                    a.problems
+                        .push(format!("core {} reported up more than once", r.core));
+                }
+            }
+            "boot-done" => {
+                a.all_up_at = Some(line.at);
+                a.done = Some(BootDone {
+                    cores: number(&r, "cores") as u32,
+                    up_cycles: number(&r, "up_cycles"),
+                    up_us: number(&r, "up_us"),
+                    ipi_round_cycles: number(&r, "ipi_round_cycles"),
+                    tsc_hz: number(&r, "tsc_hz"),
+                });
+            }
+            "core-timeout" => {
+                let error = match field(&r, "error") {
+                    "None" => String::new(),
+                    e => format!(", error {e}"),
+                };
+                a.problems.push(format!(
+                    "core {} (APIC id {}) did not come up: it stopped at stage {}{error}",
+                    field(&r, "core"),
+                    field(&r, "apic"),
+                    field(&r, "stage")
+                ));
+            }
+            "fault" => a.problems.push(format!(
+                "core {} took a {} (vector {}) at rip {}, error code {}, cr2 {}",
+                r.core,
+                field(&r, "name"),
+                field(&r, "vector"),
+                field(&r, "rip"),
+                field(&r, "error"),
+                field(&r, "cr2")
+            )),
+            "panic" => {
+                let message = panic_message(lines, r.core)
+                    .unwrap_or_else(|| format!("at {}:{}", field(&r, "file"), field(&r, "line")));
+                a.problems
+                    .push(format!("core {} panicked: {message}", r.core));
+            }
+            _ => {}
+        }
+    }
+    a.cores = up.into_values().collect();
+
+    let missing: Vec<u32> = (0..expected)
+        .filter(|c| !a.cores.iter().any(|u| u.core == *c))
+        .collect();
+    let extra: Vec<u32> = a
+        .cores
+        .iter()
+        .map(|u| u.core)
+        .filter(|&c| c >= expected)
+        .collect();
+    if !extra.is_empty() {
+        a.problems.push(format!(
+            "core(s) {} reported up, but the machine has only {expected}",
+            list(&extra)
+        ));
+    }
+    match outcome {
+        Outcome::TimedOut => a.problems.push(if missing.is_empty() {
+            "timed out after every core came up, before the run ended".to_owned()
+        } else {
+            format!("timed out; core(s) {} never reported up", list(&missing))
+        }),
+        o if o.is_pass() => {
+            if !missing.is_empty() {
+                a.problems.push(format!(
+                    "the run passed but core(s) {} never reported up",
+                    list(&missing)
+                ));
+            }
+            match a.done {
+                None => a
+                    .problems
+                    .push("the run passed without a boot-done record".to_owned()),
+                Some(done) if done.cores != expected => a.problems.push(format!(
+                    "the kernel found {} cores, but the machine has {expected}",
+                    done.cores
+                )),
+                Some(_) => {}
+            }
+        }
+        other => {
+            if a.problems.is_empty() {
+                let tail = if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!("; core(s) {} never reported up", list(&missing))
+                };
+                a.problems.push(format!("{other}{tail}"));
+            }
+        }
+    }
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boot::protocol::ExitCode;
+
+    fn lines(text: &[&str]) -> Vec<SerialLine> {
+        text.iter()
+            .enumerate()
+            .map(|(i, t)| SerialLine {
+                at: Duration::from_millis(10 * i as u64),
+                text: (*t).to_owned(),
+            })
+            .collect()
+    }
+
+    fn up(core: u32) -> String {
+        format!(
+            "[core {core}] @flotilla/1 core-up apic={core} node=0 x2apic=0 main_cycles=10 up_cycles=20 timer_cycles=5 features=nx,avx"
+        )
+    }
+
+    const DONE2: &str = "[core 0] @flotilla/1 boot-done cores=2 up_cycles=99 up_us=3 ipi_round_cycles=7 tsc_hz=1000";
+
+    #[test]
+    fn a_clean_boot_passes() {
+        let l = lines(&[&up(0), &up(1), DONE2]);
+        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l);
+        assert_eq!(a.problems, Vec::<String>::new());
+        assert_eq!(a.cores.len(), 2);
+        assert_eq!(a.cores[1].features, "nx,avx");
+        assert_eq!(a.done.unwrap().up_cycles, 99);
+        assert_eq!(a.all_up_at, Some(Duration::from_millis(20)));
+        assert_eq!(a.tsc_hz, None);
+        let l = lines(&["[core 0] @flotilla/1 clocks tsc_hz=2000 source=pit lapic_timer_hz=5"]);
+        assert_eq!(analyse(1, &Outcome::TimedOut, &l).tsc_hz, Some(2000));
+    }
+
+    #[test]
+    fn a_pass_with_a_missing_core_fails() {
+        let l = lines(&[&up(0), DONE2]);
+        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l);
+        assert_eq!(
+            a.problems,
+            ["the run passed but core(s) 1 never reported up"]
+        );
+    }
+
+    #[test]
+    fn a_pass_without_boot_done_or_with_the_wrong_count_fails() {
+        let a = analyse(1, &Outcome::Exit(ExitCode::Pass), &lines(&[&up(0)]));
+        assert_eq!(a.problems, ["the run passed without a boot-done record"]);
+        let a = analyse(1, &Outcome::Exit(ExitCode::Pass), &lines(&[&up(0), DONE2]));
+        assert!(a.problems[0].contains("found 2 cores"), "{:?}", a.problems);
+    }
+
+    #[test]
+    fn names_the_core_that_did_not_come_up() {
+        let l = lines(&[
+            &up(0),
+            "[core 0] ERROR core 1 (APIC id 1) did not come up within 10 ms: it never reached 64-bit mode",
+            "[core 0] @flotilla/1 core-timeout core=1 apic=1 stage=Silent error=None",
+        ]);
+        let a = analyse(2, &Outcome::Exit(ExitCode::Fail), &l);
+        assert_eq!(a.problems.len(), 2);
+        assert_eq!(
+            a.problems[1],
+            "core 1 (APIC id 1) did not come up: it stopped at stage Silent"
+        );
+    }
+
+    #[test]
+    fn names_faults_and_panics() {
+        let l = lines(&[
+            "[core 3] PANIC: panicked at x.rs:1:2: boom",
+            "[core 3] @flotilla/1 panic file=x.rs line=1",
+        ]);
+        let a = analyse(4, &Outcome::Exit(ExitCode::Panic), &l);
+        assert_eq!(a.problems, ["core 3 panicked: panicked at x.rs:1:2: boom"]);
+        let l = lines(&[
+            "[core 0] @flotilla/1 fault vector=14 name=page-fault error=0x0 rip=0xffff cr2=0xdead0000",
+        ]);
+        let a = analyse(1, &Outcome::Exit(ExitCode::Fault), &l);
+        assert_eq!(
+            a.problems,
+            ["core 0 took a page-fault (vector 14) at rip 0xffff, error code 0x0, cr2 0xdead0000"]
+        );
+    }
+
+    #[test]
+    fn timeouts_and_resets_say_what_is_missing() {
+        let a = analyse(3, &Outcome::TimedOut, &lines(&[&up(0), &up(2)]));
+        assert_eq!(a.problems, ["timed out; core(s) 1 never reported up"]);
+        let a = analyse(2, &Outcome::Reset, &lines(&[]));
+        assert_eq!(a.problems.len(), 1);
+        assert!(
+            a.problems[0].contains("core(s) 0, 1 never reported up"),
+            "{:?}",
+            a.problems
+        );
+    }
+
+    #[test]
+    fn duplicate_and_extra_cores_are_problems() {
+        let l = lines(&[&up(0), &up(0), &up(5), DONE2]);
+        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l);
+        assert!(a.problems.iter().any(|p| p.contains("more than once")));
+        assert!(
+            a.problems
+                .iter()
+                .any(|p| p.contains("core(s) 5 reported up"))
+        );
+    }
+}

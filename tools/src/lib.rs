@@ -1,0 +1,12 @@
+//! The host side of Flotilla: building the image, booting it and judging
+//! the run. The `flotilla` command line and the integration tests both use
+//! this library, so there is one implementation of each.
+//!
+//! - [`image`]: builds the CPU driver for `x86_64-unknown-none`;
+//! - [`boot`]: boots an image and turns its serial records and exit status
+//!   into a [`boot::BootReport`] that says which core failed and why;
+//! - [`bench`]: repeated boots, timed, written as CSV and JSON.
+
+pub mod bench;
+pub mod boot;
+pub mod image;

@@ -1,0 +1,173 @@
+//! The `flotilla` command line, run as a user runs it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+const FLOTILLA: &str = env!("CARGO_BIN_EXE_flotilla");
+
+/// One QEMU at a time in this binary.
+fn slot() -> MutexGuard<'static, ()> {
+    static SLOT: Mutex<()> = Mutex::new(());
+    SLOT.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn flotilla(args: &[&str]) -> Output {
+    let _slot = slot();
+    Command::new(FLOTILLA)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run flotilla")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn boot_8_cores_ends_with_the_verdict_line() {
+    let out = flotilla(&["boot", "--cores", "8", "--accel", "tcg"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert_eq!(stdout.lines().last(), Some("booted 8/8 cores"), "{stdout}");
+    for core in 0..8 {
+        assert!(
+            stdout.contains(&format!(
+                "[core {core}] @flotilla/1 core-up apic={core} node=0"
+            )),
+            "core {core} missing from\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_failing_boot_exits_non_zero_and_names_the_core() {
+    let out = flotilla(&[
+        "boot", "--cores", "2", "--accel", "tcg", "--test", "ap-panic", "-q",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("boot failed (1/2 cores up): core 1 panicked"),
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).contains("Reproduce with:"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn missing_qemu_says_how_to_install_it() {
+    let empty = std::env::temp_dir().join(format!("flotilla-no-qemu-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = Command::new(FLOTILLA)
+        .args(["boot", "--cores", "2"])
+        .env("PATH", &empty)
+        .env_remove("FLOTILLA_QEMU")
+        .output()
+        .expect("run flotilla");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("qemu-system-x86_64 was not found"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("sudo apt-get install -y qemu-system-x86"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unknown_test_is_refused_before_booting() {
+    let out = flotilla(&["boot", "--test", "no-such-test"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown test 'no-such-test'"));
+}
+
+#[test]
+fn numa_on_microvm_is_refused_with_advice() {
+    let out = flotilla(&["boot", "--cores", "4", "--numa", "2"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("q35"), "{stderr}");
+}
+
+/// Kills the child if the test fails before it ends.
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn gdb_waits_for_a_debugger_and_says_how_to_attach() {
+    let _slot = slot();
+    let mut child = Reaper(
+        Command::new(FLOTILLA)
+            .args(["boot", "--cores", "2", "--accel", "tcg", "--gdb", "-q"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run flotilla"),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while !seen
+        .iter()
+        .any(|l: &String| l.contains("target remote :1234"))
+    {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("no attach instructions in:\n{}", seen.join("\n")),
+        }
+    }
+    let connect_deadline = Instant::now() + Duration::from_secs(60);
+    let mut gdb = loop {
+        match TcpStream::connect(("127.0.0.1", 1234)) {
+            Ok(s) => break s,
+            Err(e) if Instant::now() < connect_deadline => {
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("cannot reach the gdb stub: {e}"),
+        }
+    };
+    // GDB remote protocol: `c` (continue), checksum 0x63.
+    gdb.write_all(b"$c#63").unwrap();
+    // The reader thread ends when flotilla closes its stdout, at exit.
+    let mut rest = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => rest.push(line),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!("the run did not end after continue"),
+        }
+    }
+    let status = child.0.wait().unwrap();
+    assert!(status.success(), "{}\n{}", seen.join("\n"), rest.join("\n"));
+    assert_eq!(rest.last().map(String::as_str), Some("booted 2/2 cores"));
+}
