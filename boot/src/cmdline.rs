@@ -10,6 +10,7 @@
 //! | `log` | `off`, `error`, `warn`, `info`, `debug`, `trace` | `info` |
 //! | `test` | a [`SelfTest`] name | none |
 //! | `ap-timeout-ms` | milliseconds the boot core waits for each other core | `10000` |
+//! | `user` | the argument string of every ring-3 program (no spaces, at most [`UserArgs::CAPACITY`] bytes) | empty |
 
 /// Log verbosity, from the `log=` option.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -71,17 +72,23 @@ pub enum SelfTest {
     /// The last core stops before it reports up; the boot core names it,
     /// with the stage it reached, and the run fails.
     ApStall,
+    /// The last core runs the `probe` program before its monitor: the probe
+    /// makes system calls with bad arguments, reports the errors it got, and
+    /// then faults in ring 3; the core reports the fault, ends the probe and
+    /// goes on to run its monitor.
+    UserProbe,
 }
 
 impl SelfTest {
     /// Every scenario, in the order they are listed to users.
-    pub const ALL: [SelfTest; 6] = [
+    pub const ALL: [SelfTest; 7] = [
         SelfTest::Isolation,
         SelfTest::PageFault,
         SelfTest::DivideError,
         SelfTest::ApPanic,
         SelfTest::StackOverflow,
         SelfTest::ApStall,
+        SelfTest::UserProbe,
     ];
 
     /// The `test=` value naming this scenario.
@@ -93,12 +100,47 @@ impl SelfTest {
             SelfTest::ApPanic => "ap-panic",
             SelfTest::StackOverflow => "stack-overflow",
             SelfTest::ApStall => "ap-stall",
+            SelfTest::UserProbe => "user-probe",
         }
     }
 
     /// Looks a scenario up by name.
     pub fn from_name(name: &str) -> Option<SelfTest> {
         SelfTest::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+/// The argument string handed to ring-3 programs (`user=`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserArgs {
+    bytes: [u8; UserArgs::CAPACITY],
+    len: u8,
+}
+
+impl UserArgs {
+    /// Longest argument string.
+    pub const CAPACITY: usize = 160;
+
+    /// An empty argument string.
+    pub const EMPTY: UserArgs = UserArgs {
+        bytes: [0; UserArgs::CAPACITY],
+        len: 0,
+    };
+
+    /// Makes an argument string; `None` if it is too long.
+    pub fn new(text: &str) -> Option<UserArgs> {
+        let mut args = UserArgs::EMPTY;
+        args.bytes
+            .get_mut(..text.len())?
+            .copy_from_slice(text.as_bytes());
+        args.len = text.len() as u8;
+        Some(args)
+    }
+
+    /// The argument string.
+    pub fn as_str(&self) -> &str {
+        // Cannot fail: built from a `&str` cut at its own length.
+        core::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
     }
 }
 
@@ -111,6 +153,8 @@ pub struct Config {
     pub test: Option<SelfTest>,
     /// How long the boot core waits for each other core to come up.
     pub ap_timeout_ms: u32,
+    /// The argument string of every ring-3 program.
+    pub user: UserArgs,
 }
 
 impl Default for Config {
@@ -119,6 +163,7 @@ impl Default for Config {
             log: LogLevel::Info,
             test: None,
             ap_timeout_ms: 10_000,
+            user: UserArgs::EMPTY,
         }
     }
 }
@@ -145,7 +190,10 @@ impl core::fmt::Display for CmdlineError<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match *self {
             CmdlineError::UnknownOption(o) => {
-                write!(f, "unknown option '{o}' (known: log, test, ap-timeout-ms)")
+                write!(
+                    f,
+                    "unknown option '{o}' (known: log, test, ap-timeout-ms, user)"
+                )
             }
             CmdlineError::MissingValue(o) => write!(f, "option '{o}' needs a value ({o}=...)"),
             CmdlineError::BadValue { option, value } => {
@@ -163,6 +211,7 @@ impl core::fmt::Display for CmdlineError<'_> {
                             write!(f, "{sep}{}", t.name())?;
                         }
                     }
+                    "user" => write!(f, "at most {} bytes", UserArgs::CAPACITY)?,
                     _ => write!(f, "a whole number of milliseconds, at least 1")?,
                 }
                 write!(f, ")")
@@ -176,7 +225,7 @@ impl Config {
     /// Parses a command line.
     pub fn parse(cmdline: &str) -> Result<Config, CmdlineError<'_>> {
         let mut config = Config::default();
-        let mut seen = [false; 3];
+        let mut seen = [false; 4];
         for word in cmdline.split_ascii_whitespace() {
             let (option, value) = word
                 .split_once('=')
@@ -198,6 +247,10 @@ impl Config {
                 "ap-timeout-ms" => {
                     config.ap_timeout_ms = value.parse().ok().filter(|&v| v > 0).ok_or(bad)?;
                     2
+                }
+                "user" => {
+                    config.user = UserArgs::new(value).ok_or(bad)?;
+                    3
                 }
                 _ => return Err(CmdlineError::UnknownOption(option)),
             };
@@ -223,7 +276,9 @@ mod tests {
 
     #[test]
     fn parses_every_option() {
-        let c = Config::parse("log=debug  test=isolation ap-timeout-ms=250").unwrap();
+        let c = Config::parse("log=debug  test=isolation ap-timeout-ms=250 user=exp=urpc,quick")
+            .unwrap();
+        assert_eq!(c.user.as_str(), "exp=urpc,quick");
         assert_eq!(c.log, LogLevel::Debug);
         assert_eq!(c.test, Some(SelfTest::Isolation));
         assert_eq!(c.ap_timeout_ms, 250);
@@ -266,6 +321,12 @@ mod tests {
             Config::parse("log=info log=debug"),
             Err(CmdlineError::Duplicate("log"))
         );
+        let long = std::format!("user={}", "x".repeat(UserArgs::CAPACITY + 1));
+        assert!(matches!(
+            Config::parse(&long),
+            Err(CmdlineError::BadValue { option: "user", .. })
+        ));
+        assert_eq!(Config::parse("user=").unwrap().user.as_str(), "");
     }
 
     #[test]
@@ -273,7 +334,7 @@ mod tests {
         let e = Config::parse("test=nope").unwrap_err().to_string();
         assert_eq!(
             e,
-            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall)"
+            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe)"
         );
         let e = Config::parse("log=loud").unwrap_err().to_string();
         assert!(e.contains("off, error, warn, info, debug, trace"), "{e}");

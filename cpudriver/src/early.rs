@@ -205,6 +205,18 @@ unsafe fn prepare(start_info: u64, boot_tsc: u64, uart: Uart) -> Result<u64, Mes
         }
     }
 
+    // The shared pool starts out zeroed: the first channels are set up in it
+    // by two cores at once, and both must see empty rings.
+    // SAFETY: the plan carved the pool out of free RAM below the identity
+    // limit; nothing uses it yet.
+    unsafe {
+        core::ptr::write_bytes(
+            plan.shared_pool.start as *mut u8,
+            0,
+            plan.shared_pool.len() as usize,
+        )
+    };
+
     // The trampoline, patched with the lookup table's address and length.
     let code = boot::x86::trampoline_image();
     let (table_at, count_at) = boot::x86::trampoline_patch_offsets();

@@ -23,14 +23,18 @@ mod console;
 mod early;
 mod exit;
 mod fault;
+mod frames;
 mod heap;
+mod initrd;
 mod irq;
 mod layout;
 mod paging;
 mod percpu;
+mod programs;
 mod selftest;
 mod smp;
 mod timing;
+mod user;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -63,6 +67,13 @@ extern "C" fn core_main(params_phys: u64, first_free: u64) -> ! {
         arch::pic::disable();
     }
     arch::apic::init(identity.features.x2apic);
+    if identity.features.smep {
+        use x86_64::registers::control::{Cr4, Cr4Flags};
+        // SAFETY: with SMEP the kernel can no longer execute user pages,
+        // which it never does on purpose.
+        unsafe { Cr4::update(|f| f.insert(Cr4Flags::SUPERVISOR_MODE_EXECUTION_PROTECTION)) };
+    }
+    user::init(identity.features.hypervisor);
     if arch::apic::id() != core.apic_id {
         log::warn!(
             "APIC reports id {} but ACPI listed this core as {}",
@@ -196,9 +207,10 @@ fn boot_core(core: &'static Core, identity: &Identity) -> ! {
         Some(SelfTest::PageFault) => selftest::page_fault(),
         Some(SelfTest::DivideError) => selftest::divide_error(),
         Some(SelfTest::StackOverflow) => selftest::stack_overflow(),
-        Some(SelfTest::Isolation | SelfTest::ApPanic | SelfTest::ApStall) | None => {}
+        Some(SelfTest::Isolation | SelfTest::ApPanic | SelfTest::ApStall | SelfTest::UserProbe)
+        | None => {}
     }
-    exit(ExitCode::Pass)
+    programs::start()
 }
 
 fn other_core(core: &'static Core, identity: &Identity) -> ! {
@@ -226,9 +238,7 @@ fn other_core(core: &'static Core, identity: &Identity) -> ! {
         selftest::isolation();
     }
     smp::announce_up();
-    loop {
-        arch::wait_for_interrupt();
-    }
+    programs::start()
 }
 
 #[panic_handler]

@@ -203,6 +203,20 @@ pub unsafe fn build(given: &Given, image: &Image) -> Result<Space, EarlyError> {
         hs.len(),
         rw,
     )?;
+    // The boot modules, read only: every core loads its programs from them.
+    let initrd = given.initrd;
+    if !initrd.is_empty() {
+        let start = initrd.start & !(PAGE - 1);
+        let end = initrd.end.div_ceil(PAGE) * PAGE;
+        map_range(
+            &mut mapper,
+            &mut frames,
+            phys_to_virt(start),
+            start,
+            end - start,
+            ro,
+        )?;
+    }
     let device = rw | F::NO_CACHE | F::WRITE_THROUGH;
     map_range(
         &mut mapper,

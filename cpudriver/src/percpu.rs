@@ -23,6 +23,8 @@ pub struct Core {
     pub header: &'static crate::console::SharedHeader,
     /// Physical address of the first frame not yet used in the partition.
     pub first_free: u64,
+    /// Physical address of the core's own kernel PML4.
+    pub kernel_root: u64,
 }
 
 static CORE: Once<Core> = Once::new();
@@ -37,6 +39,7 @@ pub fn init(params_phys: u64, first_free: u64) -> &'static Core {
     let header_phys = params.given.handshake.start;
     // SAFETY: the handshake area starts with its `Header`, mapped likewise.
     let header = unsafe { &*(phys_to_virt(header_phys) as *const crate::console::SharedHeader) };
+    let (root, _) = x86_64::registers::control::Cr3::read();
     CORE.call_once(|| Core {
         id: params.given.core_id,
         count: params.given.core_count,
@@ -45,6 +48,7 @@ pub fn init(params_phys: u64, first_free: u64) -> &'static Core {
         params,
         header,
         first_free,
+        kernel_root: root.start_address().as_u64(),
     })
 }
 

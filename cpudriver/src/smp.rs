@@ -139,6 +139,7 @@ pub fn ipi_round() -> u64 {
 /// A notification IPI arrived. Other cores count it and answer the boot
 /// core; the boot core's waits simply wake up.
 pub fn on_notify() {
+    crate::user::on_notify();
     let me = percpu::this();
     if me.id != 0 {
         me.params.report.ipis.fetch_add(1, Ordering::AcqRel);

@@ -117,7 +117,16 @@ pub fn run(config: &QemuConfig, echo: Option<Observer>) -> Result<BootReport, La
         None => launch.start()?,
     };
     let outcome = qemu.wait_end();
-    let analysis = analyse(config.cores, &outcome, qemu.lines());
+    let expected_faults: &[&str] = if config
+        .append
+        .split_whitespace()
+        .any(|w| w == "test=user-probe")
+    {
+        &["probe"]
+    } else {
+        &[]
+    };
+    let analysis = analyse(config.cores, &outcome, qemu.lines(), expected_faults);
     let failure_report = qemu.failure_report(&format!("boot of {} cores", config.cores));
     Ok(BootReport {
         expected_cores: config.cores,
@@ -187,7 +196,14 @@ fn list(cores: &[u32]) -> String {
 }
 
 /// Judges a run of `expected` cores from its serial lines and outcome.
-pub fn analyse(expected: u32, outcome: &Outcome, lines: &[SerialLine]) -> Analysis {
+/// Ring-3 faults of the programs named in `expected_faults` are part of the
+/// scenario; any other program's fault is a problem.
+pub fn analyse(
+    expected: u32,
+    outcome: &Outcome,
+    lines: &[SerialLine],
+    expected_faults: &[&str],
+) -> Analysis {
     let mut a = Analysis::default();
     let mut up: BTreeMap<u32, CoreUp> = BTreeMap::new();
     for line in lines {
@@ -238,6 +254,22 @@ pub fn analyse(expected: u32, outcome: &Outcome, lines: &[SerialLine]) -> Analys
                 field(&r, "rip"),
                 field(&r, "error"),
                 field(&r, "cr2")
+            )),
+            "user-fault" if !expected_faults.contains(&field(&r, "program")) => {
+                a.problems.push(format!(
+                    "core {}: program '{}' took a fault (vector {}) at rip {}, cr2 {}",
+                    r.core,
+                    field(&r, "program"),
+                    field(&r, "vector"),
+                    field(&r, "rip"),
+                    field(&r, "cr2")
+                ));
+            }
+            "program-panic" => a.problems.push(format!(
+                "core {}: a ring-3 program panicked at {}:{}",
+                r.core,
+                field(&r, "file"),
+                field(&r, "line")
             )),
             "panic" => {
                 let message = panic_message(lines, r.core)
@@ -329,7 +361,7 @@ mod tests {
     #[test]
     fn a_clean_boot_passes() {
         let l = lines(&[&up(0), &up(1), DONE2]);
-        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l);
+        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l, &[]);
         assert_eq!(a.problems, Vec::<String>::new());
         assert_eq!(a.cores.len(), 2);
         assert_eq!(a.cores[1].features, "nx,avx");
@@ -337,13 +369,13 @@ mod tests {
         assert_eq!(a.all_up_at, Some(Duration::from_millis(20)));
         assert_eq!(a.tsc_hz, None);
         let l = lines(&["[core 0] @flotilla/1 clocks tsc_hz=2000 source=pit lapic_timer_hz=5"]);
-        assert_eq!(analyse(1, &Outcome::TimedOut, &l).tsc_hz, Some(2000));
+        assert_eq!(analyse(1, &Outcome::TimedOut, &l, &[]).tsc_hz, Some(2000));
     }
 
     #[test]
     fn a_pass_with_a_missing_core_fails() {
         let l = lines(&[&up(0), DONE2]);
-        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l);
+        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l, &[]);
         assert_eq!(
             a.problems,
             ["the run passed but core(s) 1 never reported up"]
@@ -352,9 +384,14 @@ mod tests {
 
     #[test]
     fn a_pass_without_boot_done_or_with_the_wrong_count_fails() {
-        let a = analyse(1, &Outcome::Exit(ExitCode::Pass), &lines(&[&up(0)]));
+        let a = analyse(1, &Outcome::Exit(ExitCode::Pass), &lines(&[&up(0)]), &[]);
         assert_eq!(a.problems, ["the run passed without a boot-done record"]);
-        let a = analyse(1, &Outcome::Exit(ExitCode::Pass), &lines(&[&up(0), DONE2]));
+        let a = analyse(
+            1,
+            &Outcome::Exit(ExitCode::Pass),
+            &lines(&[&up(0), DONE2]),
+            &[],
+        );
         assert!(a.problems[0].contains("found 2 cores"), "{:?}", a.problems);
     }
 
@@ -365,7 +402,7 @@ mod tests {
             "[core 0] ERROR core 1 (APIC id 1) did not come up within 10 ms: it never reached 64-bit mode",
             "[core 0] @flotilla/1 core-timeout core=1 apic=1 stage=Silent error=None",
         ]);
-        let a = analyse(2, &Outcome::Exit(ExitCode::Fail), &l);
+        let a = analyse(2, &Outcome::Exit(ExitCode::Fail), &l, &[]);
         assert_eq!(a.problems.len(), 2);
         assert_eq!(
             a.problems[1],
@@ -379,12 +416,12 @@ mod tests {
             "[core 3] PANIC: panicked at x.rs:1:2: boom",
             "[core 3] @flotilla/1 panic file=x.rs line=1",
         ]);
-        let a = analyse(4, &Outcome::Exit(ExitCode::Panic), &l);
+        let a = analyse(4, &Outcome::Exit(ExitCode::Panic), &l, &[]);
         assert_eq!(a.problems, ["core 3 panicked: panicked at x.rs:1:2: boom"]);
         let l = lines(&[
             "[core 0] @flotilla/1 fault vector=14 name=page-fault error=0x0 rip=0xffff cr2=0xdead0000",
         ]);
-        let a = analyse(1, &Outcome::Exit(ExitCode::Fault), &l);
+        let a = analyse(1, &Outcome::Exit(ExitCode::Fault), &l, &[]);
         assert_eq!(
             a.problems,
             ["core 0 took a page-fault (vector 14) at rip 0xffff, error code 0x0, cr2 0xdead0000"]
@@ -393,9 +430,9 @@ mod tests {
 
     #[test]
     fn timeouts_and_resets_say_what_is_missing() {
-        let a = analyse(3, &Outcome::TimedOut, &lines(&[&up(0), &up(2)]));
+        let a = analyse(3, &Outcome::TimedOut, &lines(&[&up(0), &up(2)]), &[]);
         assert_eq!(a.problems, ["timed out; core(s) 1 never reported up"]);
-        let a = analyse(2, &Outcome::Reset, &lines(&[]));
+        let a = analyse(2, &Outcome::Reset, &lines(&[]), &[]);
         assert_eq!(a.problems.len(), 1);
         assert!(
             a.problems[0].contains("core(s) 0, 1 never reported up"),
@@ -405,9 +442,22 @@ mod tests {
     }
 
     #[test]
+    fn ring_3_faults_are_problems_unless_expected() {
+        let fault = "[core 1] @flotilla/1 user-fault program=probe vector=14 rip=0x4009ee error=0x4 cr2=0x10";
+        let l = lines(&[&up(0), &up(1), fault, DONE2]);
+        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l, &["probe"]);
+        assert_eq!(a.problems, Vec::<String>::new());
+        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l, &[]);
+        assert_eq!(
+            a.problems,
+            ["core 1: program 'probe' took a fault (vector 14) at rip 0x4009ee, cr2 0x10"]
+        );
+    }
+
+    #[test]
     fn duplicate_and_extra_cores_are_problems() {
         let l = lines(&[&up(0), &up(0), &up(5), DONE2]);
-        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l);
+        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l, &[]);
         assert!(a.problems.iter().any(|p| p.contains("more than once")));
         assert!(
             a.problems

@@ -28,9 +28,11 @@ fn cargo() -> std::ffi::OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
-/// The arguments of the kernel build, for messages.
+/// The image build, for messages.
 pub fn build_command_line() -> String {
-    format!("cargo build --release -p {KERNEL_PACKAGE} --target {KERNEL_TARGET}")
+    format!(
+        "cargo build --release -p {KERNEL_PACKAGE} -p {PROGRAMS_PACKAGE} --target {KERNEL_TARGET}"
+    )
 }
 
 /// Whether the active toolchain (the one `rust-toolchain.toml` pins) has
@@ -74,55 +76,113 @@ pub fn ensure_target() -> Result<()> {
     Ok(())
 }
 
-/// Builds the kernel (release profile) and returns the path of the ELF.
-///
-/// Cargo's progress and diagnostics go to this process's stderr. Flags that
-/// the environment sets for host builds (`RUSTFLAGS`) are not passed on: the
-/// kernel's code generation flags come from `.cargo/config.toml`.
+/// The boot image: the kernel and the initrd archive of ring-3 programs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Image {
+    /// The kernel ELF.
+    pub kernel: PathBuf,
+    /// The `newc` cpio archive of the ring-3 programs.
+    pub initrd: PathBuf,
+}
+
+/// The ring-3 programs packed into the initrd (all binaries of the monitor
+/// package).
+pub const PROGRAMS: [&str; 2] = ["monitor", "probe"];
+/// The package of the ring-3 programs.
+pub const PROGRAMS_PACKAGE: &str = "monitor";
+
+/// Builds the kernel and the ring-3 programs (release profile) for the
+/// bare-metal target and packs the programs into the initrd.
+pub fn build() -> Result<Image> {
+    let artifacts = cargo_build(&[KERNEL_PACKAGE, PROGRAMS_PACKAGE])?;
+    let find = |name: &str| {
+        artifacts
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| p.clone())
+            .with_context(|| format!("`{}` reported no `{name}` executable", build_command_line()))
+    };
+    let kernel = find(KERNEL_PACKAGE)?;
+    let mut programs = Vec::new();
+    for name in PROGRAMS {
+        programs.push((name, find(name)?));
+    }
+    let initrd = kernel.with_file_name("initrd.cpio");
+    write_initrd(&programs, &initrd)?;
+    Ok(Image { kernel, initrd })
+}
+
+/// Builds the kernel only and returns the path of its ELF.
 pub fn build_kernel() -> Result<PathBuf> {
+    let artifacts = cargo_build(&[KERNEL_PACKAGE])?;
+    artifacts
+        .into_iter()
+        .find(|(n, _)| n == KERNEL_PACKAGE)
+        .map(|(_, p)| p)
+        .with_context(|| format!("`{}` reported no kernel executable", build_command_line()))
+}
+
+/// Packs `programs` (name, ELF path) into a `newc` cpio archive at `out`,
+/// replacing it atomically.
+pub fn write_initrd(programs: &[(&str, PathBuf)], out: &Path) -> Result<()> {
+    let mut inputs = Vec::new();
+    for (name, path) in programs {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let header = cpio::newc::Builder::new(name).mode(0o100_755).nlink(1);
+        inputs.push((header, std::io::Cursor::new(bytes)));
+    }
+    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    cpio::write_cpio(inputs.into_iter(), std::io::BufWriter::new(file))
+        .and_then(|mut w| std::io::Write::flush(&mut w))
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("renaming to {}", out.display()))?;
+    Ok(())
+}
+
+/// Runs `cargo build --release` of `packages` for the bare-metal target and
+/// returns (target name, executable) for every binary built.
+fn cargo_build(packages: &[&str]) -> Result<Vec<(String, PathBuf)>> {
     ensure_target()?;
-    let mut child = Command::new(cargo())
+    let mut command = Command::new(cargo());
+    command
         .current_dir(workspace_root())
-        .args([
-            "build",
-            "--release",
-            "-p",
-            KERNEL_PACKAGE,
-            "--target",
-            KERNEL_TARGET,
-        ])
+        .args(["build", "--release", "--target", KERNEL_TARGET])
         .arg("--message-format=json-render-diagnostics")
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::inherit());
+    for p in packages {
+        command.args(["-p", p]);
+    }
+    let mut child = command
         .spawn()
         .with_context(|| format!("cannot run `{}`", build_command_line()))?;
     let stdout = child.stdout.take().context("cargo's stdout is not piped")?;
-    let mut executable = None;
+    let mut artifacts = Vec::new();
     for line in BufReader::new(stdout).lines() {
         let line = line.context("reading cargo's output")?;
-        if let Some(path) = kernel_executable(&line) {
-            executable = Some(path);
+        if let Some(artifact) = executable(&line) {
+            artifacts.push(artifact);
         }
     }
     let status = child.wait().context("waiting for cargo")?;
     if !status.success() {
         bail!("`{}` failed ({status})", build_command_line());
     }
-    executable.with_context(|| format!("`{}` reported no kernel executable", build_command_line()))
+    Ok(artifacts)
 }
 
-/// The kernel's path, if `line` is Cargo's artifact message for it.
-fn kernel_executable(line: &str) -> Option<PathBuf> {
+/// The (target name, executable) of a Cargo artifact message.
+fn executable(line: &str) -> Option<(String, PathBuf)> {
     let message: serde_json::Value = serde_json::from_str(line).ok()?;
     if message.get("reason")?.as_str()? != "compiler-artifact" {
         return None;
     }
-    if message.pointer("/target/name")?.as_str()? != KERNEL_PACKAGE {
-        return None;
-    }
-    Some(PathBuf::from(message.get("executable")?.as_str()?))
+    let name = message.pointer("/target/name")?.as_str()?.to_owned();
+    Some((name, PathBuf::from(message.get("executable")?.as_str()?)))
 }
 
 #[cfg(test)]
@@ -130,16 +190,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_the_kernel_artifact_message() {
+    fn reads_executables_from_artifact_messages() {
         let line = r#"{"reason":"compiler-artifact","target":{"name":"cpudriver","kind":["bin"]},"executable":"/t/cpudriver"}"#;
-        assert_eq!(kernel_executable(line), Some(PathBuf::from("/t/cpudriver")));
-        let other = r#"{"reason":"compiler-artifact","target":{"name":"log"},"executable":null}"#;
-        assert_eq!(kernel_executable(other), None);
         assert_eq!(
-            kernel_executable(r#"{"reason":"build-finished","success":true}"#),
+            executable(line),
+            Some(("cpudriver".to_owned(), PathBuf::from("/t/cpudriver")))
+        );
+        let lib = r#"{"reason":"compiler-artifact","target":{"name":"log"},"executable":null}"#;
+        assert_eq!(executable(lib), None);
+        assert_eq!(
+            executable(r#"{"reason":"build-finished","success":true}"#),
             None
         );
-        assert_eq!(kernel_executable("not json"), None);
+        assert_eq!(executable("not json"), None);
+    }
+
+    #[test]
+    fn initrd_is_a_newc_archive_of_the_programs() {
+        let dir = std::env::temp_dir().join(format!("flotilla-initrd-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let a = dir.join("a");
+        std::fs::write(&a, b"hello").unwrap();
+        let b = dir.join("b");
+        std::fs::write(&b, vec![7u8; 5000]).unwrap();
+        let out = dir.join("initrd.cpio");
+        write_initrd(&[("monitor", a), ("probe", b)], &out).unwrap();
+        let bytes = std::fs::read(&out).unwrap();
+        let files: Vec<(String, Vec<u8>)> = cpio_reader::iter_files(&bytes)
+            .map(|e| (e.name().to_owned(), e.file().to_vec()))
+            .collect();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[0], ("monitor".to_owned(), b"hello".to_vec()));
+        assert_eq!(files[1].0, "probe");
+        assert_eq!(files[1].1.len(), 5000);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

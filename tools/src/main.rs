@@ -3,7 +3,6 @@
 //! `cargo run` with no arguments boots 4 cores; see `flotilla --help`.
 
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -26,7 +25,7 @@ struct Cli {
 enum Command {
     /// Build the kernel and boot it in QEMU (the default command).
     Boot(BootArgs),
-    /// Build the kernel image and print its path.
+    /// Build the kernel and the initrd and print their paths.
     Build,
     /// Boot repeatedly and record how long the cores take to come up.
     BenchBoot(BenchArgs),
@@ -71,6 +70,9 @@ struct BootArgs {
     /// Print the QEMU command line and exit without booting.
     #[arg(long)]
     dry_run: bool,
+    /// Boot the kernel alone, without the ring-3 programs (no monitors).
+    #[arg(long)]
+    kernel_only: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -96,8 +98,9 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| Command::Boot(BootArgs::parse_default()));
     let result = match command {
         Command::Boot(args) => boot(&args),
-        Command::Build => build().map(|path| {
-            println!("{}", path.display());
+        Command::Build => build().map(|image| {
+            println!("{}", image.kernel.display());
+            println!("{}", image.initrd.display());
             ExitCode::SUCCESS
         }),
         Command::BenchBoot(args) => bench_boot(&args),
@@ -135,17 +138,17 @@ impl BootArgs {
     }
 }
 
-fn build() -> Result<PathBuf> {
-    eprintln!("building the kernel: {}", image::build_command_line());
-    image::build_kernel()
+fn build() -> Result<image::Image> {
+    eprintln!("building the image: {}", image::build_command_line());
+    image::build()
 }
 
 fn boot(args: &BootArgs) -> Result<ExitCode> {
     let cmdline = args.kernel_cmdline()?;
     // Find QEMU before spending time on the build.
     qemu::find_qemu(None)?;
-    let kernel = build()?;
-    let mut config = QemuConfig::new(&kernel)
+    let image = build()?;
+    let mut config = QemuConfig::new(&image.kernel)
         .machine(args.machine)
         .cores(args.cores)
         .numa_nodes(args.numa)
@@ -155,6 +158,9 @@ fn boot(args: &BootArgs) -> Result<ExitCode> {
         .timeout(Duration::from_secs(args.timeout));
     if let Some(mib) = args.memory {
         config = config.memory_mib(mib);
+    }
+    if !args.kernel_only {
+        config = config.initrd(&image.initrd);
     }
     let launch = qemu::Launch::prepare(&config)?;
     println!(
@@ -229,9 +235,9 @@ fn print_summary(report: &run_boot::BootReport) {
 
 fn bench_boot(args: &BenchArgs) -> Result<ExitCode> {
     qemu::find_qemu(None)?;
-    let kernel = build()?;
+    let image = build()?;
     let req = bench::BenchRequest {
-        kernel,
+        kernel: image.kernel,
         cores: args.cores.clone(),
         repeat: args.repeat.max(1),
         machine: args.machine,

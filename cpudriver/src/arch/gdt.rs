@@ -2,7 +2,11 @@
 //!
 //! Both live in the core's own writable-data window, so each core loads its
 //! own. The TSS gives the NMI, double-fault and machine-check handlers their
-//! own stacks, so that they run even when the kernel stack is unusable.
+//! own stacks, so that they run even when the kernel stack is unusable, and
+//! gives interrupts from ring 3 the kernel stack.
+//!
+//! The order of the segments is the one SYSCALL and SYSRET require: kernel
+//! code, kernel data, then user data and user code.
 
 use spin::Once;
 use x86_64::VirtAddr;
@@ -29,12 +33,21 @@ pub struct Selectors {
     pub kernel_code: SegmentSelector,
     /// Kernel data.
     pub kernel_data: SegmentSelector,
+    /// User data (ring 3).
+    pub user_data: SegmentSelector,
+    /// User code (ring 3).
+    pub user_code: SegmentSelector,
     /// The TSS.
     pub tss: SegmentSelector,
 }
 
 static TSS: Once<TaskStateSegment> = Once::new();
 static GDT: Once<(GlobalDescriptorTable, Selectors)> = Once::new();
+
+/// This core's selectors.
+pub fn selectors() -> Selectors {
+    GDT.get().expect("GDT used before it was loaded").1
+}
 
 /// Builds and loads this core's GDT and TSS.
 pub fn init() {
@@ -52,12 +65,16 @@ pub fn init() {
         let mut gdt = GlobalDescriptorTable::new();
         let kernel_code = gdt.append(Descriptor::kernel_code_segment());
         let kernel_data = gdt.append(Descriptor::kernel_data_segment());
+        let user_data = gdt.append(Descriptor::user_data_segment());
+        let user_code = gdt.append(Descriptor::user_code_segment());
         let tss = gdt.append(Descriptor::tss_segment(tss));
         (
             gdt,
             Selectors {
                 kernel_code,
                 kernel_data,
+                user_data,
+                user_code,
                 tss,
             },
         )

@@ -171,6 +171,7 @@ pub fn init() {
 #[unsafe(no_mangle)]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     match frame.vector {
+        0..32 if frame.cs & 3 == 3 => crate::user::fault(frame),
         0..32 => crate::fault::exception(frame),
         v if v == u64::from(TIMER_VECTOR) => {
             crate::irq::timer();

@@ -1,0 +1,376 @@
+//! The system-call ABI between the CPU driver and ring-3 programs.
+//!
+//! Both sides of the boundary use this crate: the CPU driver decodes and
+//! checks calls with [`Syscall::decode`], and ring-3 code makes them with the
+//! typed wrappers in [`user`] (built only for the bare-metal target).
+//!
+//! # Calling convention
+//!
+//! `syscall` with the number in `rax` and up to six arguments in `rdi`,
+//! `rsi`, `rdx`, `r10`, `r8`, `r9`. On return `rax` is 0 on success or a
+//! [`SysError`] code, and `rdx` holds the result. `rcx` and `r11` are
+//! clobbered, as the instruction requires; every other register is kept.
+//!
+//! Every argument is checked: a bad pointer, length, core id or frame
+//! returns an error and changes nothing.
+//!
+//! # Address space of a program
+//!
+//! | range | contents |
+//! |---|---|
+//! | [`IMAGE_BASE`] .. [`IMAGE_LIMIT`] | the program's ELF segments |
+//! | [`HEAP_BASE`], [`HEAP_SIZE`] bytes | the program's heap |
+//! | [`POOL_BASE`] + 4 KiB × i | shared-pool frame `i`, once mapped with [`Syscall::MapPool`] |
+//! | [`STACK_TOP`] − [`STACK_SIZE`] .. [`STACK_TOP`] | the stack, with an unmapped guard page below |
+//!
+//! A program starts at its ELF entry point with `rdi` = core id, `rsi` =
+//! number of cores, `rsp` = [`STACK_TOP`] and interrupts enabled.
+#![no_std]
+
+/// Lowest address an ELF segment may occupy.
+pub const IMAGE_BASE: u64 = 0x40_0000;
+/// One past the highest address an ELF segment may occupy.
+pub const IMAGE_LIMIT: u64 = 0x8000_0000;
+/// Base of a program's heap.
+pub const HEAP_BASE: u64 = 0x1000_0000_0000;
+/// Size of a program's heap.
+pub const HEAP_SIZE: u64 = 8 << 20;
+/// Base of the window where shared-pool frames are mapped.
+pub const POOL_BASE: u64 = 0x2000_0000_0000;
+/// Top of a program's stack.
+pub const STACK_TOP: u64 = 0x7fff_0000_0000;
+/// Size of a program's stack.
+pub const STACK_SIZE: u64 = 256 * 1024;
+/// Size of a frame.
+pub const FRAME: u64 = 4096;
+// The regions of a program's address space are disjoint and in the lower
+// half.
+const _: () = assert!(IMAGE_LIMIT <= HEAP_BASE);
+const _: () = assert!(HEAP_BASE + HEAP_SIZE <= POOL_BASE);
+const _: () = assert!(POOL_BASE < STACK_TOP - STACK_SIZE);
+const _: () = assert!(STACK_TOP < 0x0000_8000_0000_0000);
+
+/// Longest line [`Syscall::Print`] accepts.
+pub const MAX_PRINT: u64 = 1024;
+/// Most frames one [`Syscall::MapPool`] call maps.
+pub const MAX_MAP: u64 = 16384;
+
+/// The system calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syscall {
+    /// Print one line (`ptr`, `len`): the CPU driver adds the core prefix.
+    Print {
+        /// Address of the UTF-8 text.
+        ptr: u64,
+        /// Its length in bytes, at most [`MAX_PRINT`].
+        len: u64,
+    },
+    /// Copy a [`ProgramInfo`] to `ptr` (`len` must be its size).
+    Info {
+        /// Where to write.
+        ptr: u64,
+        /// `size_of::<ProgramInfo>()`.
+        len: u64,
+    },
+    /// Let the core's other runnable programs run first.
+    Yield,
+    /// Block until a notification arrives or `timeout` TSC cycles pass
+    /// (0: no timeout). Returns 1 when notified, 0 on timeout. A
+    /// notification that arrived since the last wait ends it at once.
+    Wait {
+        /// Cycles to wait at most; 0 waits without limit.
+        timeout: u64,
+    },
+    /// Send a notification IPI to core `core`.
+    Notify {
+        /// The core to wake.
+        core: u64,
+    },
+    /// Map shared-pool frames `first .. first + count` at
+    /// `POOL_BASE + first * FRAME` (idempotent). Returns that address.
+    MapPool {
+        /// First frame index.
+        first: u64,
+        /// Number of frames, 1 to [`MAX_MAP`].
+        count: u64,
+    },
+    /// Copy the program's argument string to `ptr` (at most `len` bytes).
+    /// Returns the argument string's full length.
+    Args {
+        /// Where to write.
+        ptr: u64,
+        /// Room at `ptr`.
+        len: u64,
+    },
+    /// End this program with `code`.
+    Exit {
+        /// The program's exit code.
+        code: u64,
+    },
+    /// End the whole run: 0 passes, 1 fails.
+    Shutdown {
+        /// 0 (pass) or 1 (fail).
+        code: u64,
+    },
+}
+
+/// Syscall numbers, in `rax`.
+pub mod number {
+    /// [`super::Syscall::Print`].
+    pub const PRINT: u64 = 0;
+    /// [`super::Syscall::Info`].
+    pub const INFO: u64 = 1;
+    /// [`super::Syscall::Yield`].
+    pub const YIELD: u64 = 2;
+    /// [`super::Syscall::Wait`].
+    pub const WAIT: u64 = 3;
+    /// [`super::Syscall::Notify`].
+    pub const NOTIFY: u64 = 4;
+    /// [`super::Syscall::MapPool`].
+    pub const MAP_POOL: u64 = 5;
+    /// [`super::Syscall::Args`].
+    pub const ARGS: u64 = 6;
+    /// [`super::Syscall::Exit`].
+    pub const EXIT: u64 = 7;
+    /// [`super::Syscall::Shutdown`].
+    pub const SHUTDOWN: u64 = 8;
+}
+
+impl Syscall {
+    /// Decodes a call from its number and argument registers.
+    pub fn decode(number: u64, args: [u64; 6]) -> Result<Syscall, SysError> {
+        let [a0, a1, ..] = args;
+        Ok(match number {
+            number::PRINT => Syscall::Print { ptr: a0, len: a1 },
+            number::INFO => Syscall::Info { ptr: a0, len: a1 },
+            number::YIELD => Syscall::Yield,
+            number::WAIT => Syscall::Wait { timeout: a0 },
+            number::NOTIFY => Syscall::Notify { core: a0 },
+            number::MAP_POOL => Syscall::MapPool {
+                first: a0,
+                count: a1,
+            },
+            number::ARGS => Syscall::Args { ptr: a0, len: a1 },
+            number::EXIT => Syscall::Exit { code: a0 },
+            number::SHUTDOWN => Syscall::Shutdown { code: a0 },
+            _ => return Err(SysError::UnknownSyscall),
+        })
+    }
+}
+
+/// Why a system call failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum SysError {
+    /// No such system call.
+    UnknownSyscall = 1,
+    /// A pointer does not lie in the program's own mapped, writable (where
+    /// written) memory.
+    BadPointer = 2,
+    /// A length is zero, too large, or wrong for the call.
+    BadLength = 3,
+    /// No such core.
+    BadCore = 4,
+    /// The frame range is outside the shared pool.
+    BadFrame = 5,
+    /// The text is not UTF-8.
+    BadUtf8 = 6,
+    /// The code is not one the call accepts.
+    BadCode = 7,
+    /// The core's memory is exhausted.
+    NoMemory = 8,
+}
+
+impl SysError {
+    /// Every error.
+    pub const ALL: [SysError; 8] = [
+        SysError::UnknownSyscall,
+        SysError::BadPointer,
+        SysError::BadLength,
+        SysError::BadCore,
+        SysError::BadFrame,
+        SysError::BadUtf8,
+        SysError::BadCode,
+        SysError::NoMemory,
+    ];
+
+    /// Decodes a non-zero `rax`.
+    pub fn from_code(code: u64) -> Option<SysError> {
+        SysError::ALL.into_iter().find(|e| *e as u64 == code)
+    }
+
+    /// A short name, for records.
+    pub fn name(self) -> &'static str {
+        match self {
+            SysError::UnknownSyscall => "unknown-syscall",
+            SysError::BadPointer => "bad-pointer",
+            SysError::BadLength => "bad-length",
+            SysError::BadCore => "bad-core",
+            SysError::BadFrame => "bad-frame",
+            SysError::BadUtf8 => "bad-utf8",
+            SysError::BadCode => "bad-code",
+            SysError::NoMemory => "no-memory",
+        }
+    }
+}
+
+/// Turns the `(rax, rdx)` pair of a returning call into a result.
+pub fn result(rax: u64, rdx: u64) -> Result<u64, SysError> {
+    match rax {
+        0 => Ok(rdx),
+        code => Err(SysError::from_code(code).unwrap_or(SysError::UnknownSyscall)),
+    }
+}
+
+/// What a program learns about where it runs ([`Syscall::Info`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct ProgramInfo {
+    /// The core it runs on.
+    pub core: u32,
+    /// Number of cores.
+    pub cores: u32,
+    /// TSC ticks per second.
+    pub tsc_hz: u64,
+    /// Frames in the shared pool.
+    pub pool_frames: u64,
+    /// Base of the heap.
+    pub heap_base: u64,
+    /// Size of the heap.
+    pub heap_size: u64,
+    /// 1 when the core runs under a hypervisor whose ring 0 is emulated
+    /// (timings there are only meaningful in ring 3).
+    pub hypervisor: u32,
+    /// Reserved, zero.
+    pub _reserved: u32,
+}
+
+/// The ring-3 side: typed wrappers around the `syscall` instruction.
+#[cfg(target_os = "none")]
+pub mod user {
+    use super::{ProgramInfo, SysError, number, result};
+
+    /// Makes a raw system call.
+    ///
+    /// # Safety
+    ///
+    /// The arguments must be valid for the call (pointers into memory the
+    /// caller owns, with the lengths given); the kernel checks them, but
+    /// cannot know whether the caller meant to let it write there.
+    #[inline(always)]
+    pub unsafe fn raw(n: u64, a0: u64, a1: u64, a2: u64) -> Result<u64, SysError> {
+        let (rax, rdx): (u64, u64);
+        // SAFETY: `syscall` enters the CPU driver, which preserves every
+        // register but rax, rdx (results), rcx and r11 (clobbered by the
+        // instruction); the caller vouches for the arguments.
+        unsafe {
+            core::arch::asm!(
+                "syscall",
+                inlateout("rax") n => rax,
+                in("rdi") a0,
+                in("rsi") a1,
+                inlateout("rdx") a2 => rdx,
+                out("rcx") _,
+                out("r11") _,
+                options(nostack)
+            );
+        }
+        result(rax, rdx)
+    }
+
+    /// Prints one line.
+    pub fn print(text: &str) -> Result<(), SysError> {
+        // SAFETY: the text is borrowed for the call and only read.
+        unsafe { raw(number::PRINT, text.as_ptr() as u64, text.len() as u64, 0) }.map(|_| ())
+    }
+
+    /// Where this program runs.
+    pub fn info() -> Result<ProgramInfo, SysError> {
+        let mut info = ProgramInfo::default();
+        let ptr = &raw mut info as u64;
+        let len = core::mem::size_of::<ProgramInfo>() as u64;
+        // SAFETY: the kernel writes exactly one `ProgramInfo` to `info`.
+        unsafe { raw(number::INFO, ptr, len, 0) }.map(|_| info)
+    }
+
+    /// Lets other programs on this core run.
+    pub fn yield_now() {
+        // SAFETY: no arguments.
+        let _ = unsafe { raw(number::YIELD, 0, 0, 0) };
+    }
+
+    /// Blocks until notified (true) or `timeout` cycles pass (false).
+    pub fn wait(timeout: u64) -> bool {
+        // SAFETY: no pointers.
+        let woken = unsafe { raw(number::WAIT, timeout, 0, 0) };
+        woken == Ok(1)
+    }
+
+    /// Notifies core `core`.
+    pub fn notify(core: u32) -> Result<(), SysError> {
+        // SAFETY: no pointers.
+        unsafe { raw(number::NOTIFY, u64::from(core), 0, 0) }.map(|_| ())
+    }
+
+    /// Maps shared-pool frames and returns their address.
+    pub fn map_pool(first: u64, count: u64) -> Result<*mut u8, SysError> {
+        // SAFETY: the kernel maps frames into a window reserved for them.
+        unsafe { raw(number::MAP_POOL, first, count, 0) }.map(|va| va as *mut u8)
+    }
+
+    /// Copies the argument string into `buf`; returns its full length.
+    pub fn args(buf: &mut [u8]) -> Result<usize, SysError> {
+        // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+        unsafe { raw(number::ARGS, buf.as_mut_ptr() as u64, buf.len() as u64, 0) }
+            .map(|n| n as usize)
+    }
+
+    /// Ends this program.
+    pub fn exit(code: u64) -> ! {
+        // SAFETY: no pointers; the call does not return.
+        let _ = unsafe { raw(number::EXIT, code, 0, 0) };
+        unreachable!("exit returned")
+    }
+
+    /// Ends the whole run: pass or fail.
+    pub fn shutdown(pass: bool) -> ! {
+        // SAFETY: no pointers; the call does not return.
+        let _ = unsafe { raw(number::SHUTDOWN, u64::from(!pass), 0, 0) };
+        unreachable!("shutdown returned")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_every_call_and_refuses_unknown_numbers() {
+        let a = [7, 9, 0, 0, 0, 0];
+        assert_eq!(
+            Syscall::decode(number::PRINT, a),
+            Ok(Syscall::Print { ptr: 7, len: 9 })
+        );
+        assert_eq!(
+            Syscall::decode(number::MAP_POOL, a),
+            Ok(Syscall::MapPool { first: 7, count: 9 })
+        );
+        assert_eq!(
+            Syscall::decode(number::SHUTDOWN, a),
+            Ok(Syscall::Shutdown { code: 7 })
+        );
+        assert_eq!(Syscall::decode(99, a), Err(SysError::UnknownSyscall));
+        for n in 0..=number::SHUTDOWN {
+            assert!(Syscall::decode(n, a).is_ok(), "{n}");
+        }
+    }
+
+    #[test]
+    fn errors_round_trip_through_rax() {
+        for e in SysError::ALL {
+            assert_eq!(result(e as u64, 5), Err(e));
+        }
+        assert_eq!(result(0, 5), Ok(5));
+        assert_eq!(result(1234, 0), Err(SysError::UnknownSyscall));
+    }
+}

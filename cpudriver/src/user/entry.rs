@@ -1,0 +1,171 @@
+//! The ring-3 boundary in assembly: `syscall` entry, the return to ring 3,
+//! and the first entry of a program.
+//!
+//! Every core maps its own kernel stack at the same address and its own
+//! writable data at the same address, so the entry needs no per-core base
+//! register: it parks the user stack pointer in a (per-core) static, moves
+//! to the top of the (per-core) kernel stack and builds a [`TrapFrame`]
+//! there, exactly as an interrupt from ring 3 would. The CPU driver is not
+//! preemptible and user entries never nest, so the kernel stack is empty
+//! whenever ring 3 runs.
+//!
+//! Returning: a frame that came from `syscall` leaves with `sysretq`
+//! (rcx and r11 are clobbered, as the instruction's contract says); any
+//! other frame (an interrupted program being resumed) leaves with `iretq`,
+//! which restores every register.
+
+use core::sync::atomic::AtomicU64;
+
+use crate::arch::trap::TrapFrame;
+use crate::layout::Stack;
+
+/// The pseudo-vector that marks a frame built by `syscall` entry.
+pub const SYSCALL_VECTOR: u64 = 0x100;
+/// Ring-3 code selector (GDT index 4, RPL 3).
+pub const USER_CS: u64 = 0x23;
+/// Ring-3 stack selector (GDT index 3, RPL 3).
+pub const USER_SS: u64 = 0x1b;
+
+/// The user stack pointer between `syscall` and the frame push.
+#[unsafe(no_mangle)]
+static SYSCALL_USER_RSP: AtomicU64 = AtomicU64::new(0);
+
+core::arch::global_asm!(
+    r#"
+    .section .text.user_entry, "ax"
+    .global syscall_entry
+syscall_entry:
+    mov %rsp, SYSCALL_USER_RSP(%rip)
+    movabs ${kstack}, %rsp
+    pushq ${ss}
+    pushq SYSCALL_USER_RSP(%rip)
+    push %r11
+    pushq ${cs}
+    push %rcx
+    pushq $0
+    pushq ${vector}
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, %rdi
+    cld
+    call syscall_dispatch
+    jmp user_return
+
+    .global user_return
+user_return:
+    cmpq ${vector}, 120(%rsp)
+    jne 1f
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    mov 16(%rsp), %rcx
+    mov 32(%rsp), %r11
+    mov 40(%rsp), %rsp
+    sysretq
+1:
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    add $16, %rsp
+    iretq
+
+    .global enter_user
+enter_user:
+    movabs ${kstack}, %rsp
+    sub ${frame}, %rsp
+    mov %rdi, %rsi
+    mov %rsp, %rdi
+    mov ${words}, %ecx
+    rep movsq
+    jmp user_return
+"#,
+    kstack = const Stack::Kernel.top(),
+    ss = const USER_SS,
+    cs = const USER_CS,
+    vector = const SYSCALL_VECTOR,
+    frame = const core::mem::size_of::<TrapFrame>(),
+    words = const core::mem::size_of::<TrapFrame>() / 8,
+    options(att_syntax)
+);
+
+unsafe extern "C" {
+    fn syscall_entry();
+    fn enter_user(frame: *const TrapFrame) -> !;
+}
+
+/// Programs the SYSCALL MSRs of this core and notes whether it runs under
+/// a hypervisor (reported to programs).
+pub fn init(hypervisor: bool) {
+    super::HYPERVISOR.store(hypervisor, core::sync::atomic::Ordering::Relaxed);
+    use x86_64::VirtAddr;
+    use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask, Star};
+    use x86_64::registers::rflags::RFlags;
+
+    let sel = crate::arch::gdt::selectors();
+    Star::write(
+        sel.user_code,
+        sel.user_data,
+        sel.kernel_code,
+        sel.kernel_data,
+    )
+    .expect("the GDT orders its segments as SYSCALL and SYSRET require");
+    LStar::write(VirtAddr::new(syscall_entry as *const () as u64));
+    // Interrupts stay off in the kernel; direction, trap and alignment-check
+    // flags are cleared on entry.
+    SFMask::write(
+        RFlags::INTERRUPT_FLAG
+            | RFlags::DIRECTION_FLAG
+            | RFlags::TRAP_FLAG
+            | RFlags::ALIGNMENT_CHECK,
+    );
+    // SAFETY: enabling SYSCALL/SYSRET after LSTAR, STAR and SFMASK hold the
+    // kernel's entry point and selectors.
+    unsafe { Efer::update(|f| f.insert(EferFlags::SYSTEM_CALL_EXTENSIONS)) };
+}
+
+/// Starts ring-3 execution with `frame`, abandoning the kernel stack.
+///
+/// `frame` must not live on the kernel stack (it is copied to the stack top).
+pub fn start(frame: &TrapFrame) -> ! {
+    // SAFETY: `frame` describes a ring-3 context of the live address space
+    // (checked by the scheduler); `enter_user` copies it before it resets
+    // the kernel stack, and the kernel keeps no state on that stack.
+    unsafe { enter_user(frame) }
+}

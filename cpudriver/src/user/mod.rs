@@ -1,0 +1,320 @@
+//! Ring-3 programs on one core: loading, a run-to-block scheduler, system
+//! calls and faults.
+//!
+//! The programs of a core run one at a time until they block (wait, yield)
+//! or end (exit, fault). A fault in ring 3 ends that program with a report;
+//! the core goes on with its other programs. When nothing is runnable the
+//! core halts until a notification IPI or a wait deadline.
+
+pub mod elf;
+mod entry;
+pub mod space;
+mod syscall;
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use spin::Mutex;
+
+use crate::arch::trap::{TrapFrame, exception_name};
+use crate::arch::{rdtsc, wait_for_interrupt};
+use crate::console::record;
+use crate::percpu;
+use space::{Access, AddressSpace};
+
+pub use entry::init;
+
+/// What a program is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Ready to run (or running).
+    Ready,
+    /// Blocked in `Wait` until a notification or the deadline (a TSC value).
+    Waiting(Option<u64>),
+}
+
+/// One program.
+struct Program {
+    name: String,
+    args: String,
+    space: AddressSpace,
+    /// Saved registers while the program is not running.
+    context: TrapFrame,
+    state: State,
+}
+
+struct Scheduler {
+    programs: Vec<Program>,
+    /// Index of the running program.
+    current: Option<usize>,
+}
+
+static SCHED: Mutex<Scheduler> = Mutex::new(Scheduler {
+    programs: Vec::new(),
+    current: None,
+});
+
+/// A notification arrived that no waiting program has consumed yet.
+static PENDING: AtomicBool = AtomicBool::new(false);
+
+/// Whether this core runs under a hypervisor.
+static HYPERVISOR: AtomicBool = AtomicBool::new(false);
+
+fn blank_frame() -> TrapFrame {
+    TrapFrame {
+        r15: 0,
+        r14: 0,
+        r13: 0,
+        r12: 0,
+        r11: 0,
+        r10: 0,
+        r9: 0,
+        r8: 0,
+        rbp: 0,
+        rdi: 0,
+        rsi: 0,
+        rdx: 0,
+        rcx: 0,
+        rbx: 0,
+        rax: 0,
+        vector: 0,
+        error: 0,
+        rip: 0,
+        cs: entry::USER_CS,
+        rflags: 0x202,
+        rsp: abi::STACK_TOP,
+        ss: entry::USER_SS,
+    }
+}
+
+/// Why a program could not be started.
+#[derive(Debug)]
+pub enum SpawnError {
+    /// The image was refused.
+    Load(elf::LoadError),
+    /// The core ran out of memory.
+    Memory(abi::SysError),
+}
+
+impl core::fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SpawnError::Load(e) => write!(f, "{e}"),
+            SpawnError::Memory(e) => write!(f, "{}", e.name()),
+        }
+    }
+}
+
+/// Loads `image` as a new program of this core, ready to run.
+pub fn spawn(name: &str, image: &[u8], args: &str) -> Result<(), SpawnError> {
+    let mut space = AddressSpace::new().map_err(SpawnError::Memory)?;
+    let entry = elf::load(&mut space, image).map_err(SpawnError::Load)?;
+    // The top page of the stack now; the rest and the heap on first touch.
+    space
+        .map_fresh(abi::STACK_TOP - abi::FRAME, abi::FRAME, Access::Write)
+        .map_err(SpawnError::Memory)?;
+    let core = percpu::this();
+    let mut context = blank_frame();
+    context.rip = entry;
+    context.rdi = u64::from(core.id);
+    context.rsi = u64::from(core.count);
+    SCHED.lock().programs.push(Program {
+        name: name.into(),
+        args: args.into(),
+        space,
+        context,
+        state: State::Ready,
+    });
+    log::debug!("loaded program '{name}' (entry {entry:#x})");
+    Ok(())
+}
+
+/// Starts running this core's programs. Never returns.
+pub fn run() -> ! {
+    let mut s = SCHED.lock();
+    if s.programs.is_empty() {
+        drop(s);
+        idle_forever("no programs to run");
+    }
+    s.current = Some(0);
+    s.programs[0].space.activate();
+    let frame: *const TrapFrame = &s.programs[0].context;
+    drop(s);
+    // SAFETY: the frame lives in the heap-allocated program list, which is
+    // not touched again before `start` has copied it.
+    entry::start(unsafe { &*frame })
+}
+
+fn idle_forever(why: &str) -> ! {
+    log::debug!("{why}; the core idles");
+    let kernel = percpu::this().kernel_root;
+    let frame =
+        x86_64::structures::paging::PhysFrame::containing_address(x86_64::PhysAddr::new(kernel));
+    // SAFETY: the core's own kernel address space maps everything the
+    // kernel uses.
+    unsafe {
+        x86_64::registers::control::Cr3::write(frame, x86_64::registers::control::Cr3Flags::empty())
+    };
+    loop {
+        wait_for_interrupt();
+    }
+}
+
+/// A notification IPI arrived on this core.
+pub fn on_notify() {
+    PENDING.store(true, Ordering::Release);
+}
+
+/// Wakes waiting programs for a notification or a passed deadline. Their
+/// `Wait` returns 1 when notified and 0 on timeout.
+fn wake(s: &mut Scheduler, now: u64) {
+    let notified = PENDING.swap(false, Ordering::AcqRel);
+    let mut consumed = false;
+    for p in &mut s.programs {
+        if let State::Waiting(deadline) = p.state {
+            if notified {
+                p.context.rax = 0;
+                p.context.rdx = 1;
+                p.state = State::Ready;
+                consumed = true;
+            } else if deadline.is_some_and(|d| now >= d) {
+                p.context.rax = 0;
+                p.context.rdx = 0;
+                p.state = State::Ready;
+            }
+        }
+    }
+    if notified && !consumed {
+        PENDING.store(true, Ordering::Release);
+    }
+}
+
+/// Picks the next ready program after `after`, round robin.
+fn pick(s: &Scheduler, after: Option<usize>) -> Option<usize> {
+    let n = s.programs.len();
+    let start = after.map_or(0, |i| i + 1);
+    (0..n)
+        .map(|k| (start + k) % n)
+        .find(|&i| s.programs[i].state == State::Ready)
+}
+
+/// Leaves the current program (already saved or removed) and loads the next
+/// ready one into `frame`, halting until one is ready.
+fn schedule(frame: &mut TrapFrame, after: Option<usize>) {
+    loop {
+        let mut s = SCHED.lock();
+        if s.programs.is_empty() {
+            s.current = None;
+            drop(s);
+            idle_forever("every program has ended");
+        }
+        wake(&mut s, rdtsc());
+        if let Some(next) = pick(&s, after) {
+            s.current = Some(next);
+            let p = &s.programs[next];
+            p.space.activate();
+            clone_frame(frame, &p.context);
+            return;
+        }
+        let deadline = s
+            .programs
+            .iter()
+            .filter_map(|p| match p.state {
+                State::Waiting(d) => d,
+                State::Ready => None,
+            })
+            .min();
+        drop(s);
+        if let Some(d) = deadline {
+            let now = rdtsc();
+            crate::timing::arm_after(d.saturating_sub(now).max(1));
+        }
+        wait_for_interrupt();
+        crate::arch::apic::timer_stop();
+    }
+}
+
+fn clone_frame(to: &mut TrapFrame, from: &TrapFrame) {
+    // SAFETY: both are valid, distinct `TrapFrame`s (plain integers).
+    unsafe { core::ptr::copy_nonoverlapping(from, to, 1) };
+}
+
+/// Saves the running program's registers from `frame`.
+fn save_current(s: &mut Scheduler, frame: &TrapFrame) -> Option<usize> {
+    let i = s.current?;
+    clone_frame(&mut s.programs[i].context, frame);
+    Some(i)
+}
+
+/// Ends the running program and schedules the next one into `frame`.
+fn end_current(frame: &mut TrapFrame) {
+    let mut s = SCHED.lock();
+    let Some(i) = s.current.take() else {
+        return;
+    };
+    // Leave the program's address space before it is freed.
+    let kernel = percpu::this().kernel_root;
+    let root =
+        x86_64::structures::paging::PhysFrame::containing_address(x86_64::PhysAddr::new(kernel));
+    // SAFETY: the core's kernel address space maps everything the kernel
+    // uses; the program's space is about to be dropped.
+    unsafe {
+        x86_64::registers::control::Cr3::write(root, x86_64::registers::control::Cr3Flags::empty())
+    };
+    s.programs.remove(i);
+    let after = i.checked_sub(1).or(s.programs.len().checked_sub(1));
+    drop(s);
+    schedule(frame, after);
+}
+
+/// The running program's name, for reports.
+fn current_name() -> String {
+    let s = SCHED.lock();
+    s.current
+        .map(|i| s.programs[i].name.clone())
+        .unwrap_or_else(|| "?".into())
+}
+
+/// A CPU exception in ring 3: demand paging for the stack and heap, or the
+/// end of the program with a report.
+pub fn fault(frame: &mut TrapFrame) {
+    let cr2 = x86_64::registers::control::Cr2::read_raw();
+    let vector = frame.vector;
+    if vector == 14 && frame.error & 1 == 0 && demand_page(cr2) {
+        return;
+    }
+    let name = current_name();
+    log::warn!(
+        "program '{name}' killed: {} (vector {vector}) at rip {:#x}, error code {:#x}, cr2 {cr2:#x}",
+        exception_name(vector),
+        frame.rip,
+        frame.error
+    );
+    record(
+        "user-fault",
+        format_args!(
+            "program={name} vector={vector} rip={:#x} error={:#x} cr2={cr2:#x}",
+            frame.rip, frame.error
+        ),
+    );
+    end_current(frame);
+}
+
+/// Maps a fresh page for a first touch of the stack or heap.
+fn demand_page(addr: u64) -> bool {
+    let stack = abi::STACK_TOP - abi::STACK_SIZE..abi::STACK_TOP;
+    let heap = abi::HEAP_BASE..abi::HEAP_BASE + abi::HEAP_SIZE;
+    if !stack.contains(&addr) && !heap.contains(&addr) {
+        return false;
+    }
+    let mut s = SCHED.lock();
+    let Some(i) = s.current else {
+        return false;
+    };
+    let page = addr & !(abi::FRAME - 1);
+    s.programs[i]
+        .space
+        .map_fresh(page, abi::FRAME, Access::Write)
+        .is_ok()
+}

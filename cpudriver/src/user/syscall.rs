@@ -1,0 +1,203 @@
+//! System-call dispatch. Every argument is checked before anything is
+//! changed; a bad argument returns a typed `abi::SysError`.
+
+use core::sync::atomic::Ordering;
+
+use abi::{ProgramInfo, SysError, Syscall};
+use boot::protocol::ExitCode;
+
+use super::space::Access;
+use super::{PENDING, SCHED, State, end_current, save_current, schedule};
+use crate::arch::rdtsc;
+use crate::arch::trap::{NOTIFY_VECTOR, TrapFrame};
+use crate::console::{line, record};
+use crate::percpu;
+
+/// What a handled call does to the caller.
+enum Done {
+    /// Return this result to the caller.
+    Return(Result<u64, SysError>),
+    /// The frame now holds another program (or the caller, resumed later
+    /// with its result already in its saved registers).
+    Switched,
+}
+
+/// Called by `syscall_entry` with the caller's registers.
+#[unsafe(no_mangle)]
+extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
+    let args = [
+        frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
+    ];
+    let done = match Syscall::decode(frame.rax, args) {
+        Ok(call) => handle(call, frame),
+        Err(e) => Done::Return(Err(e)),
+    };
+    if let Done::Return(result) = done {
+        match result {
+            Ok(value) => {
+                frame.rax = 0;
+                frame.rdx = value;
+            }
+            Err(e) => {
+                frame.rax = e as u64;
+                frame.rdx = 0;
+            }
+        }
+    }
+}
+
+fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
+    match call {
+        Syscall::Print { ptr, len } => Done::Return(print(ptr, len)),
+        Syscall::Info { ptr, len } => Done::Return(info(ptr, len)),
+        Syscall::Args { ptr, len } => Done::Return(args(ptr, len)),
+        Syscall::Notify { core } => Done::Return(notify(core)),
+        Syscall::MapPool { first, count } => Done::Return(map_pool(first, count)),
+        Syscall::Yield => {
+            frame.rax = 0;
+            frame.rdx = 0;
+            let after = save_current(&mut SCHED.lock(), frame);
+            schedule(frame, after);
+            Done::Switched
+        }
+        Syscall::Wait { timeout } => {
+            if PENDING.swap(false, Ordering::AcqRel) {
+                return Done::Return(Ok(1));
+            }
+            let deadline = (timeout > 0).then(|| rdtsc().saturating_add(timeout));
+            let after = {
+                let mut s = SCHED.lock();
+                let after = save_current(&mut s, frame);
+                if let Some(i) = after {
+                    s.programs[i].state = State::Waiting(deadline);
+                }
+                after
+            };
+            schedule(frame, after);
+            Done::Switched
+        }
+        Syscall::Exit { code } => {
+            let name = super::current_name();
+            record("program-exit", format_args!("program={name} code={code}"));
+            end_current(frame);
+            Done::Switched
+        }
+        Syscall::Shutdown { code } => {
+            let exit = match code {
+                0 => ExitCode::Pass,
+                1 => ExitCode::Fail,
+                _ => return Done::Return(Err(SysError::BadCode)),
+            };
+            let name = super::current_name();
+            record(
+                "shutdown",
+                format_args!("program={name} result={}", exit.name()),
+            );
+            crate::exit::exit(exit)
+        }
+    }
+}
+
+/// Runs `f` with the running program's address space.
+fn with_space<T>(f: impl FnOnce(&mut super::space::AddressSpace, &str) -> T) -> Option<T> {
+    let mut s = SCHED.lock();
+    let i = s.current?;
+    let p = &mut s.programs[i];
+    Some(f(&mut p.space, &p.args))
+}
+
+fn print(ptr: u64, len: u64) -> Result<u64, SysError> {
+    if len == 0 || len > abi::MAX_PRINT {
+        return Err(SysError::BadLength);
+    }
+    let mut buf = [0u8; abi::MAX_PRINT as usize];
+    let text = &mut buf[..len as usize];
+    with_space(|space, _| space.check(ptr, len, false)).ok_or(SysError::BadPointer)??;
+    // SAFETY: the range was just checked to be mapped user memory of the
+    // live address space; it is copied out before it is used.
+    unsafe { core::ptr::copy_nonoverlapping(ptr as *const u8, text.as_mut_ptr(), text.len()) };
+    let text = core::str::from_utf8(text).map_err(|_| SysError::BadUtf8)?;
+    line(format_args!("{}", text.trim_end_matches(['\n', '\r'])));
+    Ok(0)
+}
+
+fn info(ptr: u64, len: u64) -> Result<u64, SysError> {
+    if len != core::mem::size_of::<ProgramInfo>() as u64 {
+        return Err(SysError::BadLength);
+    }
+    let core = percpu::this();
+    let given = &core.params.given;
+    let info = ProgramInfo {
+        core: core.id,
+        cores: core.count,
+        tsc_hz: crate::timing::get().tsc_hz,
+        pool_frames: given.shared_pool.len() / abi::FRAME,
+        heap_base: abi::HEAP_BASE,
+        heap_size: abi::HEAP_SIZE,
+        hypervisor: u32::from(super::HYPERVISOR.load(Ordering::Relaxed)),
+        _reserved: 0,
+    };
+    // SAFETY: `ProgramInfo` is plain `repr(C)` integers.
+    let bytes = unsafe {
+        core::slice::from_raw_parts(
+            (&raw const info).cast::<u8>(),
+            core::mem::size_of::<ProgramInfo>(),
+        )
+    };
+    with_space(|space, _| {
+        space.check(ptr, len, true)?;
+        space.write(ptr, bytes)
+    })
+    .ok_or(SysError::BadPointer)??;
+    Ok(0)
+}
+
+fn args(ptr: u64, len: u64) -> Result<u64, SysError> {
+    with_space(|space, args| {
+        let n = (len as usize).min(args.len());
+        if n > 0 {
+            space.check(ptr, n as u64, true)?;
+            space.write(ptr, &args.as_bytes()[..n])?;
+        }
+        Ok(args.len() as u64)
+    })
+    .ok_or(SysError::BadPointer)?
+}
+
+fn notify(core: u64) -> Result<u64, SysError> {
+    let me = percpu::this();
+    if core >= u64::from(me.count) {
+        return Err(SysError::BadCore);
+    }
+    let core = core as u32;
+    if core == me.id {
+        PENDING.store(true, Ordering::Release);
+    } else {
+        crate::arch::apic::send_ipi(percpu::params_of(core).given.apic_id, NOTIFY_VECTOR);
+    }
+    Ok(0)
+}
+
+fn map_pool(first: u64, count: u64) -> Result<u64, SysError> {
+    if count == 0 || count > abi::MAX_MAP {
+        return Err(SysError::BadLength);
+    }
+    let pool = percpu::this().params.given.shared_pool;
+    let frames = pool.len() / abi::FRAME;
+    if first.checked_add(count).is_none_or(|end| end > frames) {
+        return Err(SysError::BadFrame);
+    }
+    with_space(|space, _| {
+        for i in first..first + count {
+            let va = abi::POOL_BASE + i * abi::FRAME;
+            let phys = pool.start + i * abi::FRAME;
+            match space.lookup(va) {
+                Some((mapped, _)) if mapped == phys => {}
+                Some(_) => return Err(SysError::BadFrame),
+                None => space.map(va, phys, Access::Write, false)?,
+            }
+        }
+        Ok(abi::POOL_BASE + first * abi::FRAME)
+    })
+    .ok_or(SysError::BadPointer)?
+}

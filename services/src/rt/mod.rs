@@ -1,0 +1,128 @@
+//! The ring-3 runtime of Flotilla programs.
+//!
+//! A program links this module and defines
+//!
+//! ```ignore
+//! #[unsafe(no_mangle)]
+//! extern "C" fn program_main(core: u32, cores: u32) -> u64 { ... }
+//! ```
+//!
+//! The runtime's `_start` sets up the heap (demand paged by the CPU driver
+//! at `abi::HEAP_BASE`), calls `program_main` and exits with its result. A
+//! panic prints its message, a `program-panic` record, and exits with code
+//! 101.
+
+use core::fmt::{self, Write};
+
+use linked_list_allocator::LockedHeap;
+
+pub use abi::user as sys;
+
+#[global_allocator]
+static HEAP: LockedHeap = LockedHeap::empty();
+
+core::arch::global_asm!(
+    r#"
+    .section .text._start, "ax"
+    .global _start
+_start:
+    xor %ebp, %ebp
+    and $-16, %rsp
+    call flotilla_rt_start
+    ud2
+"#,
+    options(att_syntax)
+);
+
+unsafe extern "C" {
+    fn program_main(core: u32, cores: u32) -> u64;
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn flotilla_rt_start(core: u64, cores: u64) -> ! {
+    // SAFETY: the CPU driver reserves `[HEAP_BASE, HEAP_BASE + HEAP_SIZE)`
+    // for this program and maps it on first touch; nothing else uses it.
+    unsafe {
+        HEAP.lock()
+            .init(abi::HEAP_BASE as *mut u8, abi::HEAP_SIZE as usize)
+    };
+    // SAFETY: `program_main` is the program's entry, defined with this
+    // signature by the binary that links the runtime.
+    let code = unsafe { program_main(core as u32, cores as u32) };
+    sys::exit(code)
+}
+
+/// A line being formatted for [`sys::print`].
+pub struct Line {
+    buf: [u8; abi::MAX_PRINT as usize],
+    len: usize,
+}
+
+impl Line {
+    /// An empty line.
+    pub const fn new() -> Line {
+        Line {
+            buf: [0; abi::MAX_PRINT as usize],
+            len: 0,
+        }
+    }
+
+    /// The text so far.
+    pub fn as_str(&self) -> &str {
+        // Only whole `str`s are ever appended, so this cannot fail.
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl Default for Line {
+    fn default() -> Line {
+        Line::new()
+    }
+}
+
+impl Write for Line {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.buf.len() - self.len;
+        let mut take = s.len().min(room);
+        while !s.is_char_boundary(take) {
+            take -= 1;
+        }
+        self.buf[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+        self.len += take;
+        if take < s.len() {
+            Err(fmt::Error)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Prints one line (cut at `abi::MAX_PRINT` bytes).
+pub fn print(args: fmt::Arguments<'_>) {
+    let mut line = Line::new();
+    let _ = line.write_fmt(args);
+    if line.len > 0 {
+        let _ = sys::print(line.as_str());
+    }
+}
+
+/// Prints a structured record: `@flotilla/1 <kind> <fields>`.
+pub fn record(kind: &str, fields: fmt::Arguments<'_>) {
+    print(format_args!("@flotilla/1 {kind} {fields}"));
+}
+
+/// Prints a line with `format!` syntax.
+#[macro_export]
+macro_rules! println {
+    ($($arg:tt)*) => { $crate::rt::print(format_args!($($arg)*)) };
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    print(format_args!("PANIC in ring 3: {info}"));
+    let (file, line) = info
+        .location()
+        .map_or(("unknown", 0), |l| (l.file(), l.line()));
+    record("program-panic", format_args!("file={file} line={line}"));
+    sys::exit(101)
+}
