@@ -27,13 +27,16 @@ const PAGE: u64 = 4096;
 const FOUR_GIB: u64 = 4 << 30;
 
 /// Upper bound of [`shared_pool_bytes`].
-pub const MAX_SHARED_POOL: u64 = 64 << 20;
+pub const MAX_SHARED_POOL: u64 = 512 << 20;
 
-/// Bytes the boot core sets aside for URPC channel frames: 1 MiB, plus two
-/// 4 KiB rings for every pair of cores, at most [`MAX_SHARED_POOL`].
+/// Bytes the boot core sets aside as the shared pool: a bootstrap channel
+/// per core and a mesh channel per pair of cores (two 4 KiB rings each),
+/// plus 4 MiB for doorbells and experiment arenas; at most
+/// [`MAX_SHARED_POOL`]. The full mesh grows with the square of the cores:
+/// 64 cores need about 20 MiB, 256 cores about 260 MiB.
 pub const fn shared_pool_bytes(cores: u64) -> u64 {
     let pairs = cores * cores.saturating_sub(1) / 2;
-    let bytes = (1 << 20) + pairs * 8192;
+    let bytes = (4 << 20) + (cores + pairs) * 8192;
     if bytes < MAX_SHARED_POOL {
         bytes
     } else {

@@ -1,25 +1,25 @@
 //! Shared support for the QEMU integration tests.
 //!
-//! The kernel image is built once per test binary and shared by every test
-//! in it. QEMU runs one at a time: a machine of this kind has two host
-//! cores, and a boot with many virtual cores needs both.
+//! The image (kernel and initrd) is built once per test binary and shared by
+//! every test in it. QEMU runs one at a time: a machine of this kind has two
+//! host cores, and a boot with many virtual cores needs both.
 
-use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use qemu::{Accel, Machine, QemuConfig};
 use tools::boot::{BootReport, run};
+use tools::image::Image;
 
 /// How long any one boot may take before it is killed.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// The kernel image, built on first use.
-pub fn kernel() -> &'static Path {
-    static KERNEL: OnceLock<PathBuf> = OnceLock::new();
-    KERNEL.get_or_init(|| match tools::image::build_kernel() {
-        Ok(path) => path,
-        Err(err) => panic!("cannot build the kernel: {err:#}"),
+/// The boot image, built on first use.
+pub fn image() -> &'static Image {
+    static IMAGE: OnceLock<Image> = OnceLock::new();
+    IMAGE.get_or_init(|| match tools::image::build() {
+        Ok(image) => image,
+        Err(err) => panic!("cannot build the image: {err:#}"),
     })
 }
 
@@ -29,15 +29,20 @@ pub fn qemu_slot() -> MutexGuard<'static, ()> {
     SLOT.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A microvm, TCG configuration of `cores` cores with `append` on the
-/// kernel command line.
+/// A kernel-only (no ring-3 programs) microvm, TCG configuration of
+/// `cores` cores with `append` on the kernel command line.
 pub fn tcg(cores: u32, append: &str) -> QemuConfig {
-    QemuConfig::new(kernel())
+    QemuConfig::new(&image().kernel)
         .machine(Machine::Microvm)
         .accel(Accel::Tcg)
         .cores(cores)
         .append(append)
         .timeout(BOOT_TIMEOUT)
+}
+
+/// Like [`tcg`], with the ring-3 programs: every core runs its monitor.
+pub fn with_monitors(cores: u32, append: &str) -> QemuConfig {
+    tcg(cores, append).initrd(&image().initrd)
 }
 
 /// Boots `config` and returns the report.
@@ -58,11 +63,6 @@ pub fn boot_ok(config: &QemuConfig) -> BootReport {
         report.verdict(),
         report.failure_report
     );
-    assert_eq!(
-        report.cores.len() as u32,
-        config.cores,
-        "{}",
-        report.failure_report
-    );
+    assert_eq!(report.cores.len() as u32, config.cores, "{}", report.failure_report);
     report
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use flotilla_tests::{boot_ok, kernel, tcg};
+use flotilla_tests::{boot_ok, image, tcg};
 use qemu::{Accel, Machine, QemuConfig, kvm_usable};
 use tools::boot::BootReport;
 
@@ -79,7 +79,7 @@ fn boots_under_kvm_where_it_works() {
         );
         return;
     }
-    let config = QemuConfig::new(kernel())
+    let config = QemuConfig::new(&image().kernel)
         .accel(Accel::Kvm)
         .cores(2)
         .timeout(flotilla_tests::BOOT_TIMEOUT);

@@ -7,8 +7,7 @@
 //! from, and the per-configuration medians).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use qemu::{Accel, Machine, QemuConfig, ResolvedAccel};
@@ -121,38 +120,7 @@ pub fn summarise(cores: u32, samples: &[Sample]) -> Summary {
     }
 }
 
-/// The workspace's git revision, `+dirty` when it has uncommitted changes.
-pub fn git_revision(root: &Path) -> String {
-    let run = |args: &[&str]| {
-        Command::new("git")
-            .current_dir(root)
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-    };
-    let Some(rev) = run(&["rev-parse", "--short=12", "HEAD"]) else {
-        return "unknown".to_owned();
-    };
-    match run(&["status", "--porcelain", "--untracked-files=no"]) {
-        Some(s) if !s.is_empty() => format!("{rev}+dirty"),
-        _ => rev,
-    }
-}
-
-/// The host CPU's model name from `/proc/cpuinfo`.
-pub fn host_cpu() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|r| r.trim_start_matches([' ', '\t', ':']).to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown".to_owned())
-}
+pub use crate::results::{git_revision, host_cpu};
 
 /// Renders samples as CSV.
 pub fn to_csv(machine: &str, accel: &str, samples: &[Sample]) -> String {
@@ -222,10 +190,7 @@ pub fn run(req: &BenchRequest) -> Result<(Vec<Sample>, Meta, PathBuf)> {
         ResolvedAccel::Kvm => "kvm",
         ResolvedAccel::Tcg => "tcg",
     };
-    let qemu_version = qemu::find_qemu(None)
-        .ok()
-        .and_then(|q| qemu::qemu_version(&q).ok())
-        .unwrap_or_else(|| "unknown".to_owned());
+    let qemu_version = crate::results::qemu_version();
     let meta = Meta {
         experiment: "boot-time",
         git_revision: git_revision(&req.results_root),
@@ -234,15 +199,11 @@ pub fn run(req: &BenchRequest) -> Result<(Vec<Sample>, Meta, PathBuf)> {
         accelerator_reason: accel.reason.clone(),
         machine: req.machine.to_string(),
         host_cpu: host_cpu(),
-        host_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        host_cpus: crate::results::host_cpus(),
         started_utc: started.to_rfc3339(),
         summaries: req.cores.iter().map(|&c| summarise(c, &samples)).collect(),
     };
-    let dir = req
-        .results_root
-        .join("results/boot-time")
-        .join(started.format("%Y%m%d-%H%M%S").to_string());
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = crate::results::create_dir(&req.results_root, "boot-time", started)?;
     std::fs::write(
         dir.join("boot-time.csv"),
         to_csv(&meta.machine, &meta.accelerator, &samples),

@@ -3,9 +3,13 @@
 //! A boot passes only when QEMU exits with the image's pass code *and* the
 //! serial records agree: every core printed one `core-up` record, the boot
 //! core printed `boot-done` for the same number of cores, and nothing
-//! faulted or panicked. Otherwise the report says which core failed and
-//! why, from the records the kernel printed (`core-timeout`, `fault`,
-//! `panic`, error lines) and from how QEMU ended.
+//! faulted or panicked. When the ring-3 programs run, every core's monitor
+//! must also have come up (`monitor-up`) and finished (`monitor-done
+//! ok=1`), and monitor 0 must have reported the full mesh
+//! (`mesh-complete` with `n·(n−1)/2` channels). Otherwise the report says
+//! which core failed and why, from the records (`core-timeout`, `fault`,
+//! `panic`, `user-fault`, `monitor-error`, error lines) and from how QEMU
+//! ended.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -66,6 +70,12 @@ pub struct BootReport {
     pub all_up_at: Option<Duration>,
     /// The TSC frequency the kernel measured (`clocks` record).
     pub tsc_hz: Option<u64>,
+    /// Cores whose monitor reported up.
+    pub monitors: Vec<u32>,
+    /// The mesh: channels, and cycles monitor 0 took to build it.
+    pub mesh: Option<(u64, u64)>,
+    /// Messages the monitors dropped as malformed.
+    pub dropped: u64,
     /// Everything that went wrong, each naming the core and why.
     pub problems: Vec<String>,
     /// Every structured record.
@@ -117,7 +127,7 @@ pub fn run(config: &QemuConfig, echo: Option<Observer>) -> Result<BootReport, La
         None => launch.start()?,
     };
     let outcome = qemu.wait_end();
-    let expected_faults: &[&str] = if config
+    let faults: &[&str] = if config
         .append
         .split_whitespace()
         .any(|w| w == "test=user-probe")
@@ -126,7 +136,12 @@ pub fn run(config: &QemuConfig, echo: Option<Observer>) -> Result<BootReport, La
     } else {
         &[]
     };
-    let analysis = analyse(config.cores, &outcome, qemu.lines(), expected_faults);
+    let expect = Expect {
+        cores: config.cores,
+        monitors: config.initrd.is_some(),
+        faults,
+    };
+    let analysis = analyse(&expect, &outcome, qemu.lines());
     let failure_report = qemu.failure_report(&format!("boot of {} cores", config.cores));
     Ok(BootReport {
         expected_cores: config.cores,
@@ -135,6 +150,9 @@ pub fn run(config: &QemuConfig, echo: Option<Observer>) -> Result<BootReport, La
         done: analysis.done,
         all_up_at: analysis.all_up_at,
         tsc_hz: analysis.tsc_hz,
+        monitors: analysis.monitors,
+        mesh: analysis.mesh,
+        dropped: analysis.dropped,
         problems: analysis.problems,
         records: records(qemu.lines()),
         accel: qemu.accel().clone(),
@@ -154,6 +172,12 @@ pub struct Analysis {
     pub all_up_at: Option<Duration>,
     /// The TSC frequency from the `clocks` record.
     pub tsc_hz: Option<u64>,
+    /// Cores whose monitor reported up.
+    pub monitors: Vec<u32>,
+    /// Channels and cycles of the completed mesh.
+    pub mesh: Option<(u64, u64)>,
+    /// Messages the monitors dropped.
+    pub dropped: u64,
     /// Everything that went wrong.
     pub problems: Vec<String>,
 }
@@ -195,16 +219,34 @@ fn list(cores: &[u32]) -> String {
         .join(", ")
 }
 
-/// Judges a run of `expected` cores from its serial lines and outcome.
-/// Ring-3 faults of the programs named in `expected_faults` are part of the
-/// scenario; any other program's fault is a problem.
-pub fn analyse(
-    expected: u32,
-    outcome: &Outcome,
-    lines: &[SerialLine],
-    expected_faults: &[&str],
-) -> Analysis {
+/// What a run should show.
+#[derive(Clone, Copy, Debug)]
+pub struct Expect<'a> {
+    /// Cores the machine has.
+    pub cores: u32,
+    /// Whether the ring-3 monitors run (the image has its initrd).
+    pub monitors: bool,
+    /// Programs whose ring-3 faults are part of the scenario.
+    pub faults: &'a [&'a str],
+}
+
+impl Expect<'_> {
+    /// A kernel-only run of `cores` cores.
+    pub fn kernel(cores: u32) -> Expect<'static> {
+        Expect {
+            cores,
+            monitors: false,
+            faults: &[],
+        }
+    }
+}
+
+/// Judges a run from its serial lines and outcome.
+pub fn analyse(expect: &Expect<'_>, outcome: &Outcome, lines: &[SerialLine]) -> Analysis {
+    let expected = expect.cores;
+    let expected_faults = expect.faults;
     let mut a = Analysis::default();
+    let mut monitors_done: BTreeMap<u32, bool> = BTreeMap::new();
     let mut up: BTreeMap<u32, CoreUp> = BTreeMap::new();
     for line in lines {
         let Ok(r) = OwnedRecord::parse(&line.text) else {
@@ -217,6 +259,18 @@ pub fn analyse(
         };
         match r.kind.as_str() {
             "clocks" => a.tsc_hz = r.get_u64("tsc_hz"),
+            "monitor-up" => a.monitors.push(r.core),
+            "mesh-complete" => a.mesh = Some((number(&r, "channels"), number(&r, "cycles"))),
+            "dropped" => {}
+            "monitor-done" => {
+                monitors_done.insert(r.core, r.get("ok") == Some("1"));
+                a.dropped += number(&r, "dropped");
+            }
+            "monitor-error" => a.problems.push(format!(
+                "core {}: the monitor failed ({})",
+                r.core,
+                field(&r, "what")
+            )),
             "core-up" => {
                 let duplicate = up.insert(r.core, core_up(&r)).is_some();
                 if duplicate {
@@ -310,6 +364,32 @@ pub fn analyse(
                     list(&missing)
                 ));
             }
+            if expect.monitors {
+                let n = u64::from(expected);
+                let no_monitor: Vec<u32> =
+                    (0..expected).filter(|c| !a.monitors.contains(c)).collect();
+                if !no_monitor.is_empty() {
+                    a.problems
+                        .push(format!("core(s) {} never started a monitor", list(&no_monitor)));
+                }
+                match a.mesh {
+                    Some((channels, _)) if channels == n * (n - 1) / 2 => {}
+                    Some((channels, _)) => a.problems.push(format!(
+                        "the mesh has {channels} channels; {expected} cores need {}",
+                        n * (n - 1) / 2
+                    )),
+                    None => a.problems.push("the mesh never completed".to_owned()),
+                }
+                let unfinished: Vec<u32> = (0..expected)
+                    .filter(|c| monitors_done.get(c) != Some(&true))
+                    .collect();
+                if !unfinished.is_empty() {
+                    a.problems.push(format!(
+                        "the monitor(s) of core(s) {} did not finish successfully",
+                        list(&unfinished)
+                    ));
+                }
+            }
             match a.done {
                 None => a
                     .problems
@@ -361,7 +441,7 @@ mod tests {
     #[test]
     fn a_clean_boot_passes() {
         let l = lines(&[&up(0), &up(1), DONE2]);
-        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l, &[]);
+        let a = analyse(&Expect::kernel(2), &Outcome::Exit(ExitCode::Pass), &l);
         assert_eq!(a.problems, Vec::<String>::new());
         assert_eq!(a.cores.len(), 2);
         assert_eq!(a.cores[1].features, "nx,avx");
@@ -369,13 +449,13 @@ mod tests {
         assert_eq!(a.all_up_at, Some(Duration::from_millis(20)));
         assert_eq!(a.tsc_hz, None);
         let l = lines(&["[core 0] @flotilla/1 clocks tsc_hz=2000 source=pit lapic_timer_hz=5"]);
-        assert_eq!(analyse(1, &Outcome::TimedOut, &l, &[]).tsc_hz, Some(2000));
+        assert_eq!(analyse(&Expect::kernel(1), &Outcome::TimedOut, &l).tsc_hz, Some(2000));
     }
 
     #[test]
     fn a_pass_with_a_missing_core_fails() {
         let l = lines(&[&up(0), DONE2]);
-        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l, &[]);
+        let a = analyse(&Expect::kernel(2), &Outcome::Exit(ExitCode::Pass), &l);
         assert_eq!(
             a.problems,
             ["the run passed but core(s) 1 never reported up"]
@@ -384,13 +464,12 @@ mod tests {
 
     #[test]
     fn a_pass_without_boot_done_or_with_the_wrong_count_fails() {
-        let a = analyse(1, &Outcome::Exit(ExitCode::Pass), &lines(&[&up(0)]), &[]);
+        let a = analyse(&Expect::kernel(1), &Outcome::Exit(ExitCode::Pass), &lines(&[&up(0)]));
         assert_eq!(a.problems, ["the run passed without a boot-done record"]);
         let a = analyse(
-            1,
+            &Expect::kernel(1),
             &Outcome::Exit(ExitCode::Pass),
             &lines(&[&up(0), DONE2]),
-            &[],
         );
         assert!(a.problems[0].contains("found 2 cores"), "{:?}", a.problems);
     }
@@ -402,7 +481,7 @@ mod tests {
             "[core 0] ERROR core 1 (APIC id 1) did not come up within 10 ms: it never reached 64-bit mode",
             "[core 0] @flotilla/1 core-timeout core=1 apic=1 stage=Silent error=None",
         ]);
-        let a = analyse(2, &Outcome::Exit(ExitCode::Fail), &l, &[]);
+        let a = analyse(&Expect::kernel(2), &Outcome::Exit(ExitCode::Fail), &l);
         assert_eq!(a.problems.len(), 2);
         assert_eq!(
             a.problems[1],
@@ -416,12 +495,12 @@ mod tests {
             "[core 3] PANIC: panicked at x.rs:1:2: boom",
             "[core 3] @flotilla/1 panic file=x.rs line=1",
         ]);
-        let a = analyse(4, &Outcome::Exit(ExitCode::Panic), &l, &[]);
+        let a = analyse(&Expect::kernel(4), &Outcome::Exit(ExitCode::Panic), &l);
         assert_eq!(a.problems, ["core 3 panicked: panicked at x.rs:1:2: boom"]);
         let l = lines(&[
             "[core 0] @flotilla/1 fault vector=14 name=page-fault error=0x0 rip=0xffff cr2=0xdead0000",
         ]);
-        let a = analyse(1, &Outcome::Exit(ExitCode::Fault), &l, &[]);
+        let a = analyse(&Expect::kernel(1), &Outcome::Exit(ExitCode::Fault), &l);
         assert_eq!(
             a.problems,
             ["core 0 took a page-fault (vector 14) at rip 0xffff, error code 0x0, cr2 0xdead0000"]
@@ -430,9 +509,9 @@ mod tests {
 
     #[test]
     fn timeouts_and_resets_say_what_is_missing() {
-        let a = analyse(3, &Outcome::TimedOut, &lines(&[&up(0), &up(2)]), &[]);
+        let a = analyse(&Expect::kernel(3), &Outcome::TimedOut, &lines(&[&up(0), &up(2)]));
         assert_eq!(a.problems, ["timed out; core(s) 1 never reported up"]);
-        let a = analyse(2, &Outcome::Reset, &lines(&[]), &[]);
+        let a = analyse(&Expect::kernel(2), &Outcome::Reset, &lines(&[]));
         assert_eq!(a.problems.len(), 1);
         assert!(
             a.problems[0].contains("core(s) 0, 1 never reported up"),
@@ -445,9 +524,14 @@ mod tests {
     fn ring_3_faults_are_problems_unless_expected() {
         let fault = "[core 1] @flotilla/1 user-fault program=probe vector=14 rip=0x4009ee error=0x4 cr2=0x10";
         let l = lines(&[&up(0), &up(1), fault, DONE2]);
-        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l, &["probe"]);
+        let expect = Expect {
+            cores: 2,
+            monitors: false,
+            faults: &["probe"],
+        };
+        let a = analyse(&expect, &Outcome::Exit(ExitCode::Pass), &l);
         assert_eq!(a.problems, Vec::<String>::new());
-        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l, &[]);
+        let a = analyse(&Expect::kernel(2), &Outcome::Exit(ExitCode::Pass), &l);
         assert_eq!(
             a.problems,
             ["core 1: program 'probe' took a fault (vector 14) at rip 0x4009ee, cr2 0x10"]
@@ -455,9 +539,42 @@ mod tests {
     }
 
     #[test]
+    fn with_monitors_the_mesh_and_every_monitor_must_finish() {
+        let expect = Expect {
+            cores: 2,
+            monitors: true,
+            faults: &[],
+        };
+        let monitor = |c: u32| format!("[core {c}] @flotilla/1 monitor-up cores=2 pool_frames=9");
+        let done = |c: u32, ok: u8| {
+            format!("[core {c}] @flotilla/1 monitor-done ok={ok} sent=1 received=1 dropped=2 blocks=0")
+        };
+        let mesh = "[core 0] @flotilla/1 mesh-complete cores=2 channels=1 cycles=5";
+        let pass = Outcome::Exit(ExitCode::Pass);
+        let all = [up(0), up(1), monitor(0), monitor(1), mesh.to_owned(), done(0, 1), done(1, 1), DONE2.to_owned()];
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        let a = analyse(&expect, &pass, &lines(&refs));
+        assert_eq!(a.problems, Vec::<String>::new());
+        assert_eq!(a.mesh, Some((1, 5)));
+        assert_eq!(a.dropped, 4);
+        // Drop the mesh, one monitor, and fail the other's job.
+        let partial = [up(0), up(1), monitor(0), done(0, 1), done(1, 0), DONE2.to_owned()];
+        let refs: Vec<&str> = partial.iter().map(String::as_str).collect();
+        let a = analyse(&expect, &pass, &lines(&refs));
+        assert_eq!(
+            a.problems,
+            [
+                "core(s) 1 never started a monitor",
+                "the mesh never completed",
+                "the monitor(s) of core(s) 1 did not finish successfully"
+            ]
+        );
+    }
+
+    #[test]
     fn duplicate_and_extra_cores_are_problems() {
         let l = lines(&[&up(0), &up(0), &up(5), DONE2]);
-        let a = analyse(2, &Outcome::Exit(ExitCode::Pass), &l, &[]);
+        let a = analyse(&Expect::kernel(2), &Outcome::Exit(ExitCode::Pass), &l);
         assert!(a.problems.iter().any(|p| p.contains("more than once")));
         assert!(
             a.problems

@@ -29,6 +29,8 @@ enum Command {
     Build,
     /// Boot repeatedly and record how long the cores take to come up.
     BenchBoot(BenchArgs),
+    /// Run an experiment (urpc, update-cost) and write its results.
+    Exp(tools::exp::ExpArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -104,6 +106,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }),
         Command::BenchBoot(args) => bench_boot(&args),
+        Command::Exp(args) => tools::exp::main(&args),
     };
     match result {
         Ok(code) => code,
@@ -221,7 +224,25 @@ fn print_summary(report: &run_boot::BootReport) {
             c.features
         );
     }
-    if let (Some(done), Some(at)) = (report.done, report.all_up_at) {
+    if !report.monitors.is_empty() {
+        let mesh = match report.mesh {
+            Some((channels, cycles)) => match report.tsc_hz {
+                Some(hz) if hz > 0 => format!(
+                    "mesh of {channels} URPC channels complete in {:.1} ms",
+                    cycles as f64 / hz as f64 * 1000.0
+                ),
+                _ => format!("mesh of {channels} URPC channels complete"),
+            },
+            None => "mesh incomplete".to_owned(),
+        };
+        println!(
+            "monitors up on {}/{} cores; {mesh}; {} malformed message(s) dropped",
+            report.monitors.len(),
+            report.expected_cores,
+            report.dropped
+        );
+    }
+        if let (Some(done), Some(at)) = (report.done, report.all_up_at) {
         println!(
             "all {} cores up {:.1} ms after kernel entry ({} TSC cycles at {:.2} GHz); {:.0} ms after QEMU started",
             done.cores,

@@ -130,6 +130,11 @@ unsafe extern "C" {
     fn enter_user(frame: *const TrapFrame) -> !;
 }
 
+/// The address SYSCALL jumps to.
+pub fn syscall_entry_address() -> u64 {
+    syscall_entry as *const () as u64
+}
+
 /// Programs the SYSCALL MSRs of this core and notes whether it runs under
 /// a hypervisor (reported to programs).
 pub fn init(hypervisor: bool) {

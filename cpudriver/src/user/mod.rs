@@ -276,11 +276,16 @@ fn current_name() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-/// A CPU exception in ring 3: demand paging for the stack and heap, or the
-/// end of the program with a report.
+/// A CPU exception in ring 3: a system call the platform delivered without
+/// entering ring 0, demand paging for the stack and heap, or the end of the
+/// program with a report.
 pub fn fault(frame: &mut TrapFrame) {
     let cr2 = x86_64::registers::control::Cr2::read_raw();
     let vector = frame.vector;
+    if vector == 14 && syscall::undelivered(frame, cr2) {
+        syscall::serve_undelivered(frame);
+        return;
+    }
     if vector == 14 && frame.error & 1 == 0 && demand_page(cr2) {
         return;
     }

@@ -22,6 +22,47 @@ enum Done {
     Switched,
 }
 
+/// Whether a ring-3 page fault is a `syscall` that never reached ring 0.
+///
+/// Some hypervisors (this project's KVM host among them) carry out
+/// SYSCALL's register effects (RIP from LSTAR, the return address in RCX,
+/// the flags in R11) without switching to ring 0, so the first instruction
+/// of `syscall_entry` faults as a ring-3 instruction fetch of a kernel page.
+/// That fault is recognised exactly: the faulting address is the entry
+/// point itself, the access is a user instruction fetch, and the two bytes
+/// before the return address in RCX are a `syscall` instruction.
+pub fn undelivered(frame: &TrapFrame, cr2: u64) -> bool {
+    const USER_FETCH: u64 = 0x14;
+    let entry = super::entry::syscall_entry_address();
+    if cr2 != entry || frame.rip != entry || frame.error & USER_FETCH != USER_FETCH {
+        return false;
+    }
+    let Some(at) = frame.rcx.checked_sub(2) else {
+        return false;
+    };
+    let readable = with_space(|space, _| space.check(at, 2, false).is_ok()).unwrap_or(false);
+    // SAFETY: the two bytes were just checked to be mapped user memory of
+    // the live address space.
+    readable && unsafe { core::ptr::read_unaligned(at as *const [u8; 2]) } == [0x0f, 0x05]
+}
+
+/// Serves a system call that arrived as [`undelivered`] says: restores the
+/// state SYSCALL would have entered with and dispatches it. The trap path
+/// then returns to ring 3 with IRETQ.
+pub fn serve_undelivered(frame: &mut TrapFrame) {
+    if !FALLBACK_NOTED.swap(true, Ordering::Relaxed) {
+        log::info!(
+            "SYSCALL arrives here without a switch to ring 0 (a hypervisor quirk); system calls are served through the page-fault path"
+        );
+    }
+    frame.rip = frame.rcx;
+    frame.rflags = frame.r11;
+    syscall_dispatch(frame);
+}
+
+/// Whether [`serve_undelivered`] has said so once on this core.
+static FALLBACK_NOTED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
 /// Called by `syscall_entry` with the caller's registers.
 #[unsafe(no_mangle)]
 extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {

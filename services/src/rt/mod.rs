@@ -16,7 +16,10 @@ use core::fmt::{self, Write};
 
 use linked_list_allocator::LockedHeap;
 
+mod platform;
+
 pub use abi::user as sys;
+pub use platform::Ring3;
 
 #[global_allocator]
 static HEAP: LockedHeap = LockedHeap::empty();

@@ -1,0 +1,666 @@
+//! Experiment requests: parsing the `exp=...` part of a monitor argument
+//! string, and printing it back.
+//!
+//! The string is a comma-separated list of items, each `key=value` or a
+//! bare flag. Lists inside a value are separated by `;` (the comma already
+//! separates items): `exp=update-cost,quick,k=1;8`.
+//!
+//! | key | experiments | value | default |
+//! |---|---|---|---|
+//! | `exp` | all | `urpc` or `update-cost` | (required) |
+//! | `quick` | all | bare flag: the short version | off |
+//! | `rounds` | all | repeats of every measurement, 1..=1000 | 5, quick 2 |
+//! | `pairs` | `urpc` | `all` (every ordered pair) or `adjacent` (`i→i+1` and `i+1→i`) | `all` up to 4 cores, else `from=0` |
+//! | `from` | `urpc` | a core id: the pairs `from→j` for every other core `j` | see `pairs` |
+//! | `samples` | `urpc` | round trips per round, 1..=1000000 | 10000, quick 1000 |
+//! | `batch` | `urpc` | messages per throughput sample, 1..=100000 | 1000, quick 100 |
+//! | `tp-samples` | `urpc` | throughput samples per round, 1..=100000 | 200, quick 40 |
+//! | `slots` | `urpc` | slots per ring, 2..=4096 | 60 |
+//! | `k` | `update-cost` | cache lines of the SHM series, each 1..=64 | `1;2;4;8` |
+//! | `msg-k` | `update-cost` | cache lines of the MSG series | `1;8` |
+//! | `sync-k` | `update-cost` | cache lines of the atomic and lock series | `8` |
+//! | `series` | `update-cost` | which series: `shm;atomic;lock;msg` | all four |
+//! | `updates` | `update-cost` | most updates per core per round, 1..=10000000 | 100000, quick 5000 |
+//! | `ms` | `update-cost` | most milliseconds per round and point, 1..=60000 | 500, quick 40 |
+//!
+//! `pairs` and `from` exclude each other. A key that belongs to the other
+//! experiment, an unknown key or flag, a bad value and a repeated key are
+//! all [`ArgsError`]s.
+
+use alloc::string::{String, ToString};
+use core::fmt;
+
+/// Largest number of cache lines an update series may touch.
+pub const MAX_LINES: u32 = 64;
+
+/// Which experiment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Experiment {
+    /// E1: URPC latency and throughput per core pair.
+    Urpc,
+    /// E2: shared-memory vs message-passing update cost.
+    UpdateCost,
+}
+
+impl Experiment {
+    /// Every experiment.
+    pub const ALL: [Experiment; 2] = [Experiment::Urpc, Experiment::UpdateCost];
+
+    /// The name in `exp=NAME` (and in result paths).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Experiment::Urpc => "urpc",
+            Experiment::UpdateCost => "update-cost",
+        }
+    }
+
+    /// The experiment called `name`.
+    pub fn from_name(name: &str) -> Option<Experiment> {
+        Experiment::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
+impl fmt::Display for Experiment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which ordered core pairs E1 measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Pairs {
+    /// Every ordered pair `(a, b)`, `a ≠ b`.
+    All,
+    /// `(i, i+1)` and `(i+1, i)` for every `i`.
+    Adjacent,
+    /// `(from, j)` for every core `j ≠ from`.
+    From(u32),
+}
+
+/// A set of cache-line counts (1..=[`MAX_LINES`]) as a bit mask: bit
+/// `k - 1` stands for `k` lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Lines(u64);
+
+impl Lines {
+    /// The empty set.
+    pub const EMPTY: Lines = Lines(0);
+
+    /// The set of the given counts (each 1..=[`MAX_LINES`]).
+    pub const fn of(counts: &[u32]) -> Lines {
+        let mut mask = 0u64;
+        let mut i = 0;
+        while i < counts.len() {
+            assert!(counts[i] >= 1 && counts[i] <= MAX_LINES);
+            mask |= 1u64 << (counts[i] - 1);
+            i += 1;
+        }
+        Lines(mask)
+    }
+
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The counts in increasing order.
+    pub fn iter(self) -> impl Iterator<Item = u32> {
+        (1..=MAX_LINES).filter(move |k| self.0 & (1 << (k - 1)) != 0)
+    }
+
+    /// The largest count (0 for the empty set).
+    pub fn max(self) -> u32 {
+        64 - self.0.leading_zeros()
+    }
+
+    fn insert(&mut self, k: u32) -> bool {
+        let bit = 1 << (k - 1);
+        let new = self.0 & bit == 0;
+        self.0 |= bit;
+        new
+    }
+}
+
+impl fmt::Display for Lines {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, k) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(";")?;
+            }
+            write!(f, "{k}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The series of E2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Series {
+    /// Plain loads and stores to `k` shared lines, no lock.
+    Shm,
+    /// One `fetch_add` per shared line.
+    Atomic,
+    /// Plain updates of the shared lines under a ticket lock.
+    Lock,
+    /// A synchronous RPC per update to a server core.
+    Msg,
+}
+
+impl Series {
+    /// Every series, in the order they run.
+    pub const ALL: [Series; 4] = [Series::Shm, Series::Atomic, Series::Lock, Series::Msg];
+
+    /// The name in `series=`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Series::Shm => "shm",
+            Series::Atomic => "atomic",
+            Series::Lock => "lock",
+            Series::Msg => "msg",
+        }
+    }
+
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// Parameters of E1 (`exp=urpc`); `None` means the default for the mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct UrpcArgs {
+    /// `pairs=` or `from=`.
+    pub pairs: Option<Pairs>,
+    /// `samples=`.
+    pub samples: Option<u32>,
+    /// `batch=`.
+    pub batch: Option<u32>,
+    /// `tp-samples=`.
+    pub tp_samples: Option<u32>,
+    /// `slots=`.
+    pub slots: Option<u32>,
+}
+
+/// Parameters of E2 (`exp=update-cost`); `None` means the default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct UpdateArgs {
+    /// `k=`.
+    pub k: Option<Lines>,
+    /// `msg-k=`.
+    pub msg_k: Option<Lines>,
+    /// `sync-k=`.
+    pub sync_k: Option<Lines>,
+    /// `series=`, as a bit mask of [`Series`].
+    pub series: Option<u8>,
+    /// `updates=`.
+    pub updates: Option<u32>,
+    /// `ms=`.
+    pub ms: Option<u32>,
+}
+
+/// The experiment and its own parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Params {
+    /// E1.
+    Urpc(UrpcArgs),
+    /// E2.
+    UpdateCost(UpdateArgs),
+}
+
+/// A parsed experiment request: the same on every core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Request {
+    /// The experiment and its parameters.
+    pub params: Params,
+    /// The short version (`quick`).
+    pub quick: bool,
+    /// `rounds=`.
+    pub rounds: Option<u32>,
+}
+
+/// Why an argument string is not a valid experiment request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ArgsError {
+    /// `exp=` names no experiment.
+    UnknownExperiment(String),
+    /// A key no experiment knows.
+    UnknownKey(String),
+    /// A bare word that is not a known flag.
+    UnknownFlag(String),
+    /// A key given twice.
+    Repeated(String),
+    /// A key of another experiment.
+    NotFor {
+        /// The key.
+        key: String,
+        /// The requested experiment.
+        experiment: Experiment,
+    },
+    /// A value out of range or malformed.
+    BadValue {
+        /// The key.
+        key: String,
+        /// The value given.
+        value: String,
+        /// What is accepted.
+        expected: &'static str,
+    },
+    /// Two keys that exclude each other.
+    Conflict(&'static str, &'static str),
+}
+
+impl fmt::Display for ArgsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ArgsError::UnknownExperiment(name) => {
+                write!(f, "unknown experiment `{name}` (known: urpc, update-cost)")
+            }
+            ArgsError::UnknownKey(key) => write!(
+                f,
+                "unknown experiment option `{key}` (known: exp, quick, rounds, pairs, from, \
+                 samples, batch, tp-samples, slots, k, msg-k, sync-k, series, updates, ms)"
+            ),
+            ArgsError::UnknownFlag(flag) => write!(f, "unknown flag `{flag}` (known: quick)"),
+            ArgsError::Repeated(key) => write!(f, "`{key}` is given more than once"),
+            ArgsError::NotFor { key, experiment } => {
+                write!(f, "`{key}` does not apply to experiment {experiment}")
+            }
+            ArgsError::BadValue {
+                key,
+                value,
+                expected,
+            } => write!(f, "bad value `{value}` for `{key}` (expected {expected})"),
+            ArgsError::Conflict(a, b) => write!(f, "`{a}` and `{b}` exclude each other"),
+        }
+    }
+}
+
+const URPC_KEYS: [&str; 6] = ["pairs", "from", "samples", "batch", "tp-samples", "slots"];
+const UPDATE_KEYS: [&str; 6] = ["k", "msg-k", "sync-k", "series", "updates", "ms"];
+
+/// Every key an experiment request may hold; a monitor that mixes its own
+/// items into the same string removes the others before parsing.
+pub const KEYS: [&str; 15] = [
+    "exp",
+    "quick",
+    "rounds",
+    "pairs",
+    "from",
+    "samples",
+    "batch",
+    "tp-samples",
+    "slots",
+    "k",
+    "msg-k",
+    "sync-k",
+    "series",
+    "updates",
+    "ms",
+];
+
+fn bad(key: &str, value: &str, expected: &'static str) -> ArgsError {
+    ArgsError::BadValue {
+        key: key.to_string(),
+        value: value.to_string(),
+        expected,
+    }
+}
+
+fn number(
+    key: &str,
+    value: &str,
+    min: u32,
+    max: u32,
+    expected: &'static str,
+) -> Result<u32, ArgsError> {
+    match value.parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) && !value.starts_with('+') => Ok(n),
+        _ => Err(bad(key, value, expected)),
+    }
+}
+
+fn lines(key: &str, value: &str) -> Result<Lines, ArgsError> {
+    const EXPECTED: &str = "cache-line counts 1..=64 separated by `;`";
+    let mut set = Lines::EMPTY;
+    for part in value.split(';') {
+        let k = number(key, part, 1, MAX_LINES, EXPECTED)?;
+        if !set.insert(k) {
+            return Err(bad(key, value, EXPECTED));
+        }
+    }
+    Ok(set)
+}
+
+fn series(value: &str) -> Result<u8, ArgsError> {
+    const EXPECTED: &str = "series among shm, atomic, lock, msg separated by `;`";
+    let mut mask = 0u8;
+    for part in value.split(';') {
+        let s = Series::ALL
+            .into_iter()
+            .find(|s| s.name() == part)
+            .ok_or_else(|| bad("series", value, EXPECTED))?;
+        if mask & s.bit() != 0 {
+            return Err(bad("series", value, EXPECTED));
+        }
+        mask |= s.bit();
+    }
+    Ok(mask)
+}
+
+fn set<T>(slot: &mut Option<T>, key: &str, value: T) -> Result<(), ArgsError> {
+    if slot.is_some() {
+        return Err(ArgsError::Repeated(key.to_string()));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+impl Request {
+    /// Parses the experiment part of a monitor argument string:
+    /// comma-separated items, `key=value` or bare flags, e.g.
+    /// `exp=urpc,quick` or `exp=update-cost,quick,k=1;8`. Returns
+    /// `Ok(None)` when no `exp=` item is present (the string is then not
+    /// looked at further). Unknown keys and values are typed errors; see
+    /// the module documentation for the keys.
+    pub fn parse(args: &str) -> Result<Option<Request>, ArgsError> {
+        let items = || args.split(',').map(str::trim).filter(|i| !i.is_empty());
+        let mut experiment = None;
+        for item in items() {
+            if let Some(name) = item.strip_prefix("exp=") {
+                let e = Experiment::from_name(name)
+                    .ok_or_else(|| ArgsError::UnknownExperiment(name.to_string()))?;
+                set(&mut experiment, "exp", e)?;
+            }
+        }
+        let Some(experiment) = experiment else {
+            return Ok(None);
+        };
+        let mut req = Request::new(experiment);
+        let mut pairs_key: Option<&'static str> = None;
+        for item in items() {
+            let Some((key, value)) = item.split_once('=') else {
+                match item {
+                    "quick" if req.quick => return Err(ArgsError::Repeated(item.to_string())),
+                    "quick" => req.quick = true,
+                    _ if KEYS.contains(&item) => return Err(bad(item, "", "a value")),
+                    _ => return Err(ArgsError::UnknownFlag(item.to_string())),
+                }
+                continue;
+            };
+            let wrong = |list: &[&str]| list.contains(&key);
+            match (&mut req.params, key) {
+                (_, "exp") => {}
+                (_, "rounds") => {
+                    let n = number(key, value, 1, 1000, "a number of rounds 1..=1000")?;
+                    set(&mut req.rounds, key, n)?;
+                }
+                (Params::Urpc(u), "pairs" | "from") => {
+                    let p = if key == "from" {
+                        Pairs::From(number(key, value, 0, u32::MAX - 1, "a core id")?)
+                    } else {
+                        match value {
+                            "all" => Pairs::All,
+                            "adjacent" => Pairs::Adjacent,
+                            _ => return Err(bad(key, value, "all or adjacent")),
+                        }
+                    };
+                    let key: &'static str = if key == "from" { "from" } else { "pairs" };
+                    match pairs_key {
+                        Some(first) if first != key => return Err(ArgsError::Conflict(first, key)),
+                        _ => pairs_key = Some(key),
+                    }
+                    set(&mut u.pairs, key, p)?;
+                }
+                (Params::Urpc(u), "samples") => {
+                    let n = number(key, value, 1, 1_000_000, "1..=1000000")?;
+                    set(&mut u.samples, key, n)?;
+                }
+                (Params::Urpc(u), "batch") => {
+                    set(
+                        &mut u.batch,
+                        key,
+                        number(key, value, 1, 100_000, "1..=100000")?,
+                    )?;
+                }
+                (Params::Urpc(u), "tp-samples") => {
+                    let n = number(key, value, 1, 100_000, "1..=100000")?;
+                    set(&mut u.tp_samples, key, n)?;
+                }
+                (Params::Urpc(u), "slots") => {
+                    set(&mut u.slots, key, number(key, value, 2, 4096, "2..=4096")?)?;
+                }
+                (Params::UpdateCost(u), "k") => set(&mut u.k, key, lines(key, value)?)?,
+                (Params::UpdateCost(u), "msg-k") => set(&mut u.msg_k, key, lines(key, value)?)?,
+                (Params::UpdateCost(u), "sync-k") => set(&mut u.sync_k, key, lines(key, value)?)?,
+                (Params::UpdateCost(u), "series") => set(&mut u.series, key, series(value)?)?,
+                (Params::UpdateCost(u), "updates") => {
+                    let n = number(key, value, 1, 10_000_000, "1..=10000000")?;
+                    set(&mut u.updates, key, n)?;
+                }
+                (Params::UpdateCost(u), "ms") => {
+                    set(&mut u.ms, key, number(key, value, 1, 60_000, "1..=60000")?)?;
+                }
+                _ if wrong(&URPC_KEYS) || wrong(&UPDATE_KEYS) || key == "quick" => {
+                    return Err(ArgsError::NotFor {
+                        key: key.to_string(),
+                        experiment,
+                    });
+                }
+                _ => return Err(ArgsError::UnknownKey(key.to_string())),
+            }
+        }
+        Ok(Some(req))
+    }
+
+    /// A request for `experiment` with every parameter at its default.
+    pub fn new(experiment: Experiment) -> Request {
+        Request {
+            params: match experiment {
+                Experiment::Urpc => Params::Urpc(UrpcArgs::default()),
+                Experiment::UpdateCost => Params::UpdateCost(UpdateArgs::default()),
+            },
+            quick: false,
+            rounds: None,
+        }
+    }
+
+    /// The experiment.
+    pub fn experiment(&self) -> Experiment {
+        match self.params {
+            Params::Urpc(_) => Experiment::Urpc,
+            Params::UpdateCost(_) => Experiment::UpdateCost,
+        }
+    }
+
+    /// Rounds in effect.
+    pub fn rounds(&self) -> u32 {
+        self.rounds.unwrap_or(if self.quick { 2 } else { 5 })
+    }
+}
+
+impl Series {
+    /// Whether `mask` (a `series=` value) holds this series.
+    pub const fn is_in(self, mask: u8) -> bool {
+        mask & self.bit() != 0
+    }
+
+    /// The mask of every series.
+    pub const fn all_mask() -> u8 {
+        Series::Shm.bit() | Series::Atomic.bit() | Series::Lock.bit() | Series::Msg.bit()
+    }
+}
+
+/// Prints the request as an argument string that [`Request::parse`] reads
+/// back as the same request (only the items that were set).
+impl fmt::Display for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "exp={}", self.experiment())?;
+        if self.quick {
+            f.write_str(",quick")?;
+        }
+        if let Some(r) = self.rounds {
+            write!(f, ",rounds={r}")?;
+        }
+        match &self.params {
+            Params::Urpc(u) => {
+                match u.pairs {
+                    Some(Pairs::All) => f.write_str(",pairs=all")?,
+                    Some(Pairs::Adjacent) => f.write_str(",pairs=adjacent")?,
+                    Some(Pairs::From(c)) => write!(f, ",from={c}")?,
+                    None => {}
+                }
+                for (key, v) in [
+                    ("samples", u.samples),
+                    ("batch", u.batch),
+                    ("tp-samples", u.tp_samples),
+                    ("slots", u.slots),
+                ] {
+                    if let Some(v) = v {
+                        write!(f, ",{key}={v}")?;
+                    }
+                }
+            }
+            Params::UpdateCost(u) => {
+                for (key, v) in [("k", u.k), ("msg-k", u.msg_k), ("sync-k", u.sync_k)] {
+                    if let Some(v) = v {
+                        write!(f, ",{key}={v}")?;
+                    }
+                }
+                if let Some(mask) = u.series {
+                    f.write_str(",series=")?;
+                    let names = Series::ALL.into_iter().filter(|s| s.is_in(mask));
+                    for (i, s) in names.enumerate() {
+                        if i > 0 {
+                            f.write_str(";")?;
+                        }
+                        f.write_str(s.name())?;
+                    }
+                }
+                for (key, v) in [("updates", u.updates), ("ms", u.ms)] {
+                    if let Some(v) = v {
+                        write!(f, ",{key}={v}")?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    fn parse(s: &str) -> Request {
+        Request::parse(s).unwrap().unwrap()
+    }
+
+    #[test]
+    fn no_exp_item_is_no_request() {
+        assert_eq!(Request::parse(""), Ok(None));
+        assert_eq!(Request::parse("quick,whatever=1"), Ok(None));
+    }
+
+    #[test]
+    fn parses_both_experiments() {
+        let r = parse("exp=urpc,quick");
+        assert_eq!(r.experiment(), Experiment::Urpc);
+        assert!(r.quick);
+        assert_eq!(r.rounds(), 2);
+        let r = parse("exp=update-cost,quick,k=1;8");
+        let Params::UpdateCost(u) = r.params else {
+            panic!("{r:?}")
+        };
+        assert_eq!(u.k.unwrap().iter().collect::<alloc::vec::Vec<_>>(), [1, 8]);
+        let r = parse(" exp=urpc , from=2,samples=5,rounds=1, ");
+        assert_eq!(r.rounds(), 1);
+        let Params::Urpc(u) = r.params else { panic!() };
+        assert_eq!(u.pairs, Some(Pairs::From(2)));
+        assert_eq!(u.samples, Some(5));
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for s in [
+            "exp=urpc",
+            "exp=urpc,quick,rounds=3,pairs=adjacent,samples=7,batch=9,tp-samples=4,slots=8",
+            "exp=urpc,from=1",
+            "exp=update-cost,quick,k=1;2;64,msg-k=8,sync-k=4,series=shm;msg,updates=10,ms=5",
+        ] {
+            let r = parse(s);
+            assert_eq!(format!("{r}"), s);
+            assert_eq!(parse(&format!("{r}")), r);
+        }
+    }
+
+    #[test]
+    fn refuses_bad_arguments() {
+        let err = |s: &str| Request::parse(s).unwrap_err();
+        assert_eq!(err("exp=nope"), ArgsError::UnknownExperiment("nope".into()));
+        assert_eq!(
+            err("exp=urpc,colour=red"),
+            ArgsError::UnknownKey("colour".into())
+        );
+        assert_eq!(err("exp=urpc,fast"), ArgsError::UnknownFlag("fast".into()));
+        assert_eq!(err("exp=urpc,exp=urpc"), ArgsError::Repeated("exp".into()));
+        assert_eq!(
+            err("exp=urpc,quick,quick"),
+            ArgsError::Repeated("quick".into())
+        );
+        assert_eq!(
+            err("exp=urpc,rounds=1,rounds=2"),
+            ArgsError::Repeated("rounds".into())
+        );
+        assert_eq!(
+            err("exp=urpc,k=1"),
+            ArgsError::NotFor {
+                key: "k".into(),
+                experiment: Experiment::Urpc
+            }
+        );
+        assert_eq!(
+            err("exp=update-cost,pairs=all"),
+            ArgsError::NotFor {
+                key: "pairs".into(),
+                experiment: Experiment::UpdateCost
+            }
+        );
+        assert_eq!(
+            err("exp=urpc,pairs=all,from=0"),
+            ArgsError::Conflict("pairs", "from")
+        );
+        for bad in [
+            "exp=urpc,rounds=0",
+            "exp=urpc,rounds=x",
+            "exp=urpc,rounds=+3",
+            "exp=urpc,pairs=some",
+            "exp=urpc,slots=1",
+            "exp=update-cost,k=0",
+            "exp=update-cost,k=65",
+            "exp=update-cost,k=1;1",
+            "exp=update-cost,k=",
+            "exp=update-cost,series=shm;bogus",
+            "exp=update-cost,series=shm;shm",
+            "exp=update-cost,ms=0",
+            "exp=urpc,samples",
+        ] {
+            assert!(
+                matches!(err(bad), ArgsError::BadValue { .. }),
+                "{bad}: {:?}",
+                err(bad)
+            );
+        }
+        // Every error explains itself.
+        assert!(format!("{}", err("exp=urpc,colour=red")).contains("known:"));
+    }
+
+    #[test]
+    fn line_sets() {
+        let l = Lines::of(&[8, 1, 4]);
+        assert_eq!(l.iter().collect::<alloc::vec::Vec<_>>(), [1, 4, 8]);
+        assert_eq!(l.max(), 8);
+        assert_eq!(Lines::EMPTY.max(), 0);
+        assert_eq!(format!("{l}"), "1;4;8");
+        assert_eq!(Lines::of(&[64]).max(), 64);
+    }
+}

@@ -1,0 +1,241 @@
+//! The experiments: the same code on every core, in ring 3 under the
+//! monitor and on hosted threads.
+//!
+//! Every core calls [`run`] with the same [`Request`] and an [`Arena`] over
+//! the same pool frames (zeroed), [`arena_frames`] frames long. The cores
+//! share nothing else: every barrier, flag, channel and result table lives
+//! in the arena, and every wait polls for a while and then blocks in
+//! [`Platform::wait`] (the last arriver notifies). The measured loops make
+//! no platform call.
+//!
+//! - E1, `exp=urpc` ([`urpc_table`]): URPC round trip, one-way latency and
+//!   pipelined throughput per ordered core pair, for both flow-control
+//!   variants, beside the raw cache-line ping-pong (Multikernel Table 2).
+//! - E2, `exp=update-cost` ([`update_cost`]): cycles per update of `k`
+//!   shared cache lines by shared memory (plain, atomic, locked) and by
+//!   synchronous messages to a server core (Multikernel Figure 3). Core 0
+//!   is the server and cores 1..N−1 its clients; with one core the MSG
+//!   series is skipped.
+//!
+//! The arguments are described in [`args`] and parsed by [`Request::parse`].
+//!
+//! # Records (format `@flotilla/1`)
+//!
+//! Results are printed with [`Platform::record`], one line each:
+//! `[core N] @flotilla/1 <kind> key=value ...`. Cycle counts are TSC
+//! cycles with the `tsc_begin`/`tsc_end` overhead (`tsc_overhead`)
+//! subtracted. `X.YY` values are decimals with two places.
+//!
+//! | kind | printed by | fields |
+//! |---|---|---|
+//! | `exp-start` | core 0, first | `exp` (`urpc`, `update-cost`), `cores`, `quick` (0/1), `rounds`, `tsc_hz`, `args` (the request, as `exp=...` items); E1 also `samples` (round trips per round), `batch` (messages per throughput sample), `tp_samples` (throughput samples per round), `slots`, `pairs` (`all`, `adjacent`, `from`), `npairs`; E2 also `updates` (most updates per core per round), `ms` (longest round), `points`, `server` (the server core, 0) |
+//! | `urpc-pair` | the pair's `src` core, three per pair | `src`, `dst`, `variant` (`raw`: cache-line ping-pong; `ack`: URPC, ack-line flow control, the default; `used`: URPC, used-bit flow control), `rtt_median`, `rtt_p99`, `rtt_min` (round-trip cycles), `oneway_median` (`rtt_median / 2`, X.YY), `tput` (pipelined throughput `src → dst` in messages per 1000 cycles from the median batch, X.YY; `na` for `raw`), `tp_batch_median` (cycles per batch of `batch` messages; `na` for `raw`), `samples` (round trips kept after warm-up), `tp_samples`, `tsc_overhead` |
+//! | `urpc-summary` | core 0, after the pairs | `pairs`, `raw_rtt`, `ack_rtt`, `used_rtt` (median over pairs of the per-pair medians), `raw_oneway`, `ack_oneway`, `used_oneway` (X.YY), `ack_tput`, `used_tput` (median over pairs, X.YY), `faster` (the variant with the lower median round trip), `ratio` (that variant's one-way over the raw one-way, X.YY) |
+//! | `update-cost` | core 0, per point | `series` (`shm`, `shm-atomic`, `shm-lock`, `msg-client`, `msg-server`), `k` (cache lines), `cores`, `cycles` (median over the series' cores of each core's median cycles per update, X.YY), `p99` (largest per-core 99th percentile, X.YY), `min_core`, `max_core` (smallest and largest per-core median, X.YY), `samples`, `updates` (updates done by the series' cores, all rounds), `lost` (`shm`: updates lost to unlocked races; else 0), `tsc_overhead` |
+//! | `update-check` | core 0, per point of `shm-atomic`, `shm-lock`, `msg` | `series` (`shm-atomic`, `shm-lock`, `msg-client`), `k`, `cores`, `sent` (updates the cores made), `applied` (updates found in the shared lines, or applied by the server), `conserved` (1; a mismatch fails the run instead) |
+//! | `update-skip` | core 0 | `series` (`msg`), `k`, `cores`, `reason` |
+//! | `exp-done` | core 0, last | `exp`, `cores`, `ok` (1) |
+//!
+//! A failure is an [`ExpError`] from [`run`] on the core that found it;
+//! the other cores' waits then end with [`ExpError::Aborted`].
+
+pub mod args;
+mod shared;
+mod stats;
+pub mod update_cost;
+pub mod urpc_table;
+
+use core::fmt;
+
+pub use args::{
+    ArgsError, Experiment, KEYS, Lines, MAX_LINES, Pairs, Params, Request, Series, UpdateArgs,
+    UrpcArgs,
+};
+
+use crate::platform::{FRAME, Platform, PlatformError};
+use crate::pool::Arena;
+use crate::update::UpdateError;
+use shared::{Control, Shared, control_bytes};
+
+/// Why an experiment failed on this core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpError {
+    /// The arena is smaller than [`arena_frames`] asks for.
+    ArenaTooSmall {
+        /// Frames given.
+        frames: u64,
+        /// Frames needed.
+        needed: u64,
+    },
+    /// The request does not fit this machine.
+    BadRequest(&'static str),
+    /// A platform call failed.
+    Platform(PlatformError),
+    /// A channel region could not be formatted or attached.
+    Setup(urpc::SetupError),
+    /// A channel broke the URPC protocol.
+    Broken {
+        /// What was running.
+        what: &'static str,
+        /// The core at the other end.
+        peer: u32,
+    },
+    /// Messages arrived with other contents than were sent.
+    Corrupt {
+        /// Which stream.
+        what: &'static str,
+        /// The core at the other end.
+        peer: u32,
+        /// How many were wrong.
+        bad: u64,
+    },
+    /// The update server refused a message or its counts do not add up.
+    Update(UpdateError),
+    /// A client got a reply that does not answer its update.
+    BadReply {
+        /// The client.
+        client: u32,
+        /// The update it was waiting for.
+        seq: u64,
+    },
+    /// Updates that must not be lost were lost (or invented).
+    NotConserved {
+        /// The series.
+        series: &'static str,
+        /// Its cache lines.
+        k: u32,
+        /// Updates made.
+        expected: u64,
+        /// Updates found.
+        counted: u64,
+    },
+    /// Another core failed first.
+    Aborted {
+        /// The core that failed.
+        by: u32,
+    },
+}
+
+impl fmt::Display for ExpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExpError::ArenaTooSmall { frames, needed } => {
+                write!(
+                    f,
+                    "the arena has {frames} frames but the experiment needs {needed}"
+                )
+            }
+            ExpError::BadRequest(why) => write!(f, "bad request: {why}"),
+            ExpError::Platform(e) => write!(f, "platform: {e}"),
+            ExpError::Setup(e) => write!(f, "channel setup: {e}"),
+            ExpError::Broken { what, peer } => {
+                write!(f, "{what}: the channel with core {peer} broke")
+            }
+            ExpError::Corrupt { what, peer, bad } => {
+                write!(f, "{what} with core {peer}: {bad} corrupted messages")
+            }
+            ExpError::Update(e) => write!(f, "update server: {e}"),
+            ExpError::BadReply { client, seq } => {
+                write!(f, "client {client}: wrong reply to update {seq}")
+            }
+            ExpError::NotConserved {
+                series,
+                k,
+                expected,
+                counted,
+            } => write!(
+                f,
+                "{series} k={k}: {expected} updates made but {counted} counted"
+            ),
+            ExpError::Aborted { by } => write!(f, "aborted: core {by} failed"),
+        }
+    }
+}
+
+impl From<PlatformError> for ExpError {
+    fn from(e: PlatformError) -> Self {
+        ExpError::Platform(e)
+    }
+}
+
+impl From<urpc::SetupError> for ExpError {
+    fn from(e: urpc::SetupError) -> Self {
+        ExpError::Setup(e)
+    }
+}
+
+impl From<UpdateError> for ExpError {
+    fn from(e: UpdateError) -> Self {
+        ExpError::Update(e)
+    }
+}
+
+/// Pool frames the experiment needs for all its shared memory on `cores`
+/// cores.
+pub fn arena_frames(req: &Request, cores: u32) -> u64 {
+    let bytes = match &req.params {
+        Params::Urpc(a) => urpc_table::arena_bytes(req, a, cores),
+        Params::UpdateCost(a) => update_cost::arena_bytes(req, a, cores),
+    };
+    bytes.max(control_bytes(cores)).div_ceil(FRAME) as u64
+}
+
+/// The longest single block in [`Platform::wait`]: 5 ms (a safety net;
+/// every wake-up is notified).
+fn wait_cycles(tsc_hz: u64) -> u64 {
+    match tsc_hz {
+        0 => 10_000_000,
+        hz => hz / 200,
+    }
+}
+
+/// Runs the experiment on this core. Every core calls it with the same
+/// `req` and an `Arena` over the same pool frames (zeroed),
+/// `arena_frames(req, cores)` frames long.
+///
+/// The arena must stay mapped, readable and writable for the whole call on
+/// every core, and nothing else may use it meanwhile ([`Platform::map_pool`]
+/// gives such a mapping). On an error other than [`ExpError::Aborted`],
+/// this core marks the run aborted in the arena, so that the other cores
+/// stop waiting for it.
+pub fn run<P: Platform>(p: &mut P, arena: Arena, req: &Request) -> Result<(), ExpError> {
+    let cores = p.cores();
+    let needed = arena_frames(req, cores);
+    if arena.frames < needed {
+        return Err(ExpError::ArenaTooSmall {
+            frames: arena.frames,
+            needed,
+        });
+    }
+    // SAFETY: the caller maps the arena for the whole call (see above),
+    // page aligned as pool frames are; every core accesses it only through
+    // `Shared` and `urpc`, atomically.
+    let mem = unsafe { Shared::new(&arena) };
+    let ctl = Control::new(mem, p.core(), cores, wait_cycles(p.tsc_hz()));
+    let result = match req.params {
+        Params::Urpc(_) => urpc_table::run(p, ctl, mem, req),
+        Params::UpdateCost(_) => update_cost::run(p, ctl, mem, req),
+    };
+    if let Err(e) = result
+        && !matches!(e, ExpError::Aborted { .. })
+    {
+        ctl.abort(p);
+    }
+    result
+}
+
+/// Marks the run in `arena` as failed by this core and wakes every core,
+/// so that their waits in [`run`] end with [`ExpError::Aborted`]. For a
+/// runtime whose core failed outside [`run`] (a panic, a lost thread).
+/// Does nothing with an arena too small to hold the control block.
+///
+/// The arena must be mapped as for [`run`].
+pub fn abort<P: Platform>(p: &mut P, arena: Arena) {
+    let cores = p.cores();
+    if arena.len() < control_bytes(cores) {
+        return;
+    }
+    // SAFETY: as in `run` (the caller's contract).
+    let mem = unsafe { Shared::new(&arena) };
+    Control::new(mem, p.core(), cores, 1).abort(p);
+}

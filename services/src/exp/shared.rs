@@ -1,0 +1,280 @@
+//! The arena as the experiments see it: atomic words at byte offsets, a
+//! bump allocator for laying regions out, and the control block every
+//! experiment starts with (barrier, abort flag, stop flag, sleep flags).
+//!
+//! Control block layout (each word in its own 128-byte block, so that
+//! neither a line nor its adjacent-line prefetch partner is shared by two
+//! words):
+//!
+//! | offset | word | written by |
+//! |---|---|---|
+//! | 0 | barrier arrivals in the current episode | every core (`fetch_add`), reset by the last arriver |
+//! | 128 | barrier generation | the last arriver |
+//! | 256 | abort: 0, or 1 + the id of the core that failed | a failing core |
+//! | 384 | stop: the measured phase should end | the first core done |
+//! | 512 + 128·c | core `c` is blocked or about to block in a wait | core `c` |
+
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU64, Ordering, fence};
+
+use super::ExpError;
+use crate::platform::Platform;
+use crate::pool::Arena;
+
+/// Bytes per block: a cache line and its adjacent-line prefetch partner.
+pub(crate) const BLOCK: usize = 128;
+
+const COUNT: usize = 0;
+const GENERATION: usize = BLOCK;
+const ABORT: usize = 2 * BLOCK;
+const STOP: usize = 3 * BLOCK;
+const SLEEP: usize = 4 * BLOCK;
+
+/// Cycles a waiting core polls before it blocks.
+pub(crate) const POLL_CYCLES: u64 = 100_000;
+
+/// Bytes of the control block for `cores` cores.
+pub(crate) const fn control_bytes(cores: u32) -> usize {
+    SLEEP + cores as usize * BLOCK
+}
+
+/// The time-stamp counter, unfenced: for time budgets, not measurements.
+#[inline(always)]
+pub(crate) fn rdtsc() -> u64 {
+    // SAFETY: `rdtsc` only reads the time-stamp counter.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// A view of the arena's memory as atomic words.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Shared<'a> {
+    base: NonNull<u8>,
+    len: usize,
+    _words: PhantomData<&'a [AtomicU64]>,
+}
+
+impl<'a> Shared<'a> {
+    /// The view of `arena`.
+    ///
+    /// # Safety
+    ///
+    /// `arena.base .. arena.base + arena.len()` must be mapped, readable and
+    /// writable for `'a`, and aligned to 4096 bytes; for `'a`, every access
+    /// to it (from this or any other core) must be an atomic access of an
+    /// aligned word, as in this module and in the `urpc` crate.
+    pub(crate) unsafe fn new(arena: &Arena) -> Shared<'a> {
+        Shared {
+            base: arena.base,
+            len: arena.len(),
+            _words: PhantomData,
+        }
+    }
+
+    /// Length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The word at byte `offset` (a multiple of 8 inside the arena).
+    #[inline(always)]
+    pub(crate) fn word(&self, offset: usize) -> &'a AtomicU64 {
+        assert!(
+            offset.is_multiple_of(8) && offset + 8 <= self.len,
+            "word at {offset} outside a {}-byte arena",
+            self.len
+        );
+        // SAFETY: in bounds and aligned (checked above, the base is page
+        // aligned); the memory is valid for `'a` and only accessed
+        // atomically (contract of `new`), and any bit pattern is a valid
+        // `AtomicU64`.
+        unsafe { self.base.add(offset).cast::<AtomicU64>().as_ref() }
+    }
+
+    /// The address of `len` bytes at `offset`, checked to lie inside.
+    pub(crate) fn region(&self, offset: usize, len: usize) -> NonNull<u8> {
+        assert!(
+            offset.checked_add(len).is_some_and(|end| end <= self.len),
+            "region {offset}+{len} outside a {}-byte arena",
+            self.len
+        );
+        // SAFETY: `offset <= len`, so the result is inside the mapping or
+        // one past its end.
+        unsafe { self.base.add(offset) }
+    }
+
+    /// Stores zero in every word of `len` bytes at `offset`.
+    pub(crate) fn zero(&self, offset: usize, len: usize) {
+        for o in (offset..offset + len).step_by(8) {
+            self.word(o).store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Lays regions out one after another.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bump {
+    next: usize,
+}
+
+impl Bump {
+    /// Starts at `offset`.
+    pub(crate) const fn at(offset: usize) -> Bump {
+        Bump { next: offset }
+    }
+
+    /// Takes `bytes` bytes aligned to [`BLOCK`]; returns their offset.
+    pub(crate) fn take(&mut self, bytes: usize) -> usize {
+        let at = self.next.next_multiple_of(BLOCK);
+        self.next = at + bytes;
+        at
+    }
+
+    /// Bytes used so far.
+    pub(crate) const fn end(&self) -> usize {
+        self.next
+    }
+}
+
+/// One core's handle on the control block.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Control<'a> {
+    mem: Shared<'a>,
+    me: u32,
+    cores: u32,
+    /// Longest single block in [`Platform::wait`], in cycles.
+    wait_cycles: u64,
+}
+
+impl<'a> Control<'a> {
+    /// Core `me`'s handle, for `cores` cores, with blocks of at most
+    /// `wait_cycles` cycles.
+    pub(crate) fn new(mem: Shared<'a>, me: u32, cores: u32, wait_cycles: u64) -> Control<'a> {
+        assert!(control_bytes(cores) <= mem.len());
+        Control {
+            mem,
+            me,
+            cores,
+            wait_cycles: wait_cycles.max(1),
+        }
+    }
+
+    /// The core id.
+    pub(crate) fn me(&self) -> u32 {
+        self.me
+    }
+
+    /// Number of cores.
+    pub(crate) fn cores(&self) -> u32 {
+        self.cores
+    }
+
+    /// The core that aborted the run, if one did.
+    pub(crate) fn aborted(&self) -> Option<u32> {
+        match self.mem.word(ABORT).load(Ordering::Acquire) {
+            0 => None,
+            by => Some((by - 1) as u32),
+        }
+    }
+
+    /// `Err(Aborted)` if a core aborted the run.
+    pub(crate) fn check(&self) -> Result<(), ExpError> {
+        match self.aborted() {
+            None => Ok(()),
+            Some(by) => Err(ExpError::Aborted { by }),
+        }
+    }
+
+    /// Marks the run as failed by this core (the first failure wins) and
+    /// wakes every other core, whose waits then return `Aborted`.
+    pub(crate) fn abort<P: Platform>(&self, p: &mut P) {
+        let _ = self.mem.word(ABORT).compare_exchange(
+            0,
+            u64::from(self.me) + 1,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+        for c in (0..self.cores).filter(|&c| c != self.me) {
+            let _ = p.notify(c);
+        }
+    }
+
+    /// The stop flag of measured phases.
+    pub(crate) fn stop(&self) -> &'a AtomicU64 {
+        self.mem.word(STOP)
+    }
+
+    fn sleep_flag(&self, core: u32) -> &'a AtomicU64 {
+        self.mem.word(SLEEP + core as usize * BLOCK)
+    }
+
+    /// Waits until `done()` holds: polls for [`POLL_CYCLES`], then blocks
+    /// in [`Platform::wait`] (at most `wait_cycles` at a time) with this
+    /// core's sleep flag set, so that [`Control::wake_sleepers`] notifies
+    /// it. Returns `Aborted` if the run is aborted first.
+    pub(crate) fn wait_until<P: Platform>(
+        &self,
+        p: &mut P,
+        done: impl Fn() -> bool,
+    ) -> Result<(), ExpError> {
+        let start = rdtsc();
+        while rdtsc().wrapping_sub(start) < POLL_CYCLES {
+            if done() {
+                return Ok(());
+            }
+            self.check()?;
+            core::hint::spin_loop();
+        }
+        let flag = self.sleep_flag(self.me);
+        let result = loop {
+            flag.store(1, Ordering::SeqCst);
+            // Pairs with the fence in `wake_sleepers`: either the waker
+            // sees the flag, or this core sees the condition.
+            fence(Ordering::SeqCst);
+            if done() {
+                break Ok(());
+            }
+            if let Err(e) = self.check() {
+                break Err(e);
+            }
+            p.wait(self.wait_cycles);
+        };
+        flag.store(0, Ordering::Relaxed);
+        result
+    }
+
+    /// Notifies every other core whose sleep flag is set. Call after
+    /// making a condition true that such a core may wait for.
+    pub(crate) fn wake_sleepers<P: Platform>(&self, p: &mut P) {
+        fence(Ordering::SeqCst);
+        for c in (0..self.cores).filter(|&c| c != self.me) {
+            if self.sleep_flag(c).load(Ordering::Relaxed) != 0 {
+                let _ = p.notify(c);
+            }
+        }
+    }
+
+    /// A barrier of all cores (central counter and generation number).
+    ///
+    /// A core reads the generation, then arrives (`fetch_add`); the
+    /// generation cannot move before it arrives, so the value read is its
+    /// episode's. The last arriver resets the counter and then publishes
+    /// the next generation (Release), so a core that sees the new
+    /// generation also sees the reset counter before it can arrive at the
+    /// next barrier. The others wait, poll then block, for the generation
+    /// to change.
+    pub(crate) fn barrier<P: Platform>(&self, p: &mut P) -> Result<(), ExpError> {
+        self.check()?;
+        let count = self.mem.word(COUNT);
+        let generation = self.mem.word(GENERATION);
+        let episode = generation.load(Ordering::Acquire);
+        let arrived = count.fetch_add(1, Ordering::AcqRel) + 1;
+        if arrived == u64::from(self.cores) {
+            count.store(0, Ordering::Relaxed);
+            generation.store(episode.wrapping_add(1), Ordering::Release);
+            self.wake_sleepers(p);
+            return Ok(());
+        }
+        self.wait_until(p, || generation.load(Ordering::Acquire) != episode)
+    }
+}

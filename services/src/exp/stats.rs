@@ -1,0 +1,76 @@
+//! Small statistics helpers on top of `urpc::bench`.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use urpc::bench::{Summary, discard_warmup};
+
+/// Pools rounds of samples: drops the warm-up of each round (the first
+/// `urpc::bench::WARMUP_PERCENT` percent of its samples, in time order)
+/// and summarises the rest, less `overhead` cycles each.
+pub(crate) fn pooled(rounds: &mut [Vec<u64>], overhead: u64) -> Option<Summary> {
+    let mut all = Vec::with_capacity(rounds.iter().map(Vec::len).sum());
+    for round in rounds.iter_mut() {
+        all.extend_from_slice(discard_warmup(round));
+    }
+    Summary::of(&mut all, overhead)
+}
+
+/// The lower median of `values` (0 for none); sorts them.
+pub(crate) fn median(values: &mut [u64]) -> u64 {
+    values.sort_unstable();
+    values
+        .get(values.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or(0)
+}
+
+/// A fixed-point number with two decimals, printed as `12.34`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Centi(pub u64);
+
+impl Centi {
+    /// `num / den` with two decimals, rounded to nearest (0 when `den` is 0).
+    pub(crate) fn ratio(num: u64, den: u64) -> Centi {
+        if den == 0 {
+            return Centi(0);
+        }
+        let v = (u128::from(num) * 100 + u128::from(den) / 2) / u128::from(den);
+        Centi(v.min(u128::from(u64::MAX)) as u64)
+    }
+}
+
+impl fmt::Display for Centi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::vec;
+
+    #[test]
+    fn pooled_drops_each_rounds_warmup() {
+        // Ten samples per round: the first of each (10%) is dropped.
+        let mut rounds = vec![
+            vec![1000, 5, 5, 5, 5, 5, 5, 5, 5, 5],
+            vec![900, 7, 7, 7, 7, 7, 7, 7, 7, 7],
+        ];
+        let s = pooled(&mut rounds, 1).unwrap();
+        assert_eq!((s.count, s.min, s.max), (18, 4, 6));
+        assert_eq!(pooled(&mut [], 0), None);
+    }
+
+    #[test]
+    fn centi_rounds_and_prints() {
+        assert_eq!(format!("{}", Centi::ratio(1, 3)), "0.33");
+        assert_eq!(format!("{}", Centi::ratio(2, 3)), "0.67");
+        assert_eq!(format!("{}", Centi::ratio(1234, 100)), "12.34");
+        assert_eq!(format!("{}", Centi::ratio(5, 0)), "0.00");
+        assert_eq!(median(&mut [5, 1, 3, 2]), 2);
+        assert_eq!(median(&mut []), 0);
+    }
+}

@@ -1,0 +1,448 @@
+//! E1: URPC latency and throughput per ordered core pair, beside the raw
+//! cache-line ping-pong (Multikernel, Table 2).
+//!
+//! For each pair `src → dst`, one pair at a time while every other core
+//! waits blocked in a barrier:
+//!
+//! 1. `src` formats the pair's regions (reused from pair to pair): one
+//!    ping-pong block per round, a duplex channel and a throughput ring per
+//!    flow-control variant;
+//! 2. barrier;
+//! 3. `src` and `dst` run `rounds` rounds, each: the raw ping-pong
+//!    (`src` initiates), the URPC round trip with the ack line and with the
+//!    used bit (`src` initiates, `dst` echoes), and the pipelined throughput
+//!    of both variants (`src` sends, `dst` receives and times batches);
+//! 4. each side summarises what it timed into the arena's result table;
+//!    barrier; `src` prints the pair's three `urpc-pair` records.
+//!
+//! At the end core 0 prints `urpc-summary` from the whole table.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+use urpc::bench::{self, PingPong, Summary};
+use urpc::{
+    AckLine, Duplex, FlowControl, Ring, Side, UsedBit, Variant, duplex_region_size, region_size,
+};
+
+use super::ExpError;
+use super::args::{Pairs, Params, Request, UrpcArgs};
+use super::shared::{Bump, Control, Shared, control_bytes};
+use super::stats::{Centi, median, pooled};
+use crate::platform::Platform;
+
+/// The measured rows of a pair, in table order.
+const ROWS: [&str; 3] = ["raw", "ack", "used"];
+/// Bytes of one row in the result table: the round-trip line (written by
+/// `src`) and the throughput line (written by `dst`).
+const ROW_BYTES: usize = 128;
+/// Samples for the `tsc_begin`/`tsc_end` overhead.
+const OVERHEAD_SAMPLES: usize = 2000;
+
+const _: () = assert!(core::mem::size_of::<PingPong>() == 256);
+
+/// E1's parameters, defaults applied, for a number of cores.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub pairs: Vec<(u32, u32)>,
+    pub rounds: usize,
+    pub samples: usize,
+    pub batch: u64,
+    pub tp_samples: usize,
+    pub slots: usize,
+    pub pairs_name: Pairs,
+}
+
+impl Plan {
+    pub(crate) fn new(req: &Request, a: &UrpcArgs, cores: u32) -> Result<Plan, ExpError> {
+        let q = req.quick;
+        let pairs_name = a.pairs.unwrap_or(if cores <= 4 {
+            Pairs::All
+        } else {
+            Pairs::From(0)
+        });
+        let n = cores;
+        let pairs: Vec<(u32, u32)> = match pairs_name {
+            Pairs::All => (0..n)
+                .flat_map(|a| (0..n).filter(move |&b| b != a).map(move |b| (a, b)))
+                .collect(),
+            Pairs::Adjacent => (0..n.saturating_sub(1))
+                .flat_map(|i| [(i, i + 1), (i + 1, i)])
+                .collect(),
+            Pairs::From(f) if f >= n => return Err(ExpError::BadRequest("from= names no core")),
+            Pairs::From(f) => (0..n).filter(|&b| b != f).map(|b| (f, b)).collect(),
+        };
+        Ok(Plan {
+            pairs,
+            rounds: req.rounds() as usize,
+            samples: a.samples.unwrap_or(if q { 1000 } else { 10_000 }) as usize,
+            batch: u64::from(a.batch.unwrap_or(if q { 100 } else { 1000 })),
+            tp_samples: a.tp_samples.unwrap_or(if q { 40 } else { 200 }) as usize,
+            slots: a.slots.unwrap_or(60) as usize,
+            pairs_name,
+        })
+    }
+}
+
+/// Where E1's regions are in the arena.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    table: usize,
+    ping_pong: usize,
+    duplex: [usize; 2],
+    tp_ring: [usize; 2],
+    end: usize,
+}
+
+impl Layout {
+    fn new(plan: &Plan, cores: u32) -> Layout {
+        let mut b = Bump::at(control_bytes(cores));
+        let table = b.take(plan.pairs.len() * ROWS.len() * ROW_BYTES);
+        let ping_pong = b.take(plan.rounds * 256);
+        let d = duplex_region_size(plan.slots);
+        let r = region_size(plan.slots);
+        let duplex = [b.take(d), b.take(d)];
+        let tp_ring = [b.take(r), b.take(r)];
+        Layout {
+            table,
+            ping_pong,
+            duplex,
+            tp_ring,
+            end: b.end(),
+        }
+    }
+
+    fn row(&self, pair: usize, row: usize) -> usize {
+        self.table + (pair * ROWS.len() + row) * ROW_BYTES
+    }
+}
+
+/// Bytes E1 needs on `cores` cores (the control block only, for a request
+/// the machine cannot run).
+pub(crate) fn arena_bytes(req: &Request, a: &UrpcArgs, cores: u32) -> usize {
+    match Plan::new(req, a, cores) {
+        Ok(plan) => Layout::new(&plan, cores).end,
+        Err(_) => control_bytes(cores),
+    }
+}
+
+/// Round-trip results, as stored in a row's first line.
+#[derive(Clone, Copy, Debug, Default)]
+struct RttRow {
+    median: u64,
+    p99: u64,
+    min: u64,
+    samples: u64,
+    overhead: u64,
+}
+
+/// Throughput results, as stored in a row's second line.
+#[derive(Clone, Copy, Debug, Default)]
+struct TpRow {
+    batch_median: u64,
+    tput_x100: u64,
+    samples: u64,
+}
+
+fn store(mem: &Shared<'_>, at: usize, words: &[u64]) {
+    for (i, w) in words.iter().enumerate() {
+        mem.word(at + 8 * i).store(*w, Ordering::Relaxed);
+    }
+}
+
+fn load<const N: usize>(mem: &Shared<'_>, at: usize) -> [u64; N] {
+    core::array::from_fn(|i| mem.word(at + 8 * i).load(Ordering::Relaxed))
+}
+
+fn rtt_row(s: Option<Summary>, overhead: u64) -> RttRow {
+    s.map_or(RttRow::default(), |s| RttRow {
+        median: s.median,
+        p99: s.p99,
+        min: s.min,
+        samples: s.count as u64,
+        overhead,
+    })
+}
+
+/// Runs E1 on this core.
+pub(crate) fn run<P: Platform>(
+    p: &mut P,
+    ctl: Control<'_>,
+    mem: Shared<'_>,
+    req: &Request,
+) -> Result<(), ExpError> {
+    let Params::Urpc(args) = req.params else {
+        return Err(ExpError::BadRequest("not an urpc request"));
+    };
+    let plan = Plan::new(req, &args, ctl.cores())?;
+    let lay = Layout::new(&plan, ctl.cores());
+    let me = ctl.me();
+    let overhead = bench::tsc_overhead(&mut vec![0; OVERHEAD_SAMPLES]);
+    if me == 0 {
+        let pairs = match plan.pairs_name {
+            Pairs::All => "all",
+            Pairs::Adjacent => "adjacent",
+            Pairs::From(_) => "from",
+        };
+        p.record(
+            "exp-start",
+            format_args!(
+                "exp=urpc cores={} quick={} rounds={} samples={} batch={} tp_samples={} slots={} pairs={pairs} npairs={} tsc_hz={} args={req}",
+                ctl.cores(),
+                u8::from(req.quick),
+                plan.rounds,
+                plan.samples,
+                plan.batch,
+                plan.tp_samples,
+                plan.slots,
+                plan.pairs.len(),
+                p.tsc_hz()
+            ),
+        );
+    }
+    ctl.barrier(p)?;
+    for (i, &(src, dst)) in plan.pairs.iter().enumerate() {
+        if me == src {
+            format_pair(&mem, &lay, &plan)?;
+        }
+        ctl.barrier(p)?;
+        if me == src {
+            let rows = measure_src(&mem, &lay, &plan, dst, overhead)?;
+            for (r, row) in rows.iter().enumerate() {
+                let at = lay.row(i, r);
+                store(
+                    &mem,
+                    at,
+                    &[row.median, row.p99, row.min, row.samples, row.overhead],
+                );
+            }
+        } else if me == dst {
+            let rows = measure_dst(&mem, &lay, &plan, src, overhead)?;
+            for (r, row) in rows.iter().enumerate() {
+                let at = lay.row(i, r + 1) + 64;
+                store(&mem, at, &[row.batch_median, row.tput_x100, row.samples]);
+            }
+        }
+        ctl.barrier(p)?;
+        if me == src {
+            print_pair(p, &mem, &lay, i, src, dst);
+        }
+    }
+    // Every pair record is out before the summary.
+    ctl.barrier(p)?;
+    if me == 0 {
+        print_summary(p, &mem, &lay, &plan);
+        p.record(
+            "exp-done",
+            format_args!("exp=urpc cores={} ok=1", ctl.cores()),
+        );
+    }
+    ctl.barrier(p)
+}
+
+/// Formats the pair regions: zeroed ping-pong blocks, both duplex
+/// channels, both throughput rings.
+fn format_pair(mem: &Shared<'_>, lay: &Layout, plan: &Plan) -> Result<(), ExpError> {
+    mem.zero(lay.ping_pong, plan.rounds * 256);
+    let one = region_size(plan.slots);
+    for (v, variant) in [Variant::AckLine, Variant::UsedBit].into_iter().enumerate() {
+        for at in [lay.duplex[v], lay.duplex[v] + one, lay.tp_ring[v]] {
+            // SAFETY: the region lies inside the arena (`region` checks),
+            // which is valid for this run and only accessed atomically; no
+            // endpoint of it exists now (the previous pair dropped theirs
+            // before the last barrier).
+            unsafe { Ring::format_raw(mem.region(at, one), one, plan.slots, variant) }?;
+        }
+    }
+    Ok(())
+}
+
+fn ping_pong<'a>(mem: &Shared<'a>, lay: &Layout, round: usize) -> &'a PingPong {
+    let at = lay.ping_pong + round * 256;
+    // SAFETY: 256 bytes inside the arena (`region` checks) at a 128-byte
+    // aligned offset of a page-aligned mapping; `PingPong` is two
+    // `AtomicU64`s in 128-byte aligned blocks, valid for any bit pattern
+    // and only accessed atomically, by this and the peer core.
+    unsafe { mem.region(at, 256).cast::<PingPong>().as_ref() }
+}
+
+fn duplex<'a>(
+    mem: &Shared<'a>,
+    lay: &Layout,
+    plan: &Plan,
+    v: usize,
+) -> Result<Duplex<'a>, ExpError> {
+    let len = duplex_region_size(plan.slots);
+    // SAFETY: inside the arena (`region` checks), formatted by `src`
+    // before the barrier, only accessed through `urpc` by the two cores.
+    Ok(unsafe { Duplex::attach_raw(mem.region(lay.duplex[v], len), len) }?)
+}
+
+fn tp_ring<'a>(
+    mem: &Shared<'a>,
+    lay: &Layout,
+    plan: &Plan,
+    v: usize,
+) -> Result<Ring<'a>, ExpError> {
+    let len = region_size(plan.slots);
+    // SAFETY: as in `duplex`.
+    Ok(unsafe { Ring::attach_raw(mem.region(lay.tp_ring[v], len), len) }?)
+}
+
+/// `src`'s side: initiates the ping-pong and both round trips, sends both
+/// throughput streams. Returns the raw, ack and used round-trip rows.
+fn measure_src(
+    mem: &Shared<'_>,
+    lay: &Layout,
+    plan: &Plan,
+    dst: u32,
+    overhead: u64,
+) -> Result<[RttRow; 3], ExpError> {
+    let (n, rounds) = (plan.samples, plan.rounds);
+    let mut raw = vec![vec![0u64; n]; rounds];
+    let mut rtt = [vec![vec![0u64; n]; rounds], vec![vec![0u64; n]; rounds]];
+    let mut ack = duplex(mem, lay, plan, 0)?.endpoint::<AckLine>(Side::A)?;
+    let mut used = duplex(mem, lay, plan, 1)?.endpoint::<UsedBit>(Side::A)?;
+    let mut tp_ack = tp_ring(mem, lay, plan, 0)?.sender::<AckLine>()?;
+    let mut tp_used = tp_ring(mem, lay, plan, 1)?.sender::<UsedBit>()?;
+    let count = bench::throughput_messages(plan.tp_samples, plan.batch);
+    let broken = |_| ExpError::Broken {
+        what: "urpc round trip",
+        peer: dst,
+    };
+    for r in 0..rounds {
+        bench::ping_pong_initiator(ping_pong(mem, lay, r), &mut raw[r]);
+        let bad = bench::rtt_initiator(&mut ack.tx, &mut ack.rx, &mut rtt[0][r]).map_err(broken)?;
+        corrupt(bad, "ack-line echo", dst)?;
+        let bad =
+            bench::rtt_initiator(&mut used.tx, &mut used.rx, &mut rtt[1][r]).map_err(broken)?;
+        corrupt(bad, "used-bit echo", dst)?;
+        send_stream(&mut tp_ack, count, dst)?;
+        send_stream(&mut tp_used, count, dst)?;
+    }
+    Ok([
+        rtt_row(pooled(&mut raw, overhead), overhead),
+        rtt_row(pooled(&mut rtt[0], overhead), overhead),
+        rtt_row(pooled(&mut rtt[1], overhead), overhead),
+    ])
+}
+
+fn send_stream<F: FlowControl>(
+    tx: &mut urpc::Sender<'_, F>,
+    count: u64,
+    dst: u32,
+) -> Result<(), ExpError> {
+    bench::throughput_sender(tx, count).map_err(|_| ExpError::Broken {
+        what: "urpc throughput",
+        peer: dst,
+    })
+}
+
+fn corrupt(bad: u64, what: &'static str, peer: u32) -> Result<(), ExpError> {
+    if bad == 0 {
+        Ok(())
+    } else {
+        Err(ExpError::Corrupt { what, peer, bad })
+    }
+}
+
+/// `dst`'s side: answers the ping-pong and both round trips, times both
+/// throughput streams. Returns the ack and used throughput rows.
+fn measure_dst(
+    mem: &Shared<'_>,
+    lay: &Layout,
+    plan: &Plan,
+    src: u32,
+    overhead: u64,
+) -> Result<[TpRow; 2], ExpError> {
+    let (n, rounds) = (plan.samples, plan.rounds);
+    let mut tp_a = vec![vec![0u64; plan.tp_samples]; rounds];
+    let mut tp_u = vec![vec![0u64; plan.tp_samples]; rounds];
+    let mut ack = duplex(mem, lay, plan, 0)?.endpoint::<AckLine>(Side::B)?;
+    let mut used = duplex(mem, lay, plan, 1)?.endpoint::<UsedBit>(Side::B)?;
+    let mut tp_ack = tp_ring(mem, lay, plan, 0)?.receiver::<AckLine>()?;
+    let mut tp_used = tp_ring(mem, lay, plan, 1)?.receiver::<UsedBit>()?;
+    let broken = |what| move |_| ExpError::Broken { what, peer: src };
+    for (r, (round_a, round_u)) in tp_a.iter_mut().zip(tp_u.iter_mut()).enumerate() {
+        bench::ping_pong_responder(ping_pong(mem, lay, r), n);
+        bench::rtt_responder(&mut ack.rx, &mut ack.tx, n).map_err(broken("urpc round trip"))?;
+        bench::rtt_responder(&mut used.rx, &mut used.tx, n).map_err(broken("urpc round trip"))?;
+        let bad = bench::throughput_receiver(&mut tp_ack, plan.batch, round_a)
+            .map_err(broken("urpc throughput"))?;
+        corrupt(bad, "ack-line stream", src)?;
+        let bad = bench::throughput_receiver(&mut tp_used, plan.batch, round_u)
+            .map_err(broken("urpc throughput"))?;
+        corrupt(bad, "used-bit stream", src)?;
+    }
+    let row = |s: Option<Summary>| {
+        s.map_or(TpRow::default(), |s| TpRow {
+            batch_median: s.median,
+            tput_x100: bench::msgs_per_kcycle_x100(plan.batch, s.median),
+            samples: s.count as u64,
+        })
+    };
+    Ok([
+        row(pooled(&mut tp_a, overhead)),
+        row(pooled(&mut tp_u, overhead)),
+    ])
+}
+
+fn print_pair<P: Platform>(
+    p: &mut P,
+    mem: &Shared<'_>,
+    lay: &Layout,
+    pair: usize,
+    src: u32,
+    dst: u32,
+) {
+    for (r, name) in ROWS.iter().enumerate() {
+        let [median, p99, min, samples, overhead] = load::<5>(mem, lay.row(pair, r));
+        let [batch_median, tput_x100, tp_samples] = load::<3>(mem, lay.row(pair, r) + 64);
+        let oneway = Centi::ratio(median, 2);
+        if r == 0 {
+            p.record(
+                "urpc-pair",
+                format_args!(
+                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} tput=na tp_batch_median=na samples={samples} tp_samples=0 tsc_overhead={overhead}"
+                ),
+            );
+        } else {
+            p.record(
+                "urpc-pair",
+                format_args!(
+                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} tput={} tp_batch_median={batch_median} samples={samples} tp_samples={tp_samples} tsc_overhead={overhead}",
+                    Centi(tput_x100)
+                ),
+            );
+        }
+    }
+}
+
+fn print_summary<P: Platform>(p: &mut P, mem: &Shared<'_>, lay: &Layout, plan: &Plan) {
+    let n = plan.pairs.len();
+    let column = |r: usize, word: usize| -> Vec<u64> {
+        (0..n)
+            .map(|i| mem.word(lay.row(i, r) + 8 * word).load(Ordering::Relaxed))
+            .collect()
+    };
+    let rtt: [u64; 3] = core::array::from_fn(|r| median(&mut column(r, 0)));
+    let tput: [u64; 3] = core::array::from_fn(|r| median(&mut column(r, 9)));
+    let faster = if rtt[2] < rtt[1] { 2 } else { 1 };
+    p.record(
+        "urpc-summary",
+        format_args!(
+            "pairs={n} raw_rtt={} ack_rtt={} used_rtt={} raw_oneway={} ack_oneway={} used_oneway={} ack_tput={} used_tput={} faster={} ratio={}",
+            rtt[0],
+            rtt[1],
+            rtt[2],
+            Centi::ratio(rtt[0], 2),
+            Centi::ratio(rtt[1], 2),
+            Centi::ratio(rtt[2], 2),
+            Centi(tput[1]),
+            Centi(tput[2]),
+            ROWS[faster],
+            Centi::ratio(rtt[faster], rtt[0])
+        ),
+    );
+}

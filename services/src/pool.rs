@@ -1,0 +1,184 @@
+//! The layout of the shared pool, the only memory two cores share.
+//!
+//! The boot core sets the pool aside and zeroes it. Its frames are used as
+//! follows, for `n` cores:
+//!
+//! | frames | contents | written by |
+//! |---|---|---|
+//! | [`Layout::doorbells`] | one [`Doorbell`] line per core | its core (sleeping flag), read by senders |
+//! | [`Layout::bootstrap`]`(i)`, 2 frames, for each core `i ≥ 1` | the duplex bootstrap channel between monitor 0 (side A) and monitor `i` (side B); monitor `i` formats it | both ends, as URPC says |
+//! | from [`Layout::first_free`] | allocated by monitor 0: mesh channels, then experiment arenas | as the allocation says |
+//!
+//! Every channel is a duplex of two rings of [`SLOTS`] slots, one 4 KiB frame
+//! per ring.
+
+use core::ptr::NonNull;
+use core::sync::atomic::AtomicU64;
+
+use crate::platform::FRAME;
+
+/// Slots per ring: `urpc::region_size(60)` is exactly one frame.
+pub const SLOTS: usize = 60;
+/// Frames of one duplex channel.
+pub const CHANNEL_FRAMES: u64 = 2;
+
+const _: () = assert!(urpc::region_size(SLOTS) == FRAME);
+
+/// A core's doorbell line: whether its monitor is (about to be) blocked,
+/// so that a sender knows to notify it.
+#[repr(C, align(64))]
+#[derive(Debug, Default)]
+pub struct Doorbell {
+    /// 1 while the core's monitor is blocked or about to block.
+    pub sleeping: AtomicU64,
+    _pad: [u64; 7],
+}
+
+const _: () = assert!(core::mem::size_of::<Doorbell>() == 64);
+
+/// Where things are in the pool for a given number of cores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    cores: u32,
+}
+
+impl Layout {
+    /// The layout for `cores` cores.
+    pub const fn new(cores: u32) -> Layout {
+        Layout { cores }
+    }
+
+    /// First frame and number of frames of the doorbell lines.
+    pub const fn doorbells(&self) -> (u64, u64) {
+        let bytes = self.cores as u64 * 64;
+        (0, bytes.div_ceil(FRAME as u64))
+    }
+
+    /// First frame of the bootstrap channel of core `core` (1 ..= n − 1).
+    pub const fn bootstrap(&self, core: u32) -> u64 {
+        self.doorbells().1 + (core as u64 - 1) * CHANNEL_FRAMES
+    }
+
+    /// The first frame monitor 0 allocates from.
+    pub const fn first_free(&self) -> u64 {
+        self.doorbells().1 + (self.cores as u64).saturating_sub(1) * CHANNEL_FRAMES
+    }
+
+    /// Frames the mesh channels need: one channel per pair of cores.
+    pub const fn mesh_frames(&self) -> u64 {
+        let n = self.cores as u64;
+        n * n.saturating_sub(1) / 2 * CHANNEL_FRAMES
+    }
+
+    /// The frames the mesh and bootstrap need in all.
+    pub const fn frames_needed(&self) -> u64 {
+        self.first_free() + self.mesh_frames()
+    }
+}
+
+/// Hands out pool frames (monitor 0 only, from [`Layout::first_free`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameAllocator {
+    next: u64,
+    end: u64,
+}
+
+impl FrameAllocator {
+    /// An allocator over `[first, end)`.
+    pub const fn new(first: u64, end: u64) -> FrameAllocator {
+        FrameAllocator { next: first, end }
+    }
+
+    /// Takes `count` consecutive frames; `None` when the pool is exhausted.
+    pub fn take(&mut self, count: u64) -> Option<u64> {
+        let first = self.next;
+        let end = first.checked_add(count)?;
+        if end > self.end {
+            return None;
+        }
+        self.next = end;
+        Some(first)
+    }
+
+    /// Frames left.
+    pub fn remaining(&self) -> u64 {
+        self.end - self.next
+    }
+}
+
+/// A range of shared-pool frames mapped by this core. Every core that maps
+/// the same frames sees the same memory (at possibly different addresses).
+#[derive(Clone, Copy, Debug)]
+pub struct Arena {
+    /// The first pool frame.
+    pub first_frame: u64,
+    /// Number of frames.
+    pub frames: u64,
+    /// Where this core mapped the first frame.
+    pub base: NonNull<u8>,
+}
+
+impl Arena {
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.frames as usize * FRAME
+    }
+
+    /// Whether the arena has no frame.
+    pub fn is_empty(&self) -> bool {
+        self.frames == 0
+    }
+
+    /// The address `offset` bytes into the arena; panics if out of range.
+    pub fn at(&self, offset: usize) -> NonNull<u8> {
+        assert!(offset < self.len(), "offset {offset} outside a {}-byte arena", self.len());
+        // SAFETY: `offset` is inside the mapping that starts at `base`.
+        unsafe { self.base.add(offset) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_follow_each_other() {
+        for cores in [1u32, 2, 3, 64, 65, 512] {
+            let l = Layout::new(cores);
+            let (first, frames) = l.doorbells();
+            assert_eq!(first, 0);
+            assert!(frames * FRAME as u64 >= u64::from(cores) * 64);
+            if cores > 1 {
+                assert_eq!(l.bootstrap(1), frames);
+                assert_eq!(l.bootstrap(cores - 1) + CHANNEL_FRAMES, l.first_free());
+            } else {
+                assert_eq!(l.first_free(), frames);
+            }
+            let pairs = u64::from(cores) * u64::from(cores.saturating_sub(1)) / 2;
+            assert_eq!(l.mesh_frames(), pairs * 2);
+        }
+    }
+
+    #[test]
+    fn allocator_refuses_what_it_does_not_have() {
+        let mut a = FrameAllocator::new(10, 20);
+        assert_eq!(a.take(4), Some(10));
+        assert_eq!(a.take(6), Some(14));
+        assert_eq!(a.take(1), None);
+        assert_eq!(a.remaining(), 0);
+        assert_eq!(FrameAllocator::new(0, 5).take(u64::MAX), None);
+    }
+
+    #[test]
+    fn the_boot_pool_holds_the_mesh_and_room_for_experiments() {
+        // The pool the CPU driver sets aside must hold the bootstrap
+        // channels and the mesh, and 4 MiB for the doorbells and
+        // experiment arenas.
+        for cores in [1u64, 2, 4, 8, 64, 128, 250] {
+            let frames = boot::plan::shared_pool_bytes(cores) / FRAME as u64;
+            let layout = Layout::new(cores as u32);
+            let spare = frames - layout.frames_needed() + layout.doorbells().1;
+            assert!(spare * FRAME as u64 >= 4 << 20, "{cores} cores: {spare} frames spare");
+        }
+    }
+}

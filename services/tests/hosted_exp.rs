@@ -1,0 +1,240 @@
+//! Both experiments, quick, on hosted threads: the records are well formed,
+//! complete and conserved.
+
+use std::sync::{Mutex, MutexGuard};
+
+use services::exp::{Experiment, Request};
+use services::hosted::{HostedError, HostedRun, PinPolicy, run_experiment};
+
+/// One hosted run at a time: the runs spin on every host core they have.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One parsed record line: core, kind, fields.
+#[derive(Debug)]
+struct Rec {
+    core: u32,
+    kind: String,
+    fields: Vec<(String, String)>,
+}
+
+impl Rec {
+    fn get(&self, key: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("{} record without {key}: {self:?}", self.kind))
+    }
+
+    fn num(&self, key: &str) -> f64 {
+        let v = self.get(key);
+        v.parse()
+            .unwrap_or_else(|_| panic!("{key}={v} is not a number in {self:?}"))
+    }
+}
+
+/// Parses every line as `[core N] @flotilla/1 kind k=v ...`, failing on
+/// anything else.
+fn records(run: &HostedRun) -> Vec<Rec> {
+    run.lines
+        .iter()
+        .map(|line| {
+            let rest = line.strip_prefix("[core ").expect(line);
+            let (core, rest) = rest.split_once("] ").expect(line);
+            let rest = rest.strip_prefix("@flotilla/1 ").expect(line);
+            let mut words = rest.split(' ');
+            let kind = words.next().expect(line).to_owned();
+            let fields = words
+                .map(|w| {
+                    let (k, v) = w.split_once('=').expect(line);
+                    assert!(
+                        !k.is_empty()
+                            && k.bytes().all(|b| b.is_ascii_lowercase()
+                                || b.is_ascii_digit()
+                                || b == b'_'
+                                || b == b'-'),
+                        "bad key in {line}"
+                    );
+                    (k.to_owned(), v.to_owned())
+                })
+                .collect();
+            Rec {
+                core: core.parse().expect(line),
+                kind,
+                fields,
+            }
+        })
+        .collect()
+}
+
+fn run(args: &str, cores: u32) -> Vec<Rec> {
+    let req = Request::parse(args).unwrap().unwrap();
+    let _one = one_at_a_time();
+    // On a host with fewer cores than threads, round-robin pinning would put
+    // some pairs on one host core, where every round trip waits for the
+    // scheduler; leave the placement to the scheduler then.
+    let host = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pin = if cores as usize <= host {
+        PinPolicy::RoundRobin
+    } else {
+        PinPolicy::None
+    };
+    let out =
+        run_experiment(&req, cores, pin).unwrap_or_else(|e| panic!("{e}: {:#?}", lines_of(&e)));
+    assert_eq!(out.pinned.len(), cores as usize);
+    records(&out)
+}
+
+fn lines_of(e: &HostedError) -> &[String] {
+    match e {
+        HostedError::Failed { lines, .. } | HostedError::Panicked { lines, .. } => lines,
+        _ => &[],
+    }
+}
+
+fn of<'a>(recs: &'a [Rec], kind: &str) -> Vec<&'a Rec> {
+    recs.iter().filter(|r| r.kind == kind).collect()
+}
+
+fn urpc_quick(cores: u32, args: &str) {
+    let recs = run(args, cores);
+    assert_eq!(of(&recs, "hosted").len(), 1);
+    let start = of(&recs, "exp-start");
+    assert_eq!(start.len(), 1);
+    assert_eq!(start[0].get("exp"), "urpc");
+    assert_eq!(start[0].num("cores"), f64::from(cores));
+    let pairs = of(&recs, "urpc-pair");
+    let n = (cores * (cores - 1)) as usize;
+    assert_eq!(pairs.len(), 3 * n, "three rows per ordered pair");
+    for a in 0..cores {
+        for b in (0..cores).filter(|&b| b != a) {
+            let rows: Vec<_> = pairs
+                .iter()
+                .filter(|r| r.num("src") == f64::from(a) && r.num("dst") == f64::from(b))
+                .collect();
+            let variants: Vec<&str> = rows.iter().map(|r| r.get("variant")).collect();
+            assert_eq!(variants, ["raw", "ack", "used"], "pair {a}->{b}");
+            for r in rows {
+                assert_eq!(r.core, a, "printed by the source core");
+                assert!(r.num("rtt_p99") >= r.num("rtt_median"), "{r:?}");
+                assert!(r.num("rtt_min") <= r.num("rtt_median"), "{r:?}");
+                assert_eq!(r.num("oneway_median"), r.num("rtt_median") / 2.0);
+                assert!(r.num("samples") > 0.0);
+                if r.get("variant") == "raw" {
+                    assert_eq!(r.get("tput"), "na");
+                } else {
+                    assert!(r.num("tput") >= 0.0, "{r:?}");
+                    assert!(r.num("tp_samples") > 0.0, "{r:?}");
+                }
+            }
+        }
+    }
+    let summary = of(&recs, "urpc-summary");
+    assert_eq!(summary.len(), 1);
+    assert_eq!(summary[0].num("pairs"), n as f64);
+    assert!(["ack", "used"].contains(&summary[0].get("faster")));
+    assert!(summary[0].num("ratio") >= 0.0);
+    let done = of(&recs, "exp-done");
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].get("ok"), "1");
+    assert_eq!(recs.last().unwrap().kind, "exp-done");
+}
+
+fn update_quick(cores: u32) {
+    // A time budget no round reaches: every round then ends when the first
+    // core has done all its updates, so each series did at least
+    // `updates` per round.
+    let (updates, rounds) = (256.0, 2.0);
+    let recs = run("exp=update-cost,quick,updates=256,ms=60000,rounds=2", cores);
+    let costs = of(&recs, "update-cost");
+    let series = |name: &str, k: u32| {
+        costs
+            .iter()
+            .filter(|r| r.get("series") == name && r.num("k") == f64::from(k))
+            .count()
+    };
+    for k in [1, 2, 4, 8] {
+        assert_eq!(series("shm", k), 1, "shm k={k}");
+    }
+    assert_eq!(series("shm-atomic", 8), 1);
+    assert_eq!(series("shm-lock", 8), 1);
+    for k in [1, 8] {
+        assert_eq!(series("msg-client", k), 1, "msg k={k}");
+        assert_eq!(series("msg-server", k), 1, "msg k={k}");
+    }
+    for r in &costs {
+        assert_eq!(r.core, 0);
+        assert_eq!(r.num("cores"), f64::from(cores));
+        assert!(r.num("cycles") >= 0.0, "{r:?}");
+        assert!(r.num("min_core") <= r.num("cycles") && r.num("cycles") <= r.num("max_core"));
+        assert!(r.num("updates") >= updates * rounds, "{r:?}");
+        assert!(r.num("samples") > 0.0, "{r:?}");
+    }
+    let checks = of(&recs, "update-check");
+    assert_eq!(checks.len(), 4, "atomic, lock, msg 1, msg 8");
+    for c in checks {
+        assert_eq!(c.get("conserved"), "1", "{c:?}");
+        assert_eq!(c.num("sent"), c.num("applied"), "{c:?}");
+        assert!(c.num("sent") > 0.0);
+    }
+    // The clients' updates are what the server applied.
+    for k in [1, 8] {
+        let client = costs
+            .iter()
+            .find(|r| r.get("series") == "msg-client" && r.num("k") == f64::from(k))
+            .unwrap();
+        let check = of(&recs, "update-check")
+            .into_iter()
+            .find(|r| r.get("series") == "msg-client" && r.num("k") == f64::from(k))
+            .unwrap();
+        assert_eq!(client.num("updates"), check.num("sent"));
+    }
+    assert_eq!(of(&recs, "exp-done").len(), 1);
+}
+
+#[test]
+fn urpc_table_on_2_threads() {
+    urpc_quick(2, "exp=urpc,quick");
+}
+
+#[test]
+fn urpc_table_on_4_threads() {
+    // Small: with more threads than host cores, a pair can share a host
+    // core, and then every round trip waits for the scheduler.
+    urpc_quick(
+        4,
+        "exp=urpc,quick,rounds=1,samples=50,batch=20,tp-samples=5",
+    );
+}
+
+#[test]
+fn update_cost_on_2_threads() {
+    update_quick(2);
+}
+
+#[test]
+fn update_cost_on_4_threads() {
+    update_quick(4);
+}
+
+#[test]
+fn update_cost_on_1_thread_skips_msg_and_says_why() {
+    let recs = run("exp=update-cost,quick,updates=500,ms=10,k=1", 1);
+    let skips = of(&recs, "update-skip");
+    assert_eq!(skips.len(), 2, "msg k=1 and k=8");
+    assert!(skips.iter().all(|s| s.get("reason").contains("client")));
+    assert_eq!(of(&recs, "update-cost").len(), 3, "shm 1, atomic 8, lock 8");
+    assert_eq!(of(&recs, "exp-done").len(), 1);
+}
+
+#[test]
+fn a_request_the_machine_cannot_run_fails_on_every_core() {
+    let req = Request::parse("exp=urpc,quick,from=5").unwrap().unwrap();
+    assert_eq!(req.experiment(), Experiment::Urpc);
+    let err = run_experiment(&req, 2, PinPolicy::None).unwrap_err();
+    assert!(matches!(err, HostedError::Failed { .. }), "{err:?}");
+    assert!(err.to_string().contains("from="), "{err}");
+}

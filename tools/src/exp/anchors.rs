@@ -1,0 +1,36 @@
+//! The paper's figures our results are read against (Baumann et al., "The
+//! Multikernel: a new OS architecture for scalable multicore systems",
+//! SOSP 2009).
+
+/// Table 2: the range of URPC latencies over the machines measured, cycles.
+pub const TABLE2_LATENCY: (u64, u64) = (180, 618);
+/// Table 2: the range of pipelined URPC throughput, messages per kcycle.
+pub const TABLE2_TPUT: (f64, f64) = (2.75, 11.97);
+/// Figure 3: the core count of the anchor points.
+pub const FIG3_CORES: u32 = 16;
+/// Figure 3: SHM8 at 16 cores, cycles per update.
+pub const FIG3_SHM8: f64 = 11_700.0;
+/// Figure 3: MSG8 at 16 cores, cycles per update.
+pub const FIG3_MSG8: f64 = 5_800.0;
+
+/// The E1 anchor line.
+pub fn table2_line() -> String {
+    format!(
+        "paper (Multikernel Table 2): URPC round trip {}–{} cycles (one-way {}–{}), throughput {:.2}–{:.2} msgs/kcycle",
+        TABLE2_LATENCY.0,
+        TABLE2_LATENCY.1,
+        TABLE2_LATENCY.0 / 2,
+        TABLE2_LATENCY.1 / 2,
+        TABLE2_TPUT.0,
+        TABLE2_TPUT.1
+    )
+}
+
+/// The E2 anchor line.
+pub fn fig3_line() -> String {
+    format!(
+        "paper (Multikernel Figure 3): at {FIG3_CORES} cores SHM8 ≈ {:.1}k cycles, MSG8 ≈ {:.1}k cycles; crossover at about 4 cores / 4 lines",
+        FIG3_SHM8 / 1000.0,
+        FIG3_MSG8 / 1000.0
+    )
+}

@@ -1,0 +1,454 @@
+//! `flotilla exp`: running the experiments and writing their results.
+//!
+//! ```text
+//! cargo run -- exp urpc --cores 2                  # E1 in ring 3, one boot
+//! cargo run -- exp update-cost --cores 1,2,4       # E2, one boot per core count
+//! cargo run -- exp urpc --hosted --quick --cores 2 # on Linux threads, no QEMU
+//! cargo run -- exp update-cost --args "k=1;8,series=shm;msg"
+//! ```
+//!
+//! Each configuration (core count) boots the image once with the kernel
+//! option `user=<request>` (the monitor's argument string: `exp=urpc,quick`
+//! and so on, see `services::exp::args`), or with `--hosted` runs the same
+//! experiment code on host threads (`services::hosted`). A configuration
+//! counts only if its boot passed and its records are complete and
+//! consistent ([`records::parse`]); otherwise the command fails and prints
+//! the boot's failure report.
+//!
+//! Results go to `results/<experiment>/<UTC timestamp>/`:
+//!
+//! | file | contents |
+//! |---|---|
+//! | `<experiment>.csv` | one row per measured point: E1 per configuration, pair and variant; E2 per configuration, series and `k` |
+//! | `<experiment>.svg` | the plot ([`plot`]) |
+//! | `records.log` | every experiment record, as printed (`[core N] @flotilla/1 ...`) |
+//! | `meta.json` | [`output::Meta`]: git revision, QEMU version, accelerator and why, machine, host CPU, cores, TSC rate per configuration, ring (`3` or `"hosted"`), quick or full, the request, conservation checks |
+//!
+//! The terminal summary ([`summary`]) prints a table and the paper's
+//! anchor figures beside ours. An E1 run ends with the line
+//! `urpc one-way / raw one-way = X.XX`: the median one-way latency of the
+//! faster URPC variant over the raw ping-pong's, from the same run (the
+//! last configuration).
+//!
+//! The structured records are documented in `services::exp`; this module
+//! reads version 1 of the format.
+
+pub mod anchors;
+pub mod output;
+pub mod plot;
+pub mod records;
+pub mod summary;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use qemu::{Accel, Machine, OwnedRecord, QemuConfig, ResolvedAccel};
+use services::exp::{Experiment, Request};
+use services::hosted::{self, PinPolicy};
+
+use crate::{boot, image, results};
+use output::Meta;
+use records::ConfigResult;
+
+/// Options of `flotilla exp`.
+#[derive(Args, Debug, Clone)]
+pub struct ExpArgs {
+    /// The experiment: `urpc` (E1, URPC latency and throughput per core
+    /// pair) or `update-cost` (E2, shared memory vs messages).
+    pub experiment: String,
+    /// Comma-separated core counts, one boot each (default: 2 for urpc,
+    /// 1,2,4 for update-cost).
+    #[arg(long, value_delimiter = ',')]
+    pub cores: Vec<u32>,
+    /// Run on Linux threads pinned to host cores instead of in QEMU.
+    #[arg(long)]
+    pub hosted: bool,
+    /// The short version (seconds under TCG).
+    #[arg(long)]
+    pub quick: bool,
+    /// Accelerator: auto picks KVM only where the CPU shows vmx or svm.
+    #[arg(long, default_value_t = Accel::Auto)]
+    pub accel: Accel,
+    /// QEMU machine type.
+    #[arg(long, default_value_t = Machine::Microvm)]
+    pub machine: Machine,
+    /// Repeats of every measurement (the request's `rounds=`).
+    #[arg(long)]
+    pub repeat: Option<u32>,
+    /// More experiment options, comma separated (`pairs=adjacent`,
+    /// `k=1;8`, ...; see the README).
+    #[arg(long, default_value = "")]
+    pub args: String,
+    /// Hosted runs: `round-robin` pins logical core i to host core
+    /// i mod H; `none` leaves placement to the scheduler.
+    #[arg(long, default_value = "round-robin")]
+    pub pin: String,
+    /// Seconds before a boot is killed.
+    #[arg(long, default_value_t = 600)]
+    pub timeout: u64,
+    /// Directory under which `results/` is written (default: the
+    /// workspace).
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+}
+
+impl ExpArgs {
+    /// The experiment request every core runs.
+    pub fn request(&self) -> Result<Request> {
+        let experiment = Experiment::from_name(&self.experiment).with_context(|| {
+            format!(
+                "unknown experiment '{}' (known: urpc, update-cost)",
+                self.experiment
+            )
+        })?;
+        let mut items = vec![format!("exp={experiment}")];
+        if self.quick {
+            items.push("quick".to_owned());
+        }
+        if let Some(r) = self.repeat {
+            items.push(format!("rounds={r}"));
+        }
+        items.extend(
+            self.args
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        );
+        let text = items.join(",");
+        match Request::parse(&text) {
+            Ok(Some(req)) => Ok(req),
+            Ok(None) => bail!("'{text}' holds no experiment"),
+            Err(e) => bail!("bad experiment options '{text}': {e}"),
+        }
+    }
+
+    /// The core counts to run.
+    pub fn core_counts(&self, experiment: Experiment) -> Result<Vec<u32>> {
+        let cores = if self.cores.is_empty() {
+            match experiment {
+                Experiment::Urpc => vec![2],
+                Experiment::UpdateCost => vec![1, 2, 4],
+            }
+        } else {
+            self.cores.clone()
+        };
+        if cores.contains(&0) {
+            bail!("a core count must be at least 1");
+        }
+        if experiment == Experiment::Urpc && cores.iter().any(|&c| c < 2) {
+            bail!("the urpc experiment needs at least 2 cores (it measures core pairs)");
+        }
+        Ok(cores)
+    }
+
+    fn pin(&self) -> Result<PinPolicy> {
+        match self.pin.as_str() {
+            "round-robin" => Ok(PinPolicy::RoundRobin),
+            "none" => Ok(PinPolicy::None),
+            other => bail!("unknown --pin '{other}' (known: round-robin, none)"),
+        }
+    }
+}
+
+/// One configuration's raw outcome.
+struct Raw {
+    records: Vec<OwnedRecord>,
+    accel: Option<qemu::AccelDecision>,
+}
+
+/// The text of a record line, as the core printed it.
+pub fn record_line(r: &OwnedRecord) -> String {
+    let mut line = format!(
+        "[core {}] {} {}",
+        r.core,
+        ::boot::protocol::RECORD_TAG,
+        r.kind
+    );
+    for (k, v) in &r.fields {
+        line.push(' ');
+        line.push_str(k);
+        line.push('=');
+        line.push_str(v);
+    }
+    line
+}
+
+fn run_qemu(
+    args: &ExpArgs,
+    image: &image::Image,
+    req: &Request,
+    cores: u32,
+    bar: &indicatif::ProgressBar,
+) -> Result<Raw> {
+    let config = QemuConfig::new(&image.kernel)
+        .machine(args.machine)
+        .cores(cores)
+        .accel(args.accel)
+        .append(format!("log=warn user={req}"))
+        .initrd(&image.initrd)
+        .timeout(Duration::from_secs(args.timeout));
+    let report = boot::run(&config, None)?;
+    if !report.passed() {
+        bar.abandon();
+        eprintln!("{}", report.failure_report);
+        for problem in &report.problems {
+            eprintln!("problem: {problem}");
+        }
+        bail!("{} cores: {}", cores, report.verdict());
+    }
+    Ok(Raw {
+        records: report.records,
+        accel: Some(report.accel),
+    })
+}
+
+fn run_hosted(
+    args: &ExpArgs,
+    req: &Request,
+    cores: u32,
+    bar: &indicatif::ProgressBar,
+) -> Result<Raw> {
+    match hosted::run_experiment(req, cores, args.pin()?) {
+        Ok(run) => Ok(Raw {
+            records: records::from_lines(&run.lines),
+            accel: None,
+        }),
+        Err(e) => {
+            bar.abandon();
+            if let hosted::HostedError::Failed { lines, .. }
+            | hosted::HostedError::Panicked { lines, .. } = &e
+            {
+                for l in lines {
+                    eprintln!("{l}");
+                }
+            }
+            bail!("{cores} cores, hosted: {e}")
+        }
+    }
+}
+
+/// Runs `flotilla exp`.
+pub fn main(args: &ExpArgs) -> Result<ExitCode> {
+    let req = args.request()?;
+    let experiment = req.experiment();
+    let cores = args.core_counts(experiment)?;
+    let pin = args.pin()?;
+    let root = args.results.clone().unwrap_or_else(image::workspace_root);
+    let image = if args.hosted {
+        None
+    } else {
+        qemu::find_qemu(None)?;
+        eprintln!("building the image: {}", image::build_command_line());
+        Some(image::build()?)
+    };
+    let started = chrono::Utc::now();
+    let bar = indicatif::ProgressBar::new(cores.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} {msg} [{elapsed}]")
+            .expect("the template is valid"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let mut configs: Vec<ConfigResult> = Vec::new();
+    let mut log = String::new();
+    let mut accel = None;
+    for &n in &cores {
+        let place = if args.hosted { "host threads" } else { "QEMU" };
+        bar.set_message(format!("{experiment} on {n} cores ({place})"));
+        let raw = match &image {
+            Some(image) => run_qemu(args, image, &req, n, &bar)?,
+            None => run_hosted(args, &req, n, &bar)?,
+        };
+        if accel.is_none() {
+            accel = raw.accel;
+        }
+        let config = records::parse(experiment, n, &raw.records)
+            .with_context(|| format!("{experiment} on {n} cores"))?;
+        for r in raw.records.iter().filter(|r| is_experiment_record(&r.kind)) {
+            log.push_str(&record_line(r));
+            log.push('\n');
+        }
+        configs.push(config);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    let (accel_name, reason, machine, qemu_version, ring) = match &accel {
+        Some(a) => (
+            match a.accel {
+                ResolvedAccel::Kvm => "kvm",
+                ResolvedAccel::Tcg => "tcg",
+            }
+            .to_owned(),
+            a.reason.clone(),
+            args.machine.to_string(),
+            Some(results::qemu_version()),
+            serde_json::json!(3),
+        ),
+        None => (
+            "hosted".to_owned(),
+            format!("Linux threads on the host, pinning {}", pin_name(&pin)),
+            "host".to_owned(),
+            None,
+            serde_json::json!("hosted"),
+        ),
+    };
+    let mut meta = Meta {
+        experiment: experiment.name().to_owned(),
+        args: req.to_string(),
+        quick: req.quick,
+        rounds: req.rounds(),
+        ring,
+        accelerator: accel_name,
+        accelerator_reason: reason,
+        machine,
+        qemu_version,
+        git_revision: results::git_revision(&image::workspace_root()),
+        host_cpu: results::host_cpu(),
+        host_cpus: results::host_cpus(),
+        cores: Vec::new(),
+        tsc_hz: Vec::new(),
+        hosted: Vec::new(),
+        started_utc: started.to_rfc3339(),
+        checks: Vec::new(),
+        skips: Vec::new(),
+        files: Vec::new(),
+    };
+    meta.add_configs(&configs);
+    let where_ = if args.hosted {
+        "hosted threads".to_owned()
+    } else {
+        format!("ring 3, {} on {}", meta.accelerator, meta.machine)
+    };
+    let dir = results::create_dir(&root, experiment.name(), started)?;
+    let (csv, svg) = match experiment {
+        Experiment::Urpc => (
+            output::urpc_csv(&meta, &configs),
+            plot::urpc_svg(
+                &format!("URPC round trip per core pair ({where_})"),
+                &configs,
+            )?,
+        ),
+        Experiment::UpdateCost => (
+            output::update_csv(&meta, &configs),
+            plot::update_svg(
+                &format!("Cost of updating k shared cache lines ({where_})"),
+                &configs,
+            )?,
+        ),
+    };
+    output::write_all(&dir, experiment.name(), &mut meta, &csv, &svg, &log)?;
+
+    println!(
+        "{experiment} ({}), {where_}; {}; host {} ({} CPUs); revision {}",
+        if req.quick { "quick" } else { "full" },
+        meta.accelerator_reason,
+        meta.host_cpu,
+        meta.host_cpus,
+        meta.git_revision
+    );
+    if let Some(notes) = configs.iter().find_map(|c| c.hosted.as_ref())
+        && notes.iter().any(|(k, v)| k == "oversubscribed" && v == "1")
+    {
+        println!(
+            "note: more logical cores than host cores; threads share host cores (pinning {}), so spinning waits include scheduler delays",
+            pin_name(&pin)
+        );
+    }
+    match experiment {
+        Experiment::Urpc => print!("{}", summary::urpc_report(&configs)),
+        Experiment::UpdateCost => print!("{}", summary::update_report(&configs)),
+    }
+    println!("results: {}", dir.display());
+    if experiment == Experiment::Urpc
+        && let Some((variant, ratio)) = configs.last().and_then(summary::urpc_ratio)
+    {
+        println!(
+            "faster URPC variant: {variant} ({} cores)",
+            configs.last().map_or(0, |c| c.cores)
+        );
+        println!("{}", summary::ratio_line(ratio));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pin_name(pin: &PinPolicy) -> &'static str {
+    match pin {
+        PinPolicy::None => "none",
+        PinPolicy::RoundRobin => "round-robin",
+        PinPolicy::List(_) => "list",
+    }
+}
+
+/// Whether a record kind belongs to the experiments (or the hosted
+/// runtime), as opposed to the boot.
+fn is_experiment_record(kind: &str) -> bool {
+    kind.starts_with("exp-")
+        || kind.starts_with("urpc-")
+        || kind.starts_with("update-")
+        || kind == "hosted"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ExpArgs,
+    }
+
+    fn args(argv: &[&str]) -> ExpArgs {
+        Cli::parse_from(std::iter::once("exp").chain(argv.iter().copied())).args
+    }
+
+    #[test]
+    fn builds_the_request_from_the_options() {
+        let a = args(&[
+            "update-cost",
+            "--quick",
+            "--repeat",
+            "3",
+            "--args",
+            "k=1;8, series=shm",
+        ]);
+        assert_eq!(
+            a.request().unwrap().to_string(),
+            "exp=update-cost,quick,rounds=3,k=1;8,series=shm"
+        );
+        assert_eq!(a.core_counts(Experiment::UpdateCost).unwrap(), [1, 2, 4]);
+        let a = args(&["urpc", "--cores", "2,4"]);
+        assert_eq!(a.request().unwrap().to_string(), "exp=urpc");
+        assert_eq!(a.core_counts(Experiment::Urpc).unwrap(), [2, 4]);
+    }
+
+    #[test]
+    fn refuses_what_cannot_run() {
+        assert!(args(&["nope"]).request().is_err());
+        assert!(args(&["urpc", "--args", "k=1"]).request().is_err());
+        assert!(
+            args(&["urpc", "--cores", "1"])
+                .core_counts(Experiment::Urpc)
+                .is_err()
+        );
+        assert!(
+            args(&["update-cost", "--cores", "0"])
+                .core_counts(Experiment::UpdateCost)
+                .is_err()
+        );
+        assert!(args(&["urpc", "--pin", "odd"]).pin().is_err());
+    }
+
+    #[test]
+    fn record_lines_read_back_as_the_same_record() {
+        let line = "[core 1] @flotilla/1 urpc-pair src=1 dst=0 variant=ack";
+        let r = OwnedRecord::parse(line).unwrap();
+        assert_eq!(record_line(&r), line);
+        assert!(is_experiment_record("update-check"));
+        assert!(!is_experiment_record("core-up"));
+    }
+}

@@ -1,0 +1,297 @@
+//! The files of an experiment run: a CSV with one row per measured point,
+//! `meta.json` with where the figures came from, the SVG plot and the raw
+//! records.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use super::records::{CheckRow, ConfigResult, SkipRow};
+
+/// Where and on what an experiment ran.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Meta {
+    /// `urpc` or `update-cost`.
+    pub experiment: String,
+    /// The request every core ran, without the core count.
+    pub args: String,
+    /// Whether this was the short version.
+    pub quick: bool,
+    /// Repeats per measurement.
+    pub rounds: u32,
+    /// `3` (ring 3 under the monitor) or `"hosted"` (Linux threads).
+    pub ring: serde_json::Value,
+    /// `kvm`, `tcg` or `hosted`.
+    pub accelerator: String,
+    /// Why that accelerator.
+    pub accelerator_reason: String,
+    /// The QEMU machine, or `host`.
+    pub machine: String,
+    /// QEMU's version (none for hosted runs).
+    pub qemu_version: Option<String>,
+    /// The workspace revision.
+    pub git_revision: String,
+    /// The host CPU's model name.
+    pub host_cpu: String,
+    /// Host CPUs online.
+    pub host_cpus: usize,
+    /// The core counts run, one configuration each.
+    pub cores: Vec<u32>,
+    /// The TSC rate each configuration reported, by core count.
+    pub tsc_hz: Vec<TscRate>,
+    /// Hosted runs: how the threads were placed, per configuration.
+    pub hosted: Vec<HostedNote>,
+    /// UTC time the run started.
+    pub started_utc: String,
+    /// E2 conservation checks (all passed, or there would be no files).
+    pub checks: Vec<CheckRow>,
+    /// E2 series skipped, and why.
+    pub skips: Vec<SkipRow>,
+    /// The files written beside this one.
+    pub files: Vec<String>,
+}
+
+/// One configuration's TSC rate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TscRate {
+    /// Cores.
+    pub cores: u32,
+    /// Ticks per second.
+    pub tsc_hz: u64,
+}
+
+/// How a hosted configuration placed its threads (the `hosted` record).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HostedNote {
+    /// Cores.
+    pub cores: u32,
+    /// The record's fields.
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+impl Meta {
+    /// Fills the per-configuration parts from the results.
+    pub fn add_configs(&mut self, configs: &[ConfigResult]) {
+        for c in configs {
+            self.cores.push(c.cores);
+            self.tsc_hz.push(TscRate {
+                cores: c.cores,
+                tsc_hz: c.tsc_hz,
+            });
+            if let Some(fields) = &c.hosted {
+                self.hosted.push(HostedNote {
+                    cores: c.cores,
+                    fields: fields.iter().cloned().collect(),
+                });
+            }
+            self.checks.extend(c.checks.iter().cloned());
+            self.skips.extend(c.skips.iter().cloned());
+        }
+    }
+}
+
+/// The CSV of E1: one row per pair and variant.
+pub fn urpc_csv(meta: &Meta, configs: &[ConfigResult]) -> String {
+    let mut out = String::from(
+        "experiment,ring,accel,cores,src,dst,variant,rtt_median,rtt_p99,rtt_min,oneway_median,tput_msgs_per_kcycle,samples,tsc_overhead,tsc_hz\n",
+    );
+    let ring = ring_text(meta);
+    for c in configs {
+        for r in &c.urpc {
+            let tput = r.tput.map_or(String::new(), |t| format!("{t:.2}"));
+            let _ = writeln!(
+                out,
+                "urpc,{ring},{},{},{},{},{},{},{},{},{:.2},{tput},{},{},{}",
+                meta.accelerator,
+                c.cores,
+                r.src,
+                r.dst,
+                r.variant,
+                r.rtt_median,
+                r.rtt_p99,
+                r.rtt_min,
+                r.oneway_median,
+                r.samples,
+                r.tsc_overhead,
+                c.tsc_hz
+            );
+        }
+    }
+    out
+}
+
+/// The CSV of E2: one row per configuration, series and `k`.
+pub fn update_csv(meta: &Meta, configs: &[ConfigResult]) -> String {
+    let mut out = String::from(
+        "experiment,ring,accel,cores,series,k,label,cycles_per_update,p99,min_core,max_core,samples,updates,lost,tsc_overhead,tsc_hz\n",
+    );
+    let ring = ring_text(meta);
+    for c in configs {
+        for r in &c.update {
+            let _ = writeln!(
+                out,
+                "update-cost,{ring},{},{},{},{},{},{:.2},{:.2},{:.2},{:.2},{},{},{},{},{}",
+                meta.accelerator,
+                c.cores,
+                r.series,
+                r.k,
+                r.label(),
+                r.cycles,
+                r.p99,
+                r.min_core,
+                r.max_core,
+                r.samples,
+                r.updates,
+                r.lost,
+                r.tsc_overhead,
+                c.tsc_hz
+            );
+        }
+    }
+    out
+}
+
+fn ring_text(meta: &Meta) -> String {
+    match &meta.ring {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Writes `<name>.csv`, `<name>.svg`, `records.log` and `meta.json` into
+/// `dir`; returns their paths.
+pub fn write_all(
+    dir: &Path,
+    name: &str,
+    meta: &mut Meta,
+    csv: &str,
+    svg: &str,
+    records: &str,
+) -> Result<Vec<PathBuf>> {
+    let files = [
+        (format!("{name}.csv"), csv),
+        (format!("{name}.svg"), svg),
+        ("records.log".to_owned(), records),
+    ];
+    let mut written = Vec::new();
+    for (file, contents) in files {
+        let path = dir.join(&file);
+        std::fs::write(&path, contents).with_context(|| format!("writing {}", path.display()))?;
+        meta.files.push(file);
+        written.push(path);
+    }
+    let path = dir.join("meta.json");
+    std::fs::write(&path, serde_json::to_string_pretty(meta)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
+    written.push(path);
+    Ok(written)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::exp::records::tests::{URPC2, update_lines};
+    use crate::exp::records::{from_lines, parse};
+    use services::exp::Experiment;
+
+    pub(crate) fn meta(experiment: &str) -> Meta {
+        Meta {
+            experiment: experiment.to_owned(),
+            args: format!("exp={experiment},quick"),
+            quick: true,
+            rounds: 2,
+            ring: serde_json::json!("hosted"),
+            accelerator: "hosted".into(),
+            accelerator_reason: "Linux threads".into(),
+            machine: "host".into(),
+            qemu_version: None,
+            git_revision: "abc".into(),
+            host_cpu: "cpu".into(),
+            host_cpus: 2,
+            cores: vec![],
+            tsc_hz: vec![],
+            hosted: vec![],
+            started_utc: "2026-01-01T00:00:00Z".into(),
+            checks: vec![],
+            skips: vec![],
+            files: vec![],
+        }
+    }
+
+    #[test]
+    fn urpc_csv_has_a_row_per_pair_and_variant() {
+        let c = parse(Experiment::Urpc, 2, &from_lines(URPC2)).unwrap();
+        let csv = urpc_csv(&meta("urpc"), &[c]);
+        let rows: Vec<&str> = csv.lines().collect();
+        assert_eq!(rows.len(), 7);
+        let width = rows[0].split(',').count();
+        assert!(rows.iter().all(|r| r.split(',').count() == width), "{csv}");
+        assert_eq!(
+            rows[1],
+            "urpc,hosted,hosted,2,0,1,raw,300,400,250,150.00,,1800,40,2800000000"
+        );
+        assert!(
+            rows[2].contains(",ack,500,700,450,250.00,12.50,"),
+            "{}",
+            rows[2]
+        );
+    }
+
+    #[test]
+    fn update_csv_has_a_row_per_point() {
+        let configs: Vec<_> = [1, 2]
+            .into_iter()
+            .map(|n| {
+                parse(
+                    Experiment::UpdateCost,
+                    n,
+                    &from_lines(&update_lines(n, 1.0)),
+                )
+                .unwrap()
+            })
+            .collect();
+        let mut m = meta("update-cost");
+        m.ring = serde_json::json!(3);
+        let csv = update_csv(&m, &configs);
+        let rows: Vec<&str> = csv.lines().collect();
+        assert_eq!(rows.len(), 1 + 6 + 10);
+        assert!(
+            rows[1].starts_with("update-cost,3,hosted,1,shm,1,SHM1,20.00,"),
+            "{}",
+            rows[1]
+        );
+        let width = rows[0].split(',').count();
+        assert!(rows.iter().all(|r| r.split(',').count() == width), "{csv}");
+    }
+
+    #[test]
+    fn writes_every_file_and_well_formed_json() {
+        let dir = std::env::temp_dir().join(format!("flotilla-exp-out-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let configs = [parse(
+            Experiment::UpdateCost,
+            2,
+            &from_lines(&update_lines(2, 1.0)),
+        )
+        .unwrap()];
+        let mut m = meta("update-cost");
+        m.add_configs(&configs);
+        let files =
+            write_all(&dir, "update-cost", &mut m, "a,b\n1,2\n", "<svg/>", "log\n").unwrap();
+        assert_eq!(files.len(), 4);
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+        assert_eq!(json["experiment"], "update-cost");
+        assert_eq!(json["ring"], "hosted");
+        assert_eq!(json["cores"], serde_json::json!([2]));
+        assert_eq!(json["tsc_hz"][0]["tsc_hz"], 2_800_000_000u64);
+        assert_eq!(json["checks"][0]["conserved"], true);
+        assert_eq!(
+            json["files"],
+            serde_json::json!(["update-cost.csv", "update-cost.svg", "records.log"])
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

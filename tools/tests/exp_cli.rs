@@ -1,0 +1,202 @@
+//! `flotilla exp` on hosted threads, run as a user runs it: the result
+//! files exist and are well formed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
+
+const FLOTILLA: &str = env!("CARGO_BIN_EXE_flotilla");
+
+/// One run at a time: hosted runs spin on every host core.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh directory for one test's `results/`.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flotilla-exp-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn flotilla(args: &[&str], root: &Path) -> Output {
+    let _one = one_at_a_time();
+    Command::new(FLOTILLA)
+        .args(args)
+        .arg("--results")
+        .arg(root)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run flotilla")
+}
+
+/// The one run directory under `root/results/<experiment>/`.
+fn run_dir(root: &Path, experiment: &str) -> PathBuf {
+    let runs: Vec<PathBuf> = std::fs::read_dir(root.join("results").join(experiment))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs[0].clone()
+}
+
+/// Reads a CSV: the header's columns and the rows, each as wide as the
+/// header.
+fn csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let body = std::fs::read_to_string(path).unwrap();
+    let mut lines = body.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    for r in &rows {
+        assert_eq!(r.len(), header.len(), "{r:?}");
+    }
+    (header, rows)
+}
+
+fn column<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
+    let i = header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    &row[i]
+}
+
+fn meta(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn hosted_urpc_quick_writes_well_formed_results() {
+    let root = scratch("urpc");
+    let out = flotilla(
+        &["exp", "urpc", "--hosted", "--quick", "--cores", "2"],
+        &root,
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let last = stdout.lines().last().unwrap();
+    let ratio = last
+        .strip_prefix("urpc one-way / raw one-way = ")
+        .unwrap_or_else(|| panic!("last line: {last}"));
+    assert!(
+        ratio.parse::<f64>().is_ok() && ratio.split('.').nth(1).map(str::len) == Some(2),
+        "{last}"
+    );
+    assert!(stdout.contains("Multikernel Table 2"), "{stdout}");
+
+    let dir = run_dir(&root, "urpc");
+    let (header, rows) = csv(&dir.join("urpc.csv"));
+    assert_eq!(rows.len(), 6, "two ordered pairs, three variants each");
+    for r in &rows {
+        assert_eq!(column(&header, r, "ring"), "hosted");
+        assert_eq!(column(&header, r, "cores"), "2");
+        assert!(column(&header, r, "rtt_median").parse::<u64>().is_ok());
+        let tput = column(&header, r, "tput_msgs_per_kcycle");
+        match column(&header, r, "variant") {
+            "raw" => assert_eq!(tput, ""),
+            "ack" | "used" => assert!(tput.parse::<f64>().is_ok(), "{r:?}"),
+            other => panic!("variant {other}"),
+        }
+    }
+    let m = meta(&dir);
+    assert_eq!(m["experiment"], "urpc");
+    assert_eq!(m["ring"], "hosted");
+    assert_eq!(m["quick"], true);
+    assert_eq!(m["cores"], serde_json::json!([2]));
+    assert!(m["tsc_hz"][0]["tsc_hz"].as_u64().unwrap() > 0);
+    assert!(!m["git_revision"].as_str().unwrap().is_empty());
+    assert!(!m["host_cpu"].as_str().unwrap().is_empty());
+    let svg = std::fs::read_to_string(dir.join("urpc.svg")).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("URPC, ack line"),
+        "{svg}"
+    );
+    let log = std::fs::read_to_string(dir.join("records.log")).unwrap();
+    assert!(
+        log.lines()
+            .all(|l| l.starts_with("[core ") && l.contains(" @flotilla/1 "))
+    );
+    assert_eq!(log.lines().filter(|l| l.contains(" urpc-pair ")).count(), 6);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn hosted_update_cost_sweep_writes_a_row_per_point() {
+    let root = scratch("update");
+    let out = flotilla(
+        &[
+            "exp",
+            "update-cost",
+            "--hosted",
+            "--quick",
+            "--cores",
+            "1,2",
+            "--args",
+            "updates=500",
+        ],
+        &root,
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("Multikernel Figure 3"), "{stdout}");
+    let dir = run_dir(&root, "update-cost");
+    let (header, rows) = csv(&dir.join("update-cost.csv"));
+    // 1 core: SHM 1,2,4,8, atomic, lock; 2 cores: those and MSG 1,8
+    // client and server.
+    assert_eq!(rows.len(), 6 + 10, "{rows:?}");
+    let labels: Vec<&str> = rows.iter().map(|r| column(&header, r, "label")).collect();
+    for l in ["SHM1", "SHM8 lock", "MSG8 client", "MSG1 server"] {
+        assert!(labels.contains(&l), "{l} missing from {labels:?}");
+    }
+    let m = meta(&dir);
+    assert_eq!(m["cores"], serde_json::json!([1, 2]));
+    assert_eq!(m["skips"].as_array().unwrap().len(), 2, "MSG on one core");
+    let checks = m["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 2 + 4);
+    assert!(
+        checks
+            .iter()
+            .all(|c| c["conserved"] == true && c["sent"] == c["applied"])
+    );
+    let svg = std::fs::read_to_string(dir.join("update-cost.svg")).unwrap();
+    for name in ["SHM1", "SHM8 atomic", "MSG8 server", "cores"] {
+        assert!(svg.contains(name), "{name} missing");
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn bad_requests_exit_2_and_say_why() {
+    let root = scratch("bad");
+    for (args, why) in [
+        (&["exp", "nope", "--hosted"][..], "unknown experiment"),
+        (
+            &["exp", "urpc", "--hosted", "--args", "k=1"][..],
+            "does not apply",
+        ),
+        (
+            &["exp", "urpc", "--hosted", "--cores", "1"][..],
+            "at least 2 cores",
+        ),
+    ] {
+        let out = flotilla(args, &root);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
+    }
+    assert!(!root.join("results").exists());
+    std::fs::remove_dir_all(&root).unwrap();
+}

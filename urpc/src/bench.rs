@@ -1,0 +1,416 @@
+//! Measurement loops and statistics, free of `std` so that the same code runs
+//! on hosted Linux threads and in ring 3 on bare metal.
+//!
+//! The caller provides everything: the shared regions (a [`PingPong`] pair of
+//! lines, formatted rings), the threads and their pinning, and the slices the
+//! cycle samples go into. Each loop has two halves, one per core:
+//!
+//! | what | initiator / measuring side | other side |
+//! |---|---|---|
+//! | physical baseline: cache-line ping-pong | [`ping_pong_initiator`] | [`ping_pong_responder`] |
+//! | message round trip | [`rtt_initiator`] | [`rtt_responder`] |
+//! | pipelined throughput | [`throughput_receiver`] | [`throughput_sender`] |
+//!
+//! The message loops are generic over [`Tx`] and [`Rx`], implemented here for
+//! [`Sender`] and [`Receiver`] (each message is a full 56-byte payload, see
+//! [`bench_payload`]) and implementable for any other queue (for a `u64`, say),
+//! so that competitors run exactly the same loop. The round-trip responder
+//! echoes each message unchanged and the initiator checks the echo after
+//! stopping the clock; the throughput receiver checks every message's value
+//! and order as part of consuming it.
+//!
+//! Timing: [`tsc_begin`] is `lfence; rdtsc; lfence` and [`tsc_end`] is
+//! `rdtscp; lfence`, so the measured region can neither start early nor end
+//! late. [`tsc_overhead`] measures the cost of an empty begin/end pair, which
+//! [`Summary::of`] subtracts. Statistics: [`discard_warmup`] drops the first
+//! [`WARMUP_PERCENT`] percent of samples (in time order); [`Summary::of`]
+//! sorts the rest in place and reports the median (lower median) and the
+//! nearest-rank 99th percentile.
+//!
+//! In ring 3, `rdtsc` faults if the kernel has set `CR4.TSD`.
+//!
+//! The poll loops spin without `pause`, as message-passing poll loops do, so
+//! each side reacts as soon as the line arrives. Nothing here asserts on time.
+
+use core::arch::asm;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::backend::Backend;
+use crate::channel::{FlowControl, Receiver, Sender};
+use crate::error::{RecvError, SendError};
+use crate::layout::{PAYLOAD_BYTES, PAYLOAD_WORDS};
+
+/// Percentage of samples, from the start, treated as warm-up.
+pub const WARMUP_PERCENT: usize = 10;
+
+/// Message tag used by the benchmark loops.
+pub const BENCH_TAG: u16 = 0xBE;
+
+/// Reads the time-stamp counter at the start of a measured region:
+/// `lfence; rdtsc; lfence` (earlier instructions complete first, later ones
+/// wait for the read). Also a compiler barrier.
+#[inline(always)]
+pub fn tsc_begin() -> u64 {
+    let lo: u32;
+    let hi: u32;
+    // SAFETY: `lfence` and `rdtsc` only serialise and read the time-stamp
+    // counter; they touch no memory and no stack. (In ring 3 `rdtsc` raises
+    // #GP if CR4.TSD is set; that is a fault for the kernel, not undefined
+    // behaviour.) No `nomem`, so the compiler keeps memory accesses on their
+    // side of the read.
+    unsafe {
+        asm!("lfence", "rdtsc", "lfence", out("eax") lo, out("edx") hi,
+             options(nostack, preserves_flags));
+    }
+    ((hi as u64) << 32) | lo as u64
+}
+
+/// Reads the time-stamp counter at the end of a measured region:
+/// `rdtscp; lfence` (`rdtscp` waits for earlier instructions; the fence keeps
+/// later ones out). Also a compiler barrier.
+#[inline(always)]
+pub fn tsc_end() -> u64 {
+    let lo: u32;
+    let hi: u32;
+    // SAFETY: as for `tsc_begin`; `rdtscp` also writes the processor id into
+    // ecx, which is declared clobbered.
+    unsafe {
+        asm!("rdtscp", "lfence", out("eax") lo, out("edx") hi, out("ecx") _,
+             options(nostack, preserves_flags));
+    }
+    ((hi as u64) << 32) | lo as u64
+}
+
+/// Fills `samples` with the cost of an empty [`tsc_begin`]/[`tsc_end`] pair
+/// and returns their median (0 for an empty slice).
+pub fn tsc_overhead(samples: &mut [u64]) -> u64 {
+    for s in samples.iter_mut() {
+        let t0 = tsc_begin();
+        let t1 = tsc_end();
+        *s = t1.wrapping_sub(t0);
+    }
+    Summary::of(discard_warmup(samples), 0).map_or(0, |s| s.median)
+}
+
+/// The samples left after dropping the first [`WARMUP_PERCENT`] percent.
+pub fn discard_warmup(samples: &mut [u64]) -> &mut [u64] {
+    let skip = samples.len() * WARMUP_PERCENT / 100;
+    &mut samples[skip..]
+}
+
+/// Order statistics of a set of cycle samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Number of samples.
+    pub count: usize,
+    /// Smallest sample.
+    pub min: u64,
+    /// Lower median.
+    pub median: u64,
+    /// Nearest-rank 99th percentile.
+    pub p99: u64,
+    /// Largest sample.
+    pub max: u64,
+}
+
+impl Summary {
+    /// Subtracts `overhead` from every sample (saturating), sorts the samples
+    /// in place and summarises them. `None` for an empty slice.
+    pub fn of(samples: &mut [u64], overhead: u64) -> Option<Summary> {
+        let n = samples.len();
+        if n == 0 {
+            return None;
+        }
+        for s in samples.iter_mut() {
+            *s = s.saturating_sub(overhead);
+        }
+        samples.sort_unstable();
+        Some(Summary {
+            count: n,
+            min: samples[0],
+            median: samples[(n - 1) / 2],
+            p99: samples[(n * 99).div_ceil(100) - 1],
+            max: samples[n - 1],
+        })
+    }
+}
+
+/// Messages per 1000 cycles, times 100 (so `1234` reads `12.34`), for
+/// `messages` received in `cycles`. Integer-only, for bare metal.
+pub fn msgs_per_kcycle_x100(messages: u64, cycles: u64) -> u64 {
+    if cycles == 0 {
+        return 0;
+    }
+    ((messages as u128 * 100_000) / cycles as u128) as u64
+}
+
+/// Why a measurement loop stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchError {
+    /// The channel reported an error other than full/empty.
+    Broken,
+}
+
+/// A non-empty try failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stall {
+    /// Full or empty: try again.
+    Retry,
+    /// The channel is broken.
+    Broken,
+}
+
+/// What a queue under measurement carries, built from and checked against a
+/// sequence value.
+pub trait BenchMsg: Copy {
+    /// The message for `value`.
+    fn from_value(value: u64) -> Self;
+    /// The value it carries; a value that no `from_value` produced if the
+    /// message is damaged (so a torn message shows up as a wrong value).
+    fn value(&self) -> u64;
+}
+
+/// A `u64` carries itself (the competitor queues).
+impl BenchMsg for u64 {
+    #[inline(always)]
+    fn from_value(value: u64) -> Self {
+        value
+    }
+    #[inline(always)]
+    fn value(&self) -> u64 {
+        *self
+    }
+}
+
+/// A URPC payload: [`bench_payload`] / [`bench_value`].
+impl BenchMsg for [u64; PAYLOAD_WORDS] {
+    #[inline(always)]
+    fn from_value(value: u64) -> Self {
+        bench_payload(value)
+    }
+    #[inline(always)]
+    fn value(&self) -> u64 {
+        bench_value(self)
+    }
+}
+
+/// The sending half of a queue under measurement.
+pub trait Tx {
+    /// What it carries.
+    type Msg: BenchMsg;
+    /// Tries to send `msg`.
+    fn try_send_msg(&mut self, msg: &Self::Msg) -> Result<(), Stall>;
+}
+
+/// The receiving half of a queue under measurement.
+pub trait Rx {
+    /// What it carries.
+    type Msg: BenchMsg;
+    /// Tries to receive a message.
+    fn try_recv_msg(&mut self) -> Result<Self::Msg, Stall>;
+}
+
+/// Per-word constants of the benchmark payload.
+const WORD_KEYS: [u64; PAYLOAD_WORDS] = [
+    0,
+    0x9E37_79B9_7F4A_7C15,
+    0xBF58_476D_1CE4_E5B9,
+    0x94D0_49BB_1331_11EB,
+    0xD6E8_FEB8_6659_FD93,
+    0xA076_1D64_78BD_642F,
+    0xE703_7ED1_A0B4_28DB,
+];
+
+/// The 56-byte payload the benchmark sends for `value`: word `i` is `value`
+/// xor a fixed per-word constant, so every word depends on the value and a
+/// mix of two messages is detected.
+#[inline(always)]
+pub fn bench_payload(value: u64) -> [u64; PAYLOAD_WORDS] {
+    core::array::from_fn(|i| value ^ WORD_KEYS[i])
+}
+
+/// The value carried by a benchmark payload, altered if any word is not what
+/// [`bench_payload`] wrote.
+#[inline(always)]
+pub fn bench_value(words: &[u64; PAYLOAD_WORDS]) -> u64 {
+    let mut diff = 0;
+    for i in 1..PAYLOAD_WORDS {
+        diff |= words[i] ^ words[0] ^ WORD_KEYS[i];
+    }
+    words[0] ^ diff
+}
+
+/// Sends all 56 payload bytes, tag [`BENCH_TAG`].
+impl<F: FlowControl, B: Backend> Tx for Sender<'_, F, B> {
+    type Msg = [u64; PAYLOAD_WORDS];
+    #[inline(always)]
+    fn try_send_msg(&mut self, msg: &Self::Msg) -> Result<(), Stall> {
+        match self.try_send_words(BENCH_TAG, PAYLOAD_BYTES, msg) {
+            Ok(()) => Ok(()),
+            Err(SendError::Full) => Err(Stall::Retry),
+            Err(_) => Err(Stall::Broken),
+        }
+    }
+}
+
+/// Reads all 56 payload bytes.
+impl<F: FlowControl, B: Backend> Rx for Receiver<'_, F, B> {
+    type Msg = [u64; PAYLOAD_WORDS];
+    #[inline(always)]
+    fn try_recv_msg(&mut self) -> Result<Self::Msg, Stall> {
+        match self.try_recv_words() {
+            Ok((_, _, words)) => Ok(words),
+            Err(RecvError::Empty) => Err(Stall::Retry),
+            Err(_) => Err(Stall::Broken),
+        }
+    }
+}
+
+#[inline(always)]
+fn send<T: Tx>(tx: &mut T, msg: &T::Msg) -> Result<(), BenchError> {
+    loop {
+        match tx.try_send_msg(msg) {
+            Ok(()) => return Ok(()),
+            Err(Stall::Retry) => {}
+            Err(Stall::Broken) => return Err(BenchError::Broken),
+        }
+    }
+}
+
+#[inline(always)]
+fn recv<R: Rx>(rx: &mut R) -> Result<R::Msg, BenchError> {
+    loop {
+        match rx.try_recv_msg() {
+            Ok(m) => return Ok(m),
+            Err(Stall::Retry) => {}
+            Err(Stall::Broken) => return Err(BenchError::Broken),
+        }
+    }
+}
+
+/// Two flags in separate 128-byte blocks (so neither the line nor its
+/// adjacent-line prefetch partner is shared): the physical baseline.
+#[derive(Debug, Default)]
+#[repr(C)]
+pub struct PingPong {
+    ping: Padded,
+    pong: Padded,
+}
+
+#[derive(Debug, Default)]
+#[repr(C, align(128))]
+struct Padded(AtomicU64);
+
+impl PingPong {
+    /// Both flags zero.
+    pub const fn new() -> Self {
+        PingPong {
+            ping: Padded(AtomicU64::new(0)),
+            pong: Padded(AtomicU64::new(0)),
+        }
+    }
+}
+
+/// Physical baseline, measuring side: for each sample, writes round number
+/// `i + 1` into the ping line (Release) and spins (Acquire) until the
+/// responder echoes it in the pong line; records the cycles. Run
+/// [`ping_pong_responder`] with the same number of rounds on another core.
+/// Use a fresh (or reset) [`PingPong`] for each run.
+pub fn ping_pong_initiator(lines: &PingPong, samples: &mut [u64]) {
+    for (i, s) in samples.iter_mut().enumerate() {
+        let round = i as u64 + 1;
+        let t0 = tsc_begin();
+        lines.ping.0.store(round, Ordering::Release);
+        while lines.pong.0.load(Ordering::Acquire) != round {}
+        let t1 = tsc_end();
+        *s = t1.wrapping_sub(t0);
+    }
+}
+
+/// Physical baseline, other side: echoes `rounds` rounds.
+pub fn ping_pong_responder(lines: &PingPong, rounds: usize) {
+    for i in 0..rounds {
+        let round = i as u64 + 1;
+        while lines.ping.0.load(Ordering::Acquire) != round {}
+        lines.pong.0.store(round, Ordering::Release);
+    }
+}
+
+/// Round trip, measuring side: for each sample, sends a message (built
+/// before the clock starts) and waits for its echo; records the cycles. The
+/// echo is checked after the clock stops. Returns the number of echoes that
+/// were not the message sent (0 on a correct channel). Run [`rtt_responder`]
+/// with the same number of rounds on another core.
+pub fn rtt_initiator<T: Tx, R: Rx<Msg = T::Msg>>(
+    tx: &mut T,
+    rx: &mut R,
+    samples: &mut [u64],
+) -> Result<u64, BenchError> {
+    let mut bad = 0;
+    for (i, s) in samples.iter_mut().enumerate() {
+        let value = i as u64;
+        let msg = T::Msg::from_value(value);
+        let t0 = tsc_begin();
+        send(tx, &msg)?;
+        let echo = recv(rx)?;
+        let t1 = tsc_end();
+        *s = t1.wrapping_sub(t0);
+        bad += (echo.value() != value) as u64;
+    }
+    Ok(bad)
+}
+
+/// Round trip, other side: echoes `rounds` messages unchanged (every payload
+/// word is read and written back).
+pub fn rtt_responder<R: Rx, T: Tx<Msg = R::Msg>>(
+    rx: &mut R,
+    tx: &mut T,
+    rounds: usize,
+) -> Result<(), BenchError> {
+    for _ in 0..rounds {
+        let m = recv(rx)?;
+        send(tx, &m)?;
+    }
+    Ok(())
+}
+
+/// Messages a [`throughput_sender`] must send for a [`throughput_receiver`]
+/// taking `samples` samples of `batch` messages each: one untimed message to
+/// start, then `samples * batch`.
+pub const fn throughput_messages(samples: usize, batch: u64) -> u64 {
+    1 + samples as u64 * batch
+}
+
+/// Pipelined throughput, sending side: sends values `0..count` as fast as the
+/// queue accepts them (so it stays non-empty whenever the receiver is the
+/// slower side).
+pub fn throughput_sender<T: Tx>(tx: &mut T, count: u64) -> Result<(), BenchError> {
+    for v in 0..count {
+        send(tx, &T::Msg::from_value(v))?;
+    }
+    Ok(())
+}
+
+/// Pipelined throughput, measuring side: waits for the first message
+/// (untimed), then for each sample times the reception of `batch` messages.
+/// Returns the number of messages that were not the next value in sequence
+/// (0 on a correct channel). Convert with [`msgs_per_kcycle_x100`].
+pub fn throughput_receiver<R: Rx>(
+    rx: &mut R,
+    batch: u64,
+    samples: &mut [u64],
+) -> Result<u64, BenchError> {
+    let mut bad = (recv(rx)?.value() != 0) as u64;
+    let mut expect = 1u64;
+    for s in samples.iter_mut() {
+        let t0 = tsc_begin();
+        for _ in 0..batch {
+            let v = recv(rx)?.value();
+            bad += (v != expect) as u64;
+            expect += 1;
+        }
+        let t1 = tsc_end();
+        *s = t1.wrapping_sub(t0);
+    }
+    Ok(bad)
+}
