@@ -50,6 +50,33 @@ mod asm {
 
     core::arch::global_asm!(
         r#"
+    /* PAE, the boot page tables, long mode and no-execute, then paging. */
+    .macro enter_long_mode
+    mov %cr4, %eax
+    or $0x20, %eax
+    mov %eax, %cr4
+    mov $boot_pml4, %eax
+    mov %eax, %cr3
+    mov $0xc0000080, %ecx
+    rdmsr
+    or $0x900, %eax
+    wrmsr
+    mov %cr0, %eax
+    or $0x80010000, %eax
+    mov %eax, %cr0
+    .endm
+
+    /* Flat data segments (GDT selector 0x10), null FS and GS. */
+    .macro load_data_segments
+    mov $0x10, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    xor %eax, %eax
+    mov %ax, %fs
+    mov %ax, %gs
+    .endm
+
     .section .note.Xen, "a", @note
     .balign 4
     .long 4
@@ -118,30 +145,13 @@ pvh_start32:
     or $0x23, %eax
     mov %eax, boot_pml4 + 511 * 8
 
-    mov %cr4, %eax
-    or $0x20, %eax
-    mov %eax, %cr4
-    mov $boot_pml4, %eax
-    mov %eax, %cr3
-    mov $0xc0000080, %ecx
-    rdmsr
-    or $0x900, %eax
-    wrmsr
-    mov %cr0, %eax
-    or $0x80010000, %eax
-    mov %eax, %cr0
+    enter_long_mode
     lgdt boot_gdtr
     ljmp $0x08, $pvh_start64
 
     .code64
 pvh_start64:
-    mov $0x10, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    xor %eax, %eax
-    mov %ax, %fs
-    mov %ax, %gs
+    load_data_segments
     mov %edi, %eax
     shl $32, %rbp
     or %rax, %rbp
@@ -206,18 +216,7 @@ ap_trampoline_32:
     mov %ax, %ds
     mov %ax, %es
     mov %ax, %ss
-    mov %cr4, %eax
-    or $0x20, %eax
-    mov %eax, %cr4
-    mov $boot_pml4, %eax
-    mov %eax, %cr3
-    mov $0xc0000080, %ecx
-    rdmsr
-    or $0x900, %eax
-    wrmsr
-    mov %cr0, %eax
-    or $0x80010000, %eax
-    mov %eax, %cr0
+    enter_long_mode
     ljmp $0x18, $(ap_trampoline_64 - ap_trampoline_start + {tramp})
 
     .code64
@@ -245,13 +244,7 @@ ap_trampoline_end:
     .section .text.ap_start64, "ax"
     .code64
 ap_start64:
-    mov $0x10, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    xor %eax, %eax
-    mov %ax, %fs
-    mov %ax, %gs
+    load_data_segments
     /* The APIC id: CPUID leaf 0xb (x2APIC id) where it exists, else leaf 1. */
     xor %eax, %eax
     cpuid

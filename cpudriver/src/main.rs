@@ -238,6 +238,11 @@ fn other_core(core: &'static Core, identity: &Identity) -> ! {
         selftest::isolation();
     }
     smp::announce_up();
+    // The boot core finishes booting (its notification round to every
+    // core) before any core starts its programs.
+    while core.params.report.ipis.load(Ordering::Acquire) == 0 {
+        arch::wait_for_interrupt();
+    }
     programs::start()
 }
 

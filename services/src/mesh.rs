@@ -474,7 +474,12 @@ impl Member {
     }
 
     /// The broker assigned a channel.
-    pub fn on_connect(&mut self, peer: u32, side: Side, first_frame: u64) -> Result<Vec<Action>, MeshError> {
+    pub fn on_connect(
+        &mut self,
+        peer: u32,
+        side: Side,
+        first_frame: u64,
+    ) -> Result<Vec<Action>, MeshError> {
         let p = self.peer(peer)?;
         if self.links[p] != Link::None {
             return Err(MeshError::Duplicate);
@@ -622,7 +627,12 @@ mod tests {
                         peer,
                         side,
                         first_frame,
-                    } => (to, members[to as usize].on_connect(peer, side, first_frame).unwrap()),
+                    } => (
+                        to,
+                        members[to as usize]
+                            .on_connect(peer, side, first_frame)
+                            .unwrap(),
+                    ),
                     BootMsg::MeshDone { .. } => continue,
                     other => panic!("unexpected {other:?}"),
                 }
@@ -643,7 +653,9 @@ mod tests {
                         assert_eq!(side == Side::A, me < peer);
                         let more = members[me as usize].on_open(peer).unwrap();
                         for m in more {
-                            let Action::Send { peer, msg } = m else { panic!() };
+                            let Action::Send { peer, msg } = m else {
+                                panic!()
+                            };
                             to_peer.push_back((peer, me, msg));
                         }
                     }
@@ -701,10 +713,7 @@ mod tests {
         let connects = b.on_message(2, BootMsg::Hello { core: 2 }).unwrap();
         assert_eq!(connects.len(), 6);
         let mut m = Member::new(1, 3);
-        assert_eq!(
-            m.on_connect(1, Side::A, 0),
-            Err(MeshError::UnknownCore(1))
-        );
+        assert_eq!(m.on_connect(1, Side::A, 0), Err(MeshError::UnknownCore(1)));
         assert_eq!(m.on_connect(0, Side::A, 0), Err(MeshError::OutOfOrder));
         assert_eq!(m.on_open(0), Err(MeshError::OutOfOrder));
         assert_eq!(

@@ -218,7 +218,10 @@ impl<'p, P: Platform> Monitor<'p, P> {
             started: p.now(),
             p,
         };
-        m.p.record("monitor-up", format_args!("cores={cores} pool_frames={}", m.p.pool_frames()));
+        m.p.record(
+            "monitor-up",
+            format_args!("cores={cores} pool_frames={}", m.p.pool_frames()),
+        );
         if core == 0 {
             let pool_end = m.p.pool_frames();
             let mut broker = Broker::new(cores, FrameAllocator::new(layout.first_free(), pool_end));
@@ -271,7 +274,10 @@ impl<'p, P: Platform> Monitor<'p, P> {
             self.reported.push((via, from, tag));
             self.p.record(
                 "dropped",
-                format_args!("channel={} peer={from} tag={tag:#x} reason={reason}", via.name()),
+                format_args!(
+                    "channel={} peer={from} tag={tag:#x} reason={reason}",
+                    via.name()
+                ),
             );
         }
     }
@@ -346,7 +352,9 @@ impl<'p, P: Platform> Monitor<'p, P> {
     fn on_boot(&mut self, from: u32, msg: BootMsg) -> Result<(), MonitorError> {
         let tag = msg.encode().tag();
         match msg {
-            BootMsg::Hello { .. } | BootMsg::Linked { .. } if self.core == 0 => self.to_broker(from, msg),
+            BootMsg::Hello { .. } | BootMsg::Linked { .. } if self.core == 0 => {
+                self.to_broker(from, msg)
+            }
             BootMsg::Done { ok } if self.core == 0 => {
                 if self.done[from as usize].replace(ok).is_some() {
                     self.drop_message(Via::Bootstrap, from, tag, "duplicate");
@@ -365,7 +373,9 @@ impl<'p, P: Platform> Monitor<'p, P> {
                 }
             },
             BootMsg::MeshDone { .. } if from == 0 => Ok(()),
-            BootMsg::Arena { first, frames } if from == 0 && matches!(self.phase, Phase::Meshing) => {
+            BootMsg::Arena { first, frames }
+                if from == 0 && matches!(self.phase, Phase::Meshing) =>
+            {
                 self.phase = Phase::Job { first, frames };
                 Ok(())
             }
@@ -418,48 +428,50 @@ impl<'p, P: Platform> Monitor<'p, P> {
                     self.boot[c] = Some(duplex.endpoint(Side::A)?);
                 } else {
                     self.peers[c] = Some(duplex.endpoint(Side::B)?);
-                    let actions = self.member.on_open(c as u32).map_err(MonitorError::Protocol)?;
+                    let actions = self
+                        .member
+                        .on_open(c as u32)
+                        .map_err(MonitorError::Protocol)?;
                     self.act(actions)?;
                 }
             }
         }
-        // Bootstrap channels.
-        for c in 0..self.cores as usize {
-            loop {
-                let Some(link) = self.boot[c].as_mut() else {
-                    break;
-                };
-                let raw = match link.rx.try_recv_raw() {
-                    Ok(raw) => raw,
-                    Err(RecvError::Empty) => break,
-                    Err(_) => return Err(MonitorError::Corrupt { peer: c as u32 }),
-                };
-                progress = true;
-                self.stats.received += 1;
-                match BootMsg::decode(&raw) {
-                    Ok(msg) => self.on_boot(c as u32, msg)?,
-                    Err(m) => self.malformed(Via::Bootstrap, c as u32, m),
+        // Bootstrap channels, then mesh channels.
+        for via in [Via::Bootstrap, Via::Mesh] {
+            for c in 0..self.cores as usize {
+                while let Some(raw) = self.next_message(via, c)? {
+                    progress = true;
+                    match via {
+                        Via::Bootstrap => match BootMsg::decode(&raw) {
+                            Ok(msg) => self.on_boot(c as u32, msg)?,
+                            Err(m) => self.malformed(Via::Bootstrap, c as u32, m),
+                        },
+                        Via::Mesh => self.on_peer(c as u32, raw)?,
+                    }
                 }
-            }
-        }
-        // Mesh channels.
-        for c in 0..self.cores as usize {
-            loop {
-                let Some(link) = self.peers[c].as_mut() else {
-                    break;
-                };
-                let raw = match link.rx.try_recv_raw() {
-                    Ok(raw) => raw,
-                    Err(RecvError::Empty) => break,
-                    Err(_) => return Err(MonitorError::Corrupt { peer: c as u32 }),
-                };
-                progress = true;
-                self.stats.received += 1;
-                self.on_peer(c as u32, raw)?;
             }
         }
         progress |= self.flush()?;
         Ok(progress)
+    }
+
+    /// The next message on the `via` channel with core `c`, if any.
+    fn next_message(&mut self, via: Via, c: usize) -> Result<Option<RawMessage>, MonitorError> {
+        let link = match via {
+            Via::Bootstrap => self.boot[c].as_mut(),
+            Via::Mesh => self.peers[c].as_mut(),
+        };
+        let Some(link) = link else {
+            return Ok(None);
+        };
+        match link.rx.try_recv_raw() {
+            Ok(raw) => {
+                self.stats.received += 1;
+                Ok(Some(raw))
+            }
+            Err(RecvError::Empty) => Ok(None),
+            Err(_) => Err(MonitorError::Corrupt { peer: c as u32 }),
+        }
     }
 
     fn malformed(&mut self, via: Via, from: u32, m: Malformed) {
@@ -547,7 +559,11 @@ impl<'p, P: Platform> Monitor<'p, P> {
         // Monitor 0 hands out the arena; the others wait for it.
         let frames = job.as_ref().map_or(0, |j| j.arena_frames(self.cores));
         if self.core == 0 {
-            let mut alloc = self.broker.as_ref().map(Broker::frames).ok_or(MonitorError::PoolExhausted)?;
+            let mut alloc = self
+                .broker
+                .as_ref()
+                .map(Broker::frames)
+                .ok_or(MonitorError::PoolExhausted)?;
             let first = alloc.take(frames).ok_or(MonitorError::PoolExhausted)?;
             self.phase = Phase::Job { first, frames };
             for c in 1..self.cores {
@@ -563,17 +579,23 @@ impl<'p, P: Platform> Monitor<'p, P> {
         let ok = match job {
             Some(job) if frames > 0 => {
                 let base = self.p.map_pool(first, frames)?;
-                job.run(self.p, Arena {
-                    first_frame: first,
-                    frames,
-                    base,
-                })
+                job.run(
+                    self.p,
+                    Arena {
+                        first_frame: first,
+                        frames,
+                        base,
+                    },
+                )
             }
-            Some(job) => job.run(self.p, Arena {
-                first_frame: first,
-                frames: 0,
-                base: NonNull::dangling(),
-            }),
+            Some(job) => job.run(
+                self.p,
+                Arena {
+                    first_frame: first,
+                    frames: 0,
+                    base: NonNull::dangling(),
+                },
+            ),
             None => true,
         };
         self.p.record(

@@ -131,7 +131,11 @@ impl Arena {
 
     /// The address `offset` bytes into the arena; panics if out of range.
     pub fn at(&self, offset: usize) -> NonNull<u8> {
-        assert!(offset < self.len(), "offset {offset} outside a {}-byte arena", self.len());
+        assert!(
+            offset < self.len(),
+            "offset {offset} outside a {}-byte arena",
+            self.len()
+        );
         // SAFETY: `offset` is inside the mapping that starts at `base`.
         unsafe { self.base.add(offset) }
     }
@@ -178,7 +182,10 @@ mod tests {
             let frames = boot::plan::shared_pool_bytes(cores) / FRAME as u64;
             let layout = Layout::new(cores as u32);
             let spare = frames - layout.frames_needed() + layout.doorbells().1;
-            assert!(spare * FRAME as u64 >= 4 << 20, "{cores} cores: {spare} frames spare");
+            assert!(
+                spare * FRAME as u64 >= 4 << 20,
+                "{cores} cores: {spare} frames spare"
+            );
         }
     }
 }

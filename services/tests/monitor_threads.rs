@@ -47,19 +47,27 @@ fn run(cores: u32, options: Options, job: bool) -> (Vec<Stats>, Vec<String>, Arc
                 let mut platform = world.platform(core);
                 let monitor = Monitor::new(&mut platform, options).expect("monitor setup");
                 let mut tally = Tally;
-                let job: Option<&mut dyn Job<HostedPlatform>> = if job { Some(&mut tally) } else { None };
+                let job: Option<&mut dyn Job<HostedPlatform>> =
+                    if job { Some(&mut tally) } else { None };
                 monitor.run(job).expect("monitor run")
             })
         })
         .collect();
-    let stats = threads.into_iter().map(|t| t.join().expect("monitor thread")).collect();
+    let stats = threads
+        .into_iter()
+        .map(|t| t.join().expect("monitor thread"))
+        .collect();
     let lines = world.lines();
     (stats, lines, world)
 }
 
 fn records<'a>(lines: &'a [String], kind: &str) -> Vec<&'a str> {
     let tag = format!("@flotilla/1 {kind} ");
-    lines.iter().filter(|l| l.contains(&tag)).map(String::as_str).collect()
+    lines
+        .iter()
+        .filter(|l| l.contains(&tag))
+        .map(String::as_str)
+        .collect()
 }
 
 #[test]
@@ -95,8 +103,16 @@ fn malformed_messages_are_dropped_and_counted_on_threads() {
     assert_eq!(stats[0].dropped, 2);
     let dropped = records(&lines, "dropped");
     assert_eq!(dropped.len(), 2, "{lines:#?}");
-    assert!(dropped[0].contains("peer=1 tag=0x7777 reason=unknown-tag"), "{}", dropped[0]);
-    assert!(dropped[1].contains("peer=1 tag=0x1 reason=bad-length"), "{}", dropped[1]);
+    assert!(
+        dropped[0].contains("peer=1 tag=0x7777 reason=unknown-tag"),
+        "{}",
+        dropped[0]
+    );
+    assert!(
+        dropped[1].contains("peer=1 tag=0x1 reason=bad-length"),
+        "{}",
+        dropped[1]
+    );
 }
 
 #[test]

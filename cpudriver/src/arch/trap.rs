@@ -59,8 +59,26 @@ const fn has_error_code(vector: u8) -> bool {
     matches!(vector, 8 | 10..=14 | 17 | 21 | 29 | 30)
 }
 
+/// Assembly that pushes the general-purpose registers in [`TrapFrame`]
+/// order (the last pushed, `r15`, at the lowest address).
+macro_rules! push_registers {
+    () => {
+        "push %rax; push %rbx; push %rcx; push %rdx; push %rsi; push %rdi; push %rbp; push %r8; push %r9; push %r10; push %r11; push %r12; push %r13; push %r14; push %r15\n"
+    };
+}
+
+/// Assembly that pops what [`push_registers`] pushed.
+macro_rules! pop_registers {
+    () => {
+        "pop %r15; pop %r14; pop %r13; pop %r12; pop %r11; pop %r10; pop %r9; pop %r8; pop %rbp; pop %rdi; pop %rsi; pop %rdx; pop %rcx; pop %rbx; pop %rax\n"
+    };
+}
+
+pub(crate) use {pop_registers, push_registers};
+
 core::arch::global_asm!(
-    r#"
+    concat!(
+        r#"
     .section .text.trap_stubs, "ax"
     .balign 16
     .global trap_stubs
@@ -78,42 +96,19 @@ trap_stubs:
     .endr
 
 trap_common:
-    push %rax
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+"#,
+        push_registers!(),
+        r#"
     mov %rsp, %rdi
     cld
     call trap_dispatch
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
+"#,
+        pop_registers!(),
+        r#"
     add $16, %rsp
     iretq
-"#,
+"#
+    ),
     options(att_syntax)
 );
 

@@ -16,7 +16,7 @@
 
 use core::sync::atomic::AtomicU64;
 
-use crate::arch::trap::TrapFrame;
+use crate::arch::trap::{TrapFrame, pop_registers, push_registers};
 use crate::layout::Stack;
 
 /// The pseudo-vector that marks a frame built by `syscall` entry.
@@ -31,7 +31,8 @@ pub const USER_SS: u64 = 0x1b;
 static SYSCALL_USER_RSP: AtomicU64 = AtomicU64::new(0);
 
 core::arch::global_asm!(
-    r#"
+    concat!(
+        r#"
     .section .text.user_entry, "ax"
     .global syscall_entry
 syscall_entry:
@@ -44,21 +45,9 @@ syscall_entry:
     push %rcx
     pushq $0
     pushq ${vector}
-    push %rax
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+"#,
+        push_registers!(),
+        r#"
     mov %rsp, %rdi
     cld
     call syscall_dispatch
@@ -68,41 +57,17 @@ syscall_entry:
 user_return:
     cmpq ${vector}, 120(%rsp)
     jne 1f
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
+"#,
+        pop_registers!(),
+        r#"
     mov 16(%rsp), %rcx
     mov 32(%rsp), %r11
     mov 40(%rsp), %rsp
     sysretq
 1:
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
+"#,
+        pop_registers!(),
+        r#"
     add $16, %rsp
     iretq
 
@@ -115,7 +80,8 @@ enter_user:
     mov ${words}, %ecx
     rep movsq
     jmp user_return
-"#,
+"#
+    ),
     kstack = const Stack::Kernel.top(),
     ss = const USER_SS,
     cs = const USER_CS,

@@ -278,3 +278,144 @@ impl<'a> Control<'a> {
         self.wait_until(p, || generation.load(Ordering::Acquire) != episode)
     }
 }
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use std::fmt;
+    use std::ptr::NonNull;
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::hosted::{HostedPlatform, Pool, World};
+    use crate::platform::PlatformError;
+
+    /// A hosted platform that counts waits that ended by timeout.
+    struct Counting {
+        inner: HostedPlatform,
+        timeouts: u32,
+    }
+
+    impl Platform for Counting {
+        fn core(&self) -> u32 {
+            self.inner.core()
+        }
+        fn cores(&self) -> u32 {
+            self.inner.cores()
+        }
+        fn tsc_hz(&self) -> u64 {
+            self.inner.tsc_hz()
+        }
+        fn now(&self) -> u64 {
+            self.inner.now()
+        }
+        fn pool_frames(&self) -> u64 {
+            self.inner.pool_frames()
+        }
+        fn map_pool(&mut self, first: u64, count: u64) -> Result<NonNull<u8>, PlatformError> {
+            self.inner.map_pool(first, count)
+        }
+        fn notify(&mut self, core: u32) -> Result<(), PlatformError> {
+            self.inner.notify(core)
+        }
+        fn wait(&mut self, timeout: u64) -> bool {
+            let woken = self.inner.wait(timeout);
+            self.timeouts += u32::from(!woken);
+            woken
+        }
+        fn print(&mut self, line: fmt::Arguments<'_>) {
+            self.inner.print(line)
+        }
+    }
+
+    /// Runs `body` on `cores` threads over one arena of 4 frames; returns
+    /// each thread's count of timed-out waits.
+    fn on_threads(
+        cores: u32,
+        wait: u64,
+        body: impl Fn(&mut Counting, Control<'_>, Shared<'_>) + Sync,
+    ) -> Vec<u32> {
+        let world = World::new(cores, Pool::new(4).unwrap(), None);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..cores)
+                .map(|core| {
+                    let (world, body) = (Arc::clone(&world), &body);
+                    s.spawn(move || {
+                        let mut p = Counting {
+                            inner: world.platform(core),
+                            timeouts: 0,
+                        };
+                        let base = p.map_pool(0, 4).unwrap();
+                        let arena = Arena {
+                            first_frame: 0,
+                            frames: 4,
+                            base,
+                        };
+                        // SAFETY: the pool outlives the threads and is
+                        // only accessed through `Shared`.
+                        let mem = unsafe { Shared::new(&arena) };
+                        let ctl = Control::new(mem, core, cores, wait);
+                        body(&mut p, ctl, mem);
+                        p.timeouts
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        })
+    }
+
+    #[test]
+    fn no_core_leaves_a_barrier_before_every_core_arrived() {
+        let cores = 3;
+        let slot = |c: u32| control_bytes(cores) + c as usize * BLOCK;
+        on_threads(cores, 10_000_000, |p, ctl, mem| {
+            for round in 1..=300u64 {
+                mem.word(slot(ctl.me())).store(round, Ordering::Relaxed);
+                ctl.barrier(p).unwrap();
+                for c in 0..cores {
+                    let seen = mem.word(slot(c)).load(Ordering::Relaxed);
+                    assert!(
+                        seen == round || seen == round + 1,
+                        "round {round}: core {c} at {seen}"
+                    );
+                }
+                ctl.barrier(p).unwrap();
+            }
+        });
+    }
+
+    #[test]
+    fn a_blocked_waiter_is_notified_not_timed_out() {
+        let flag = control_bytes(2);
+        // Waits of five seconds: a lost notification shows as a timeout.
+        let five_seconds = crate::hosted::tsc_hz() * 5;
+        let timeouts = on_threads(2, five_seconds, |p, ctl, mem| {
+            let go = mem.word(flag);
+            if ctl.me() == 0 {
+                ctl.wait_until(p, || go.load(Ordering::Acquire) == 1)
+                    .unwrap();
+            } else {
+                // Core 0 is blocked (its sleep flag is up) before the
+                // condition becomes true.
+                while ctl.sleep_flag(0).load(Ordering::SeqCst) == 0 {
+                    core::hint::spin_loop();
+                }
+                go.store(1, Ordering::Release);
+                ctl.wake_sleepers(p);
+            }
+        });
+        assert_eq!(timeouts, [0, 0]);
+    }
+
+    #[test]
+    fn an_abort_ends_every_wait() {
+        on_threads(3, 10_000_000, |p, ctl, _| {
+            if ctl.me() == 1 {
+                ctl.abort(p);
+                assert_eq!(ctl.aborted(), Some(1));
+            } else {
+                assert_eq!(ctl.barrier(p), Err(ExpError::Aborted { by: 1 }));
+            }
+        });
+    }
+}

@@ -357,6 +357,11 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
             pin_name(&pin)
         );
     }
+    if args.hosted && cfg!(debug_assertions) {
+        println!(
+            "note: a debug build measured these; for figures worth reading use `cargo run --release -- exp ...`"
+        );
+    }
     match experiment {
         Experiment::Urpc => print!("{}", summary::urpc_report(&configs)),
         Experiment::UpdateCost => print!("{}", summary::update_report(&configs)),

@@ -144,9 +144,13 @@ fn series_rank(r: &UpdateRow) -> (u8, u32) {
     (rank, r.k)
 }
 
+/// One E2 line: its label, whether it is a message-passing series, and
+/// its (cores, cycles) points.
+type Line = (String, bool, Vec<(f64, f64)>);
+
 /// The E2 plot.
 pub fn update_svg(title: &str, configs: &[ConfigResult]) -> Result<String> {
-    let mut lines: BTreeMap<(u8, u32), (String, bool, Vec<(f64, f64)>)> = BTreeMap::new();
+    let mut lines: BTreeMap<(u8, u32), Line> = BTreeMap::new();
     for c in configs {
         for r in &c.update {
             let entry = lines

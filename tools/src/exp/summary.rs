@@ -60,8 +60,7 @@ pub fn urpc_report(configs: &[ConfigResult]) -> String {
         );
         let _ = writeln!(
             out,
-            "{:<8} {:<6} {:>10} {:>9} {:>9} {:>10}  {}",
-            "pair", "flow", "rtt median", "rtt p99", "one-way", "msgs/kcyc", "samples"
+            "pair     flow   rtt median   rtt p99   one-way  msgs/kcyc  samples"
         );
         for r in &c.urpc {
             let tput = r.tput.map_or("-".to_owned(), |t| format!("{t:.2}"));
@@ -102,9 +101,12 @@ pub fn urpc_report(configs: &[ConfigResult]) -> String {
     out
 }
 
+/// An E2 series: its label and its rows by core count.
+type Series<'a> = (String, BTreeMap<u32, &'a UpdateRow>);
+
 /// The series present, in the paper's order, with their rows by cores.
-fn series(configs: &[ConfigResult]) -> Vec<(String, BTreeMap<u32, &UpdateRow>)> {
-    let mut by: BTreeMap<(u8, u32), (String, BTreeMap<u32, &UpdateRow>)> = BTreeMap::new();
+fn series(configs: &[ConfigResult]) -> Vec<Series<'_>> {
+    let mut by: BTreeMap<(u8, u32), Series<'_>> = BTreeMap::new();
     for c in configs {
         for r in &c.update {
             let rank = ["shm", "shm-atomic", "shm-lock", "msg-client", "msg-server"]
