@@ -2,7 +2,7 @@
 //!
 //! Both sides of the boundary use this crate: the CPU driver decodes and
 //! checks calls with [`Syscall::decode`], and ring-3 code makes them with the
-//! typed wrappers in [`user`] (built only for the bare-metal target).
+//! typed wrappers in `user` (built only for the bare-metal target).
 //!
 //! # Calling convention
 //!

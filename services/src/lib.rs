@@ -10,8 +10,8 @@
 //! - [`monitor`]: the monitor's event loop, generic over the platform;
 //! - [`exp`]: the experiments (URPC table, update cost) and their records;
 //! - [`update`]: the update server of the update-cost experiment (sans IO);
-//! - [`hosted`] (feature `std`): experiments on pinned Linux threads;
-//! - [`rt`] (bare metal only): the ring-3 runtime: program entry, heap,
+//! - `hosted` (feature `std`): experiments on pinned Linux threads;
+//! - `rt` (bare metal only): the ring-3 runtime: program entry, heap,
 //!   panic handler, printing, and the ring-3 platform.
 #![cfg_attr(not(feature = "std"), no_std)]
 

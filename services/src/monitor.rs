@@ -322,7 +322,7 @@ impl<'p, P: Platform> Monitor<'p, P> {
                         );
                     }
                     if self.core == 0 {
-                        self.to_broker(0, msg)?;
+                        self.hand_to_broker(0, msg)?;
                     } else {
                         self.boot_out[0].push_back(msg.encode());
                     }
@@ -332,7 +332,7 @@ impl<'p, P: Platform> Monitor<'p, P> {
         Ok(())
     }
 
-    fn to_broker(&mut self, from: u32, msg: BootMsg) -> Result<(), MonitorError> {
+    fn hand_to_broker(&mut self, from: u32, msg: BootMsg) -> Result<(), MonitorError> {
         let Some(broker) = self.broker.as_mut() else {
             return Ok(());
         };
@@ -353,7 +353,7 @@ impl<'p, P: Platform> Monitor<'p, P> {
         let tag = msg.encode().tag();
         match msg {
             BootMsg::Hello { .. } | BootMsg::Linked { .. } if self.core == 0 => {
-                self.to_broker(from, msg)
+                self.hand_to_broker(from, msg)
             }
             BootMsg::Done { ok } if self.core == 0 => {
                 if self.done[from as usize].replace(ok).is_some() {
@@ -579,23 +579,13 @@ impl<'p, P: Platform> Monitor<'p, P> {
         let ok = match job {
             Some(job) if frames > 0 => {
                 let base = self.p.map_pool(first, frames)?;
-                job.run(
-                    self.p,
-                    Arena {
-                        first_frame: first,
-                        frames,
-                        base,
-                    },
-                )
+                // SAFETY: the platform mapped the frames, page aligned, for
+                // the rest of the program; every core's job accesses them
+                // only atomically (the `Job` contract).
+                let arena = unsafe { Arena::new(first, frames, base) };
+                job.run(self.p, arena)
             }
-            Some(job) => job.run(
-                self.p,
-                Arena {
-                    first_frame: first,
-                    frames: 0,
-                    base: NonNull::dangling(),
-                },
-            ),
+            Some(job) => job.run(self.p, Arena::empty()),
             None => true,
         };
         self.p.record(

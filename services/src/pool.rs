@@ -108,17 +108,59 @@ impl FrameAllocator {
 
 /// A range of shared-pool frames mapped by this core. Every core that maps
 /// the same frames sees the same memory (at possibly different addresses).
+///
+/// Code that holds an `Arena` may read and write its memory (atomically),
+/// so one can only be made with the `unsafe` [`Arena::new`], whose caller
+/// vouches for the mapping.
 #[derive(Clone, Copy, Debug)]
 pub struct Arena {
-    /// The first pool frame.
-    pub first_frame: u64,
-    /// Number of frames.
-    pub frames: u64,
-    /// Where this core mapped the first frame.
-    pub base: NonNull<u8>,
+    first_frame: u64,
+    frames: u64,
+    base: NonNull<u8>,
 }
 
 impl Arena {
+    /// The arena of pool frames `first_frame .. first_frame + frames`, which
+    /// this core mapped at `base`.
+    ///
+    /// # Safety
+    ///
+    /// `base .. base + frames * FRAME` must be mapped, readable and writable
+    /// and 4096-byte aligned for as long as the arena or any copy of it is
+    /// used, and for that time every access to it, from any core, must be an
+    /// atomic access of an aligned word (other cores share it).
+    pub const unsafe fn new(first_frame: u64, frames: u64, base: NonNull<u8>) -> Arena {
+        Arena {
+            first_frame,
+            frames,
+            base,
+        }
+    }
+
+    /// An arena of no frames.
+    pub const fn empty() -> Arena {
+        Arena {
+            first_frame: 0,
+            frames: 0,
+            base: NonNull::dangling(),
+        }
+    }
+
+    /// The first pool frame.
+    pub fn first_frame(&self) -> u64 {
+        self.first_frame
+    }
+
+    /// Number of frames.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Where this core mapped the first frame.
+    pub fn base(&self) -> NonNull<u8> {
+        self.base
+    }
+
     /// Length in bytes.
     pub fn len(&self) -> usize {
         self.frames as usize * FRAME

@@ -63,6 +63,11 @@ pub fn boot_ok(config: &QemuConfig) -> BootReport {
         report.verdict(),
         report.failure_report
     );
-    assert_eq!(report.cores.len() as u32, config.cores, "{}", report.failure_report);
+    assert_eq!(
+        report.cores.len() as u32,
+        config.cores,
+        "{}",
+        report.failure_report
+    );
     report
 }

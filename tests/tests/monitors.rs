@@ -15,7 +15,12 @@ fn check_mesh(report: &BootReport, cores: u32) {
     assert_eq!(report.mesh.map(|m| m.0), Some(n * (n - 1) / 2));
     // Every monitor linked with every other one, both ways.
     let members: Vec<_> = report.records_of("mesh-member").collect();
-    assert_eq!(members.len() as u32, if cores > 1 { cores } else { 0 }, "{}", report.failure_report);
+    assert_eq!(
+        members.len() as u32,
+        if cores > 1 { cores } else { 0 },
+        "{}",
+        report.failure_report
+    );
     for m in &members {
         assert_eq!(m.get_u64("links"), Some(n - 1), "core {}", m.core);
     }
@@ -24,7 +29,10 @@ fn check_mesh(report: &BootReport, cores: u32) {
     assert!(done.iter().all(|d| d.get("ok") == Some("1")));
     let shutdown: Vec<_> = report.records_of("shutdown").collect();
     assert_eq!(shutdown.len(), 1);
-    assert_eq!((shutdown[0].core, shutdown[0].get("result")), (0, Some("pass")));
+    assert_eq!(
+        (shutdown[0].core, shutdown[0].get("result")),
+        (0, Some("pass"))
+    );
 }
 
 #[test]
@@ -66,7 +74,10 @@ fn malformed_messages_are_dropped_counted_and_the_channel_stays_live() {
         .collect();
     assert_eq!(
         reasons,
-        [(0, Some("1"), Some("unknown-tag")), (0, Some("1"), Some("bad-length"))],
+        [
+            (0, Some("1"), Some("unknown-tag")),
+            (0, Some("1"), Some("bad-length"))
+        ],
         "{}",
         report.failure_report
     );
@@ -95,7 +106,10 @@ fn a_faulting_ring_3_program_does_not_take_its_core_down() {
     let faults: Vec<_> = report.records_of("user-fault").collect();
     assert_eq!(faults.len(), 1, "{}", report.failure_report);
     let f = faults[0];
-    assert_eq!((f.core, f.get("program"), f.get("vector")), (1, Some("probe"), Some("14")));
+    assert_eq!(
+        (f.core, f.get("program"), f.get("vector")),
+        (1, Some("probe"), Some("14"))
+    );
     assert_eq!(f.get("cr2"), Some("0x10"));
     // The same core then ran its monitor through the mesh to the end.
     check_mesh(&report, 2);
@@ -104,7 +118,9 @@ fn a_faulting_ring_3_program_does_not_take_its_core_down() {
 #[test]
 fn monitors_and_mesh_under_kvm_where_it_works() {
     if !kvm_usable() {
-        eprintln!("skipped: /dev/kvm cannot be opened or does not answer KVM_GET_API_VERSION on this host");
+        eprintln!(
+            "skipped: /dev/kvm cannot be opened or does not answer KVM_GET_API_VERSION on this host"
+        );
         return;
     }
     let config = QemuConfig::new(&image().kernel)

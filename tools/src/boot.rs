@@ -369,8 +369,10 @@ pub fn analyse(expect: &Expect<'_>, outcome: &Outcome, lines: &[SerialLine]) -> 
                 let no_monitor: Vec<u32> =
                     (0..expected).filter(|c| !a.monitors.contains(c)).collect();
                 if !no_monitor.is_empty() {
-                    a.problems
-                        .push(format!("core(s) {} never started a monitor", list(&no_monitor)));
+                    a.problems.push(format!(
+                        "core(s) {} never started a monitor",
+                        list(&no_monitor)
+                    ));
                 }
                 match a.mesh {
                     Some((channels, _)) if channels == n * (n - 1) / 2 => {}
@@ -449,7 +451,10 @@ mod tests {
         assert_eq!(a.all_up_at, Some(Duration::from_millis(20)));
         assert_eq!(a.tsc_hz, None);
         let l = lines(&["[core 0] @flotilla/1 clocks tsc_hz=2000 source=pit lapic_timer_hz=5"]);
-        assert_eq!(analyse(&Expect::kernel(1), &Outcome::TimedOut, &l).tsc_hz, Some(2000));
+        assert_eq!(
+            analyse(&Expect::kernel(1), &Outcome::TimedOut, &l).tsc_hz,
+            Some(2000)
+        );
     }
 
     #[test]
@@ -464,7 +469,11 @@ mod tests {
 
     #[test]
     fn a_pass_without_boot_done_or_with_the_wrong_count_fails() {
-        let a = analyse(&Expect::kernel(1), &Outcome::Exit(ExitCode::Pass), &lines(&[&up(0)]));
+        let a = analyse(
+            &Expect::kernel(1),
+            &Outcome::Exit(ExitCode::Pass),
+            &lines(&[&up(0)]),
+        );
         assert_eq!(a.problems, ["the run passed without a boot-done record"]);
         let a = analyse(
             &Expect::kernel(1),
@@ -509,7 +518,11 @@ mod tests {
 
     #[test]
     fn timeouts_and_resets_say_what_is_missing() {
-        let a = analyse(&Expect::kernel(3), &Outcome::TimedOut, &lines(&[&up(0), &up(2)]));
+        let a = analyse(
+            &Expect::kernel(3),
+            &Outcome::TimedOut,
+            &lines(&[&up(0), &up(2)]),
+        );
         assert_eq!(a.problems, ["timed out; core(s) 1 never reported up"]);
         let a = analyse(&Expect::kernel(2), &Outcome::Reset, &lines(&[]));
         assert_eq!(a.problems.len(), 1);
@@ -547,18 +560,36 @@ mod tests {
         };
         let monitor = |c: u32| format!("[core {c}] @flotilla/1 monitor-up cores=2 pool_frames=9");
         let done = |c: u32, ok: u8| {
-            format!("[core {c}] @flotilla/1 monitor-done ok={ok} sent=1 received=1 dropped=2 blocks=0")
+            format!(
+                "[core {c}] @flotilla/1 monitor-done ok={ok} sent=1 received=1 dropped=2 blocks=0"
+            )
         };
         let mesh = "[core 0] @flotilla/1 mesh-complete cores=2 channels=1 cycles=5";
         let pass = Outcome::Exit(ExitCode::Pass);
-        let all = [up(0), up(1), monitor(0), monitor(1), mesh.to_owned(), done(0, 1), done(1, 1), DONE2.to_owned()];
+        let all = [
+            up(0),
+            up(1),
+            monitor(0),
+            monitor(1),
+            mesh.to_owned(),
+            done(0, 1),
+            done(1, 1),
+            DONE2.to_owned(),
+        ];
         let refs: Vec<&str> = all.iter().map(String::as_str).collect();
         let a = analyse(&expect, &pass, &lines(&refs));
         assert_eq!(a.problems, Vec::<String>::new());
         assert_eq!(a.mesh, Some((1, 5)));
         assert_eq!(a.dropped, 4);
         // Drop the mesh, one monitor, and fail the other's job.
-        let partial = [up(0), up(1), monitor(0), done(0, 1), done(1, 0), DONE2.to_owned()];
+        let partial = [
+            up(0),
+            up(1),
+            monitor(0),
+            done(0, 1),
+            done(1, 0),
+            DONE2.to_owned(),
+        ];
         let refs: Vec<&str> = partial.iter().map(String::as_str).collect();
         let a = analyse(&expect, &pass, &lines(&refs));
         assert_eq!(

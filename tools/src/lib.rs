@@ -5,7 +5,7 @@
 //! - [`image`]: builds the CPU driver for `x86_64-unknown-none`;
 //! - [`boot`]: boots an image and turns its serial records and exit status
 //!   into a [`boot::BootReport`] that says which core failed and why;
-//! - [`bench`]: repeated boots, timed, written as CSV and JSON;
+//! - [`bench`](mod@bench): repeated boots, timed, written as CSV and JSON;
 //! - [`exp`]: the experiments (`flotilla exp`), in QEMU or on host threads,
 //!   written as CSV, JSON and SVG;
 //! - [`results`]: where results go and what they record about the host.

@@ -242,7 +242,7 @@ fn print_summary(report: &run_boot::BootReport) {
             report.dropped
         );
     }
-        if let (Some(done), Some(at)) = (report.done, report.all_up_at) {
+    if let (Some(done), Some(at)) = (report.done, report.all_up_at) {
         println!(
             "all {} cores up {:.1} ms after kernel entry ({} TSC cycles at {:.2} GHz); {:.0} ms after QEMU started",
             done.cores,

@@ -43,18 +43,31 @@ impl Job<Ring3> for Experiment {
     }
 }
 
+/// Why the argument string was refused.
+enum BadArgs<'a> {
+    /// An `inject=` item with an unknown value.
+    Injection(&'a str),
+    /// The experiment's items.
+    Experiment(exp::ArgsError),
+}
+
+impl core::fmt::Display for BadArgs<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            BadArgs::Injection(what) => write!(f, "unknown injection '{what}' (known: malformed)"),
+            BadArgs::Experiment(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 /// Splits the monitor's own items from the experiment's.
-fn parse(args: &str) -> Result<(Options, Option<Request>), Line> {
+fn parse(args: &str) -> Result<(Options, Option<Request>), BadArgs<'_>> {
     let mut options = Options::default();
     let mut rest = Line::new();
     for item in args.split(',').filter(|i| !i.is_empty()) {
         match item.split_once('=') {
             Some(("inject", "malformed")) => options.inject_malformed = true,
-            Some(("inject", other)) => {
-                let mut why = Line::new();
-                let _ = write!(why, "unknown injection '{other}' (known: malformed)");
-                return Err(why);
-            }
+            Some(("inject", other)) => return Err(BadArgs::Injection(other)),
             _ => {
                 if !rest.as_str().is_empty() {
                     let _ = rest.write_char(',');
@@ -63,14 +76,8 @@ fn parse(args: &str) -> Result<(Options, Option<Request>), Line> {
             }
         }
     }
-    match Request::parse(rest.as_str()) {
-        Ok(req) => Ok((options, req)),
-        Err(e) => {
-            let mut why = Line::new();
-            let _ = write!(why, "{e}");
-            Err(why)
-        }
-    }
+    let request = Request::parse(rest.as_str()).map_err(BadArgs::Experiment)?;
+    Ok((options, request))
 }
 
 fn fail(what: &str, why: core::fmt::Arguments<'_>) -> ! {
@@ -84,13 +91,16 @@ extern "C" fn program_main(core: u32, _cores: u32) -> u64 {
     let mut buf = [0u8; 256];
     let len = match sys::args(&mut buf) {
         Ok(n) if n <= buf.len() => n,
-        Ok(n) => fail("args", format_args!("the argument string is {n} bytes long")),
+        Ok(n) => fail(
+            "args",
+            format_args!("the argument string is {n} bytes long"),
+        ),
         Err(e) => fail("args", format_args!("{}", e.name())),
     };
     let args = core::str::from_utf8(&buf[..len]).unwrap_or("");
     let (options, request) = match parse(args) {
         Ok(parsed) => parsed,
-        Err(why) => fail("args", format_args!("{}", why.as_str())),
+        Err(why) => fail("args", format_args!("{why}")),
     };
     let mut platform = match Ring3::new() {
         Ok(p) => p,

@@ -180,12 +180,11 @@ pub fn arena_frames(req: &Request, cores: u32) -> u64 {
     bytes.max(control_bytes(cores)).div_ceil(FRAME) as u64
 }
 
-/// The longest single block in [`Platform::wait`]: 5 ms (a safety net;
-/// every wake-up is notified).
-fn wait_cycles(tsc_hz: u64) -> u64 {
+/// TSC ticks per second, or a guess when the platform does not know.
+fn hz(tsc_hz: u64) -> u64 {
     match tsc_hz {
-        0 => 10_000_000,
-        hz => hz / 200,
+        0 => 2_000_000_000,
+        hz => hz,
     }
 }
 
@@ -201,9 +200,9 @@ fn wait_cycles(tsc_hz: u64) -> u64 {
 pub fn run<P: Platform>(p: &mut P, arena: Arena, req: &Request) -> Result<(), ExpError> {
     let cores = p.cores();
     let needed = arena_frames(req, cores);
-    if arena.frames < needed {
+    if arena.frames() < needed {
         return Err(ExpError::ArenaTooSmall {
-            frames: arena.frames,
+            frames: arena.frames(),
             needed,
         });
     }
@@ -211,7 +210,10 @@ pub fn run<P: Platform>(p: &mut P, arena: Arena, req: &Request) -> Result<(), Ex
     // page aligned as pool frames are; every core accesses it only through
     // `Shared` and `urpc`, atomically.
     let mem = unsafe { Shared::new(&arena) };
-    let ctl = Control::new(mem, p.core(), cores, wait_cycles(p.tsc_hz()));
+    // Blocks last at most 5 ms (a safety net: every wake-up is notified);
+    // start barriers poll for 2 ms.
+    let hz = hz(p.tsc_hz());
+    let ctl = Control::new(mem, p.core(), cores, hz / 200, hz / 500);
     let result = match req.params {
         Params::Urpc(_) => urpc_table::run(p, ctl, mem, req),
         Params::UpdateCost(_) => update_cost::run(p, ctl, mem, req),
@@ -237,5 +239,5 @@ pub fn abort<P: Platform>(p: &mut P, arena: Arena) {
     }
     // SAFETY: as in `run` (the caller's contract).
     let mem = unsafe { Shared::new(&arena) };
-    Control::new(mem, p.core(), cores, 1).abort(p);
+    Control::new(mem, p.core(), cores, 1, 0).abort(p);
 }

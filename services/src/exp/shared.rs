@@ -59,13 +59,13 @@ impl<'a> Shared<'a> {
     ///
     /// # Safety
     ///
-    /// `arena.base .. arena.base + arena.len()` must be mapped, readable and
+    /// `arena.base() .. arena.base() + arena.len()` must be mapped, readable and
     /// writable for `'a`, and aligned to 4096 bytes; for `'a`, every access
     /// to it (from this or any other core) must be an atomic access of an
     /// aligned word, as in this module and in the `urpc` crate.
     pub(crate) unsafe fn new(arena: &Arena) -> Shared<'a> {
         Shared {
-            base: arena.base,
+            base: arena.base(),
             len: arena.len(),
             _words: PhantomData,
         }
@@ -144,18 +144,28 @@ pub(crate) struct Control<'a> {
     cores: u32,
     /// Longest single block in [`Platform::wait`], in cycles.
     wait_cycles: u64,
+    /// How long [`Control::start_barrier`] polls before it blocks.
+    start_poll: u64,
 }
 
 impl<'a> Control<'a> {
     /// Core `me`'s handle, for `cores` cores, with blocks of at most
-    /// `wait_cycles` cycles.
-    pub(crate) fn new(mem: Shared<'a>, me: u32, cores: u32, wait_cycles: u64) -> Control<'a> {
+    /// `wait_cycles` cycles and start barriers that poll for
+    /// `start_poll` cycles.
+    pub(crate) fn new(
+        mem: Shared<'a>,
+        me: u32,
+        cores: u32,
+        wait_cycles: u64,
+        start_poll: u64,
+    ) -> Control<'a> {
         assert!(control_bytes(cores) <= mem.len());
         Control {
             mem,
             me,
             cores,
             wait_cycles: wait_cycles.max(1),
+            start_poll: start_poll.max(POLL_CYCLES),
         }
     }
 
@@ -208,17 +218,18 @@ impl<'a> Control<'a> {
         self.mem.word(SLEEP + core as usize * BLOCK)
     }
 
-    /// Waits until `done()` holds: polls for [`POLL_CYCLES`], then blocks
+    /// Waits until `done()` holds: polls for `poll` cycles, then blocks
     /// in [`Platform::wait`] (at most `wait_cycles` at a time) with this
     /// core's sleep flag set, so that [`Control::wake_sleepers`] notifies
     /// it. Returns `Aborted` if the run is aborted first.
-    pub(crate) fn wait_until<P: Platform>(
+    pub(crate) fn poll_then_block<P: Platform>(
         &self,
         p: &mut P,
+        poll: u64,
         done: impl Fn() -> bool,
     ) -> Result<(), ExpError> {
         let start = rdtsc();
-        while rdtsc().wrapping_sub(start) < POLL_CYCLES {
+        while rdtsc().wrapping_sub(start) < poll {
             if done() {
                 return Ok(());
             }
@@ -264,6 +275,19 @@ impl<'a> Control<'a> {
     /// next barrier. The others wait, poll then block, for the generation
     /// to change.
     pub(crate) fn barrier<P: Platform>(&self, p: &mut P) -> Result<(), ExpError> {
+        self.barrier_polling(p, POLL_CYCLES)
+    }
+
+    /// A barrier right before a measured phase that all cores run at once:
+    /// call it just after a [`Control::barrier`] (which wakes every core);
+    /// it polls long enough (`start_poll`, about 2 ms) that the cores are
+    /// still polling when the last one arrives, so they all leave within
+    /// a cache-line transfer of each other instead of a wake-up latency.
+    pub(crate) fn start_barrier<P: Platform>(&self, p: &mut P) -> Result<(), ExpError> {
+        self.barrier_polling(p, self.start_poll)
+    }
+
+    fn barrier_polling<P: Platform>(&self, p: &mut P, poll: u64) -> Result<(), ExpError> {
         self.check()?;
         let count = self.mem.word(COUNT);
         let generation = self.mem.word(GENERATION);
@@ -275,7 +299,7 @@ impl<'a> Control<'a> {
             self.wake_sleepers(p);
             return Ok(());
         }
-        self.wait_until(p, || generation.load(Ordering::Acquire) != episode)
+        self.poll_then_block(p, poll, || generation.load(Ordering::Acquire) != episode)
     }
 }
 
@@ -346,15 +370,12 @@ mod tests {
                             timeouts: 0,
                         };
                         let base = p.map_pool(0, 4).unwrap();
-                        let arena = Arena {
-                            first_frame: 0,
-                            frames: 4,
-                            base,
-                        };
-                        // SAFETY: the pool outlives the threads and is
-                        // only accessed through `Shared`.
+                        // SAFETY: the pool's 4 page-aligned frames outlive
+                        // the threads and are only accessed through `Shared`.
+                        let arena = unsafe { Arena::new(0, 4, base) };
+                        // SAFETY: as above.
                         let mem = unsafe { Shared::new(&arena) };
-                        let ctl = Control::new(mem, core, cores, wait);
+                        let ctl = Control::new(mem, core, cores, wait, 0);
                         body(&mut p, ctl, mem);
                         p.timeouts
                     })
@@ -392,7 +413,7 @@ mod tests {
         let timeouts = on_threads(2, five_seconds, |p, ctl, mem| {
             let go = mem.word(flag);
             if ctl.me() == 0 {
-                ctl.wait_until(p, || go.load(Ordering::Acquire) == 1)
+                ctl.poll_then_block(p, POLL_CYCLES, || go.load(Ordering::Acquire) == 1)
                     .unwrap();
             } else {
                 // Core 0 is blocked (its sleep flag is up) before the

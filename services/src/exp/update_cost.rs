@@ -6,8 +6,8 @@
 //!
 //! 1. core 0 resets the point's shared state (the shared array, the lock,
 //!    the stop flag; for MSG it formats one duplex channel per client);
-//! 2. two barriers, so that every core is awake and leaves the second one
-//!    at nearly the same time;
+//! 2. a barrier, which wakes every core, then a start barrier, which
+//!    polls long enough that every core leaves it at nearly the same time;
 //! 3. every core runs the point's loop (below) until it has done `updates`
 //!    updates, or its round lasted `ms` milliseconds, or another core
 //!    raised the stop flag (the first core done raises it, so the samples
@@ -238,7 +238,7 @@ pub(crate) fn run<P: Platform>(
                 reset(&ctl, &mem, &lay, &plan, point)?;
             }
             ctl.barrier(p)?;
-            ctl.barrier(p)?;
+            ctl.start_barrier(p)?;
             let cap = match point.series {
                 Series::Msg if me == 0 => MAX_ROUND_SAMPLES,
                 _ => ((plan.updates / batch) as usize + 1).min(MAX_ROUND_SAMPLES),

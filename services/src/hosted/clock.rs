@@ -13,7 +13,7 @@ pub fn rdtsc() -> u64 {
 }
 
 /// TSC ticks per second, measured once per process: the TSC against
-/// `Instant` over [`CALIBRATION`].
+/// `Instant` over 50 ms.
 pub fn tsc_hz() -> u64 {
     static HZ: OnceLock<u64> = OnceLock::new();
     *HZ.get_or_init(|| {

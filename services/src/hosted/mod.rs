@@ -245,11 +245,10 @@ fn core_thread(
         Ok(base) => base,
         Err(e) => return (Err(ExpError::Platform(e)), None, pinned),
     };
-    let arena = Arena {
-        first_frame: 0,
-        frames,
-        base,
-    };
+    // SAFETY: `map_pool` mapped `frames` frames of the run's page-aligned
+    // pool at `base`; the pool outlives every thread of the run, and the
+    // experiments access it only atomically.
+    let arena = unsafe { Arena::new(0, frames, base) };
     match catch_unwind(AssertUnwindSafe(|| exp::run(&mut p, arena, req))) {
         Ok(result) => (result, None, pinned),
         Err(payload) => {

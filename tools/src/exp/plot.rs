@@ -83,6 +83,7 @@ pub fn urpc_svg(title: &str, configs: &[ConfigResult]) -> Result<String> {
                 }
             })
             .label_style(("sans-serif", 14))
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .x_desc("core pair (initiator → responder)")
             .y_desc("round trip, median (cycles)")
             .draw()
@@ -144,6 +145,20 @@ fn series_rank(r: &UpdateRow) -> (u8, u32) {
     (rank, r.k)
 }
 
+/// Line colours, distinguishable on white.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(23, 190, 207),
+    RGBColor(255, 127, 14),
+    RGBColor(140, 86, 75),
+    RGBColor(214, 39, 40),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+];
+
 /// One E2 line: its label, whether it is a message-passing series, and
 /// its (cores, cycles) points.
 type Line = (String, bool, Vec<(f64, f64)>);
@@ -187,13 +202,14 @@ pub fn update_svg(title: &str, configs: &[ConfigResult]) -> Result<String> {
                 }
             })
             .label_style(("sans-serif", 14))
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .x_desc("cores")
             .y_desc("latency (cycles per update)")
             .draw()
             .map_err(err)?;
         for (i, (label, msg, mut pts)) in lines.into_values().enumerate() {
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let colour = Palette99::pick(i).to_rgba();
+            let colour = PALETTE[i % PALETTE.len()];
             let style = if msg {
                 colour.stroke_width(3)
             } else {
