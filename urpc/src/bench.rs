@@ -82,14 +82,19 @@ pub fn tsc_end() -> u64 {
 }
 
 /// Fills `samples` with the cost of an empty [`tsc_begin`]/[`tsc_end`] pair
-/// and returns their median (0 for an empty slice).
+/// and returns the smallest after warm-up (0 for an empty slice).
+///
+/// The minimum, not the median: anything above it is interference
+/// (preemption, an emulated TSC read under a busy host), which is not part
+/// of every measured sample. Subtracting an inflated median can wipe out
+/// short samples entirely.
 pub fn tsc_overhead(samples: &mut [u64]) -> u64 {
     for s in samples.iter_mut() {
         let t0 = tsc_begin();
         let t1 = tsc_end();
         *s = t1.wrapping_sub(t0);
     }
-    Summary::of(discard_warmup(samples), 0).map_or(0, |s| s.median)
+    Summary::of(discard_warmup(samples), 0).map_or(0, |s| s.min)
 }
 
 /// The samples left after dropping the first [`WARMUP_PERCENT`] percent.

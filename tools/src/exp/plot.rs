@@ -53,7 +53,7 @@ pub fn urpc_svg(title: &str, configs: &[ConfigResult]) -> Result<String> {
     let top = groups
         .iter()
         .flat_map(|(_, v)| v.iter().flatten().copied())
-        .chain([anchors::TABLE2_LATENCY.1])
+        .chain([anchors::TABLE2_ROUND_TRIP.1])
         .max()
         .unwrap_or(1) as f64
         * 1.15;
@@ -88,7 +88,7 @@ pub fn urpc_svg(title: &str, configs: &[ConfigResult]) -> Result<String> {
             .y_desc("round trip, median (cycles)")
             .draw()
             .map_err(err)?;
-        let (lo, hi) = anchors::TABLE2_LATENCY;
+        let (lo, hi) = anchors::TABLE2_ROUND_TRIP;
         let band = RGBColor(255, 200, 120).mix(0.35);
         chart
             .draw_series([Rectangle::new(
@@ -96,7 +96,9 @@ pub fn urpc_svg(title: &str, configs: &[ConfigResult]) -> Result<String> {
                 band.filled(),
             )])
             .map_err(err)?
-            .label(format!("Multikernel Table 2 latency, {lo}–{hi} cycles"))
+            .label(format!(
+                "Multikernel Table 2, as round trips: {lo}–{hi} cycles"
+            ))
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], band.filled()));
         let colours = [
             RGBColor(90, 90, 90),

@@ -1,0 +1,93 @@
+//! The experiments in ring 3, quick, on 4 cores: well-formed results and
+//! conserved update counts. (Two cores and the `exp` command are covered
+//! by `tools/tests/exp_qemu.rs`.)
+
+use std::collections::BTreeSet;
+
+use flotilla_tests::{boot_ok, with_monitors};
+
+#[test]
+fn urpc_table_on_4_cores_measures_every_ordered_pair_and_variant() {
+    let report = boot_ok(&with_monitors(4, "log=warn user=exp=urpc,quick"));
+    let pairs: Vec<_> = report.records_of("urpc-pair").collect();
+    let mut seen = BTreeSet::new();
+    for p in &pairs {
+        let src = p.get_u64("src").expect("src");
+        let dst = p.get_u64("dst").expect("dst");
+        let variant = p.get("variant").expect("variant").to_owned();
+        assert_ne!(src, dst);
+        assert_eq!(
+            u64::from(p.core),
+            src,
+            "records come from the measuring core"
+        );
+        let rtt = p.get_u64("rtt_median").expect("rtt_median");
+        let p99 = p.get_u64("rtt_p99").expect("rtt_p99");
+        assert!(rtt > 0 && p99 >= rtt, "{p:?}");
+        assert!(p.get_u64("samples").is_some_and(|s| s > 0));
+        match variant.as_str() {
+            "raw" => assert_eq!(p.get("tput"), Some("na")),
+            "ack" | "used" => {
+                let tput: f64 = p.get("tput").and_then(|t| t.parse().ok()).expect("tput");
+                assert!(tput > 0.0, "{p:?}");
+            }
+            other => panic!("unknown variant {other}"),
+        }
+        assert!(seen.insert((src, dst, variant)), "measured twice: {p:?}");
+    }
+    assert_eq!(
+        seen.len(),
+        4 * 3 * 3,
+        "every ordered pair, three variants each"
+    );
+    let summary: Vec<_> = report.records_of("urpc-summary").collect();
+    assert_eq!(summary.len(), 1);
+    assert_eq!(summary[0].get("pairs"), Some("12"));
+    assert!(
+        report
+            .records_of("exp-done")
+            .any(|d| d.get("ok") == Some("1"))
+    );
+}
+
+#[test]
+fn update_cost_on_4_cores_conserves_every_update() {
+    let report = boot_ok(&with_monitors(4, "log=warn user=exp=update-cost,quick"));
+    let series: BTreeSet<String> = report
+        .records_of("update-cost")
+        .map(|r| {
+            assert_eq!(r.get("cores"), Some("4"));
+            let cycles: f64 = r
+                .get("cycles")
+                .and_then(|c| c.parse().ok())
+                .expect("cycles");
+            assert!(cycles > 0.0, "{r:?}");
+            format!(
+                "{}/{}",
+                r.get("series").unwrap_or("?"),
+                r.get("k").unwrap_or("?")
+            )
+        })
+        .collect();
+    for expected in [
+        "shm/1",
+        "shm/8",
+        "shm-atomic/8",
+        "shm-lock/8",
+        "msg-client/1",
+        "msg-server/8",
+    ] {
+        assert!(
+            series.contains(expected),
+            "{expected} missing from {series:?}"
+        );
+    }
+    let checks: Vec<_> = report.records_of("update-check").collect();
+    assert!(!checks.is_empty());
+    for c in &checks {
+        assert_eq!(c.get("conserved"), Some("1"), "{c:?}");
+        let sent = c.get_u64("sent").expect("sent");
+        assert!(sent > 0);
+        assert_eq!(c.get_u64("applied"), Some(sent), "{c:?}");
+    }
+}
