@@ -1,32 +1,14 @@
 //! The `flotilla` command line, run as a user runs it.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-const FLOTILLA: &str = env!("CARGO_BIN_EXE_flotilla");
-
-/// One QEMU at a time in this binary.
-fn slot() -> MutexGuard<'static, ()> {
-    static SLOT: Mutex<()> = Mutex::new(());
-    SLOT.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn flotilla(args: &[&str]) -> Output {
-    let _slot = slot();
-    Command::new(FLOTILLA)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run flotilla")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{FLOTILLA, flotilla, one_at_a_time as slot, text};
 
 #[test]
 fn boot_8_cores_ends_with_the_verdict_line() {

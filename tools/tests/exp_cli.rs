@@ -1,50 +1,11 @@
 //! `flotilla exp` on hosted threads, run as a user runs it: the result
 //! files exist and are well formed.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::{Mutex, MutexGuard};
+mod common;
 
-const FLOTILLA: &str = env!("CARGO_BIN_EXE_flotilla");
+use std::path::Path;
 
-/// One run at a time: hosted runs spin on every host core.
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A fresh directory for one test's `results/`.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("flotilla-exp-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn flotilla(args: &[&str], root: &Path) -> Output {
-    let _one = one_at_a_time();
-    Command::new(FLOTILLA)
-        .args(args)
-        .arg("--results")
-        .arg(root)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run flotilla")
-}
-
-/// The one run directory under `root/results/<experiment>/`.
-fn run_dir(root: &Path, experiment: &str) -> PathBuf {
-    let runs: Vec<PathBuf> = std::fs::read_dir(root.join("results").join(experiment))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs[0].clone()
-}
+use common::{flotilla_in as flotilla, run_dir, scratch, text};
 
 /// Reads a CSV: the header's columns and the rows, each as wide as the
 /// header.

@@ -1,52 +1,9 @@
 //! `flotilla exp` in QEMU: the experiments run in ring 3 under the monitor,
 //! one QEMU at a time, and write well-formed results.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::{Mutex, MutexGuard};
+mod common;
 
-const FLOTILLA: &str = env!("CARGO_BIN_EXE_flotilla");
-
-/// One QEMU at a time in this binary.
-fn slot() -> MutexGuard<'static, ()> {
-    static SLOT: Mutex<()> = Mutex::new(());
-    SLOT.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("flotilla-expq-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn flotilla(args: &[&str], root: &Path) -> Output {
-    let _slot = slot();
-    Command::new(FLOTILLA)
-        .args(args)
-        .arg("--results")
-        .arg(root)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run flotilla")
-}
-
-fn only_run(root: &Path, experiment: &str) -> PathBuf {
-    let runs: Vec<PathBuf> = std::fs::read_dir(root.join("results").join(experiment))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs[0].clone()
-}
-
-fn meta(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap()
-}
+use common::{flotilla_in as flotilla, meta, run_dir as only_run, scratch, text};
 
 fn ratio_line_ends(stdout: &str) {
     let last = stdout.lines().last().unwrap_or_default();
