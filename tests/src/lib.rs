@@ -64,7 +64,7 @@ pub fn boot_ok(config: &QemuConfig) -> BootReport {
         report.failure_report
     );
     assert_eq!(
-        report.cores.len() as u32,
+        report.analysis.cores.len() as u32,
         config.cores,
         "{}",
         report.failure_report

@@ -9,11 +9,11 @@ use tools::boot::BootReport;
 
 /// Checks what every passing boot must show.
 fn check_cores(report: &BootReport, cores: u32) {
-    let ids: Vec<u32> = report.cores.iter().map(|c| c.core).collect();
+    let ids: Vec<u32> = report.analysis.cores.iter().map(|c| c.core).collect();
     assert_eq!(ids, (0..cores).collect::<Vec<_>>());
-    let apics: BTreeSet<u32> = report.cores.iter().map(|c| c.apic).collect();
+    let apics: BTreeSet<u32> = report.analysis.cores.iter().map(|c| c.apic).collect();
     assert_eq!(apics.len() as u32, cores, "APIC ids are not distinct");
-    for c in &report.cores {
+    for c in &report.analysis.cores {
         assert!(
             c.features.contains("nx"),
             "core {} features: {}",
@@ -22,7 +22,7 @@ fn check_cores(report: &BootReport, cores: u32) {
         );
         assert!(c.up_cycles > 0);
     }
-    let done = report.done.expect("boot-done");
+    let done = report.analysis.done.expect("boot-done");
     assert_eq!(done.cores, cores);
     assert!(
         done.tsc_hz > 100_000_000,
@@ -62,7 +62,7 @@ fn q35_with_two_numa_nodes_reports_each_cores_node() {
     let config = tcg(4, "").machine(Machine::Q35).numa_nodes(2);
     let report = boot_ok(&config);
     check_cores(&report, 4);
-    let nodes: Vec<u32> = report.cores.iter().map(|c| c.node).collect();
+    let nodes: Vec<u32> = report.analysis.cores.iter().map(|c| c.node).collect();
     assert_eq!(nodes, [0, 0, 1, 1], "nodes from the SRAT");
 }
 

@@ -32,7 +32,7 @@ fn kernel_page_fault_is_reported_with_its_address() {
         (0, Some("14"), Some("page-fault"))
     );
     assert_eq!(f.get("cr2"), Some("0xdead0000"));
-    assert!(report.problems[0].starts_with("core 0 took a page-fault (vector 14)"));
+    assert!(report.analysis.problems[0].starts_with("core 0 took a page-fault (vector 14)"));
 }
 
 #[test]
@@ -69,10 +69,10 @@ fn panic_on_an_ap_names_the_core() {
     assert_eq!(panics.len(), 1);
     assert_eq!(panics[0].core, 3);
     assert!(
-        report.problems[0].contains("core 3 panicked")
-            && report.problems[0].contains("deliberate panic on core 3"),
+        report.analysis.problems[0].contains("core 3 panicked")
+            && report.analysis.problems[0].contains("deliberate panic on core 3"),
         "{:?}",
-        report.problems
+        report.analysis.problems
     );
 }
 
@@ -86,11 +86,12 @@ fn a_core_that_does_not_come_up_is_named_with_its_stage() {
     assert_eq!(timeouts[0].get("stage"), Some("Initialised"));
     assert!(
         report
+            .analysis
             .problems
             .iter()
             .any(|p| p.contains("core 3 (APIC id 3) did not come up")),
         "{:?}",
-        report.problems
+        report.analysis.problems
     );
 }
 
@@ -101,9 +102,9 @@ fn unknown_test_name_fails_cleanly() {
     assert!(report.records_of("fault").next().is_none());
     assert!(report.records_of("panic").next().is_none());
     assert!(
-        report.problems[0].contains("option 'test' cannot take 'no-such-test'"),
+        report.analysis.problems[0].contains("option 'test' cannot take 'no-such-test'"),
         "{:?}",
-        report.problems
+        report.analysis.problems
     );
 }
 
@@ -112,8 +113,8 @@ fn unknown_option_is_refused() {
     let report = boot(&tcg(1, "colour=red"));
     expect_exit(&report, ExitCode::Fail);
     assert!(
-        report.problems[0].contains("unknown option 'colour'"),
+        report.analysis.problems[0].contains("unknown option 'colour'"),
         "{:?}",
-        report.problems
+        report.analysis.problems
     );
 }

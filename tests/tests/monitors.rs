@@ -9,10 +9,10 @@ use tools::boot::BootReport;
 
 /// Checks the monitor records of a passing run of `cores` cores.
 fn check_mesh(report: &BootReport, cores: u32) {
-    let up: BTreeSet<u32> = report.monitors.iter().copied().collect();
+    let up: BTreeSet<u32> = report.analysis.monitors.iter().copied().collect();
     assert_eq!(up, (0..cores).collect(), "{}", report.failure_report);
     let n = u64::from(cores);
-    assert_eq!(report.mesh.map(|m| m.0), Some(n * (n - 1) / 2));
+    assert_eq!(report.analysis.mesh.map(|m| m.0), Some(n * (n - 1) / 2));
     // Every monitor linked with every other one, both ways.
     let members: Vec<_> = report.records_of("mesh-member").collect();
     assert_eq!(
@@ -81,7 +81,7 @@ fn malformed_messages_are_dropped_counted_and_the_channel_stays_live() {
         "{}",
         report.failure_report
     );
-    assert_eq!(report.dropped, 2);
+    assert_eq!(report.analysis.dropped, 2);
 }
 
 #[test]

@@ -168,7 +168,7 @@ pub fn run(req: &BenchRequest) -> Result<(Vec<Sample>, Meta, PathBuf)> {
                 bar.abandon();
                 bail!("{}\n{}", report.verdict(), report.failure_report);
             }
-            let (Some(done), Some(at)) = (report.done, report.all_up_at) else {
+            let (Some(done), Some(at)) = (report.analysis.done, report.analysis.all_up_at) else {
                 bail!("a passing boot without boot-done");
             };
             accel.get_or_insert(report.accel.clone());

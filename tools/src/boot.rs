@@ -62,22 +62,8 @@ pub struct BootReport {
     pub expected_cores: u32,
     /// How QEMU ended.
     pub outcome: Outcome,
-    /// The `core-up` records, by core id.
-    pub cores: Vec<CoreUp>,
-    /// The `boot-done` record.
-    pub done: Option<BootDone>,
-    /// Host time from QEMU's start to the `boot-done` line.
-    pub all_up_at: Option<Duration>,
-    /// The TSC frequency the kernel measured (`clocks` record).
-    pub tsc_hz: Option<u64>,
-    /// Cores whose monitor reported up.
-    pub monitors: Vec<u32>,
-    /// The mesh: channels, and cycles monitor 0 took to build it.
-    pub mesh: Option<(u64, u64)>,
-    /// Messages the monitors dropped as malformed.
-    pub dropped: u64,
-    /// Everything that went wrong, each naming the core and why.
-    pub problems: Vec<String>,
+    /// What the serial records showed: the cores, the mesh, the problems.
+    pub analysis: Analysis,
     /// Every structured record.
     pub records: Vec<OwnedRecord>,
     /// The accelerator used, and why.
@@ -91,7 +77,7 @@ pub struct BootReport {
 impl BootReport {
     /// Whether the boot passed.
     pub fn passed(&self) -> bool {
-        self.outcome.is_pass() && self.problems.is_empty()
+        self.outcome.is_pass() && self.analysis.problems.is_empty()
     }
 
     /// The records of one kind.
@@ -102,16 +88,21 @@ impl BootReport {
     /// The closing line: `booted N/M cores`, or why the boot failed.
     pub fn verdict(&self) -> String {
         if self.passed() {
-            format!("booted {}/{} cores", self.cores.len(), self.expected_cores)
+            format!(
+                "booted {}/{} cores",
+                self.analysis.cores.len(),
+                self.expected_cores
+            )
         } else {
             let why = self
+                .analysis
                 .problems
                 .first()
                 .cloned()
                 .unwrap_or_else(|| self.outcome.to_string());
             format!(
                 "boot failed ({}/{} cores up): {why}",
-                self.cores.len(),
+                self.analysis.cores.len(),
                 self.expected_cores
             )
         }
@@ -146,14 +137,7 @@ pub fn run(config: &QemuConfig, echo: Option<Observer>) -> Result<BootReport, La
     Ok(BootReport {
         expected_cores: config.cores,
         outcome,
-        cores: analysis.cores,
-        done: analysis.done,
-        all_up_at: analysis.all_up_at,
-        tsc_hz: analysis.tsc_hz,
-        monitors: analysis.monitors,
-        mesh: analysis.mesh,
-        dropped: analysis.dropped,
-        problems: analysis.problems,
+        analysis,
         records: records(qemu.lines()),
         accel: qemu.accel().clone(),
         command_line: qemu.command_line(),

@@ -191,7 +191,7 @@ fn boot(args: &BootArgs) -> Result<ExitCode> {
     print_summary(&report);
     if !report.passed() {
         eprintln!("{}", report.failure_report);
-        for problem in &report.problems {
+        for problem in &report.analysis.problems {
             println!("problem: {problem}");
         }
     }
@@ -204,13 +204,13 @@ fn boot(args: &BootArgs) -> Result<ExitCode> {
 }
 
 fn print_summary(report: &run_boot::BootReport) {
-    if report.cores.is_empty() {
+    if report.analysis.cores.is_empty() {
         return;
     }
     println!();
     println!("core  APIC id  node  x2APIC  up at (ms)  features");
-    for c in &report.cores {
-        let up_ms = match report.tsc_hz {
+    for c in &report.analysis.cores {
+        let up_ms = match report.analysis.tsc_hz {
             Some(hz) if hz > 0 => format!("{:.1}", c.up_cycles as f64 / hz as f64 * 1000.0),
             _ => "-".to_owned(),
         };
@@ -224,9 +224,9 @@ fn print_summary(report: &run_boot::BootReport) {
             c.features
         );
     }
-    if !report.monitors.is_empty() {
-        let mesh = match report.mesh {
-            Some((channels, cycles)) => match report.tsc_hz {
+    if !report.analysis.monitors.is_empty() {
+        let mesh = match report.analysis.mesh {
+            Some((channels, cycles)) => match report.analysis.tsc_hz {
                 Some(hz) if hz > 0 => format!(
                     "mesh of {channels} URPC channels complete in {:.1} ms",
                     cycles as f64 / hz as f64 * 1000.0
@@ -237,12 +237,12 @@ fn print_summary(report: &run_boot::BootReport) {
         };
         println!(
             "monitors up on {}/{} cores; {mesh}; {} malformed message(s) dropped",
-            report.monitors.len(),
+            report.analysis.monitors.len(),
             report.expected_cores,
-            report.dropped
+            report.analysis.dropped
         );
     }
-    if let (Some(done), Some(at)) = (report.done, report.all_up_at) {
+    if let (Some(done), Some(at)) = (report.analysis.done, report.analysis.all_up_at) {
         println!(
             "all {} cores up {:.1} ms after kernel entry ({} TSC cycles at {:.2} GHz); {:.0} ms after QEMU started",
             done.cores,

@@ -110,6 +110,18 @@ pub struct Sender<'a, F: FlowControl = AckLine, B: Backend = Native> {
     _variant: PhantomData<F>,
 }
 
+/// Refuses a ring formatted for the other flow-control variant than `F`.
+fn check_variant<F: FlowControl, B: Backend>(ring: &Ring<'_, B>) -> Result<(), SetupError> {
+    if ring.variant == F::VARIANT {
+        Ok(())
+    } else {
+        Err(SetupError::WrongVariant {
+            expected: F::VARIANT,
+            found: ring.variant,
+        })
+    }
+}
+
 impl<'a, F: FlowControl, B: Backend> Sender<'a, F, B> {
     /// Claims the sending end of `ring`.
     ///
@@ -117,12 +129,7 @@ impl<'a, F: FlowControl, B: Backend> Sender<'a, F, B> {
     /// the other variant and [`SetupError::AlreadyAttached`] if a sender
     /// exists.
     pub fn new(ring: Ring<'a, B>) -> Result<Self, SetupError> {
-        if ring.variant != F::VARIANT {
-            return Err(SetupError::WrongVariant {
-                expected: F::VARIANT,
-                found: ring.variant,
-            });
-        }
+        check_variant::<F, B>(&ring)?;
         let line = &ring.control.sender;
         claim(line, SENDER_CLAIM, Role::Sender)?;
         let tail = line.words[SENDER_SAVED].load(Ordering::Relaxed);
@@ -402,12 +409,7 @@ impl<'a, F: FlowControl, B: Backend> Receiver<'a, F, B> {
     /// the other variant and [`SetupError::AlreadyAttached`] if a receiver
     /// exists.
     pub fn new(ring: Ring<'a, B>) -> Result<Self, SetupError> {
-        if ring.variant != F::VARIANT {
-            return Err(SetupError::WrongVariant {
-                expected: F::VARIANT,
-                found: ring.variant,
-            });
-        }
+        check_variant::<F, B>(&ring)?;
         let line = &ring.control.receiver;
         claim(line, RECEIVER_CLAIM, Role::Receiver)?;
         let head = line.words[RECEIVER_SAVED].load(Ordering::Relaxed);

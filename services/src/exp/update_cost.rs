@@ -414,17 +414,20 @@ fn channel<'a>(
     Ok(duplex.endpoint::<AckLine>(side)?)
 }
 
-fn send(
+/// Retries `attempt` while it reports `busy` (a full or empty ring),
+/// checking for an abort now and then; any other error breaks the channel
+/// with `peer`.
+fn retry<T, E>(
     ctl: &Control<'_>,
-    tx: &mut Sender<'_, AckLine>,
-    (tag, len, words): (u16, usize, [u64; PAYLOAD_WORDS]),
     peer: u32,
-) -> Result<(), ExpError> {
+    mut attempt: impl FnMut() -> Result<T, E>,
+    busy: impl Fn(&E) -> bool,
+) -> Result<T, ExpError> {
     let mut spins = 0u32;
     loop {
-        match tx.try_send_words(tag, len, &words) {
-            Ok(()) => return Ok(()),
-            Err(SendError::Full) => {
+        match attempt() {
+            Ok(value) => return Ok(value),
+            Err(e) if busy(&e) => {
                 spins = spins.wrapping_add(1);
                 if spins.is_multiple_of(CHECK_EVERY) {
                     ctl.check()?;
@@ -440,29 +443,31 @@ fn send(
     }
 }
 
+fn send(
+    ctl: &Control<'_>,
+    tx: &mut Sender<'_, AckLine>,
+    (tag, len, words): (u16, usize, [u64; PAYLOAD_WORDS]),
+    peer: u32,
+) -> Result<(), ExpError> {
+    retry(
+        ctl,
+        peer,
+        || tx.try_send_words(tag, len, &words),
+        |e| *e == SendError::Full,
+    )
+}
+
 fn recv(
     ctl: &Control<'_>,
     rx: &mut Receiver<'_, AckLine>,
     peer: u32,
 ) -> Result<(u16, usize, [u64; PAYLOAD_WORDS]), ExpError> {
-    let mut spins = 0u32;
-    loop {
-        match rx.try_recv_words() {
-            Ok(m) => return Ok(m),
-            Err(RecvError::Empty) => {
-                spins = spins.wrapping_add(1);
-                if spins.is_multiple_of(CHECK_EVERY) {
-                    ctl.check()?;
-                }
-            }
-            Err(_) => {
-                return Err(ExpError::Broken {
-                    what: "update channel",
-                    peer,
-                });
-            }
-        }
-    }
+    retry(
+        ctl,
+        peer,
+        || rx.try_recv_words(),
+        |e| *e == RecvError::Empty,
+    )
 }
 
 /// A client: synchronous update RPCs to core 0, each timed. Returns the

@@ -195,7 +195,7 @@ fn run_qemu(
     if !report.passed() {
         bar.abandon();
         eprintln!("{}", report.failure_report);
-        for problem in &report.problems {
+        for problem in &report.analysis.problems {
             eprintln!("problem: {problem}");
         }
         bail!("{} cores: {}", cores, report.verdict());

@@ -192,7 +192,7 @@ pub fn write_all(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::exp::records::tests::{URPC2, update_lines};
+    use crate::exp::records::tests::{URPC2, update_configs, update_lines};
     use crate::exp::records::{from_lines, parse};
     use services::exp::Experiment;
 
@@ -241,17 +241,7 @@ pub(crate) mod tests {
 
     #[test]
     fn update_csv_has_a_row_per_point() {
-        let configs: Vec<_> = [1, 2]
-            .into_iter()
-            .map(|n| {
-                parse(
-                    Experiment::UpdateCost,
-                    n,
-                    &from_lines(&update_lines(n, 1.0)),
-                )
-                .unwrap()
-            })
-            .collect();
+        let configs = update_configs(&[1, 2]);
         let mut m = meta("update-cost");
         m.ring = serde_json::json!(3);
         let csv = update_csv(&m, &configs);

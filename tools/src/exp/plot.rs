@@ -242,7 +242,7 @@ pub fn update_svg(title: &str, configs: &[ConfigResult]) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exp::records::tests::{URPC2, update_lines};
+    use crate::exp::records::tests::{URPC2, update_configs};
     use crate::exp::records::{from_lines, parse};
     use services::exp::Experiment;
 
@@ -270,17 +270,7 @@ mod tests {
 
     #[test]
     fn update_plot_has_a_line_per_series() {
-        let configs: Vec<_> = [1, 2, 4]
-            .into_iter()
-            .map(|n| {
-                parse(
-                    Experiment::UpdateCost,
-                    n,
-                    &from_lines(&update_lines(n, 1.0)),
-                )
-                .unwrap()
-            })
-            .collect();
+        let configs = update_configs(&[1, 2, 4]);
         let svg = update_svg("update cost", &configs).unwrap();
         for name in [
             "SHM1",

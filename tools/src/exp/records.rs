@@ -327,6 +327,21 @@ pub(crate) mod tests {
         "[core 0] @flotilla/1 exp-done exp=urpc cores=2 ok=1",
     ];
 
+    /// Parsed E2 results of one configuration per core count.
+    pub(crate) fn update_configs(cores: &[u32]) -> Vec<ConfigResult> {
+        cores
+            .iter()
+            .map(|&n| {
+                parse(
+                    Experiment::UpdateCost,
+                    n,
+                    &from_lines(&update_lines(n, 1.0)),
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
     /// E2 records of one configuration with `cores` cores.
     pub(crate) fn update_lines(cores: u32, scale: f64) -> Vec<String> {
         let mut l = vec![format!(

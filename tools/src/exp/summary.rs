@@ -203,7 +203,7 @@ pub fn update_report(configs: &[ConfigResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exp::records::tests::{URPC2, update_lines};
+    use crate::exp::records::tests::{URPC2, update_configs};
     use crate::exp::records::{from_lines, parse};
     use services::exp::Experiment;
 
@@ -221,17 +221,7 @@ mod tests {
 
     #[test]
     fn update_report_has_every_series_and_the_anchor() {
-        let configs: Vec<_> = [1, 2, 4]
-            .into_iter()
-            .map(|n| {
-                parse(
-                    Experiment::UpdateCost,
-                    n,
-                    &from_lines(&update_lines(n, 1.0)),
-                )
-                .unwrap()
-            })
-            .collect();
+        let configs = update_configs(&[1, 2, 4]);
         let report = update_report(&configs);
         for needle in [
             "SHM1",
