@@ -1,30 +1,29 @@
-//! Flotilla's protocols, experiments and ring-3 runtime.
+//! Flotilla's services: everything above the kernel that is not a host
+//! tool.
 //!
-//! Protocols are sans-IO state machines: messages in, messages and effects
-//! out. The same code runs in a monitor on the CPU driver, in the hosted
-//! runtime on Linux threads, and under test.
-//!
-//! - [`platform`]: the one interface to the place a driver runs;
-//! - [`pool`]: the layout of the shared pool of frames;
-//! - [`mesh`]: building the full mesh of URPC channels (sans IO);
-//! - [`monitor`]: the monitor's event loop, generic over the platform;
-//! - [`exp`]: the experiments (URPC table, update cost) and their records;
-//! - [`update`]: the update server of the update-cost experiment (sans IO);
-//! - `hosted` (feature `std`): experiments on pinned Linux threads;
-//! - `rt` (bare metal only): the ring-3 runtime: program entry, heap,
-//!   panic handler, printing, and the ring-3 platform.
+//! - [`platform`]: the one narrow interface between the protocols and the
+//!   place they run;
+//! - [`wire`]: message codecs on `urpc`'s `PodMessage`, and the one tag
+//!   registry;
+//! - [`proto`]: the sans-IO protocol machines (`mesh`, `job`, `update`),
+//!   which deny `unsafe` code;
+//! - [`monitor`]: the monitor: links, doorbells, and the router from tag
+//!   ranges to protocol machines;
+//! - [`platforms`]: `ring3` (system calls; bare metal only) and `hosted`
+//!   (pinned Linux threads; feature `std`);
+//! - [`shm`]: the typed views of shared frames, where `services` keeps its
+//!   `unsafe` outside the platforms;
+//! - [`exp`]: the experiments, including the shared-memory algorithms they
+//!   compare against.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
 #[cfg(target_arch = "x86_64")]
 pub mod exp;
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-pub mod hosted;
-pub mod mesh;
 pub mod monitor;
 pub mod platform;
-pub mod pool;
-#[cfg(target_os = "none")]
-pub mod rt;
-pub mod update;
+pub mod platforms;
+pub mod proto;
+pub mod shm;
+pub mod wire;

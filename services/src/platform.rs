@@ -6,20 +6,20 @@
 //! pool of frames that channels live in, notifications to and from other
 //! cores, and a way to print one line. The same driver code runs
 //!
-//! 1. in ring 3 on the CPU driver (`rt::Ring3`), where these are system
-//!    calls and the pool is the boot core's shared-frame pool;
-//! 2. on Linux threads pinned to host cores (the hosted runtime), where the
-//!    pool is one allocation shared by the threads;
-//! 3. under test, with any implementation a test needs.
+//! 1. in ring 3 on the CPU driver (`platforms::ring3`), where these are
+//!    system calls and the pool is the boot core's shared-frame pool;
+//! 2. on Linux threads pinned to host cores (`platforms::hosted`), where
+//!    the pool is one allocation shared by the threads;
+//! 3. under test, with any implementation a test needs (one that delegates
+//!    to a real platform: only a platform can make an [`Arena`]).
 //!
-//! Everything a driver shares with another core lives in pool frames; the
+//! Everything a driver shares with another core lives in pool frames,
+//! reached through the [`Arena`] that [`Platform::map_pool`] returns; the
 //! drivers never share Rust objects.
 
 use core::fmt;
-use core::ptr::NonNull;
 
-/// Size of a pool frame.
-pub const FRAME: usize = 4096;
+use crate::shm::Arena;
 
 /// Why a platform call failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,11 +59,11 @@ pub trait Platform {
     /// Number of frames in the shared pool.
     fn pool_frames(&self) -> u64;
 
-    /// Maps pool frames `first .. first + count` and returns the address of
-    /// frame `first`. Every core that maps the same frames sees the same
-    /// memory; mapping a frame again returns the same address. The mapping
-    /// lasts as long as the platform.
-    fn map_pool(&mut self, first: u64, count: u64) -> Result<NonNull<u8>, PlatformError>;
+    /// Maps pool frames `first .. first + count` and returns them as an
+    /// arena. Every core that maps the same frames sees the same memory;
+    /// mapping a frame again gives the same address. The mapping lasts as
+    /// long as the run.
+    fn map_pool(&mut self, first: u64, count: u64) -> Result<Arena, PlatformError>;
 
     /// Wakes core `core` if it is blocked in [`Platform::wait`] (or makes
     /// its next wait return at once).
@@ -73,6 +73,13 @@ pub trait Platform {
     /// TSC cycles pass (`false`). A notification sent since the last wait
     /// ends the wait at once.
     fn wait(&mut self, timeout: u64) -> bool;
+
+    /// The core that aborted the run, if one did (its hosted thread
+    /// panicked): a driver that waits for other cores then gives up. In
+    /// ring 3 a panic ends the whole run at once, so this stays `None`.
+    fn aborted_by(&self) -> Option<u32> {
+        None
+    }
 
     /// Prints one line, attributed to this core. Lines that are structured
     /// records start with `boot::protocol::RECORD_TAG`.

@@ -4,7 +4,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use services::exp::{Experiment, Request};
-use services::hosted::{HostedError, HostedRun, PinPolicy, run_experiment};
+use services::platforms::hosted::{HostedError, HostedRun, PinPolicy, run_experiment};
 
 /// One hosted run at a time: the runs spin on every host core they have.
 fn one_at_a_time() -> MutexGuard<'static, ()> {
@@ -89,10 +89,7 @@ fn run(args: &str, cores: u32) -> Vec<Rec> {
 }
 
 fn lines_of(e: &HostedError) -> &[String] {
-    match e {
-        HostedError::Failed { lines, .. } | HostedError::Panicked { lines, .. } => lines,
-        _ => &[],
-    }
+    e.lines()
 }
 
 fn of<'a>(recs: &'a [Rec], kind: &str) -> Vec<&'a Rec> {
@@ -140,7 +137,15 @@ fn urpc_quick(cores: u32, args: &str) {
     let done = of(&recs, "exp-done");
     assert_eq!(done.len(), 1);
     assert_eq!(done[0].get("ok"), "1");
-    assert_eq!(recs.last().unwrap().kind, "exp-done");
+    // The experiment's last record; only the monitors' own follow it.
+    let done_at = recs.iter().position(|r| r.kind == "exp-done").unwrap();
+    assert!(
+        recs[done_at + 1..]
+            .iter()
+            .all(|r| r.kind.starts_with("monitor-")),
+        "{:?}",
+        &recs[done_at..]
+    );
 }
 
 fn update_quick(cores: u32) {

@@ -1,12 +1,13 @@
-//! The monitor's event loop, the mesh protocol and the job phase on Linux
-//! threads: the same code that runs in ring 3, over the hosted platform.
+//! Whole monitors on Linux threads: the mesh protocol, the router and the
+//! job phase, the same code that runs in ring 3, over the hosted platform
+//! (`run_monitors`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
-use services::hosted::{HostedPlatform, Pool, World};
-use services::monitor::{Job, Monitor, Options, Stats};
-use services::pool::{Arena, Layout};
+use services::exp::Request;
+use services::monitor::{Options, UNOWNED_TAG};
+use services::platforms::hosted::{HostedError, HostedRun, MonitorOptions, run_monitors};
+use services::proto::mesh::tag;
 
 /// One run at a time: the monitors poll before they block.
 fn one_at_a_time() -> MutexGuard<'static, ()> {
@@ -14,51 +15,8 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Every core adds its id + 1 to word 0 of the arena and sets its bit in
-/// word 1; core 0 checks, after the `Done` round, that all did.
-struct Tally;
-
-impl Job<HostedPlatform> for Tally {
-    fn arena_frames(&self, _cores: u32) -> u64 {
-        1
-    }
-
-    fn run(&mut self, p: &mut HostedPlatform, arena: Arena) -> bool {
-        use services::platform::Platform;
-        let words = arena.at(0).cast::<AtomicU64>();
-        // SAFETY: the arena is one mapped, zeroed frame shared by the cores;
-        // it is only accessed atomically.
-        let (sum, bits) = unsafe { (&*words.as_ptr(), &*words.as_ptr().add(1)) };
-        sum.fetch_add(u64::from(p.core()) + 1, Ordering::SeqCst);
-        bits.fetch_or(1 << p.core(), Ordering::SeqCst);
-        true
-    }
-}
-
-/// Runs one monitor per core on its own thread; returns each core's stats
-/// and every printed line.
-fn run(cores: u32, options: Options, job: bool) -> (Vec<Stats>, Vec<String>, Arc<World>) {
-    let frames = Layout::new(cores).frames_needed() + 8;
-    let world = World::new(cores, Pool::new(frames).expect("pool"), None);
-    let threads: Vec<_> = (0..cores)
-        .map(|core| {
-            let world = Arc::clone(&world);
-            std::thread::spawn(move || {
-                let mut platform = world.platform(core);
-                let monitor = Monitor::new(&mut platform, options).expect("monitor setup");
-                let mut tally = Tally;
-                let job: Option<&mut dyn Job<HostedPlatform>> =
-                    if job { Some(&mut tally) } else { None };
-                monitor.run(job).expect("monitor run")
-            })
-        })
-        .collect();
-    let stats = threads
-        .into_iter()
-        .map(|t| t.join().expect("monitor thread"))
-        .collect();
-    let lines = world.lines();
-    (stats, lines, world)
+fn run(cores: u32, options: MonitorOptions) -> HostedRun {
+    run_monitors(cores, options).unwrap_or_else(|e| panic!("{e}: {:#?}", e.lines()))
 }
 
 fn records<'a>(lines: &'a [String], kind: &str) -> Vec<&'a str> {
@@ -74,60 +32,82 @@ fn records<'a>(lines: &'a [String], kind: &str) -> Vec<&'a str> {
 fn the_mesh_completes_on_threads() {
     let _one = one_at_a_time();
     for cores in [1u32, 2, 3, 4, 8] {
-        let (stats, lines, _) = run(cores, Options::default(), false);
-        assert!(stats[0].all_ok, "{cores} cores");
+        let out = run(cores, MonitorOptions::default());
+        assert!(out.stats[0].all_ok, "{cores} cores");
         let n = cores as usize;
-        let complete = records(&lines, "mesh-complete");
-        assert_eq!(complete.len(), 1, "{lines:#?}");
+        let complete = records(&out.lines, "mesh-complete");
+        assert_eq!(complete.len(), 1, "{:#?}", out.lines);
         assert!(complete[0].starts_with("[core 0] "));
         assert!(complete[0].contains(&format!(" channels={} ", n * (n - 1) / 2)));
-        assert_eq!(records(&lines, "monitor-up").len(), n);
-        assert_eq!(records(&lines, "monitor-done").len(), n);
+        assert_eq!(records(&out.lines, "monitor-up").len(), n);
+        assert_eq!(records(&out.lines, "monitor-done").len(), n);
         if n > 1 {
-            for m in records(&lines, "mesh-member") {
+            let members = records(&out.lines, "mesh-member");
+            assert_eq!(members.len(), n);
+            for m in members {
                 assert!(m.contains(&format!(" links={} ", n - 1)), "{m}");
             }
         }
-        assert_eq!(stats.iter().map(|s| s.dropped).sum::<u64>(), 0);
+        assert_eq!(out.stats.iter().map(|s| s.dropped).sum::<u64>(), 0);
     }
 }
 
 #[test]
 fn malformed_messages_are_dropped_and_counted_on_threads() {
     let _one = one_at_a_time();
-    let options = Options {
-        inject_malformed: true,
+    let options = MonitorOptions {
+        monitor: Options {
+            inject_malformed: true,
+        },
+        ..MonitorOptions::default()
     };
-    let (stats, lines, _) = run(3, options, false);
-    assert!(stats[0].all_ok);
-    assert_eq!(stats[0].dropped, 2);
-    let dropped = records(&lines, "dropped");
-    assert_eq!(dropped.len(), 2, "{lines:#?}");
-    assert!(
-        dropped[0].contains("peer=1 tag=0x7777 reason=unknown-tag"),
-        "{}",
-        dropped[0]
-    );
-    assert!(
-        dropped[1].contains("peer=1 tag=0x1 reason=bad-length"),
-        "{}",
-        dropped[1]
-    );
+    let out = run(3, options);
+    assert!(out.stats[0].all_ok);
+    assert_eq!(out.stats[0].dropped, 2);
+    let dropped = records(&out.lines, "dropped");
+    assert_eq!(dropped.len(), 2, "{:#?}", out.lines);
+    let unknown = format!("channel=bootstrap peer=1 tag={UNOWNED_TAG:#x} reason=unknown-tag");
+    assert!(dropped[0].contains(&unknown), "{}", dropped[0]);
+    let short = format!("peer=1 tag={:#x} reason=bad-length", tag::HELLO);
+    assert!(dropped[1].contains(&short), "{}", dropped[1]);
 }
 
 #[test]
-fn every_core_runs_the_job_in_one_shared_arena() {
+fn every_monitor_runs_the_job_and_monitor_0_waits_for_all() {
     let _one = one_at_a_time();
-    let cores = 4u32;
-    let (stats, _, world) = run(cores, Options::default(), true);
-    assert!(stats.iter().all(|s| s.all_ok));
-    // The arena is the first frame after the mesh.
-    let layout = Layout::new(cores);
-    let mut p = world.platform(0);
-    use services::platform::Platform;
-    let base = p.map_pool(layout.frames_needed(), 1).expect("arena frame");
-    // SAFETY: the frame is mapped and every thread has finished.
-    let words = unsafe { std::slice::from_raw_parts(base.cast::<u64>().as_ptr(), 2) };
-    assert_eq!(words[0], (1..=u64::from(cores)).sum::<u64>());
-    assert_eq!(words[1], (1 << cores) - 1);
+    let req = Request::parse("exp=update-cost,quick,updates=200,ms=5,k=1,sync-k=1,msg-k=1")
+        .unwrap()
+        .unwrap();
+    let options = MonitorOptions {
+        job: Some(req),
+        ..MonitorOptions::default()
+    };
+    let out = run(3, options);
+    assert!(out.stats.iter().all(|s| s.all_ok));
+    let done = records(&out.lines, "monitor-done");
+    assert_eq!(done.len(), 3);
+    assert!(done.iter().all(|d| d.contains(" ok=1 ")), "{done:#?}");
+    // The experiment ran inside the job phase: after the mesh, before the
+    // last monitor finished.
+    let at = |kind: &str| {
+        out.lines
+            .iter()
+            .position(|l| l.contains(&format!("@flotilla/1 {kind} ")))
+            .unwrap_or_else(|| panic!("no {kind}"))
+    };
+    assert!(at("mesh-complete") < at("exp-start"));
+    assert!(at("exp-done") < at("monitor-done"));
+}
+
+#[test]
+fn a_failing_job_fails_the_run_and_names_the_core() {
+    let _one = one_at_a_time();
+    let req = Request::parse("exp=urpc,quick,from=5").unwrap().unwrap();
+    let options = MonitorOptions {
+        job: Some(req),
+        ..MonitorOptions::default()
+    };
+    let err = run_monitors(2, options).unwrap_err();
+    assert!(matches!(err, HostedError::Failed { .. }), "{err:?}");
+    assert!(!records(err.lines(), "monitor-done").is_empty());
 }

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use flotilla_tests::{boot_ok, image, with_monitors};
+use boot::protocol::ExitCode;
+use flotilla_tests::{boot, boot_ok, image, with_monitors};
+use qemu::Outcome;
 use qemu::{Accel, QemuConfig, kvm_usable};
 use tools::boot::BootReport;
 
@@ -129,4 +131,43 @@ fn monitors_and_mesh_under_kvm_where_it_works() {
         .cores(2)
         .timeout(flotilla_tests::BOOT_TIMEOUT);
     check_mesh(&boot_ok(&config), 2);
+}
+
+#[test]
+fn unknown_repeated_or_oversized_user_items_fail_the_run_and_say_what_is_accepted() {
+    for (args, said) in [
+        (
+            "user=junk",
+            "unknown item `junk` (accepted: inject=malformed, exp=urpc",
+        ),
+        ("user=foo=bar,quick,rounds=5", "unknown item `foo=bar`"),
+        (
+            "user=inject=malformed,inject=malformed",
+            "`inject=malformed` is given more than once",
+        ),
+        ("user=quick", "no experiment is named"),
+        (
+            "user=exp=urpc,quick,samples=1000000",
+            "the largest samples that fits is",
+        ),
+    ] {
+        let report = boot(&with_monitors(2, args));
+        assert_eq!(
+            report.outcome,
+            Outcome::Exit(ExitCode::Fail),
+            "{args}: {}",
+            report.failure_report
+        );
+        assert!(
+            report.failure_report.contains(said),
+            "{args}: {}",
+            report.failure_report
+        );
+        assert!(
+            report
+                .records_of("monitor-error")
+                .any(|r| r.get("what") == Some("args")),
+            "{args}"
+        );
+    }
 }

@@ -8,7 +8,7 @@
 #![no_main]
 
 use abi::SysError;
-use services::rt::{record, sys};
+use services::platforms::ring3::{record, sys};
 
 fn check(call: &str, expected: SysError, got: Result<u64, SysError>) {
     let got_name = match got {

@@ -26,12 +26,32 @@
 //! `pairs` and `from` exclude each other. A key that belongs to the other
 //! experiment, an unknown key or flag, a bad value and a repeated key are
 //! all [`ArgsError`]s.
+//!
+//! **Memory.** A core keeps E1's round-trip samples of one pair, every
+//! round, in its heap, and sorts a copy: `4 · 8 · rounds · samples` bytes
+//! (and `3 · 8 · rounds · tp-samples` for throughput). A request whose
+//! samples do not fit [`SAMPLE_HEAP_BYTES`] is refused when it is parsed,
+//! with [`ArgsError::TooLarge`] giving the largest value that fits. E2
+//! keeps at most a fixed number of samples per point, whatever it is
+//! asked.
 
 use alloc::string::{String, ToString};
 use core::fmt;
 
 /// Largest number of cache lines an update series may touch.
 pub const MAX_LINES: u32 = 64;
+
+/// Heap a core may use for an experiment's samples: the ring-3 heap
+/// (`abi::HEAP_SIZE`) less room for the monitor and the allocator's
+/// fragmentation.
+pub const SAMPLE_HEAP_BYTES: u64 = abi::HEAP_SIZE - (2 << 20);
+
+/// Heap bytes per round and sample of E1's round trips (three series and
+/// the sorted copy of one, 8 bytes a sample).
+const RTT_BYTES_PER_SAMPLE: u64 = 4 * 8;
+/// Heap bytes per round and sample of E1's throughput (two series and a
+/// copy).
+const TP_BYTES_PER_SAMPLE: u64 = 3 * 8;
 
 /// Which experiment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -180,6 +200,18 @@ pub struct UrpcArgs {
     pub slots: Option<u32>,
 }
 
+impl UrpcArgs {
+    /// Round trips per round in effect.
+    pub fn samples_in_effect(&self, quick: bool) -> u32 {
+        self.samples.unwrap_or(if quick { 1000 } else { 10_000 })
+    }
+
+    /// Throughput samples per round in effect.
+    pub fn tp_samples_in_effect(&self, quick: bool) -> u32 {
+        self.tp_samples.unwrap_or(if quick { 40 } else { 200 })
+    }
+}
+
 /// Parameters of E2 (`exp=update-cost`); `None` means the default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct UpdateArgs {
@@ -246,6 +278,15 @@ pub enum ArgsError {
     },
     /// Two keys that exclude each other.
     Conflict(&'static str, &'static str),
+    /// The samples the value asks for do not fit a core's heap.
+    TooLarge {
+        /// The key.
+        key: &'static str,
+        /// The value in effect.
+        value: u64,
+        /// The largest value that fits, with the other values as they are.
+        max: u64,
+    },
 }
 
 impl fmt::Display for ArgsError {
@@ -270,6 +311,12 @@ impl fmt::Display for ArgsError {
                 expected,
             } => write!(f, "bad value `{value}` for `{key}` (expected {expected})"),
             ArgsError::Conflict(a, b) => write!(f, "`{a}` and `{b}` exclude each other"),
+            ArgsError::TooLarge { key, value, max } => write!(
+                f,
+                "`{key}={value}` needs more than the {} MiB a core has for samples; \
+                 the largest {key} that fits is {max}",
+                SAMPLE_HEAP_BYTES >> 20
+            ),
         }
     }
 }
@@ -448,7 +495,50 @@ impl Request {
                 _ => return Err(ArgsError::UnknownKey(key.to_string())),
             }
         }
+        req.check_fits()?;
         Ok(Some(req))
+    }
+
+    /// Refuses a request whose samples do not fit a core's heap.
+    fn check_fits(&self) -> Result<(), ArgsError> {
+        let Params::Urpc(u) = &self.params else {
+            return Ok(());
+        };
+        let rounds = u64::from(self.rounds());
+        let series = [
+            (
+                "samples",
+                u.samples.is_some(),
+                u64::from(u.samples_in_effect(self.quick)),
+                RTT_BYTES_PER_SAMPLE,
+            ),
+            (
+                "tp-samples",
+                u.tp_samples.is_some(),
+                u64::from(u.tp_samples_in_effect(self.quick)),
+                TP_BYTES_PER_SAMPLE,
+            ),
+        ];
+        for (key, given, samples, bytes) in series {
+            if rounds * samples * bytes <= SAMPLE_HEAP_BYTES {
+                continue;
+            }
+            // Name the value the user gave: the samples, or else the rounds.
+            return Err(if given || self.rounds.is_none() {
+                ArgsError::TooLarge {
+                    key,
+                    value: samples,
+                    max: SAMPLE_HEAP_BYTES / (rounds * bytes),
+                }
+            } else {
+                ArgsError::TooLarge {
+                    key: "rounds",
+                    value: rounds,
+                    max: SAMPLE_HEAP_BYTES / (samples * bytes),
+                }
+            });
+        }
+        Ok(())
     }
 
     /// A request for `experiment` with every parameter at its default.
@@ -652,6 +742,45 @@ mod tests {
         }
         // Every error explains itself.
         assert!(format!("{}", err("exp=urpc,colour=red")).contains("known:"));
+    }
+
+    #[test]
+    fn samples_that_cannot_fit_a_heap_are_refused_with_the_largest_that_fits() {
+        let err = Request::parse("exp=urpc,quick,samples=1000000").unwrap_err();
+        let ArgsError::TooLarge { key, value, max } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!((key, value), ("samples", 1_000_000));
+        // Quick runs two rounds: the largest value fits, one more does not.
+        assert_eq!(max, SAMPLE_HEAP_BYTES / (2 * RTT_BYTES_PER_SAMPLE));
+        assert!(Request::parse(&format!("exp=urpc,quick,samples={max}")).is_ok());
+        assert!(Request::parse(&format!("exp=urpc,quick,samples={}", max + 1)).is_err());
+        assert!(format!("{err}").contains(&format!("largest samples that fits is {max}")));
+        // Rounds alone can break the budget too, and are named then.
+        let err = Request::parse("exp=urpc,samples=10000,rounds=1000").unwrap_err();
+        assert!(
+            matches!(err, ArgsError::TooLarge { key: "samples", .. }),
+            "{err:?}"
+        );
+        let err = Request::parse("exp=urpc,rounds=1000").unwrap_err();
+        assert!(
+            matches!(err, ArgsError::TooLarge { key: "rounds", .. }),
+            "{err:?}"
+        );
+        let err = Request::parse("exp=urpc,samples=1,rounds=100,tp-samples=100000").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ArgsError::TooLarge {
+                    key: "tp-samples",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        // The defaults fit, and E2 is bounded whatever it is asked.
+        assert!(Request::parse("exp=urpc").is_ok());
+        assert!(Request::parse("exp=update-cost,rounds=1000,updates=10000000").is_ok());
     }
 
     #[test]

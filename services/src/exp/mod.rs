@@ -38,6 +38,7 @@
 //!
 //! A failure is an [`ExpError`] from [`run`] on the core that found it;
 //! the other cores' waits then end with [`ExpError::Aborted`].
+#![deny(unsafe_code)]
 
 pub mod args;
 mod shared;
@@ -52,10 +53,10 @@ pub use args::{
     UrpcArgs,
 };
 
-use crate::platform::{FRAME, Platform, PlatformError};
-use crate::pool::Arena;
-use crate::update::UpdateError;
-use shared::{Control, Shared, control_bytes};
+use crate::platform::{Platform, PlatformError};
+use crate::proto::update::UpdateError;
+use crate::shm::{Arena, FRAME};
+use shared::{Control, control_bytes};
 
 /// Why an experiment failed on this core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,6 +171,42 @@ impl From<UpdateError> for ExpError {
     }
 }
 
+/// An experiment as a monitor's job: runs [`run`] in the arena the job
+/// phase hands out; on failure prints why, reports an `exp-error` record
+/// and keeps the error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpJob {
+    /// The request.
+    pub req: Request,
+    /// This core's error, if its part failed.
+    pub error: Option<ExpError>,
+}
+
+impl ExpJob {
+    /// The job of `req`.
+    pub fn new(req: Request) -> ExpJob {
+        ExpJob { req, error: None }
+    }
+}
+
+impl<P: Platform> crate::monitor::Job<P> for ExpJob {
+    fn arena_frames(&self, cores: u32) -> u64 {
+        arena_frames(&self.req, cores)
+    }
+
+    fn run(&mut self, p: &mut P, arena: Arena) -> bool {
+        match run(p, arena, &self.req) {
+            Ok(()) => true,
+            Err(e) => {
+                p.print(format_args!("experiment failed: {e}"));
+                p.record("exp-error", format_args!("core={}", p.core()));
+                self.error = Some(e);
+                false
+            }
+        }
+    }
+}
+
 /// Pool frames the experiment needs for all its shared memory on `cores`
 /// cores.
 pub fn arena_frames(req: &Request, cores: u32) -> u64 {
@@ -206,10 +243,7 @@ pub fn run<P: Platform>(p: &mut P, arena: Arena, req: &Request) -> Result<(), Ex
             needed,
         });
     }
-    // SAFETY: the caller maps the arena for the whole call (see above),
-    // page aligned as pool frames are; every core accesses it only through
-    // `Shared` and `urpc`, atomically.
-    let mem = unsafe { Shared::new(&arena) };
+    let mem = arena.shared();
     // Blocks last at most 5 ms (a safety net: every wake-up is notified);
     // start barriers poll for 2 ms.
     let hz = hz(p.tsc_hz());
@@ -237,7 +271,6 @@ pub fn abort<P: Platform>(p: &mut P, arena: Arena) {
     if arena.len() < control_bytes(cores) {
         return;
     }
-    // SAFETY: as in `run` (the caller's contract).
-    let mem = unsafe { Shared::new(&arena) };
+    let mem = arena.shared();
     Control::new(mem, p.core(), cores, 1, 0).abort(p);
 }

@@ -14,13 +14,11 @@
 //! | 384 | stop: the measured phase should end | the first core done |
 //! | 512 + 128·c | core `c` is blocked or about to block in a wait | core `c` |
 
-use core::marker::PhantomData;
-use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering, fence};
 
 use super::ExpError;
 use crate::platform::Platform;
-use crate::pool::Arena;
+use crate::shm::Shared;
 
 /// Bytes per block: a cache line and its adjacent-line prefetch partner.
 pub(crate) const BLOCK: usize = 128;
@@ -37,78 +35,6 @@ pub(crate) const POLL_CYCLES: u64 = 100_000;
 /// Bytes of the control block for `cores` cores.
 pub(crate) const fn control_bytes(cores: u32) -> usize {
     SLEEP + cores as usize * BLOCK
-}
-
-/// The time-stamp counter, unfenced: for time budgets, not measurements.
-#[inline(always)]
-pub(crate) fn rdtsc() -> u64 {
-    // SAFETY: `rdtsc` only reads the time-stamp counter.
-    unsafe { core::arch::x86_64::_rdtsc() }
-}
-
-/// A view of the arena's memory as atomic words.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Shared<'a> {
-    base: NonNull<u8>,
-    len: usize,
-    _words: PhantomData<&'a [AtomicU64]>,
-}
-
-impl<'a> Shared<'a> {
-    /// The view of `arena`.
-    ///
-    /// # Safety
-    ///
-    /// `arena.base() .. arena.base() + arena.len()` must be mapped, readable and
-    /// writable for `'a`, and aligned to 4096 bytes; for `'a`, every access
-    /// to it (from this or any other core) must be an atomic access of an
-    /// aligned word, as in this module and in the `urpc` crate.
-    pub(crate) unsafe fn new(arena: &Arena) -> Shared<'a> {
-        Shared {
-            base: arena.base(),
-            len: arena.len(),
-            _words: PhantomData,
-        }
-    }
-
-    /// Length in bytes.
-    pub(crate) fn len(&self) -> usize {
-        self.len
-    }
-
-    /// The word at byte `offset` (a multiple of 8 inside the arena).
-    #[inline(always)]
-    pub(crate) fn word(&self, offset: usize) -> &'a AtomicU64 {
-        assert!(
-            offset.is_multiple_of(8) && offset + 8 <= self.len,
-            "word at {offset} outside a {}-byte arena",
-            self.len
-        );
-        // SAFETY: in bounds and aligned (checked above, the base is page
-        // aligned); the memory is valid for `'a` and only accessed
-        // atomically (contract of `new`), and any bit pattern is a valid
-        // `AtomicU64`.
-        unsafe { self.base.add(offset).cast::<AtomicU64>().as_ref() }
-    }
-
-    /// The address of `len` bytes at `offset`, checked to lie inside.
-    pub(crate) fn region(&self, offset: usize, len: usize) -> NonNull<u8> {
-        assert!(
-            offset.checked_add(len).is_some_and(|end| end <= self.len),
-            "region {offset}+{len} outside a {}-byte arena",
-            self.len
-        );
-        // SAFETY: `offset <= len`, so the result is inside the mapping or
-        // one past its end.
-        unsafe { self.base.add(offset) }
-    }
-
-    /// Stores zero in every word of `len` bytes at `offset`.
-    pub(crate) fn zero(&self, offset: usize, len: usize) {
-        for o in (offset..offset + len).step_by(8) {
-            self.word(o).store(0, Ordering::Relaxed);
-        }
-    }
 }
 
 /// Lays regions out one after another.
@@ -228,8 +154,8 @@ impl<'a> Control<'a> {
         poll: u64,
         done: impl Fn() -> bool,
     ) -> Result<(), ExpError> {
-        let start = rdtsc();
-        while rdtsc().wrapping_sub(start) < poll {
+        let start = p.now();
+        while p.now().wrapping_sub(start) < poll {
             if done() {
                 return Ok(());
             }
@@ -247,6 +173,9 @@ impl<'a> Control<'a> {
             }
             if let Err(e) = self.check() {
                 break Err(e);
+            }
+            if let Some(by) = p.aborted_by() {
+                break Err(ExpError::Aborted { by });
             }
             p.wait(self.wait_cycles);
         };
@@ -306,13 +235,13 @@ impl<'a> Control<'a> {
 #[cfg(all(test, feature = "std"))]
 mod tests {
     use std::fmt;
-    use std::ptr::NonNull;
     use std::sync::Arc;
     use std::sync::atomic::Ordering;
 
     use super::*;
-    use crate::hosted::{HostedPlatform, Pool, World};
     use crate::platform::PlatformError;
+    use crate::platforms::hosted::{HostedPlatform, Pool, World};
+    use crate::shm::Arena;
 
     /// A hosted platform that counts waits that ended by timeout.
     struct Counting {
@@ -336,7 +265,7 @@ mod tests {
         fn pool_frames(&self) -> u64 {
             self.inner.pool_frames()
         }
-        fn map_pool(&mut self, first: u64, count: u64) -> Result<NonNull<u8>, PlatformError> {
+        fn map_pool(&mut self, first: u64, count: u64) -> Result<Arena, PlatformError> {
             self.inner.map_pool(first, count)
         }
         fn notify(&mut self, core: u32) -> Result<(), PlatformError> {
@@ -346,6 +275,9 @@ mod tests {
             let woken = self.inner.wait(timeout);
             self.timeouts += u32::from(!woken);
             woken
+        }
+        fn aborted_by(&self) -> Option<u32> {
+            self.inner.aborted_by()
         }
         fn print(&mut self, line: fmt::Arguments<'_>) {
             self.inner.print(line)
@@ -369,12 +301,8 @@ mod tests {
                             inner: world.platform(core),
                             timeouts: 0,
                         };
-                        let base = p.map_pool(0, 4).unwrap();
-                        // SAFETY: the pool's 4 page-aligned frames outlive
-                        // the threads and are only accessed through `Shared`.
-                        let arena = unsafe { Arena::new(0, 4, base) };
-                        // SAFETY: as above.
-                        let mem = unsafe { Shared::new(&arena) };
+                        let arena = p.map_pool(0, 4).unwrap();
+                        let mem = arena.shared();
                         let ctl = Control::new(mem, core, cores, wait, 0);
                         body(&mut p, ctl, mem);
                         p.timeouts
@@ -409,7 +337,7 @@ mod tests {
     fn a_blocked_waiter_is_notified_not_timed_out() {
         let flag = control_bytes(2);
         // Waits of five seconds: a lost notification shows as a timeout.
-        let five_seconds = crate::hosted::tsc_hz() * 5;
+        let five_seconds = crate::platforms::hosted::tsc_hz() * 5;
         let timeouts = on_threads(2, five_seconds, |p, ctl, mem| {
             let go = mem.word(flag);
             if ctl.me() == 0 {

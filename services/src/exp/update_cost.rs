@@ -40,17 +40,16 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use urpc::bench::{self, Summary};
-use urpc::{
-    AckLine, Duplex, Endpoint, Receiver, RecvError, Ring, SendError, Sender, Side, Variant,
-};
-use urpc::{PAYLOAD_WORDS, duplex_region_size, region_size};
+use urpc::{AckLine, Endpoint, RawMessage, Receiver, RecvError, SendError, Sender, Side, Variant};
+use urpc::{duplex_region_size, region_size};
 
 use super::ExpError;
 use super::args::{Lines, Params, Request, Series, UpdateArgs};
-use super::shared::{BLOCK, Bump, Control, Shared, control_bytes};
+use super::shared::{BLOCK, Bump, Control, control_bytes};
 use super::stats::{Centi, median, pooled};
 use crate::platform::Platform;
-use crate::update::{ClientMsg, ServerReply, UpdateServer};
+use crate::proto::update::{ClientMsg, ServerReply, UpdateServer};
+use crate::shm::Shared;
 
 /// Words per cache line.
 const LINE_WORDS: usize = 8;
@@ -64,9 +63,10 @@ const RESULT_BYTES: usize = 64;
 const CHECK_EVERY: u32 = 4096;
 /// Samples for the `tsc_begin`/`tsc_end` overhead.
 const OVERHEAD_SAMPLES: usize = 2000;
-/// Most samples a core keeps per round (later ones are not recorded), so
-/// that the samples fit a ring-3 heap.
-const MAX_ROUND_SAMPLES: usize = 65_536;
+/// Most samples a core keeps over all rounds of a point (2 MiB; a round
+/// keeps `MAX_SAMPLES / rounds`, later ones are not recorded), so that the
+/// samples and their sorted copy fit a ring-3 heap whatever `rounds` is.
+const MAX_SAMPLES: usize = 262_144;
 
 /// A series and its number of lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,6 +226,7 @@ pub(crate) fn run<P: Platform>(
             continue;
         }
         let mut samples: Vec<Vec<u64>> = Vec::with_capacity(plan.rounds);
+        let round_cap = (MAX_SAMPLES / plan.rounds.max(1)).max(1);
         let mut check = Check::default();
         let mut total = 0;
         let batch = if point.series == Series::Msg {
@@ -240,8 +241,8 @@ pub(crate) fn run<P: Platform>(
             ctl.barrier(p)?;
             ctl.start_barrier(p)?;
             let cap = match point.series {
-                Series::Msg if me == 0 => MAX_ROUND_SAMPLES,
-                _ => ((plan.updates / batch) as usize + 1).min(MAX_ROUND_SAMPLES),
+                Series::Msg if me == 0 => round_cap,
+                _ => ((plan.updates / batch) as usize + 1).min(round_cap),
             };
             let mut round = Vec::with_capacity(cap);
             let deadline = bench::tsc_begin().saturating_add(budget);
@@ -315,10 +316,9 @@ fn reset(
         let one = region_size(MSG_SLOTS);
         for client in 1..lay.cores as u32 {
             for at in [lay.channel(client), lay.channel(client) + one] {
-                // SAFETY: inside the arena (`region` checks), valid for the
-                // run and only accessed atomically; no endpoint exists now
-                // (the last round's ended before the last barrier).
-                unsafe { Ring::format_raw(mem.region(at, one), one, MSG_SLOTS, Variant::AckLine) }?;
+                // No endpoint exists now: the last round's ended before the
+                // last barrier.
+                mem.format_ring(at, one, MSG_SLOTS, Variant::AckLine)?;
             }
         }
     }
@@ -408,9 +408,8 @@ fn channel<'a>(
     side: Side,
 ) -> Result<Endpoint<'a, AckLine>, ExpError> {
     let len = duplex_region_size(MSG_SLOTS);
-    // SAFETY: inside the arena (`region` checks), formatted by core 0
-    // before the barrier, only accessed through `urpc` by the two ends.
-    let duplex = unsafe { Duplex::attach_raw(mem.region(lay.channel(client), len), len) }?;
+    // Formatted by core 0 before the barrier.
+    let duplex = mem.attach_duplex(lay.channel(client), len)?;
     Ok(duplex.endpoint::<AckLine>(side)?)
 }
 
@@ -446,13 +445,13 @@ fn retry<T, E>(
 fn send(
     ctl: &Control<'_>,
     tx: &mut Sender<'_, AckLine>,
-    (tag, len, words): (u16, usize, [u64; PAYLOAD_WORDS]),
+    msg: RawMessage,
     peer: u32,
 ) -> Result<(), ExpError> {
     retry(
         ctl,
         peer,
-        || tx.try_send_words(tag, len, &words),
+        || tx.try_send_raw(&msg),
         |e| *e == SendError::Full,
     )
 }
@@ -461,13 +460,8 @@ fn recv(
     ctl: &Control<'_>,
     rx: &mut Receiver<'_, AckLine>,
     peer: u32,
-) -> Result<(u16, usize, [u64; PAYLOAD_WORDS]), ExpError> {
-    retry(
-        ctl,
-        peer,
-        || rx.try_recv_words(),
-        |e| *e == RecvError::Empty,
-    )
+) -> Result<RawMessage, ExpError> {
+    retry(ctl, peer, || rx.try_recv_raw(), |e| *e == RecvError::Empty)
 }
 
 /// A client: synchronous update RPCs to core 0, each timed. Returns the
@@ -493,12 +487,12 @@ fn client(
         .encode();
         let t0 = bench::tsc_begin();
         send(ctl, &mut ep.tx, msg, 0)?;
-        let (tag, len, words) = recv(ctl, &mut ep.rx, 0)?;
+        let reply = recv(ctl, &mut ep.rx, 0)?;
         let t1 = bench::tsc_end();
         if samples.len() < samples.capacity() {
             samples.push(t1.wrapping_sub(t0));
         }
-        match ServerReply::decode(tag, len, &words) {
+        match ServerReply::decode(&reply) {
             Ok(ServerReply::Applied { seq: s, applied }) if s == seq && applied == seq + 1 => {}
             _ => return Err(ExpError::BadReply { client: me, seq }),
         }
@@ -544,9 +538,9 @@ fn serve(
         for (i, ep) in eps.iter_mut().enumerate() {
             let client = i as u32 + 1;
             let t0 = bench::tsc_begin();
-            match ep.rx.try_recv_words() {
-                Ok((tag, len, words)) => {
-                    let step = server.handle_words(client, tag, len, &words)?;
+            match ep.rx.try_recv_raw() {
+                Ok(msg) => {
+                    let step = server.handle_raw(client, &msg)?;
                     if let Some(reply) = step.reply {
                         send(ctl, &mut ep.tx, reply.encode(), client)?;
                         let t1 = bench::tsc_end();

@@ -28,9 +28,10 @@ use urpc::{
 
 use super::ExpError;
 use super::args::{Pairs, Params, Request, UrpcArgs};
-use super::shared::{Bump, Control, Shared, control_bytes};
+use super::shared::{Bump, Control, control_bytes};
 use super::stats::{Centi, median, pooled};
 use crate::platform::Platform;
+use crate::shm::Shared;
 
 /// The measured rows of a pair, in table order.
 const ROWS: [&str; 3] = ["raw", "ack", "used"];
@@ -76,9 +77,9 @@ impl Plan {
         Ok(Plan {
             pairs,
             rounds: req.rounds() as usize,
-            samples: a.samples.unwrap_or(if q { 1000 } else { 10_000 }) as usize,
+            samples: a.samples_in_effect(q) as usize,
             batch: u64::from(a.batch.unwrap_or(if q { 100 } else { 1000 })),
-            tp_samples: a.tp_samples.unwrap_or(if q { 40 } else { 200 }) as usize,
+            tp_samples: a.tp_samples_in_effect(q) as usize,
             slots: a.slots.unwrap_or(60) as usize,
             pairs_name,
         })
@@ -248,23 +249,16 @@ fn format_pair(mem: &Shared<'_>, lay: &Layout, plan: &Plan) -> Result<(), ExpErr
     let one = region_size(plan.slots);
     for (v, variant) in [Variant::AckLine, Variant::UsedBit].into_iter().enumerate() {
         for at in [lay.duplex[v], lay.duplex[v] + one, lay.tp_ring[v]] {
-            // SAFETY: the region lies inside the arena (`region` checks),
-            // which is valid for this run and only accessed atomically; no
-            // endpoint of it exists now (the previous pair dropped theirs
-            // before the last barrier).
-            unsafe { Ring::format_raw(mem.region(at, one), one, plan.slots, variant) }?;
+            // No endpoint of it exists now: the previous pair dropped theirs
+            // before the last barrier.
+            mem.format_ring(at, one, plan.slots, variant)?;
         }
     }
     Ok(())
 }
 
 fn ping_pong<'a>(mem: &Shared<'a>, lay: &Layout, round: usize) -> &'a PingPong {
-    let at = lay.ping_pong + round * 256;
-    // SAFETY: 256 bytes inside the arena (`region` checks) at a 128-byte
-    // aligned offset of a page-aligned mapping; `PingPong` is two
-    // `AtomicU64`s in 128-byte aligned blocks, valid for any bit pattern
-    // and only accessed atomically, by this and the peer core.
-    unsafe { mem.region(at, 256).cast::<PingPong>().as_ref() }
+    mem.ping_pong(lay.ping_pong + round * 256)
 }
 
 fn duplex<'a>(
@@ -274,9 +268,8 @@ fn duplex<'a>(
     v: usize,
 ) -> Result<Duplex<'a>, ExpError> {
     let len = duplex_region_size(plan.slots);
-    // SAFETY: inside the arena (`region` checks), formatted by `src`
-    // before the barrier, only accessed through `urpc` by the two cores.
-    Ok(unsafe { Duplex::attach_raw(mem.region(lay.duplex[v], len), len) }?)
+    // Formatted by `src` before the barrier.
+    Ok(mem.attach_duplex(lay.duplex[v], len)?)
 }
 
 fn tp_ring<'a>(
@@ -286,8 +279,7 @@ fn tp_ring<'a>(
     v: usize,
 ) -> Result<Ring<'a>, ExpError> {
     let len = region_size(plan.slots);
-    // SAFETY: as in `duplex`.
-    Ok(unsafe { Ring::attach_raw(mem.region(lay.tp_ring[v], len), len) }?)
+    Ok(mem.attach_ring(lay.tp_ring[v], len)?)
 }
 
 /// `src`'s side: initiates the ping-pong and both round trips, sends both

@@ -10,7 +10,7 @@
 //! Each configuration (core count) boots the image once with the kernel
 //! option `user=<request>` (the monitor's argument string: `exp=urpc,quick`
 //! and so on, see `services::exp::args`), or with `--hosted` runs the same
-//! experiment code on host threads (`services::hosted`). A configuration
+//! experiment code in whole monitors on host threads (`services::platforms::hosted`). A configuration
 //! counts only if its boot passed and its records are complete and
 //! consistent ([`records::parse`]); otherwise the command fails and prints
 //! the boot's failure report.
@@ -47,7 +47,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use qemu::{Accel, Machine, OwnedRecord, QemuConfig, ResolvedAccel};
 use services::exp::{Experiment, Request};
-use services::hosted::{self, PinPolicy};
+use services::platforms::hosted::{self, PinPolicy};
 
 use crate::{boot, image, results};
 use output::Meta;
@@ -219,12 +219,8 @@ fn run_hosted(
         }),
         Err(e) => {
             bar.abandon();
-            if let hosted::HostedError::Failed { lines, .. }
-            | hosted::HostedError::Panicked { lines, .. } = &e
-            {
-                for l in lines {
-                    eprintln!("{l}");
-                }
+            for l in e.lines() {
+                eprintln!("{l}");
             }
             bail!("{cores} cores, hosted: {e}")
         }

@@ -5,17 +5,14 @@
 //!
 //! | frames | contents | written by |
 //! |---|---|---|
-//! | [`Layout::doorbells`] | one [`Doorbell`] line per core | its core (sleeping flag), read by senders |
+//! | [`Layout::doorbells`] | one [`super::Doorbell`] line per core | its core (sleeping flag), read by senders |
 //! | [`Layout::bootstrap`]`(i)`, 2 frames, for each core `i ≥ 1` | the duplex bootstrap channel between monitor 0 (side A) and monitor `i` (side B); monitor `i` formats it | both ends, as URPC says |
 //! | from [`Layout::first_free`] | allocated by monitor 0: mesh channels, then experiment arenas | as the allocation says |
 //!
 //! Every channel is a duplex of two rings of [`SLOTS`] slots, one 4 KiB frame
 //! per ring.
 
-use core::ptr::NonNull;
-use core::sync::atomic::AtomicU64;
-
-use crate::platform::FRAME;
+use super::FRAME;
 
 /// Slots per ring: `urpc::region_size(60)` is exactly one frame.
 pub const SLOTS: usize = 60;
@@ -23,18 +20,6 @@ pub const SLOTS: usize = 60;
 pub const CHANNEL_FRAMES: u64 = 2;
 
 const _: () = assert!(urpc::region_size(SLOTS) == FRAME);
-
-/// A core's doorbell line: whether its monitor is (about to be) blocked,
-/// so that a sender knows to notify it.
-#[repr(C, align(64))]
-#[derive(Debug, Default)]
-pub struct Doorbell {
-    /// 1 while the core's monitor is blocked or about to block.
-    pub sleeping: AtomicU64,
-    _pad: [u64; 7],
-}
-
-const _: () = assert!(core::mem::size_of::<Doorbell>() == 64);
 
 /// Where things are in the pool for a given number of cores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,86 +85,14 @@ impl FrameAllocator {
         Some(first)
     }
 
+    /// The first frame not yet handed out.
+    pub fn next(&self) -> u64 {
+        self.next
+    }
+
     /// Frames left.
     pub fn remaining(&self) -> u64 {
         self.end - self.next
-    }
-}
-
-/// A range of shared-pool frames mapped by this core. Every core that maps
-/// the same frames sees the same memory (at possibly different addresses).
-///
-/// Code that holds an `Arena` may read and write its memory (atomically),
-/// so one can only be made with the `unsafe` [`Arena::new`], whose caller
-/// vouches for the mapping.
-#[derive(Clone, Copy, Debug)]
-pub struct Arena {
-    first_frame: u64,
-    frames: u64,
-    base: NonNull<u8>,
-}
-
-impl Arena {
-    /// The arena of pool frames `first_frame .. first_frame + frames`, which
-    /// this core mapped at `base`.
-    ///
-    /// # Safety
-    ///
-    /// `base .. base + frames * FRAME` must be mapped, readable and writable
-    /// and 4096-byte aligned for as long as the arena or any copy of it is
-    /// used, and for that time every access to it, from any core, must be an
-    /// atomic access of an aligned word (other cores share it).
-    pub const unsafe fn new(first_frame: u64, frames: u64, base: NonNull<u8>) -> Arena {
-        Arena {
-            first_frame,
-            frames,
-            base,
-        }
-    }
-
-    /// An arena of no frames.
-    pub const fn empty() -> Arena {
-        Arena {
-            first_frame: 0,
-            frames: 0,
-            base: NonNull::dangling(),
-        }
-    }
-
-    /// The first pool frame.
-    pub fn first_frame(&self) -> u64 {
-        self.first_frame
-    }
-
-    /// Number of frames.
-    pub fn frames(&self) -> u64 {
-        self.frames
-    }
-
-    /// Where this core mapped the first frame.
-    pub fn base(&self) -> NonNull<u8> {
-        self.base
-    }
-
-    /// Length in bytes.
-    pub fn len(&self) -> usize {
-        self.frames as usize * FRAME
-    }
-
-    /// Whether the arena has no frame.
-    pub fn is_empty(&self) -> bool {
-        self.frames == 0
-    }
-
-    /// The address `offset` bytes into the arena; panics if out of range.
-    pub fn at(&self, offset: usize) -> NonNull<u8> {
-        assert!(
-            offset < self.len(),
-            "offset {offset} outside a {}-byte arena",
-            self.len()
-        );
-        // SAFETY: `offset` is inside the mapping that starts at `base`.
-        unsafe { self.base.add(offset) }
     }
 }
 

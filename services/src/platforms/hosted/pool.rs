@@ -4,7 +4,7 @@
 use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::ptr::NonNull;
 
-use crate::platform::FRAME;
+use crate::shm::{Arena, FRAME};
 
 /// A zeroed, page-aligned block of `frames` frames.
 #[derive(Debug)]
@@ -42,14 +42,22 @@ impl Pool {
         self.frames
     }
 
-    /// The address of frame `first`, if `first .. first + count` is inside.
-    pub fn map(&self, first: u64, count: u64) -> Option<NonNull<u8>> {
+    /// Frames `first .. first + count` as an arena, if they are inside.
+    ///
+    /// The arena is valid while the pool lives: the hosted runtime drops
+    /// the pool only after every thread of the run has ended.
+    pub fn map(&self, first: u64, count: u64) -> Option<Arena> {
         let end = first.checked_add(count)?;
         if count == 0 || end > self.frames {
             return None;
         }
         // SAFETY: `first < frames`, so the offset is inside the allocation.
-        Some(unsafe { self.base.add(first as usize * FRAME) })
+        let base = unsafe { self.base.add(first as usize * FRAME) };
+        // SAFETY: the frames are inside the zeroed, page-aligned allocation,
+        // which outlives every thread that uses the arena (the runtime's
+        // scoped threads end before the pool is dropped); every user
+        // accesses it atomically.
+        Some(unsafe { Arena::new(first, count, base) })
     }
 }
 
@@ -67,14 +75,14 @@ mod tests {
     #[test]
     fn frames_are_page_aligned_and_checked() {
         let pool = Pool::new(3).unwrap();
-        let a = pool.map(0, 3).unwrap();
+        let a = pool.map(0, 3).unwrap().base();
         assert_eq!(a.as_ptr() as usize % FRAME, 0);
         assert_eq!(
-            pool.map(2, 1).unwrap().as_ptr() as usize - a.as_ptr() as usize,
+            pool.map(2, 1).unwrap().base().as_ptr() as usize - a.as_ptr() as usize,
             2 * FRAME
         );
-        assert_eq!(pool.map(2, 2), None);
-        assert_eq!(pool.map(0, 0), None);
-        assert_eq!(pool.map(u64::MAX, 2), None);
+        assert!(pool.map(2, 2).is_none());
+        assert!(pool.map(0, 0).is_none());
+        assert!(pool.map(u64::MAX, 2).is_none());
     }
 }

@@ -7,6 +7,7 @@ use abi::{ProgramInfo, SysError};
 
 use super::sys;
 use crate::platform::{Platform, PlatformError};
+use crate::shm::Arena;
 
 /// The platform of a ring-3 program on the CPU driver.
 #[derive(Debug)]
@@ -57,9 +58,13 @@ impl Platform for Ring3 {
         self.info.pool_frames
     }
 
-    fn map_pool(&mut self, first: u64, count: u64) -> Result<NonNull<u8>, PlatformError> {
+    fn map_pool(&mut self, first: u64, count: u64) -> Result<Arena, PlatformError> {
         let ptr = sys::map_pool(first, count).map_err(platform_error)?;
-        NonNull::new(ptr).ok_or(PlatformError::BadFrame)
+        let base = NonNull::new(ptr).ok_or(PlatformError::BadFrame)?;
+        // SAFETY: the CPU driver mapped the frames, page aligned, readable
+        // and writable, for the rest of the program; every user of an
+        // arena accesses it atomically.
+        Ok(unsafe { Arena::new(first, count, base) })
     }
 
     fn notify(&mut self, core: u32) -> Result<(), PlatformError> {

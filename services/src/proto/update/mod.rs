@@ -1,34 +1,40 @@
-//! The update server of the message-passing update experiment (E2), as a
-//! sans-IO state machine.
+//! **Guarantee:** the server applies each client's updates exactly once
+//! and in the order the client sent them, and [`UpdateServer::conservation`]
+//! succeeds only if every client's applied count equals what it said it
+//! sent.
 //!
-//! Clients send [`ClientMsg::Update`]s, each asking the server to add a
-//! delta to every word of its private copy of `k` cache lines, and end with
-//! [`ClientMsg::Done`], saying how many updates they sent. The server
-//! applies each update, counts it for its client and replies
-//! [`ServerReply::Applied`]. [`UpdateServer::conservation`] then checks
-//! that every client's applied count equals what it said it sent.
+//! The update server of the message-passing update experiment (E2), as a
+//! sans-IO state machine. Clients send [`ClientMsg::Update`]s, each asking
+//! the server to add a delta to every word of its private copy of `k`
+//! cache lines, and end with [`ClientMsg::Done`], saying how many updates
+//! they sent. The server applies each update, counts it for its client and
+//! replies [`ServerReply::Applied`].
 //!
 //! The server owns the private copy; it never touches a channel or shared
-//! memory. A driver loop receives a message, passes its tag, length and
-//! words to [`UpdateServer::handle_words`] with the id of the client whose
-//! channel it came from, and sends the reply it gets back. A message that
-//! does not decode or that the protocol refuses (wrong client id, a
+//! memory. A driver receives a message and passes it, with the id of the
+//! client whose channel it came on, to [`UpdateServer::handle_raw`] (or to
+//! the [`Protocol`] implementation) and sends the reply back. A message
+//! that does not decode or that the protocol refuses (wrong client id, a
 //! sequence number out of order, an update after `Done`, an unknown
 //! client) is a typed [`UpdateError`] and changes nothing.
 //!
-//! Wire format (payload words, little-endian `u64`):
+//! Wire format (tags in range [`UPDATE`]):
 //!
-//! | message | tag | words |
+//! | message | tag | fields |
 //! |---|---|---|
-//! | [`ClientMsg::Update`] | [`tag::UPDATE`] | client, seq, delta |
-//! | [`ClientMsg::Done`] | [`tag::DONE`] | client, sent |
+//! | [`ClientMsg::Update`] | [`tag::UPDATE`] | client (u32), 4 bytes of padding, seq, delta (u64) |
+//! | [`ClientMsg::Done`] | [`tag::DONE`] | client (u32), padding, sent (u64) |
 //! | [`ServerReply::Applied`] | [`tag::APPLIED`] | seq, applied (this client's count so far) |
 
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
-use urpc::PAYLOAD_WORDS;
+use bytemuck::{CheckedBitPattern, NoUninit};
+use urpc::{PodMessage, RawMessage};
+
+use super::{Inbound, Out, Protocol, Refusal};
+use crate::wire::{self, Malformed, TagRange, UPDATE};
 
 /// Words per cache line.
 pub const LINE_WORDS: usize = 8;
@@ -38,14 +44,16 @@ pub const LINE_WORDS: usize = 8;
 #[repr(C, align(64))]
 pub struct Line(pub [u64; LINE_WORDS]);
 
-/// Message tags.
+/// Message tags (range [`UPDATE`]).
 pub mod tag {
     /// [`super::ClientMsg::Update`].
-    pub const UPDATE: u16 = 0x5570;
+    pub const UPDATE: u16 = crate::wire::UPDATE.tag(0);
     /// [`super::ClientMsg::Done`].
-    pub const DONE: u16 = 0x5571;
+    pub const DONE: u16 = crate::wire::UPDATE.tag(1);
     /// [`super::ServerReply::Applied`].
-    pub const APPLIED: u16 = 0x5578;
+    pub const APPLIED: u16 = crate::wire::UPDATE.tag(2);
+    /// Every tag of the protocol.
+    pub const ALL: [u16; 3] = [UPDATE, DONE, APPLIED];
 }
 
 /// A message from a client.
@@ -82,77 +90,116 @@ pub enum ServerReply {
     },
 }
 
-/// Encoded message: tag, length in bytes, payload words.
-pub type Wire = (u16, usize, [u64; PAYLOAD_WORDS]);
-
-fn words(w: &[u64]) -> [u64; PAYLOAD_WORDS] {
-    let mut out = [0; PAYLOAD_WORDS];
-    out[..w.len()].copy_from_slice(w);
-    out
+/// [`ClientMsg::Update`] on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+pub struct UpdateWire {
+    /// The sending client.
+    pub client: u32,
+    /// Padding (zero).
+    pub pad: u32,
+    /// Sequence number.
+    pub seq: u64,
+    /// What to add.
+    pub delta: u64,
 }
 
-fn client_id(word: u64) -> Result<u32, UpdateError> {
-    u32::try_from(word).map_err(|_| UpdateError::Malformed {
-        tag: tag::UPDATE,
-        len: 0,
-    })
+#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+struct DoneWire {
+    client: u32,
+    pad: u32,
+    sent: u64,
+}
+
+/// [`ServerReply::Applied`] on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+pub struct AppliedWire {
+    /// The update's sequence number.
+    pub seq: u64,
+    /// The client's applied count.
+    pub applied: u64,
+}
+
+impl PodMessage for UpdateWire {
+    const TAG: u16 = tag::UPDATE;
+}
+impl PodMessage for DoneWire {
+    const TAG: u16 = tag::DONE;
+}
+impl PodMessage for AppliedWire {
+    const TAG: u16 = tag::APPLIED;
+}
+
+fn malformed(m: Malformed) -> UpdateError {
+    match m {
+        Malformed::UnknownTag(tag) => UpdateError::UnknownTag { tag },
+        Malformed::BadLength { tag, len } => UpdateError::Malformed { tag, len },
+        Malformed::BadValue { tag } => UpdateError::Malformed { tag, len: 0 },
+    }
 }
 
 impl ClientMsg {
     /// The message's encoding.
-    pub fn encode(&self) -> Wire {
+    pub fn encode(&self) -> RawMessage {
         match *self {
-            ClientMsg::Update { client, seq, delta } => {
-                (tag::UPDATE, 24, words(&[u64::from(client), seq, delta]))
-            }
-            ClientMsg::Done { client, sent } => (tag::DONE, 16, words(&[u64::from(client), sent])),
+            ClientMsg::Update { client, seq, delta } => wire::encode(&UpdateWire {
+                client,
+                pad: 0,
+                seq,
+                delta,
+            }),
+            ClientMsg::Done { client, sent } => wire::encode(&DoneWire {
+                client,
+                pad: 0,
+                sent,
+            }),
         }
     }
 
     /// Decodes a received message; the length must be exact.
-    pub fn decode(
-        tag: u16,
-        len: usize,
-        w: &[u64; PAYLOAD_WORDS],
-    ) -> Result<ClientMsg, UpdateError> {
-        let malformed = UpdateError::Malformed { tag, len };
-        match (tag, len) {
-            (tag::UPDATE, 24) => Ok(ClientMsg::Update {
-                client: client_id(w[0]).map_err(|_| malformed)?,
-                seq: w[1],
-                delta: w[2],
-            }),
-            (tag::DONE, 16) => Ok(ClientMsg::Done {
-                client: client_id(w[0]).map_err(|_| malformed)?,
-                sent: w[1],
-            }),
-            (tag::UPDATE | tag::DONE, _) => Err(malformed),
-            _ => Err(UpdateError::UnknownTag { tag }),
+    pub fn decode(m: &RawMessage) -> Result<ClientMsg, UpdateError> {
+        match m.tag() {
+            tag::UPDATE => {
+                let u = wire::decode::<UpdateWire>(m).map_err(malformed)?;
+                Ok(ClientMsg::Update {
+                    client: u.client,
+                    seq: u.seq,
+                    delta: u.delta,
+                })
+            }
+            tag::DONE => {
+                let d = wire::decode::<DoneWire>(m).map_err(malformed)?;
+                Ok(ClientMsg::Done {
+                    client: d.client,
+                    sent: d.sent,
+                })
+            }
+            tag => Err(UpdateError::UnknownTag { tag }),
         }
     }
 }
 
 impl ServerReply {
     /// The reply's encoding.
-    pub fn encode(&self) -> Wire {
+    pub fn encode(&self) -> RawMessage {
         match *self {
-            ServerReply::Applied { seq, applied } => (tag::APPLIED, 16, words(&[seq, applied])),
+            ServerReply::Applied { seq, applied } => wire::encode(&AppliedWire { seq, applied }),
         }
     }
 
     /// Decodes a received reply; the length must be exact.
-    pub fn decode(
-        tag: u16,
-        len: usize,
-        w: &[u64; PAYLOAD_WORDS],
-    ) -> Result<ServerReply, UpdateError> {
-        match (tag, len) {
-            (tag::APPLIED, 16) => Ok(ServerReply::Applied {
-                seq: w[0],
-                applied: w[1],
-            }),
-            (tag::APPLIED, _) => Err(UpdateError::Malformed { tag, len }),
-            _ => Err(UpdateError::UnknownTag { tag }),
+    pub fn decode(m: &RawMessage) -> Result<ServerReply, UpdateError> {
+        match m.tag() {
+            tag::APPLIED => {
+                let a = wire::decode::<AppliedWire>(m).map_err(malformed)?;
+                Ok(ServerReply::Applied {
+                    seq: a.seq,
+                    applied: a.applied,
+                })
+            }
+            tag => Err(UpdateError::UnknownTag { tag }),
         }
     }
 }
@@ -327,14 +374,9 @@ impl UpdateServer {
     }
 
     /// Decodes and handles a message received on `channel`'s channel.
-    pub fn handle_words(
-        &mut self,
-        channel: u32,
-        tag: u16,
-        len: usize,
-        words: &[u64; PAYLOAD_WORDS],
-    ) -> Result<Step, UpdateError> {
-        let msg = ClientMsg::decode(tag, len, words)?;
+    #[inline]
+    pub fn handle_raw(&mut self, channel: u32, msg: &RawMessage) -> Result<Step, UpdateError> {
+        let msg = ClientMsg::decode(msg)?;
         self.handle(channel, msg)
     }
 
@@ -432,6 +474,44 @@ impl UpdateServer {
             sent,
             applied: self.total_applied(),
         })
+    }
+}
+
+impl Refusal for UpdateError {
+    fn reason(&self) -> &'static str {
+        match self {
+            UpdateError::UnknownTag { .. } => "unknown-tag",
+            UpdateError::Malformed { .. } => "bad-length",
+            UpdateError::UnknownClient { .. } => "unknown-core",
+            UpdateError::WrongClient { .. } => "wrong-channel",
+            UpdateError::OutOfOrder { .. } | UpdateError::AfterDone { .. } => "out-of-order",
+            UpdateError::NotConserved { .. } | UpdateError::NotDone { .. } => "not-conserved",
+        }
+    }
+}
+
+/// The server as a [`Protocol`]: the reply goes back to the client's core,
+/// and what the update did is the effect.
+///
+/// E2's measured loop calls [`UpdateServer::handle_raw`] directly, which is
+/// the same code without the outbox.
+impl Protocol for UpdateServer {
+    type Effect = Effect;
+    type Error = UpdateError;
+    const TAGS: TagRange = UPDATE;
+
+    fn on_message(
+        &mut self,
+        _now: u64,
+        m: &Inbound,
+        out: &mut Out<Effect>,
+    ) -> Result<(), UpdateError> {
+        let step = self.handle_raw(m.from, &m.msg)?;
+        if let Some(reply) = step.reply {
+            out.send_raw(m.from, reply.encode());
+        }
+        out.effect(step.effect);
+        Ok(())
     }
 }
 
@@ -556,39 +636,66 @@ mod tests {
     }
 
     #[test]
+    fn the_protocol_replies_to_the_clients_core() {
+        use crate::proto::Via;
+        let mut s = UpdateServer::new(1, 1, 1);
+        let mut out = Out::new();
+        let m = Inbound {
+            from: 1,
+            via: Via::Mesh,
+            msg: update(1, 0).encode(),
+        };
+        s.on_message(0, &m, &mut out).unwrap();
+        assert_eq!(
+            out.sends,
+            [(1, ServerReply::Applied { seq: 0, applied: 1 }.encode())]
+        );
+        assert_eq!(out.effects, [Effect::Applied { client: 1, seq: 0 }]);
+        let wrong = Inbound { from: 2, ..m };
+        assert_eq!(
+            s.on_message(0, &wrong, &mut Out::new())
+                .unwrap_err()
+                .reason(),
+            "unknown-core"
+        );
+    }
+
+    #[test]
     fn malformed_wire_messages_are_typed_errors() {
         let mut s = UpdateServer::new(1, 1, 1);
-        let (tag, len, w) = update(1, 0).encode();
-        assert_eq!(ClientMsg::decode(tag, len, &w), Ok(update(1, 0)));
+        let raw = update(1, 0).encode();
+        assert_eq!((raw.tag(), raw.len()), (tag::UPDATE, 24));
+        assert_eq!(ClientMsg::decode(&raw), Ok(update(1, 0)));
+        let short = RawMessage::new(tag::UPDATE, &raw.bytes()[..16]).unwrap();
         assert_eq!(
-            s.handle_words(1, tag, 16, &w),
-            Err(UpdateError::Malformed { tag, len: 16 })
+            s.handle_raw(1, &short),
+            Err(UpdateError::Malformed {
+                tag: tag::UPDATE,
+                len: 16
+            })
         );
+        let unknown = RawMessage::new(0x99, raw.bytes()).unwrap();
         assert_eq!(
-            s.handle_words(1, 0x99, len, &w),
+            s.handle_raw(1, &unknown),
             Err(UpdateError::UnknownTag { tag: 0x99 })
         );
-        let mut big = w;
-        big[0] = u64::from(u32::MAX) + 1;
-        assert_eq!(
-            s.handle_words(1, tag, len, &big),
-            Err(UpdateError::Malformed { tag, len })
-        );
         assert_eq!(s.total_applied(), 0);
-        s.handle_words(1, tag, len, &w).unwrap();
+        s.handle_raw(1, &raw).unwrap();
         assert_eq!(s.total_applied(), 1);
         let done = ClientMsg::Done { client: 1, sent: 1 };
-        let (t, l, w) = done.encode();
-        assert_eq!(ClientMsg::decode(t, l, &w), Ok(done));
+        assert_eq!(ClientMsg::decode(&done.encode()), Ok(done));
         let reply = ServerReply::Applied { seq: 4, applied: 5 };
-        let (t, l, w) = reply.encode();
-        assert_eq!(ServerReply::decode(t, l, &w), Ok(reply));
+        assert_eq!(ServerReply::decode(&reply.encode()), Ok(reply));
+        let cut = RawMessage::new(tag::APPLIED, &[0; 8]).unwrap();
         assert_eq!(
-            ServerReply::decode(t, 8, &w),
-            Err(UpdateError::Malformed { tag: t, len: 8 })
+            ServerReply::decode(&cut),
+            Err(UpdateError::Malformed {
+                tag: tag::APPLIED,
+                len: 8
+            })
         );
         assert_eq!(
-            ServerReply::decode(tag::UPDATE, l, &w),
+            ServerReply::decode(&raw),
             Err(UpdateError::UnknownTag { tag: tag::UPDATE })
         );
     }

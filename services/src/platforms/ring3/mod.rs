@@ -117,7 +117,7 @@ pub fn record(kind: &str, fields: fmt::Arguments<'_>) {
 /// Prints a line with `format!` syntax.
 #[macro_export]
 macro_rules! println {
-    ($($arg:tt)*) => { $crate::rt::print(format_args!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::platforms::ring3::print(format_args!($($arg)*)) };
 }
 
 #[panic_handler]

@@ -1,13 +1,14 @@
 //! The hosted [`Platform`]: one per thread, over state the threads share.
 
 use std::fmt;
-use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use super::clock;
 use super::pool::Pool;
 use crate::platform::{Platform, PlatformError};
+use crate::shm::Arena;
 
 /// Receives each printed line (with its `[core N] ` prefix) as it is
 /// printed.
@@ -32,6 +33,8 @@ pub struct World {
     bells: Vec<Bell>,
     lines: Mutex<Vec<String>>,
     sink: Option<Sink>,
+    /// 0, or 1 + the core whose thread panicked.
+    aborted: AtomicU64,
 }
 
 impl fmt::Debug for World {
@@ -54,6 +57,7 @@ impl World {
             bells: (0..cores).map(|_| Bell::default()).collect(),
             lines: Mutex::new(Vec::new()),
             sink,
+            aborted: AtomicU64::new(0),
         })
     }
 
@@ -83,6 +87,29 @@ impl World {
     /// The measured TSC rate.
     pub fn tsc_hz(&self) -> u64 {
         self.tsc_hz
+    }
+
+    /// Marks the run as failed (a core's thread panicked) and wakes every
+    /// core, so that their waits end and their monitors give up.
+    pub fn abort(&self, core: u32) {
+        let _ = self.aborted.compare_exchange(
+            0,
+            u64::from(core) + 1,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
+        for bell in &self.bells {
+            *lock(&bell.rung) = true;
+            bell.cv.notify_one();
+        }
+    }
+
+    /// The core that aborted the run, if one did.
+    pub fn aborted_by(&self) -> Option<u32> {
+        match self.aborted.load(Ordering::SeqCst) {
+            0 => None,
+            by => Some((by - 1) as u32),
+        }
     }
 }
 
@@ -114,7 +141,7 @@ impl Platform for HostedPlatform {
         self.world.pool.frames()
     }
 
-    fn map_pool(&mut self, first: u64, count: u64) -> Result<NonNull<u8>, PlatformError> {
+    fn map_pool(&mut self, first: u64, count: u64) -> Result<Arena, PlatformError> {
         self.world
             .pool
             .map(first, count)
@@ -142,6 +169,10 @@ impl Platform for HostedPlatform {
             .wait_timeout_while(rung, limit, |rung| !*rung)
             .unwrap_or_else(PoisonError::into_inner);
         std::mem::take(&mut *rung)
+    }
+
+    fn aborted_by(&self) -> Option<u32> {
+        self.world.aborted_by()
     }
 
     fn print(&mut self, line: fmt::Arguments<'_>) {
@@ -172,8 +203,11 @@ mod tests {
     fn cores_map_the_same_frames() {
         let w = world(2);
         let (mut a, mut b) = (w.platform(0), w.platform(1));
-        assert_eq!(a.map_pool(1, 2).unwrap(), b.map_pool(1, 2).unwrap());
-        assert_eq!(a.map_pool(3, 2), Err(PlatformError::BadFrame));
+        assert_eq!(
+            a.map_pool(1, 2).unwrap().base(),
+            b.map_pool(1, 2).unwrap().base()
+        );
+        assert_eq!(a.map_pool(3, 2).unwrap_err(), PlatformError::BadFrame);
         assert_eq!((a.pool_frames(), a.cores(), b.core()), (4, 2, 1));
     }
 
