@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::accel::{AccelDecision, ResolvedAccel, detect_accel};
+
 /// Memory every run gets before the per-core share, in MiB.
 pub const BASE_MEMORY_MIB: u64 = 256;
 
@@ -26,6 +28,11 @@ pub const NODE_MEMORY_ALIGN_MIB: u64 = 2;
 
 /// The least memory a run, or a NUMA node of it, may have, in MiB.
 pub const MIN_MEMORY_MIB: u64 = 32;
+
+/// The most vCPUs QEMU's TCG runs. TCG emulates no x2APIC (QEMU 7.2), so
+/// APIC ids stop at 254 and QEMU refuses a 256th vCPU; more cores need KVM
+/// with x2APIC.
+pub const TCG_MAX_CORES: u32 = 255;
 
 /// How long a run may take unless the configuration says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -179,6 +186,21 @@ pub enum ConfigError {
         /// Its limit.
         max: u32,
     },
+    /// More cores than TCG can run.
+    #[error(
+        "{cores} cores cannot run under TCG{}: QEMU's TCG has no x2APIC, so it runs at most \
+         {max} vCPUs (APIC ids 0 to 254); use --cores {max} or fewer, or --accel kvm on a host \
+         whose KVM offers x2APIC for more",
+        auto_note(*.requested)
+    )]
+    TooManyCoresForTcg {
+        /// Cores asked for.
+        cores: u32,
+        /// TCG's limit, [`TCG_MAX_CORES`].
+        max: u32,
+        /// The accelerator asked for, which resolved to TCG.
+        requested: Accel,
+    },
     /// NUMA nodes on `microvm`, which cannot describe them to the guest.
     #[error(
         "NUMA nodes are not supported on machine microvm (it has no ACPI SRAT to describe \
@@ -230,6 +252,14 @@ pub enum ConfigError {
     /// The initrd does not exist or is not a regular file.
     #[error("initrd `{}` was not found or is not a regular file", .0.display())]
     InitrdNotFound(PathBuf),
+}
+
+/// Says, for an accelerator that resolved to TCG, whether `auto` chose it.
+fn auto_note(requested: Accel) -> &'static str {
+    match requested {
+        Accel::Auto => " (--accel auto chose TCG on this host)",
+        _ => "",
+    }
 }
 
 /// Everything needed to start one QEMU run of a Flotilla image.
@@ -416,6 +446,27 @@ impl QemuConfig {
         Ok(())
     }
 
+    /// Checks what depends on the accelerator the run resolved to: TCG runs
+    /// at most [`TCG_MAX_CORES`] cores.
+    pub fn validate_accel(&self, accel: ResolvedAccel) -> Result<(), ConfigError> {
+        if accel == ResolvedAccel::Tcg && self.cores > TCG_MAX_CORES {
+            return Err(ConfigError::TooManyCoresForTcg {
+                cores: self.cores,
+                max: TCG_MAX_CORES,
+                requested: self.accel,
+            });
+        }
+        Ok(())
+    }
+
+    /// Decides the accelerator on this host (see [`detect_accel`]) and checks
+    /// the configuration against it with [`QemuConfig::validate_accel`].
+    pub fn resolve_accel(&self) -> Result<AccelDecision, ConfigError> {
+        let decision = detect_accel(self.accel);
+        self.validate_accel(decision.accel)?;
+        Ok(decision)
+    }
+
     /// Checks the configuration, including that the kernel and initrd exist.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_shape()?;
@@ -574,6 +625,45 @@ mod tests {
             .numa_nodes(2)
             .memory_mib(260);
         assert_eq!(shape(ok), Ok(()));
+    }
+
+    #[test]
+    fn tcg_runs_at_most_255_cores() {
+        let kvm = ResolvedAccel::Kvm;
+        let tcg = ResolvedAccel::Tcg;
+        assert_eq!(cfg().cores(255).validate_accel(tcg), Ok(()));
+        assert_eq!(cfg().cores(256).validate_accel(kvm), Ok(()));
+        assert_eq!(cfg().cores(288).validate_accel(kvm), Ok(()));
+        let err = cfg().cores(256).accel(Accel::Tcg).validate_accel(tcg);
+        assert_eq!(
+            err,
+            Err(ConfigError::TooManyCoresForTcg {
+                cores: 256,
+                max: 255,
+                requested: Accel::Tcg
+            })
+        );
+        let text = err.unwrap_err().to_string();
+        assert!(
+            text.starts_with("256 cores cannot run under TCG:"),
+            "{text}"
+        );
+        assert!(text.contains("--cores 255 or fewer"), "{text}");
+        assert!(text.contains("--accel kvm"), "{text}");
+        assert!(text.contains("x2APIC"), "{text}");
+        let auto = cfg().cores(300).validate_accel(tcg).unwrap_err();
+        assert!(
+            auto.to_string()
+                .contains("(--accel auto chose TCG on this host)"),
+            "{auto}"
+        );
+        let explicit = cfg().cores(256).accel(Accel::Tcg).resolve_accel();
+        assert!(matches!(
+            explicit,
+            Err(ConfigError::TooManyCoresForTcg { cores: 256, .. })
+        ));
+        let decision = cfg().cores(255).accel(Accel::Tcg).resolve_accel().unwrap();
+        assert_eq!(decision.accel, tcg);
     }
 
     #[test]

@@ -65,7 +65,9 @@ pub use binary::{
 };
 pub use boot::protocol::ExitCode;
 pub use cmdline::{GDB_PORT, gdb_instructions, qemu_args, shell_join, shell_quote};
-pub use config::{Accel, ConfigError, Machine, ParseChoiceError, QemuConfig, default_memory_mib};
+pub use config::{
+    Accel, ConfigError, Machine, ParseChoiceError, QemuConfig, TCG_MAX_CORES, default_memory_mib,
+};
 pub use launch::{Launch, LaunchError};
 pub use outcome::Outcome;
 pub use records::{OwnedRecord, malformed_records, records, records_of_kind};

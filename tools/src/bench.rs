@@ -95,6 +95,27 @@ pub struct BenchRequest {
     pub results_root: PathBuf,
 }
 
+impl BenchRequest {
+    /// The configuration of one boot of `cores` cores.
+    pub fn config(&self, cores: u32) -> QemuConfig {
+        QemuConfig::new(&self.kernel)
+            .machine(self.machine)
+            .cores(cores)
+            .accel(self.accel)
+            .append("log=warn")
+            .timeout(std::time::Duration::from_secs(120))
+    }
+
+    /// Checks every configuration before anything is built or booted; see
+    /// [`boot::check`].
+    pub fn check(&self) -> Result<(), qemu::ConfigError> {
+        for &cores in &self.cores {
+            boot::check(&self.config(cores))?;
+        }
+        Ok(())
+    }
+}
+
 fn median_f64(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -157,13 +178,7 @@ pub fn run(req: &BenchRequest) -> Result<(Vec<Sample>, Meta, PathBuf)> {
     for &cores in &req.cores {
         for run in 0..req.repeat {
             bar.set_message(format!("({cores} cores)"));
-            let config = QemuConfig::new(&req.kernel)
-                .machine(req.machine)
-                .cores(cores)
-                .accel(req.accel)
-                .append("log=warn")
-                .timeout(std::time::Duration::from_secs(120));
-            let report = boot::run(&config, None)?;
+            let report = boot::run(&req.config(cores), None)?;
             if !report.passed() {
                 bar.abandon();
                 bail!("{}\n{}", report.verdict(), report.failure_report);

@@ -3,6 +3,7 @@
 //! `cargo run` with no arguments boots 4 cores; see `flotilla --help`.
 
 use std::io::Write as _;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -141,6 +142,25 @@ impl BootArgs {
     }
 }
 
+impl BootArgs {
+    /// The QEMU configuration these options ask for, booting `kernel` with
+    /// `cmdline` and no initrd.
+    fn qemu_config(&self, kernel: &Path, cmdline: String) -> QemuConfig {
+        let mut config = QemuConfig::new(kernel)
+            .machine(self.machine)
+            .cores(self.cores)
+            .numa_nodes(self.numa)
+            .accel(self.accel)
+            .append(cmdline)
+            .gdb(self.gdb)
+            .timeout(Duration::from_secs(self.timeout));
+        if let Some(mib) = self.memory {
+            config = config.memory_mib(mib);
+        }
+        config
+    }
+}
+
 fn build() -> Result<image::Image> {
     eprintln!("building the image: {}", image::build_command_line());
     image::build()
@@ -148,20 +168,11 @@ fn build() -> Result<image::Image> {
 
 fn boot(args: &BootArgs) -> Result<ExitCode> {
     let cmdline = args.kernel_cmdline()?;
-    // Find QEMU before spending time on the build.
+    // Refuse what cannot run before looking for QEMU and building.
+    run_boot::check(&args.qemu_config(Path::new("kernel"), cmdline.clone()))?;
     qemu::find_qemu(None)?;
     let image = build()?;
-    let mut config = QemuConfig::new(&image.kernel)
-        .machine(args.machine)
-        .cores(args.cores)
-        .numa_nodes(args.numa)
-        .accel(args.accel)
-        .append(cmdline)
-        .gdb(args.gdb)
-        .timeout(Duration::from_secs(args.timeout));
-    if let Some(mib) = args.memory {
-        config = config.memory_mib(mib);
-    }
+    let mut config = args.qemu_config(&image.kernel, cmdline);
     if !args.kernel_only {
         config = config.initrd(&image.initrd);
     }
@@ -255,16 +266,17 @@ fn print_summary(report: &run_boot::BootReport) {
 }
 
 fn bench_boot(args: &BenchArgs) -> Result<ExitCode> {
-    qemu::find_qemu(None)?;
-    let image = build()?;
-    let req = bench::BenchRequest {
-        kernel: image.kernel,
+    let mut req = bench::BenchRequest {
+        kernel: "kernel".into(),
         cores: args.cores.clone(),
         repeat: args.repeat.max(1),
         machine: args.machine,
         accel: args.accel,
         results_root: image::workspace_root(),
     };
+    req.check()?;
+    qemu::find_qemu(None)?;
+    req.kernel = build()?.kernel;
     let (_, meta, dir) = bench::run(&req)?;
     println!(
         "boot time, {} on {} ({}), QEMU {}, host {} ({} CPUs), revision {}",

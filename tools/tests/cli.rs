@@ -82,6 +82,65 @@ fn numa_on_microvm_is_refused_with_advice() {
     assert!(stderr.contains("q35"), "{stderr}");
 }
 
+/// Runs `flotilla args` where neither QEMU nor cargo can be found, so that
+/// only what the command refuses before starting anything can succeed.
+fn flotilla_without_qemu(args: &[&str]) -> std::process::Output {
+    let empty = std::env::temp_dir().join(format!("flotilla-empty-path-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    Command::new(FLOTILLA)
+        .args(args)
+        .env("PATH", &empty)
+        .env_remove("FLOTILLA_QEMU")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run flotilla")
+}
+
+#[test]
+fn more_than_255_cores_under_tcg_are_refused_before_qemu_starts() {
+    let cases: [&[&str]; 3] = [
+        &["boot", "--cores", "256", "--accel", "tcg"],
+        &["bench-boot", "--cores", "2,256", "--accel", "tcg"],
+        &[
+            "exp",
+            "update-cost",
+            "--quick",
+            "--cores",
+            "1,256",
+            "--accel",
+            "tcg",
+        ],
+    ];
+    for args in cases {
+        let out = flotilla_without_qemu(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot run under TCG"),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("at most 255 vCPUs"), "{args:?}: {stderr}");
+        assert!(stderr.contains("--accel kvm"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("was not found"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn auto_is_checked_after_it_resolves() {
+    if qemu::detect_accel(qemu::Accel::Auto).accel != qemu::ResolvedAccel::Tcg {
+        eprintln!("skipped: --accel auto picks KVM on this host");
+        return;
+    }
+    let out = flotilla_without_qemu(&["boot", "--cores", "256"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("256 cores cannot run under TCG (--accel auto chose TCG on this host)"),
+        "{stderr}"
+    );
+}
+
 /// Kills the child if the test fails before it ends.
 struct Reaper(Child);
 

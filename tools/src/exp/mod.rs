@@ -39,7 +39,7 @@ pub mod plot;
 pub mod records;
 pub mod summary;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -145,6 +145,24 @@ impl ExpArgs {
         Ok(cores)
     }
 
+    /// The configuration of the boot of `cores` cores that runs `req`,
+    /// booting `kernel` with `initrd`.
+    pub fn qemu_config(
+        &self,
+        kernel: &Path,
+        initrd: &Path,
+        req: &Request,
+        cores: u32,
+    ) -> QemuConfig {
+        QemuConfig::new(kernel)
+            .machine(self.machine)
+            .cores(cores)
+            .accel(self.accel)
+            .append(format!("log=warn user={req}"))
+            .initrd(initrd)
+            .timeout(Duration::from_secs(self.timeout))
+    }
+
     fn pin(&self) -> Result<PinPolicy> {
         match self.pin.as_str() {
             "round-robin" => Ok(PinPolicy::RoundRobin),
@@ -184,13 +202,7 @@ fn run_qemu(
     cores: u32,
     bar: &indicatif::ProgressBar,
 ) -> Result<Raw> {
-    let config = QemuConfig::new(&image.kernel)
-        .machine(args.machine)
-        .cores(cores)
-        .accel(args.accel)
-        .append(format!("log=warn user={req}"))
-        .initrd(&image.initrd)
-        .timeout(Duration::from_secs(args.timeout));
+    let config = args.qemu_config(&image.kernel, &image.initrd, req, cores);
     let report = boot::run(&config, None)?;
     if !report.passed() {
         bar.abandon();
@@ -241,6 +253,11 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
     let image = if args.hosted {
         None
     } else {
+        // Refuse what cannot run before looking for QEMU and building.
+        for &n in &cores {
+            let planned = args.qemu_config(Path::new("kernel"), Path::new("initrd"), &req, n);
+            boot::check(&planned).with_context(|| format!("{experiment} on {n} cores"))?;
+        }
         qemu::find_qemu(None)?;
         eprintln!("building the image: {}", image::build_command_line());
         Some(image::build()?)
