@@ -12,6 +12,7 @@ use boot::cmdline::SelfTest;
 use clap::{Args, Parser, Subcommand};
 use qemu::runner::Observer;
 use qemu::{Accel, Machine, QemuConfig, SerialLine};
+use tools::cmdline::{self, Added};
 use tools::{bench, boot as run_boot, image};
 
 /// Build, boot and measure the Flotilla multikernel.
@@ -51,14 +52,17 @@ struct BootArgs {
     /// Accelerator: auto picks KVM only where the CPU shows vmx or svm.
     #[arg(long, default_value_t = Accel::Auto)]
     accel: Accel,
-    /// Kernel log level (off, error, warn, info, debug, trace).
-    #[arg(long, default_value = "info")]
-    log: String,
+    /// Kernel log level (off, error, warn, info, debug, trace) [default:
+    /// info]. `--append log=...` may give it instead.
+    #[arg(long, value_name = "LEVEL")]
+    log: Option<String>,
     /// Run a deliberate test scenario (isolation, page-fault, divide-error,
     /// ap-panic, stack-overflow, ap-stall).
     #[arg(long)]
     test: Option<String>,
-    /// More kernel command-line options, appended as given.
+    /// More kernel command-line options. They win over the command's own
+    /// defaults (`log=info`); one that contradicts --log or --test is
+    /// refused.
     #[arg(long, default_value = "")]
     append: String,
     /// Wait for a debugger on port 1234 before the first instruction.
@@ -92,6 +96,10 @@ struct BenchArgs {
     /// Accelerator.
     #[arg(long, default_value_t = Accel::Tcg)]
     accel: Accel,
+    /// More kernel command-line options; they win over the command's own
+    /// `log=warn`.
+    #[arg(long, default_value = "")]
+    append: String,
 }
 
 fn main() -> ExitCode {
@@ -129,16 +137,18 @@ impl BootArgs {
     }
 
     fn kernel_cmdline(&self) -> Result<String> {
-        let mut words = vec![format!("log={}", self.log)];
+        let mut added = vec![match &self.log {
+            Some(level) => Added::flag("log", level, "--log"),
+            None => Added::default("log", "info"),
+        }];
         if let Some(test) = &self.test {
             if SelfTest::from_name(test).is_none() {
                 let known: Vec<&str> = SelfTest::ALL.iter().map(|t| t.name()).collect();
                 anyhow::bail!("unknown test '{test}' (known: {})", known.join(", "));
             }
-            words.push(format!("test={test}"));
+            added.push(Added::flag("test", test, "--test"));
         }
-        words.extend(self.append.split_whitespace().map(str::to_owned));
-        Ok(words.join(" "))
+        Ok(cmdline::merge(&added, &self.append)?)
     }
 }
 
@@ -268,6 +278,7 @@ fn print_summary(report: &run_boot::BootReport) {
 fn bench_boot(args: &BenchArgs) -> Result<ExitCode> {
     let mut req = bench::BenchRequest {
         kernel: "kernel".into(),
+        cmdline: bench::kernel_cmdline(&args.append)?,
         cores: args.cores.clone(),
         repeat: args.repeat.max(1),
         machine: args.machine,

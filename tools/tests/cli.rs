@@ -141,6 +141,31 @@ fn auto_is_checked_after_it_resolves() {
     );
 }
 
+#[test]
+fn append_log_replaces_the_default_log_level_once() {
+    let out = flotilla(&["boot", "--append", "log=debug", "--dry-run"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let command = stdout.lines().last().unwrap_or_default();
+    assert!(command.contains(" -append log=debug"), "{command}");
+    assert_eq!(command.matches("log=").count(), 1, "{command}");
+}
+
+#[test]
+fn a_log_flag_that_contradicts_append_is_refused_naming_both() {
+    let out = flotilla_without_qemu(&["boot", "--log", "info", "--append", "log=debug"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--log info conflicts with --append log=debug"),
+        "{stderr}"
+    );
+    let out = flotilla_without_qemu(&["boot", "--append", "log=debug log=info"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("option 'log' is given twice"), "{stderr}");
+}
+
 /// Kills the child if the test fails before it ends.
 struct Reaper(Child);
 

@@ -49,6 +49,7 @@ use qemu::{Accel, Machine, OwnedRecord, QemuConfig, ResolvedAccel};
 use services::exp::{Experiment, Request};
 use services::hosted::{self, PinPolicy};
 
+use crate::cmdline::{self, Added};
 use crate::{boot, image, results};
 use output::Meta;
 use records::ConfigResult;
@@ -89,6 +90,11 @@ pub struct ExpArgs {
     /// Seconds before a boot is killed.
     #[arg(long, default_value_t = 600)]
     pub timeout: u64,
+    /// More kernel command-line options. They win over the command's own
+    /// `log=warn`; a `user=` other than the experiment's request is
+    /// refused (give experiment options with --args).
+    #[arg(long, default_value = "")]
+    pub append: String,
     /// Directory under which `results/` is written (default: the
     /// workspace).
     #[arg(long)]
@@ -145,20 +151,30 @@ impl ExpArgs {
         Ok(cores)
     }
 
-    /// The configuration of the boot of `cores` cores that runs `req`,
-    /// booting `kernel` with `initrd`.
+    /// The kernel command line of the boots that run `req`: `log=warn`
+    /// and `user=<req>`, merged with `--append`.
+    pub fn kernel_cmdline(&self, req: &Request) -> Result<String> {
+        let added = [
+            Added::default("log", "warn"),
+            Added::flag("user", req.to_string(), "the experiment request"),
+        ];
+        Ok(cmdline::merge(&added, &self.append)?)
+    }
+
+    /// The configuration of the boot of `cores` cores with the kernel
+    /// command line `cmdline`, booting `kernel` with `initrd`.
     pub fn qemu_config(
         &self,
         kernel: &Path,
         initrd: &Path,
-        req: &Request,
+        cmdline: &str,
         cores: u32,
     ) -> QemuConfig {
         QemuConfig::new(kernel)
             .machine(self.machine)
             .cores(cores)
             .accel(self.accel)
-            .append(format!("log=warn user={req}"))
+            .append(cmdline)
             .initrd(initrd)
             .timeout(Duration::from_secs(self.timeout))
     }
@@ -198,11 +214,11 @@ pub fn record_line(r: &OwnedRecord) -> String {
 fn run_qemu(
     args: &ExpArgs,
     image: &image::Image,
-    req: &Request,
+    cmdline: &str,
     cores: u32,
     bar: &indicatif::ProgressBar,
 ) -> Result<Raw> {
-    let config = args.qemu_config(&image.kernel, &image.initrd, req, cores);
+    let config = args.qemu_config(&image.kernel, &image.initrd, cmdline, cores);
     let report = boot::run(&config, None)?;
     if !report.passed() {
         bar.abandon();
@@ -250,12 +266,13 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
     let cores = args.core_counts(experiment)?;
     let pin = args.pin()?;
     let root = args.results.clone().unwrap_or_else(image::workspace_root);
+    let cmdline = args.kernel_cmdline(&req)?;
     let image = if args.hosted {
         None
     } else {
         // Refuse what cannot run before looking for QEMU and building.
         for &n in &cores {
-            let planned = args.qemu_config(Path::new("kernel"), Path::new("initrd"), &req, n);
+            let planned = args.qemu_config(Path::new("kernel"), Path::new("initrd"), &cmdline, n);
             boot::check(&planned).with_context(|| format!("{experiment} on {n} cores"))?;
         }
         qemu::find_qemu(None)?;
@@ -275,7 +292,7 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         let place = if args.hosted { "host threads" } else { "QEMU" };
         bar.set_message(format!("{experiment} on {n} cores ({place})"));
         let raw = match &image {
-            Some(image) => run_qemu(args, image, &req, n, &bar)?,
+            Some(image) => run_qemu(args, image, &cmdline, n, &bar)?,
             None => run_hosted(args, &req, n, &bar)?,
         };
         if accel.is_none() {
@@ -463,6 +480,33 @@ mod tests {
                 .is_err()
         );
         assert!(args(&["urpc", "--pin", "odd"]).pin().is_err());
+    }
+
+    #[test]
+    fn the_kernel_command_line_merges_append() {
+        let a = args(&["urpc", "--quick"]);
+        let req = a.request().unwrap();
+        assert_eq!(
+            a.kernel_cmdline(&req).unwrap(),
+            "log=warn user=exp=urpc,quick"
+        );
+        let a = args(&["urpc", "--quick", "--append", "log=debug"]);
+        assert_eq!(
+            a.kernel_cmdline(&req).unwrap(),
+            "user=exp=urpc,quick log=debug"
+        );
+        let a = args(&["urpc", "--quick", "--append", "user=exp=urpc,quick"]);
+        assert_eq!(
+            a.kernel_cmdline(&req).unwrap(),
+            "log=warn user=exp=urpc,quick"
+        );
+        let a = args(&["urpc", "--append", "user=exp=update-cost"]);
+        let err = a.kernel_cmdline(&a.request().unwrap()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("the experiment request exp=urpc conflicts with --append user="),
+            "{err}"
+        );
     }
 
     #[test]
