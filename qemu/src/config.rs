@@ -243,6 +243,12 @@ pub enum ConfigError {
         /// The total must be at least this.
         least_mib: u64,
     },
+    /// A vCPU model that is empty or holds white space.
+    #[error(
+        "the CPU model `{0}` cannot be passed to QEMU: it must be one word, such as \
+         `Skylake-Client` or `max,-la57` (`qemu-system-x86_64 -cpu help` lists the models)"
+    )]
+    BadCpuModel(String),
     /// The kernel ELF does not exist.
     #[error("kernel image `{}` was not found: build it first", .0.display())]
     KernelNotFound(PathBuf),
@@ -279,6 +285,9 @@ pub struct QemuConfig {
     pub memory_mib: Option<u64>,
     /// The accelerator asked for.
     pub accel: Accel,
+    /// The vCPU model (`-cpu`); `None` means the accelerator's default (see
+    /// [`crate::cmdline::default_cpu`]).
+    pub cpu: Option<String>,
     /// The kernel command line (`-append`).
     pub append: String,
     /// Start paused with a gdb stub on TCP port 1234 (`-s -S`) and no timeout.
@@ -299,7 +308,8 @@ pub struct QemuConfig {
 
 impl QemuConfig {
     /// A configuration for `kernel` with every default: `microvm`, one core,
-    /// no NUMA, default memory, `auto` accelerator, empty command line, no
+    /// no NUMA, default memory, `auto` accelerator and its CPU model, empty
+    /// command line, no
     /// gdb, no initrd and [`DEFAULT_TIMEOUT`].
     pub fn new(kernel: impl Into<PathBuf>) -> QemuConfig {
         QemuConfig {
@@ -308,6 +318,7 @@ impl QemuConfig {
             numa_nodes: 0,
             memory_mib: None,
             accel: Accel::default(),
+            cpu: None,
             append: String::new(),
             gdb: false,
             kernel: kernel.into(),
@@ -345,6 +356,13 @@ impl QemuConfig {
     /// Sets the accelerator.
     pub fn accel(mut self, accel: Accel) -> Self {
         self.accel = accel;
+        self
+    }
+
+    /// Sets the vCPU model (`-cpu`), such as `Skylake-Client` or
+    /// `max,-la57`.
+    pub fn cpu(mut self, model: impl Into<String>) -> Self {
+        self.cpu = Some(model.into());
         self
     }
 
@@ -420,6 +438,11 @@ impl QemuConfig {
                 nodes: self.numa_nodes,
                 cores: self.cores,
             });
+        }
+        if let Some(model) = &self.cpu
+            && (model.is_empty() || model.contains(char::is_whitespace))
+        {
+            return Err(ConfigError::BadCpuModel(model.clone()));
         }
         let memory_mib = self.effective_memory_mib();
         if memory_mib < MIN_MEMORY_MIB {
@@ -531,6 +554,8 @@ mod tests {
         assert_eq!(c.accel, Accel::Auto);
         assert_eq!(c.cores, 1);
         assert_eq!(c.numa_nodes, 0);
+        assert_eq!(c.cpu, None);
+        assert_eq!(c.clone().cpu("max").cpu.as_deref(), Some("max"));
         assert_eq!(c.effective_timeout(), Some(DEFAULT_TIMEOUT));
         assert_eq!(c.clone().gdb(true).effective_timeout(), None);
         assert_eq!(c.effective_memory_mib(), 288);
@@ -604,6 +629,13 @@ mod tests {
             ),
             "{err:?}"
         );
+        for model in ["", " ", "Skylake Client"] {
+            assert_eq!(
+                shape(cfg().cpu(model)),
+                Err(ConfigError::BadCpuModel(model.to_owned()))
+            );
+        }
+        assert_eq!(shape(cfg().cpu("max,-la57")), Ok(()));
         let tiny_nodes = cfg()
             .machine(Machine::Q35)
             .cores(4)

@@ -52,6 +52,11 @@ struct BootArgs {
     /// Accelerator: auto picks KVM only where the CPU shows vmx or svm.
     #[arg(long, default_value_t = Accel::Auto)]
     accel: Accel,
+    /// QEMU vCPU model, passed as `-cpu MODEL` (default: `max` under TCG,
+    /// `host,-arch-capabilities` under KVM). Under KVM the vCPUs get only
+    /// what the host CPU offers.
+    #[arg(long, value_name = "MODEL")]
+    cpu: Option<String>,
     /// Kernel log level (off, error, warn, info, debug, trace) [default:
     /// info]. `--append log=...` may give it instead.
     #[arg(long, value_name = "LEVEL")]
@@ -167,6 +172,9 @@ impl BootArgs {
         if let Some(mib) = self.memory {
             config = config.memory_mib(mib);
         }
+        if let Some(model) = &self.cpu {
+            config = config.cpu(model);
+        }
         config
     }
 }
@@ -187,13 +195,18 @@ fn boot(args: &BootArgs) -> Result<ExitCode> {
         config = config.initrd(&image.initrd);
     }
     let launch = qemu::Launch::prepare(&config)?;
+    let accel = launch.accel.accel;
     println!(
-        "QEMU: {}, {} core(s), {} MiB, {}",
+        "QEMU: {}, {} core(s), {} MiB, CPU {}, {}",
         args.machine,
         args.cores,
         config.effective_memory_mib(),
+        qemu::cpu_model(accel, config.cpu.as_deref()),
         launch.accel
     );
+    if let Some(note) = qemu::cpu_note(accel, config.cpu.as_deref()) {
+        println!("{note}");
+    }
     if args.dry_run {
         println!("{}", launch.command_line());
         return Ok(ExitCode::SUCCESS);

@@ -166,6 +166,77 @@ fn a_log_flag_that_contradicts_append_is_refused_naming_both() {
     assert!(stderr.contains("option 'log' is given twice"), "{stderr}");
 }
 
+/// The `-cpu` values of the QEMU command that `flotilla boot args --dry-run`
+/// prints, and everything it printed.
+fn dry_run_cpu(args: &[&str]) -> (Vec<String>, String) {
+    let mut all = vec!["boot", "--dry-run"];
+    all.extend_from_slice(args);
+    let out = flotilla(&all);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let command = stdout.lines().last().unwrap_or_default();
+    let words: Vec<&str> = command.split(' ').collect();
+    let models = words
+        .windows(2)
+        .filter(|w| w[0] == "-cpu")
+        .map(|w| w[1].to_owned())
+        .collect();
+    (models, stdout)
+}
+
+#[test]
+fn cpu_model_reaches_the_qemu_command_line() {
+    let (models, stdout) = dry_run_cpu(&["--accel", "tcg", "--cpu", "Skylake-Client"]);
+    assert_eq!(models, ["Skylake-Client"], "{stdout}");
+    assert!(stdout.contains("CPU Skylake-Client, tcg"), "{stdout}");
+    assert!(!stdout.contains("note:"), "{stdout}");
+    let (models, stdout) = dry_run_cpu(&["--accel", "tcg"]);
+    assert_eq!(models, ["max"], "{stdout}");
+}
+
+#[test]
+fn cpu_model_under_kvm_is_kept_with_a_note() {
+    let (models, stdout) = dry_run_cpu(&["--accel", "kvm", "--cpu", "Skylake-Client"]);
+    assert_eq!(models, ["Skylake-Client"], "{stdout}");
+    assert!(
+        stdout.contains("note: under KVM") && stdout.contains("`-cpu Skylake-Client` as asked"),
+        "{stdout}"
+    );
+    let (models, stdout) = dry_run_cpu(&["--accel", "kvm"]);
+    assert_eq!(models, ["host,-arch-capabilities"], "{stdout}");
+    assert!(!stdout.contains("note:"), "{stdout}");
+}
+
+#[test]
+fn the_guest_runs_the_cpu_model_asked_for() {
+    let out = flotilla(&[
+        "boot",
+        "--cores",
+        "1",
+        "--accel",
+        "tcg",
+        "--cpu",
+        "Skylake-Client",
+        "-q",
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let row = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("0 "))
+        .unwrap_or_else(|| panic!("no row for core 0 in\n{stdout}"));
+    // `max` has 5-level paging; Skylake-Client does not.
+    assert!(row.contains("avx2") && !row.contains("la57"), "{row}");
+}
+
+#[test]
+fn a_cpu_model_with_spaces_is_refused() {
+    let out = flotilla_without_qemu(&["boot", "--cpu", "Skylake Client"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("must be one word"), "{stderr}");
+}
+
 /// Kills the child if the test fails before it ends.
 struct Reaper(Child);
 
