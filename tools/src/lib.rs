@@ -10,6 +10,8 @@
 //! - [`bench`](mod@bench): repeated boots, timed, written as CSV and JSON;
 //! - [`exp`]: the experiments (`flotilla exp`), in QEMU or on host threads,
 //!   written as CSV, JSON and SVG;
+//! - [`show`]: what a run shows on the terminal: log lines and short
+//!   sentences for the records, or every line with `--records`;
 //! - [`results`]: where results go and what they record about the host.
 
 pub mod bench;
@@ -18,3 +20,4 @@ pub mod cmdline;
 pub mod exp;
 pub mod image;
 pub mod results;
+pub mod show;

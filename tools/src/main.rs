@@ -11,8 +11,9 @@ use anyhow::Result;
 use boot::cmdline::SelfTest;
 use clap::{Args, Parser, Subcommand};
 use qemu::runner::Observer;
-use qemu::{Accel, Machine, QemuConfig, SerialLine};
+use qemu::{Accel, Machine, QemuConfig};
 use tools::cmdline::{self, Added};
+use tools::show::{Console, Echo};
 use tools::{bench, boot as run_boot, image};
 
 /// Build, boot and measure the Flotilla multikernel.
@@ -79,6 +80,10 @@ struct BootArgs {
     /// Do not echo the serial output.
     #[arg(long, short)]
     quiet: bool,
+    /// Echo every serial line as printed, the structured `@flotilla/1`
+    /// records included (by default they are shown as short sentences).
+    #[arg(long, short = 'v', visible_alias = "verbose")]
+    records: bool,
     /// Print the QEMU command line and exit without booting.
     #[arg(long)]
     dry_run: bool,
@@ -216,11 +221,11 @@ fn boot(args: &BootArgs) -> Result<ExitCode> {
         let _ = std::io::stdout().flush();
     }
     drop(launch);
-    let echo: Option<Observer> = if args.quiet {
-        None
-    } else {
-        Some(Box::new(|line: &SerialLine| println!("{line}")))
-    };
+    let console = Console::new(Echo::from_flags(args.quiet, args.records));
+    if let Some(header) = console.header() {
+        println!("{header}");
+    }
+    let echo: Option<Observer> = console.observer(|shown| println!("{shown}"));
     let report = run_boot::run(&config, echo)?;
     print_summary(&report);
     if !report.passed() {

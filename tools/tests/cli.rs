@@ -11,18 +11,44 @@ use std::time::{Duration, Instant};
 use common::{FLOTILLA, flotilla, one_at_a_time as slot, text};
 
 #[test]
-fn boot_8_cores_ends_with_the_verdict_line() {
+fn boot_8_cores_shows_people_lines_and_ends_with_the_verdict_line() {
     let out = flotilla(&["boot", "--cores", "8", "--accel", "tcg"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert_eq!(stdout.lines().last(), Some("booted 8/8 cores"), "{stdout}");
+    assert!(!stdout.contains("@flotilla/1"), "{stdout}");
+    let header = "time: seconds since QEMU started";
+    assert_eq!(stdout.matches(header).count(), 1, "{stdout}");
     for core in 0..8 {
+        let up = format!(" core {core} up (apic {core}, node 0)");
+        let line = stdout.lines().find(|l| l.ends_with(&up));
+        let line = line.unwrap_or_else(|| panic!("core {core} missing from\n{stdout}"));
+        assert!(line.starts_with("+0.") || line.starts_with("+1"), "{line}");
         assert!(
-            stdout.contains(&format!(
-                "[core {core}] @flotilla/1 core-up apic={core} node=0"
-            )),
-            "core {core} missing from\n{stdout}"
+            stdout.contains(&format!(" monitor {core} up")),
+            "monitor {core} missing from\n{stdout}"
         );
+    }
+    assert!(
+        stdout.contains(" mesh complete: 28 channels in "),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn records_flag_echoes_every_record_as_printed() {
+    for flag in ["--records", "-v", "--verbose"] {
+        let out = flotilla(&["boot", "--cores", "2", "--accel", "tcg", flag]);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+        assert_eq!(stdout.lines().last(), Some("booted 2/2 cores"), "{stdout}");
+        for core in 0..2 {
+            let up = format!("  [core {core}] @flotilla/1 core-up apic={core} node=0 ");
+            let line = stdout.lines().find(|l| l.contains(&up));
+            let line = line.unwrap_or_else(|| panic!("{flag}: core {core} missing:\n{stdout}"));
+            assert!(line.starts_with('+'), "{line}");
+        }
+        assert!(!stdout.contains(" core 0 up (apic"), "{flag}: {stdout}");
     }
 }
 
@@ -33,6 +59,10 @@ fn a_failing_boot_exits_non_zero_and_names_the_core() {
     ]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        !stdout.contains("time: ") && !stdout.lines().any(|l| l.starts_with('+')),
+        "--quiet echoes nothing of the serial:\n{stdout}"
+    );
     let last = stdout.lines().last().unwrap_or_default();
     assert!(
         last.starts_with("boot failed (1/2 cores up): core 1 panicked"),

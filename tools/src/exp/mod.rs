@@ -50,6 +50,7 @@ use services::exp::{Experiment, Request};
 use services::hosted::{self, PinPolicy};
 
 use crate::cmdline::{self, Added};
+use crate::show::{Console, Echo};
 use crate::{boot, image, results};
 use output::Meta;
 use records::ConfigResult;
@@ -95,6 +96,14 @@ pub struct ExpArgs {
     /// refused (give experiment options with --args).
     #[arg(long, default_value = "")]
     pub append: String,
+    /// Do not echo the boots' serial output.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Echo every serial line as printed, the structured `@flotilla/1`
+    /// records included (by default they are shown as short sentences).
+    /// Hosted runs print their lines after each run.
+    #[arg(long, short = 'v', visible_alias = "verbose")]
+    pub records: bool,
     /// Directory under which `results/` is written (default: the
     /// workspace).
     #[arg(long)]
@@ -190,6 +199,8 @@ impl ExpArgs {
 
 /// One configuration's raw outcome.
 struct Raw {
+    /// Lines of a hosted run to print after it, with `--records`.
+    lines: Vec<String>,
     records: Vec<OwnedRecord>,
     accel: Option<qemu::AccelDecision>,
 }
@@ -214,12 +225,20 @@ pub fn record_line(r: &OwnedRecord) -> String {
 fn run_qemu(
     args: &ExpArgs,
     image: &image::Image,
+    req: &Request,
     cmdline: &str,
     cores: u32,
     bar: &indicatif::ProgressBar,
 ) -> Result<Raw> {
     let config = args.qemu_config(&image.kernel, &image.initrd, cmdline, cores);
-    let report = boot::run(&config, None)?;
+    let console = Console::new(Echo::from_flags(args.quiet, args.records));
+    if console.mode() != Echo::Quiet {
+        let on = crate::show::cores(&cores.to_string());
+        bar.suspend(|| println!("{} on {on}:", req.experiment()));
+    }
+    let shown = bar.clone();
+    let echo = console.observer(move |line| shown.suspend(|| println!("{line}")));
+    let report = boot::run(&config, echo)?;
     if !report.passed() {
         bar.abandon();
         eprintln!("{}", report.failure_report);
@@ -229,6 +248,7 @@ fn run_qemu(
         bail!("{} cores: {}", cores, report.verdict());
     }
     Ok(Raw {
+        lines: Vec::new(),
         records: report.records,
         accel: Some(report.accel),
     })
@@ -242,6 +262,11 @@ fn run_hosted(
 ) -> Result<Raw> {
     match hosted::run_experiment(req, cores, args.pin()?) {
         Ok(run) => Ok(Raw {
+            lines: if Echo::from_flags(args.quiet, args.records) == Echo::Records {
+                run.lines.clone()
+            } else {
+                Vec::new()
+            },
             records: records::from_lines(&run.lines),
             accel: None,
         }),
@@ -280,6 +305,11 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         Some(image::build()?)
     };
     let started = chrono::Utc::now();
+    if image.is_some()
+        && let Some(header) = Console::new(Echo::from_flags(args.quiet, args.records)).header()
+    {
+        println!("{header}");
+    }
     let bar = indicatif::ProgressBar::new(cores.len() as u64).with_style(
         indicatif::ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} {msg} [{elapsed}]")
             .expect("the template is valid"),
@@ -292,9 +322,20 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         let place = if args.hosted { "host threads" } else { "QEMU" };
         bar.set_message(format!("{experiment} on {n} cores ({place})"));
         let raw = match &image {
-            Some(image) => run_qemu(args, image, &cmdline, n, &bar)?,
+            Some(image) => run_qemu(args, image, &req, &cmdline, n, &bar)?,
             None => run_hosted(args, &req, n, &bar)?,
         };
+        if !raw.lines.is_empty() {
+            bar.suspend(|| {
+                println!(
+                    "{experiment} on {}, hosted:",
+                    crate::show::cores(&n.to_string())
+                );
+                for line in &raw.lines {
+                    println!("{line}");
+                }
+            });
+        }
         if accel.is_none() {
             accel = raw.accel;
         }
