@@ -47,18 +47,64 @@ pub fn machine_args(machine: Machine) -> Vec<String> {
     vec!["-M".into(), spec.into()]
 }
 
-/// The accelerator and CPU model for `accel`.
+/// The CPU model a run under `accel` gets when it names none: `max` under
+/// TCG, and under KVM the host CPU without `arch-capabilities`, because plain
+/// `-cpu host` aborts on MSR 0x10a on hosts whose KVM is itself virtualised.
+pub const fn default_cpu(accel: ResolvedAccel) -> &'static str {
+    match accel {
+        ResolvedAccel::Tcg => "max",
+        ResolvedAccel::Kvm => "host,-arch-capabilities",
+    }
+}
+
+/// The CPU model a run under `accel` gets: `cpu` when given, else
+/// [`default_cpu`].
+pub fn cpu_model(accel: ResolvedAccel, cpu: Option<&str>) -> &str {
+    cpu.unwrap_or(default_cpu(accel))
+}
+
+/// The accelerator and its default CPU model ([`default_cpu`]); see
+/// [`accel_cpu_args`].
+pub fn accel_args(accel: ResolvedAccel) -> Vec<String> {
+    accel_cpu_args(accel, None)
+}
+
+/// The accelerator and the CPU model: `cpu` when given, else
+/// [`default_cpu`].
 ///
 /// TCG is always multi-threaded: single-threaded TCG runs one vCPU at a time
-/// and deadlocks guest spin-waits. KVM takes the host CPU without
-/// `arch-capabilities`, because plain `-cpu host` aborts on MSR 0x10a on
-/// hosts whose KVM is itself virtualised.
-pub fn accel_args(accel: ResolvedAccel) -> Vec<String> {
-    let (accel, cpu) = match accel {
-        ResolvedAccel::Tcg => ("tcg,thread=multi", "max"),
-        ResolvedAccel::Kvm => ("kvm", "host,-arch-capabilities"),
+/// and deadlocks guest spin-waits.
+pub fn accel_cpu_args(accel: ResolvedAccel, cpu: Option<&str>) -> Vec<String> {
+    let name = match accel {
+        ResolvedAccel::Tcg => "tcg,thread=multi",
+        ResolvedAccel::Kvm => "kvm",
     };
-    vec!["-accel".into(), accel.into(), "-cpu".into(), cpu.into()]
+    vec![
+        "-accel".into(),
+        name.into(),
+        "-cpu".into(),
+        cpu_model(accel, cpu).into(),
+    ]
+}
+
+/// What to tell the user about the CPU model `cpu` they asked for under
+/// `accel`, if anything.
+///
+/// Under KVM the guest runs on the host's CPU: QEMU starts the model asked
+/// for, but KVM offers only the features that this host's CPU and hypervisor
+/// have, and QEMU drops the others with a warning.
+pub fn cpu_note(accel: ResolvedAccel, cpu: Option<&str>) -> Option<String> {
+    match (accel, cpu) {
+        (ResolvedAccel::Kvm, Some(model)) => Some(format!(
+            "note: under KVM the guest runs on this host's CPU: QEMU is started with \
+             `-cpu {model}` as asked, but the vCPUs get only the features of that model that \
+             the host CPU and KVM offer, and QEMU drops the others with a warning; each core's \
+             `features` show what the guest got (without --cpu, KVM uses `-cpu {}`; if QEMU \
+             stops on MSR 0x10a, add `,-arch-capabilities` to the model)",
+            default_cpu(ResolvedAccel::Kvm)
+        )),
+        _ => None,
+    }
 }
 
 /// The cores `first..=last` of NUMA node `node` when `cores` cores are split
@@ -104,14 +150,14 @@ pub fn gdb_args(gdb: bool) -> Vec<String> {
 /// The full argument vector (without the program) for `config` under
 /// `accel`.
 ///
-/// The order is: [`FIXED_ARGS`], [`machine_args`], [`accel_args`], `-smp`,
+/// The order is: [`FIXED_ARGS`], [`machine_args`], [`accel_cpu_args`], `-smp`,
 /// `-m`, [`numa_args`], `-kernel`, `-initrd`, `-append`, [`gdb_args`], and the
 /// configuration's extra arguments last so they can override.
 pub fn qemu_args(config: &QemuConfig, accel: ResolvedAccel) -> Vec<String> {
     let memory_mib = config.effective_memory_mib();
     let mut args: Vec<String> = FIXED_ARGS.iter().map(|a| (*a).to_owned()).collect();
     args.extend(machine_args(config.machine));
-    args.extend(accel_args(accel));
+    args.extend(accel_cpu_args(accel, config.cpu.as_deref()));
     args.extend([
         "-smp".into(),
         config.cores.to_string(),
@@ -212,6 +258,34 @@ mod tests {
                  -kernel /images/kernel.elf -initrd /images/modules.cpio -append  -s -S -d int"
             )
         );
+    }
+
+    #[test]
+    fn the_cpu_model_asked_for_replaces_the_default_under_both_accelerators() {
+        for accel in [ResolvedAccel::Tcg, ResolvedAccel::Kvm] {
+            let a = qemu_args(&cfg().cpu("Skylake-Client,-hle"), accel);
+            assert_eq!(a.iter().filter(|x| *x == "-cpu").count(), 1, "{a:?}");
+            let i = a.iter().position(|x| x == "-cpu").unwrap();
+            assert_eq!(a[i + 1], "Skylake-Client,-hle");
+            let a = qemu_args(&cfg(), accel);
+            let i = a.iter().position(|x| x == "-cpu").unwrap();
+            assert_eq!(a[i + 1], default_cpu(accel));
+        }
+        assert_eq!(
+            cpu_model(ResolvedAccel::Kvm, None),
+            "host,-arch-capabilities"
+        );
+        assert_eq!(cpu_model(ResolvedAccel::Tcg, Some("qemu64")), "qemu64");
+    }
+
+    #[test]
+    fn a_model_under_kvm_gets_a_note_that_keeps_it() {
+        assert_eq!(cpu_note(ResolvedAccel::Tcg, Some("qemu64")), None);
+        assert_eq!(cpu_note(ResolvedAccel::Kvm, None), None);
+        let note = cpu_note(ResolvedAccel::Kvm, Some("Skylake-Client")).unwrap();
+        assert!(note.contains("`-cpu Skylake-Client` as asked"), "{note}");
+        assert!(note.contains("the host CPU and KVM offer"), "{note}");
+        assert!(note.contains("host,-arch-capabilities"), "{note}");
     }
 
     #[test]

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::accel::{AccelDecision, ResolvedAccel, detect_accel};
+
 /// Memory every run gets before the per-core share, in MiB.
 pub const BASE_MEMORY_MIB: u64 = 256;
 
@@ -26,6 +28,11 @@ pub const NODE_MEMORY_ALIGN_MIB: u64 = 2;
 
 /// The least memory a run, or a NUMA node of it, may have, in MiB.
 pub const MIN_MEMORY_MIB: u64 = 32;
+
+/// The most vCPUs QEMU's TCG runs. TCG emulates no x2APIC (QEMU 7.2), so
+/// APIC ids stop at 254 and QEMU refuses a 256th vCPU; more cores need KVM
+/// with x2APIC.
+pub const TCG_MAX_CORES: u32 = 255;
 
 /// How long a run may take unless the configuration says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -179,6 +186,21 @@ pub enum ConfigError {
         /// Its limit.
         max: u32,
     },
+    /// More cores than TCG can run.
+    #[error(
+        "{cores} cores cannot run under TCG{}: QEMU's TCG has no x2APIC, so it runs at most \
+         {max} vCPUs (APIC ids 0 to 254); use --cores {max} or fewer, or --accel kvm on a host \
+         whose KVM offers x2APIC for more",
+        auto_note(*.requested)
+    )]
+    TooManyCoresForTcg {
+        /// Cores asked for.
+        cores: u32,
+        /// TCG's limit, [`TCG_MAX_CORES`].
+        max: u32,
+        /// The accelerator asked for, which resolved to TCG.
+        requested: Accel,
+    },
     /// NUMA nodes on `microvm`, which cannot describe them to the guest.
     #[error(
         "NUMA nodes are not supported on machine microvm (it has no ACPI SRAT to describe \
@@ -221,6 +243,12 @@ pub enum ConfigError {
         /// The total must be at least this.
         least_mib: u64,
     },
+    /// A vCPU model that is empty or holds white space.
+    #[error(
+        "the CPU model `{0}` cannot be passed to QEMU: it must be one word, such as \
+         `Skylake-Client` or `max,-la57` (`qemu-system-x86_64 -cpu help` lists the models)"
+    )]
+    BadCpuModel(String),
     /// The kernel ELF does not exist.
     #[error("kernel image `{}` was not found: build it first", .0.display())]
     KernelNotFound(PathBuf),
@@ -230,6 +258,14 @@ pub enum ConfigError {
     /// The initrd does not exist or is not a regular file.
     #[error("initrd `{}` was not found or is not a regular file", .0.display())]
     InitrdNotFound(PathBuf),
+}
+
+/// Says, for an accelerator that resolved to TCG, whether `auto` chose it.
+fn auto_note(requested: Accel) -> &'static str {
+    match requested {
+        Accel::Auto => " (--accel auto chose TCG on this host)",
+        _ => "",
+    }
 }
 
 /// Everything needed to start one QEMU run of a Flotilla image.
@@ -249,6 +285,9 @@ pub struct QemuConfig {
     pub memory_mib: Option<u64>,
     /// The accelerator asked for.
     pub accel: Accel,
+    /// The vCPU model (`-cpu`); `None` means the accelerator's default (see
+    /// [`crate::cmdline::default_cpu`]).
+    pub cpu: Option<String>,
     /// The kernel command line (`-append`).
     pub append: String,
     /// Start paused with a gdb stub on TCP port 1234 (`-s -S`) and no timeout.
@@ -269,7 +308,8 @@ pub struct QemuConfig {
 
 impl QemuConfig {
     /// A configuration for `kernel` with every default: `microvm`, one core,
-    /// no NUMA, default memory, `auto` accelerator, empty command line, no
+    /// no NUMA, default memory, `auto` accelerator and its CPU model, empty
+    /// command line, no
     /// gdb, no initrd and [`DEFAULT_TIMEOUT`].
     pub fn new(kernel: impl Into<PathBuf>) -> QemuConfig {
         QemuConfig {
@@ -278,6 +318,7 @@ impl QemuConfig {
             numa_nodes: 0,
             memory_mib: None,
             accel: Accel::default(),
+            cpu: None,
             append: String::new(),
             gdb: false,
             kernel: kernel.into(),
@@ -315,6 +356,13 @@ impl QemuConfig {
     /// Sets the accelerator.
     pub fn accel(mut self, accel: Accel) -> Self {
         self.accel = accel;
+        self
+    }
+
+    /// Sets the vCPU model (`-cpu`), such as `Skylake-Client` or
+    /// `max,-la57`.
+    pub fn cpu(mut self, model: impl Into<String>) -> Self {
+        self.cpu = Some(model.into());
         self
     }
 
@@ -391,6 +439,11 @@ impl QemuConfig {
                 cores: self.cores,
             });
         }
+        if let Some(model) = &self.cpu
+            && (model.is_empty() || model.contains(char::is_whitespace))
+        {
+            return Err(ConfigError::BadCpuModel(model.clone()));
+        }
         let memory_mib = self.effective_memory_mib();
         if memory_mib < MIN_MEMORY_MIB {
             return Err(ConfigError::MemoryTooSmall {
@@ -414,6 +467,27 @@ impl QemuConfig {
             }
         }
         Ok(())
+    }
+
+    /// Checks what depends on the accelerator the run resolved to: TCG runs
+    /// at most [`TCG_MAX_CORES`] cores.
+    pub fn validate_accel(&self, accel: ResolvedAccel) -> Result<(), ConfigError> {
+        if accel == ResolvedAccel::Tcg && self.cores > TCG_MAX_CORES {
+            return Err(ConfigError::TooManyCoresForTcg {
+                cores: self.cores,
+                max: TCG_MAX_CORES,
+                requested: self.accel,
+            });
+        }
+        Ok(())
+    }
+
+    /// Decides the accelerator on this host (see [`detect_accel`]) and checks
+    /// the configuration against it with [`QemuConfig::validate_accel`].
+    pub fn resolve_accel(&self) -> Result<AccelDecision, ConfigError> {
+        let decision = detect_accel(self.accel);
+        self.validate_accel(decision.accel)?;
+        Ok(decision)
     }
 
     /// Checks the configuration, including that the kernel and initrd exist.
@@ -480,6 +554,8 @@ mod tests {
         assert_eq!(c.accel, Accel::Auto);
         assert_eq!(c.cores, 1);
         assert_eq!(c.numa_nodes, 0);
+        assert_eq!(c.cpu, None);
+        assert_eq!(c.clone().cpu("max").cpu.as_deref(), Some("max"));
         assert_eq!(c.effective_timeout(), Some(DEFAULT_TIMEOUT));
         assert_eq!(c.clone().gdb(true).effective_timeout(), None);
         assert_eq!(c.effective_memory_mib(), 288);
@@ -553,6 +629,13 @@ mod tests {
             ),
             "{err:?}"
         );
+        for model in ["", " ", "Skylake Client"] {
+            assert_eq!(
+                shape(cfg().cpu(model)),
+                Err(ConfigError::BadCpuModel(model.to_owned()))
+            );
+        }
+        assert_eq!(shape(cfg().cpu("max,-la57")), Ok(()));
         let tiny_nodes = cfg()
             .machine(Machine::Q35)
             .cores(4)
@@ -574,6 +657,45 @@ mod tests {
             .numa_nodes(2)
             .memory_mib(260);
         assert_eq!(shape(ok), Ok(()));
+    }
+
+    #[test]
+    fn tcg_runs_at_most_255_cores() {
+        let kvm = ResolvedAccel::Kvm;
+        let tcg = ResolvedAccel::Tcg;
+        assert_eq!(cfg().cores(255).validate_accel(tcg), Ok(()));
+        assert_eq!(cfg().cores(256).validate_accel(kvm), Ok(()));
+        assert_eq!(cfg().cores(288).validate_accel(kvm), Ok(()));
+        let err = cfg().cores(256).accel(Accel::Tcg).validate_accel(tcg);
+        assert_eq!(
+            err,
+            Err(ConfigError::TooManyCoresForTcg {
+                cores: 256,
+                max: 255,
+                requested: Accel::Tcg
+            })
+        );
+        let text = err.unwrap_err().to_string();
+        assert!(
+            text.starts_with("256 cores cannot run under TCG:"),
+            "{text}"
+        );
+        assert!(text.contains("--cores 255 or fewer"), "{text}");
+        assert!(text.contains("--accel kvm"), "{text}");
+        assert!(text.contains("x2APIC"), "{text}");
+        let auto = cfg().cores(300).validate_accel(tcg).unwrap_err();
+        assert!(
+            auto.to_string()
+                .contains("(--accel auto chose TCG on this host)"),
+            "{auto}"
+        );
+        let explicit = cfg().cores(256).accel(Accel::Tcg).resolve_accel();
+        assert!(matches!(
+            explicit,
+            Err(ConfigError::TooManyCoresForTcg { cores: 256, .. })
+        ));
+        let decision = cfg().cores(255).accel(Accel::Tcg).resolve_accel().unwrap();
+        assert_eq!(decision.accel, tcg);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::accel::{AccelDecision, detect_accel};
+use crate::accel::AccelDecision;
 use crate::binary::{QemuNotFound, find_qemu};
 use crate::cmdline::{gdb_instructions, qemu_args, shell_join};
 use crate::config::{ConfigError, QemuConfig};
@@ -49,12 +49,12 @@ pub struct Launch {
 }
 
 impl Launch {
-    /// Validates `config`, finds QEMU, decides the accelerator and builds the
-    /// command line.
+    /// Validates `config`, decides the accelerator and checks the
+    /// configuration against it, finds QEMU, and builds the command line.
     pub fn prepare(config: &QemuConfig) -> Result<Launch, LaunchError> {
         config.validate()?;
+        let accel = config.resolve_accel()?;
         let program = find_qemu(config.qemu_binary.as_deref())?;
-        let accel = detect_accel(config.accel);
         let args = qemu_args(config, accel.accel);
         Ok(Launch {
             program,

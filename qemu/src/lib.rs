@@ -3,7 +3,8 @@
 //! A run goes through these pieces, one module each:
 //!
 //! - [`config`]: [`QemuConfig`] says what to run (machine, cores, NUMA nodes,
-//!   memory, accelerator, kernel and initrd, command line, gdb, timeout) and
+//!   memory, accelerator, CPU model, kernel and initrd, command line, gdb,
+//!   timeout) and
 //!   [`QemuConfig::validate`] refuses what cannot work, with a
 //!   [`ConfigError`] that says what to change.
 //! - [`accel`]: [`decide_accel`] picks KVM or TCG for `auto`, with the
@@ -64,8 +65,13 @@ pub use binary::{
     parse_qemu_version, qemu_version,
 };
 pub use boot::protocol::ExitCode;
-pub use cmdline::{GDB_PORT, gdb_instructions, qemu_args, shell_join, shell_quote};
-pub use config::{Accel, ConfigError, Machine, ParseChoiceError, QemuConfig, default_memory_mib};
+pub use cmdline::{
+    GDB_PORT, cpu_model, cpu_note, default_cpu, gdb_instructions, qemu_args, shell_join,
+    shell_quote,
+};
+pub use config::{
+    Accel, ConfigError, Machine, ParseChoiceError, QemuConfig, TCG_MAX_CORES, default_memory_mib,
+};
 pub use launch::{Launch, LaunchError};
 pub use outcome::Outcome;
 pub use records::{OwnedRecord, malformed_records, records, records_of_kind};

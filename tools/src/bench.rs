@@ -14,6 +14,7 @@ use qemu::{Accel, Machine, QemuConfig, ResolvedAccel};
 use serde::Serialize;
 
 use crate::boot;
+use crate::cmdline::{Added, CmdlineError, merge};
 
 /// One boot's figures.
 #[derive(Clone, Debug, Serialize)]
@@ -93,6 +94,35 @@ pub struct BenchRequest {
     pub accel: Accel,
     /// Where `results/` is created.
     pub results_root: PathBuf,
+    /// The kernel command line; see [`kernel_cmdline`].
+    pub cmdline: String,
+}
+
+/// The kernel command line of the boots: `log=warn` unless `append` gives
+/// `log=`, then `append`.
+pub fn kernel_cmdline(append: &str) -> Result<String, CmdlineError> {
+    merge(&[Added::default("log", "warn")], append)
+}
+
+impl BenchRequest {
+    /// The configuration of one boot of `cores` cores.
+    pub fn config(&self, cores: u32) -> QemuConfig {
+        QemuConfig::new(&self.kernel)
+            .machine(self.machine)
+            .cores(cores)
+            .accel(self.accel)
+            .append(self.cmdline.clone())
+            .timeout(std::time::Duration::from_secs(120))
+    }
+
+    /// Checks every configuration before anything is built or booted; see
+    /// [`boot::check`].
+    pub fn check(&self) -> Result<(), qemu::ConfigError> {
+        for &cores in &self.cores {
+            boot::check(&self.config(cores))?;
+        }
+        Ok(())
+    }
 }
 
 fn median_f64(mut v: Vec<f64>) -> f64 {
@@ -157,13 +187,7 @@ pub fn run(req: &BenchRequest) -> Result<(Vec<Sample>, Meta, PathBuf)> {
     for &cores in &req.cores {
         for run in 0..req.repeat {
             bar.set_message(format!("({cores} cores)"));
-            let config = QemuConfig::new(&req.kernel)
-                .machine(req.machine)
-                .cores(cores)
-                .accel(req.accel)
-                .append("log=warn")
-                .timeout(std::time::Duration::from_secs(120));
-            let report = boot::run(&config, None)?;
+            let report = boot::run(&req.config(cores), None)?;
             if !report.passed() {
                 bar.abandon();
                 bail!("{}\n{}", report.verdict(), report.failure_report);
@@ -246,6 +270,17 @@ mod tests {
         assert_eq!(sum.host_ms_max, 30.0);
         assert_eq!(sum.kernel_us_median, 200);
         assert_eq!(sum.kernel_cycles_median, 600_000);
+    }
+
+    #[test]
+    fn the_kernel_command_line_takes_the_users_log_level() {
+        assert_eq!(kernel_cmdline("").unwrap(), "log=warn");
+        assert_eq!(kernel_cmdline("log=debug").unwrap(), "log=debug");
+        assert_eq!(
+            kernel_cmdline("ap-timeout-ms=99").unwrap(),
+            "log=warn ap-timeout-ms=99"
+        );
+        assert!(kernel_cmdline("log=debug log=info").is_err());
     }
 
     #[test]

@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use qemu::runner::Observer;
 use qemu::{
-    AccelDecision, LaunchError, Outcome, OwnedRecord, Qemu, QemuConfig, SerialLine, records,
+    AccelDecision, ConfigError, LaunchError, Outcome, OwnedRecord, Qemu, QemuConfig, SerialLine,
+    records,
 };
 
 /// One core's `core-up` record.
@@ -107,6 +108,14 @@ impl BootReport {
             )
         }
     }
+}
+
+/// Checks `config` before anything is built or started: its shape (cores,
+/// machine, NUMA nodes, memory) and the accelerator it resolves to on this
+/// host, such as TCG's core limit. The kernel and initrd need not exist yet.
+pub fn check(config: &QemuConfig) -> Result<AccelDecision, ConfigError> {
+    config.validate_shape()?;
+    config.resolve_accel()
 }
 
 /// Boots `config`, passing every serial line to `echo` as it arrives, and

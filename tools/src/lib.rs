@@ -5,13 +5,19 @@
 //! - [`image`]: builds the CPU driver for `x86_64-unknown-none`;
 //! - [`boot`]: boots an image and turns its serial records and exit status
 //!   into a [`boot::BootReport`] that says which core failed and why;
+//! - [`cmdline`]: the kernel command line, the command's own options merged
+//!   with the user's `--append`;
 //! - [`bench`](mod@bench): repeated boots, timed, written as CSV and JSON;
 //! - [`exp`]: the experiments (`flotilla exp`), in QEMU or on host threads,
 //!   written as CSV, JSON and SVG;
+//! - [`show`]: what a run shows on the terminal: log lines and short
+//!   sentences for the records, or every line with `--records`;
 //! - [`results`]: where results go and what they record about the host.
 
 pub mod bench;
 pub mod boot;
+pub mod cmdline;
 pub mod exp;
 pub mod image;
 pub mod results;
+pub mod show;

@@ -3,6 +3,7 @@
 //! `cargo run` with no arguments boots 4 cores; see `flotilla --help`.
 
 use std::io::Write as _;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -10,7 +11,9 @@ use anyhow::Result;
 use boot::cmdline::SelfTest;
 use clap::{Args, Parser, Subcommand};
 use qemu::runner::Observer;
-use qemu::{Accel, Machine, QemuConfig, SerialLine};
+use qemu::{Accel, Machine, QemuConfig};
+use tools::cmdline::{self, Added};
+use tools::show::{Console, Echo};
 use tools::{bench, boot as run_boot, image};
 
 /// Build, boot and measure the Flotilla multikernel.
@@ -50,14 +53,22 @@ struct BootArgs {
     /// Accelerator: auto picks KVM only where the CPU shows vmx or svm.
     #[arg(long, default_value_t = Accel::Auto)]
     accel: Accel,
-    /// Kernel log level (off, error, warn, info, debug, trace).
-    #[arg(long, default_value = "info")]
-    log: String,
+    /// QEMU vCPU model, passed as `-cpu MODEL` (default: `max` under TCG,
+    /// `host,-arch-capabilities` under KVM). Under KVM the vCPUs get only
+    /// what the host CPU offers.
+    #[arg(long, value_name = "MODEL")]
+    cpu: Option<String>,
+    /// Kernel log level (off, error, warn, info, debug, trace) [default:
+    /// info]. `--append log=...` may give it instead.
+    #[arg(long, value_name = "LEVEL")]
+    log: Option<String>,
     /// Run a deliberate test scenario (isolation, page-fault, divide-error,
     /// ap-panic, stack-overflow, ap-stall).
     #[arg(long)]
     test: Option<String>,
-    /// More kernel command-line options, appended as given.
+    /// More kernel command-line options. They win over the command's own
+    /// defaults (`log=info`); one that contradicts --log or --test is
+    /// refused.
     #[arg(long, default_value = "")]
     append: String,
     /// Wait for a debugger on port 1234 before the first instruction.
@@ -69,6 +80,10 @@ struct BootArgs {
     /// Do not echo the serial output.
     #[arg(long, short)]
     quiet: bool,
+    /// Echo every serial line as printed, the structured `@flotilla/1`
+    /// records included (by default they are shown as short sentences).
+    #[arg(long, short = 'v', visible_alias = "verbose")]
+    records: bool,
     /// Print the QEMU command line and exit without booting.
     #[arg(long)]
     dry_run: bool,
@@ -91,6 +106,10 @@ struct BenchArgs {
     /// Accelerator.
     #[arg(long, default_value_t = Accel::Tcg)]
     accel: Accel,
+    /// More kernel command-line options; they win over the command's own
+    /// `log=warn`.
+    #[arg(long, default_value = "")]
+    append: String,
 }
 
 fn main() -> ExitCode {
@@ -128,16 +147,40 @@ impl BootArgs {
     }
 
     fn kernel_cmdline(&self) -> Result<String> {
-        let mut words = vec![format!("log={}", self.log)];
+        let mut added = vec![match &self.log {
+            Some(level) => Added::flag("log", level, "--log"),
+            None => Added::default("log", "info"),
+        }];
         if let Some(test) = &self.test {
             if SelfTest::from_name(test).is_none() {
                 let known: Vec<&str> = SelfTest::ALL.iter().map(|t| t.name()).collect();
                 anyhow::bail!("unknown test '{test}' (known: {})", known.join(", "));
             }
-            words.push(format!("test={test}"));
+            added.push(Added::flag("test", test, "--test"));
         }
-        words.extend(self.append.split_whitespace().map(str::to_owned));
-        Ok(words.join(" "))
+        Ok(cmdline::merge(&added, &self.append)?)
+    }
+}
+
+impl BootArgs {
+    /// The QEMU configuration these options ask for, booting `kernel` with
+    /// `cmdline` and no initrd.
+    fn qemu_config(&self, kernel: &Path, cmdline: String) -> QemuConfig {
+        let mut config = QemuConfig::new(kernel)
+            .machine(self.machine)
+            .cores(self.cores)
+            .numa_nodes(self.numa)
+            .accel(self.accel)
+            .append(cmdline)
+            .gdb(self.gdb)
+            .timeout(Duration::from_secs(self.timeout));
+        if let Some(mib) = self.memory {
+            config = config.memory_mib(mib);
+        }
+        if let Some(model) = &self.cpu {
+            config = config.cpu(model);
+        }
+        config
     }
 }
 
@@ -148,31 +191,27 @@ fn build() -> Result<image::Image> {
 
 fn boot(args: &BootArgs) -> Result<ExitCode> {
     let cmdline = args.kernel_cmdline()?;
-    // Find QEMU before spending time on the build.
+    // Refuse what cannot run before looking for QEMU and building.
+    run_boot::check(&args.qemu_config(Path::new("kernel"), cmdline.clone()))?;
     qemu::find_qemu(None)?;
     let image = build()?;
-    let mut config = QemuConfig::new(&image.kernel)
-        .machine(args.machine)
-        .cores(args.cores)
-        .numa_nodes(args.numa)
-        .accel(args.accel)
-        .append(cmdline)
-        .gdb(args.gdb)
-        .timeout(Duration::from_secs(args.timeout));
-    if let Some(mib) = args.memory {
-        config = config.memory_mib(mib);
-    }
+    let mut config = args.qemu_config(&image.kernel, cmdline);
     if !args.kernel_only {
         config = config.initrd(&image.initrd);
     }
     let launch = qemu::Launch::prepare(&config)?;
+    let accel = launch.accel.accel;
     println!(
-        "QEMU: {}, {} core(s), {} MiB, {}",
+        "QEMU: {}, {} core(s), {} MiB, CPU {}, {}",
         args.machine,
         args.cores,
         config.effective_memory_mib(),
+        qemu::cpu_model(accel, config.cpu.as_deref()),
         launch.accel
     );
+    if let Some(note) = qemu::cpu_note(accel, config.cpu.as_deref()) {
+        println!("{note}");
+    }
     if args.dry_run {
         println!("{}", launch.command_line());
         return Ok(ExitCode::SUCCESS);
@@ -182,11 +221,11 @@ fn boot(args: &BootArgs) -> Result<ExitCode> {
         let _ = std::io::stdout().flush();
     }
     drop(launch);
-    let echo: Option<Observer> = if args.quiet {
-        None
-    } else {
-        Some(Box::new(|line: &SerialLine| println!("{line}")))
-    };
+    let console = Console::new(Echo::from_flags(args.quiet, args.records));
+    if let Some(header) = console.header() {
+        println!("{header}");
+    }
+    let echo: Option<Observer> = console.observer(|shown| println!("{shown}"));
     let report = run_boot::run(&config, echo)?;
     print_summary(&report);
     if !report.passed() {
@@ -255,16 +294,18 @@ fn print_summary(report: &run_boot::BootReport) {
 }
 
 fn bench_boot(args: &BenchArgs) -> Result<ExitCode> {
-    qemu::find_qemu(None)?;
-    let image = build()?;
-    let req = bench::BenchRequest {
-        kernel: image.kernel,
+    let mut req = bench::BenchRequest {
+        kernel: "kernel".into(),
+        cmdline: bench::kernel_cmdline(&args.append)?,
         cores: args.cores.clone(),
         repeat: args.repeat.max(1),
         machine: args.machine,
         accel: args.accel,
         results_root: image::workspace_root(),
     };
+    req.check()?;
+    qemu::find_qemu(None)?;
+    req.kernel = build()?.kernel;
     let (_, meta, dir) = bench::run(&req)?;
     println!(
         "boot time, {} on {} ({}), QEMU {}, host {} ({} CPUs), revision {}",

@@ -48,6 +48,7 @@ fn hosted_urpc_quick_writes_well_formed_results() {
     );
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(!stdout.contains("@flotilla/1"), "{stdout}");
     let last = stdout.lines().last().unwrap();
     let ratio = last
         .strip_prefix("urpc one-way / raw one-way = ")
@@ -136,6 +137,33 @@ fn hosted_update_cost_sweep_writes_a_row_per_point() {
     for name in ["SHM1", "SHM8 atomic", "MSG8 server", "cores"] {
         assert!(svg.contains(name), "{name} missing");
     }
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn hosted_records_flag_prints_the_lines_of_each_run() {
+    let root = scratch("hosted-records");
+    let out = flotilla(
+        &[
+            "exp",
+            "update-cost",
+            "--hosted",
+            "--quick",
+            "--cores",
+            "1",
+            "--args",
+            "updates=500",
+            "-v",
+        ],
+        &root,
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("update-cost on 1 core, hosted:")
+            && stdout.contains("[core 0] @flotilla/1 exp-start exp=update-cost"),
+        "{stdout}"
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }
 

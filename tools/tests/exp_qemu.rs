@@ -57,6 +57,13 @@ fn update_cost_quick_in_ring_3_under_tcg_conserves_updates() {
     );
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(!stdout.contains("@flotilla/1"), "{stdout}");
+    for cores in ["1 core", "2 cores"] {
+        assert!(
+            stdout.contains(&format!("experiment update-cost started on {cores}, quick")),
+            "{stdout}"
+        );
+    }
     let dir = only_run(&root, "update-cost");
     let m = meta(&dir);
     assert_eq!(m["ring"], 3);
@@ -70,6 +77,36 @@ fn update_cost_quick_in_ring_3_under_tcg_conserves_updates() {
     );
     let csv = std::fs::read_to_string(dir.join("update-cost.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 6 + 10, "{csv}");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn records_flag_echoes_the_records_of_every_boot() {
+    let root = scratch("records");
+    let out = flotilla(
+        &[
+            "exp",
+            "update-cost",
+            "--quick",
+            "--cores",
+            "1",
+            "--accel",
+            "tcg",
+            "--records",
+        ],
+        &root,
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let start = stdout
+        .lines()
+        .find(|l| l.contains("  [core 0] @flotilla/1 exp-start exp=update-cost cores=1 "))
+        .unwrap_or_else(|| panic!("no exp-start record in\n{stdout}"));
+    assert!(start.starts_with('+'), "{start}");
+    assert!(
+        !stdout.contains("experiment update-cost started"),
+        "{stdout}"
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }
 

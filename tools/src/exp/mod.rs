@@ -39,7 +39,7 @@ pub mod plot;
 pub mod records;
 pub mod summary;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -49,6 +49,8 @@ use qemu::{Accel, Machine, OwnedRecord, QemuConfig, ResolvedAccel};
 use services::exp::{Experiment, Request};
 use services::platforms::hosted::{self, PinPolicy};
 
+use crate::cmdline::{self, Added};
+use crate::show::{Console, Echo};
 use crate::{boot, image, results};
 use output::Meta;
 use records::ConfigResult;
@@ -89,6 +91,19 @@ pub struct ExpArgs {
     /// Seconds before a boot is killed.
     #[arg(long, default_value_t = 600)]
     pub timeout: u64,
+    /// More kernel command-line options. They win over the command's own
+    /// `log=warn`; a `user=` other than the experiment's request is
+    /// refused (give experiment options with --args).
+    #[arg(long, default_value = "")]
+    pub append: String,
+    /// Do not echo the boots' serial output.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Echo every serial line as printed, the structured `@flotilla/1`
+    /// records included (by default they are shown as short sentences).
+    /// Hosted runs print their lines after each run.
+    #[arg(long, short = 'v', visible_alias = "verbose")]
+    pub records: bool,
     /// Directory under which `results/` is written (default: the
     /// workspace).
     #[arg(long)]
@@ -145,6 +160,34 @@ impl ExpArgs {
         Ok(cores)
     }
 
+    /// The kernel command line of the boots that run `req`: `log=warn`
+    /// and `user=<req>`, merged with `--append`.
+    pub fn kernel_cmdline(&self, req: &Request) -> Result<String> {
+        let added = [
+            Added::default("log", "warn"),
+            Added::flag("user", req.to_string(), "the experiment request"),
+        ];
+        Ok(cmdline::merge(&added, &self.append)?)
+    }
+
+    /// The configuration of the boot of `cores` cores with the kernel
+    /// command line `cmdline`, booting `kernel` with `initrd`.
+    pub fn qemu_config(
+        &self,
+        kernel: &Path,
+        initrd: &Path,
+        cmdline: &str,
+        cores: u32,
+    ) -> QemuConfig {
+        QemuConfig::new(kernel)
+            .machine(self.machine)
+            .cores(cores)
+            .accel(self.accel)
+            .append(cmdline)
+            .initrd(initrd)
+            .timeout(Duration::from_secs(self.timeout))
+    }
+
     fn pin(&self) -> Result<PinPolicy> {
         match self.pin.as_str() {
             "round-robin" => Ok(PinPolicy::RoundRobin),
@@ -156,6 +199,8 @@ impl ExpArgs {
 
 /// One configuration's raw outcome.
 struct Raw {
+    /// Lines of a hosted run to print after it, with `--records`.
+    lines: Vec<String>,
     records: Vec<OwnedRecord>,
     accel: Option<qemu::AccelDecision>,
 }
@@ -181,17 +226,19 @@ fn run_qemu(
     args: &ExpArgs,
     image: &image::Image,
     req: &Request,
+    cmdline: &str,
     cores: u32,
     bar: &indicatif::ProgressBar,
 ) -> Result<Raw> {
-    let config = QemuConfig::new(&image.kernel)
-        .machine(args.machine)
-        .cores(cores)
-        .accel(args.accel)
-        .append(format!("log=warn user={req}"))
-        .initrd(&image.initrd)
-        .timeout(Duration::from_secs(args.timeout));
-    let report = boot::run(&config, None)?;
+    let config = args.qemu_config(&image.kernel, &image.initrd, cmdline, cores);
+    let console = Console::new(Echo::from_flags(args.quiet, args.records));
+    if console.mode() != Echo::Quiet {
+        let on = crate::show::cores(&cores.to_string());
+        bar.suspend(|| println!("{} on {on}:", req.experiment()));
+    }
+    let shown = bar.clone();
+    let echo = console.observer(move |line| shown.suspend(|| println!("{line}")));
+    let report = boot::run(&config, echo)?;
     if !report.passed() {
         bar.abandon();
         eprintln!("{}", report.failure_report);
@@ -201,6 +248,7 @@ fn run_qemu(
         bail!("{} cores: {}", cores, report.verdict());
     }
     Ok(Raw {
+        lines: Vec::new(),
         records: report.records,
         accel: Some(report.accel),
     })
@@ -214,6 +262,11 @@ fn run_hosted(
 ) -> Result<Raw> {
     match hosted::run_experiment(req, cores, args.pin()?) {
         Ok(run) => Ok(Raw {
+            lines: if Echo::from_flags(args.quiet, args.records) == Echo::Records {
+                run.lines.clone()
+            } else {
+                Vec::new()
+            },
             records: records::from_lines(&run.lines),
             accel: None,
         }),
@@ -234,14 +287,25 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
     let cores = args.core_counts(experiment)?;
     let pin = args.pin()?;
     let root = args.results.clone().unwrap_or_else(image::workspace_root);
+    let cmdline = args.kernel_cmdline(&req)?;
     let image = if args.hosted {
         None
     } else {
+        // Refuse what cannot run before looking for QEMU and building.
+        for &n in &cores {
+            let planned = args.qemu_config(Path::new("kernel"), Path::new("initrd"), &cmdline, n);
+            boot::check(&planned).with_context(|| format!("{experiment} on {n} cores"))?;
+        }
         qemu::find_qemu(None)?;
         eprintln!("building the image: {}", image::build_command_line());
         Some(image::build()?)
     };
     let started = chrono::Utc::now();
+    if image.is_some()
+        && let Some(header) = Console::new(Echo::from_flags(args.quiet, args.records)).header()
+    {
+        println!("{header}");
+    }
     let bar = indicatif::ProgressBar::new(cores.len() as u64).with_style(
         indicatif::ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} {msg} [{elapsed}]")
             .expect("the template is valid"),
@@ -254,9 +318,20 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         let place = if args.hosted { "host threads" } else { "QEMU" };
         bar.set_message(format!("{experiment} on {n} cores ({place})"));
         let raw = match &image {
-            Some(image) => run_qemu(args, image, &req, n, &bar)?,
+            Some(image) => run_qemu(args, image, &req, &cmdline, n, &bar)?,
             None => run_hosted(args, &req, n, &bar)?,
         };
+        if !raw.lines.is_empty() {
+            bar.suspend(|| {
+                println!(
+                    "{experiment} on {}, hosted:",
+                    crate::show::cores(&n.to_string())
+                );
+                for line in &raw.lines {
+                    println!("{line}");
+                }
+            });
+        }
         if accel.is_none() {
             accel = raw.accel;
         }
@@ -442,6 +517,33 @@ mod tests {
                 .is_err()
         );
         assert!(args(&["urpc", "--pin", "odd"]).pin().is_err());
+    }
+
+    #[test]
+    fn the_kernel_command_line_merges_append() {
+        let a = args(&["urpc", "--quick"]);
+        let req = a.request().unwrap();
+        assert_eq!(
+            a.kernel_cmdline(&req).unwrap(),
+            "log=warn user=exp=urpc,quick"
+        );
+        let a = args(&["urpc", "--quick", "--append", "log=debug"]);
+        assert_eq!(
+            a.kernel_cmdline(&req).unwrap(),
+            "user=exp=urpc,quick log=debug"
+        );
+        let a = args(&["urpc", "--quick", "--append", "user=exp=urpc,quick"]);
+        assert_eq!(
+            a.kernel_cmdline(&req).unwrap(),
+            "log=warn user=exp=urpc,quick"
+        );
+        let a = args(&["urpc", "--append", "user=exp=update-cost"]);
+        let err = a.kernel_cmdline(&a.request().unwrap()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("the experiment request exp=urpc conflicts with --append user="),
+            "{err}"
+        );
     }
 
     #[test]
