@@ -111,3 +111,25 @@ fn a_failing_job_fails_the_run_and_names_the_core() {
     assert!(matches!(err, HostedError::Failed { .. }), "{err:?}");
     assert!(!records(err.lines(), "monitor-done").is_empty());
 }
+
+#[test]
+fn a_panic_on_one_core_ends_the_whole_run_and_names_the_core() {
+    let _one = one_at_a_time();
+    for core in [0, 2] {
+        let options = MonitorOptions {
+            panic_on: Some(core),
+            ..MonitorOptions::default()
+        };
+        // Without the abort the other monitors would wait for the mesh
+        // forever, and this test would hang.
+        match run_monitors(3, options) {
+            Err(HostedError::Panicked {
+                core: c, message, ..
+            }) => {
+                assert_eq!(c, core);
+                assert!(message.contains("deliberate panic"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

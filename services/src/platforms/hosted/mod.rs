@@ -78,6 +78,9 @@ pub struct MonitorOptions {
     pub job: Option<Request>,
     /// Receives each line as it is printed.
     pub sink: Option<Sink>,
+    /// A deliberate failure: this core's thread panics once its monitor is
+    /// set up (the hosted counterpart of a ring-3 panic, for tests).
+    pub panic_on: Option<u32>,
 }
 
 /// A finished hosted run.
@@ -248,6 +251,7 @@ pub fn run_monitors(cores: u32, options: MonitorOptions) -> Result<HostedRun, Ho
     let error = Arc::new(Mutex::new(None));
     let monitor_options = options.monitor;
     let job = options.job;
+    let panic_on = options.panic_on;
     let ended: Vec<(Ended, Option<usize>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..cores)
             .map(|core| {
@@ -260,6 +264,9 @@ pub fn run_monitors(cores: u32, options: MonitorOptions) -> Result<HostedRun, Ho
                     let mut p = world.platform(core);
                     let body = AssertUnwindSafe(|| {
                         let monitor = Monitor::new(&mut p, monitor_options)?;
+                        if panic_on == Some(core) {
+                            panic!("deliberate panic on core {core}");
+                        }
                         let mut exp_job = job.map(ExpJob::new);
                         let stats = monitor
                             .run(exp_job.as_mut().map(|j| j as &mut dyn Job<HostedPlatform>));
