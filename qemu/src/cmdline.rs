@@ -104,14 +104,19 @@ pub fn gdb_args(gdb: bool) -> Vec<String> {
 /// The full argument vector (without the program) for `config` under
 /// `accel`.
 ///
-/// The order is: [`FIXED_ARGS`], [`machine_args`], [`accel_args`], `-smp`,
-/// `-m`, [`numa_args`], `-kernel`, `-initrd`, `-append`, [`gdb_args`], and the
+/// The order is: [`FIXED_ARGS`], [`machine_args`], [`accel_args`] (with the
+/// configured CPU model, if any, in place of the default), `-smp`, `-m`,
+/// [`numa_args`], `-kernel`, `-initrd`, `-append`, [`gdb_args`], and the
 /// configuration's extra arguments last so they can override.
 pub fn qemu_args(config: &QemuConfig, accel: ResolvedAccel) -> Vec<String> {
     let memory_mib = config.effective_memory_mib();
     let mut args: Vec<String> = FIXED_ARGS.iter().map(|a| (*a).to_owned()).collect();
     args.extend(machine_args(config.machine));
-    args.extend(accel_args(accel));
+    let mut accel = accel_args(accel);
+    if let (Some(model), Some(i)) = (&config.cpu, accel.iter().position(|a| a == "-cpu")) {
+        accel[i + 1] = model.clone();
+    }
+    args.extend(accel);
     args.extend([
         "-smp".into(),
         config.cores.to_string(),
@@ -212,6 +217,17 @@ mod tests {
                  -kernel /images/kernel.elf -initrd /images/modules.cpio -append  -s -S -d int"
             )
         );
+    }
+
+    #[test]
+    fn the_cpu_model_replaces_the_default() {
+        let config = cfg().cpu("qemu64,-nx");
+        for accel in [ResolvedAccel::Tcg, ResolvedAccel::Kvm] {
+            let a = qemu_args(&config, accel);
+            let i = a.iter().position(|x| x == "-cpu").unwrap();
+            assert_eq!(a[i + 1], "qemu64,-nx");
+            assert_eq!(a.iter().filter(|x| *x == "-cpu").count(), 1);
+        }
     }
 
     #[test]

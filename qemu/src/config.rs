@@ -249,6 +249,9 @@ pub struct QemuConfig {
     pub memory_mib: Option<u64>,
     /// The accelerator asked for.
     pub accel: Accel,
+    /// The CPU model (`-cpu`, such as `qemu64,-nx`); `None` means the
+    /// accelerator's default (see [`crate::cmdline::accel_args`]).
+    pub cpu: Option<String>,
     /// The kernel command line (`-append`).
     pub append: String,
     /// Start paused with a gdb stub on TCP port 1234 (`-s -S`) and no timeout.
@@ -278,6 +281,7 @@ impl QemuConfig {
             numa_nodes: 0,
             memory_mib: None,
             accel: Accel::default(),
+            cpu: None,
             append: String::new(),
             gdb: false,
             kernel: kernel.into(),
@@ -315,6 +319,12 @@ impl QemuConfig {
     /// Sets the accelerator.
     pub fn accel(mut self, accel: Accel) -> Self {
         self.accel = accel;
+        self
+    }
+
+    /// Sets the CPU model, in place of the accelerator's default.
+    pub fn cpu(mut self, model: impl Into<String>) -> Self {
+        self.cpu = Some(model.into());
         self
     }
 
@@ -480,6 +490,8 @@ mod tests {
         assert_eq!(c.accel, Accel::Auto);
         assert_eq!(c.cores, 1);
         assert_eq!(c.numa_nodes, 0);
+        assert_eq!(c.cpu, None);
+        assert_eq!(c.clone().cpu("qemu64").cpu.as_deref(), Some("qemu64"));
         assert_eq!(c.effective_timeout(), Some(DEFAULT_TIMEOUT));
         assert_eq!(c.clone().gdb(true).effective_timeout(), None);
         assert_eq!(c.effective_memory_mib(), 288);

@@ -1,0 +1,53 @@
+//! Bad input ends the run in the documented way, with a message that says
+//! what is wrong.
+
+use boot::protocol::ExitCode;
+use flotilla_tests::{boot, tcg};
+use qemu::Outcome;
+use tools::boot::BootReport;
+
+fn expect_fail(report: &BootReport) {
+    assert_eq!(
+        report.outcome,
+        Outcome::Exit(ExitCode::Fail),
+        "{}",
+        report.failure_report
+    );
+    assert!(!report.passed());
+}
+
+/// The single problem the run reported.
+fn problem(report: &BootReport) -> &str {
+    assert_eq!(
+        report.analysis.problems.len(),
+        1,
+        "{:?}\n{}",
+        report.analysis.problems,
+        report.failure_report
+    );
+    &report.analysis.problems[0]
+}
+
+#[test]
+fn a_cpu_without_no_execute_pages_is_refused_by_name() {
+    let report = boot(&tcg(1, "").cpu("qemu64,-nx"));
+    expect_fail(&report);
+    assert_eq!(
+        problem(&report),
+        "core 0: boot failed: the CPU has no no-execute pages (NX, CPUID 0x80000001 EDX bit 20); \
+         Flotilla needs an x86_64 CPU with long mode and no-execute pages"
+    );
+}
+
+#[test]
+fn a_cpu_without_long_mode_is_refused_by_name() {
+    let report = boot(&tcg(1, "").cpu("qemu64,-lm"));
+    expect_fail(&report);
+    assert!(
+        problem(&report).starts_with(
+            "core 0: boot failed: the CPU has no long mode (CPUID 0x80000001 EDX bit 29)"
+        ),
+        "{:?}",
+        report.analysis.problems
+    );
+}
