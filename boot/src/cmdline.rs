@@ -11,6 +11,12 @@
 //! | `test` | a [`SelfTest`] name | none |
 //! | `ap-timeout-ms` | milliseconds the boot core waits for each other core | `10000` |
 //! | `user` | the argument string of every ring-3 program (no spaces, at most [`UserArgs::CAPACITY`] bytes) | empty |
+//!
+//! A refused value is shown in the error whole when it is short, and
+//! shortened with its length when it is long (see [`crate::text`]), so
+//! every error fits a fixed buffer and ends with what is accepted.
+
+use crate::text::{Quoted, Short};
 
 /// Log verbosity, from the `log=` option.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -192,12 +198,15 @@ impl core::fmt::Display for CmdlineError<'_> {
             CmdlineError::UnknownOption(o) => {
                 write!(
                     f,
-                    "unknown option '{o}' (known: log, test, ap-timeout-ms, user)"
+                    "unknown option {} (known: log, test, ap-timeout-ms, user)",
+                    Quoted(o)
                 )
             }
-            CmdlineError::MissingValue(o) => write!(f, "option '{o}' needs a value ({o}=...)"),
+            CmdlineError::MissingValue(o) => {
+                write!(f, "option {} needs a value ({}=...)", Quoted(o), Short(o))
+            }
             CmdlineError::BadValue { option, value } => {
-                write!(f, "option '{option}' cannot take '{value}' (")?;
+                write!(f, "option '{option}' cannot take {} (", Quoted(value))?;
                 match option {
                     "log" => {
                         for (i, (name, _)) in LogLevel::NAMES.iter().enumerate() {
@@ -218,6 +227,33 @@ impl core::fmt::Display for CmdlineError<'_> {
             }
             CmdlineError::Duplicate(o) => write!(f, "option '{o}' is given twice"),
         }
+    }
+}
+
+/// Most bytes a [`Refusal`] formats to, for any command line: the fixed
+/// text, the shortened command line, the longest error with a shortened
+/// value (option names in errors are known ones, or shortened) and the
+/// longest list of accepted values.
+pub const MAX_REFUSAL: usize = 512;
+
+/// The boot core's message for a refused command line: the line (shortened
+/// when long) and why it was refused. At most [`MAX_REFUSAL`] bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refusal<'a> {
+    /// The whole command line.
+    pub cmdline: &'a str,
+    /// Why it was refused.
+    pub error: CmdlineError<'a>,
+}
+
+impl core::fmt::Display for Refusal<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "bad kernel command line {}: {}",
+            Quoted(self.cmdline),
+            self.error
+        )
     }
 }
 
@@ -338,5 +374,77 @@ mod tests {
         );
         let e = Config::parse("log=loud").unwrap_err().to_string();
         assert!(e.contains("off, error, warn, info, debug, trace"), "{e}");
+    }
+
+    #[test]
+    fn long_values_are_shortened_and_the_accepted_values_still_end_the_error() {
+        let value = "v".repeat(400);
+        let line = std::format!("log=info user={value}");
+        let error = Config::parse(&line).unwrap_err();
+        let e = error.to_string();
+        assert_eq!(
+            e,
+            std::format!(
+                "option 'user' cannot take '{}…' (400 bytes) (at most 160 bytes)",
+                "v".repeat(crate::text::SHOWN)
+            )
+        );
+        let r = Refusal {
+            cmdline: &line,
+            error,
+        }
+        .to_string();
+        assert!(
+            r.starts_with("bad kernel command line 'log=info user=vvv"),
+            "{r}"
+        );
+        assert!(r.contains("…' (414 bytes): option 'user'"), "{r}");
+        assert!(r.ends_with("(at most 160 bytes)"), "{r}");
+        let word = "w".repeat(300);
+        let e = Config::parse(&word).unwrap_err().to_string();
+        assert!(e.ends_with("…=...)"), "{e}");
+        let e = Config::parse(&std::format!("{word}=1"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("(300 bytes) (known: log, test, ap-timeout-ms, user)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn every_refusal_fits_its_bound() {
+        use crate::pvh::MAX_CMDLINE;
+        let fill = |prefix: &str| {
+            let mut line = std::string::String::from(prefix);
+            while line.len() < MAX_CMDLINE {
+                line.push('x');
+            }
+            line
+        };
+        let mut lines = std::vec::Vec::new();
+        for option in [
+            "log=",
+            "test=",
+            "ap-timeout-ms=",
+            "user=",
+            "initrd=",
+            "",
+            "z=",
+        ] {
+            lines.push(fill(option));
+        }
+        // A valid prefix, then the longest refused word.
+        lines.push(fill("log=info test=isolation user=a test="));
+        for line in &lines {
+            let error = Config::parse(line).unwrap_err();
+            let text = Refusal {
+                cmdline: line,
+                error,
+            }
+            .to_string();
+            assert!(text.len() <= MAX_REFUSAL, "{} bytes: {text}", text.len());
+            assert!(text.ends_with(')'), "{text}");
+        }
     }
 }

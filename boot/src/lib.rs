@@ -8,6 +8,7 @@
 //!   (assembly, built only for the bare-metal target);
 //! - [`pvh`]: parsing of the PVH `hvm_start_info`;
 //! - [`cmdline`]: the kernel command line as a typed [`cmdline::Config`];
+//! - [`text`]: untrusted values in messages, shortened with their length;
 //! - [`srat`]: NUMA affinity from the ACPI SRAT;
 //! - [`plan`]: the split of physical memory into per-core partitions;
 //! - [`handoff`]: the boot handshake between the boot core and the others;
@@ -20,4 +21,5 @@ pub mod plan;
 pub mod protocol;
 pub mod pvh;
 pub mod srat;
+pub mod text;
 pub mod x86;

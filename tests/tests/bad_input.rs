@@ -29,6 +29,23 @@ fn problem(report: &BootReport) -> &str {
 }
 
 #[test]
+fn a_long_bad_value_is_shown_shortened_and_the_message_ends() {
+    let value = "u".repeat(400);
+    let report = boot(&tcg(1, &format!("log=info user={value}")));
+    expect_fail(&report);
+    let p = problem(&report);
+    let shown = "u".repeat(boot::text::SHOWN);
+    assert_eq!(
+        p,
+        format!(
+            "core 0: boot failed: bad kernel command line 'log=info user={}…' (414 bytes): \
+             option 'user' cannot take '{shown}…' (400 bytes) (at most 160 bytes)",
+            &shown[..boot::text::SHOWN - "log=info user=".len()]
+        )
+    );
+}
+
+#[test]
 fn a_cpu_without_no_execute_pages_is_refused_by_name() {
     let report = boot(&tcg(1, "").cpu("qemu64,-nx"));
     expect_fail(&report);
