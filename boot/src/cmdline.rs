@@ -83,11 +83,19 @@ pub enum SelfTest {
     /// then faults in ring 3; the core reports the fault, ends the probe and
     /// goes on to run its monitor.
     UserProbe,
+    /// The last core's monitor panics in ring 3 before its main function;
+    /// the run ends at once with a panic report naming the core and the
+    /// program.
+    UserPanic,
+    /// The boot core's monitor allocates until its heap is exhausted; the
+    /// allocation failure panics, and the run ends as for
+    /// [`SelfTest::UserPanic`].
+    UserOom,
 }
 
 impl SelfTest {
     /// Every scenario, in the order they are listed to users.
-    pub const ALL: [SelfTest; 7] = [
+    pub const ALL: [SelfTest; 9] = [
         SelfTest::Isolation,
         SelfTest::PageFault,
         SelfTest::DivideError,
@@ -95,6 +103,8 @@ impl SelfTest {
         SelfTest::StackOverflow,
         SelfTest::ApStall,
         SelfTest::UserProbe,
+        SelfTest::UserPanic,
+        SelfTest::UserOom,
     ];
 
     /// The `test=` value naming this scenario.
@@ -107,6 +117,8 @@ impl SelfTest {
             SelfTest::StackOverflow => "stack-overflow",
             SelfTest::ApStall => "ap-stall",
             SelfTest::UserProbe => "user-probe",
+            SelfTest::UserPanic => "user-panic",
+            SelfTest::UserOom => "user-oom",
         }
     }
 
@@ -370,7 +382,7 @@ mod tests {
         let e = Config::parse("test=nope").unwrap_err().to_string();
         assert_eq!(
             e,
-            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe)"
+            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe, user-panic, user-oom)"
         );
         let e = Config::parse("log=loud").unwrap_err().to_string();
         assert!(e.contains("off, error, warn, info, debug, trace"), "{e}");

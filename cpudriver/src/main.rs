@@ -207,7 +207,14 @@ fn boot_core(core: &'static Core, identity: &Identity) -> ! {
         Some(SelfTest::PageFault) => selftest::page_fault(),
         Some(SelfTest::DivideError) => selftest::divide_error(),
         Some(SelfTest::StackOverflow) => selftest::stack_overflow(),
-        Some(SelfTest::Isolation | SelfTest::ApPanic | SelfTest::ApStall | SelfTest::UserProbe)
+        Some(
+            SelfTest::Isolation
+            | SelfTest::ApPanic
+            | SelfTest::ApStall
+            | SelfTest::UserProbe
+            | SelfTest::UserPanic
+            | SelfTest::UserOom,
+        )
         | None => {}
     }
     programs::start()

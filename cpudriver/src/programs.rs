@@ -1,10 +1,13 @@
 //! Which ring-3 programs a core runs, from the boot modules.
 //!
 //! Every core runs the `monitor` program with the `user=` argument string.
-//! With `test=user-probe`, the last core first runs `probe`. Without boot
+//! With `test=user-probe`, the last core first runs `probe`. With
+//! `test=user-panic` the last core's monitor, and with `test=user-oom` the
+//! boot core's, is asked to fail on purpose (`abi::StartTest`). Without boot
 //! modules the kernel has nothing to run: the boot core ends the run with
 //! a pass once every core is up, and the others idle.
 
+use abi::StartTest;
 use boot::cmdline::SelfTest;
 use boot::protocol::ExitCode;
 
@@ -17,14 +20,14 @@ pub const MONITOR: &str = "monitor";
 /// The probe's module name.
 pub const PROBE: &str = "probe";
 
-fn spawn(name: &str, args: &str) {
+fn spawn(name: &str, args: &str, test: StartTest) {
     let Some(image) = initrd::find(name) else {
         let mut names: heapless::String<256> = heapless::String::new();
         let _ = initrd::names(&mut names);
         log::error!("no module '{name}' in the boot modules (they hold: {names})");
         exit(ExitCode::Fail);
     };
-    if let Err(e) = user::spawn(name, image, args) {
+    if let Err(e) = user::spawn(name, image, args, test) {
         log::error!("cannot start '{name}': {e}");
         exit(ExitCode::Fail);
     }
@@ -45,11 +48,17 @@ pub fn start() -> ! {
     frames::init(core.first_free, given.partition.end);
     let args = given.config.user.as_str();
     let mut count = 1;
-    if given.config.test == Some(SelfTest::UserProbe) && core.id == core.count - 1 {
-        spawn(PROBE, args);
+    let last = core.id == core.count - 1;
+    if given.config.test == Some(SelfTest::UserProbe) && last {
+        spawn(PROBE, args, StartTest::None);
         count += 1;
     }
-    spawn(MONITOR, args);
+    let monitor = match given.config.test {
+        Some(SelfTest::UserPanic) if last => StartTest::Panic,
+        Some(SelfTest::UserOom) if core.id == 0 => StartTest::ExhaustHeap,
+        _ => StartTest::None,
+    };
+    spawn(MONITOR, args, monitor);
     record(
         "programs",
         format_args!("count={count} free_kib={}", frames::available() / 1024),
