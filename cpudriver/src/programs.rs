@@ -3,14 +3,26 @@
 //! Every core runs the `monitor` program with the `user=` argument string.
 //! With `test=user-probe`, the last core first runs `probe`. With
 //! `test=user-panic` the last core's monitor, and with `test=user-oom` the
-//! boot core's, is asked to fail on purpose (`abi::StartTest`). Without boot
-//! modules the kernel has nothing to run: the boot core ends the run with
-//! a pass once every core is up, and the others idle.
+//! boot core's, is asked to fail on purpose (`abi::StartTest`).
+//!
+//! The boot core goes first ([`start_first`]), after it has printed
+//! `boot-done`: it sets its go-ahead (`boot::handoff::Report::programs_go`)
+//! and notifies the other cores, which wait for it
+//! ([`start_when_released`]) before they start their programs. So no
+//! program runs, and no program's failure can cut the boot core's report,
+//! before `boot-done`.
+//!
+//! Without boot modules the kernel has nothing to run: the boot core ends
+//! the run with a pass once every core is up, and the others idle.
+
+use core::sync::atomic::Ordering;
 
 use abi::StartTest;
 use boot::cmdline::SelfTest;
 use boot::protocol::ExitCode;
 
+use crate::arch::apic;
+use crate::arch::trap::NOTIFY_VECTOR;
 use crate::console::record;
 use crate::exit::exit;
 use crate::{frames, initrd, percpu, user};
@@ -33,8 +45,31 @@ fn spawn(name: &str, args: &str, test: StartTest) {
     }
 }
 
+/// The boot core, after `boot-done`: releases the other cores and starts
+/// its own programs.
+pub fn start_first() -> ! {
+    let core = percpu::this();
+    if initrd::archive().is_some() {
+        core.params.report.programs_go.store(1, Ordering::Release);
+        for other in 1..core.count {
+            apic::send_ipi(percpu::params_of(other).given.apic_id, NOTIFY_VECTOR);
+        }
+    }
+    start()
+}
+
+/// Another core: waits for the boot core's go-ahead, then starts its
+/// programs. Without it (a run without programs) the core idles here.
+pub fn start_when_released() -> ! {
+    let boot = &percpu::params_of(0).report;
+    while boot.programs_go.load(Ordering::Acquire) == 0 {
+        crate::arch::wait_for_interrupt();
+    }
+    start()
+}
+
 /// Starts this core's programs; the boot core ends a module-less run.
-pub fn start() -> ! {
+fn start() -> ! {
     let core = percpu::this();
     let given = &core.params.given;
     if initrd::archive().is_none() {

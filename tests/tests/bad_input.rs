@@ -1,9 +1,9 @@
 //! Bad input ends the run in the documented way, with a message that says
-//! what is wrong.
+//! what is wrong. Programs start only after the boot core's `boot-done`.
 
 use boot::protocol::ExitCode;
-use flotilla_tests::{boot, tcg};
-use qemu::Outcome;
+use flotilla_tests::{boot, boot_logged, tcg, with_monitors};
+use qemu::{Outcome, SerialLine};
 use tools::boot::BootReport;
 
 fn expect_fail(report: &BootReport) {
@@ -26,6 +26,47 @@ fn problem(report: &BootReport) -> &str {
         report.failure_report
     );
     &report.analysis.problems[0]
+}
+
+/// The index of the `boot-done` line.
+fn boot_done_at(lines: &[SerialLine]) -> usize {
+    lines
+        .iter()
+        .position(|l| l.text.contains("@flotilla/1 boot-done "))
+        .unwrap_or_else(|| {
+            let log: Vec<String> = lines.iter().map(ToString::to_string).collect();
+            panic!("no boot-done line in:\n{}", log.join("\n"))
+        })
+}
+
+/// Records the kernel prints before `boot-done`; anything else there
+/// comes from programs or from starting them.
+const BOOT_RECORDS: [&str; 3] = ["clocks", "core-up", "isolation"];
+
+/// Checks that nothing but boot lines precede `boot-done`.
+fn programs_start_after_boot_done(lines: &[SerialLine]) {
+    let done = boot_done_at(lines);
+    for line in &lines[..done] {
+        let text = &line.text;
+        if let Ok(r) = qemu::OwnedRecord::parse(text) {
+            assert!(
+                BOOT_RECORDS.contains(&r.kind.as_str()),
+                "'{text}' comes before boot-done"
+            );
+        }
+        assert!(
+            !text.contains(" ERROR ") && !text.contains("PANIC"),
+            "'{text}' comes before boot-done"
+        );
+    }
+}
+
+#[test]
+fn programs_start_only_after_boot_done() {
+    let (report, lines) = boot_logged(&with_monitors(4, ""));
+    assert!(report.passed(), "{}", report.failure_report);
+    programs_start_after_boot_done(&lines);
+    assert_eq!(report.records_of("programs").count(), 4);
 }
 
 #[test]
