@@ -11,6 +11,11 @@
 //! | `test` | a [`SelfTest`] name | none |
 //! | `ap-timeout-ms` | milliseconds the boot core waits for each other core | `10000` |
 //! | `user` | the argument string of every ring-3 program (no spaces, at most [`UserArgs::CAPACITY`] bytes) | empty |
+//! | `initrd` | `optional`, `required`: whether the run must have an archive of ring-3 programs | `optional` |
+//!
+//! `initrd=required` exists because the kernel cannot tell a zero-byte
+//! initrd from none: QEMU hands a PVH kernel no boot module for an empty
+//! file. The host adds it whenever it gives QEMU an initrd.
 //!
 //! A refused value is shown in the error whole when it is short, and
 //! shortened with its length when it is long (see [`crate::text`]), so
@@ -162,6 +167,24 @@ impl UserArgs {
     }
 }
 
+/// Whether the run must have an initrd of ring-3 programs (`initrd=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Initrd {
+    /// Without an initrd the CPU drivers boot alone, and the run passes
+    /// once every core is up.
+    #[default]
+    Optional,
+    /// A missing or empty initrd fails the run.
+    Required,
+}
+
+impl Initrd {
+    const NAMES: [(&'static str, Initrd); 2] = [
+        ("optional", Initrd::Optional),
+        ("required", Initrd::Required),
+    ];
+}
+
 /// The typed kernel configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -173,6 +196,8 @@ pub struct Config {
     pub ap_timeout_ms: u32,
     /// The argument string of every ring-3 program.
     pub user: UserArgs,
+    /// Whether an initrd is required.
+    pub initrd: Initrd,
 }
 
 impl Default for Config {
@@ -182,6 +207,7 @@ impl Default for Config {
             test: None,
             ap_timeout_ms: 10_000,
             user: UserArgs::EMPTY,
+            initrd: Initrd::Optional,
         }
     }
 }
@@ -210,7 +236,7 @@ impl core::fmt::Display for CmdlineError<'_> {
             CmdlineError::UnknownOption(o) => {
                 write!(
                     f,
-                    "unknown option {} (known: log, test, ap-timeout-ms, user)",
+                    "unknown option {} (known: log, test, ap-timeout-ms, user, initrd)",
                     Quoted(o)
                 )
             }
@@ -233,6 +259,12 @@ impl core::fmt::Display for CmdlineError<'_> {
                         }
                     }
                     "user" => write!(f, "at most {} bytes", UserArgs::CAPACITY)?,
+                    "initrd" => {
+                        for (i, (name, _)) in Initrd::NAMES.iter().enumerate() {
+                            let sep = if i == 0 { "" } else { ", " };
+                            write!(f, "{sep}{name}")?;
+                        }
+                    }
                     _ => write!(f, "a whole number of milliseconds, at least 1")?,
                 }
                 write!(f, ")")
@@ -273,7 +305,7 @@ impl Config {
     /// Parses a command line.
     pub fn parse(cmdline: &str) -> Result<Config, CmdlineError<'_>> {
         let mut config = Config::default();
-        let mut seen = [false; 4];
+        let mut seen = [false; 5];
         for word in cmdline.split_ascii_whitespace() {
             let (option, value) = word
                 .split_once('=')
@@ -299,6 +331,14 @@ impl Config {
                 "user" => {
                     config.user = UserArgs::new(value).ok_or(bad)?;
                     3
+                }
+                "initrd" => {
+                    config.initrd = Initrd::NAMES
+                        .iter()
+                        .find(|(n, _)| *n == value)
+                        .map(|(_, i)| *i)
+                        .ok_or(bad)?;
+                    4
                 }
                 _ => return Err(CmdlineError::UnknownOption(option)),
             };
@@ -384,8 +424,26 @@ mod tests {
             e,
             "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe, user-panic, user-oom)"
         );
+        let e = Config::parse("initrd=maybe").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "option 'initrd' cannot take 'maybe' (optional, required)"
+        );
         let e = Config::parse("log=loud").unwrap_err().to_string();
         assert!(e.contains("off, error, warn, info, debug, trace"), "{e}");
+    }
+
+    #[test]
+    fn initrd_option() {
+        assert_eq!(Config::parse("").unwrap().initrd, Initrd::Optional);
+        assert_eq!(
+            Config::parse("initrd=required").unwrap().initrd,
+            Initrd::Required
+        );
+        assert_eq!(
+            Config::parse("initrd=optional initrd=required"),
+            Err(CmdlineError::Duplicate("initrd"))
+        );
     }
 
     #[test]
@@ -419,7 +477,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.ends_with("(300 bytes) (known: log, test, ap-timeout-ms, user)"),
+            e.ends_with("(300 bytes) (known: log, test, ap-timeout-ms, user, initrd)"),
             "{e}"
         );
     }

@@ -64,7 +64,7 @@ pub use binary::{
     parse_qemu_version, qemu_version,
 };
 pub use boot::protocol::ExitCode;
-pub use cmdline::{GDB_PORT, gdb_instructions, qemu_args, shell_join, shell_quote};
+pub use cmdline::{GDB_PORT, gdb_instructions, kernel_cmdline, qemu_args, shell_join, shell_quote};
 pub use config::{Accel, ConfigError, Machine, ParseChoiceError, QemuConfig, default_memory_mib};
 pub use launch::{Launch, LaunchError};
 pub use outcome::Outcome;
