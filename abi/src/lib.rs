@@ -24,7 +24,18 @@
 //! | [`STACK_TOP`] − [`STACK_SIZE`] .. [`STACK_TOP`] | the stack, with an unmapped guard page below |
 //!
 //! A program starts at its ELF entry point with `rdi` = core id, `rsi` =
-//! number of cores, `rsp` = [`STACK_TOP`] and interrupts enabled.
+//! number of cores, `rdx` = a [`StartTest`] code (0 outside the kernel's
+//! deliberate ring-3 failure scenarios), `rsp` = [`STACK_TOP`] and
+//! interrupts enabled.
+//!
+//! # Panics
+//!
+//! A panic in ring 3 (an allocation failure included: on `no_std` the
+//! default allocation error handler panics) ends the whole run. The
+//! runtime's panic handler prints the message with [`Syscall::Print`] and
+//! then makes [`Syscall::Panic`] with the panic's location; the CPU driver
+//! prints a `program-panic` record and stops the machine with the `panic`
+//! exit code, as for a kernel panic.
 #![no_std]
 
 /// Lowest address an ELF segment may occupy.
@@ -52,6 +63,8 @@ const _: () = assert!(STACK_TOP < 0x0000_8000_0000_0000);
 
 /// Longest line [`Syscall::Print`] accepts.
 pub const MAX_PRINT: u64 = 1024;
+/// Longest file name [`Syscall::Panic`] accepts.
+pub const MAX_PANIC_FILE: u64 = 256;
 /// Most frames one [`Syscall::MapPool`] call maps.
 pub const MAX_MAP: u64 = 16384;
 
@@ -112,6 +125,19 @@ pub enum Syscall {
         /// 0 (pass) or 1 (fail).
         code: u64,
     },
+    /// The program panicked: end the whole run at once with the `panic`
+    /// exit code, after a `program-panic` record that names the core, the
+    /// program and the panic's source location. Returns only with an error,
+    /// for a bad pointer, length or UTF-8 in the file name.
+    Panic {
+        /// Address of the UTF-8 source file name.
+        file: u64,
+        /// Its length in bytes, at most [`MAX_PANIC_FILE`]; 0 when the
+        /// location is unknown.
+        file_len: u64,
+        /// The source line (0 when unknown).
+        line: u64,
+    },
 }
 
 /// Syscall numbers, in `rax`.
@@ -134,12 +160,14 @@ pub mod number {
     pub const EXIT: u64 = 7;
     /// [`super::Syscall::Shutdown`].
     pub const SHUTDOWN: u64 = 8;
+    /// [`super::Syscall::Panic`].
+    pub const PANIC: u64 = 9;
 }
 
 impl Syscall {
     /// Decodes a call from its number and argument registers.
     pub fn decode(number: u64, args: [u64; 6]) -> Result<Syscall, SysError> {
-        let [a0, a1, ..] = args;
+        let [a0, a1, a2, ..] = args;
         Ok(match number {
             number::PRINT => Syscall::Print { ptr: a0, len: a1 },
             number::INFO => Syscall::Info { ptr: a0, len: a1 },
@@ -153,6 +181,11 @@ impl Syscall {
             number::ARGS => Syscall::Args { ptr: a0, len: a1 },
             number::EXIT => Syscall::Exit { code: a0 },
             number::SHUTDOWN => Syscall::Shutdown { code: a0 },
+            number::PANIC => Syscall::Panic {
+                file: a0,
+                file_len: a1,
+                line: a2,
+            },
             _ => return Err(SysError::UnknownSyscall),
         })
     }
@@ -243,6 +276,31 @@ pub struct ProgramInfo {
     pub hypervisor: u32,
     /// Reserved, zero.
     pub _reserved: u32,
+}
+
+/// A deliberate failure that the runtime carries out before the program's
+/// main function, for the kernel's `test=` scenarios. The CPU driver passes
+/// its code in `rdx` at the program's entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum StartTest {
+    /// Nothing deliberate: run the program.
+    None = 0,
+    /// Panic (`test=user-panic`).
+    Panic = 1,
+    /// Allocate until the heap is exhausted (`test=user-oom`).
+    ExhaustHeap = 2,
+}
+
+impl StartTest {
+    /// Decodes the entry register; an unknown code is `None`.
+    pub fn from_code(code: u64) -> StartTest {
+        match code {
+            1 => StartTest::Panic,
+            2 => StartTest::ExhaustHeap,
+            _ => StartTest::None,
+        }
+    }
 }
 
 /// The ring-3 side: typed wrappers around the `syscall` instruction.
@@ -338,6 +396,21 @@ pub mod user {
         let _ = unsafe { raw(number::SHUTDOWN, u64::from(!pass), 0, 0) };
         unreachable!("shutdown returned")
     }
+
+    /// Reports a panic at `file:line` and ends the whole run with the
+    /// `panic` exit code. For the runtime's panic handler: it never panics
+    /// itself.
+    pub fn panic(file: &str, line: u32) -> ! {
+        let line = u64::from(line);
+        // SAFETY: the file name is borrowed for the call and only read.
+        let _ = unsafe { raw(number::PANIC, file.as_ptr() as u64, file.len() as u64, line) };
+        // The kernel refused the name (too long, say): report without it.
+        // SAFETY: no pointers.
+        let _ = unsafe { raw(number::PANIC, 0, 0, line) };
+        // Not reached: a call without a name is always accepted. Should it
+        // return all the same, end at least this program.
+        exit(101)
+    }
 }
 
 #[cfg(test)]
@@ -359,10 +432,26 @@ mod tests {
             Syscall::decode(number::SHUTDOWN, a),
             Ok(Syscall::Shutdown { code: 7 })
         );
+        assert_eq!(
+            Syscall::decode(number::PANIC, [1, 2, 3, 0, 0, 0]),
+            Ok(Syscall::Panic {
+                file: 1,
+                file_len: 2,
+                line: 3
+            })
+        );
         assert_eq!(Syscall::decode(99, a), Err(SysError::UnknownSyscall));
-        for n in 0..=number::SHUTDOWN {
+        for n in 0..=number::PANIC {
             assert!(Syscall::decode(n, a).is_ok(), "{n}");
         }
+    }
+
+    #[test]
+    fn start_tests_decode() {
+        for t in [StartTest::None, StartTest::Panic, StartTest::ExhaustHeap] {
+            assert_eq!(StartTest::from_code(t as u64), t);
+        }
+        assert_eq!(StartTest::from_code(77), StartTest::None);
     }
 
     #[test]

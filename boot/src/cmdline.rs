@@ -11,6 +11,17 @@
 //! | `test` | a [`SelfTest`] name | none |
 //! | `ap-timeout-ms` | milliseconds the boot core waits for each other core | `10000` |
 //! | `user` | the argument string of every ring-3 program (no spaces, at most [`UserArgs::CAPACITY`] bytes) | empty |
+//! | `initrd` | `optional`, `required`: whether the run must have an archive of ring-3 programs | `optional` |
+//!
+//! `initrd=required` exists because the kernel cannot tell a zero-byte
+//! initrd from none: QEMU hands a PVH kernel no boot module for an empty
+//! file. The host adds it whenever it gives QEMU an initrd.
+//!
+//! A refused value is shown in the error whole when it is short, and
+//! shortened with its length when it is long (see [`crate::text`]), so
+//! every error fits a fixed buffer and ends with what is accepted.
+
+use crate::text::{Quoted, Short};
 
 /// Log verbosity, from the `log=` option.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -77,11 +88,19 @@ pub enum SelfTest {
     /// then faults in ring 3; the core reports the fault, ends the probe and
     /// goes on to run its monitor.
     UserProbe,
+    /// The last core's monitor panics in ring 3 before its main function;
+    /// the run ends at once with a panic report naming the core and the
+    /// program.
+    UserPanic,
+    /// The boot core's monitor allocates until its heap is exhausted; the
+    /// allocation failure panics, and the run ends as for
+    /// [`SelfTest::UserPanic`].
+    UserOom,
 }
 
 impl SelfTest {
     /// Every scenario, in the order they are listed to users.
-    pub const ALL: [SelfTest; 7] = [
+    pub const ALL: [SelfTest; 9] = [
         SelfTest::Isolation,
         SelfTest::PageFault,
         SelfTest::DivideError,
@@ -89,6 +108,8 @@ impl SelfTest {
         SelfTest::StackOverflow,
         SelfTest::ApStall,
         SelfTest::UserProbe,
+        SelfTest::UserPanic,
+        SelfTest::UserOom,
     ];
 
     /// The `test=` value naming this scenario.
@@ -101,6 +122,8 @@ impl SelfTest {
             SelfTest::StackOverflow => "stack-overflow",
             SelfTest::ApStall => "ap-stall",
             SelfTest::UserProbe => "user-probe",
+            SelfTest::UserPanic => "user-panic",
+            SelfTest::UserOom => "user-oom",
         }
     }
 
@@ -144,6 +167,24 @@ impl UserArgs {
     }
 }
 
+/// Whether the run must have an initrd of ring-3 programs (`initrd=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Initrd {
+    /// Without an initrd the CPU drivers boot alone, and the run passes
+    /// once every core is up.
+    #[default]
+    Optional,
+    /// A missing or empty initrd fails the run.
+    Required,
+}
+
+impl Initrd {
+    const NAMES: [(&'static str, Initrd); 2] = [
+        ("optional", Initrd::Optional),
+        ("required", Initrd::Required),
+    ];
+}
+
 /// The typed kernel configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -155,6 +196,8 @@ pub struct Config {
     pub ap_timeout_ms: u32,
     /// The argument string of every ring-3 program.
     pub user: UserArgs,
+    /// Whether an initrd is required.
+    pub initrd: Initrd,
 }
 
 impl Default for Config {
@@ -164,6 +207,7 @@ impl Default for Config {
             test: None,
             ap_timeout_ms: 10_000,
             user: UserArgs::EMPTY,
+            initrd: Initrd::Optional,
         }
     }
 }
@@ -192,12 +236,15 @@ impl core::fmt::Display for CmdlineError<'_> {
             CmdlineError::UnknownOption(o) => {
                 write!(
                     f,
-                    "unknown option '{o}' (known: log, test, ap-timeout-ms, user)"
+                    "unknown option {} (known: log, test, ap-timeout-ms, user, initrd)",
+                    Quoted(o)
                 )
             }
-            CmdlineError::MissingValue(o) => write!(f, "option '{o}' needs a value ({o}=...)"),
+            CmdlineError::MissingValue(o) => {
+                write!(f, "option {} needs a value ({}=...)", Quoted(o), Short(o))
+            }
             CmdlineError::BadValue { option, value } => {
-                write!(f, "option '{option}' cannot take '{value}' (")?;
+                write!(f, "option '{option}' cannot take {} (", Quoted(value))?;
                 match option {
                     "log" => {
                         for (i, (name, _)) in LogLevel::NAMES.iter().enumerate() {
@@ -212,6 +259,12 @@ impl core::fmt::Display for CmdlineError<'_> {
                         }
                     }
                     "user" => write!(f, "at most {} bytes", UserArgs::CAPACITY)?,
+                    "initrd" => {
+                        for (i, (name, _)) in Initrd::NAMES.iter().enumerate() {
+                            let sep = if i == 0 { "" } else { ", " };
+                            write!(f, "{sep}{name}")?;
+                        }
+                    }
                     _ => write!(f, "a whole number of milliseconds, at least 1")?,
                 }
                 write!(f, ")")
@@ -221,11 +274,38 @@ impl core::fmt::Display for CmdlineError<'_> {
     }
 }
 
+/// Most bytes a [`Refusal`] formats to, for any command line: the fixed
+/// text, the shortened command line, the longest error with a shortened
+/// value (option names in errors are known ones, or shortened) and the
+/// longest list of accepted values.
+pub const MAX_REFUSAL: usize = 512;
+
+/// The boot core's message for a refused command line: the line (shortened
+/// when long) and why it was refused. At most [`MAX_REFUSAL`] bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refusal<'a> {
+    /// The whole command line.
+    pub cmdline: &'a str,
+    /// Why it was refused.
+    pub error: CmdlineError<'a>,
+}
+
+impl core::fmt::Display for Refusal<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "bad kernel command line {}: {}",
+            Quoted(self.cmdline),
+            self.error
+        )
+    }
+}
+
 impl Config {
     /// Parses a command line.
     pub fn parse(cmdline: &str) -> Result<Config, CmdlineError<'_>> {
         let mut config = Config::default();
-        let mut seen = [false; 4];
+        let mut seen = [false; 5];
         for word in cmdline.split_ascii_whitespace() {
             let (option, value) = word
                 .split_once('=')
@@ -251,6 +331,14 @@ impl Config {
                 "user" => {
                     config.user = UserArgs::new(value).ok_or(bad)?;
                     3
+                }
+                "initrd" => {
+                    config.initrd = Initrd::NAMES
+                        .iter()
+                        .find(|(n, _)| *n == value)
+                        .map(|(_, i)| *i)
+                        .ok_or(bad)?;
+                    4
                 }
                 _ => return Err(CmdlineError::UnknownOption(option)),
             };
@@ -334,9 +422,99 @@ mod tests {
         let e = Config::parse("test=nope").unwrap_err().to_string();
         assert_eq!(
             e,
-            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe)"
+            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe, user-panic, user-oom)"
+        );
+        let e = Config::parse("initrd=maybe").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "option 'initrd' cannot take 'maybe' (optional, required)"
         );
         let e = Config::parse("log=loud").unwrap_err().to_string();
         assert!(e.contains("off, error, warn, info, debug, trace"), "{e}");
+    }
+
+    #[test]
+    fn initrd_option() {
+        assert_eq!(Config::parse("").unwrap().initrd, Initrd::Optional);
+        assert_eq!(
+            Config::parse("initrd=required").unwrap().initrd,
+            Initrd::Required
+        );
+        assert_eq!(
+            Config::parse("initrd=optional initrd=required"),
+            Err(CmdlineError::Duplicate("initrd"))
+        );
+    }
+
+    #[test]
+    fn long_values_are_shortened_and_the_accepted_values_still_end_the_error() {
+        let value = "v".repeat(400);
+        let line = std::format!("log=info user={value}");
+        let error = Config::parse(&line).unwrap_err();
+        let e = error.to_string();
+        assert_eq!(
+            e,
+            std::format!(
+                "option 'user' cannot take '{}…' (400 bytes) (at most 160 bytes)",
+                "v".repeat(crate::text::SHOWN)
+            )
+        );
+        let r = Refusal {
+            cmdline: &line,
+            error,
+        }
+        .to_string();
+        assert!(
+            r.starts_with("bad kernel command line 'log=info user=vvv"),
+            "{r}"
+        );
+        assert!(r.contains("…' (414 bytes): option 'user'"), "{r}");
+        assert!(r.ends_with("(at most 160 bytes)"), "{r}");
+        let word = "w".repeat(300);
+        let e = Config::parse(&word).unwrap_err().to_string();
+        assert!(e.ends_with("…=...)"), "{e}");
+        let e = Config::parse(&std::format!("{word}=1"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("(300 bytes) (known: log, test, ap-timeout-ms, user, initrd)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn every_refusal_fits_its_bound() {
+        use crate::pvh::MAX_CMDLINE;
+        let fill = |prefix: &str| {
+            let mut line = std::string::String::from(prefix);
+            while line.len() < MAX_CMDLINE {
+                line.push('x');
+            }
+            line
+        };
+        let mut lines = std::vec::Vec::new();
+        for option in [
+            "log=",
+            "test=",
+            "ap-timeout-ms=",
+            "user=",
+            "initrd=",
+            "",
+            "z=",
+        ] {
+            lines.push(fill(option));
+        }
+        // A valid prefix, then the longest refused word.
+        lines.push(fill("log=info test=isolation user=a test="));
+        for line in &lines {
+            let error = Config::parse(line).unwrap_err();
+            let text = Refusal {
+                cmdline: line,
+                error,
+            }
+            .to_string();
+            assert!(text.len() <= MAX_REFUSAL, "{} bytes: {text}", text.len());
+            assert!(text.ends_with(')'), "{text}");
+        }
     }
 }

@@ -8,7 +8,9 @@
 //!    [`BootParams`] page (its [`BootParams::given`] half) *before* it sends
 //!    the start-up IPI and never writes it again. The started core writes only
 //!    the [`BootParams::report`] half: how far it got, and that it is up.
-//!    So each variable has exactly one writer.
+//!    The boot core's own report also carries its go-ahead for ring-3
+//!    programs ([`Report::programs_go`]), which the other cores read. So
+//!    each variable has exactly one writer.
 //! 2. **Serial-line arbitration.** There is one UART. The boot core
 //!    programs it once and places its driver state in the [`Header`],
 //!    behind a test-and-set lock that every core takes to print one whole
@@ -199,6 +201,10 @@ pub struct Report {
     pub ipis: AtomicU32,
     /// The core's TSC when it reached [`Stage::Up`].
     pub up_tsc: AtomicU64,
+    /// Used in the boot core's own report only: non-zero once the boot
+    /// core has printed `boot-done` and checked the initrd. The other cores
+    /// read it and start their ring-3 programs only after it is set.
+    pub programs_go: AtomicU32,
 }
 
 /// The per-core parameter page.

@@ -8,6 +8,9 @@
 //!   (assembly, built only for the bare-metal target);
 //! - [`pvh`]: parsing of the PVH `hvm_start_info`;
 //! - [`cmdline`]: the kernel command line as a typed [`cmdline::Config`];
+//! - [`initrd`]: the checked `newc` archive of ring-3 programs, and the
+//!   truncation check of their ELF images;
+//! - [`text`]: untrusted values in messages, shortened with their length;
 //! - [`srat`]: NUMA affinity from the ACPI SRAT;
 //! - [`plan`]: the split of physical memory into per-core partitions;
 //! - [`handoff`]: the boot handshake between the boot core and the others;
@@ -16,8 +19,10 @@
 
 pub mod cmdline;
 pub mod handoff;
+pub mod initrd;
 pub mod plan;
 pub mod protocol;
 pub mod pvh;
 pub mod srat;
+pub mod text;
 pub mod x86;

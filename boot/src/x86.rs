@@ -6,7 +6,17 @@
 //! QEMU finds the PVH entry through an ELF note of type
 //! `XEN_ELFNOTE_PHYS32_ENTRY` and jumps to `pvh_start32` in 32-bit protected
 //! mode, paging off, with the physical address of `hvm_start_info` in `%ebx`.
-//! The entry code builds the **boot page tables**: an identity map of the
+//!
+//! First it checks that the CPU can run the kernel at all: CPUID must exist
+//! and have the extended leaf `0x8000_0001`, whose EDX must show long mode
+//! (bit 29) and no-execute pages (bit 20). Turning either on in EFER
+//! without it would raise #GP with no IDT, a silent triple fault. A CPU
+//! that lacks one (`-cpu qemu64,-nx`, say) gets an `ERROR boot failed: ...`
+//! line that names what is missing, written to COM1 (`0x3f8`, polled) from
+//! 32-bit code, and the `fail` code on `isa-debug-exit` (`0xf4`); on a
+//! machine without that device the core halts.
+//!
+//! Then the entry code builds the **boot page tables**: an identity map of the
 //! first 64 GiB and a map of the first 1 GiB at [`KERNEL_VMA`], both with
 //! 2 MiB pages. It turns on PAE, long mode, no-execute and paging, loads a
 //! 64-bit GDT and calls the CPU driver's
@@ -46,6 +56,7 @@ pub const BOOT_IDENTITY_LIMIT: u64 = 64 << 30;
 #[cfg(target_os = "none")]
 mod asm {
     use crate::handoff::{BootParams, Report};
+    use crate::protocol::{ExitCode, ISA_DEBUG_EXIT_PORT};
     use core::mem::offset_of;
 
     core::arch::global_asm!(
@@ -98,6 +109,36 @@ pvh_start32:
     mov %eax, %edi
     mov %edx, %ebp
     mov $boot_stack_top, %esp
+
+    /* CPUID exists when EFLAGS.ID can be flipped. */
+    pushfl
+    pop %eax
+    mov %eax, %ecx
+    xor $0x200000, %eax
+    push %eax
+    popfl
+    pushfl
+    pop %eax
+    push %ecx
+    popfl
+    xor %ecx, %eax
+    mov $boot_no_cpuid, %ebx
+    test $0x200000, %eax
+    jz cpu_refused
+    /* The extended leaf, then long mode and no-execute in its EDX. */
+    mov $0x80000000, %eax
+    cpuid
+    mov $boot_no_leaf, %ebx
+    cmp $0x80000001, %eax
+    jb cpu_refused
+    mov $0x80000001, %eax
+    cpuid
+    mov $boot_no_long_mode, %ebx
+    test $(1 << 29), %edx
+    jz cpu_refused
+    mov $boot_no_nx, %ebx
+    test $(1 << 20), %edx
+    jz cpu_refused
 
     /* Clear the PML4 and both PDPTs (three consecutive pages). */
     push %edi
@@ -165,7 +206,60 @@ pvh_start64:
     hlt
     jmp 3b
 
+    .code32
+    /* Prints the line for the reason at %ebx on COM1, then ends the run
+       with the fail code, or halts where there is no exit device. */
+cpu_refused:
+    mov $boot_refused, %esi
+    call serial_puts32
+    mov %ebx, %esi
+    call serial_puts32
+    mov $boot_needs, %esi
+    call serial_puts32
+    mov ${fail}, %al
+    mov ${exit_port}, %dx
+    outb %al, %dx
+4:
+    cli
+    hlt
+    jmp 4b
+
+    /* Writes the NUL-terminated string at %esi to COM1, polling the line
+       status register (a bounded wait per byte). Clobbers eax, ecx, edx. */
+serial_puts32:
+1:
+    lodsb
+    test %al, %al
+    jz 3f
+    mov %al, %ah
+    mov $0x3fd, %dx
+    mov $1000000, %ecx
+2:
+    inb %dx, %al
+    test $0x20, %al
+    jnz 5f
+    loop 2b
+5:
+    mov %ah, %al
+    mov $0x3f8, %dx
+    outb %al, %dx
+    jmp 1b
+3:
+    ret
+
     .section .boot.data, "a"
+boot_refused:
+    .asciz "[core 0] ERROR boot failed: "
+boot_no_cpuid:
+    .asciz "the CPU has no CPUID instruction"
+boot_no_leaf:
+    .asciz "the CPU has no CPUID leaf 0x80000001, so no long mode"
+boot_no_long_mode:
+    .asciz "the CPU has no long mode (CPUID 0x80000001 EDX bit 29)"
+boot_no_nx:
+    .asciz "the CPU has no no-execute pages (NX, CPUID 0x80000001 EDX bit 20)"
+boot_needs:
+    .asciz "; Flotilla needs an x86_64 CPU with long mode and no-execute pages\n"
     .balign 16
 boot_gdt:
     .quad 0
@@ -287,6 +381,8 @@ ap_start64:
         gib = const (super::BOOT_IDENTITY_LIMIT >> 30),
         tramp = const super::TRAMPOLINE_PHYS,
         stage = const (offset_of!(BootParams, report) + offset_of!(Report, stage)),
+        fail = const ExitCode::Fail.guest_value(),
+        exit_port = const ISA_DEBUG_EXIT_PORT,
         options(att_syntax)
     );
 

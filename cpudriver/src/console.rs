@@ -22,8 +22,10 @@ pub type Uart = Uart16550<PioBackend>;
 pub type SharedHeader = Header<Uart>;
 
 const COM1: u16 = 0x3f8;
-/// Longest line printed; longer lines are cut and marked.
-const LINE: usize = 1024;
+/// Longest line printed; longer lines are cut and marked. Room for a
+/// ring-3 program's longest line after the core prefix. Kernel messages
+/// show outside values shortened (`boot::text`), so they stay far below.
+const LINE: usize = abi::MAX_PRINT as usize + 64;
 const CUT: &str = " [line truncated]";
 /// How many lock attempts a fatal report makes before it prints anyway.
 const FORCE_TRIES: u32 = 5_000_000;

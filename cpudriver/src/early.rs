@@ -16,7 +16,7 @@
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use boot::cmdline::Config;
+use boot::cmdline::{Config, Refusal};
 use boot::handoff::{ApEntry, BootParams, EarlyError, Given, Header, Layout, PARAMS_MAGIC, Stage};
 use boot::plan::{PhysRange, PlanRequest, plan, shared_pool_bytes};
 use boot::protocol::ExitCode;
@@ -46,7 +46,10 @@ impl PhysMemory for IdentityMemory {
     }
 }
 
-type Message = String<320>;
+/// A boot failure message. Every value from the outside in it is shown
+/// shortened (`boot::text`), so the longest message fits: a refused
+/// command line is the longest, at most `MAX_REFUSAL` bytes.
+type Message = String<{ boot::cmdline::MAX_REFUSAL + 64 }>;
 
 fn message(args: core::fmt::Arguments<'_>) -> Message {
     let mut m = Message::new();
@@ -99,10 +102,13 @@ extern "C" fn ap_entry(params: u64) -> ! {
 unsafe fn prepare(start_info: u64, boot_tsc: u64, uart: Uart) -> Result<u64, Message> {
     let info = StartInfo::parse(&IdentityMemory, start_info)
         .map_err(|e| message(format_args!("cannot read the PVH start info: {e}")))?;
-    let config = Config::parse(&info.cmdline).map_err(|e| {
+    let config = Config::parse(&info.cmdline).map_err(|error| {
         message(format_args!(
-            "bad kernel command line '{}': {e}",
-            info.cmdline.as_str()
+            "{}",
+            Refusal {
+                cmdline: &info.cmdline,
+                error
+            }
         ))
     })?;
 

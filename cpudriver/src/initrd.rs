@@ -1,11 +1,17 @@
 //! The boot modules: a `newc` cpio archive of ring-3 ELF programs, loaded
 //! by QEMU as the initrd and mapped read-only by every core.
+//!
+//! The archive is read only through [`boot::initrd::Archive`], which checks
+//! it whole first: the boot core refuses a corrupt archive before any core
+//! starts a program (see `programs`).
+
+use boot::initrd::{Archive, InitrdError};
 
 use crate::layout::phys_to_virt;
 use crate::percpu;
 
 /// The archive's bytes, if the machine was given one.
-pub fn archive() -> Option<&'static [u8]> {
+pub fn bytes() -> Option<&'static [u8]> {
     let range = percpu::this().params.given.initrd;
     if range.is_empty() {
         return None;
@@ -17,23 +23,9 @@ pub fn archive() -> Option<&'static [u8]> {
     })
 }
 
-/// The program named `name` in the archive.
-pub fn find(name: &str) -> Option<&'static [u8]> {
-    cpio_reader::iter_files(archive()?)
-        .find(|e| e.name() == name)
-        .map(|e| e.file())
-}
-
-/// Names of every file in the archive, comma separated.
-pub fn names(out: &mut impl core::fmt::Write) -> core::fmt::Result {
-    let Some(archive) = archive() else {
-        return out.write_str("none");
-    };
-    for (i, e) in cpio_reader::iter_files(archive).enumerate() {
-        if i > 0 {
-            out.write_char(',')?;
-        }
-        out.write_str(e.name())?;
-    }
-    Ok(())
+/// The checked archive; `Ok(None)` when the machine was given none. A
+/// zero-byte initrd reaches the kernel as no module at all (QEMU passes
+/// none for it), so it is `Ok(None)` here too.
+pub fn archive() -> Result<Option<Archive<'static>>, InitrdError<'static>> {
+    bytes().map(Archive::parse).transpose()
 }

@@ -10,8 +10,8 @@
 //!
 //! Boot: `early` runs on the boot page tables and builds the core's world;
 //! [`core_main`] runs in it. The boot core measures the clocks, starts the
-//! other cores (`smp`) and reports; the others report and wait for
-//! notifications.
+//! other cores (`smp`) and reports; the others report and wait for its
+//! go-ahead to start their programs (`programs`).
 #![no_std]
 #![no_main]
 
@@ -207,10 +207,17 @@ fn boot_core(core: &'static Core, identity: &Identity) -> ! {
         Some(SelfTest::PageFault) => selftest::page_fault(),
         Some(SelfTest::DivideError) => selftest::divide_error(),
         Some(SelfTest::StackOverflow) => selftest::stack_overflow(),
-        Some(SelfTest::Isolation | SelfTest::ApPanic | SelfTest::ApStall | SelfTest::UserProbe)
+        Some(
+            SelfTest::Isolation
+            | SelfTest::ApPanic
+            | SelfTest::ApStall
+            | SelfTest::UserProbe
+            | SelfTest::UserPanic
+            | SelfTest::UserOom,
+        )
         | None => {}
     }
-    programs::start()
+    programs::start_first()
 }
 
 fn other_core(core: &'static Core, identity: &Identity) -> ! {
@@ -238,12 +245,9 @@ fn other_core(core: &'static Core, identity: &Identity) -> ! {
         selftest::isolation();
     }
     smp::announce_up();
-    // The boot core finishes booting (its notification round to every
-    // core) before any core starts its programs.
-    while core.params.report.ipis.load(Ordering::Acquire) == 0 {
-        arch::wait_for_interrupt();
-    }
-    programs::start()
+    // The boot core finishes booting (its notification round, `boot-done`
+    // and the check of the initrd) before any core starts its programs.
+    programs::start_when_released()
 }
 
 #[panic_handler]

@@ -1,58 +1,151 @@
-//! Which ring-3 programs a core runs, from the boot modules.
+//! Which ring-3 programs a core runs, from the boot modules, and when.
 //!
 //! Every core runs the `monitor` program with the `user=` argument string.
-//! With `test=user-probe`, the last core first runs `probe`. Without boot
-//! modules the kernel has nothing to run: the boot core ends the run with
-//! a pass once every core is up, and the others idle.
+//! With `test=user-probe`, the last core first runs `probe`.
+//!
+//! The boot core goes first ([`start_first`]), after it has printed
+//! `boot-done`: it checks the initrd whole, and that it holds every program
+//! some core needs, each with every byte its ELF headers refer to. An
+//! unusable initrd ends the run with a `fail` and a message that says what
+//! is wrong: empty, truncated at byte N, bad magic, a program missing or
+//! truncated. Only then does it set its go-ahead
+//! (`boot::handoff::Report::programs_go`) and notify the other cores,
+//! which wait for it ([`start_when_released`]) before they start theirs. So
+//! no program runs, and no program's failure can cut the boot core's
+//! report, before `boot-done`.
+//!
+//! Without boot modules the kernel has nothing to run: the boot core ends
+//! the run with a pass once every core is up, or with a fail under
+//! `initrd=required`, and the other cores idle.
 
-use boot::cmdline::SelfTest;
+use core::sync::atomic::Ordering;
+
+use abi::StartTest;
+use boot::cmdline::{Initrd, SelfTest};
+use boot::initrd::Archive;
 use boot::protocol::ExitCode;
 
+use crate::arch::apic;
+use crate::arch::trap::NOTIFY_VECTOR;
 use crate::console::record;
 use crate::exit::exit;
-use crate::{frames, initrd, percpu, user};
+use crate::percpu::{self, Core};
+use crate::{frames, initrd, user};
 
 /// The monitor's module name.
 pub const MONITOR: &str = "monitor";
 /// The probe's module name.
 pub const PROBE: &str = "probe";
 
-fn spawn(name: &str, args: &str) {
-    let Some(image) = initrd::find(name) else {
-        let mut names: heapless::String<256> = heapless::String::new();
-        let _ = initrd::names(&mut names);
-        log::error!("no module '{name}' in the boot modules (they hold: {names})");
-        exit(ExitCode::Fail);
+/// The programs core `id` runs, in order, with the deliberate failure each
+/// one's runtime is asked for.
+fn programs_of(core: &Core, id: u32) -> heapless::Vec<(&'static str, StartTest), 2> {
+    let test = core.params.given.config.test;
+    let last = id == core.count - 1;
+    let mut list = heapless::Vec::new();
+    if test == Some(SelfTest::UserProbe) && last {
+        let _ = list.push((PROBE, StartTest::None));
+    }
+    let monitor = match test {
+        Some(SelfTest::UserPanic) if last => StartTest::Panic,
+        Some(SelfTest::UserOom) if id == 0 => StartTest::ExhaustHeap,
+        _ => StartTest::None,
     };
-    if let Err(e) = user::spawn(name, image, args) {
-        log::error!("cannot start '{name}': {e}");
-        exit(ExitCode::Fail);
+    let _ = list.push((MONITOR, monitor));
+    list
+}
+
+/// Checks that `archive` holds every program of every core, loadable as
+/// far as its ELF extent goes; on the first that is not, says so and fails
+/// the run.
+fn check_programs(core: &Core, archive: &Archive<'_>) {
+    for id in 0..core.count {
+        for (name, _) in programs_of(core, id) {
+            let image = match archive.find(name) {
+                Ok(image) => image,
+                Err(e) => {
+                    log::error!("{e} (it holds: {})", archive.names());
+                    exit(ExitCode::Fail);
+                }
+            };
+            if let Err(e) = boot::initrd::check_elf_extent(image) {
+                log::error!("cannot start '{name}': {e}");
+                exit(ExitCode::Fail);
+            }
+        }
     }
 }
 
-/// Starts this core's programs; the boot core ends a module-less run.
-pub fn start() -> ! {
+/// The boot core, after `boot-done`: checks the initrd, releases the other
+/// cores and starts its own programs.
+pub fn start_first() -> ! {
     let core = percpu::this();
     let given = &core.params.given;
-    if initrd::archive().is_none() {
-        if core.id == 0 {
-            exit(ExitCode::Pass);
+    let archive = match initrd::archive() {
+        Ok(Some(archive)) => archive,
+        Ok(None) if given.config.initrd == Initrd::Required => {
+            log::error!(
+                "initrd=required, but the machine has no initrd: none was given, or it is empty (QEMU passes no boot module for a 0-byte file)"
+            );
+            exit(ExitCode::Fail);
         }
-        loop {
-            crate::arch::wait_for_interrupt();
+        Ok(None) => exit(ExitCode::Pass),
+        Err(e) => {
+            log::error!("cannot use the initrd ({} bytes): {e}", given.initrd.len());
+            exit(ExitCode::Fail);
+        }
+    };
+    check_programs(core, &archive);
+    core.params.report.programs_go.store(1, Ordering::Release);
+    for other in 1..core.count {
+        apic::send_ipi(percpu::params_of(other).given.apic_id, NOTIFY_VECTOR);
+    }
+    run(core, &archive)
+}
+
+/// Another core: waits for the boot core's go-ahead, then starts its
+/// programs. Without it (a run without programs) the core idles here.
+pub fn start_when_released() -> ! {
+    let boot = &percpu::params_of(0).report;
+    while boot.programs_go.load(Ordering::Acquire) == 0 {
+        crate::arch::wait_for_interrupt();
+    }
+    let core = percpu::this();
+    match initrd::archive() {
+        Ok(Some(archive)) => run(core, &archive),
+        // The boot core checked the same bytes before its go-ahead.
+        Ok(None) | Err(_) => {
+            log::error!("the initrd the boot core checked cannot be read here");
+            exit(ExitCode::Fail);
         }
     }
+}
+
+/// Loads this core's programs from `archive` and runs them.
+fn run(core: &Core, archive: &Archive<'_>) -> ! {
+    let given = &core.params.given;
     frames::init(core.first_free, given.partition.end);
     let args = given.config.user.as_str();
-    let mut count = 1;
-    if given.config.test == Some(SelfTest::UserProbe) && core.id == core.count - 1 {
-        spawn(PROBE, args);
-        count += 1;
+    let programs = programs_of(core, core.id);
+    for &(name, test) in &programs {
+        let loaded = archive
+            .find(name)
+            .map_err(|e| log::error!("{e} (it holds: {})", archive.names()))
+            .and_then(|image| {
+                user::spawn(name, image, args, test)
+                    .map_err(|e| log::error!("cannot start '{name}': {e}"))
+            });
+        if loaded.is_err() {
+            exit(ExitCode::Fail);
+        }
     }
-    spawn(MONITOR, args);
     record(
         "programs",
-        format_args!("count={count} free_kib={}", frames::available() / 1024),
+        format_args!(
+            "count={} free_kib={}",
+            programs.len(),
+            frames::available() / 1024
+        ),
     );
     user::run()
 }

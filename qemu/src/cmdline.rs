@@ -147,12 +147,32 @@ pub fn gdb_args(gdb: bool) -> Vec<String> {
     }
 }
 
+/// The kernel command line of a run: the configured one, with
+/// `initrd=required` added when the run has an initrd and the line does not
+/// set `initrd=` itself. QEMU passes a PVH kernel no boot module for an
+/// empty initrd file, so only this tells the kernel that one was meant.
+pub fn kernel_cmdline(config: &QemuConfig) -> String {
+    let sets_initrd = config
+        .append
+        .split_whitespace()
+        .any(|w| w.starts_with("initrd="));
+    if config.initrd.is_none() || sets_initrd {
+        return config.append.clone();
+    }
+    if config.append.trim().is_empty() {
+        "initrd=required".to_owned()
+    } else {
+        format!("{} initrd=required", config.append)
+    }
+}
+
 /// The full argument vector (without the program) for `config` under
 /// `accel`.
 ///
 /// The order is: [`FIXED_ARGS`], [`machine_args`], [`accel_cpu_args`], `-smp`,
-/// `-m`, [`numa_args`], `-kernel`, `-initrd`, `-append`, [`gdb_args`], and the
-/// configuration's extra arguments last so they can override.
+/// `-m`, [`numa_args`], `-kernel`, `-initrd`, `-append` ([`kernel_cmdline`]),
+/// [`gdb_args`], and the configuration's extra arguments last so they can
+/// override.
 pub fn qemu_args(config: &QemuConfig, accel: ResolvedAccel) -> Vec<String> {
     let memory_mib = config.effective_memory_mib();
     let mut args: Vec<String> = FIXED_ARGS.iter().map(|a| (*a).to_owned()).collect();
@@ -172,7 +192,7 @@ pub fn qemu_args(config: &QemuConfig, accel: ResolvedAccel) -> Vec<String> {
         args.push(initrd.display().to_string());
     }
     args.push("-append".into());
-    args.push(config.append.clone());
+    args.push(kernel_cmdline(config));
     args.extend(gdb_args(config.gdb));
     args.extend(config.extra_args.iter().cloned());
     args
@@ -255,9 +275,25 @@ mod tests {
             args(&config, ResolvedAccel::Kvm),
             format!(
                 "{FIXED} -M q35 -accel kvm -cpu host,-arch-capabilities -smp 4 -m 1024 \
-                 -kernel /images/kernel.elf -initrd /images/modules.cpio -append  -s -S -d int"
+                 -kernel /images/kernel.elf -initrd /images/modules.cpio \
+                 -append initrd=required -s -S -d int"
             )
         );
+    }
+
+    #[test]
+    fn an_initrd_is_required_unless_the_command_line_says_otherwise() {
+        let with = cfg().initrd("/m.cpio");
+        assert_eq!(kernel_cmdline(&with), "initrd=required");
+        assert_eq!(
+            kernel_cmdline(&with.clone().append("log=debug")),
+            "log=debug initrd=required"
+        );
+        assert_eq!(
+            kernel_cmdline(&with.append("initrd=optional")),
+            "initrd=optional"
+        );
+        assert_eq!(kernel_cmdline(&cfg().append("log=debug")), "log=debug");
     }
 
     #[test]

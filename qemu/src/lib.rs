@@ -66,8 +66,8 @@ pub use binary::{
 };
 pub use boot::protocol::ExitCode;
 pub use cmdline::{
-    GDB_PORT, cpu_model, cpu_note, default_cpu, gdb_instructions, qemu_args, shell_join,
-    shell_quote,
+    GDB_PORT, cpu_model, cpu_note, default_cpu, gdb_instructions, kernel_cmdline, qemu_args,
+    shell_join, shell_quote,
 };
 pub use config::{
     Accel, ConfigError, Machine, ParseChoiceError, QemuConfig, TCG_MAX_CORES, default_memory_mib,

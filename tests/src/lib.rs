@@ -4,10 +4,11 @@
 //! every test in it. QEMU runs one at a time: a machine of this kind has two
 //! host cores, and a boot with many virtual cores needs both.
 
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use qemu::{Accel, Machine, QemuConfig};
+use qemu::{Accel, Machine, QemuConfig, SerialLine};
 use tools::boot::{BootReport, run};
 use tools::image::Image;
 
@@ -52,6 +53,39 @@ pub fn boot(config: &QemuConfig) -> BootReport {
         Ok(report) => report,
         Err(err) => panic!("cannot start QEMU: {err}"),
     }
+}
+
+/// Boots `config` and returns the report with the whole serial log, in
+/// order, with host timestamps.
+pub fn boot_logged(config: &QemuConfig) -> (BootReport, Vec<SerialLine>) {
+    let _slot = qemu_slot();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&log);
+    let observer = Box::new(move |line: &SerialLine| {
+        sink.lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(line.clone());
+    });
+    let report = match run(config, Some(observer)) {
+        Ok(report) => report,
+        Err(err) => panic!("cannot start QEMU: {err}"),
+    };
+    let lines = std::mem::take(&mut *log.lock().unwrap_or_else(|p| p.into_inner()));
+    (report, lines)
+}
+
+/// Writes `bytes` to a file named `name` in this test binary's scratch
+/// directory and returns its path.
+pub fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flotilla-tests-{}", std::process::id()));
+    if let Err(err) = std::fs::create_dir_all(&dir) {
+        panic!("cannot create {}: {err}", dir.display());
+    }
+    let path = dir.join(name);
+    if let Err(err) = std::fs::write(&path, bytes) {
+        panic!("cannot write {}: {err}", path.display());
+    }
+    path
 }
 
 /// Boots `config` and checks that the boot passed with every core up.

@@ -118,3 +118,58 @@ fn unknown_option_is_refused() {
         report.analysis.problems
     );
 }
+
+/// Checks a run ended by a ring-3 panic: at once, with the panic exit
+/// code, and a `program-panic` record and problem that name the core and
+/// the program.
+fn expect_program_panic(report: &BootReport, elapsed: std::time::Duration, core: u32) {
+    expect_exit(report, ExitCode::Panic);
+    assert!(
+        elapsed < flotilla_tests::BOOT_TIMEOUT / 2,
+        "the run took {elapsed:?}\n{}",
+        report.failure_report
+    );
+    let panics: Vec<_> = report.records_of("program-panic").collect();
+    assert_eq!(panics.len(), 1, "{}", report.failure_report);
+    let p = panics[0];
+    let core_text = core.to_string();
+    assert_eq!(
+        (p.core, p.get("core"), p.get("program")),
+        (core, Some(core_text.as_str()), Some("monitor")),
+        "{}",
+        report.failure_report
+    );
+    assert!(p.get_u64("line").is_some_and(|l| l > 0), "{p:?}");
+    assert!(p.get("file").is_some_and(|f| f.ends_with(".rs")), "{p:?}");
+    assert!(
+        report.analysis.problems[0].starts_with(&format!(
+            "core {core}: ring-3 program 'monitor' panicked at "
+        )),
+        "{:?}",
+        report.analysis.problems
+    );
+}
+
+#[test]
+fn a_ring_3_panic_on_an_ap_ends_the_whole_run_at_once() {
+    let started = std::time::Instant::now();
+    let report = boot(&flotilla_tests::with_monitors(3, "test=user-panic"));
+    expect_program_panic(&report, started.elapsed(), 2);
+    assert!(
+        report.analysis.problems[0].contains("deliberate panic in ring 3 on core 2"),
+        "{:?}",
+        report.analysis.problems
+    );
+}
+
+#[test]
+fn running_out_of_heap_in_monitor_0_ends_the_whole_run_at_once() {
+    let started = std::time::Instant::now();
+    let report = boot(&flotilla_tests::with_monitors(2, "test=user-oom"));
+    expect_program_panic(&report, started.elapsed(), 0);
+    assert!(
+        report.analysis.problems[0].contains("memory allocation of 65536 bytes failed"),
+        "{:?}",
+        report.analysis.problems
+    );
+}

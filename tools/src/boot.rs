@@ -204,6 +204,15 @@ fn panic_message(lines: &[SerialLine], core: u32) -> Option<String> {
         .find_map(|l| l.text.strip_prefix(&prefix).map(str::to_owned))
 }
 
+/// The last `[core N] PANIC in ring 3: ` message on core `core`'s lines.
+fn ring3_panic_message(lines: &[SerialLine], core: u32) -> Option<String> {
+    let prefix = format!("[core {core}] PANIC in ring 3: ");
+    lines
+        .iter()
+        .rev()
+        .find_map(|l| l.text.strip_prefix(&prefix).map(str::to_owned))
+}
+
 fn list(cores: &[u32]) -> String {
     cores
         .iter()
@@ -312,12 +321,17 @@ pub fn analyse(expect: &Expect<'_>, outcome: &Outcome, lines: &[SerialLine]) -> 
                     field(&r, "cr2")
                 ));
             }
-            "program-panic" => a.problems.push(format!(
-                "core {}: a ring-3 program panicked at {}:{}",
-                r.core,
-                field(&r, "file"),
-                field(&r, "line")
-            )),
+            "program-panic" => {
+                let message = ring3_panic_message(lines, r.core)
+                    .map_or_else(String::new, |m| format!(": {m}"));
+                a.problems.push(format!(
+                    "core {}: ring-3 program '{}' panicked at {}:{}{message}",
+                    field(&r, "core"),
+                    field(&r, "program"),
+                    field(&r, "file"),
+                    field(&r, "line")
+                ));
+            }
             "panic" => {
                 let message = panic_message(lines, r.core)
                     .unwrap_or_else(|| format!("at {}:{}", field(&r, "file"), field(&r, "line")));
@@ -506,6 +520,21 @@ mod tests {
         assert_eq!(
             a.problems,
             ["core 0 took a page-fault (vector 14) at rip 0xffff, error code 0x0, cr2 0xdead0000"]
+        );
+    }
+
+    #[test]
+    fn names_the_core_and_program_of_a_ring_3_panic() {
+        let l = lines(&[
+            "[core 1] PANIC in ring 3: panicked at services/src/rt/mod.rs:62:32: boom",
+            "[core 1] @flotilla/1 program-panic core=1 program=monitor file=services/src/rt/mod.rs line=62",
+        ]);
+        let a = analyse(&Expect::kernel(2), &Outcome::Exit(ExitCode::Panic), &l);
+        assert_eq!(
+            a.problems,
+            [
+                "core 1: ring-3 program 'monitor' panicked at services/src/rt/mod.rs:62: panicked at services/src/rt/mod.rs:62:32: boom"
+            ]
         );
     }
 

@@ -4,6 +4,7 @@
 //! `[abi::IMAGE_BASE, abi::IMAGE_LIMIT)` are accepted; anything else is a
 //! typed [`LoadError`], never a panic or a wild write.
 
+use boot::initrd::{ElfTruncated, check_elf_extent};
 use elf::ElfBytes;
 use elf::abi::{EM_X86_64, ET_EXEC, PF_W, PF_X, PT_LOAD};
 use elf::endian::LittleEndian;
@@ -15,6 +16,8 @@ const FRAME: u64 = 4096;
 /// Why an image was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoadError {
+    /// The image is shorter than its own headers say.
+    Truncated(ElfTruncated),
     /// Not a well-formed 64-bit little-endian ELF file.
     NotElf,
     /// Not an `x86_64` static executable.
@@ -29,7 +32,11 @@ pub enum LoadError {
 
 impl core::fmt::Display for LoadError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if let LoadError::Truncated(t) = self {
+            return write!(f, "{t}");
+        }
         f.write_str(match self {
+            LoadError::Truncated(_) => "truncated",
             LoadError::NotElf => "not a 64-bit little-endian ELF file",
             LoadError::WrongKind => "not an x86_64 static executable",
             LoadError::BadSegment => {
@@ -43,6 +50,8 @@ impl core::fmt::Display for LoadError {
 
 /// Loads `image` into `space`; returns the entry point.
 pub fn load(space: &mut AddressSpace, image: &[u8]) -> Result<u64, LoadError> {
+    // Truncation first: the parser below would call a cut image "not ELF".
+    check_elf_extent(image).map_err(LoadError::Truncated)?;
     let file = ElfBytes::<LittleEndian>::minimal_parse(image).map_err(|_| LoadError::NotElf)?;
     if file.ehdr.e_machine != EM_X86_64 || file.ehdr.e_type != ET_EXEC {
         return Err(LoadError::WrongKind);

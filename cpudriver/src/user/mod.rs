@@ -106,8 +106,9 @@ impl core::fmt::Display for SpawnError {
     }
 }
 
-/// Loads `image` as a new program of this core, ready to run.
-pub fn spawn(name: &str, image: &[u8], args: &str) -> Result<(), SpawnError> {
+/// Loads `image` as a new program of this core, ready to run. `test` asks
+/// its runtime for a deliberate failure before its main function.
+pub fn spawn(name: &str, image: &[u8], args: &str, test: abi::StartTest) -> Result<(), SpawnError> {
     let mut space = AddressSpace::new().map_err(SpawnError::Memory)?;
     let entry = elf::load(&mut space, image).map_err(SpawnError::Load)?;
     // The top page of the stack now; the rest and the heap on first touch.
@@ -119,6 +120,7 @@ pub fn spawn(name: &str, image: &[u8], args: &str) -> Result<(), SpawnError> {
     context.rip = entry;
     context.rdi = u64::from(core.id);
     context.rsi = u64::from(core.count);
+    context.rdx = test as u64;
     SCHED.lock().programs.push(Program {
         name: name.into(),
         args: args.into(),

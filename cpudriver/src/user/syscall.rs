@@ -10,7 +10,7 @@ use super::space::Access;
 use super::{PENDING, SCHED, State, end_current, save_current, schedule};
 use crate::arch::rdtsc;
 use crate::arch::trap::{NOTIFY_VECTOR, TrapFrame};
-use crate::console::{line, record};
+use crate::console::{fatal_record, line, record};
 use crate::percpu;
 
 /// What a handled call does to the caller.
@@ -136,6 +136,59 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
             );
             crate::exit::exit(exit)
         }
+        Syscall::Panic {
+            file,
+            file_len,
+            line,
+        } => match program_panic(file, file_len, line) {
+            Err(e) => Done::Return(Err(e)),
+        },
+    }
+}
+
+/// Ends the run for a panic in the running program: a `program-panic`
+/// record, then the `panic` exit code, the way a kernel panic ends it.
+/// Returns only when the file name is refused.
+fn program_panic(ptr: u64, len: u64, line: u64) -> Result<core::convert::Infallible, SysError> {
+    if len > abi::MAX_PANIC_FILE {
+        return Err(SysError::BadLength);
+    }
+    let mut buf = [0u8; abi::MAX_PANIC_FILE as usize];
+    let text = &mut buf[..len as usize];
+    if len > 0 {
+        with_space(|space, _| space.check(ptr, len, false)).ok_or(SysError::BadPointer)??;
+        // SAFETY: the range was just checked to be mapped user memory of
+        // the live address space; it is copied out before it is used.
+        unsafe { core::ptr::copy_nonoverlapping(ptr as *const u8, text.as_mut_ptr(), text.len()) };
+    }
+    let file = core::str::from_utf8(text).map_err(|_| SysError::BadUtf8)?;
+    let core = percpu::this().id;
+    let name = super::current_name();
+    fatal_record(
+        "program-panic",
+        format_args!(
+            "core={core} program={name} file={} line={line}",
+            RecordValue(if file.is_empty() { "unknown" } else { file })
+        ),
+    );
+    crate::exit::exit(ExitCode::Panic)
+}
+
+/// A record value: spaces (which would end it) become `_`, and control
+/// characters `?`.
+struct RecordValue<'a>(&'a str);
+
+impl core::fmt::Display for RecordValue<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use core::fmt::Write;
+        for c in self.0.chars() {
+            f.write_char(match c {
+                ' ' => '_',
+                c if c.is_control() => '?',
+                c => c,
+            })?;
+        }
+        Ok(())
     }
 }
 

@@ -9,8 +9,13 @@
 //!
 //! The runtime's `_start` sets up the heap (demand paged by the CPU driver
 //! at `abi::HEAP_BASE`), calls `program_main` and exits with its result. A
-//! panic prints its message, a `program-panic` record, and exits with code
-//! 101.
+//! panic, an allocation failure included, prints its message and ends the
+//! whole run through the `panic` system call: the CPU driver prints the
+//! `program-panic` record and stops the machine.
+//!
+//! Under the kernel's `test=user-panic` and `test=user-oom` scenarios the
+//! CPU driver asks (with an `abi::StartTest` code at entry) for a
+//! deliberate panic or heap exhaustion before `program_main` runs.
 
 use core::fmt::{self, Write};
 
@@ -42,17 +47,34 @@ unsafe extern "C" {
 }
 
 #[unsafe(no_mangle)]
-extern "C" fn flotilla_rt_start(core: u64, cores: u64) -> ! {
+extern "C" fn flotilla_rt_start(core: u64, cores: u64, test: u64) -> ! {
     // SAFETY: the CPU driver reserves `[HEAP_BASE, HEAP_BASE + HEAP_SIZE)`
     // for this program and maps it on first touch; nothing else uses it.
     unsafe {
         HEAP.lock()
             .init(abi::HEAP_BASE as *mut u8, abi::HEAP_SIZE as usize)
     };
+    match abi::StartTest::from_code(test) {
+        abi::StartTest::None => {}
+        abi::StartTest::Panic => {
+            panic!("deliberate panic in ring 3 on core {core} (test=user-panic)")
+        }
+        abi::StartTest::ExhaustHeap => exhaust_heap(),
+    }
     // SAFETY: `program_main` is the program's entry, defined with this
     // signature by the binary that links the runtime.
     let code = unsafe { program_main(core as u32, cores as u32) };
     sys::exit(code)
+}
+
+/// Allocates and touches 64 KiB blocks until the heap is exhausted. The
+/// failed allocation panics (the default allocation error handler).
+fn exhaust_heap() -> ! {
+    const BLOCK: usize = 64 << 10;
+    loop {
+        let block = alloc::vec![0x5au8; BLOCK].into_boxed_slice();
+        core::hint::black_box(alloc::boxed::Box::leak(block));
+    }
 }
 
 /// A line being formatted for [`sys::print`].
@@ -123,9 +145,6 @@ macro_rules! println {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     print(format_args!("PANIC in ring 3: {info}"));
-    let (file, line) = info
-        .location()
-        .map_or(("unknown", 0), |l| (l.file(), l.line()));
-    record("program-panic", format_args!("file={file} line={line}"));
-    sys::exit(101)
+    let (file, line) = info.location().map_or(("", 0), |l| (l.file(), l.line()));
+    sys::panic(file, line)
 }
