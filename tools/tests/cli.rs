@@ -177,7 +177,7 @@ fn append_log_replaces_the_default_log_level_once() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     let command = stdout.lines().last().unwrap_or_default();
-    assert!(command.contains(" -append log=debug"), "{command}");
+    assert!(command.contains(" -append 'log=debug"), "{command}");
     assert_eq!(command.matches("log=").count(), 1, "{command}");
 }
 
