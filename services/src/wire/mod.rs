@@ -68,6 +68,17 @@ impl fmt::Display for Malformed {
     }
 }
 
+/// Gives each listed plain-old-data type its tag: `pod_messages! { Ping =>
+/// tag::PING, Pong => tag::PONG }` implements `urpc::PodMessage` for both.
+#[macro_export]
+macro_rules! pod_messages {
+    ($($ty:ty => $tag:expr),+ $(,)?) => {
+        $(impl urpc::PodMessage for $ty {
+            const TAG: u16 = $tag;
+        })+
+    };
+}
+
 /// Encodes a message.
 #[inline]
 pub fn encode<M: PodMessage>(msg: &M) -> RawMessage {

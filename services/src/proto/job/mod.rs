@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use bytemuck::{CheckedBitPattern, NoUninit};
-use urpc::{PodMessage, RawMessage};
+use urpc::RawMessage;
 
 use super::{Inbound, Out, Protocol, Refusal};
 use crate::wire::{self, JOB, Malformed, TagRange};
@@ -65,11 +65,9 @@ struct Done {
     ok: bool,
 }
 
-impl PodMessage for Start {
-    const TAG: u16 = tag::START;
-}
-impl PodMessage for Done {
-    const TAG: u16 = tag::DONE;
+crate::pod_messages! {
+    Start => tag::START,
+    Done => tag::DONE,
 }
 
 impl JobMsg {

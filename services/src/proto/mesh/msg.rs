@@ -1,7 +1,7 @@
 //! The mesh protocol's messages and their wire forms.
 
 use bytemuck::{CheckedBitPattern, NoUninit};
-use urpc::{PodMessage, RawMessage, Side};
+use urpc::{RawMessage, Side};
 
 use crate::wire::{self, MESH, Malformed};
 
@@ -110,23 +110,13 @@ struct Pong {
     from: u32,
 }
 
-impl PodMessage for Hello {
-    const TAG: u16 = tag::HELLO;
-}
-impl PodMessage for Connect {
-    const TAG: u16 = tag::CONNECT;
-}
-impl PodMessage for Linked {
-    const TAG: u16 = tag::LINKED;
-}
-impl PodMessage for MeshDone {
-    const TAG: u16 = tag::MESH_DONE;
-}
-impl PodMessage for Ping {
-    const TAG: u16 = tag::PING;
-}
-impl PodMessage for Pong {
-    const TAG: u16 = tag::PONG;
+crate::pod_messages! {
+    Hello => tag::HELLO,
+    Connect => tag::CONNECT,
+    Linked => tag::LINKED,
+    MeshDone => tag::MESH_DONE,
+    Ping => tag::PING,
+    Pong => tag::PONG,
 }
 
 impl MeshMsg {

@@ -31,7 +31,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use bytemuck::{CheckedBitPattern, NoUninit};
-use urpc::{PodMessage, RawMessage};
+use urpc::RawMessage;
 
 use super::{Inbound, Out, Protocol, Refusal};
 use crate::wire::{self, Malformed, TagRange, UPDATE};
@@ -122,14 +122,10 @@ pub struct AppliedWire {
     pub applied: u64,
 }
 
-impl PodMessage for UpdateWire {
-    const TAG: u16 = tag::UPDATE;
-}
-impl PodMessage for DoneWire {
-    const TAG: u16 = tag::DONE;
-}
-impl PodMessage for AppliedWire {
-    const TAG: u16 = tag::APPLIED;
+crate::pod_messages! {
+    UpdateWire => tag::UPDATE,
+    DoneWire => tag::DONE,
+    AppliedWire => tag::APPLIED,
 }
 
 fn malformed(m: Malformed) -> UpdateError {
