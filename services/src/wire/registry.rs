@@ -22,6 +22,10 @@ pub enum Owner {
     Job,
     /// The update server of experiment E2 (`proto::update`).
     Update,
+    /// Locks over messages (`proto::lock`).
+    Lock,
+    /// Barriers over messages (`proto::barrier`).
+    Barrier,
 }
 
 /// A contiguous, inclusive range of tags and its owner.
@@ -86,8 +90,24 @@ pub const UPDATE: TagRange = TagRange {
     last: 0x012F,
 };
 
+/// Tags of the locks over messages.
+pub const LOCK: TagRange = TagRange {
+    owner: Owner::Lock,
+    name: "lock",
+    first: 0x0130,
+    last: 0x013F,
+};
+
+/// Tags of the barriers over messages.
+pub const BARRIER: TagRange = TagRange {
+    owner: Owner::Barrier,
+    name: "barrier",
+    first: 0x0140,
+    last: 0x014F,
+};
+
 /// Every range, in tag order.
-pub const REGISTRY: [TagRange; 4] = [URPC_BENCH, MESH, JOB, UPDATE];
+pub const REGISTRY: [TagRange; 6] = [URPC_BENCH, MESH, JOB, UPDATE, LOCK, BARRIER];
 
 const _: () = assert!(URPC_BENCH.contains(urpc::bench::BENCH_TAG));
 
@@ -149,5 +169,15 @@ mod tests {
         assert_eq!(owner(0x7777), None);
         assert_eq!(owner(u16::MAX), None);
         assert_eq!(range_of(MESH.first).map(|r| r.name), Some("mesh"));
+    }
+
+    #[test]
+    fn locks_and_barriers_own_their_ranges() {
+        assert_eq!(owner(0x0130), Some(Owner::Lock));
+        assert_eq!(owner(0x013F), Some(Owner::Lock));
+        assert_eq!(owner(0x0140), Some(Owner::Barrier));
+        assert_eq!(owner(0x014F), Some(Owner::Barrier));
+        assert_eq!(range_of(LOCK.first).map(|r| r.name), Some("lock"));
+        assert_eq!(range_of(BARRIER.last).map(|r| r.name), Some("barrier"));
     }
 }
