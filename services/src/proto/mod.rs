@@ -13,10 +13,12 @@
 //! - [`mesh`]: the full mesh of URPC channels;
 //! - [`job`]: the job phase (the arena handed to every monitor, and the
 //!   round of completions);
-//! - [`update`]: the update server of experiment E2.
+//! - [`update`]: the update server of experiment E2;
+//! - [`lock`]: locks (server, token, delegation, queue) over messages.
 #![deny(unsafe_code)]
 
 pub mod job;
+pub mod lock;
 pub mod mesh;
 pub mod update;
 

@@ -133,6 +133,7 @@ mod tests {
         all.extend(crate::proto::mesh::tag::ALL.map(|t| (MESH, t)));
         all.extend(crate::proto::job::tag::ALL.map(|t| (JOB, t)));
         all.extend(crate::proto::update::tag::ALL.map(|t| (UPDATE, t)));
+        all.extend(crate::proto::lock::tag::ALL.map(|t| (LOCK, t)));
         all
     }
 
