@@ -14,9 +14,11 @@
 //! - [`job`]: the job phase (the arena handed to every monitor, and the
 //!   round of completions);
 //! - [`update`]: the update server of experiment E2;
-//! - [`lock`]: locks (server, token, delegation, queue) over messages.
+//! - [`lock`] and [`barrier`]: locks (server, token, delegation, queue)
+//!   and barriers (central, tree, dissemination) over messages.
 #![deny(unsafe_code)]
 
+pub mod barrier;
 pub mod job;
 pub mod lock;
 pub mod mesh;

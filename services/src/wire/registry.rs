@@ -134,6 +134,7 @@ mod tests {
         all.extend(crate::proto::job::tag::ALL.map(|t| (JOB, t)));
         all.extend(crate::proto::update::tag::ALL.map(|t| (UPDATE, t)));
         all.extend(crate::proto::lock::tag::ALL.map(|t| (LOCK, t)));
+        all.extend(crate::proto::barrier::tag::ALL.map(|t| (BARRIER, t)));
         all
     }
 
