@@ -43,6 +43,7 @@
 pub mod args;
 mod shared;
 mod stats;
+pub mod sync;
 pub mod update_cost;
 pub mod urpc_table;
 

@@ -1,0 +1,24 @@
+//! The locks. Each acquires with an Acquire read-modify-write or load and
+//! releases with a Release store, so that everything a holder did before
+//! its release happens before the next holder's acquire returns.
+
+mod anderson;
+mod broken_tas;
+mod clh;
+mod mcs;
+mod tas;
+mod ticket;
+mod ttas;
+
+pub use anderson::Anderson;
+pub use broken_tas::BrokenTas;
+pub use clh::Clh;
+pub use mcs::Mcs;
+pub use tas::Tas;
+pub use ticket::{TICKET_BACKOFF, Ticket};
+pub use ttas::{BACKOFF_MAX, BACKOFF_MIN, Ttas};
+
+/// The value of a free lock word.
+const FREE: u64 = 0;
+/// The value of a held lock word.
+const HELD: u64 = 1;
