@@ -1,4 +1,4 @@
-//! The experiments in ring 3, quick, on 4 cores: well-formed results and
+//! The experiments in ring 3, quick, on 4 cores (E5 and E6 on 3): well-formed results and
 //! conserved update counts. (Two cores and the `exp` command are covered
 //! by `tools/tests/exp_qemu.rs`.)
 
@@ -89,5 +89,37 @@ fn update_cost_on_4_cores_conserves_every_update() {
         let sent = c.get_u64("sent").expect("sent");
         assert!(sent > 0);
         assert_eq!(c.get_u64("applied"), Some(sent), "{c:?}");
+    }
+}
+
+#[test]
+fn locks_on_3_cores_in_ring_3_run_every_lock_with_no_violation() {
+    // Three vCPUs: every lock has waiters, and the spinning ones still
+    // leave the holder a host CPU on a two-CPU machine most of the time.
+    let report = boot_ok(&with_monitors(
+        3,
+        "log=warn user=exp=locks,quick,rounds=1,acquisitions=64,cs-lines=2",
+    ));
+    let points: Vec<_> = report.records_of("lock-point").collect();
+    assert_eq!(points.len(), 10, "{}", report.failure_report);
+    let checks: Vec<_> = report.records_of("sync-check").collect();
+    assert_eq!(checks.len(), 10);
+    for c in &checks {
+        assert_eq!(c.get("ok"), Some("1"), "{c:?}");
+        assert_eq!(c.get("violations"), Some("0"), "{c:?}");
+        assert_eq!(c.get("expected"), c.get("counted"), "{c:?}");
+    }
+}
+
+#[test]
+fn barriers_on_3_cores_in_ring_3_run_every_barrier_with_no_violation() {
+    let report = boot_ok(&with_monitors(
+        3,
+        "log=warn user=exp=barriers,quick,rounds=1,episodes=64",
+    ));
+    let points: Vec<_> = report.records_of("barrier-point").collect();
+    assert_eq!(points.len(), 8, "{}", report.failure_report);
+    for c in report.records_of("sync-check") {
+        assert_eq!(c.get("ok"), Some("1"), "{c:?}");
     }
 }

@@ -252,6 +252,22 @@ pub fn human(r: &OwnedRecord, tsc_hz: Option<u64>) -> Option<Human> {
             Human::note(format!("experiment {} done", f("exp")))
         }
         "exp-done" => Human::alert(format!("experiment {} failed", f("exp"))),
+        "sync-check" if r.get("ok") == Some("1") => None,
+        "sync-check" => Human::alert(format!(
+            "{} {} on {}: {} violations, counted {} of {}",
+            f("exp"),
+            f("series"),
+            cores(f("cores")),
+            f("violations"),
+            f("counted"),
+            f("expected")
+        )),
+        "sync-skip" => Human::note(format!(
+            "{} {} skipped: {}",
+            f("exp"),
+            f("series"),
+            f("reason").replace('-', " ")
+        )),
         _ => None,
     }
 }
@@ -386,6 +402,28 @@ mod tests {
         );
         assert!(hidden(
             "[core 3] @flotilla/1 programs count=2 free_kib=61096"
+        ));
+    }
+
+    #[test]
+    fn lock_and_barrier_checks_alert_only_on_a_violation() {
+        assert!(hidden(
+            "[core 0] @flotilla/1 sync-check exp=locks series=mcs cores=2 expected=9 counted=9 violations=0 ok=1"
+        ));
+        assert_eq!(
+            text(
+                "[core 0] @flotilla/1 sync-check exp=locks series=broken-tas cores=2 expected=9 counted=7 violations=3 ok=0"
+            ),
+            "!! locks broken-tas on 2 cores: 3 violations, counted 7 of 9"
+        );
+        assert_eq!(
+            text(
+                "[core 0] @flotilla/1 sync-skip exp=locks series=msg-server cores=1 reason=needs-a-server-and-a-client-core"
+            ),
+            "locks msg-server skipped: needs a server and a client core"
+        );
+        assert!(hidden(
+            "[core 0] @flotilla/1 lock-point series=mcs cores=2 tput=1.00"
         ));
     }
 

@@ -189,3 +189,36 @@ fn bad_requests_exit_2_and_say_why() {
     assert!(!root.join("results").exists());
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn hosted_locks_and_barriers_write_results_with_their_checks_and_anchors() {
+    for (exp, args, rows, anchor) in [
+        ("locks", "acquisitions=320", 8 + 10, "ffwd"),
+        ("barriers", "episodes=320", 8 + 8, "4-ary arrival"),
+    ] {
+        let root = scratch(exp);
+        let out = flotilla(
+            &[
+                "exp", exp, "--hosted", "--quick", "--cores", "1,2", "--args", args,
+            ],
+            &root,
+        );
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+        assert!(stdout.contains(anchor), "{stdout}");
+        assert!(stdout.contains("0 violations"), "{stdout}");
+        let dir = run_dir(&root, exp);
+        let (header, body) = csv(&dir.join(format!("{exp}.csv")));
+        assert_eq!(body.len(), rows, "{body:?}");
+        assert!(
+            body.iter()
+                .any(|r| column(&header, r, "kind") == "messages")
+        );
+        let m = meta(&dir);
+        assert_eq!(m["experiment"], exp);
+        assert_eq!(m["sync_checks"].as_array().unwrap().len(), rows);
+        let svg = std::fs::read_to_string(dir.join(format!("{exp}.svg"))).unwrap();
+        assert!(svg.contains("msg-"), "{exp}: no message series in the plot");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}

@@ -22,6 +22,12 @@
 //! | `series` | `update-cost` | which series: `shm;atomic;lock;msg` | all four |
 //! | `updates` | `update-cost` | most updates per core per round, 1..=10000000 | 100000, quick 5000 |
 //! | `ms` | `update-cost` | most milliseconds per round and point, 1..=60000 | 500, quick 40 |
+//! | `locks` | `locks` | which locks, among [`LOCK_SERIES`], separated by `;` | all but `broken-tas` |
+//! | `cs-lines` | `locks` | shared cache lines the critical section touches, 0..=64 | 1 |
+//! | `acquisitions` | `locks` | most acquisitions per core per round, 1..=10000000 | 20000, quick 2000 |
+//! | `barriers` | `barriers` | which barriers, among [`BARRIER_SERIES`], separated by `;` | all but `broken-sense` |
+//! | `episodes` | `barriers` | timed episodes per round, 1..=10000000 | 20000, quick 2000 |
+//! | `arity` | `barriers` | fan-in and fan-out of `msg-tree`, 2..=16 | 4 |
 //!
 //! `pairs` and `from` exclude each other. A key that belongs to the other
 //! experiment, an unknown key or flag, a bad value and a repeated key are
@@ -60,17 +66,28 @@ pub enum Experiment {
     Urpc,
     /// E2: shared-memory vs message-passing update cost.
     UpdateCost,
+    /// E5: locks on shared memory and by messages.
+    Locks,
+    /// E6: barriers on shared memory and by messages.
+    Barriers,
 }
 
 impl Experiment {
     /// Every experiment.
-    pub const ALL: [Experiment; 2] = [Experiment::Urpc, Experiment::UpdateCost];
+    pub const ALL: [Experiment; 4] = [
+        Experiment::Urpc,
+        Experiment::UpdateCost,
+        Experiment::Locks,
+        Experiment::Barriers,
+    ];
 
     /// The name in `exp=NAME` (and in result paths).
     pub const fn name(self) -> &'static str {
         match self {
             Experiment::Urpc => "urpc",
             Experiment::UpdateCost => "update-cost",
+            Experiment::Locks => "locks",
+            Experiment::Barriers => "barriers",
         }
     }
 
@@ -229,6 +246,94 @@ pub struct UpdateArgs {
     pub ms: Option<u32>,
 }
 
+/// The lock series of E5, in the order they run: the shared-memory
+/// algorithms, the message protocols, and the deliberately broken lock
+/// (never run unless named).
+pub const LOCK_SERIES: [&str; 11] = [
+    "tas",
+    "ttas",
+    "ticket",
+    "anderson",
+    "mcs",
+    "clh",
+    "msg-server",
+    "msg-token",
+    "msg-delegation",
+    "msg-queue",
+    "broken-tas",
+];
+
+/// The barrier series of E6, likewise.
+pub const BARRIER_SERIES: [&str; 9] = [
+    "sense",
+    "combining",
+    "mcs-tree",
+    "tournament",
+    "dissemination",
+    "msg-central",
+    "msg-tree",
+    "msg-dissemination",
+    "broken-sense",
+];
+
+/// A set of series out of a table of names, as a bit mask (bit `i`:
+/// `table[i]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SeriesSet(u16);
+
+impl SeriesSet {
+    /// Every series of `table` but the last (the broken one).
+    pub const fn defaults(table: &[&str]) -> SeriesSet {
+        SeriesSet((1 << (table.len() - 1)) - 1)
+    }
+
+    /// Whether series `i` is in the set.
+    pub const fn contains(self, i: usize) -> bool {
+        self.0 & (1 << i) != 0
+    }
+
+    /// The names of the set's series, in table order.
+    pub fn names<'t>(self, table: &'t [&'t str]) -> impl Iterator<Item = &'t str> + 't {
+        table
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| self.contains(*i))
+            .map(|(_, n)| *n)
+    }
+
+    /// Number of series.
+    pub const fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// Parameters of E5 (`exp=locks`); `None` means the default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct LockArgs {
+    /// `locks=`.
+    pub series: Option<SeriesSet>,
+    /// `cs-lines=`.
+    pub cs_lines: Option<u32>,
+    /// `acquisitions=`.
+    pub acquisitions: Option<u32>,
+}
+
+/// Parameters of E6 (`exp=barriers`); `None` means the default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct BarrierArgs {
+    /// `barriers=`.
+    pub series: Option<SeriesSet>,
+    /// `episodes=`.
+    pub episodes: Option<u32>,
+    /// `arity=`.
+    pub arity: Option<u32>,
+}
+
 /// The experiment and its own parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Params {
@@ -236,6 +341,10 @@ pub enum Params {
     Urpc(UrpcArgs),
     /// E2.
     UpdateCost(UpdateArgs),
+    /// E5.
+    Locks(LockArgs),
+    /// E6.
+    Barriers(BarrierArgs),
 }
 
 /// A parsed experiment request: the same on every core.
@@ -293,12 +402,16 @@ impl fmt::Display for ArgsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ArgsError::UnknownExperiment(name) => {
-                write!(f, "unknown experiment `{name}` (known: urpc, update-cost)")
+                write!(
+                    f,
+                    "unknown experiment `{name}` (known: urpc, update-cost, locks, barriers)"
+                )
             }
             ArgsError::UnknownKey(key) => write!(
                 f,
                 "unknown experiment option `{key}` (known: exp, quick, rounds, pairs, from, \
-                 samples, batch, tp-samples, slots, k, msg-k, sync-k, series, updates, ms)"
+                 samples, batch, tp-samples, slots, k, msg-k, sync-k, series, updates, ms, \
+                 locks, cs-lines, acquisitions, barriers, episodes, arity)"
             ),
             ArgsError::UnknownFlag(flag) => write!(f, "unknown flag `{flag}` (known: quick)"),
             ArgsError::Repeated(key) => write!(f, "`{key}` is given more than once"),
@@ -323,10 +436,12 @@ impl fmt::Display for ArgsError {
 
 const URPC_KEYS: [&str; 6] = ["pairs", "from", "samples", "batch", "tp-samples", "slots"];
 const UPDATE_KEYS: [&str; 6] = ["k", "msg-k", "sync-k", "series", "updates", "ms"];
+const LOCK_KEYS: [&str; 3] = ["locks", "cs-lines", "acquisitions"];
+const BARRIER_KEYS: [&str; 3] = ["barriers", "episodes", "arity"];
 
 /// Every key an experiment request may hold; a monitor that mixes its own
 /// items into the same string removes the others before parsing.
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 21] = [
     "exp",
     "quick",
     "rounds",
@@ -342,6 +457,12 @@ pub const KEYS: [&str; 15] = [
     "series",
     "updates",
     "ms",
+    "locks",
+    "cs-lines",
+    "acquisitions",
+    "barriers",
+    "episodes",
+    "arity",
 ];
 
 fn bad(key: &str, value: &str, expected: &'static str) -> ArgsError {
@@ -391,6 +512,22 @@ fn series(value: &str) -> Result<u8, ArgsError> {
         mask |= s.bit();
     }
     Ok(mask)
+}
+
+fn series_set(key: &str, value: &str, table: &[&str]) -> Result<SeriesSet, ArgsError> {
+    const EXPECTED: &str = "series names separated by `;` (see the README)";
+    let mut mask = 0u16;
+    for part in value.split(';') {
+        let i = table
+            .iter()
+            .position(|n| *n == part)
+            .ok_or_else(|| bad(key, value, EXPECTED))?;
+        if mask & (1 << i) != 0 {
+            return Err(bad(key, value, EXPECTED));
+        }
+        mask |= 1 << i;
+    }
+    Ok(SeriesSet(mask))
 }
 
 fn set<T>(slot: &mut Option<T>, key: &str, value: T) -> Result<(), ArgsError> {
@@ -486,7 +623,33 @@ impl Request {
                 (Params::UpdateCost(u), "ms") => {
                     set(&mut u.ms, key, number(key, value, 1, 60_000, "1..=60000")?)?;
                 }
-                _ if wrong(&URPC_KEYS) || wrong(&UPDATE_KEYS) || key == "quick" => {
+                (Params::Locks(l), "locks") => {
+                    set(&mut l.series, key, series_set(key, value, &LOCK_SERIES)?)?;
+                }
+                (Params::Locks(l), "cs-lines") => {
+                    let n = number(key, value, 0, MAX_LINES, "0..=64")?;
+                    set(&mut l.cs_lines, key, n)?;
+                }
+                (Params::Locks(l), "acquisitions") => {
+                    let n = number(key, value, 1, 10_000_000, "1..=10000000")?;
+                    set(&mut l.acquisitions, key, n)?;
+                }
+                (Params::Barriers(b), "barriers") => {
+                    set(&mut b.series, key, series_set(key, value, &BARRIER_SERIES)?)?;
+                }
+                (Params::Barriers(b), "episodes") => {
+                    let n = number(key, value, 1, 10_000_000, "1..=10000000")?;
+                    set(&mut b.episodes, key, n)?;
+                }
+                (Params::Barriers(b), "arity") => {
+                    set(&mut b.arity, key, number(key, value, 2, 16, "2..=16")?)?;
+                }
+                _ if wrong(&URPC_KEYS)
+                    || wrong(&UPDATE_KEYS)
+                    || wrong(&LOCK_KEYS)
+                    || wrong(&BARRIER_KEYS)
+                    || key == "quick" =>
+                {
                     return Err(ArgsError::NotFor {
                         key: key.to_string(),
                         experiment,
@@ -547,6 +710,8 @@ impl Request {
             params: match experiment {
                 Experiment::Urpc => Params::Urpc(UrpcArgs::default()),
                 Experiment::UpdateCost => Params::UpdateCost(UpdateArgs::default()),
+                Experiment::Locks => Params::Locks(LockArgs::default()),
+                Experiment::Barriers => Params::Barriers(BarrierArgs::default()),
             },
             quick: false,
             rounds: None,
@@ -558,6 +723,8 @@ impl Request {
         match self.params {
             Params::Urpc(_) => Experiment::Urpc,
             Params::UpdateCost(_) => Experiment::UpdateCost,
+            Params::Locks(_) => Experiment::Locks,
+            Params::Barriers(_) => Experiment::Barriers,
         }
     }
 
@@ -631,9 +798,44 @@ impl fmt::Display for Request {
                     }
                 }
             }
+            Params::Locks(l) => {
+                write_series(f, "locks", l.series, &LOCK_SERIES)?;
+                for (key, v) in [("cs-lines", l.cs_lines), ("acquisitions", l.acquisitions)] {
+                    if let Some(v) = v {
+                        write!(f, ",{key}={v}")?;
+                    }
+                }
+            }
+            Params::Barriers(b) => {
+                write_series(f, "barriers", b.series, &BARRIER_SERIES)?;
+                for (key, v) in [("episodes", b.episodes), ("arity", b.arity)] {
+                    if let Some(v) = v {
+                        write!(f, ",{key}={v}")?;
+                    }
+                }
+            }
         }
         Ok(())
     }
+}
+
+fn write_series(
+    f: &mut fmt::Formatter<'_>,
+    key: &str,
+    set: Option<SeriesSet>,
+    table: &[&str],
+) -> fmt::Result {
+    let Some(set) = set else {
+        return Ok(());
+    };
+    write!(f, ",{key}=")?;
+    for (i, name) in set.names(table).enumerate() {
+        if i > 0 {
+            f.write_str(";")?;
+        }
+        f.write_str(name)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -676,6 +878,8 @@ mod tests {
             "exp=urpc,quick,rounds=3,pairs=adjacent,samples=7,batch=9,tp-samples=4,slots=8",
             "exp=urpc,from=1",
             "exp=update-cost,quick,k=1;2;64,msg-k=8,sync-k=4,series=shm;msg,updates=10,ms=5",
+            "exp=locks,quick,locks=tas;mcs;msg-queue,cs-lines=4,acquisitions=50",
+            "exp=barriers,barriers=sense;msg-tree;broken-sense,episodes=9,arity=2",
         ] {
             let r = parse(s);
             assert_eq!(format!("{r}"), s);
@@ -733,6 +937,11 @@ mod tests {
             "exp=update-cost,series=shm;shm",
             "exp=update-cost,ms=0",
             "exp=urpc,samples",
+            "exp=locks,locks=tas;tas",
+            "exp=locks,locks=spin",
+            "exp=locks,cs-lines=65",
+            "exp=barriers,arity=1",
+            "exp=barriers,episodes=0",
         ] {
             assert!(
                 matches!(err(bad), ArgsError::BadValue { .. }),

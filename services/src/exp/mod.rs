@@ -17,6 +17,18 @@
 //!   is the server and cores 1..N−1 its clients; with one core the MSG
 //!   series is skipped.
 //!
+//! - E5, `exp=locks` ([`locks`]): throughput and latency of every lock
+//!   of [`args::LOCK_SERIES`]: test-and-set, test-and-test-and-set with
+//!   backoff, ticket, Anderson, MCS and CLH on shared memory ([`sync`]),
+//!   and a lock server, token passing, delegation and a queue lock by
+//!   messages (`crate::proto::lock`), with a critical section that touches
+//!   `cs-lines` shared cache lines and is checked every round.
+//! - E6, `exp=barriers` ([`barriers`]): cycles per episode of every barrier
+//!   of [`args::BARRIER_SERIES`]: sense-reversing, combining tree, MCS
+//!   tree, tournament and dissemination on shared memory, and central,
+//!   tree and dissemination barriers by messages
+//!   (`crate::proto::barrier`), checked every round.
+//!
 //! The arguments are described in [`args`] and parsed by [`Request::parse`].
 //!
 //! # Records (format `@flotilla/1`)
@@ -28,12 +40,16 @@
 //!
 //! | kind | printed by | fields |
 //! |---|---|---|
-//! | `exp-start` | core 0, first | `exp` (`urpc`, `update-cost`), `cores`, `quick` (0/1), `rounds`, `tsc_hz`, `args` (the request, as `exp=...` items); E1 also `samples` (round trips per round), `batch` (messages per throughput sample), `tp_samples` (throughput samples per round), `slots`, `pairs` (`all`, `adjacent`, `from`), `npairs`; E2 also `updates` (most updates per core per round), `ms` (longest round), `points`, `server` (the server core, 0) |
+//! | `exp-start` | core 0, first | `exp` (`urpc`, `update-cost`, `locks`, `barriers`), `cores`, `quick` (0/1), `rounds`, `tsc_hz`, `args` (the request, as `exp=...` items); E1 also `samples` (round trips per round), `batch` (messages per throughput sample), `tp_samples` (throughput samples per round), `slots`, `pairs` (`all`, `adjacent`, `from`), `npairs`; E2 also `updates` (most updates per core per round), `ms` (longest round), `points`, `server` (the server core, 0); E5 also `acquisitions`, `cs_lines`, `batch`, `points`; E6 also `episodes`, `checked` (checked episodes per round), `arity`, `batch`, `points` |
 //! | `urpc-pair` | the pair's `src` core, three per pair | `src`, `dst`, `variant` (`raw`: cache-line ping-pong; `ack`: URPC, ack-line flow control, the default; `used`: URPC, used-bit flow control), `rtt_median`, `rtt_p99`, `rtt_min` (round-trip cycles), `oneway_median` (`rtt_median / 2`, X.YY), `tput` (pipelined throughput `src → dst` in messages per 1000 cycles from the median batch, X.YY; `na` for `raw`), `tp_batch_median` (cycles per batch of `batch` messages; `na` for `raw`), `samples` (round trips kept after warm-up), `tp_samples`, `tsc_overhead` |
 //! | `urpc-summary` | core 0, after the pairs | `pairs`, `raw_rtt`, `ack_rtt`, `used_rtt` (median over pairs of the per-pair medians), `raw_oneway`, `ack_oneway`, `used_oneway` (X.YY), `ack_tput`, `used_tput` (median over pairs, X.YY), `faster` (the variant with the lower median round trip), `ratio` (that variant's one-way over the raw one-way, X.YY) |
 //! | `update-cost` | core 0, per point | `series` (`shm`, `shm-atomic`, `shm-lock`, `msg-client`, `msg-server`), `k` (cache lines), `cores`, `cycles` (median over the series' cores of each core's median cycles per update, X.YY), `p99` (largest per-core 99th percentile, X.YY), `min_core`, `max_core` (smallest and largest per-core median, X.YY), `samples`, `updates` (updates done by the series' cores, all rounds), `lost` (`shm`: updates lost to unlocked races; else 0), `tsc_overhead` |
 //! | `update-check` | core 0, per point of `shm-atomic`, `shm-lock`, `msg` | `series` (`shm-atomic`, `shm-lock`, `msg-client`), `k`, `cores`, `sent` (updates the cores made), `applied` (updates found in the shared lines, or applied by the server), `conserved` (1; a mismatch fails the run instead) |
 //! | `update-skip` | core 0 | `series` (`msg`), `k`, `cores`, `reason` |
+//! | `lock-point` | core 0, per lock (E5) | `series`, `cores`, `cs_lines`, `participants` (cores that took the lock), `acquisitions` (all participants, all rounds), `cycles` (wall time: the slowest core's elapsed cycles over all rounds), `tput` (acquisitions per million cycles, X.YY), `latency` (median over participants of each one's median cycles per acquisition, from batches of 32, X.YY), `p99` (largest per-core 99th percentile, X.YY), `min_core`, `max_core` (fewest and most acquisitions of one core), `max_run` (longest run of consecutive grants to one core in the first 4096 grants of a round; `na` for delegation), `samples`, `tsc_overhead` |
+//! | `barrier-point` | core 0, per barrier (E6) | `series`, `cores`, `arity` (of `msg-tree`), `episodes` (per core, all rounds), `cycles` (median over cores of each one's median cycles per episode, from batches of 32, X.YY), `p99`, `min_core`, `max_core` (X.YY), `samples`, `tsc_overhead` |
+//! | `sync-check` | core 0, per point of E5 and E6 | `exp`, `series`, `cores`, `expected` (E5: acquisitions; E6: checked episodes), `counted` (E5: the critical section's counter, or the delegation server's), `violations` (E5: a core found another inside; E6: a core left an episode before another arrived), `ok` (1; a violation fails the run after this record) |
+//! | `sync-skip` | core 0 | `exp`, `series`, `cores`, `reason` |
 //! | `exp-done` | core 0, last | `exp`, `cores`, `ok` (1) |
 //!
 //! A failure is an [`ExpError`] from [`run`] on the core that found it;
@@ -41,6 +57,9 @@
 #![deny(unsafe_code)]
 
 pub mod args;
+pub mod barriers;
+pub mod locks;
+mod net;
 mod shared;
 mod stats;
 pub mod sync;
@@ -111,6 +130,18 @@ pub enum ExpError {
         /// Updates found.
         counted: u64,
     },
+    /// A lock or barrier check found a violation.
+    SyncViolation {
+        /// The series.
+        series: &'static str,
+        /// Violations found.
+        violations: u64,
+    },
+    /// A message protocol refused a message or a call of the run.
+    Refused {
+        /// The core it came from (or this core, for a call).
+        peer: u32,
+    },
     /// Another core failed first.
     Aborted {
         /// The core that failed.
@@ -149,6 +180,13 @@ impl fmt::Display for ExpError {
                 f,
                 "{series} k={k}: {expected} updates made but {counted} counted"
             ),
+            ExpError::SyncViolation { series, violations } => write!(
+                f,
+                "{series}: {violations} violations of mutual exclusion or of the barrier"
+            ),
+            ExpError::Refused { peer } => {
+                write!(f, "a sync protocol refused a message or call (core {peer})")
+            }
             ExpError::Aborted { by } => write!(f, "aborted: core {by} failed"),
         }
     }
@@ -214,6 +252,8 @@ pub fn arena_frames(req: &Request, cores: u32) -> u64 {
     let bytes = match &req.params {
         Params::Urpc(a) => urpc_table::arena_bytes(req, a, cores),
         Params::UpdateCost(a) => update_cost::arena_bytes(req, a, cores),
+        Params::Locks(a) => locks::arena_bytes(req, a, cores),
+        Params::Barriers(a) => barriers::arena_bytes(req, a, cores),
     };
     bytes.max(control_bytes(cores)).div_ceil(FRAME) as u64
 }
@@ -252,6 +292,8 @@ pub fn run<P: Platform>(p: &mut P, arena: Arena, req: &Request) -> Result<(), Ex
     let result = match req.params {
         Params::Urpc(_) => urpc_table::run(p, ctl, mem, req),
         Params::UpdateCost(_) => update_cost::run(p, ctl, mem, req),
+        Params::Locks(_) => locks::run(p, ctl, mem, req),
+        Params::Barriers(_) => barriers::run(p, ctl, mem, req),
     };
     if let Err(e) = result
         && !matches!(e, ExpError::Aborted { .. })

@@ -5,6 +5,8 @@
 //! cargo run -- exp update-cost --cores 1,2,4       # E2, one boot per core count
 //! cargo run -- exp urpc --hosted --quick --cores 2 # on Linux threads, no QEMU
 //! cargo run -- exp update-cost --args "k=1;8,series=shm;msg"
+//! cargo run -- exp locks --cores 1,2,4,8 --cs-lines 4      # E5
+//! cargo run -- exp barriers --cores 1,2,4,8                  # E6
 //! ```
 //!
 //! Each configuration (core count) boots the image once with the kernel
@@ -38,6 +40,7 @@ pub mod output;
 pub mod plot;
 pub mod records;
 pub mod summary;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -59,7 +62,8 @@ use records::ConfigResult;
 #[derive(Args, Debug, Clone)]
 pub struct ExpArgs {
     /// The experiment: `urpc` (E1, URPC latency and throughput per core
-    /// pair) or `update-cost` (E2, shared memory vs messages).
+    /// pair), `update-cost` (E2, shared memory vs messages), `locks` (E5)
+    /// or `barriers` (E6).
     pub experiment: String,
     /// Comma-separated core counts, one boot each (default: 2 for urpc,
     /// 1,2,4 for update-cost).
@@ -80,6 +84,10 @@ pub struct ExpArgs {
     /// Repeats of every measurement (the request's `rounds=`).
     #[arg(long)]
     pub repeat: Option<u32>,
+    /// E5: shared cache lines the critical section touches (the
+    /// request's `cs-lines=`).
+    #[arg(long)]
+    pub cs_lines: Option<u32>,
     /// More experiment options, comma separated (`pairs=adjacent`,
     /// `k=1;8`, ...; see the README).
     #[arg(long, default_value = "")]
@@ -115,7 +123,7 @@ impl ExpArgs {
     pub fn request(&self) -> Result<Request> {
         let experiment = Experiment::from_name(&self.experiment).with_context(|| {
             format!(
-                "unknown experiment '{}' (known: urpc, update-cost)",
+                "unknown experiment '{}' (known: urpc, update-cost, locks, barriers)",
                 self.experiment
             )
         })?;
@@ -125,6 +133,9 @@ impl ExpArgs {
         }
         if let Some(r) = self.repeat {
             items.push(format!("rounds={r}"));
+        }
+        if let Some(k) = self.cs_lines {
+            items.push(format!("cs-lines={k}"));
         }
         items.extend(
             self.args
@@ -146,7 +157,7 @@ impl ExpArgs {
         let cores = if self.cores.is_empty() {
             match experiment {
                 Experiment::Urpc => vec![2],
-                Experiment::UpdateCost => vec![1, 2, 4],
+                Experiment::UpdateCost | Experiment::Locks | Experiment::Barriers => vec![1, 2, 4],
             }
         } else {
             self.cores.clone()
@@ -385,6 +396,8 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         started_utc: started.to_rfc3339(),
         checks: Vec::new(),
         skips: Vec::new(),
+        sync_checks: Vec::new(),
+        sync_skips: Vec::new(),
         files: Vec::new(),
     };
     meta.add_configs(&configs);
@@ -408,6 +421,14 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
                 &format!("Cost of updating k shared cache lines ({where_})"),
                 &configs,
             )?,
+        ),
+        Experiment::Locks => (
+            sync::locks_csv(&meta, &configs),
+            sync::locks_svg(&format!("Lock throughput ({where_})"), &configs)?,
+        ),
+        Experiment::Barriers => (
+            sync::barriers_csv(&meta, &configs),
+            sync::barriers_svg(&format!("Barrier episode cost ({where_})"), &configs)?,
         ),
     };
     output::write_all(&dir, experiment.name(), &mut meta, &csv, &svg, &log)?;
@@ -436,6 +457,8 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
     match experiment {
         Experiment::Urpc => print!("{}", summary::urpc_report(&configs)),
         Experiment::UpdateCost => print!("{}", summary::update_report(&configs)),
+        Experiment::Locks => print!("{}", sync::locks_report(&configs)),
+        Experiment::Barriers => print!("{}", sync::barriers_report(&configs)),
     }
     println!("results: {}", dir.display());
     if experiment == Experiment::Urpc
@@ -464,6 +487,9 @@ fn is_experiment_record(kind: &str) -> bool {
     kind.starts_with("exp-")
         || kind.starts_with("urpc-")
         || kind.starts_with("update-")
+        || kind.starts_with("lock-")
+        || kind.starts_with("barrier-")
+        || kind.starts_with("sync-")
         || kind == "hosted"
 }
 
@@ -497,6 +523,9 @@ mod tests {
             "exp=update-cost,quick,rounds=3,k=1;8,series=shm"
         );
         assert_eq!(a.core_counts(Experiment::UpdateCost).unwrap(), [1, 2, 4]);
+        let a = args(&["locks", "--cs-lines", "4", "--cores", "1,2"]);
+        assert_eq!(a.request().unwrap().to_string(), "exp=locks,cs-lines=4");
+        assert!(args(&["urpc", "--cs-lines", "4"]).request().is_err());
         let a = args(&["urpc", "--cores", "2,4"]);
         assert_eq!(a.request().unwrap().to_string(), "exp=urpc");
         assert_eq!(a.core_counts(Experiment::Urpc).unwrap(), [2, 4]);

@@ -9,11 +9,12 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::records::{CheckRow, ConfigResult, SkipRow};
+use super::sync::{SyncCheck, SyncSkip};
 
 /// Where and on what an experiment ran.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Meta {
-    /// `urpc` or `update-cost`.
+    /// `urpc`, `update-cost`, `locks` or `barriers`.
     pub experiment: String,
     /// The request every core ran, without the core count.
     pub args: String,
@@ -49,6 +50,11 @@ pub struct Meta {
     pub checks: Vec<CheckRow>,
     /// E2 series skipped, and why.
     pub skips: Vec<SkipRow>,
+    /// E5 and E6 checks of mutual exclusion and of barrier episodes (all
+    /// passed, or there would be no files).
+    pub sync_checks: Vec<SyncCheck>,
+    /// E5 and E6 series skipped, and why.
+    pub sync_skips: Vec<SyncSkip>,
     /// The files written beside this one.
     pub files: Vec<String>,
 }
@@ -88,7 +94,14 @@ impl Meta {
             }
             self.checks.extend(c.checks.iter().cloned());
             self.skips.extend(c.skips.iter().cloned());
+            self.sync_checks.extend(c.sync.checks.iter().cloned());
+            self.sync_skips.extend(c.sync.skips.iter().cloned());
         }
+    }
+
+    /// The ring as CSVs print it: `3` or `hosted`.
+    pub fn ring_text(&self) -> String {
+        ring_text(self)
     }
 }
 
@@ -216,6 +229,8 @@ pub(crate) mod tests {
             started_utc: "2026-01-01T00:00:00Z".into(),
             checks: vec![],
             skips: vec![],
+            sync_checks: vec![],
+            sync_skips: vec![],
             files: vec![],
         }
     }

@@ -5,6 +5,7 @@
 //!   Table 2's latencies.
 //! - E2: cycles per update against cores, a line per series (SHM1..SHM8,
 //!   SHM atomic, SHM lock, MSG client and server), as in Figure 3.
+//! - E5 and E6 are drawn in [`super::sync`], on a log scale.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +15,8 @@ use plotters::prelude::*;
 use super::anchors;
 use super::records::{ConfigResult, UpdateRow};
 
-const SIZE: (u32, u32) = (1000, 600);
+/// The size of every plot, pixels.
+pub(crate) const SIZE: (u32, u32) = (1000, 600);
 
 /// The E1 variants in drawing order, with their legend names.
 pub const URPC_VARIANTS: [(&str, &str); 3] = [
@@ -23,7 +25,8 @@ pub const URPC_VARIANTS: [(&str, &str); 3] = [
     ("used", "URPC, used bit"),
 ];
 
-fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+/// A drawing error as an `anyhow` error.
+pub(crate) fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("drawing the plot: {e:?}")
 }
 
@@ -148,7 +151,7 @@ fn series_rank(r: &UpdateRow) -> (u8, u32) {
 }
 
 /// Line colours, distinguishable on white.
-const PALETTE: [RGBColor; 10] = [
+pub(crate) const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(44, 160, 44),
     RGBColor(148, 103, 189),

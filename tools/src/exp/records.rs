@@ -2,7 +2,8 @@
 //!
 //! The records are the ones `services::exp` documents (format
 //! `@flotilla/1`): `exp-start`, `urpc-pair`, `urpc-summary`, `update-cost`,
-//! `update-check`, `update-skip`, `exp-done`, and the hosted runtime's
+//! `update-check`, `update-skip`, `lock-point`, `barrier-point`,
+//! `sync-check`, `sync-skip` (read in [`super::sync`]), `exp-done`, and the hosted runtime's
 //! `hosted`. A configuration's records are complete only with one
 //! `exp-start` of the expected experiment and core count and one
 //! `exp-done ok=1`; every conservation check must say `conserved=1`.
@@ -132,6 +133,8 @@ pub struct ConfigResult {
     pub checks: Vec<CheckRow>,
     /// E2 skipped series.
     pub skips: Vec<SkipRow>,
+    /// E5 and E6 rows.
+    pub sync: super::sync::SyncResult,
     /// The hosted runtime's note (`hosted` record fields), if hosted.
     pub hosted: Option<Vec<(String, String)>>,
 }
@@ -161,6 +164,20 @@ pub enum RecordsError {
     /// The run did not end with `exp-done ok=1`.
     #[error("the experiment did not finish (no `exp-done ok=1`)")]
     NotDone,
+    /// A lock or barrier check found a violation.
+    #[error("{series} on {cores} cores: {violations} violations, counted {counted} of {expected}")]
+    SyncViolation {
+        /// Cores.
+        cores: u32,
+        /// Series.
+        series: String,
+        /// Violations.
+        violations: u64,
+        /// What the check expected.
+        expected: u64,
+        /// What it counted.
+        counted: u64,
+    },
     /// A conservation check failed.
     #[error("{series} k={k} on {cores} cores: {sent} updates sent but {applied} applied")]
     NotConserved {
@@ -177,37 +194,44 @@ pub enum RecordsError {
     },
 }
 
-fn text<'a>(r: &'a OwnedRecord, key: &'static str) -> Result<&'a str, RecordsError> {
-    r.get(key).ok_or_else(|| RecordsError::BadField {
-        kind: r.kind.clone(),
-        key,
-    })
-}
+/// Reading fields of a record, with typed errors.
+pub(crate) mod field {
+    use super::{OwnedRecord, RecordsError};
 
-fn int(r: &OwnedRecord, key: &'static str) -> Result<u64, RecordsError> {
-    r.get_u64(key).ok_or_else(|| RecordsError::BadField {
-        kind: r.kind.clone(),
-        key,
-    })
-}
-
-fn float(r: &OwnedRecord, key: &'static str) -> Result<f64, RecordsError> {
-    text(r, key)?
-        .parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite())
-        .ok_or_else(|| RecordsError::BadField {
+    pub(crate) fn text<'a>(r: &'a OwnedRecord, key: &'static str) -> Result<&'a str, RecordsError> {
+        r.get(key).ok_or_else(|| RecordsError::BadField {
             kind: r.kind.clone(),
             key,
         })
+    }
+
+    pub(crate) fn int(r: &OwnedRecord, key: &'static str) -> Result<u64, RecordsError> {
+        r.get_u64(key).ok_or_else(|| RecordsError::BadField {
+            kind: r.kind.clone(),
+            key,
+        })
+    }
+
+    pub(crate) fn float(r: &OwnedRecord, key: &'static str) -> Result<f64, RecordsError> {
+        text(r, key)?
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| RecordsError::BadField {
+                kind: r.kind.clone(),
+                key,
+            })
+    }
+
+    pub(crate) fn small(r: &OwnedRecord, key: &'static str) -> Result<u32, RecordsError> {
+        u32::try_from(int(r, key)?).map_err(|_| RecordsError::BadField {
+            kind: r.kind.clone(),
+            key,
+        })
+    }
 }
 
-fn small(r: &OwnedRecord, key: &'static str) -> Result<u32, RecordsError> {
-    u32::try_from(int(r, key)?).map_err(|_| RecordsError::BadField {
-        kind: r.kind.clone(),
-        key,
-    })
-}
+use field::{float, int, small, text};
 
 /// Parses the records of one configuration of `experiment` on `cores`
 /// cores (other record kinds are ignored).
@@ -293,7 +317,9 @@ pub fn parse(
             }),
             "hosted" => out.hosted = Some(r.fields.clone()),
             "exp-done" => done = int(r, "ok")? == 1,
-            _ => {}
+            _ => {
+                super::sync::parse_record(r, cores, &mut out.sync)?;
+            }
         }
     }
     if !done {
