@@ -1,6 +1,6 @@
 //! Anderson's array-based queueing lock.
 
-use core::sync::atomic::Ordering::{Relaxed, Release};
+use core::sync::atomic::Ordering::{AcqRel, Relaxed, Release};
 
 use crate::exp::sync::word::spin_until;
 use crate::exp::sync::{Mem, ShmLock, Word, block, check_core, check_cores};
@@ -59,16 +59,22 @@ impl ShmLock for Anderson {
     }
 
     fn acquire<M: Mem>(&mut self, mem: &M) {
-        // Relaxed: places are unique by atomicity alone; the holder's writes
-        // are acquired through the slot.
-        let place = mem.word(self.base).fetch_add(1, Relaxed);
+        // AcqRel, not Relaxed: our slot was last cleared by the holder of
+        // place `place − N`, and our poll must not return the "has lock"
+        // that let that holder in (which this core may have written
+        // itself). If this core held one of the places `place − N ..
+        // place`, it made or saw the clear; otherwise the other N − 1 cores
+        // took those N places, one of them two, the second after its
+        // release and so after the clear, and our `fetch_add` reads from
+        // after its `fetch_add`.
+        let place = mem.word(self.base).fetch_add(1, AcqRel);
         self.slot = (place % u64::from(self.cores)) as u32;
         spin_until(mem.word(self.slot(self.slot)), |f| f == HAS_LOCK);
     }
 
     fn release<M: Mem>(&mut self, mem: &M) {
-        // Clear our slot for the core that gets it N places later before
-        // the hand-over, which orders the clear before that core's turn.
+        // Clear our slot for the core that gets it N places later (see
+        // `acquire`), then hand over.
         mem.word(self.slot(self.slot)).store(MUST_WAIT, Relaxed);
         let next = (self.slot + 1) % self.cores;
         mem.word(self.slot(next)).store(HAS_LOCK, Release);
