@@ -28,7 +28,11 @@ const SLOTS: usize = 60;
 /// Interleaved rounds per configuration.
 const ROUNDS: usize = 10;
 /// Round trips per round.
-const RTT_SAMPLES: usize = 20_000;
+const RTT_ROUND_TRIPS: usize = 20_000;
+/// Round trips timed together per sample.
+const RTT_BATCH: u64 = bench::DEFAULT_BATCH;
+/// Round-trip samples per round.
+const RTT_SAMPLES: usize = RTT_ROUND_TRIPS / RTT_BATCH as usize;
 /// Messages per throughput sample.
 const TP_BATCH: u64 = 1_000;
 /// Throughput samples per round.
@@ -192,10 +196,10 @@ fn rtt_pair<M, T1, R1, T2, R2>(
     T2: Tx<Msg = M> + Send,
     R2: Rx<Msg = M> + Send,
 {
-    let n = samples.len();
+    let n = bench::batched_ops(samples.len(), RTT_BATCH);
     let (bad, done) = pair(
         pins,
-        || bench::rtt_initiator(&mut tx_a, &mut rx_a, samples),
+        || bench::rtt_initiator(&mut tx_a, &mut rx_a, RTT_BATCH, samples),
         || bench::rtt_responder(&mut rx_b, &mut tx_b, n),
     );
     done.expect("responder failed");
@@ -246,10 +250,10 @@ fn rtt(q: Queue, pins: &Pins, samples: &mut [u64]) {
     match q {
         Queue::Raw => {
             let lines = PingPong::new();
-            let n = samples.len();
+            let n = bench::batched_ops(samples.len(), RTT_BATCH);
             pair(
                 pins,
-                || bench::ping_pong_initiator(&lines, samples),
+                || bench::ping_pong_initiator(&lines, RTT_BATCH, samples),
                 || bench::ping_pong_responder(&lines, n),
             );
         }
@@ -319,8 +323,14 @@ fn throughput(q: Queue, pins: &Pins, samples: &mut [u64]) -> bool {
 }
 
 struct Row {
+    /// Per round trip, hundredths of a cycle.
     rtt: Summary,
     tp: Option<Summary>,
+}
+
+/// Cycles from hundredths of a cycle.
+fn cyc(x100: u64) -> f64 {
+    x100 as f64 / 100.0
 }
 
 fn kcycle(cycles: u64) -> f64 {
@@ -339,21 +349,23 @@ fn main() {
     };
     assert!(core_affinity::set_for_current(pins.here), "pinning failed");
 
-    let mut overhead_samples = vec![0u64; 100_000];
-    let overhead = bench::tsc_overhead(&mut overhead_samples);
+    let timer = bench::timer_resolution(&mut vec![0u64; 100_000]);
+    let overhead = timer.overhead;
 
     let mut rtt_pool: Vec<Vec<u64>> = vec![Vec::new(); Queue::ALL.len()];
     let mut tp_pool: Vec<Vec<u64>> = vec![Vec::new(); Queue::ALL.len()];
     let mut rtt_buf = vec![0u64; RTT_SAMPLES];
     let mut tp_buf = vec![0u64; TP_SAMPLES];
-    let mut round_medians: Vec<Vec<u64>> = vec![Vec::new(); Queue::ALL.len()];
+    let mut round_medians: Vec<Vec<f64>> = vec![Vec::new(); Queue::ALL.len()];
     for _ in 0..ROUNDS {
         for (i, &q) in Queue::ALL.iter().enumerate() {
             rtt(q, &pins, &mut rtt_buf);
             let warm = bench::discard_warmup(&mut rtt_buf);
             rtt_pool[i].extend_from_slice(warm);
             let mut copy = warm.to_vec();
-            round_medians[i].push(Summary::of(&mut copy, overhead).map_or(0, |s| s.median));
+            round_medians[i].push(
+                Summary::per_op(&mut copy, overhead, RTT_BATCH).map_or(0.0, |s| cyc(s.median)),
+            );
             if throughput(q, &pins, &mut tp_buf) {
                 tp_pool[i].extend_from_slice(bench::discard_warmup(&mut tp_buf));
             }
@@ -362,7 +374,7 @@ fn main() {
 
     let rows: Vec<Row> = (0..Queue::ALL.len())
         .map(|i| Row {
-            rtt: Summary::of(&mut rtt_pool[i], overhead).expect("no samples"),
+            rtt: Summary::per_op(&mut rtt_pool[i], overhead, RTT_BATCH).expect("no samples"),
             // One timestamp pair per batch: its overhead is negligible but
             // subtracted all the same.
             tp: Summary::of(&mut tp_pool[i], overhead),
@@ -370,11 +382,13 @@ fn main() {
         .collect();
 
     println!(
-        "cores {} and {}; ring/queue capacity {SLOTS}; rdtsc overhead {overhead} cycles (subtracted)",
-        pins.here.id, pins.there.id
+        "cores {} and {}; ring/queue capacity {SLOTS}; timer step {} cycles, \
+         rdtsc overhead {overhead} cycles (subtracted once per timed batch)",
+        pins.here.id, pins.there.id, timer.step
     );
     println!(
-        "round trip: {ROUNDS} rounds x {RTT_SAMPLES}, first 10% of each discarded; \
+        "round trip: {ROUNDS} rounds x {RTT_SAMPLES} batches of {RTT_BATCH} round trips, \
+         first 10% of each round discarded; \
          throughput: {ROUNDS} rounds x {TP_SAMPLES} batches of {TP_BATCH} messages"
     );
     println!("all figures in TSC cycles; throughput in messages per 1000 cycles (kcycle)");
@@ -392,12 +406,12 @@ fn main() {
             None => ("-".into(), "-".into()),
         };
         println!(
-            "{:<26} {:>9} {:>9} {:>9} {:>9.1} {:>12} {:>12}",
+            "{:<26} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>12} {:>12}",
             q.name(),
-            r.rtt.median,
-            r.rtt.p99,
-            r.rtt.min,
-            r.rtt.median as f64 / 2.0,
+            cyc(r.rtt.median),
+            cyc(r.rtt.p99),
+            cyc(r.rtt.min),
+            cyc(r.rtt.median) / 2.0,
             tm,
             tp
         );
@@ -407,8 +421,9 @@ fn main() {
         println!("{:<26} rtt_med per round: {m:?}", q.name());
     }
     let raw = &round_medians[0];
-    let (lo, hi) = (raw.iter().min().unwrap(), raw.iter().max().unwrap());
-    if *hi as f64 > 1.3 * *lo as f64 {
+    let lo = raw.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = raw.iter().copied().fold(0.0, f64::max);
+    if hi > 1.3 * lo {
         println!(
             "warning: the raw baseline changed between rounds ({lo}..{hi} cycles): the host \
              moved the vCPUs during the run; rerun for a stable comparison"

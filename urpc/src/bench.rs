@@ -15,9 +15,9 @@
 //! [`Sender`] and [`Receiver`] (each message is a full 56-byte payload, see
 //! [`bench_payload`]) and implementable for any other queue (for a `u64`, say),
 //! so that competitors run exactly the same loop. The round-trip responder
-//! echoes each message unchanged and the initiator checks the echo after
-//! stopping the clock; the throughput receiver checks every message's value
-//! and order as part of consuming it.
+//! echoes each message unchanged and the initiator checks every echo (a
+//! branch-free compare, counted); the throughput receiver checks every
+//! message's value and order as part of consuming it.
 //!
 //! Timing: [`tsc_begin`] is `lfence; rdtsc; lfence` and [`tsc_end`] is
 //! `rdtscp; lfence`, so the measured region can neither start early nor end
@@ -26,6 +26,15 @@
 //! [`WARMUP_PERCENT`] percent of samples (in time order); [`Summary::of`]
 //! sorts the rest in place and reports the median (lower median) and the
 //! nearest-rank 99th percentile.
+//!
+//! Batches: a counter that advances in coarse steps (about 25 cycles on
+//! some hosts, see [`timer_resolution`]) cannot time a single operation of
+//! a few hundred cycles to better than several percent. The round-trip
+//! loops therefore time `batch` consecutive operations per sample
+//! ([`DEFAULT_BATCH`] by default); [`Summary::per_op`] subtracts the timer
+//! overhead once per sample and reports each sample per operation in
+//! hundredths of a cycle ([`per_op_x100`], rounded to nearest). The other
+//! side runs [`batched_ops`] operations.
 //!
 //! In ring 3, `rdtsc` faults if the kernel has set `CR4.TSD`.
 //!
@@ -45,6 +54,10 @@ pub const WARMUP_PERCENT: usize = 10;
 
 /// Message tag used by the benchmark loops.
 pub const BENCH_TAG: u16 = 0xBE;
+
+/// Operations timed together per sample by default: 32 round trips of
+/// about 300 cycles span about 400 steps of a 25-cycle counter.
+pub const DEFAULT_BATCH: u64 = 32;
 
 /// Reads the time-stamp counter at the start of a measured region:
 /// `lfence; rdtsc; lfence` (earlier instructions complete first, later ones
@@ -79,6 +92,73 @@ pub fn tsc_end() -> u64 {
              options(nostack, preserves_flags));
     }
     ((hi as u64) << 32) | lo as u64
+}
+
+/// Reads the time-stamp counter with a bare `rdtsc` (no fences), so that
+/// successive reads are as close together as the instruction allows.
+#[inline(always)]
+fn rdtsc() -> u64 {
+    let lo: u32;
+    let hi: u32;
+    // SAFETY: as for `tsc_begin`.
+    unsafe {
+        asm!("rdtsc", out("eax") lo, out("edx") hi, options(nostack, preserves_flags));
+    }
+    ((hi as u64) << 32) | lo as u64
+}
+
+/// What the timer can resolve, measured by [`timer_resolution`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimerResolution {
+    /// The smallest non-zero difference between two successive counter
+    /// reads, in cycles: the counter's step, or the cost of one read where
+    /// that is larger.
+    pub step: u64,
+    /// The cost of an empty [`tsc_begin`]/[`tsc_end`] pair, as
+    /// [`tsc_overhead`] measures it (itself a multiple of the step).
+    pub overhead: u64,
+}
+
+/// Measures the timer: fills `samples` with the differences between
+/// successive bare counter reads and takes the smallest non-zero one
+/// ([`smallest_step`]), then reuses `samples` for [`tsc_overhead`].
+pub fn timer_resolution(samples: &mut [u64]) -> TimerResolution {
+    let mut prev = rdtsc();
+    for s in samples.iter_mut() {
+        let t = rdtsc();
+        *s = t.wrapping_sub(prev);
+        prev = t;
+    }
+    let step = smallest_step(samples);
+    TimerResolution {
+        step,
+        overhead: tsc_overhead(samples),
+    }
+}
+
+/// The smallest non-zero value of `diffs` (0 if there is none).
+pub fn smallest_step(diffs: &[u64]) -> u64 {
+    diffs.iter().copied().filter(|&d| d != 0).min().unwrap_or(0)
+}
+
+/// One operation's share, in hundredths of a cycle and rounded to nearest,
+/// of `cycles` spent on `batch` operations (0 when `batch` is 0).
+pub const fn per_op_x100(cycles: u64, batch: u64) -> u64 {
+    if batch == 0 {
+        return 0;
+    }
+    let v = (cycles as u128 * 100 + batch as u128 / 2) / batch as u128;
+    if v > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        v as u64
+    }
+}
+
+/// Operations the other side of a batched loop must run for `samples`
+/// samples of `batch` operations each.
+pub const fn batched_ops(samples: usize, batch: u64) -> usize {
+    samples * batch as usize
 }
 
 /// Fills `samples` with the cost of an empty [`tsc_begin`]/[`tsc_end`] pair
@@ -137,6 +217,20 @@ impl Summary {
             p99: samples[(n * 99).div_ceil(100) - 1],
             max: samples[n - 1],
         })
+    }
+
+    /// Summarises samples that each timed `batch` operations, per
+    /// operation: subtracts `overhead` from every sample (saturating, once
+    /// per sample: one begin/end pair timed the whole batch), turns each
+    /// into hundredths of a cycle per operation ([`per_op_x100`]), sorts
+    /// them in place and summarises them. Every field but `count` is then in
+    /// hundredths of a cycle. `None` for an empty slice. Drop the warm-up
+    /// first ([`discard_warmup`]).
+    pub fn per_op(samples: &mut [u64], overhead: u64, batch: u64) -> Option<Summary> {
+        for s in samples.iter_mut() {
+            *s = per_op_x100(s.saturating_sub(overhead), batch);
+        }
+        Summary::of(samples, 0)
     }
 }
 
@@ -316,17 +410,22 @@ impl PingPong {
     }
 }
 
-/// Physical baseline, measuring side: for each sample, writes round number
-/// `i + 1` into the ping line (Release) and spins (Acquire) until the
-/// responder echoes it in the pong line; records the cycles. Run
-/// [`ping_pong_responder`] with the same number of rounds on another core.
-/// Use a fresh (or reset) [`PingPong`] for each run.
-pub fn ping_pong_initiator(lines: &PingPong, samples: &mut [u64]) {
-    for (i, s) in samples.iter_mut().enumerate() {
-        let round = i as u64 + 1;
+/// Physical baseline, measuring side: for each sample, runs `batch` rounds
+/// (round `r` writes `r` into the ping line with Release and spins with
+/// Acquire until the responder echoes it in the pong line, rounds numbered
+/// from 1) and records the cycles of the whole batch. Run
+/// [`ping_pong_responder`] with [`batched_ops`]`(samples.len(), batch)`
+/// rounds on another core. Use a fresh (or reset) [`PingPong`] for each
+/// run.
+pub fn ping_pong_initiator(lines: &PingPong, batch: u64, samples: &mut [u64]) {
+    let mut round = 0u64;
+    for s in samples.iter_mut() {
         let t0 = tsc_begin();
-        lines.ping.0.store(round, Ordering::Release);
-        while lines.pong.0.load(Ordering::Acquire) != round {}
+        for _ in 0..batch {
+            round += 1;
+            lines.ping.0.store(round, Ordering::Release);
+            while lines.pong.0.load(Ordering::Acquire) != round {}
+        }
         let t1 = tsc_end();
         *s = t1.wrapping_sub(t0);
     }
@@ -341,26 +440,31 @@ pub fn ping_pong_responder(lines: &PingPong, rounds: usize) {
     }
 }
 
-/// Round trip, measuring side: for each sample, sends a message (built
-/// before the clock starts) and waits for its echo; records the cycles. The
-/// echo is checked after the clock stops. Returns the number of echoes that
-/// were not the message sent (0 on a correct channel). Run [`rtt_responder`]
-/// with the same number of rounds on another core.
+/// Round trip, measuring side: for each sample, runs `batch` round trips
+/// (sends a message and waits for its echo) and records the cycles of the
+/// whole batch. Each echo is compared with the message sent (branch-free,
+/// inside the batch). Returns the number of echoes that were not the
+/// message sent (0 on a correct channel). Run [`rtt_responder`] with
+/// [`batched_ops`]`(samples.len(), batch)` rounds on another core.
 pub fn rtt_initiator<T: Tx, R: Rx<Msg = T::Msg>>(
     tx: &mut T,
     rx: &mut R,
+    batch: u64,
     samples: &mut [u64],
 ) -> Result<u64, BenchError> {
     let mut bad = 0;
-    for (i, s) in samples.iter_mut().enumerate() {
-        let value = i as u64;
-        let msg = T::Msg::from_value(value);
+    let mut value = 0u64;
+    for s in samples.iter_mut() {
         let t0 = tsc_begin();
-        send(tx, &msg)?;
-        let echo = recv(rx)?;
+        for _ in 0..batch {
+            let msg = T::Msg::from_value(value);
+            send(tx, &msg)?;
+            let echo = recv(rx)?;
+            bad += (echo.value() != value) as u64;
+            value += 1;
+        }
         let t1 = tsc_end();
         *s = t1.wrapping_sub(t0);
-        bad += (echo.value() != value) as u64;
     }
     Ok(bad)
 }

@@ -12,7 +12,8 @@
 //! | `rounds` | all | repeats of every measurement, 1..=1000 | 5, quick 2 |
 //! | `pairs` | `urpc` | `all` (every ordered pair) or `adjacent` (`i→i+1` and `i+1→i`) | `all` up to 4 cores, else `from=0` |
 //! | `from` | `urpc` | a core id: the pairs `from→j` for every other core `j` | see `pairs` |
-//! | `samples` | `urpc` | round trips per round, 1..=1000000 | 10000, quick 1000 |
+//! | `samples` | `urpc` | round trips per round (rounded up to whole batches of `rtt-batch`), 1..=1000000 | 10000, quick 1000 |
+//! | `rtt-batch` | `urpc` | round trips timed together per latency sample (raw ping-pong and URPC alike), 1..=4096 | 32 |
 //! | `batch` | `urpc` | messages per throughput sample, 1..=100000 | 1000, quick 100 |
 //! | `tp-samples` | `urpc` | throughput samples per round, 1..=100000 | 200, quick 40 |
 //! | `slots` | `urpc` | slots per ring, 2..=4096 | 60 |
@@ -192,6 +193,8 @@ pub struct UrpcArgs {
     pub pairs: Option<Pairs>,
     /// `samples=`.
     pub samples: Option<u32>,
+    /// `rtt-batch=`.
+    pub rtt_batch: Option<u32>,
     /// `batch=`.
     pub batch: Option<u32>,
     /// `tp-samples=`.
@@ -204,6 +207,11 @@ impl UrpcArgs {
     /// Round trips per round in effect.
     pub fn samples_in_effect(&self, quick: bool) -> u32 {
         self.samples.unwrap_or(if quick { 1000 } else { 10_000 })
+    }
+
+    /// Round trips per latency sample in effect.
+    pub fn rtt_batch_in_effect(&self) -> u64 {
+        self.rtt_batch.map_or(urpc::bench::DEFAULT_BATCH, u64::from)
     }
 
     /// Throughput samples per round in effect.
@@ -298,7 +306,7 @@ impl fmt::Display for ArgsError {
             ArgsError::UnknownKey(key) => write!(
                 f,
                 "unknown experiment option `{key}` (known: exp, quick, rounds, pairs, from, \
-                 samples, batch, tp-samples, slots, k, msg-k, sync-k, series, updates, ms)"
+                 samples, rtt-batch, batch, tp-samples, slots, k, msg-k, sync-k, series, updates, ms)"
             ),
             ArgsError::UnknownFlag(flag) => write!(f, "unknown flag `{flag}` (known: quick)"),
             ArgsError::Repeated(key) => write!(f, "`{key}` is given more than once"),
@@ -321,18 +329,27 @@ impl fmt::Display for ArgsError {
     }
 }
 
-const URPC_KEYS: [&str; 6] = ["pairs", "from", "samples", "batch", "tp-samples", "slots"];
+const URPC_KEYS: [&str; 7] = [
+    "pairs",
+    "from",
+    "samples",
+    "rtt-batch",
+    "batch",
+    "tp-samples",
+    "slots",
+];
 const UPDATE_KEYS: [&str; 6] = ["k", "msg-k", "sync-k", "series", "updates", "ms"];
 
 /// Every key an experiment request may hold; a monitor that mixes its own
 /// items into the same string removes the others before parsing.
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 16] = [
     "exp",
     "quick",
     "rounds",
     "pairs",
     "from",
     "samples",
+    "rtt-batch",
     "batch",
     "tp-samples",
     "slots",
@@ -460,6 +477,10 @@ impl Request {
                 (Params::Urpc(u), "samples") => {
                     let n = number(key, value, 1, 1_000_000, "1..=1000000")?;
                     set(&mut u.samples, key, n)?;
+                }
+                (Params::Urpc(u), "rtt-batch") => {
+                    let n = number(key, value, 1, 4096, "1..=4096")?;
+                    set(&mut u.rtt_batch, key, n)?;
                 }
                 (Params::Urpc(u), "batch") => {
                     set(
@@ -600,6 +621,7 @@ impl fmt::Display for Request {
                 }
                 for (key, v) in [
                     ("samples", u.samples),
+                    ("rtt-batch", u.rtt_batch),
                     ("batch", u.batch),
                     ("tp-samples", u.tp_samples),
                     ("slots", u.slots),
@@ -667,13 +689,18 @@ mod tests {
         let Params::Urpc(u) = r.params else { panic!() };
         assert_eq!(u.pairs, Some(Pairs::From(2)));
         assert_eq!(u.samples, Some(5));
+        assert_eq!(u.rtt_batch_in_effect(), urpc::bench::DEFAULT_BATCH);
+        let Params::Urpc(u) = parse("exp=urpc,rtt-batch=1").params else {
+            panic!()
+        };
+        assert_eq!(u.rtt_batch_in_effect(), 1);
     }
 
     #[test]
     fn display_round_trips() {
         for s in [
             "exp=urpc",
-            "exp=urpc,quick,rounds=3,pairs=adjacent,samples=7,batch=9,tp-samples=4,slots=8",
+            "exp=urpc,quick,rounds=3,pairs=adjacent,samples=7,rtt-batch=2,batch=9,tp-samples=4,slots=8",
             "exp=urpc,from=1",
             "exp=update-cost,quick,k=1;2;64,msg-k=8,sync-k=4,series=shm;msg,updates=10,ms=5",
         ] {
@@ -725,6 +752,8 @@ mod tests {
             "exp=urpc,rounds=+3",
             "exp=urpc,pairs=some",
             "exp=urpc,slots=1",
+            "exp=urpc,rtt-batch=0",
+            "exp=urpc,rtt-batch=4097",
             "exp=update-cost,k=0",
             "exp=update-cost,k=65",
             "exp=update-cost,k=1;1",

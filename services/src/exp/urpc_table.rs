@@ -11,7 +11,11 @@
 //! 3. `src` and `dst` run `rounds` rounds, each: the raw ping-pong
 //!    (`src` initiates), the URPC round trip with the ack line and with the
 //!    used bit (`src` initiates, `dst` echoes), and the pipelined throughput
-//!    of both variants (`src` sends, `dst` receives and times batches);
+//!    of both variants (`src` sends, `dst` receives and times batches).
+//!    Every latency sample times `rtt_batch` consecutive round trips, the
+//!    raw ping-pong's as well, and is reported per round trip in hundredths
+//!    of a cycle (`urpc::bench::Summary::per_op`): the TSC may advance in
+//!    steps of tens of cycles, too coarse for one round trip;
 //! 4. each side summarises what it timed into the arena's result table;
 //!    barrier; `src` prints the pair's three `urpc-pair` records.
 //!
@@ -29,7 +33,7 @@ use urpc::{
 use super::ExpError;
 use super::args::{Pairs, Params, Request, UrpcArgs};
 use super::shared::{Bump, Control, control_bytes};
-use super::stats::{Centi, median, pooled};
+use super::stats::{Centi, median, pooled, pooled_per_op};
 use crate::platform::Platform;
 use crate::shm::Shared;
 
@@ -38,7 +42,7 @@ const ROWS: [&str; 3] = ["raw", "ack", "used"];
 /// Bytes of one row in the result table: the round-trip line (written by
 /// `src`) and the throughput line (written by `dst`).
 const ROW_BYTES: usize = 128;
-/// Samples for the `tsc_begin`/`tsc_end` overhead.
+/// Samples for the timer's step and the `tsc_begin`/`tsc_end` overhead.
 const OVERHEAD_SAMPLES: usize = 2000;
 
 const _: () = assert!(core::mem::size_of::<PingPong>() == 256);
@@ -48,7 +52,12 @@ const _: () = assert!(core::mem::size_of::<PingPong>() == 256);
 pub(crate) struct Plan {
     pub pairs: Vec<(u32, u32)>,
     pub rounds: usize,
+    /// Round trips per round (a whole number of `rtt_batch` batches).
     pub samples: usize,
+    /// Round trips per timed latency sample.
+    pub rtt_batch: u64,
+    /// Latency samples per round.
+    pub rtt_samples: usize,
     pub batch: u64,
     pub tp_samples: usize,
     pub slots: usize,
@@ -74,10 +83,14 @@ impl Plan {
             Pairs::From(f) if f >= n => return Err(ExpError::BadRequest("from= names no core")),
             Pairs::From(f) => (0..n).filter(|&b| b != f).map(|b| (f, b)).collect(),
         };
+        let rtt_batch = a.rtt_batch_in_effect();
+        let rtt_samples = (a.samples_in_effect(q) as usize).div_ceil(rtt_batch as usize);
         Ok(Plan {
             pairs,
             rounds: req.rounds() as usize,
-            samples: a.samples_in_effect(q) as usize,
+            samples: bench::batched_ops(rtt_samples, rtt_batch),
+            rtt_batch,
+            rtt_samples,
             batch: u64::from(a.batch.unwrap_or(if q { 100 } else { 1000 })),
             tp_samples: a.tp_samples_in_effect(q) as usize,
             slots: a.slots.unwrap_or(60) as usize,
@@ -128,12 +141,13 @@ pub(crate) fn arena_bytes(req: &Request, a: &UrpcArgs, cores: u32) -> usize {
     }
 }
 
-/// Round-trip results, as stored in a row's first line.
+/// Round-trip results, as stored in a row's first line: cycles per round
+/// trip in hundredths.
 #[derive(Clone, Copy, Debug, Default)]
 struct RttRow {
-    median: u64,
-    p99: u64,
-    min: u64,
+    median_x100: u64,
+    p99_x100: u64,
+    min_x100: u64,
     samples: u64,
     overhead: u64,
 }
@@ -158,9 +172,9 @@ fn load<const N: usize>(mem: &Shared<'_>, at: usize) -> [u64; N] {
 
 fn rtt_row(s: Option<Summary>, overhead: u64) -> RttRow {
     s.map_or(RttRow::default(), |s| RttRow {
-        median: s.median,
-        p99: s.p99,
-        min: s.min,
+        median_x100: s.median,
+        p99_x100: s.p99,
+        min_x100: s.min,
         samples: s.count as u64,
         overhead,
     })
@@ -179,7 +193,8 @@ pub(crate) fn run<P: Platform>(
     let plan = Plan::new(req, &args, ctl.cores())?;
     let lay = Layout::new(&plan, ctl.cores());
     let me = ctl.me();
-    let overhead = bench::tsc_overhead(&mut vec![0; OVERHEAD_SAMPLES]);
+    let timer = bench::timer_resolution(&mut vec![0; OVERHEAD_SAMPLES]);
+    let overhead = timer.overhead;
     if me == 0 {
         let pairs = match plan.pairs_name {
             Pairs::All => "all",
@@ -189,15 +204,17 @@ pub(crate) fn run<P: Platform>(
         p.record(
             "exp-start",
             format_args!(
-                "exp=urpc cores={} quick={} rounds={} samples={} batch={} tp_samples={} slots={} pairs={pairs} npairs={} tsc_hz={} args={req}",
+                "exp=urpc cores={} quick={} rounds={} samples={} rtt_batch={} batch={} tp_samples={} slots={} pairs={pairs} npairs={} timer_resolution={} tsc_overhead={overhead} tsc_hz={} args={req}",
                 ctl.cores(),
                 u8::from(req.quick),
                 plan.rounds,
                 plan.samples,
+                plan.rtt_batch,
                 plan.batch,
                 plan.tp_samples,
                 plan.slots,
                 plan.pairs.len(),
+                timer.step,
                 p.tsc_hz()
             ),
         );
@@ -215,7 +232,13 @@ pub(crate) fn run<P: Platform>(
                 store(
                     &mem,
                     at,
-                    &[row.median, row.p99, row.min, row.samples, row.overhead],
+                    &[
+                        row.median_x100,
+                        row.p99_x100,
+                        row.min_x100,
+                        row.samples,
+                        row.overhead,
+                    ],
                 );
             }
         } else if me == dst {
@@ -291,7 +314,7 @@ fn measure_src(
     dst: u32,
     overhead: u64,
 ) -> Result<[RttRow; 3], ExpError> {
-    let (n, rounds) = (plan.samples, plan.rounds);
+    let (n, rounds, batch) = (plan.rtt_samples, plan.rounds, plan.rtt_batch);
     let mut raw = vec![vec![0u64; n]; rounds];
     let mut rtt = [vec![vec![0u64; n]; rounds], vec![vec![0u64; n]; rounds]];
     let mut ack = duplex(mem, lay, plan, 0)?.endpoint::<AckLine>(Side::A)?;
@@ -304,19 +327,20 @@ fn measure_src(
         peer: dst,
     };
     for r in 0..rounds {
-        bench::ping_pong_initiator(ping_pong(mem, lay, r), &mut raw[r]);
-        let bad = bench::rtt_initiator(&mut ack.tx, &mut ack.rx, &mut rtt[0][r]).map_err(broken)?;
+        bench::ping_pong_initiator(ping_pong(mem, lay, r), batch, &mut raw[r]);
+        let bad = bench::rtt_initiator(&mut ack.tx, &mut ack.rx, batch, &mut rtt[0][r])
+            .map_err(broken)?;
         corrupt(bad, "ack-line echo", dst)?;
-        let bad =
-            bench::rtt_initiator(&mut used.tx, &mut used.rx, &mut rtt[1][r]).map_err(broken)?;
+        let bad = bench::rtt_initiator(&mut used.tx, &mut used.rx, batch, &mut rtt[1][r])
+            .map_err(broken)?;
         corrupt(bad, "used-bit echo", dst)?;
         send_stream(&mut tp_ack, count, dst)?;
         send_stream(&mut tp_used, count, dst)?;
     }
     Ok([
-        rtt_row(pooled(&mut raw, overhead), overhead),
-        rtt_row(pooled(&mut rtt[0], overhead), overhead),
-        rtt_row(pooled(&mut rtt[1], overhead), overhead),
+        rtt_row(pooled_per_op(&mut raw, overhead, batch), overhead),
+        rtt_row(pooled_per_op(&mut rtt[0], overhead, batch), overhead),
+        rtt_row(pooled_per_op(&mut rtt[1], overhead, batch), overhead),
     ])
 }
 
@@ -389,26 +413,33 @@ fn print_pair<P: Platform>(
     dst: u32,
 ) {
     for (r, name) in ROWS.iter().enumerate() {
-        let [median, p99, min, samples, overhead] = load::<5>(mem, lay.row(pair, r));
+        let [median_x100, p99_x100, min_x100, samples, overhead] = load::<5>(mem, lay.row(pair, r));
         let [batch_median, tput_x100, tp_samples] = load::<3>(mem, lay.row(pair, r) + 64);
+        let [median, p99, min] = [median_x100, p99_x100, min_x100].map(whole);
         let oneway = Centi::ratio(median, 2);
+        let (fine, oneway_fine) = (Centi(median_x100), Centi::ratio(median_x100, 200));
         if r == 0 {
             p.record(
                 "urpc-pair",
                 format_args!(
-                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} tput=na tp_batch_median=na samples={samples} tp_samples=0 tsc_overhead={overhead}"
+                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} rtt_fine={fine} oneway_fine={oneway_fine} tput=na tp_batch_median=na samples={samples} tp_samples=0 tsc_overhead={overhead}"
                 ),
             );
         } else {
             p.record(
                 "urpc-pair",
                 format_args!(
-                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} tput={} tp_batch_median={batch_median} samples={samples} tp_samples={tp_samples} tsc_overhead={overhead}",
+                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} rtt_fine={fine} oneway_fine={oneway_fine} tput={} tp_batch_median={batch_median} samples={samples} tp_samples={tp_samples} tsc_overhead={overhead}",
                     Centi(tput_x100)
                 ),
             );
         }
     }
+}
+
+/// Whole cycles, rounded to nearest, from hundredths.
+fn whole(x100: u64) -> u64 {
+    x100.saturating_add(50) / 100
 }
 
 fn print_summary<P: Platform>(p: &mut P, mem: &Shared<'_>, lay: &Layout, plan: &Plan) {
@@ -421,16 +452,17 @@ fn print_summary<P: Platform>(p: &mut P, mem: &Shared<'_>, lay: &Layout, plan: &
     let rtt: [u64; 3] = core::array::from_fn(|r| median(&mut column(r, 0)));
     let tput: [u64; 3] = core::array::from_fn(|r| median(&mut column(r, 9)));
     let faster = if rtt[2] < rtt[1] { 2 } else { 1 };
+    let [raw, ack, used] = rtt.map(whole);
     p.record(
         "urpc-summary",
         format_args!(
             "pairs={n} raw_rtt={} ack_rtt={} used_rtt={} raw_oneway={} ack_oneway={} used_oneway={} ack_tput={} used_tput={} faster={} ratio={}",
-            rtt[0],
-            rtt[1],
-            rtt[2],
-            Centi::ratio(rtt[0], 2),
-            Centi::ratio(rtt[1], 2),
-            Centi::ratio(rtt[2], 2),
+            raw,
+            ack,
+            used,
+            Centi::ratio(rtt[0], 200),
+            Centi::ratio(rtt[1], 200),
+            Centi::ratio(rtt[2], 200),
             Centi(tput[1]),
             Centi(tput[2]),
             ROWS[faster],
