@@ -11,8 +11,8 @@
 //! interleaved, so that slow drift of the host affects all of them alike; the
 //! first 10% of each round is discarded and the rest pooled.
 //!
-//! The last four lines compare the default variant (ack line) with the
-//! others; see `urpc/README.md` for the meaning of every column.
+//! The last lines compare the default variant (ack line) with the others;
+//! see `urpc/README.md` for the meaning of every column.
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -129,6 +129,7 @@ impl Rx for MpscRx {
 #[derive(Clone, Copy, PartialEq)]
 enum Queue {
     Raw,
+    RawPair,
     UrpcAck,
     UrpcUsed,
     Rtrb,
@@ -138,8 +139,9 @@ enum Queue {
 }
 
 impl Queue {
-    const ALL: [Queue; 7] = [
+    const ALL: [Queue; 8] = [
         Queue::Raw,
+        Queue::RawPair,
         Queue::UrpcAck,
         Queue::UrpcUsed,
         Queue::Rtrb,
@@ -150,7 +152,8 @@ impl Queue {
 
     fn name(self) -> &'static str {
         match self {
-            Queue::Raw => "raw cache-line ping-pong",
+            Queue::Raw => "raw ping-pong, ring lines",
+            Queue::RawPair => "raw ping-pong, one pair",
             Queue::UrpcAck => "urpc ack line (default)",
             Queue::UrpcUsed => "urpc used bit",
             Queue::Rtrb => "rtrb",
@@ -249,6 +252,17 @@ fn urpc_tp<F: FlowControl>(pins: &Pins, samples: &mut [u64]) {
 fn rtt(q: Queue, pins: &Pins, samples: &mut [u64]) {
     match q {
         Queue::Raw => {
+            let mut mem = duplex_bytes();
+            let d =
+                Duplex::format(CacheLine::as_bytes_mut(&mut mem), SLOTS, Variant::AckLine).unwrap();
+            let n = bench::batched_ops(samples.len(), RTT_BATCH);
+            pair(
+                pins,
+                || bench::lines_ping_pong_initiator(d, 0, RTT_BATCH, samples),
+                || bench::lines_ping_pong_responder(d, 0, n),
+            );
+        }
+        Queue::RawPair => {
             let lines = PingPong::new();
             let n = bench::batched_ops(samples.len(), RTT_BATCH);
             pair(
@@ -299,7 +313,7 @@ fn rtt(q: Queue, pins: &Pins, samples: &mut [u64]) {
 
 fn throughput(q: Queue, pins: &Pins, samples: &mut [u64]) -> bool {
     match q {
-        Queue::Raw => return false,
+        Queue::Raw | Queue::RawPair => return false,
         Queue::UrpcAck => urpc_tp::<AckLine>(pins, samples),
         Queue::UrpcUsed => urpc_tp::<UsedBit>(pins, samples),
         Queue::Rtrb => {
@@ -417,7 +431,7 @@ fn main() {
         );
     }
     println!();
-    for (q, m) in Queue::ALL.iter().zip(&round_medians).take(3) {
+    for (q, m) in Queue::ALL.iter().zip(&round_medians).take(4) {
         println!("{:<26} rtt_med per round: {m:?}", q.name());
     }
     let raw = &round_medians[0];
@@ -429,16 +443,36 @@ fn main() {
              moved the vCPUs during the run; rerun for a stable comparison"
         );
     }
+    // The same ratio round by round (each round measures both within
+    // moments of each other), less sensitive to the host moving the vCPUs.
+    let ack = Queue::ALL
+        .iter()
+        .position(|&q| q == Queue::UrpcAck)
+        .unwrap();
+    let mut per_round: Vec<f64> = (0..ROUNDS)
+        .map(|r| round_medians[ack][r] / round_medians[0][r])
+        .collect();
+    per_round.sort_by(f64::total_cmp);
     let row = |q: Queue| &rows[Queue::ALL.iter().position(|&x| x == q).unwrap()];
     let urpc = row(Queue::UrpcAck);
     let ratio = |q: Queue| urpc.rtt.median as f64 / row(q).rtt.median as f64;
     println!();
     println!(
-        "urpc = {:?} flow control (the default variant); targets: rtt <= 1.15x raw, \
+        "urpc = {:?} flow control (the default variant); targets: rtt <= 1.10x raw, \
          <= 1.00x rtrb, <= 0.80x crossbeam ArrayQueue; throughput >= 12 msgs/kcycle",
         Variant::AckLine
     );
     println!("urpc_rtt/raw_rtt = {:.2}", ratio(Queue::Raw));
+    println!(
+        "urpc_rtt/raw_rtt per round = {:.2} (median; {:.2}..{:.2})",
+        per_round[ROUNDS / 2],
+        per_round[0],
+        per_round[ROUNDS - 1]
+    );
+    println!(
+        "urpc_rtt/raw_rtt (one pair of lines) = {:.2}",
+        ratio(Queue::RawPair)
+    );
     println!("urpc_rtt/rtrb_rtt = {:.2}", ratio(Queue::Rtrb));
     println!(
         "urpc_rtt/crossbeam_rtt = {:.2}",

@@ -7,7 +7,8 @@
 //!
 //! | what | initiator / measuring side | other side |
 //! |---|---|---|
-//! | physical baseline: cache-line ping-pong | [`ping_pong_initiator`] | [`ping_pong_responder`] |
+//! | physical baseline: cache-line ping-pong over the lines of a duplex region | [`lines_ping_pong_initiator`] | [`lines_ping_pong_responder`] |
+//! | the same on one fixed pair of lines | [`ping_pong_initiator`] | [`ping_pong_responder`] |
 //! | message round trip | [`rtt_initiator`] | [`rtt_responder`] |
 //! | pipelined throughput | [`throughput_receiver`] | [`throughput_sender`] |
 //!
@@ -36,6 +37,15 @@
 //! hundredths of a cycle ([`per_op_x100`], rounded to nearest). The other
 //! side runs [`batched_ops`] operations.
 //!
+//! Lines: what one transfer of a line costs depends on the line's address
+//! (on the development host, by up to ±7 % from one pair of lines to the
+//! next, and from one run to the next as the physical pages change), and a
+//! ring moves a different line for each message. The physical baseline to
+//! hold a channel against is therefore [`lines_ping_pong_initiator`]: the
+//! same ping-pong, one 8-byte flag per message, moving from slot to slot of
+//! a duplex region exactly as the channel's messages do. The single pair of
+//! [`PingPong`] is kept for reference.
+//!
 //! In ring 3, `rdtsc` faults if the kernel has set `CR4.TSD`.
 //!
 //! The poll loops spin without `pause`, as message-passing poll loops do, so
@@ -47,7 +57,9 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use crate::backend::Backend;
 use crate::channel::{FlowControl, Receiver, Sender};
 use crate::error::{RecvError, SendError};
+use crate::layout::HEADER_FULL;
 use crate::layout::{PAYLOAD_BYTES, PAYLOAD_WORDS};
+use crate::ring::Duplex;
 
 /// Percentage of samples, from the start, treated as warm-up.
 pub const WARMUP_PERCENT: usize = 10;
@@ -440,12 +452,81 @@ pub fn ping_pong_responder(lines: &PingPong, rounds: usize) {
     }
 }
 
+/// The flag of round `round` in the lines ping-pong: never a header that
+/// formatting writes (those have the full bit clear).
+#[inline(always)]
+const fn line_flag(round: u64) -> u64 {
+    round | HEADER_FULL
+}
+
+/// Physical baseline over the lines of a duplex region, measuring side:
+/// for each sample, runs `batch` rounds and records the cycles of the whole
+/// batch. Round `r` (numbered from `first + 1`) writes its flag into the
+/// header word of slot `r mod N` of the A-to-B ring (Release) and spins
+/// (Acquire) until the responder echoes it in slot `r mod N` of the B-to-A
+/// ring: the lines, and their order, that `N` messages each way take over
+/// the channel, with nothing but one 8-byte store per message. Run
+/// [`lines_ping_pong_responder`] with the same `first` and
+/// [`batched_ops`]`(samples.len(), batch)` rounds on another core.
+///
+/// The region is not a channel while and after this runs (format it again
+/// to use it as one), and no endpoint may be attached to it. `first` must
+/// be at least the number of rounds every earlier run on these lines made
+/// (0 on freshly formatted lines).
+pub fn lines_ping_pong_initiator(lines: Duplex<'_>, first: u64, batch: u64, samples: &mut [u64]) {
+    let (out, inn) = (lines.a_to_b.slots, lines.b_to_a.slots);
+    let n = out.len().min(inn.len());
+    if n == 0 {
+        return;
+    }
+    let mut round = first;
+    let mut i = (first % n as u64) as usize;
+    for s in samples.iter_mut() {
+        let t0 = tsc_begin();
+        for _ in 0..batch {
+            round += 1;
+            i += 1;
+            if i == n {
+                i = 0;
+            }
+            out[i].header.store(line_flag(round), Ordering::Release);
+            while inn[i].header.load(Ordering::Acquire) != line_flag(round) {}
+        }
+        let t1 = tsc_end();
+        *s = t1.wrapping_sub(t0);
+    }
+}
+
+/// Physical baseline over the lines of a duplex region, other side: echoes
+/// `rounds` rounds of [`lines_ping_pong_initiator`] (the same `first`).
+pub fn lines_ping_pong_responder(lines: Duplex<'_>, first: u64, rounds: usize) {
+    let (inn, out) = (lines.a_to_b.slots, lines.b_to_a.slots);
+    let n = out.len().min(inn.len());
+    if n == 0 {
+        return;
+    }
+    let mut round = first;
+    let mut i = (first % n as u64) as usize;
+    for _ in 0..rounds {
+        round += 1;
+        i += 1;
+        if i == n {
+            i = 0;
+        }
+        while inn[i].header.load(Ordering::Acquire) != line_flag(round) {}
+        out[i].header.store(line_flag(round), Ordering::Release);
+    }
+}
+
 /// Round trip, measuring side: for each sample, runs `batch` round trips
 /// (sends a message and waits for its echo) and records the cycles of the
-/// whole batch. Each echo is compared with the message sent (branch-free,
-/// inside the batch). Returns the number of echoes that were not the
-/// message sent (0 on a correct channel). Run [`rtt_responder`] with
-/// [`batched_ops`]`(samples.len(), batch)` rounds on another core.
+/// whole batch. Each echo is compared with the message sent (branch-free)
+/// after the next message has gone out, and each message is built before
+/// the echo of the previous one arrives: both happen while a message
+/// travels, so that a round trip costs what the channel costs, as when the
+/// clock stopped around each one. Returns the number of echoes that were
+/// not the message sent (0 on a correct channel). Run [`rtt_responder`]
+/// with [`batched_ops`]`(samples.len(), batch)` rounds on another core.
 pub fn rtt_initiator<T: Tx, R: Rx<Msg = T::Msg>>(
     tx: &mut T,
     rx: &mut R,
@@ -454,18 +535,25 @@ pub fn rtt_initiator<T: Tx, R: Rx<Msg = T::Msg>>(
 ) -> Result<u64, BenchError> {
     let mut bad = 0;
     let mut value = 0u64;
+    let mut msg = T::Msg::from_value(value);
+    // The last echo received and the value it must carry (none yet: a
+    // message that checks).
+    let mut echoed = u64::MAX;
+    let mut echo = T::Msg::from_value(echoed);
     for s in samples.iter_mut() {
         let t0 = tsc_begin();
         for _ in 0..batch {
-            let msg = T::Msg::from_value(value);
             send(tx, &msg)?;
-            let echo = recv(rx)?;
-            bad += (echo.value() != value) as u64;
+            bad += (echo.value() != echoed) as u64;
+            echoed = value;
             value += 1;
+            msg = T::Msg::from_value(value);
+            echo = recv(rx)?;
         }
         let t1 = tsc_end();
         *s = t1.wrapping_sub(t0);
     }
+    bad += (echo.value() != echoed) as u64;
     Ok(bad)
 }
 

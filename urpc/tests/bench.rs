@@ -9,7 +9,10 @@ use std::sync::Arc;
 use std::thread;
 
 use urpc::bench::{self, PingPong, Rx, Stall, Summary, Tx};
-use urpc::{AckLine, DuplexMem, Side, UsedBit, Variant};
+use urpc::{
+    AckLine, CacheLine, Duplex, DuplexMem, HEADER_FULL, SLOT_BYTES, SLOT_HEADER_OFFSET,
+    SLOTS_OFFSET, Side, UsedBit, Variant, duplex_region_size, region_size,
+};
 
 #[test]
 fn per_op_divides_and_rounds_to_nearest_hundredth() {
@@ -155,4 +158,33 @@ fn batched_ping_pong_and_round_trips_complete_across_threads() {
     }
     urpc::<AckLine>(Variant::AckLine, rounds);
     urpc::<UsedBit>(Variant::UsedBit, rounds);
+}
+
+#[test]
+fn the_lines_ping_pong_moves_through_every_slot_of_both_rings_in_turn() {
+    const SLOTS: usize = 3;
+    const BATCH: u64 = 2;
+    let mut mem = vec![CacheLine::ZERO; duplex_region_size(SLOTS) / 64];
+    let bytes = CacheLine::as_bytes_mut(&mut mem);
+    let d = Duplex::format(bytes, SLOTS, Variant::AckLine).unwrap();
+    let mut samples = [0u64; 4];
+    let rounds = bench::batched_ops(samples.len(), BATCH);
+    // Two runs on the same lines: the second starts after the first's rounds.
+    for first in [0, rounds as u64] {
+        thread::scope(|s| {
+            s.spawn(|| bench::lines_ping_pong_responder(d, first, rounds));
+            bench::lines_ping_pong_initiator(d, first, BATCH, &mut samples);
+        });
+    }
+    // 16 rounds over 3 slots: round r used slot r mod 3, so the last rounds
+    // to touch slots 0, 1, 2 were 15, 16, 14, in both rings.
+    let header = |ring: usize, slot: usize| {
+        let at = ring * region_size(SLOTS) + SLOTS_OFFSET + slot * SLOT_BYTES + SLOT_HEADER_OFFSET;
+        u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap())
+    };
+    for ring in 0..2 {
+        let last: Vec<u64> = (0..SLOTS).map(|i| header(ring, i) & !HEADER_FULL).collect();
+        assert_eq!(last, [15, 16, 14], "ring {ring}");
+        assert!((0..SLOTS).all(|i| header(ring, i) & HEADER_FULL != 0));
+    }
 }

@@ -29,7 +29,7 @@
 //! all [`ArgsError`]s.
 //!
 //! **Memory.** A core keeps E1's round-trip samples of one pair, every
-//! round, in its heap, and sorts a copy: `4 · 8 · rounds · samples` bytes
+//! round, in its heap, and sorts a copy: at most `5 · 8 · rounds · samples` bytes
 //! (and `3 · 8 · rounds · tp-samples` for throughput). A request whose
 //! samples do not fit [`SAMPLE_HEAP_BYTES`] is refused when it is parsed,
 //! with [`ArgsError::TooLarge`] giving the largest value that fits. E2
@@ -47,9 +47,10 @@ pub const MAX_LINES: u32 = 64;
 /// fragmentation.
 pub const SAMPLE_HEAP_BYTES: u64 = abi::HEAP_SIZE - (2 << 20);
 
-/// Heap bytes per round and sample of E1's round trips (three series and
-/// the sorted copy of one, 8 bytes a sample).
-const RTT_BYTES_PER_SAMPLE: u64 = 4 * 8;
+/// Heap bytes per round and round trip of E1's latencies (four series and
+/// the sorted copy of one, 8 bytes a sample, at most one sample per round
+/// trip).
+const RTT_BYTES_PER_SAMPLE: u64 = 5 * 8;
 /// Heap bytes per round and sample of E1's throughput (two series and a
 /// copy).
 const TP_BYTES_PER_SAMPLE: u64 = 3 * 8;

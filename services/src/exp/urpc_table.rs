@@ -4,12 +4,16 @@
 //! For each pair `src → dst`, one pair at a time while every other core
 //! waits blocked in a barrier:
 //!
-//! 1. `src` formats the pair's regions (reused from pair to pair): one
-//!    ping-pong block per round, a duplex channel and a throughput ring per
-//!    flow-control variant;
+//! 1. `src` formats the pair's regions (reused from pair to pair): a duplex
+//!    region for the raw ping-pong, one ping-pong block per round, a duplex
+//!    channel and a throughput ring per flow-control variant;
 //! 2. barrier;
 //! 3. `src` and `dst` run `rounds` rounds, each: the raw ping-pong
-//!    (`src` initiates), the URPC round trip with the ack line and with the
+//!    (`src` initiates) over the slot lines of a duplex region, one 8-byte
+//!    flag per message moving from slot to slot as the channel's messages
+//!    do (`urpc::bench::lines_ping_pong_initiator`: a transfer's cost
+//!    depends on the line's address, and the channel moves many lines), the
+//!    same on one fixed pair of lines (for reference), the URPC round trip with the ack line and with the
 //!    used bit (`src` initiates, `dst` echoes), and the pipelined throughput
 //!    of both variants (`src` sends, `dst` receives and times batches).
 //!    Every latency sample times `rtt_batch` consecutive round trips, the
@@ -106,6 +110,7 @@ struct Layout {
     ping_pong: usize,
     duplex: [usize; 2],
     tp_ring: [usize; 2],
+    raw: usize,
     end: usize,
 }
 
@@ -118,11 +123,13 @@ impl Layout {
         let r = region_size(plan.slots);
         let duplex = [b.take(d), b.take(d)];
         let tp_ring = [b.take(r), b.take(r)];
+        let raw = b.take(d);
         Layout {
             table,
             ping_pong,
             duplex,
             tp_ring,
+            raw,
             end: b.end(),
         }
     }
@@ -150,6 +157,8 @@ struct RttRow {
     min_x100: u64,
     samples: u64,
     overhead: u64,
+    /// Raw row: the median on one fixed pair of lines.
+    pair_median_x100: u64,
 }
 
 /// Throughput results, as stored in a row's second line.
@@ -177,6 +186,7 @@ fn rtt_row(s: Option<Summary>, overhead: u64) -> RttRow {
         min_x100: s.min,
         samples: s.count as u64,
         overhead,
+        pair_median_x100: 0,
     })
 }
 
@@ -238,6 +248,7 @@ pub(crate) fn run<P: Platform>(
                         row.min_x100,
                         row.samples,
                         row.overhead,
+                        row.pair_median_x100,
                     ],
                 );
             }
@@ -270,6 +281,9 @@ pub(crate) fn run<P: Platform>(
 fn format_pair(mem: &Shared<'_>, lay: &Layout, plan: &Plan) -> Result<(), ExpError> {
     mem.zero(lay.ping_pong, plan.rounds * 256);
     let one = region_size(plan.slots);
+    for at in [lay.raw, lay.raw + one] {
+        mem.format_ring(at, one, plan.slots, Variant::AckLine)?;
+    }
     for (v, variant) in [Variant::AckLine, Variant::UsedBit].into_iter().enumerate() {
         for at in [lay.duplex[v], lay.duplex[v] + one, lay.tp_ring[v]] {
             // No endpoint of it exists now: the previous pair dropped theirs
@@ -278,6 +292,11 @@ fn format_pair(mem: &Shared<'_>, lay: &Layout, plan: &Plan) -> Result<(), ExpErr
         }
     }
     Ok(())
+}
+
+/// The duplex region of the raw ping-pong (no endpoint is attached to it).
+fn raw_lines<'a>(mem: &Shared<'a>, lay: &Layout, plan: &Plan) -> Result<Duplex<'a>, ExpError> {
+    Ok(mem.attach_duplex(lay.raw, duplex_region_size(plan.slots))?)
 }
 
 fn ping_pong<'a>(mem: &Shared<'a>, lay: &Layout, round: usize) -> &'a PingPong {
@@ -316,6 +335,8 @@ fn measure_src(
 ) -> Result<[RttRow; 3], ExpError> {
     let (n, rounds, batch) = (plan.rtt_samples, plan.rounds, plan.rtt_batch);
     let mut raw = vec![vec![0u64; n]; rounds];
+    let mut pair = vec![vec![0u64; n]; rounds];
+    let lines = raw_lines(mem, lay, plan)?;
     let mut rtt = [vec![vec![0u64; n]; rounds], vec![vec![0u64; n]; rounds]];
     let mut ack = duplex(mem, lay, plan, 0)?.endpoint::<AckLine>(Side::A)?;
     let mut used = duplex(mem, lay, plan, 1)?.endpoint::<UsedBit>(Side::A)?;
@@ -327,7 +348,9 @@ fn measure_src(
         peer: dst,
     };
     for r in 0..rounds {
-        bench::ping_pong_initiator(ping_pong(mem, lay, r), batch, &mut raw[r]);
+        let first = (r * plan.samples) as u64;
+        bench::lines_ping_pong_initiator(lines, first, batch, &mut raw[r]);
+        bench::ping_pong_initiator(ping_pong(mem, lay, r), batch, &mut pair[r]);
         let bad = bench::rtt_initiator(&mut ack.tx, &mut ack.rx, batch, &mut rtt[0][r])
             .map_err(broken)?;
         corrupt(bad, "ack-line echo", dst)?;
@@ -337,8 +360,12 @@ fn measure_src(
         send_stream(&mut tp_ack, count, dst)?;
         send_stream(&mut tp_used, count, dst)?;
     }
+    let pair = pooled_per_op(&mut pair, overhead, batch).map_or(0, |s| s.median);
     Ok([
-        rtt_row(pooled_per_op(&mut raw, overhead, batch), overhead),
+        RttRow {
+            pair_median_x100: pair,
+            ..rtt_row(pooled_per_op(&mut raw, overhead, batch), overhead)
+        },
         rtt_row(pooled_per_op(&mut rtt[0], overhead, batch), overhead),
         rtt_row(pooled_per_op(&mut rtt[1], overhead, batch), overhead),
     ])
@@ -379,8 +406,10 @@ fn measure_dst(
     let mut used = duplex(mem, lay, plan, 1)?.endpoint::<UsedBit>(Side::B)?;
     let mut tp_ack = tp_ring(mem, lay, plan, 0)?.receiver::<AckLine>()?;
     let mut tp_used = tp_ring(mem, lay, plan, 1)?.receiver::<UsedBit>()?;
+    let lines = raw_lines(mem, lay, plan)?;
     let broken = |what| move |_| ExpError::Broken { what, peer: src };
     for (r, (round_a, round_u)) in tp_a.iter_mut().zip(tp_u.iter_mut()).enumerate() {
+        bench::lines_ping_pong_responder(lines, (r * n) as u64, n);
         bench::ping_pong_responder(ping_pong(mem, lay, r), n);
         bench::rtt_responder(&mut ack.rx, &mut ack.tx, n).map_err(broken("urpc round trip"))?;
         bench::rtt_responder(&mut used.rx, &mut used.tx, n).map_err(broken("urpc round trip"))?;
@@ -413,7 +442,14 @@ fn print_pair<P: Platform>(
     dst: u32,
 ) {
     for (r, name) in ROWS.iter().enumerate() {
-        let [median_x100, p99_x100, min_x100, samples, overhead] = load::<5>(mem, lay.row(pair, r));
+        let [
+            median_x100,
+            p99_x100,
+            min_x100,
+            samples,
+            overhead,
+            pair_x100,
+        ] = load::<6>(mem, lay.row(pair, r));
         let [batch_median, tput_x100, tp_samples] = load::<3>(mem, lay.row(pair, r) + 64);
         let [median, p99, min] = [median_x100, p99_x100, min_x100].map(whole);
         let oneway = Centi::ratio(median, 2);
@@ -422,7 +458,8 @@ fn print_pair<P: Platform>(
             p.record(
                 "urpc-pair",
                 format_args!(
-                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} rtt_fine={fine} oneway_fine={oneway_fine} tput=na tp_batch_median=na samples={samples} tp_samples=0 tsc_overhead={overhead}"
+                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} rtt_fine={fine} oneway_fine={oneway_fine} one_pair_rtt={} tput=na tp_batch_median=na samples={samples} tp_samples=0 tsc_overhead={overhead}",
+                    Centi(pair_x100)
                 ),
             );
         } else {
@@ -453,10 +490,11 @@ fn print_summary<P: Platform>(p: &mut P, mem: &Shared<'_>, lay: &Layout, plan: &
     let tput: [u64; 3] = core::array::from_fn(|r| median(&mut column(r, 9)));
     let faster = if rtt[2] < rtt[1] { 2 } else { 1 };
     let [raw, ack, used] = rtt.map(whole);
+    let one_pair = median(&mut column(0, 5));
     p.record(
         "urpc-summary",
         format_args!(
-            "pairs={n} raw_rtt={} ack_rtt={} used_rtt={} raw_oneway={} ack_oneway={} used_oneway={} ack_tput={} used_tput={} faster={} ratio={}",
+            "pairs={n} raw_rtt={} ack_rtt={} used_rtt={} raw_oneway={} ack_oneway={} used_oneway={} ack_tput={} used_tput={} faster={} ratio={} one_pair_oneway={}",
             raw,
             ack,
             used,
@@ -466,7 +504,8 @@ fn print_summary<P: Platform>(p: &mut P, mem: &Shared<'_>, lay: &Layout, plan: &
             Centi(tput[1]),
             Centi(tput[2]),
             ROWS[faster],
-            Centi::ratio(rtt[faster], rtt[0])
+            Centi::ratio(rtt[faster], rtt[0]),
+            Centi::ratio(one_pair, 200)
         ),
     );
 }
