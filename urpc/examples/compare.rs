@@ -11,8 +11,8 @@
 //! interleaved, so that slow drift of the host affects all of them alike; the
 //! first 10% of each round is discarded and the rest pooled.
 //!
-//! The last four lines compare the default variant (ack line) with the
-//! others; see `urpc/README.md` for the meaning of every column.
+//! The last lines compare the default variant (ack line) with the others;
+//! see `urpc/README.md` for the meaning of every column.
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -28,7 +28,11 @@ const SLOTS: usize = 60;
 /// Interleaved rounds per configuration.
 const ROUNDS: usize = 10;
 /// Round trips per round.
-const RTT_SAMPLES: usize = 20_000;
+const RTT_ROUND_TRIPS: usize = 20_000;
+/// Round trips timed together per sample.
+const RTT_BATCH: u64 = bench::DEFAULT_BATCH;
+/// Round-trip samples per round.
+const RTT_SAMPLES: usize = RTT_ROUND_TRIPS / RTT_BATCH as usize;
 /// Messages per throughput sample.
 const TP_BATCH: u64 = 1_000;
 /// Throughput samples per round.
@@ -125,6 +129,7 @@ impl Rx for MpscRx {
 #[derive(Clone, Copy, PartialEq)]
 enum Queue {
     Raw,
+    RawPair,
     UrpcAck,
     UrpcUsed,
     Rtrb,
@@ -134,8 +139,9 @@ enum Queue {
 }
 
 impl Queue {
-    const ALL: [Queue; 7] = [
+    const ALL: [Queue; 8] = [
         Queue::Raw,
+        Queue::RawPair,
         Queue::UrpcAck,
         Queue::UrpcUsed,
         Queue::Rtrb,
@@ -146,7 +152,8 @@ impl Queue {
 
     fn name(self) -> &'static str {
         match self {
-            Queue::Raw => "raw cache-line ping-pong",
+            Queue::Raw => "raw ping-pong, ring lines",
+            Queue::RawPair => "raw ping-pong, one pair",
             Queue::UrpcAck => "urpc ack line (default)",
             Queue::UrpcUsed => "urpc used bit",
             Queue::Rtrb => "rtrb",
@@ -192,10 +199,10 @@ fn rtt_pair<M, T1, R1, T2, R2>(
     T2: Tx<Msg = M> + Send,
     R2: Rx<Msg = M> + Send,
 {
-    let n = samples.len();
+    let n = bench::batched_ops(samples.len(), RTT_BATCH);
     let (bad, done) = pair(
         pins,
-        || bench::rtt_initiator(&mut tx_a, &mut rx_a, samples),
+        || bench::rtt_initiator(&mut tx_a, &mut rx_a, RTT_BATCH, samples),
         || bench::rtt_responder(&mut rx_b, &mut tx_b, n),
     );
     done.expect("responder failed");
@@ -245,11 +252,22 @@ fn urpc_tp<F: FlowControl>(pins: &Pins, samples: &mut [u64]) {
 fn rtt(q: Queue, pins: &Pins, samples: &mut [u64]) {
     match q {
         Queue::Raw => {
-            let lines = PingPong::new();
-            let n = samples.len();
+            let mut mem = duplex_bytes();
+            let d =
+                Duplex::format(CacheLine::as_bytes_mut(&mut mem), SLOTS, Variant::AckLine).unwrap();
+            let n = bench::batched_ops(samples.len(), RTT_BATCH);
             pair(
                 pins,
-                || bench::ping_pong_initiator(&lines, samples),
+                || bench::lines_ping_pong_initiator(d, 0, RTT_BATCH, samples),
+                || bench::lines_ping_pong_responder(d, 0, n),
+            );
+        }
+        Queue::RawPair => {
+            let lines = PingPong::new();
+            let n = bench::batched_ops(samples.len(), RTT_BATCH);
+            pair(
+                pins,
+                || bench::ping_pong_initiator(&lines, RTT_BATCH, samples),
                 || bench::ping_pong_responder(&lines, n),
             );
         }
@@ -295,7 +313,7 @@ fn rtt(q: Queue, pins: &Pins, samples: &mut [u64]) {
 
 fn throughput(q: Queue, pins: &Pins, samples: &mut [u64]) -> bool {
     match q {
-        Queue::Raw => return false,
+        Queue::Raw | Queue::RawPair => return false,
         Queue::UrpcAck => urpc_tp::<AckLine>(pins, samples),
         Queue::UrpcUsed => urpc_tp::<UsedBit>(pins, samples),
         Queue::Rtrb => {
@@ -319,8 +337,14 @@ fn throughput(q: Queue, pins: &Pins, samples: &mut [u64]) -> bool {
 }
 
 struct Row {
+    /// Per round trip, hundredths of a cycle.
     rtt: Summary,
     tp: Option<Summary>,
+}
+
+/// Cycles from hundredths of a cycle.
+fn cyc(x100: u64) -> f64 {
+    x100 as f64 / 100.0
 }
 
 fn kcycle(cycles: u64) -> f64 {
@@ -339,21 +363,23 @@ fn main() {
     };
     assert!(core_affinity::set_for_current(pins.here), "pinning failed");
 
-    let mut overhead_samples = vec![0u64; 100_000];
-    let overhead = bench::tsc_overhead(&mut overhead_samples);
+    let timer = bench::timer_resolution(&mut vec![0u64; 100_000]);
+    let overhead = timer.overhead;
 
     let mut rtt_pool: Vec<Vec<u64>> = vec![Vec::new(); Queue::ALL.len()];
     let mut tp_pool: Vec<Vec<u64>> = vec![Vec::new(); Queue::ALL.len()];
     let mut rtt_buf = vec![0u64; RTT_SAMPLES];
     let mut tp_buf = vec![0u64; TP_SAMPLES];
-    let mut round_medians: Vec<Vec<u64>> = vec![Vec::new(); Queue::ALL.len()];
+    let mut round_medians: Vec<Vec<f64>> = vec![Vec::new(); Queue::ALL.len()];
     for _ in 0..ROUNDS {
         for (i, &q) in Queue::ALL.iter().enumerate() {
             rtt(q, &pins, &mut rtt_buf);
             let warm = bench::discard_warmup(&mut rtt_buf);
             rtt_pool[i].extend_from_slice(warm);
             let mut copy = warm.to_vec();
-            round_medians[i].push(Summary::of(&mut copy, overhead).map_or(0, |s| s.median));
+            round_medians[i].push(
+                Summary::per_op(&mut copy, overhead, RTT_BATCH).map_or(0.0, |s| cyc(s.median)),
+            );
             if throughput(q, &pins, &mut tp_buf) {
                 tp_pool[i].extend_from_slice(bench::discard_warmup(&mut tp_buf));
             }
@@ -362,7 +388,7 @@ fn main() {
 
     let rows: Vec<Row> = (0..Queue::ALL.len())
         .map(|i| Row {
-            rtt: Summary::of(&mut rtt_pool[i], overhead).expect("no samples"),
+            rtt: Summary::per_op(&mut rtt_pool[i], overhead, RTT_BATCH).expect("no samples"),
             // One timestamp pair per batch: its overhead is negligible but
             // subtracted all the same.
             tp: Summary::of(&mut tp_pool[i], overhead),
@@ -370,11 +396,13 @@ fn main() {
         .collect();
 
     println!(
-        "cores {} and {}; ring/queue capacity {SLOTS}; rdtsc overhead {overhead} cycles (subtracted)",
-        pins.here.id, pins.there.id
+        "cores {} and {}; ring/queue capacity {SLOTS}; timer step {} cycles, \
+         rdtsc overhead {overhead} cycles (subtracted once per timed batch)",
+        pins.here.id, pins.there.id, timer.step
     );
     println!(
-        "round trip: {ROUNDS} rounds x {RTT_SAMPLES}, first 10% of each discarded; \
+        "round trip: {ROUNDS} rounds x {RTT_SAMPLES} batches of {RTT_BATCH} round trips, \
+         first 10% of each round discarded; \
          throughput: {ROUNDS} rounds x {TP_SAMPLES} batches of {TP_BATCH} messages"
     );
     println!("all figures in TSC cycles; throughput in messages per 1000 cycles (kcycle)");
@@ -392,38 +420,59 @@ fn main() {
             None => ("-".into(), "-".into()),
         };
         println!(
-            "{:<26} {:>9} {:>9} {:>9} {:>9.1} {:>12} {:>12}",
+            "{:<26} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>12} {:>12}",
             q.name(),
-            r.rtt.median,
-            r.rtt.p99,
-            r.rtt.min,
-            r.rtt.median as f64 / 2.0,
+            cyc(r.rtt.median),
+            cyc(r.rtt.p99),
+            cyc(r.rtt.min),
+            cyc(r.rtt.median) / 2.0,
             tm,
             tp
         );
     }
     println!();
-    for (q, m) in Queue::ALL.iter().zip(&round_medians).take(3) {
+    for (q, m) in Queue::ALL.iter().zip(&round_medians).take(4) {
         println!("{:<26} rtt_med per round: {m:?}", q.name());
     }
     let raw = &round_medians[0];
-    let (lo, hi) = (raw.iter().min().unwrap(), raw.iter().max().unwrap());
-    if *hi as f64 > 1.3 * *lo as f64 {
+    let lo = raw.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = raw.iter().copied().fold(0.0, f64::max);
+    if hi > 1.3 * lo {
         println!(
             "warning: the raw baseline changed between rounds ({lo}..{hi} cycles): the host \
              moved the vCPUs during the run; rerun for a stable comparison"
         );
     }
+    // The same ratio round by round (each round measures both within
+    // moments of each other), less sensitive to the host moving the vCPUs.
+    let ack = Queue::ALL
+        .iter()
+        .position(|&q| q == Queue::UrpcAck)
+        .unwrap();
+    let mut per_round: Vec<f64> = (0..ROUNDS)
+        .map(|r| round_medians[ack][r] / round_medians[0][r])
+        .collect();
+    per_round.sort_by(f64::total_cmp);
     let row = |q: Queue| &rows[Queue::ALL.iter().position(|&x| x == q).unwrap()];
     let urpc = row(Queue::UrpcAck);
     let ratio = |q: Queue| urpc.rtt.median as f64 / row(q).rtt.median as f64;
     println!();
     println!(
-        "urpc = {:?} flow control (the default variant); targets: rtt <= 1.15x raw, \
+        "urpc = {:?} flow control (the default variant); targets: rtt <= 1.10x raw, \
          <= 1.00x rtrb, <= 0.80x crossbeam ArrayQueue; throughput >= 12 msgs/kcycle",
         Variant::AckLine
     );
     println!("urpc_rtt/raw_rtt = {:.2}", ratio(Queue::Raw));
+    println!(
+        "urpc_rtt/raw_rtt per round = {:.2} (median; {:.2}..{:.2})",
+        per_round[ROUNDS / 2],
+        per_round[0],
+        per_round[ROUNDS - 1]
+    );
+    println!(
+        "urpc_rtt/raw_rtt (one pair of lines) = {:.2}",
+        ratio(Queue::RawPair)
+    );
     println!("urpc_rtt/rtrb_rtt = {:.2}", ratio(Queue::Rtrb));
     println!(
         "urpc_rtt/crossbeam_rtt = {:.2}",

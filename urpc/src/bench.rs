@@ -7,7 +7,8 @@
 //!
 //! | what | initiator / measuring side | other side |
 //! |---|---|---|
-//! | physical baseline: cache-line ping-pong | [`ping_pong_initiator`] | [`ping_pong_responder`] |
+//! | physical baseline: cache-line ping-pong over the lines of a duplex region | [`lines_ping_pong_initiator`] | [`lines_ping_pong_responder`] |
+//! | the same on one fixed pair of lines | [`ping_pong_initiator`] | [`ping_pong_responder`] |
 //! | message round trip | [`rtt_initiator`] | [`rtt_responder`] |
 //! | pipelined throughput | [`throughput_receiver`] | [`throughput_sender`] |
 //!
@@ -15,9 +16,9 @@
 //! [`Sender`] and [`Receiver`] (each message is a full 56-byte payload, see
 //! [`bench_payload`]) and implementable for any other queue (for a `u64`, say),
 //! so that competitors run exactly the same loop. The round-trip responder
-//! echoes each message unchanged and the initiator checks the echo after
-//! stopping the clock; the throughput receiver checks every message's value
-//! and order as part of consuming it.
+//! echoes each message unchanged and the initiator checks every echo (a
+//! branch-free compare, counted); the throughput receiver checks every
+//! message's value and order as part of consuming it.
 //!
 //! Timing: [`tsc_begin`] is `lfence; rdtsc; lfence` and [`tsc_end`] is
 //! `rdtscp; lfence`, so the measured region can neither start early nor end
@@ -26,6 +27,24 @@
 //! [`WARMUP_PERCENT`] percent of samples (in time order); [`Summary::of`]
 //! sorts the rest in place and reports the median (lower median) and the
 //! nearest-rank 99th percentile.
+//!
+//! Batches: a counter that advances in coarse steps (about 25 cycles on
+//! some hosts, see [`timer_resolution`]) cannot time a single operation of
+//! a few hundred cycles to better than several percent. The round-trip
+//! loops therefore time `batch` consecutive operations per sample
+//! ([`DEFAULT_BATCH`] by default); [`Summary::per_op`] subtracts the timer
+//! overhead once per sample and reports each sample per operation in
+//! hundredths of a cycle ([`per_op_x100`], rounded to nearest). The other
+//! side runs [`batched_ops`] operations.
+//!
+//! Lines: what one transfer of a line costs depends on the line's address
+//! (on the development host, by up to ±7 % from one pair of lines to the
+//! next, and from one run to the next as the physical pages change), and a
+//! ring moves a different line for each message. The physical baseline to
+//! hold a channel against is therefore [`lines_ping_pong_initiator`]: the
+//! same ping-pong, one 8-byte flag per message, moving from slot to slot of
+//! a duplex region exactly as the channel's messages do. The single pair of
+//! [`PingPong`] is kept for reference.
 //!
 //! In ring 3, `rdtsc` faults if the kernel has set `CR4.TSD`.
 //!
@@ -38,13 +57,19 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use crate::backend::Backend;
 use crate::channel::{FlowControl, Receiver, Sender};
 use crate::error::{RecvError, SendError};
+use crate::layout::HEADER_FULL;
 use crate::layout::{PAYLOAD_BYTES, PAYLOAD_WORDS};
+use crate::ring::Duplex;
 
 /// Percentage of samples, from the start, treated as warm-up.
 pub const WARMUP_PERCENT: usize = 10;
 
 /// Message tag used by the benchmark loops.
 pub const BENCH_TAG: u16 = 0xBE;
+
+/// Operations timed together per sample by default: 32 round trips of
+/// about 300 cycles span about 400 steps of a 25-cycle counter.
+pub const DEFAULT_BATCH: u64 = 32;
 
 /// Reads the time-stamp counter at the start of a measured region:
 /// `lfence; rdtsc; lfence` (earlier instructions complete first, later ones
@@ -79,6 +104,73 @@ pub fn tsc_end() -> u64 {
              options(nostack, preserves_flags));
     }
     ((hi as u64) << 32) | lo as u64
+}
+
+/// Reads the time-stamp counter with a bare `rdtsc` (no fences), so that
+/// successive reads are as close together as the instruction allows.
+#[inline(always)]
+fn rdtsc() -> u64 {
+    let lo: u32;
+    let hi: u32;
+    // SAFETY: as for `tsc_begin`.
+    unsafe {
+        asm!("rdtsc", out("eax") lo, out("edx") hi, options(nostack, preserves_flags));
+    }
+    ((hi as u64) << 32) | lo as u64
+}
+
+/// What the timer can resolve, measured by [`timer_resolution`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimerResolution {
+    /// The smallest non-zero difference between two successive counter
+    /// reads, in cycles: the counter's step, or the cost of one read where
+    /// that is larger.
+    pub step: u64,
+    /// The cost of an empty [`tsc_begin`]/[`tsc_end`] pair, as
+    /// [`tsc_overhead`] measures it (itself a multiple of the step).
+    pub overhead: u64,
+}
+
+/// Measures the timer: fills `samples` with the differences between
+/// successive bare counter reads and takes the smallest non-zero one
+/// ([`smallest_step`]), then reuses `samples` for [`tsc_overhead`].
+pub fn timer_resolution(samples: &mut [u64]) -> TimerResolution {
+    let mut prev = rdtsc();
+    for s in samples.iter_mut() {
+        let t = rdtsc();
+        *s = t.wrapping_sub(prev);
+        prev = t;
+    }
+    let step = smallest_step(samples);
+    TimerResolution {
+        step,
+        overhead: tsc_overhead(samples),
+    }
+}
+
+/// The smallest non-zero value of `diffs` (0 if there is none).
+pub fn smallest_step(diffs: &[u64]) -> u64 {
+    diffs.iter().copied().filter(|&d| d != 0).min().unwrap_or(0)
+}
+
+/// One operation's share, in hundredths of a cycle and rounded to nearest,
+/// of `cycles` spent on `batch` operations (0 when `batch` is 0).
+pub const fn per_op_x100(cycles: u64, batch: u64) -> u64 {
+    if batch == 0 {
+        return 0;
+    }
+    let v = (cycles as u128 * 100 + batch as u128 / 2) / batch as u128;
+    if v > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        v as u64
+    }
+}
+
+/// Operations the other side of a batched loop must run for `samples`
+/// samples of `batch` operations each.
+pub const fn batched_ops(samples: usize, batch: u64) -> usize {
+    samples * batch as usize
 }
 
 /// Fills `samples` with the cost of an empty [`tsc_begin`]/[`tsc_end`] pair
@@ -137,6 +229,20 @@ impl Summary {
             p99: samples[(n * 99).div_ceil(100) - 1],
             max: samples[n - 1],
         })
+    }
+
+    /// Summarises samples that each timed `batch` operations, per
+    /// operation: subtracts `overhead` from every sample (saturating, once
+    /// per sample: one begin/end pair timed the whole batch), turns each
+    /// into hundredths of a cycle per operation ([`per_op_x100`]), sorts
+    /// them in place and summarises them. Every field but `count` is then in
+    /// hundredths of a cycle. `None` for an empty slice. Drop the warm-up
+    /// first ([`discard_warmup`]).
+    pub fn per_op(samples: &mut [u64], overhead: u64, batch: u64) -> Option<Summary> {
+        for s in samples.iter_mut() {
+            *s = per_op_x100(s.saturating_sub(overhead), batch);
+        }
+        Summary::of(samples, 0)
     }
 }
 
@@ -316,17 +422,22 @@ impl PingPong {
     }
 }
 
-/// Physical baseline, measuring side: for each sample, writes round number
-/// `i + 1` into the ping line (Release) and spins (Acquire) until the
-/// responder echoes it in the pong line; records the cycles. Run
-/// [`ping_pong_responder`] with the same number of rounds on another core.
-/// Use a fresh (or reset) [`PingPong`] for each run.
-pub fn ping_pong_initiator(lines: &PingPong, samples: &mut [u64]) {
-    for (i, s) in samples.iter_mut().enumerate() {
-        let round = i as u64 + 1;
+/// Physical baseline, measuring side: for each sample, runs `batch` rounds
+/// (round `r` writes `r` into the ping line with Release and spins with
+/// Acquire until the responder echoes it in the pong line, rounds numbered
+/// from 1) and records the cycles of the whole batch. Run
+/// [`ping_pong_responder`] with [`batched_ops`]`(samples.len(), batch)`
+/// rounds on another core. Use a fresh (or reset) [`PingPong`] for each
+/// run.
+pub fn ping_pong_initiator(lines: &PingPong, batch: u64, samples: &mut [u64]) {
+    let mut round = 0u64;
+    for s in samples.iter_mut() {
         let t0 = tsc_begin();
-        lines.ping.0.store(round, Ordering::Release);
-        while lines.pong.0.load(Ordering::Acquire) != round {}
+        for _ in 0..batch {
+            round += 1;
+            lines.ping.0.store(round, Ordering::Release);
+            while lines.pong.0.load(Ordering::Acquire) != round {}
+        }
         let t1 = tsc_end();
         *s = t1.wrapping_sub(t0);
     }
@@ -341,27 +452,108 @@ pub fn ping_pong_responder(lines: &PingPong, rounds: usize) {
     }
 }
 
-/// Round trip, measuring side: for each sample, sends a message (built
-/// before the clock starts) and waits for its echo; records the cycles. The
-/// echo is checked after the clock stops. Returns the number of echoes that
-/// were not the message sent (0 on a correct channel). Run [`rtt_responder`]
-/// with the same number of rounds on another core.
+/// The flag of round `round` in the lines ping-pong: never a header that
+/// formatting writes (those have the full bit clear).
+#[inline(always)]
+const fn line_flag(round: u64) -> u64 {
+    round | HEADER_FULL
+}
+
+/// Physical baseline over the lines of a duplex region, measuring side:
+/// for each sample, runs `batch` rounds and records the cycles of the whole
+/// batch. Round `r` (numbered from `first + 1`) writes its flag into the
+/// header word of slot `r mod N` of the A-to-B ring (Release) and spins
+/// (Acquire) until the responder echoes it in slot `r mod N` of the B-to-A
+/// ring: the lines, and their order, that `N` messages each way take over
+/// the channel, with nothing but one 8-byte store per message. Run
+/// [`lines_ping_pong_responder`] with the same `first` and
+/// [`batched_ops`]`(samples.len(), batch)` rounds on another core.
+///
+/// The region is not a channel while and after this runs (format it again
+/// to use it as one), and no endpoint may be attached to it. `first` must
+/// be at least the number of rounds every earlier run on these lines made
+/// (0 on freshly formatted lines).
+pub fn lines_ping_pong_initiator(lines: Duplex<'_>, first: u64, batch: u64, samples: &mut [u64]) {
+    let (out, inn) = (lines.a_to_b.slots, lines.b_to_a.slots);
+    let n = out.len().min(inn.len());
+    if n == 0 {
+        return;
+    }
+    let mut round = first;
+    let mut i = (first % n as u64) as usize;
+    for s in samples.iter_mut() {
+        let t0 = tsc_begin();
+        for _ in 0..batch {
+            round += 1;
+            i += 1;
+            if i == n {
+                i = 0;
+            }
+            out[i].header.store(line_flag(round), Ordering::Release);
+            while inn[i].header.load(Ordering::Acquire) != line_flag(round) {}
+        }
+        let t1 = tsc_end();
+        *s = t1.wrapping_sub(t0);
+    }
+}
+
+/// Physical baseline over the lines of a duplex region, other side: echoes
+/// `rounds` rounds of [`lines_ping_pong_initiator`] (the same `first`).
+pub fn lines_ping_pong_responder(lines: Duplex<'_>, first: u64, rounds: usize) {
+    let (inn, out) = (lines.a_to_b.slots, lines.b_to_a.slots);
+    let n = out.len().min(inn.len());
+    if n == 0 {
+        return;
+    }
+    let mut round = first;
+    let mut i = (first % n as u64) as usize;
+    for _ in 0..rounds {
+        round += 1;
+        i += 1;
+        if i == n {
+            i = 0;
+        }
+        while inn[i].header.load(Ordering::Acquire) != line_flag(round) {}
+        out[i].header.store(line_flag(round), Ordering::Release);
+    }
+}
+
+/// Round trip, measuring side: for each sample, runs `batch` round trips
+/// (sends a message and waits for its echo) and records the cycles of the
+/// whole batch. Each echo is compared with the message sent (branch-free)
+/// after the next message has gone out, and each message is built before
+/// the echo of the previous one arrives: both happen while a message
+/// travels, so that a round trip costs what the channel costs, as when the
+/// clock stopped around each one. Returns the number of echoes that were
+/// not the message sent (0 on a correct channel). Run [`rtt_responder`]
+/// with [`batched_ops`]`(samples.len(), batch)` rounds on another core.
 pub fn rtt_initiator<T: Tx, R: Rx<Msg = T::Msg>>(
     tx: &mut T,
     rx: &mut R,
+    batch: u64,
     samples: &mut [u64],
 ) -> Result<u64, BenchError> {
     let mut bad = 0;
-    for (i, s) in samples.iter_mut().enumerate() {
-        let value = i as u64;
-        let msg = T::Msg::from_value(value);
+    let mut value = 0u64;
+    let mut msg = T::Msg::from_value(value);
+    // The last echo received and the value it must carry (none yet: a
+    // message that checks).
+    let mut echoed = u64::MAX;
+    let mut echo = T::Msg::from_value(echoed);
+    for s in samples.iter_mut() {
         let t0 = tsc_begin();
-        send(tx, &msg)?;
-        let echo = recv(rx)?;
+        for _ in 0..batch {
+            send(tx, &msg)?;
+            bad += (echo.value() != echoed) as u64;
+            echoed = value;
+            value += 1;
+            msg = T::Msg::from_value(value);
+            echo = recv(rx)?;
+        }
         let t1 = tsc_end();
         *s = t1.wrapping_sub(t0);
-        bad += (echo.value() != value) as u64;
     }
+    bad += (echo.value() != echoed) as u64;
     Ok(bad)
 }
 

@@ -95,9 +95,12 @@
 //! end of each batch receive, on [`Receiver::publish`] and on drop. The
 //! sender keeps a cached limit `last ack + N` and reads the ack word
 //! (Acquire) only when it has sent up to that limit, i.e. when it believes
-//! the ring is full. So on the fast path the sender touches only its own
-//! slot lines and the receiver only reads them plus its own line; the ack
-//! line crosses between cores about once per `N` messages.
+//! the ring is full: right after the send that reaches the limit (so that
+//! the read overlaps that message's flight instead of holding back the next
+//! one), and again at a send that finds the limit still reached. So on the
+//! fast path the sender touches only its own slot lines and the receiver
+//! only reads them plus its own line; the ack line crosses between cores
+//! about once per `N` messages.
 //!
 //! **Used bit** (later Barrelfish). The receiver clears the full flag of
 //! each slot it consumed (a Release store of the header with bit 63 clear).

@@ -12,7 +12,8 @@
 //! | `rounds` | all | repeats of every measurement, 1..=1000 | 5, quick 2 |
 //! | `pairs` | `urpc` | `all` (every ordered pair) or `adjacent` (`i→i+1` and `i+1→i`) | `all` up to 4 cores, else `from=0` |
 //! | `from` | `urpc` | a core id: the pairs `from→j` for every other core `j` | see `pairs` |
-//! | `samples` | `urpc` | round trips per round, 1..=1000000 | 10000, quick 1000 |
+//! | `samples` | `urpc` | round trips per round (rounded up to whole batches of `rtt-batch`), 1..=1000000 | 10000, quick 1000 |
+//! | `rtt-batch` | `urpc` | round trips timed together per latency sample (raw ping-pong and URPC alike), 1..=4096 | 32 |
 //! | `batch` | `urpc` | messages per throughput sample, 1..=100000 | 1000, quick 100 |
 //! | `tp-samples` | `urpc` | throughput samples per round, 1..=100000 | 200, quick 40 |
 //! | `slots` | `urpc` | slots per ring, 2..=4096 | 60 |
@@ -34,7 +35,7 @@
 //! all [`ArgsError`]s.
 //!
 //! **Memory.** A core keeps E1's round-trip samples of one pair, every
-//! round, in its heap, and sorts a copy: `4 · 8 · rounds · samples` bytes
+//! round, in its heap, and sorts a copy: at most `5 · 8 · rounds · samples` bytes
 //! (and `3 · 8 · rounds · tp-samples` for throughput). A request whose
 //! samples do not fit [`SAMPLE_HEAP_BYTES`] is refused when it is parsed,
 //! with [`ArgsError::TooLarge`] giving the largest value that fits. E2
@@ -52,9 +53,10 @@ pub const MAX_LINES: u32 = 64;
 /// fragmentation.
 pub const SAMPLE_HEAP_BYTES: u64 = abi::HEAP_SIZE - (2 << 20);
 
-/// Heap bytes per round and sample of E1's round trips (three series and
-/// the sorted copy of one, 8 bytes a sample).
-const RTT_BYTES_PER_SAMPLE: u64 = 4 * 8;
+/// Heap bytes per round and round trip of E1's latencies (four series and
+/// the sorted copy of one, 8 bytes a sample, at most one sample per round
+/// trip).
+const RTT_BYTES_PER_SAMPLE: u64 = 5 * 8;
 /// Heap bytes per round and sample of E1's throughput (two series and a
 /// copy).
 const TP_BYTES_PER_SAMPLE: u64 = 3 * 8;
@@ -209,6 +211,8 @@ pub struct UrpcArgs {
     pub pairs: Option<Pairs>,
     /// `samples=`.
     pub samples: Option<u32>,
+    /// `rtt-batch=`.
+    pub rtt_batch: Option<u32>,
     /// `batch=`.
     pub batch: Option<u32>,
     /// `tp-samples=`.
@@ -221,6 +225,11 @@ impl UrpcArgs {
     /// Round trips per round in effect.
     pub fn samples_in_effect(&self, quick: bool) -> u32 {
         self.samples.unwrap_or(if quick { 1000 } else { 10_000 })
+    }
+
+    /// Round trips per latency sample in effect.
+    pub fn rtt_batch_in_effect(&self) -> u64 {
+        self.rtt_batch.map_or(urpc::bench::DEFAULT_BATCH, u64::from)
     }
 
     /// Throughput samples per round in effect.
@@ -410,7 +419,7 @@ impl fmt::Display for ArgsError {
             ArgsError::UnknownKey(key) => write!(
                 f,
                 "unknown experiment option `{key}` (known: exp, quick, rounds, pairs, from, \
-                 samples, batch, tp-samples, slots, k, msg-k, sync-k, series, updates, ms, \
+                 samples, rtt-batch, batch, tp-samples, slots, k, msg-k, sync-k, series, updates, ms, \
                  locks, cs-lines, acquisitions, barriers, episodes, arity)"
             ),
             ArgsError::UnknownFlag(flag) => write!(f, "unknown flag `{flag}` (known: quick)"),
@@ -434,20 +443,29 @@ impl fmt::Display for ArgsError {
     }
 }
 
-const URPC_KEYS: [&str; 6] = ["pairs", "from", "samples", "batch", "tp-samples", "slots"];
+const URPC_KEYS: [&str; 7] = [
+    "pairs",
+    "from",
+    "samples",
+    "rtt-batch",
+    "batch",
+    "tp-samples",
+    "slots",
+];
 const UPDATE_KEYS: [&str; 6] = ["k", "msg-k", "sync-k", "series", "updates", "ms"];
 const LOCK_KEYS: [&str; 3] = ["locks", "cs-lines", "acquisitions"];
 const BARRIER_KEYS: [&str; 3] = ["barriers", "episodes", "arity"];
 
 /// Every key an experiment request may hold; a monitor that mixes its own
 /// items into the same string removes the others before parsing.
-pub const KEYS: [&str; 21] = [
+pub const KEYS: [&str; 22] = [
     "exp",
     "quick",
     "rounds",
     "pairs",
     "from",
     "samples",
+    "rtt-batch",
     "batch",
     "tp-samples",
     "slots",
@@ -597,6 +615,10 @@ impl Request {
                 (Params::Urpc(u), "samples") => {
                     let n = number(key, value, 1, 1_000_000, "1..=1000000")?;
                     set(&mut u.samples, key, n)?;
+                }
+                (Params::Urpc(u), "rtt-batch") => {
+                    let n = number(key, value, 1, 4096, "1..=4096")?;
+                    set(&mut u.rtt_batch, key, n)?;
                 }
                 (Params::Urpc(u), "batch") => {
                     set(
@@ -767,6 +789,7 @@ impl fmt::Display for Request {
                 }
                 for (key, v) in [
                     ("samples", u.samples),
+                    ("rtt-batch", u.rtt_batch),
                     ("batch", u.batch),
                     ("tp-samples", u.tp_samples),
                     ("slots", u.slots),
@@ -869,13 +892,18 @@ mod tests {
         let Params::Urpc(u) = r.params else { panic!() };
         assert_eq!(u.pairs, Some(Pairs::From(2)));
         assert_eq!(u.samples, Some(5));
+        assert_eq!(u.rtt_batch_in_effect(), urpc::bench::DEFAULT_BATCH);
+        let Params::Urpc(u) = parse("exp=urpc,rtt-batch=1").params else {
+            panic!()
+        };
+        assert_eq!(u.rtt_batch_in_effect(), 1);
     }
 
     #[test]
     fn display_round_trips() {
         for s in [
             "exp=urpc",
-            "exp=urpc,quick,rounds=3,pairs=adjacent,samples=7,batch=9,tp-samples=4,slots=8",
+            "exp=urpc,quick,rounds=3,pairs=adjacent,samples=7,rtt-batch=2,batch=9,tp-samples=4,slots=8",
             "exp=urpc,from=1",
             "exp=update-cost,quick,k=1;2;64,msg-k=8,sync-k=4,series=shm;msg,updates=10,ms=5",
             "exp=locks,quick,locks=tas;mcs;msg-queue,cs-lines=4,acquisitions=50",
@@ -929,6 +957,8 @@ mod tests {
             "exp=urpc,rounds=+3",
             "exp=urpc,pairs=some",
             "exp=urpc,slots=1",
+            "exp=urpc,rtt-batch=0",
+            "exp=urpc,rtt-batch=4097",
             "exp=update-cost,k=0",
             "exp=update-cost,k=65",
             "exp=update-cost,k=1;1",

@@ -426,17 +426,19 @@ pub(crate) fn run<P: Platform>(
     let plan = Plan::new(req, &args);
     let lay = Layout::new(&plan, ctl.cores());
     let (me, cores) = (ctl.me(), ctl.cores());
-    let overhead = bench::tsc_overhead(&mut vec![0; 2000]);
+    let timer = bench::timer_resolution(&mut vec![0; 2000]);
+    let overhead = timer.overhead;
     if me == 0 {
         p.record(
             "exp-start",
             format_args!(
-                "exp=locks cores={cores} quick={} rounds={} acquisitions={} cs_lines={} batch={BATCH} points={} tsc_hz={} args={req}",
+                "exp=locks cores={cores} quick={} rounds={} acquisitions={} cs_lines={} batch={BATCH} points={} timer_resolution={} tsc_overhead={overhead} tsc_hz={} args={req}",
                 u8::from(req.quick),
                 plan.rounds,
                 plan.acquisitions,
                 plan.cs_lines,
                 plan.series.len(),
+                timer.step,
                 p.tsc_hz()
             ),
         );

@@ -16,6 +16,18 @@ pub(crate) fn pooled(rounds: &mut [Vec<u64>], overhead: u64) -> Option<Summary> 
     Summary::of(&mut all, overhead)
 }
 
+/// Pools rounds of batched samples, each timing `batch` operations: drops
+/// the warm-up of each round as [`pooled`] does and summarises the rest
+/// per operation in hundredths of a cycle, less `overhead` cycles per
+/// sample (`urpc::bench::Summary::per_op`).
+pub(crate) fn pooled_per_op(rounds: &mut [Vec<u64>], overhead: u64, batch: u64) -> Option<Summary> {
+    let mut all = Vec::with_capacity(rounds.iter().map(Vec::len).sum());
+    for round in rounds.iter_mut() {
+        all.extend_from_slice(discard_warmup(round));
+    }
+    Summary::per_op(&mut all, overhead, batch)
+}
+
 /// The lower median of `values` (0 for none); sorts them.
 pub(crate) fn median(values: &mut [u64]) -> u64 {
     values.sort_unstable();
@@ -62,6 +74,26 @@ mod tests {
         let s = pooled(&mut rounds, 1).unwrap();
         assert_eq!((s.count, s.min, s.max), (18, 4, 6));
         assert_eq!(pooled(&mut [], 0), None);
+    }
+
+    #[test]
+    fn pooled_per_op_drops_each_rounds_warmup_then_divides_and_rounds() {
+        // Ten batches of 4 per round; the first of each round is warm-up.
+        // Less 10 cycles of overhead: 1011 - 10 = 1001 cycles / 4 = 250.25;
+        // 1013 - 10 = 1003 / 4 = 250.75; 12 - 10 = 2 / 4 = 0.50.
+        let mut rounds = vec![
+            vec![9999, 1011, 1011, 1011, 1011, 1011, 1011, 1011, 1011, 1011],
+            vec![1, 1013, 1013, 1013, 1013, 1013, 1013, 1013, 1013, 12],
+        ];
+        let s = pooled_per_op(&mut rounds, 10, 4).unwrap();
+        assert_eq!(s.count, 18);
+        assert_eq!((s.min, s.median, s.max), (50, 25025, 25075));
+        // A sample shorter than the overhead counts as 0, and rounding is
+        // to nearest: 2 cycles over 3 operations is 0.67.
+        let mut rounds = vec![vec![0, 5, 12]];
+        let s = pooled_per_op(&mut rounds, 10, 3).unwrap();
+        assert_eq!((s.count, s.min, s.max), (3, 0, 67));
+        assert_eq!(pooled_per_op(&mut [], 0, 32), None);
     }
 
     #[test]

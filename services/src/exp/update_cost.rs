@@ -17,7 +17,10 @@
 //! After the last round every core summarises its samples into the result
 //! table; core 0 prints one `update-cost` record per series line.
 //!
-//! The loops, per core (no platform call inside; samples are timed batches):
+//! The loops, per core (no platform call inside). Every sample times a
+//! batch of [`BATCH`] updates and is reported per update in hundredths of
+//! a cycle (`urpc::bench::Summary::per_op`): the TSC may advance in steps
+//! of tens of cycles, too coarse for one update:
 //!
 //! - **SHM k** (`shm`): each update adds 1 to each of the 8 words of each of
 //!   the `k` shared lines with plain (relaxed atomic) loads and stores, no
@@ -29,12 +32,15 @@
 //!   plain update; no update is lost (checked).
 //! - **MSG k** (`msg-client`, `msg-server`): core 0 is the server and cores
 //!   1..N−1 are its clients. Each client sends an update over its own URPC
-//!   channel and waits for the reply (a synchronous RPC, timed per call);
-//!   the server's [`UpdateServer`] applies it to its private copy of `k`
-//!   lines and replies; the server times each message from the poll that
-//!   found it to the reply sent. The server checks that it applied exactly
-//!   what each client sent (`update-check`). With one core there is no
-//!   client, and MSG is skipped (`update-skip`).
+//!   channel and waits for the reply (a synchronous RPC; a sample times
+//!   [`BATCH`] consecutive calls, built before the clock starts and checked
+//!   after it stops); the server's [`UpdateServer`] applies it to its
+//!   private copy of `k` lines and replies; the server times each message
+//!   from the poll that found it to the reply sent and adds those times up
+//!   over [`BATCH`] messages per sample (its waits for the clients are not
+//!   in them). The server checks that it applied exactly what each client
+//!   sent (`update-check`). With one core there is no client, and MSG is
+//!   skipped (`update-skip`).
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -46,22 +52,23 @@ use urpc::{duplex_region_size, region_size};
 use super::ExpError;
 use super::args::{Lines, Params, Request, Series, UpdateArgs};
 use super::shared::{BLOCK, Bump, Control, control_bytes};
-use super::stats::{Centi, median, pooled};
+use super::stats::{Centi, median, pooled_per_op};
 use crate::platform::Platform;
 use crate::proto::update::{ClientMsg, ServerReply, UpdateServer};
 use crate::shm::Shared;
 
 /// Words per cache line.
 const LINE_WORDS: usize = 8;
-/// Updates per timed batch in the shared-memory loops.
-const SHM_BATCH: u64 = 16;
+/// Updates per timed sample, in every series (an MSG client's RPC is about
+/// 800 cycles, so a sample spans hundreds of timer steps).
+const BATCH: u64 = 16;
 /// Slots per ring of a client's channel (the RPC is synchronous).
 const MSG_SLOTS: usize = 4;
 /// Bytes of one core's line in the result table.
 const RESULT_BYTES: usize = 64;
 /// Empty polls between two looks at the abort flag.
 const CHECK_EVERY: u32 = 4096;
-/// Samples for the `tsc_begin`/`tsc_end` overhead.
+/// Samples for the timer's step and the `tsc_begin`/`tsc_end` overhead.
 const OVERHEAD_SAMPLES: usize = 2000;
 /// Most samples a core keeps over all rounds of a point (2 MiB; a round
 /// keeps `MAX_SAMPLES / rounds`, later ones are not recorded), so that the
@@ -191,7 +198,8 @@ pub(crate) fn run<P: Platform>(
     let plan = Plan::new(req, &args);
     let lay = Layout::new(&plan, ctl.cores());
     let (me, cores) = (ctl.me(), ctl.cores());
-    let overhead = bench::tsc_overhead(&mut alloc::vec![0; OVERHEAD_SAMPLES]);
+    let timer = bench::timer_resolution(&mut alloc::vec![0; OVERHEAD_SAMPLES]);
+    let overhead = timer.overhead;
     let hz = match p.tsc_hz() {
         0 => 1_000_000_000,
         hz => hz,
@@ -201,12 +209,13 @@ pub(crate) fn run<P: Platform>(
         p.record(
             "exp-start",
             format_args!(
-                "exp=update-cost cores={cores} quick={} rounds={} updates={} ms={} points={} server=0 tsc_hz={} args={req}",
+                "exp=update-cost cores={cores} quick={} rounds={} updates={} ms={} points={} server=0 batch={BATCH} timer_resolution={} tsc_overhead={overhead} tsc_hz={} args={req}",
                 u8::from(req.quick),
                 plan.rounds,
                 plan.updates,
                 plan.ms,
                 plan.points.len(),
+                timer.step,
                 p.tsc_hz()
             ),
         );
@@ -229,11 +238,6 @@ pub(crate) fn run<P: Platform>(
         let round_cap = (MAX_SAMPLES / plan.rounds.max(1)).max(1);
         let mut check = Check::default();
         let mut total = 0;
-        let batch = if point.series == Series::Msg {
-            1
-        } else {
-            SHM_BATCH
-        };
         for _ in 0..plan.rounds {
             if me == 0 {
                 reset(&ctl, &mem, &lay, &plan, point)?;
@@ -242,12 +246,14 @@ pub(crate) fn run<P: Platform>(
             ctl.start_barrier(p)?;
             let cap = match point.series {
                 Series::Msg if me == 0 => round_cap,
-                _ => ((plan.updates / batch) as usize + 1).min(round_cap),
+                _ => ((plan.updates / BATCH) as usize + 1).min(round_cap),
             };
             let mut round = Vec::with_capacity(cap);
             let deadline = bench::tsc_begin().saturating_add(budget);
             let done = match point.series {
-                Series::Msg if me == 0 => serve(&ctl, &mem, &lay, point.k, &mut round, &mut check)?,
+                Series::Msg if me == 0 => {
+                    serve(&ctl, &mem, &lay, point.k, overhead, &mut round, &mut check)?
+                }
                 Series::Msg => client(&ctl, &mem, &lay, plan.updates, deadline, &mut round)?,
                 s => shared_loop(
                     &ctl,
@@ -269,7 +275,12 @@ pub(crate) fn run<P: Platform>(
                 check.round(&mem, &lay, i, point, cores)?;
             }
         }
-        let s = pooled(&mut samples, overhead).unwrap_or(Summary {
+        // The server subtracted the overhead from each message it timed.
+        let per_sample = match point.series {
+            Series::Msg if me == 0 => 0,
+            _ => overhead,
+        };
+        let s = pooled_per_op(&mut samples, per_sample, BATCH).unwrap_or(Summary {
             count: 0,
             min: 0,
             median: 0,
@@ -278,8 +289,8 @@ pub(crate) fn run<P: Platform>(
         });
         let at = lay.result(i, me);
         for (off, v) in [
-            (slot::MEDIAN_X100, s.median * 100 / batch),
-            (slot::P99_X100, s.p99 * 100 / batch),
+            (slot::MEDIAN_X100, s.median),
+            (slot::P99_X100, s.p99),
             (slot::SAMPLES, s.count as u64),
             (slot::UPDATES, total),
             (slot::OVERHEAD, overhead),
@@ -371,7 +382,7 @@ fn shared_loop(
     }
 }
 
-/// Times batches of [`SHM_BATCH`] calls of `op` until `updates` are done,
+/// Times batches of [`BATCH`] calls of `op` until `updates` are done,
 /// `deadline` passes or the stop flag is up; then raises the stop flag.
 #[inline(always)]
 fn timed(
@@ -385,14 +396,14 @@ fn timed(
     let mut done = 0;
     while done < updates {
         let t0 = bench::tsc_begin();
-        for _ in 0..SHM_BATCH {
+        for _ in 0..BATCH {
             op();
         }
         let t1 = bench::tsc_end();
         if samples.len() < samples.capacity() {
             samples.push(t1.wrapping_sub(t0));
         }
-        done += SHM_BATCH;
+        done += BATCH;
         if stop.load(Ordering::Relaxed) != 0 || t1 >= deadline {
             break;
         }
@@ -464,8 +475,9 @@ fn recv(
     retry(ctl, peer, || rx.try_recv_raw(), |e| *e == RecvError::Empty)
 }
 
-/// A client: synchronous update RPCs to core 0, each timed. Returns the
-/// number sent.
+/// A client: synchronous update RPCs to core 0, timed in batches of
+/// [`BATCH`] (a shorter last batch is not recorded). Returns the number
+/// sent.
 fn client(
     ctl: &Control<'_>,
     mem: &Shared<'_>,
@@ -478,26 +490,34 @@ fn client(
     let mut ep = channel(mem, lay, me, Side::B)?;
     let stop = ctl.stop();
     let mut seq = 0;
+    let mut replies = [RawMessage::from_words(0, 0, &[0; urpc::PAYLOAD_WORDS]); BATCH as usize];
     while seq < updates {
-        let msg = ClientMsg::Update {
-            client: me,
-            seq,
-            delta: 1,
-        }
-        .encode();
+        let n = (updates - seq).min(BATCH) as usize;
+        let msgs: [RawMessage; BATCH as usize] = core::array::from_fn(|j| {
+            ClientMsg::Update {
+                client: me,
+                seq: seq + j as u64,
+                delta: 1,
+            }
+            .encode()
+        });
         let t0 = bench::tsc_begin();
-        send(ctl, &mut ep.tx, msg, 0)?;
-        let reply = recv(ctl, &mut ep.rx, 0)?;
+        for (msg, reply) in msgs.iter().zip(replies.iter_mut()).take(n) {
+            send(ctl, &mut ep.tx, *msg, 0)?;
+            *reply = recv(ctl, &mut ep.rx, 0)?;
+        }
         let t1 = bench::tsc_end();
-        if samples.len() < samples.capacity() {
+        if n as u64 == BATCH && samples.len() < samples.capacity() {
             samples.push(t1.wrapping_sub(t0));
         }
-        match ServerReply::decode(&reply) {
-            Ok(ServerReply::Applied { seq: s, applied }) if s == seq && applied == seq + 1 => {}
-            _ => return Err(ExpError::BadReply { client: me, seq }),
+        for reply in &replies[..n] {
+            match ServerReply::decode(reply) {
+                Ok(ServerReply::Applied { seq: s, applied }) if s == seq && applied == seq + 1 => {}
+                _ => return Err(ExpError::BadReply { client: me, seq }),
+            }
+            seq += 1;
         }
-        seq += 1;
-        if seq.is_multiple_of(SHM_BATCH) && (stop.load(Ordering::Relaxed) != 0 || t1 >= deadline) {
+        if stop.load(Ordering::Relaxed) != 0 || t1 >= deadline {
             break;
         }
     }
@@ -517,13 +537,15 @@ fn client(
 
 /// The server (core 0): polls every client's channel in turn and feeds
 /// what arrives to an [`UpdateServer`] until every client is done; times
-/// each update from the poll that found it to its reply. Returns the
-/// number of updates applied.
+/// each update from the poll that found it to its reply, less `overhead`,
+/// and records the sum over every [`BATCH`] updates. Returns the number of
+/// updates applied.
 fn serve(
     ctl: &Control<'_>,
     mem: &Shared<'_>,
     lay: &Layout,
     k: u32,
+    overhead: u64,
     samples: &mut Vec<u64>,
     check: &mut Check,
 ) -> Result<u64, ExpError> {
@@ -534,6 +556,7 @@ fn serve(
     }
     let mut server = UpdateServer::new(1, clients, k as usize);
     let mut idle = 0u32;
+    let (mut busy, mut timed) = (0u64, 0u64);
     while !server.all_done() {
         for (i, ep) in eps.iter_mut().enumerate() {
             let client = i as u32 + 1;
@@ -544,8 +567,13 @@ fn serve(
                     if let Some(reply) = step.reply {
                         send(ctl, &mut ep.tx, reply.encode(), client)?;
                         let t1 = bench::tsc_end();
-                        if samples.len() < samples.capacity() {
-                            samples.push(t1.wrapping_sub(t0));
+                        busy += t1.wrapping_sub(t0).saturating_sub(overhead);
+                        timed += 1;
+                        if timed == BATCH {
+                            if samples.len() < samples.capacity() {
+                                samples.push(busy);
+                            }
+                            (busy, timed) = (0, 0);
                         }
                     }
                 }

@@ -4,14 +4,22 @@
 //! For each pair `src → dst`, one pair at a time while every other core
 //! waits blocked in a barrier:
 //!
-//! 1. `src` formats the pair's regions (reused from pair to pair): one
-//!    ping-pong block per round, a duplex channel and a throughput ring per
-//!    flow-control variant;
+//! 1. `src` formats the pair's regions (reused from pair to pair): a duplex
+//!    region for the raw ping-pong, one ping-pong block per round, a duplex
+//!    channel and a throughput ring per flow-control variant;
 //! 2. barrier;
 //! 3. `src` and `dst` run `rounds` rounds, each: the raw ping-pong
-//!    (`src` initiates), the URPC round trip with the ack line and with the
+//!    (`src` initiates) over the slot lines of a duplex region, one 8-byte
+//!    flag per message moving from slot to slot as the channel's messages
+//!    do (`urpc::bench::lines_ping_pong_initiator`: a transfer's cost
+//!    depends on the line's address, and the channel moves many lines), the
+//!    same on one fixed pair of lines (for reference), the URPC round trip with the ack line and with the
 //!    used bit (`src` initiates, `dst` echoes), and the pipelined throughput
-//!    of both variants (`src` sends, `dst` receives and times batches);
+//!    of both variants (`src` sends, `dst` receives and times batches).
+//!    Every latency sample times `rtt_batch` consecutive round trips, the
+//!    raw ping-pong's as well, and is reported per round trip in hundredths
+//!    of a cycle (`urpc::bench::Summary::per_op`): the TSC may advance in
+//!    steps of tens of cycles, too coarse for one round trip;
 //! 4. each side summarises what it timed into the arena's result table;
 //!    barrier; `src` prints the pair's three `urpc-pair` records.
 //!
@@ -29,7 +37,7 @@ use urpc::{
 use super::ExpError;
 use super::args::{Pairs, Params, Request, UrpcArgs};
 use super::shared::{Bump, Control, control_bytes};
-use super::stats::{Centi, median, pooled};
+use super::stats::{Centi, median, pooled, pooled_per_op};
 use crate::platform::Platform;
 use crate::shm::Shared;
 
@@ -38,7 +46,7 @@ const ROWS: [&str; 3] = ["raw", "ack", "used"];
 /// Bytes of one row in the result table: the round-trip line (written by
 /// `src`) and the throughput line (written by `dst`).
 const ROW_BYTES: usize = 128;
-/// Samples for the `tsc_begin`/`tsc_end` overhead.
+/// Samples for the timer's step and the `tsc_begin`/`tsc_end` overhead.
 const OVERHEAD_SAMPLES: usize = 2000;
 
 const _: () = assert!(core::mem::size_of::<PingPong>() == 256);
@@ -48,7 +56,12 @@ const _: () = assert!(core::mem::size_of::<PingPong>() == 256);
 pub(crate) struct Plan {
     pub pairs: Vec<(u32, u32)>,
     pub rounds: usize,
+    /// Round trips per round (a whole number of `rtt_batch` batches).
     pub samples: usize,
+    /// Round trips per timed latency sample.
+    pub rtt_batch: u64,
+    /// Latency samples per round.
+    pub rtt_samples: usize,
     pub batch: u64,
     pub tp_samples: usize,
     pub slots: usize,
@@ -74,10 +87,14 @@ impl Plan {
             Pairs::From(f) if f >= n => return Err(ExpError::BadRequest("from= names no core")),
             Pairs::From(f) => (0..n).filter(|&b| b != f).map(|b| (f, b)).collect(),
         };
+        let rtt_batch = a.rtt_batch_in_effect();
+        let rtt_samples = (a.samples_in_effect(q) as usize).div_ceil(rtt_batch as usize);
         Ok(Plan {
             pairs,
             rounds: req.rounds() as usize,
-            samples: a.samples_in_effect(q) as usize,
+            samples: bench::batched_ops(rtt_samples, rtt_batch),
+            rtt_batch,
+            rtt_samples,
             batch: u64::from(a.batch.unwrap_or(if q { 100 } else { 1000 })),
             tp_samples: a.tp_samples_in_effect(q) as usize,
             slots: a.slots.unwrap_or(60) as usize,
@@ -93,6 +110,7 @@ struct Layout {
     ping_pong: usize,
     duplex: [usize; 2],
     tp_ring: [usize; 2],
+    raw: usize,
     end: usize,
 }
 
@@ -105,11 +123,13 @@ impl Layout {
         let r = region_size(plan.slots);
         let duplex = [b.take(d), b.take(d)];
         let tp_ring = [b.take(r), b.take(r)];
+        let raw = b.take(d);
         Layout {
             table,
             ping_pong,
             duplex,
             tp_ring,
+            raw,
             end: b.end(),
         }
     }
@@ -128,14 +148,17 @@ pub(crate) fn arena_bytes(req: &Request, a: &UrpcArgs, cores: u32) -> usize {
     }
 }
 
-/// Round-trip results, as stored in a row's first line.
+/// Round-trip results, as stored in a row's first line: cycles per round
+/// trip in hundredths.
 #[derive(Clone, Copy, Debug, Default)]
 struct RttRow {
-    median: u64,
-    p99: u64,
-    min: u64,
+    median_x100: u64,
+    p99_x100: u64,
+    min_x100: u64,
     samples: u64,
     overhead: u64,
+    /// Raw row: the median on one fixed pair of lines.
+    pair_median_x100: u64,
 }
 
 /// Throughput results, as stored in a row's second line.
@@ -158,11 +181,12 @@ fn load<const N: usize>(mem: &Shared<'_>, at: usize) -> [u64; N] {
 
 fn rtt_row(s: Option<Summary>, overhead: u64) -> RttRow {
     s.map_or(RttRow::default(), |s| RttRow {
-        median: s.median,
-        p99: s.p99,
-        min: s.min,
+        median_x100: s.median,
+        p99_x100: s.p99,
+        min_x100: s.min,
         samples: s.count as u64,
         overhead,
+        pair_median_x100: 0,
     })
 }
 
@@ -179,7 +203,8 @@ pub(crate) fn run<P: Platform>(
     let plan = Plan::new(req, &args, ctl.cores())?;
     let lay = Layout::new(&plan, ctl.cores());
     let me = ctl.me();
-    let overhead = bench::tsc_overhead(&mut vec![0; OVERHEAD_SAMPLES]);
+    let timer = bench::timer_resolution(&mut vec![0; OVERHEAD_SAMPLES]);
+    let overhead = timer.overhead;
     if me == 0 {
         let pairs = match plan.pairs_name {
             Pairs::All => "all",
@@ -189,15 +214,17 @@ pub(crate) fn run<P: Platform>(
         p.record(
             "exp-start",
             format_args!(
-                "exp=urpc cores={} quick={} rounds={} samples={} batch={} tp_samples={} slots={} pairs={pairs} npairs={} tsc_hz={} args={req}",
+                "exp=urpc cores={} quick={} rounds={} samples={} rtt_batch={} batch={} tp_samples={} slots={} pairs={pairs} npairs={} timer_resolution={} tsc_overhead={overhead} tsc_hz={} args={req}",
                 ctl.cores(),
                 u8::from(req.quick),
                 plan.rounds,
                 plan.samples,
+                plan.rtt_batch,
                 plan.batch,
                 plan.tp_samples,
                 plan.slots,
                 plan.pairs.len(),
+                timer.step,
                 p.tsc_hz()
             ),
         );
@@ -215,7 +242,14 @@ pub(crate) fn run<P: Platform>(
                 store(
                     &mem,
                     at,
-                    &[row.median, row.p99, row.min, row.samples, row.overhead],
+                    &[
+                        row.median_x100,
+                        row.p99_x100,
+                        row.min_x100,
+                        row.samples,
+                        row.overhead,
+                        row.pair_median_x100,
+                    ],
                 );
             }
         } else if me == dst {
@@ -247,6 +281,9 @@ pub(crate) fn run<P: Platform>(
 fn format_pair(mem: &Shared<'_>, lay: &Layout, plan: &Plan) -> Result<(), ExpError> {
     mem.zero(lay.ping_pong, plan.rounds * 256);
     let one = region_size(plan.slots);
+    for at in [lay.raw, lay.raw + one] {
+        mem.format_ring(at, one, plan.slots, Variant::AckLine)?;
+    }
     for (v, variant) in [Variant::AckLine, Variant::UsedBit].into_iter().enumerate() {
         for at in [lay.duplex[v], lay.duplex[v] + one, lay.tp_ring[v]] {
             // No endpoint of it exists now: the previous pair dropped theirs
@@ -255,6 +292,11 @@ fn format_pair(mem: &Shared<'_>, lay: &Layout, plan: &Plan) -> Result<(), ExpErr
         }
     }
     Ok(())
+}
+
+/// The duplex region of the raw ping-pong (no endpoint is attached to it).
+fn raw_lines<'a>(mem: &Shared<'a>, lay: &Layout, plan: &Plan) -> Result<Duplex<'a>, ExpError> {
+    Ok(mem.attach_duplex(lay.raw, duplex_region_size(plan.slots))?)
 }
 
 fn ping_pong<'a>(mem: &Shared<'a>, lay: &Layout, round: usize) -> &'a PingPong {
@@ -291,8 +333,10 @@ fn measure_src(
     dst: u32,
     overhead: u64,
 ) -> Result<[RttRow; 3], ExpError> {
-    let (n, rounds) = (plan.samples, plan.rounds);
+    let (n, rounds, batch) = (plan.rtt_samples, plan.rounds, plan.rtt_batch);
     let mut raw = vec![vec![0u64; n]; rounds];
+    let mut pair = vec![vec![0u64; n]; rounds];
+    let lines = raw_lines(mem, lay, plan)?;
     let mut rtt = [vec![vec![0u64; n]; rounds], vec![vec![0u64; n]; rounds]];
     let mut ack = duplex(mem, lay, plan, 0)?.endpoint::<AckLine>(Side::A)?;
     let mut used = duplex(mem, lay, plan, 1)?.endpoint::<UsedBit>(Side::A)?;
@@ -304,19 +348,26 @@ fn measure_src(
         peer: dst,
     };
     for r in 0..rounds {
-        bench::ping_pong_initiator(ping_pong(mem, lay, r), &mut raw[r]);
-        let bad = bench::rtt_initiator(&mut ack.tx, &mut ack.rx, &mut rtt[0][r]).map_err(broken)?;
+        let first = (r * plan.samples) as u64;
+        bench::lines_ping_pong_initiator(lines, first, batch, &mut raw[r]);
+        bench::ping_pong_initiator(ping_pong(mem, lay, r), batch, &mut pair[r]);
+        let bad = bench::rtt_initiator(&mut ack.tx, &mut ack.rx, batch, &mut rtt[0][r])
+            .map_err(broken)?;
         corrupt(bad, "ack-line echo", dst)?;
-        let bad =
-            bench::rtt_initiator(&mut used.tx, &mut used.rx, &mut rtt[1][r]).map_err(broken)?;
+        let bad = bench::rtt_initiator(&mut used.tx, &mut used.rx, batch, &mut rtt[1][r])
+            .map_err(broken)?;
         corrupt(bad, "used-bit echo", dst)?;
         send_stream(&mut tp_ack, count, dst)?;
         send_stream(&mut tp_used, count, dst)?;
     }
+    let pair = pooled_per_op(&mut pair, overhead, batch).map_or(0, |s| s.median);
     Ok([
-        rtt_row(pooled(&mut raw, overhead), overhead),
-        rtt_row(pooled(&mut rtt[0], overhead), overhead),
-        rtt_row(pooled(&mut rtt[1], overhead), overhead),
+        RttRow {
+            pair_median_x100: pair,
+            ..rtt_row(pooled_per_op(&mut raw, overhead, batch), overhead)
+        },
+        rtt_row(pooled_per_op(&mut rtt[0], overhead, batch), overhead),
+        rtt_row(pooled_per_op(&mut rtt[1], overhead, batch), overhead),
     ])
 }
 
@@ -355,8 +406,10 @@ fn measure_dst(
     let mut used = duplex(mem, lay, plan, 1)?.endpoint::<UsedBit>(Side::B)?;
     let mut tp_ack = tp_ring(mem, lay, plan, 0)?.receiver::<AckLine>()?;
     let mut tp_used = tp_ring(mem, lay, plan, 1)?.receiver::<UsedBit>()?;
+    let lines = raw_lines(mem, lay, plan)?;
     let broken = |what| move |_| ExpError::Broken { what, peer: src };
     for (r, (round_a, round_u)) in tp_a.iter_mut().zip(tp_u.iter_mut()).enumerate() {
+        bench::lines_ping_pong_responder(lines, (r * n) as u64, n);
         bench::ping_pong_responder(ping_pong(mem, lay, r), n);
         bench::rtt_responder(&mut ack.rx, &mut ack.tx, n).map_err(broken("urpc round trip"))?;
         bench::rtt_responder(&mut used.rx, &mut used.tx, n).map_err(broken("urpc round trip"))?;
@@ -389,26 +442,41 @@ fn print_pair<P: Platform>(
     dst: u32,
 ) {
     for (r, name) in ROWS.iter().enumerate() {
-        let [median, p99, min, samples, overhead] = load::<5>(mem, lay.row(pair, r));
+        let [
+            median_x100,
+            p99_x100,
+            min_x100,
+            samples,
+            overhead,
+            pair_x100,
+        ] = load::<6>(mem, lay.row(pair, r));
         let [batch_median, tput_x100, tp_samples] = load::<3>(mem, lay.row(pair, r) + 64);
+        let [median, p99, min] = [median_x100, p99_x100, min_x100].map(whole);
         let oneway = Centi::ratio(median, 2);
+        let (fine, oneway_fine) = (Centi(median_x100), Centi::ratio(median_x100, 200));
         if r == 0 {
             p.record(
                 "urpc-pair",
                 format_args!(
-                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} tput=na tp_batch_median=na samples={samples} tp_samples=0 tsc_overhead={overhead}"
+                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} rtt_fine={fine} oneway_fine={oneway_fine} one_pair_rtt={} tput=na tp_batch_median=na samples={samples} tp_samples=0 tsc_overhead={overhead}",
+                    Centi(pair_x100)
                 ),
             );
         } else {
             p.record(
                 "urpc-pair",
                 format_args!(
-                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} tput={} tp_batch_median={batch_median} samples={samples} tp_samples={tp_samples} tsc_overhead={overhead}",
+                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} rtt_fine={fine} oneway_fine={oneway_fine} tput={} tp_batch_median={batch_median} samples={samples} tp_samples={tp_samples} tsc_overhead={overhead}",
                     Centi(tput_x100)
                 ),
             );
         }
     }
+}
+
+/// Whole cycles, rounded to nearest, from hundredths.
+fn whole(x100: u64) -> u64 {
+    x100.saturating_add(50) / 100
 }
 
 fn print_summary<P: Platform>(p: &mut P, mem: &Shared<'_>, lay: &Layout, plan: &Plan) {
@@ -421,20 +489,23 @@ fn print_summary<P: Platform>(p: &mut P, mem: &Shared<'_>, lay: &Layout, plan: &
     let rtt: [u64; 3] = core::array::from_fn(|r| median(&mut column(r, 0)));
     let tput: [u64; 3] = core::array::from_fn(|r| median(&mut column(r, 9)));
     let faster = if rtt[2] < rtt[1] { 2 } else { 1 };
+    let [raw, ack, used] = rtt.map(whole);
+    let one_pair = median(&mut column(0, 5));
     p.record(
         "urpc-summary",
         format_args!(
-            "pairs={n} raw_rtt={} ack_rtt={} used_rtt={} raw_oneway={} ack_oneway={} used_oneway={} ack_tput={} used_tput={} faster={} ratio={}",
-            rtt[0],
-            rtt[1],
-            rtt[2],
-            Centi::ratio(rtt[0], 2),
-            Centi::ratio(rtt[1], 2),
-            Centi::ratio(rtt[2], 2),
+            "pairs={n} raw_rtt={} ack_rtt={} used_rtt={} raw_oneway={} ack_oneway={} used_oneway={} ack_tput={} used_tput={} faster={} ratio={} one_pair_oneway={}",
+            raw,
+            ack,
+            used,
+            Centi::ratio(rtt[0], 200),
+            Centi::ratio(rtt[1], 200),
+            Centi::ratio(rtt[2], 200),
             Centi(tput[1]),
             Centi(tput[2]),
             ROWS[faster],
-            Centi::ratio(rtt[faster], rtt[0])
+            Centi::ratio(rtt[faster], rtt[0]),
+            Centi::ratio(one_pair, 200)
         ),
     );
 }

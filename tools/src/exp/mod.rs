@@ -24,7 +24,7 @@
 //! | `<experiment>.csv` | one row per measured point: E1 per configuration, pair and variant; E2 per configuration, series and `k` |
 //! | `<experiment>.svg` | the plot ([`plot`]) |
 //! | `records.log` | every experiment record, as printed (`[core N] @flotilla/1 ...`) |
-//! | `meta.json` | [`output::Meta`]: git revision, QEMU version, accelerator and why, machine, host CPU, cores, TSC rate per configuration, ring (`3` or `"hosted"`), quick or full, the request, conservation checks |
+//! | `meta.json` | [`output::Meta`]: git revision, QEMU version, accelerator and why, machine, host CPU, cores, TSC rate per configuration, timer step (`timer_resolution_cycles`) and operations per timed sample (`batch`), ring (`3` or `"hosted"`), quick or full, the request, conservation checks |
 //!
 //! The terminal summary ([`summary`]) prints a table and the paper's
 //! anchor figures beside ours. An E1 run ends with the line
@@ -392,6 +392,8 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         host_cpus: results::host_cpus(),
         cores: Vec::new(),
         tsc_hz: Vec::new(),
+        timer_resolution_cycles: None,
+        batch: None,
         hosted: Vec::new(),
         started_utc: started.to_rfc3339(),
         checks: Vec::new(),

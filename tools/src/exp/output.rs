@@ -42,6 +42,10 @@ pub struct Meta {
     pub cores: Vec<u32>,
     /// The TSC rate each configuration reported, by core count.
     pub tsc_hz: Vec<TscRate>,
+    /// The coarsest timer step any configuration reported, cycles.
+    pub timer_resolution_cycles: Option<u64>,
+    /// Operations per timed latency sample (E1: round trips; E2: updates).
+    pub batch: Option<u64>,
     /// Hosted runs: how the threads were placed, per configuration.
     pub hosted: Vec<HostedNote>,
     /// UTC time the run started.
@@ -86,6 +90,8 @@ impl Meta {
                 cores: c.cores,
                 tsc_hz: c.tsc_hz,
             });
+            self.timer_resolution_cycles = self.timer_resolution_cycles.max(c.timer_resolution);
+            self.batch = self.batch.or(c.batch);
             if let Some(fields) = &c.hosted {
                 self.hosted.push(HostedNote {
                     cores: c.cores,
@@ -225,6 +231,8 @@ pub(crate) mod tests {
             host_cpus: 2,
             cores: vec![],
             tsc_hz: vec![],
+            timer_resolution_cycles: None,
+            batch: None,
             hosted: vec![],
             started_utc: "2026-01-01T00:00:00Z".into(),
             checks: vec![],
@@ -292,6 +300,8 @@ pub(crate) mod tests {
         assert_eq!(json["ring"], "hosted");
         assert_eq!(json["cores"], serde_json::json!([2]));
         assert_eq!(json["tsc_hz"][0]["tsc_hz"], 2_800_000_000u64);
+        assert_eq!(json["timer_resolution_cycles"], 24);
+        assert_eq!(json["batch"], 16);
         assert_eq!(json["checks"][0]["conserved"], true);
         assert_eq!(
             json["files"],

@@ -31,6 +31,9 @@ pub struct UrpcRow {
     pub rtt_min: u64,
     /// Median one-way latency (half the round trip), cycles.
     pub oneway_median: f64,
+    /// The same before the round trip was rounded to whole cycles
+    /// (`oneway_fine`, when the run printed it).
+    pub oneway_fine: Option<f64>,
     /// Pipelined throughput, messages per 1000 cycles (`None` for `raw`).
     pub tput: Option<f64>,
     /// Round trips kept.
@@ -125,6 +128,11 @@ pub struct ConfigResult {
     pub tsc_hz: u64,
     /// The request as the cores parsed it (`args=` of `exp-start`).
     pub args: String,
+    /// The timer's step, cycles (`timer_resolution=` of `exp-start`).
+    pub timer_resolution: Option<u64>,
+    /// Operations per timed latency sample (`exp-start`: E1's `rtt_batch=`,
+    /// E2's `batch=`).
+    pub batch: Option<u64>,
     /// E1 rows.
     pub urpc: Vec<UrpcRow>,
     /// E2 rows.
@@ -255,6 +263,11 @@ pub fn parse(
         cores,
         tsc_hz: int(start, "tsc_hz")?,
         args: text(start, "args")?.to_owned(),
+        timer_resolution: start.get_u64("timer_resolution"),
+        batch: start.get_u64(match experiment {
+            Experiment::Urpc => "rtt_batch",
+            _ => "batch",
+        }),
         ..ConfigResult::default()
     };
     let mut done = false;
@@ -269,6 +282,10 @@ pub fn parse(
                 rtt_p99: int(r, "rtt_p99")?,
                 rtt_min: int(r, "rtt_min")?,
                 oneway_median: float(r, "oneway_median")?,
+                oneway_fine: r
+                    .get("oneway_fine")
+                    .map(|_| float(r, "oneway_fine"))
+                    .transpose()?,
                 tput: match text(r, "tput")? {
                     "na" => None,
                     _ => Some(float(r, "tput")?),
@@ -342,7 +359,7 @@ pub(crate) mod tests {
 
     /// A complete two-core E1 run, as a core would print it.
     pub(crate) const URPC2: &[&str] = &[
-        "[core 0] @flotilla/1 exp-start exp=urpc cores=2 quick=1 rounds=2 samples=1000 batch=100 tp_samples=40 slots=60 pairs=all npairs=2 tsc_hz=2800000000 args=exp=urpc,quick",
+        "[core 0] @flotilla/1 exp-start exp=urpc cores=2 quick=1 rounds=2 samples=1024 rtt_batch=32 batch=100 tp_samples=40 slots=60 pairs=all npairs=2 timer_resolution=24 tsc_overhead=49 tsc_hz=2800000000 args=exp=urpc,quick",
         "[core 0] @flotilla/1 urpc-pair src=0 dst=1 variant=raw rtt_median=300 rtt_p99=400 rtt_min=250 oneway_median=150.00 tput=na tp_batch_median=na samples=1800 tp_samples=0 tsc_overhead=40",
         "[core 0] @flotilla/1 urpc-pair src=0 dst=1 variant=ack rtt_median=500 rtt_p99=700 rtt_min=450 oneway_median=250.00 tput=12.50 tp_batch_median=8000 samples=1800 tp_samples=72 tsc_overhead=40",
         "[core 0] @flotilla/1 urpc-pair src=0 dst=1 variant=used rtt_median=600 rtt_p99=800 rtt_min=550 oneway_median=300.00 tput=10.00 tp_batch_median=10000 samples=1800 tp_samples=72 tsc_overhead=40",
@@ -371,7 +388,7 @@ pub(crate) mod tests {
     /// E2 records of one configuration with `cores` cores.
     pub(crate) fn update_lines(cores: u32, scale: f64) -> Vec<String> {
         let mut l = vec![format!(
-            "[core 0] @flotilla/1 exp-start exp=update-cost cores={cores} quick=1 rounds=2 updates=5000 ms=40 points=8 server=0 tsc_hz=2800000000 args=exp=update-cost,quick"
+            "[core 0] @flotilla/1 exp-start exp=update-cost cores={cores} quick=1 rounds=2 updates=5000 ms=40 points=8 server=0 batch=16 timer_resolution=24 tsc_overhead=49 tsc_hz=2800000000 args=exp=update-cost,quick"
         )];
         for (series, k, base) in [
             ("shm", 1, 20.0),
@@ -417,6 +434,16 @@ pub(crate) mod tests {
         assert_eq!(c.urpc[1].tput, Some(12.5));
         assert_eq!(c.urpc[4].src, 1);
         assert_eq!(c.urpc[5].oneway_median, 320.0);
+        assert_eq!((c.timer_resolution, c.batch), (Some(24), Some(32)));
+        assert_eq!(c.urpc[0].oneway_fine, None);
+        let mut lines = URPC2.to_vec();
+        let fine = URPC2[1].replace(
+            "oneway_median=150.00",
+            "oneway_median=150.00 oneway_fine=149.75",
+        );
+        lines[1] = &fine;
+        let c = parse(Experiment::Urpc, 2, &from_lines(&lines)).unwrap();
+        assert_eq!(c.urpc[0].oneway_fine, Some(149.75));
     }
 
     #[test]

@@ -18,7 +18,11 @@ fn rows<'a>(c: &'a ConfigResult, variant: &'a str) -> impl Iterator<Item = &'a U
 
 /// Median over pairs of the median one-way latency of `variant`.
 fn oneway(c: &ConfigResult, variant: &str) -> Option<f64> {
-    median(rows(c, variant).map(|r| r.oneway_median).collect())
+    median(
+        rows(c, variant)
+            .map(|r| r.oneway_fine.unwrap_or(r.oneway_median))
+            .collect(),
+    )
 }
 
 /// The URPC variant with the lower median one-way latency over the pairs
@@ -217,6 +221,19 @@ mod tests {
         let report = urpc_report(&[c]);
         assert!(report.contains("Multikernel Table 2"), "{report}");
         assert!(report.contains("round trip 500–640 cycles"), "{report}");
+    }
+
+    #[test]
+    fn the_ratio_prefers_the_unrounded_one_way_latency() {
+        let mut lines = URPC2.to_vec();
+        let fine = URPC2[2].replace(
+            "oneway_median=250.00",
+            "oneway_median=250.00 oneway_fine=249.00",
+        );
+        lines[2] = &fine;
+        let c = parse(Experiment::Urpc, 2, &from_lines(&lines)).unwrap();
+        // ack one-way 249 (unrounded) and 260 -> 249; raw 150.
+        assert_eq!(urpc_ratio(&c), Some(("ack", 249.0 / 150.0)));
     }
 
     #[test]
