@@ -43,17 +43,17 @@ pub struct CombiningTree<const K: usize> {
 }
 
 impl<const K: usize> CombiningTree<K> {
-    /// Calls `node(level, index, fan_in)` for the tree nodes of `cores`
-    /// cores on the path of core `me` (every node if `me` is `None`);
+    /// Calls `node(n, fan_in)` for the tree nodes of `cores` cores on the
+    /// path of core `me` from its leaf up (every node if `me` is `None`);
     /// returns the number of nodes.
-    fn walk(cores: u32, me: Option<usize>, mut node: impl FnMut(usize, usize, u64)) -> usize {
+    fn walk(cores: u32, me: Option<usize>, mut node: impl FnMut(usize, u64)) -> usize {
         const { assert!(K >= 2, "a combining tree needs a fan-in of 2 or more") };
         let (mut below, mut first, mut me) = (cores as usize, 0, me);
         loop {
             let size = below.div_ceil(K);
             for i in 0..size {
                 if me.is_none_or(|m| m / K == i) {
-                    node(first + i, i, (below - i * K).min(K) as u64);
+                    node(first + i, (below - i * K).min(K) as u64);
                 }
             }
             me = me.map(|m| m / K);
@@ -71,12 +71,12 @@ impl<const K: usize> ShmBarrier for CombiningTree<K> {
 
     fn words(cores: u32) -> usize {
         check_cores(cores);
-        block(0, 2 * Self::walk(cores, None, |_, _, _| {}))
+        block(0, 2 * Self::walk(cores, None, |_, _| {}))
     }
 
     fn init<M: Mem>(mem: &M, base: usize, cores: u32) {
         check_cores(cores);
-        Self::walk(cores, None, |n, _, _| {
+        Self::walk(cores, None, |n, _| {
             mem.word(block(base, 2 * n)).store(0, Relaxed);
             mem.word(block(base, 2 * n + 1)).store(0, Relaxed);
         });
@@ -86,7 +86,7 @@ impl<const K: usize> ShmBarrier for CombiningTree<K> {
         check_core(me, cores);
         let mut path = [(0, 0); MAX_LEVELS];
         let mut depth = 0;
-        Self::walk(cores, Some(me as usize), |n, _, fan| {
+        Self::walk(cores, Some(me as usize), |n, fan| {
             path[depth] = (block(base, 2 * n), fan);
             depth += 1;
         });
