@@ -378,14 +378,21 @@ impl<F: FlowControl, B: Backend> core::fmt::Debug for Sender<'_, F, B> {
 /// Made by [`Receiver::new`]; at most one exists per ring at a time. Dropping
 /// it publishes its consumption, records its position and releases the claim.
 pub struct Receiver<'a, F: FlowControl = AckLine, B: Backend = Native> {
-    /// The slot of the next message (`slots[idx]`).
+    /// The slot of the next message (`slots[idx]`), unless `behind`.
     cur: &'a Slot<B>,
     /// Masked header of the next message (`head`, full), or [`NEVER`] once
-    /// stopped.
+    /// stopped; unless `behind`.
     expect: u64,
     /// Masked header of the previous lap's message at `cur` (`head - n`;
-    /// consumed in the used-bit variant), or [`NEVER`] once stopped.
+    /// consumed in the used-bit variant), or [`NEVER`] once stopped; unless
+    /// `behind`.
     stale: u64,
+    /// A message was consumed and `cur`, `expect`, `stale` and `idx` still
+    /// describe it: the next receive moves them on before it looks. So a
+    /// receive that finds a message does only what it must before the
+    /// caller gets the payload, and the rest waits for the next receive,
+    /// which usually polls an empty ring.
+    behind: bool,
     slots: &'a [Slot<B>],
     ack: &'a B::Word,
     line: &'a Line<B>,
@@ -423,6 +430,7 @@ impl<'a, F: FlowControl, B: Backend> Receiver<'a, F, B> {
             cur: &ring.slots[idx],
             expect: (head & SEQ_MASK) | HEADER_FULL,
             stale: head.wrapping_sub(n) & SEQ_MASK,
+            behind: false,
             slots: ring.slots,
             ack,
             line,
@@ -506,7 +514,30 @@ impl<'a, F: FlowControl, B: Backend> Receiver<'a, F, B> {
     /// not consume and does not publish).
     #[inline]
     pub fn is_ready(&self) -> bool {
-        self.cur.header.load(Ordering::Acquire) & CHECK_MASK == self.expect
+        let (slot, expect) = if self.behind {
+            let idx = if self.idx as u64 + 1 == self.n {
+                0
+            } else {
+                self.idx + 1
+            };
+            (&self.slots[idx], (self.head & SEQ_MASK) | HEADER_FULL)
+        } else {
+            (self.cur, self.expect)
+        };
+        slot.header.load(Ordering::Acquire) & CHECK_MASK == expect
+    }
+
+    /// Moves `cur`, `expect`, `stale` and `idx` on to message `head`.
+    #[inline(always)]
+    fn catch_up(&mut self) {
+        self.behind = false;
+        self.idx += 1;
+        if self.idx as u64 == self.n {
+            self.idx = 0;
+        }
+        self.cur = &self.slots[self.idx];
+        self.expect = (self.head & SEQ_MASK) | HEADER_FULL;
+        self.stale = self.head.wrapping_sub(self.n) & SEQ_MASK;
     }
 
     /// The mask under which a stale header is compared with `stale`.
@@ -519,6 +550,9 @@ impl<'a, F: FlowControl, B: Backend> Receiver<'a, F, B> {
     fn recv_one<const PUBLISH: bool>(
         &mut self,
     ) -> Result<(u16, usize, [u64; PAYLOAD_WORDS]), RecvError> {
+        if self.behind {
+            self.catch_up();
+        }
         let slot = self.cur;
         let h = slot.header.load(Ordering::Acquire);
         if h & CHECK_MASK != self.expect {
@@ -539,13 +573,7 @@ impl<'a, F: FlowControl, B: Backend> Receiver<'a, F, B> {
             slot.header.store(h & !HEADER_FULL, Ordering::Release);
         }
         self.head = self.head.wrapping_add(1);
-        self.idx += 1;
-        if self.idx as u64 == self.n {
-            self.idx = 0;
-        }
-        self.cur = &self.slots[self.idx];
-        self.expect = (self.head & SEQ_MASK) | HEADER_FULL;
-        self.stale = self.head.wrapping_sub(self.n) & SEQ_MASK;
+        self.behind = true;
         if PUBLISH
             && F::VARIANT == Variant::AckLine
             && self.head.wrapping_sub(self.published) >= self.ack_interval
