@@ -187,12 +187,15 @@ fn pair<M: Send, O: Send>(
     })
 }
 
-fn rtt_pair<M, T1, R1, T2, R2>(
-    pins: &Pins,
-    (mut tx_a, mut rx_a): (T1, R1),
-    (mut tx_b, mut rx_b): (T2, R2),
-    samples: &mut [u64],
-) where
+/// A value alone in its 128-byte blocks: the two sides' endpoints are made
+/// on this thread, and each side's endpoint state (positions, cached
+/// counts) must not share a cache line, or an adjacent-line pair, with the
+/// other's.
+#[repr(C, align(128))]
+struct Alone<T>(T);
+
+fn rtt_pair<M, T1, R1, T2, R2>(pins: &Pins, a: (T1, R1), b: (T2, R2), samples: &mut [u64])
+where
     M: bench::BenchMsg,
     T1: Tx<Msg = M> + Send,
     R1: Rx<Msg = M> + Send,
@@ -200,10 +203,11 @@ fn rtt_pair<M, T1, R1, T2, R2>(
     R2: Rx<Msg = M> + Send,
 {
     let n = bench::batched_ops(samples.len(), RTT_BATCH);
+    let (mut a, mut b) = (Alone(a), Alone(b));
     let (bad, done) = pair(
         pins,
-        || bench::rtt_initiator(&mut tx_a, &mut rx_a, RTT_BATCH, samples),
-        || bench::rtt_responder(&mut rx_b, &mut tx_b, n),
+        || bench::rtt_initiator(&mut a.0.0, &mut a.0.1, RTT_BATCH, samples),
+        || bench::rtt_responder(&mut b.0.1, &mut b.0.0, n),
     );
     done.expect("responder failed");
     assert_eq!(bad.expect("initiator failed"), 0, "corrupted echo");
@@ -211,15 +215,16 @@ fn rtt_pair<M, T1, R1, T2, R2>(
 
 fn tp_pair<T: Tx + Send, R: Rx<Msg = T::Msg> + Send>(
     pins: &Pins,
-    mut tx: T,
-    mut rx: R,
+    tx: T,
+    rx: R,
     samples: &mut [u64],
 ) {
     let count = bench::throughput_messages(samples.len(), TP_BATCH);
+    let (mut tx, mut rx) = (Alone(tx), Alone(rx));
     let (bad, done) = pair(
         pins,
-        || bench::throughput_receiver(&mut rx, TP_BATCH, samples),
-        || bench::throughput_sender(&mut tx, count),
+        || bench::throughput_receiver(&mut rx.0, TP_BATCH, samples),
+        || bench::throughput_sender(&mut tx.0, count),
     );
     done.expect("sender failed");
     assert_eq!(
