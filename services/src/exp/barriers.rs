@@ -30,7 +30,7 @@ use super::ExpError;
 use super::args::{BARRIER_SERIES, BarrierArgs, Params, Request, SeriesSet};
 use super::net::{self, Net};
 use super::shared::{BLOCK, Bump, Control, control_bytes};
-use super::stats::{Centi, median, pooled};
+use super::stats::{Centi, median, pooled, sample_buffer};
 use super::sync::{BLOCK_WORDS, BarrierKind as ShmKind, BarrierVisitor, ShmBarrier};
 use crate::platform::Platform;
 use crate::proto::Out;
@@ -310,9 +310,9 @@ pub(crate) fn run<P: Platform>(
                     Series::Msg(_) => net::format(&mem, lay.mesh, cores)?,
                 }
             }
+            let mut samples = sample_buffer(MAX_SAMPLES / plan.rounds.max(1));
             ctl.barrier(p)?;
             ctl.start_barrier(p)?;
-            let mut samples = Vec::with_capacity(MAX_SAMPLES / plan.rounds.max(1));
             violations += match series {
                 Series::Shm(kind) => kind.visit(ShmRound {
                     mem: &mem,

@@ -48,7 +48,7 @@ use super::ExpError;
 use super::args::{LOCK_SERIES, LockArgs, Params, Request, SeriesSet};
 use super::net::{self, Net};
 use super::shared::{BLOCK, Bump, Control, control_bytes};
-use super::stats::{Centi, median, pooled};
+use super::stats::{Centi, median, pooled, sample_buffer};
 use super::sync::{BLOCK_WORDS, LockKind as ShmKind, LockVisitor, ShmLock};
 use crate::platform::Platform;
 use crate::proto::Out;
@@ -456,7 +456,7 @@ pub(crate) fn run<P: Platform>(
             }
             continue;
         }
-        let mut samples: Vec<u64> = Vec::with_capacity(MAX_SAMPLES / plan.rounds.max(1));
+        let mut samples = sample_buffer(MAX_SAMPLES / plan.rounds.max(1));
         let mut rounds: Vec<Vec<u64>> = Vec::with_capacity(plan.rounds);
         let mut total = Round::default();
         let mut check = Check::default();
@@ -477,8 +477,10 @@ pub(crate) fn run<P: Platform>(
                 }),
                 Series::Msg(kind) => msg_round(&ctl, &mem, &lay, &plan, kind, &mut samples)?,
             };
-            rounds.push(core::mem::take(&mut samples));
-            samples.reserve(MAX_SAMPLES / plan.rounds.max(1));
+            rounds.push(core::mem::replace(
+                &mut samples,
+                sample_buffer(MAX_SAMPLES / plan.rounds.max(1)),
+            ));
             total.acquired += r.acquired;
             total.violations += r.violations;
             total.elapsed += r.elapsed;

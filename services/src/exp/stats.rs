@@ -28,6 +28,18 @@ pub(crate) fn pooled_per_op(rounds: &mut [Vec<u64>], overhead: u64, batch: u64) 
     Summary::per_op(&mut all, overhead, batch)
 }
 
+/// An empty buffer with room for `cap` samples whose pages are already
+/// written, so that pushing samples in a measured loop never faults: the
+/// ring-3 heap is demand-paged, and under this host's KVM one fault into the
+/// emulated ring 0 costs about as much as a million cycles of the loop.
+pub(crate) fn sample_buffer(cap: usize) -> Vec<u64> {
+    let mut v = Vec::with_capacity(cap);
+    v.resize(cap, 0);
+    core::hint::black_box(&mut v);
+    v.clear();
+    v
+}
+
 /// The lower median of `values` (0 for none); sorts them.
 pub(crate) fn median(values: &mut [u64]) -> u64 {
     values.sort_unstable();

@@ -52,7 +52,7 @@ use urpc::{duplex_region_size, region_size};
 use super::ExpError;
 use super::args::{Lines, Params, Request, Series, UpdateArgs};
 use super::shared::{BLOCK, Bump, Control, control_bytes};
-use super::stats::{Centi, median, pooled_per_op};
+use super::stats::{Centi, median, pooled_per_op, sample_buffer};
 use crate::platform::Platform;
 use crate::proto::update::{ClientMsg, ServerReply, UpdateServer};
 use crate::shm::Shared;
@@ -242,13 +242,13 @@ pub(crate) fn run<P: Platform>(
             if me == 0 {
                 reset(&ctl, &mem, &lay, &plan, point)?;
             }
-            ctl.barrier(p)?;
-            ctl.start_barrier(p)?;
             let cap = match point.series {
                 Series::Msg if me == 0 => round_cap,
                 _ => ((plan.updates / BATCH) as usize + 1).min(round_cap),
             };
-            let mut round = Vec::with_capacity(cap);
+            let mut round = sample_buffer(cap);
+            ctl.barrier(p)?;
+            ctl.start_barrier(p)?;
             let deadline = bench::tsc_begin().saturating_add(budget);
             let done = match point.series {
                 Series::Msg if me == 0 => {
