@@ -33,8 +33,8 @@ pub(crate) fn pooled_per_op(rounds: &mut [Vec<u64>], overhead: u64, batch: u64) 
 /// ring-3 heap is demand-paged, and under this host's KVM one fault into the
 /// emulated ring 0 costs about as much as a million cycles of the loop.
 pub(crate) fn sample_buffer(cap: usize) -> Vec<u64> {
-    let mut v = Vec::with_capacity(cap);
-    v.resize(cap, 0);
+    // Not zeros: a zeroed allocation may come from pages never touched.
+    let mut v = alloc::vec![u64::MAX; cap];
     core::hint::black_box(&mut v);
     v.clear();
     v

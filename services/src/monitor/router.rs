@@ -71,12 +71,13 @@ impl Router {
             Some(Owner::Job) => deliver(&mut self.job, now, m, Effect::Job),
             // Tags of protocols that do not run in the monitor, and tags
             // nobody owns.
-            Some(Owner::Update | Owner::UrpcBench | Owner::Lock | Owner::Barrier) | None => {
-                Err(Dropped {
-                    reason: "unknown-tag",
-                    fatal: false,
-                })
-            }
+            Some(
+                Owner::Update | Owner::UrpcBench | Owner::Lock | Owner::Barrier | Owner::Replica,
+            )
+            | None => Err(Dropped {
+                reason: "unknown-tag",
+                fatal: false,
+            }),
         }
     }
 

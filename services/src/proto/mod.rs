@@ -15,13 +15,16 @@
 //!   round of completions);
 //! - [`update`]: the update server of experiment E2;
 //! - [`lock`] and [`barrier`]: locks (server, token, delegation, queue)
-//!   and barriers (central, tree, dissemination) over messages.
+//!   and barriers (central, tree, dissemination) over messages;
+//! - [`replica`]: a replicated key-value map under a chosen consistency
+//!   model (linearizable, sequential, eventual).
 #![deny(unsafe_code)]
 
 pub mod barrier;
 pub mod job;
 pub mod lock;
 pub mod mesh;
+pub mod replica;
 pub mod update;
 
 use alloc::vec::Vec;

@@ -26,6 +26,8 @@ pub enum Owner {
     Lock,
     /// Barriers over messages (`proto::barrier`).
     Barrier,
+    /// The replicated key-value map (`proto::replica`).
+    Replica,
 }
 
 /// A contiguous, inclusive range of tags and its owner.
@@ -106,8 +108,16 @@ pub const BARRIER: TagRange = TagRange {
     last: 0x014F,
 };
 
+/// Tags of the replicated key-value map.
+pub const REPLICA: TagRange = TagRange {
+    owner: Owner::Replica,
+    name: "replica",
+    first: 0x0150,
+    last: 0x015F,
+};
+
 /// Every range, in tag order.
-pub const REGISTRY: [TagRange; 6] = [URPC_BENCH, MESH, JOB, UPDATE, LOCK, BARRIER];
+pub const REGISTRY: [TagRange; 7] = [URPC_BENCH, MESH, JOB, UPDATE, LOCK, BARRIER, REPLICA];
 
 const _: () = assert!(URPC_BENCH.contains(urpc::bench::BENCH_TAG));
 
@@ -135,6 +145,7 @@ mod tests {
         all.extend(crate::proto::update::tag::ALL.map(|t| (UPDATE, t)));
         all.extend(crate::proto::lock::tag::ALL.map(|t| (LOCK, t)));
         all.extend(crate::proto::barrier::tag::ALL.map(|t| (BARRIER, t)));
+        all.extend(crate::proto::replica::tag::ALL.map(|t| (REPLICA, t)));
         all
     }
 

@@ -1,0 +1,364 @@
+//! **Guarantee:** a replica message decodes only from its own tag, with its
+//! own length and valid fields; anything else is a typed [`Malformed`].
+//!
+//! The replicated map's messages and their wire forms. Each model has its
+//! own tags, so a message of one model never reaches a replica of another
+//! as something it is not.
+
+use bytemuck::{CheckedBitPattern, NoUninit};
+use urpc::RawMessage;
+
+use crate::wire::registry::REPLICA;
+use crate::wire::{self, Malformed};
+
+/// The replica protocols' tags (range [`REPLICA`]).
+pub mod tag {
+    use super::REPLICA;
+
+    /// [`super::ReplicaMsg::LinWrite`].
+    pub const LIN_WRITE: u16 = REPLICA.tag(0);
+    /// [`super::ReplicaMsg::Prepare`].
+    pub const PREPARE: u16 = REPLICA.tag(1);
+    /// [`super::ReplicaMsg::Vote`].
+    pub const VOTE: u16 = REPLICA.tag(2);
+    /// [`super::ReplicaMsg::Commit`].
+    pub const COMMIT: u16 = REPLICA.tag(3);
+    /// [`super::ReplicaMsg::WriteDone`].
+    pub const WRITE_DONE: u16 = REPLICA.tag(4);
+    /// [`super::ReplicaMsg::SeqWrite`].
+    pub const SEQ_WRITE: u16 = REPLICA.tag(5);
+    /// [`super::ReplicaMsg::Apply`].
+    pub const APPLY: u16 = REPLICA.tag(6);
+    /// [`super::ReplicaMsg::Gossip`].
+    pub const GOSSIP: u16 = REPLICA.tag(7);
+    /// Every tag of the protocol.
+    pub const ALL: [u16; 8] = [
+        LIN_WRITE, PREPARE, VOTE, COMMIT, WRITE_DONE, SEQ_WRITE, APPLY, GOSSIP,
+    ];
+}
+
+/// A message of one of the replica protocols.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplicaMsg {
+    /// Linearizable, client core to primary: write `value` to `key`.
+    LinWrite {
+        /// The client core's request number.
+        seq: u64,
+        /// The key.
+        key: u64,
+        /// The value.
+        value: u64,
+    },
+    /// Linearizable, primary to every other replica: hold write `version`
+    /// (not yet visible) and vote.
+    Prepare {
+        /// The write's version: 1, 2, 3, ... in the primary's order.
+        version: u64,
+        /// The key.
+        key: u64,
+        /// The value.
+        value: u64,
+    },
+    /// Linearizable, replica to primary: write `version` is held here.
+    Vote {
+        /// The version voted for.
+        version: u64,
+    },
+    /// Linearizable, primary to every other replica: every replica holds
+    /// write `version`; make it visible.
+    Commit {
+        /// The version.
+        version: u64,
+    },
+    /// Linearizable, primary to the client core: its write `seq` is
+    /// committed as `version`.
+    WriteDone {
+        /// The client core's request number.
+        seq: u64,
+        /// The version the write got.
+        version: u64,
+    },
+    /// Sequential, client core to sequencer: write `value` to `key`.
+    SeqWrite {
+        /// The client core's request number.
+        seq: u64,
+        /// The key.
+        key: u64,
+        /// The value.
+        value: u64,
+    },
+    /// Sequential, sequencer to every replica (itself included): apply
+    /// write number `version` of the total order.
+    Apply {
+        /// The write's place in the total order: 1, 2, 3, ...
+        version: u64,
+        /// The core whose client wrote it.
+        origin: u32,
+        /// That core's request number.
+        seq: u64,
+        /// The key.
+        key: u64,
+        /// The value.
+        value: u64,
+    },
+    /// Eventual, writer to every other replica: a write stamped with the
+    /// writer's Lamport clock.
+    Gossip {
+        /// The Lamport time of the write.
+        clock: u64,
+        /// The writer's core (breaks ties between equal clocks).
+        origin: u32,
+        /// The key.
+        key: u64,
+        /// The value.
+        value: u64,
+    },
+}
+
+#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+struct KeyValue {
+    seq: u64,
+    key: u64,
+    value: u64,
+}
+
+#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+struct LinWrite(KeyValue);
+
+#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+struct SeqWrite(KeyValue);
+
+#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+struct Prepare(KeyValue);
+
+#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+struct Vote {
+    version: u64,
+}
+
+#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+struct Commit {
+    version: u64,
+}
+
+#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+struct WriteDone {
+    seq: u64,
+    version: u64,
+}
+
+#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+struct Apply {
+    version: u64,
+    origin: u32,
+    _pad: u32,
+    seq: u64,
+    key: u64,
+    value: u64,
+}
+
+#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+struct Gossip {
+    clock: u64,
+    origin: u32,
+    _pad: u32,
+    key: u64,
+    value: u64,
+}
+
+crate::pod_messages! {
+    LinWrite => tag::LIN_WRITE,
+    Prepare => tag::PREPARE,
+    Vote => tag::VOTE,
+    Commit => tag::COMMIT,
+    WriteDone => tag::WRITE_DONE,
+    SeqWrite => tag::SEQ_WRITE,
+    Apply => tag::APPLY,
+    Gossip => tag::GOSSIP,
+}
+
+impl ReplicaMsg {
+    /// Encodes the message.
+    pub fn encode(&self) -> RawMessage {
+        match *self {
+            ReplicaMsg::LinWrite { seq, key, value } => {
+                wire::encode(&LinWrite(KeyValue { seq, key, value }))
+            }
+            ReplicaMsg::Prepare {
+                version,
+                key,
+                value,
+            } => wire::encode(&Prepare(KeyValue {
+                seq: version,
+                key,
+                value,
+            })),
+            ReplicaMsg::Vote { version } => wire::encode(&Vote { version }),
+            ReplicaMsg::Commit { version } => wire::encode(&Commit { version }),
+            ReplicaMsg::WriteDone { seq, version } => wire::encode(&WriteDone { seq, version }),
+            ReplicaMsg::SeqWrite { seq, key, value } => {
+                wire::encode(&SeqWrite(KeyValue { seq, key, value }))
+            }
+            ReplicaMsg::Apply {
+                version,
+                origin,
+                seq,
+                key,
+                value,
+            } => wire::encode(&Apply {
+                version,
+                origin,
+                _pad: 0,
+                seq,
+                key,
+                value,
+            }),
+            ReplicaMsg::Gossip {
+                clock,
+                origin,
+                key,
+                value,
+            } => wire::encode(&Gossip {
+                clock,
+                origin,
+                _pad: 0,
+                key,
+                value,
+            }),
+        }
+    }
+
+    /// Decodes a message, checking its tag, length and fields.
+    pub fn decode(m: &RawMessage) -> Result<ReplicaMsg, Malformed> {
+        Ok(match m.tag() {
+            tag::LIN_WRITE => {
+                let w = wire::decode::<LinWrite>(m)?.0;
+                ReplicaMsg::LinWrite {
+                    seq: w.seq,
+                    key: w.key,
+                    value: w.value,
+                }
+            }
+            tag::PREPARE => {
+                let p = wire::decode::<Prepare>(m)?.0;
+                ReplicaMsg::Prepare {
+                    version: p.seq,
+                    key: p.key,
+                    value: p.value,
+                }
+            }
+            tag::VOTE => ReplicaMsg::Vote {
+                version: wire::decode::<Vote>(m)?.version,
+            },
+            tag::COMMIT => ReplicaMsg::Commit {
+                version: wire::decode::<Commit>(m)?.version,
+            },
+            tag::WRITE_DONE => {
+                let d = wire::decode::<WriteDone>(m)?;
+                ReplicaMsg::WriteDone {
+                    seq: d.seq,
+                    version: d.version,
+                }
+            }
+            tag::SEQ_WRITE => {
+                let w = wire::decode::<SeqWrite>(m)?.0;
+                ReplicaMsg::SeqWrite {
+                    seq: w.seq,
+                    key: w.key,
+                    value: w.value,
+                }
+            }
+            tag::APPLY => {
+                let a = wire::decode::<Apply>(m)?;
+                ReplicaMsg::Apply {
+                    version: a.version,
+                    origin: a.origin,
+                    seq: a.seq,
+                    key: a.key,
+                    value: a.value,
+                }
+            }
+            tag::GOSSIP => {
+                let g = wire::decode::<Gossip>(m)?;
+                ReplicaMsg::Gossip {
+                    clock: g.clock,
+                    origin: g.origin,
+                    key: g.key,
+                    value: g.value,
+                }
+            }
+            other => return Err(Malformed::UnknownTag(other)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_round_trips() {
+        let all = [
+            ReplicaMsg::LinWrite {
+                seq: 1,
+                key: 2,
+                value: 3,
+            },
+            ReplicaMsg::Prepare {
+                version: 4,
+                key: 5,
+                value: 6,
+            },
+            ReplicaMsg::Vote { version: 7 },
+            ReplicaMsg::Commit { version: 8 },
+            ReplicaMsg::WriteDone {
+                seq: 9,
+                version: 10,
+            },
+            ReplicaMsg::SeqWrite {
+                seq: 11,
+                key: 12,
+                value: 13,
+            },
+            ReplicaMsg::Apply {
+                version: 14,
+                origin: 15,
+                seq: 16,
+                key: 17,
+                value: 18,
+            },
+            ReplicaMsg::Gossip {
+                clock: 19,
+                origin: 20,
+                key: 21,
+                value: 22,
+            },
+        ];
+        for m in all {
+            assert_eq!(ReplicaMsg::decode(&m.encode()), Ok(m));
+        }
+    }
+
+    #[test]
+    fn a_short_or_foreign_message_is_malformed() {
+        let short = RawMessage::from_words(tag::APPLY, 8, &[1, 0, 0, 0, 0, 0, 0]);
+        assert!(matches!(
+            ReplicaMsg::decode(&short),
+            Err(Malformed::BadLength { .. })
+        ));
+        let foreign = RawMessage::from_words(0x0130, 8, &[1, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            ReplicaMsg::decode(&foreign),
+            Err(Malformed::UnknownTag(0x0130))
+        );
+    }
+}
