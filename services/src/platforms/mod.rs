@@ -5,9 +5,12 @@
 //! - `ring3` (bare metal only): the ring-3 runtime (program entry, heap,
 //!   panic handler, printing) and the platform of system calls;
 //! - `hosted` (feature `std`): whole monitors and experiments on Linux
-//!   threads pinned to host cores.
+//!   threads pinned to host cores;
+//! - [`sim`]: the deterministic simulator, every core's machines on one
+//!   thread under a seeded schedule with injected faults.
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub mod hosted;
 #[cfg(target_os = "none")]
 pub mod ring3;
+pub mod sim;

@@ -37,7 +37,6 @@ impl Central {
         }
     }
 
-    #[cfg(test)]
     pub(crate) fn break_it(&mut self) {
         self.early = true;
     }

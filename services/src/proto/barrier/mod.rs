@@ -233,8 +233,7 @@ impl MsgBarrier {
 
     /// A central barrier whose coordinator releases after `N − 1`
     /// arrivals, one too few.
-    #[cfg(test)]
-    pub(crate) fn new_broken(me: u32, cores: u32) -> MsgBarrier {
+    pub fn broken(me: u32, cores: u32) -> MsgBarrier {
         let mut b = MsgBarrier::new(BarrierKind::Central, me, cores, 2);
         if let Machine::Central(c) = &mut b.machine {
             c.break_it();

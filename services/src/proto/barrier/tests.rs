@@ -154,9 +154,7 @@ fn the_checker_catches_a_coordinator_that_releases_one_arrival_early() {
     for cores in 2..=9 {
         let mut early = 0;
         for seed in 0..20 {
-            let bars = (0..cores)
-                .map(|c| MsgBarrier::new_broken(c, cores))
-                .collect();
+            let bars = (0..cores).map(|c| MsgBarrier::broken(c, cores)).collect();
             let v = check(&simulate(bars, 3, seed), 3);
             // When the missing arrival is already on its way, the early
             // release happens to be safe, but the arrival is then refused.
@@ -166,7 +164,7 @@ fn the_checker_catches_a_coordinator_that_releases_one_arrival_early() {
         assert!(early > 0, "{cores} cores: no early release seen");
     }
     // With one core, N − 1 = 0 arrivals: an arrival still comes first.
-    let h = simulate(vec![MsgBarrier::new_broken(0, 1)], 3, 0);
+    let h = simulate(vec![MsgBarrier::broken(0, 1)], 3, 0);
     assert_eq!(check(&h, 3), Ok(()));
 }
 

@@ -245,9 +245,9 @@ impl MsgLock {
     }
 
     /// A lock server that forgets it granted the lock, so it grants a
-    /// second requester before the holder's release.
-    #[cfg(test)]
-    pub(crate) fn new_broken(me: u32, cores: u32, server: u32) -> MsgLock {
+    /// second requester before the holder's release: a deliberately
+    /// wrong variant that the tests and the simulator must catch.
+    pub fn broken(me: u32, cores: u32, server: u32) -> MsgLock {
         let mut lock = MsgLock::new(LockKind::Server, me, cores, server, 0);
         if let Machine::Server(s) = &mut lock.machine {
             s.break_it();

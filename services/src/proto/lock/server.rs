@@ -58,7 +58,6 @@ impl ServerLock {
         }
     }
 
-    #[cfg(test)]
     pub(crate) fn break_it(&mut self) {
         if let Some(s) = &mut self.serve {
             s.broken = true;

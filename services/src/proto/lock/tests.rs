@@ -78,7 +78,7 @@ impl World {
         let locks = (0..n)
             .map(|c| {
                 if setup.broken {
-                    MsgLock::new_broken(c, n, setup.server)
+                    MsgLock::broken(c, n, setup.server)
                 } else {
                     MsgLock::new(setup.kind, c, n, setup.server, setup.cs_lines)
                 }

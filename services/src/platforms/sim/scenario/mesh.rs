@@ -1,0 +1,184 @@
+//! **Checks:** no machine refuses a message of a correct run; no two
+//! channels share a frame; at the end of a run without a failed core,
+//! every core is linked with every other and the broker is done.
+//!
+//! The mesh of channels (`proto::mesh`): each core's machine, with the
+//! monitor's choice of channel (the mesh channel with a peer once both
+//! ends opened it, else the bootstrap channel with core 0), and a channel
+//! that opens some cycles after the machine asks for it.
+
+use alloc::collections::BTreeSet;
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::super::world::{Ctx, Scenario, Violation};
+use crate::proto::mesh::{Mesh, MeshEffect};
+use crate::proto::{Inbound, Out, Protocol, Refusal, Via};
+use crate::shm::FrameAllocator;
+
+/// Cycles to format or attach a channel: up to this many.
+const OPEN: u64 = 20_000;
+
+/// The mesh machines of every core.
+#[derive(Debug)]
+pub struct MeshScenario {
+    machines: Vec<Mesh>,
+    /// `open[a][b]`: core a opened its end of the channel with b.
+    open: Vec<Vec<bool>>,
+    /// Per core, the peers whose channel it is opening.
+    opening: Vec<Vec<u32>>,
+    /// Per core, the peers whose channel is open at both ends.
+    ready: Vec<Vec<u32>>,
+    /// `polled[a][b]`: core a's monitor polls its channel with b (it
+    /// called `opened`); what b sends earlier waits in the channel.
+    polled: Vec<Vec<bool>>,
+    /// Per core, mesh messages waiting in channels it does not poll yet.
+    waiting: Vec<Vec<Inbound>>,
+    frames: BTreeSet<u64>,
+}
+
+impl MeshScenario {
+    /// The mesh of `cores` cores.
+    pub fn new(cores: u32) -> MeshScenario {
+        let frames = FrameAllocator::new(64, 64 + u64::from(cores * cores) * 8);
+        MeshScenario {
+            machines: (0..cores).map(|c| Mesh::new(c, cores, frames)).collect(),
+            open: vec![vec![false; cores as usize]; cores as usize],
+            opening: vec![Vec::new(); cores as usize],
+            ready: vec![Vec::new(); cores as usize],
+            polled: vec![vec![false; cores as usize]; cores as usize],
+            waiting: vec![Vec::new(); cores as usize],
+            frames: BTreeSet::new(),
+        }
+    }
+
+    fn apply(
+        &mut self,
+        core: u32,
+        out: Out<MeshEffect>,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Violation> {
+        for (to, msg) in out.sends {
+            let via = if to == core {
+                Via::Local
+            } else if self.open[core as usize][to as usize] && self.open[to as usize][core as usize]
+            {
+                Via::Mesh
+            } else {
+                Via::Bootstrap
+            };
+            ctx.send_via(to, via, msg);
+        }
+        for e in out.effects {
+            if let MeshEffect::Open {
+                peer, first_frame, ..
+            } = e
+            {
+                let pair = (core.min(peer), core.max(peer));
+                if pair.0 == core && !self.frames.insert(first_frame) {
+                    return Err(Violation::new(format!(
+                        "the channel of cores {} and {} reuses frame {first_frame}",
+                        pair.0, pair.1
+                    )));
+                }
+                self.opening[core as usize].push(peer);
+                let t = ctx.rng().below(OPEN);
+                ctx.timer(t);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Scenario for MeshScenario {
+    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+        let mut out = Out::new();
+        self.machines[core as usize]
+            .start(&mut out)
+            .map_err(|e| Violation::new(format!("core {core} could not start: {}", e.reason())))?;
+        self.apply(core, out, ctx)
+    }
+
+    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+        if m.via == Via::Mesh && !self.polled[core as usize][m.from as usize] {
+            self.waiting[core as usize].push(*m);
+            return Ok(());
+        }
+        let mut out = Out::new();
+        self.machines[core as usize]
+            .on_message(ctx.now(), m, &mut out)
+            .map_err(|e| {
+                Violation::new(format!(
+                    "core {core} refused tag {:#x} from core {} on the {} channel: {}",
+                    m.msg.tag(),
+                    m.from,
+                    m.via.name(),
+                    e.reason()
+                ))
+            })?;
+        self.apply(core, out, ctx)
+    }
+
+    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+        // The channels this core was opening are open now; a channel is
+        // usable once both ends are, and each end then learns it by its
+        // own monitor's poll (side B attaches once side A formatted).
+        for peer in core::mem::take(&mut self.opening[core as usize]) {
+            self.open[core as usize][peer as usize] = true;
+            if self.open[peer as usize][core as usize] {
+                self.ready[core as usize].push(peer);
+                self.ready[peer as usize].push(core);
+                let t = ctx.rng().below(OPEN);
+                ctx.timer_for(peer, t);
+            }
+        }
+        for peer in core::mem::take(&mut self.ready[core as usize]) {
+            let mut out = Out::new();
+            self.machines[core as usize]
+                .opened(peer, &mut out)
+                .map_err(|e| {
+                    Violation::new(format!("core {core} opened {peer}: {}", e.reason()))
+                })?;
+            self.apply(core, out, ctx)?;
+            self.polled[core as usize][peer as usize] = true;
+            let (now, later): (Vec<Inbound>, Vec<Inbound>) =
+                core::mem::take(&mut self.waiting[core as usize])
+                    .into_iter()
+                    .partition(|m| m.from == peer);
+            self.waiting[core as usize] = later;
+            for m in now {
+                self.on_message(core, &m, ctx)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&mut self) -> Result<(), Violation> {
+        Ok(())
+    }
+
+    fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
+        if failed.iter().any(|&f| f) {
+            return Ok(());
+        }
+        let n = self.machines.len();
+        if let Some(c) = self.waiting.iter().position(|w| !w.is_empty()) {
+            return Err(Violation::new(format!(
+                "core {c} never polled a channel that holds messages"
+            )));
+        }
+        match self
+            .machines
+            .iter()
+            .position(|m| !m.is_done() || m.linked() != n - 1)
+        {
+            Some(c) => Err(Violation::new(format!(
+                "core {c} linked {} of {} peers",
+                self.machines[c].linked(),
+                n - 1
+            ))),
+            None => Ok(()),
+        }
+    }
+}
