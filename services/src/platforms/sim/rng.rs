@@ -36,6 +36,11 @@ impl Rng {
         if n == 0 { 0 } else { self.next_u64() % n }
     }
 
+    /// An index into a slice of `len` items (0 when `len` is 0).
+    pub fn index(&mut self, len: usize) -> usize {
+        self.below(len as u64) as usize
+    }
+
     /// A number in `lo..hi` (`lo` when the range is empty).
     pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.below(hi.saturating_sub(lo))

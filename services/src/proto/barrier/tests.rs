@@ -68,7 +68,7 @@ fn simulate(mut bars: Vec<MsgBarrier>, episodes: u64, seed: u64) -> History {
         let mut out = Out::new();
         let core;
         if !ready.is_empty() && (net.in_flight() == 0 || rng.below(3) == 0) {
-            core = ready[rng.below(ready.len())];
+            core = ready[rng.index(ready.len())];
             clock += 1;
             h.arrive[core as usize].push(clock);
             if let Err(e) = bars[core as usize].arrive(&mut out) {

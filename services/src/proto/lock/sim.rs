@@ -3,8 +3,8 @@
 //! interleaving across channels is chosen by a seeded generator, so a seed
 //! replays exactly.
 //!
-//! A simulated network and a tiny random number generator for the tests of
-//! the lock and barrier protocols.
+//! A simulated network for the tests of the lock, barrier and replica
+//! protocols (the generator is the simulator's).
 
 use alloc::collections::VecDeque;
 use alloc::vec;
@@ -14,35 +14,7 @@ use urpc::RawMessage;
 
 use crate::proto::{Inbound, Via};
 
-/// xorshift64*: small, fast, and good enough to pick schedules.
-#[derive(Clone, Debug)]
-pub(crate) struct Rng(u64);
-
-impl Rng {
-    /// A generator for `seed` (any value, zero included).
-    pub(crate) fn new(seed: u64) -> Rng {
-        // splitmix64 of the seed, so that nearby seeds diverge at once.
-        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Rng((z ^ (z >> 31)) | 1)
-    }
-
-    /// The next 64 random bits.
-    pub(crate) fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// A number in `0..n` (`n > 0`).
-    pub(crate) fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+pub(crate) use crate::platforms::sim::rng::Rng;
 
 /// In-flight messages: one FIFO queue per ordered pair of cores.
 #[derive(Debug)]
@@ -89,7 +61,7 @@ impl Net {
         if self.busy.is_empty() {
             return None;
         }
-        let i = rng.below(self.busy.len());
+        let i = rng.index(self.busy.len());
         let ch = self.busy[i];
         let msg = self.chans[ch].pop_front()?;
         if self.chans[ch].is_empty() {

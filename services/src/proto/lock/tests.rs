@@ -207,7 +207,7 @@ impl World {
                 break;
             }
             if !actionable.is_empty() && (self.net.in_flight() == 0 || rng.below(3) == 0) {
-                let core = actionable[rng.below(actionable.len())];
+                let core = actionable[rng.index(actionable.len())];
                 self.act(core, &mut rng)?;
             } else {
                 self.deliver(&mut rng)?;

@@ -56,8 +56,8 @@ fn run(
                 .on_message(now, &m, &mut out)
                 .expect("a correct message refused");
             to
-        } else if let Some(&c) = idle.get(rng.below(idle.len().max(1))) {
-            let key = rng.below(keys as usize) as u64;
+        } else if let Some(&c) = idle.get(rng.index(idle.len())) {
+            let key = rng.below(keys);
             let op = if rng.below(2) == 0 {
                 Op::Read { key }
             } else {
