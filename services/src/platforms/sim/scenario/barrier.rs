@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
 use crate::proto::barrier::{BarrierEffect, BarrierKind, MsgBarrier};
-use crate::proto::{Inbound, Out, Protocol, Refusal};
+use crate::proto::{Inbound, Out, Refusal};
 
 /// Cycles a core works between episodes: up to this many.
 const THINK: u64 = 5_000;
@@ -80,17 +80,7 @@ impl Scenario for BarrierScenario {
     }
 
     fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
-        let mut out = Out::new();
-        self.machines[core as usize]
-            .on_message(ctx.now(), m, &mut out)
-            .map_err(|e| {
-                Violation::new(format!(
-                    "core {core} refused tag {:#x} from core {}: {}",
-                    m.msg.tag(),
-                    m.from,
-                    e.reason()
-                ))
-            })?;
+        let out = super::deliver(&mut self.machines[core as usize], core, m, ctx)?;
         self.apply(core, out, ctx)
     }
 
@@ -107,12 +97,8 @@ impl Scenario for BarrierScenario {
         self.apply(core, out, ctx)
     }
 
-    fn check(&mut self) -> Result<(), Violation> {
-        Ok(())
-    }
-
     fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
-        if failed.iter().any(|&f| f) {
+        if super::degraded(failed) {
             return Ok(());
         }
         match self.left.iter().position(|&l| l != self.episodes) {

@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
 use crate::proto::lock::{LockEffect, LockKind, MsgLock};
-use crate::proto::{Inbound, Out, Protocol, Refusal};
+use crate::proto::{Inbound, Out, Refusal};
 
 /// The core that serves the server, delegation and queue locks.
 const SERVER: u32 = 0;
@@ -130,17 +130,7 @@ impl Scenario for LockScenario {
     }
 
     fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
-        let mut out = Out::new();
-        self.locks[core as usize]
-            .on_message(ctx.now(), m, &mut out)
-            .map_err(|e| {
-                Violation::new(format!(
-                    "core {core} refused tag {:#x} from core {}: {}",
-                    m.msg.tag(),
-                    m.from,
-                    e.reason()
-                ))
-            })?;
+        let out = super::deliver(&mut self.locks[core as usize], core, m, ctx)?;
         self.apply(core, out, ctx)
     }
 
@@ -174,12 +164,8 @@ impl Scenario for LockScenario {
         self.apply(core, out, ctx)
     }
 
-    fn check(&mut self) -> Result<(), Violation> {
-        Ok(())
-    }
-
     fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
-        if failed.iter().any(|&f| f) {
+        if super::degraded(failed) {
             return Ok(());
         }
         if let Some(c) = self.phase.iter().position(|&p| p != Phase::Finished) {

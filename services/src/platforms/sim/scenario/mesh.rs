@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
 use crate::proto::mesh::{Mesh, MeshEffect};
-use crate::proto::{Inbound, Out, Protocol, Refusal, Via};
+use crate::proto::{Inbound, Out, Refusal, Via};
 use crate::shm::FrameAllocator;
 
 /// Cycles to format or attach a channel: up to this many.
@@ -105,18 +105,7 @@ impl Scenario for MeshScenario {
             self.waiting[core as usize].push(*m);
             return Ok(());
         }
-        let mut out = Out::new();
-        self.machines[core as usize]
-            .on_message(ctx.now(), m, &mut out)
-            .map_err(|e| {
-                Violation::new(format!(
-                    "core {core} refused tag {:#x} from core {} on the {} channel: {}",
-                    m.msg.tag(),
-                    m.from,
-                    m.via.name(),
-                    e.reason()
-                ))
-            })?;
+        let out = super::deliver(&mut self.machines[core as usize], core, m, ctx)?;
         self.apply(core, out, ctx)
     }
 
@@ -154,12 +143,8 @@ impl Scenario for MeshScenario {
         Ok(())
     }
 
-    fn check(&mut self) -> Result<(), Violation> {
-        Ok(())
-    }
-
     fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
-        if failed.iter().any(|&f| f) {
+        if super::degraded(failed) {
             return Ok(());
         }
         let n = self.machines.len();

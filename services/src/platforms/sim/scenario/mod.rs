@@ -13,3 +13,35 @@ pub use lock::LockScenario;
 pub use mesh::MeshScenario;
 pub use replica::{HistoryOp, ReplicaScenario, ReplicaSetup};
 pub use update::UpdateScenario;
+
+use alloc::format;
+
+use super::world::{Ctx, Violation};
+use crate::proto::{Inbound, Out, Protocol, Refusal};
+
+/// Hands `m` to core `core`'s machine; a refusal is a violation, since a
+/// correct run never sends a message its receiver cannot take.
+fn deliver<M: Protocol>(
+    machine: &mut M,
+    core: u32,
+    m: &Inbound,
+    ctx: &Ctx<'_>,
+) -> Result<Out<M::Effect>, Violation> {
+    let mut out = Out::new();
+    machine.on_message(ctx.now(), m, &mut out).map_err(|e| {
+        Violation::new(format!(
+            "core {core} refused tag {:#x} from core {} on the {} channel: {}",
+            m.msg.tag(),
+            m.from,
+            m.via.name(),
+            e.reason()
+        ))
+    })?;
+    Ok(out)
+}
+
+/// Whether some core failed for good (then a scenario checks only safety
+/// at the end).
+fn degraded(failed: &[bool]) -> bool {
+    failed.iter().any(|&f| f)
+}

@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
 use crate::proto::replica::{Bug, Model, Op, Replica, ReplicaEffect};
-use crate::proto::{Inbound, Out, Protocol, Refusal};
+use crate::proto::{Inbound, Out};
 
 /// One operation of the history. A write that never completed has
 /// `response == u64::MAX` (it may or may not have taken effect); a read
@@ -159,17 +159,7 @@ impl Scenario for ReplicaScenario {
     }
 
     fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
-        let mut out = Out::new();
-        self.reps[core as usize]
-            .on_message(ctx.now(), m, &mut out)
-            .map_err(|e| {
-                Violation::new(format!(
-                    "core {core} refused tag {:#x} from core {}: {}",
-                    m.msg.tag(),
-                    m.from,
-                    e.reason()
-                ))
-            })?;
+        let out = super::deliver(&mut self.reps[core as usize], core, m, ctx)?;
         self.apply(core, out, ctx)
     }
 
@@ -217,7 +207,7 @@ impl Scenario for ReplicaScenario {
     }
 
     fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
-        if failed.iter().any(|&f| f) {
+        if super::degraded(failed) {
             return Ok(());
         }
         if let Some(c) = (0..self.reps.len()).find(|&c| self.left[c] > 0 || self.reps[c].busy()) {

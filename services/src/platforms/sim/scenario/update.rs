@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
 use crate::proto::update::{ClientMsg, ServerReply, UpdateServer};
-use crate::proto::{Inbound, Out, Protocol, Refusal};
+use crate::proto::{Inbound, Refusal};
 
 /// The update server on core 0 and its clients.
 #[derive(Debug)]
@@ -79,17 +79,7 @@ impl Scenario for UpdateScenario {
 
     fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
         if core == 0 {
-            let mut out = Out::new();
-            self.server
-                .on_message(ctx.now(), m, &mut out)
-                .map_err(|e| {
-                    Violation::new(format!(
-                        "the server refused tag {:#x} from core {}: {}",
-                        m.msg.tag(),
-                        m.from,
-                        e.reason()
-                    ))
-                })?;
+            let out = super::deliver(&mut self.server, core, m, ctx)?;
             ctx.send_all(out.sends);
             return Ok(());
         }
@@ -109,16 +99,8 @@ impl Scenario for UpdateScenario {
         Ok(())
     }
 
-    fn on_timer(&mut self, _core: u32, _ctx: &mut Ctx<'_>) -> Result<(), Violation> {
-        Ok(())
-    }
-
-    fn check(&mut self) -> Result<(), Violation> {
-        Ok(())
-    }
-
     fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
-        if failed.iter().any(|&f| f) {
+        if super::degraded(failed) {
             return Ok(());
         }
         let c = self
