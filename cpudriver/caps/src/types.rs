@@ -107,6 +107,13 @@ impl CapType {
         )
     }
 
+    /// Whether capabilities of the type may exist on several cores (and so
+    /// be sent, received and have remote relations). The others have state
+    /// that lives on the core that made them.
+    pub fn transferable(self) -> bool {
+        matches!(self, CapType::Ram | CapType::Frame | CapType::Notify)
+    }
+
     /// Whether a capability of type `self` may be retyped into `to`.
     pub fn can_retype_into(self, to: CapType) -> bool {
         match self {

@@ -62,7 +62,7 @@ impl Mdb {
     ) -> Result<(), CapError> {
         self.kernel_cap(cs, kernel)?;
         let cap = wire::from_bytes(bytes)?;
-        if !matches!(cap.ty, CapType::Ram | CapType::Frame | CapType::Notify) {
+        if !cap.ty.transferable() {
             return Err(CapError::NotPermitted);
         }
         let slot = self.resolve_dest(cs, dest_cnode, dest_slot, 1)?;
@@ -135,7 +135,8 @@ impl Mdb {
     }
 
     /// Sets the remote relations of the object at `target` (on every local
-    /// copy).
+    /// copy). Only a transferable type (RAM, Frame, Notify) can have any
+    /// (`NotPermitted`).
     pub fn set_remote(
         &mut self,
         cs: CSpace,
@@ -145,6 +146,9 @@ impl Mdb {
     ) -> Result<Vec<Effect>, CapError> {
         let r = self.kernel_cap(cs, kernel).and_then(|()| {
             let key = self.resolve_any(cs, target)?;
+            if !remote.is_empty() && !self.record(&key)?.cap.ty.transferable() {
+                return Err(CapError::NotPermitted);
+            }
             self.set_remote_all(&key, remote);
             Ok(Vec::new())
         });
@@ -152,10 +156,14 @@ impl Mdb {
     }
 
     /// Encodes the capability at `addr` for sending to another core; it
-    /// needs GRANT.
+    /// needs GRANT (`MissingRight`) and a transferable type
+    /// (`NotPermitted`).
     pub fn export(&self, cs: CSpace, addr: CapAddr) -> Result<[u8; wire::WIRE_LEN], CapError> {
         let (_, cap) = self.cap_at(cs, addr)?;
         Mdb::need(cap.rights, crate::Rights::GRANT)?;
+        if !cap.ty.transferable() {
+            return Err(CapError::NotPermitted);
+        }
         Ok(wire::to_bytes(&cap))
     }
 }
