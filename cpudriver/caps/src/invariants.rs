@@ -108,10 +108,10 @@ impl Mdb {
                     cnode: *base,
                     index: index as u32,
                 };
-                if let Some(k) = k {
-                    if self.records.get(k).map(|r| r.slot) != Some(slot) {
-                        return Err(InvariantViolation::SlotMismatch(slot));
-                    }
+                if let Some(k) = k
+                    && self.records.get(k).map(|r| r.slot) != Some(slot)
+                {
+                    return Err(InvariantViolation::SlotMismatch(slot));
                 }
             }
         }

@@ -222,19 +222,19 @@ impl Cap {
                 if self.size == 0 {
                     return Err(CapError::Malformed);
                 }
-                if self.base % PAGE != 0 || self.size % PAGE != 0 {
+                if !self.base.is_multiple_of(PAGE) || !self.size.is_multiple_of(PAGE) {
                     return Err(CapError::Misaligned);
                 }
             }
             CapType::CNode => {
                 let slots = self.size / SLOT_SIZE;
-                let ok = self.size % SLOT_SIZE == 0
+                let ok = self.size.is_multiple_of(SLOT_SIZE)
                     && slots.is_power_of_two()
                     && (MIN_CNODE_BITS..=MAX_CNODE_BITS).contains(&slots.trailing_zeros());
                 if !ok {
                     return Err(CapError::Malformed);
                 }
-                if self.base % self.size != 0 {
+                if !self.base.is_multiple_of(self.size) {
                     return Err(CapError::Misaligned);
                 }
             }
@@ -242,7 +242,7 @@ impl Cap {
                 if self.size != VNODE_SIZE {
                     return Err(CapError::Malformed);
                 }
-                if self.base % VNODE_SIZE != 0 {
+                if !self.base.is_multiple_of(VNODE_SIZE) {
                     return Err(CapError::Misaligned);
                 }
             }
@@ -250,7 +250,7 @@ impl Cap {
                 if self.size != DISPATCHER_SIZE {
                     return Err(CapError::Malformed);
                 }
-                if self.base % DISPATCHER_SIZE != 0 {
+                if !self.base.is_multiple_of(DISPATCHER_SIZE) {
                     return Err(CapError::Misaligned);
                 }
             }

@@ -107,7 +107,7 @@ impl Mdb {
             .checked_add(offset)
             .ok_or(CapError::OutOfRange)?;
         if src_cap.ty == CapType::Frame {
-            if offset % page != 0 || target % page != 0 {
+            if !offset.is_multiple_of(page) || target % page != 0 {
                 return Err(CapError::Misaligned);
             }
             let bytes = page

@@ -36,7 +36,7 @@ pub(crate) fn object_layout(src: &Cap, args: &RetypeArgs) -> Result<(u64, u64), 
             if args.size == 0 {
                 return Err(CapError::BadArgument);
             }
-            if args.size % PAGE != 0 {
+            if !args.size.is_multiple_of(PAGE) {
                 return Err(CapError::Misaligned);
             }
             if args.ty == CapType::Ram && args.size >= src.size {

@@ -137,10 +137,9 @@ impl Model {
                     if let Some(q) = self.at(Slot {
                         cnode: cap.base,
                         index: l2,
-                    }) {
-                        if let Some(a) = CapAddr::l2(l1, l2 as u8) {
-                            out.push((a, self.recs[q].cap.ty));
-                        }
+                    }) && let Some(a) = CapAddr::l2(l1, l2 as u8)
+                    {
+                        out.push((a, self.recs[q].cap.ty));
                     }
                 }
             }
@@ -367,15 +366,15 @@ impl Model {
         while let Some(slot) = work.pop() {
             let Some(i) = self.at(slot) else { continue };
             let r = self.recs.remove(i);
-            if let Some(m) = r.mapping {
-                if let Some(level) = self.level_of(m.vnode) {
-                    fx.push(Effect::Unmap {
-                        table: m.vnode,
-                        level,
-                        index: m.index,
-                        count: m.count,
-                    });
-                }
+            if let Some(m) = r.mapping
+                && let Some(level) = self.level_of(m.vnode)
+            {
+                fx.push(Effect::Unmap {
+                    table: m.vnode,
+                    level,
+                    index: m.index,
+                    count: m.count,
+                });
             }
             let others = self.recs.iter().any(|o| o.cap.same_object(&r.cap));
             if others || r.remote.contains(RemoteRelations::COPIES) {
@@ -518,7 +517,7 @@ impl Model {
             return Err(CapError::OutOfRange);
         }
         if !is_vnode {
-            if offset % page != 0 || target % u128::from(page) != 0 {
+            if !offset.is_multiple_of(page) || target % u128::from(page) != 0 {
                 return Err(CapError::Misaligned);
             }
             if u128::from(offset) + u128::from(page) * u128::from(count) > u128::from(s.cap.size) {
