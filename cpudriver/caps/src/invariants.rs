@@ -44,9 +44,10 @@ pub(crate) struct FuzzHook {
 }
 
 impl Mdb {
-    /// Fuzz mode: check every invariant after every `every` operations (0
-    /// turns it off). A violation found is kept for
-    /// [`Mdb::take_violation`].
+    /// Fuzz mode: check every invariant after every `every` operations
+    /// that may change the database, refused ones included (0 turns it
+    /// off). The first violation found is kept for [`Mdb::take_violation`];
+    /// the kernel decides what to do with it (stop, in a fuzzing run).
     pub fn set_fuzz_mode(&mut self, every: u32) {
         self.fuzz.every = every;
         self.fuzz.count = 0;

@@ -29,7 +29,8 @@ bitflags::bitflags! {
         /// Another core holds a copy: deleting the last local copy does not
         /// destroy the object.
         const COPIES = 1 << 0;
-        /// Another core holds an ancestor.
+        /// Another core holds an ancestor (recorded for the cross-core
+        /// protocols; no local operation depends on it).
         const ANCESTORS = 1 << 1;
         /// Another core holds a descendant: the object may not be retyped.
         const DESCENDANTS = 1 << 2;

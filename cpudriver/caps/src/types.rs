@@ -175,6 +175,16 @@ impl Cap {
         }
     }
 
+    /// The stable byte encoding (see [`crate::wire`]).
+    pub fn to_bytes(&self) -> [u8; crate::wire::WIRE_LEN] {
+        crate::wire::to_bytes(self)
+    }
+
+    /// Decodes the stable byte encoding, checking every field.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Cap, crate::wire::WireError> {
+        crate::wire::from_bytes(bytes)
+    }
+
     /// One past the last byte (`base + size`), if it does not overflow.
     pub fn end(&self) -> Option<u64> {
         self.base.checked_add(self.size)

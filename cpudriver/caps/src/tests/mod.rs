@@ -1,6 +1,10 @@
 //! Tests: unit tests of every refusal, a reference model and a property
 //! test against it, and deliberately broken variants that the property
 //! test must catch.
+//!
+//! `cargo test -p flotilla-caps` runs 256 random sequences; the deep run
+//! (20 000 longer sequences) is `cargo test -p flotilla-caps --release --
+//! --ignored`.
 
 mod broken;
 mod model;
