@@ -38,6 +38,9 @@
 //! exit code, as for a kernel panic.
 #![no_std]
 
+pub mod cap;
+pub use cap::CapError;
+
 /// Lowest address an ELF segment may occupy.
 pub const IMAGE_BASE: u64 = 0x40_0000;
 /// One past the highest address an ELF segment may occupy.

@@ -1,0 +1,47 @@
+//! Revoke: take back every other copy and every descendant.
+
+use crate::cspace::{CSpace, CapAddr};
+use crate::effect::Effect;
+use crate::mdb::{Mdb, MdbKey};
+use abi::CapError;
+use alloc::vec::Vec;
+
+impl Mdb {
+    /// Deletes every descendant of the capability at `addr` and every copy
+    /// of it but the one invoked, with everything their destruction takes
+    /// along (see [`Mdb::delete`]). Refused with `Locked` if any of them is
+    /// locked; then nothing is deleted.
+    ///
+    /// If the invoked copy itself sits in a CNode that the revoke destroys,
+    /// it goes too.
+    pub fn revoke(&mut self, cs: CSpace, addr: CapAddr) -> Result<Vec<Effect>, CapError> {
+        let r = self.revoke_inner(cs, addr);
+        self.finish(r)
+    }
+
+    fn revoke_inner(&mut self, cs: CSpace, addr: CapAddr) -> Result<Vec<Effect>, CapError> {
+        let key = self.resolve(cs, addr)?;
+        let mut doomed: Vec<MdbKey> = self.copies(&key).filter(|k| *k != key).collect();
+        self.revoke_bug(&mut doomed);
+        doomed.extend(self.descendants(&key));
+        if doomed
+            .iter()
+            .any(|k| self.records.get(k).is_some_and(|r| r.locked))
+        {
+            return Err(CapError::Locked);
+        }
+        let mut effects = Vec::new();
+        self.delete_all(doomed, &mut effects);
+        Ok(effects)
+    }
+
+    #[cfg(test)]
+    fn revoke_bug(&self, copies: &mut Vec<MdbKey>) {
+        if self.bug == Some(crate::tests::Bug::RevokeSparesOneCopy) {
+            copies.pop();
+        }
+    }
+
+    #[cfg(not(test))]
+    fn revoke_bug(&self, _copies: &mut Vec<MdbKey>) {}
+}

@@ -1,0 +1,749 @@
+//! Unit tests: every refusal, with the state checked unchanged, and the
+//! effects of the operations that succeed.
+
+use super::prop::{Pair, RAM_A, RAM_B, setup};
+use crate::cspace::{CSpace, CapAddr};
+use crate::effect::Effect;
+use crate::mdb::{Mdb, RemoteRelations, SlotView};
+use crate::ops::RetypeArgs;
+use crate::rights::Rights;
+use crate::types::{Cap, CapType};
+use crate::vnode::Level;
+use crate::wire::{self, WIRE_LEN, WireError};
+use abi::CapError;
+use alloc::vec::Vec;
+
+const ROOT: CapAddr = CapAddr {
+    bits: 0,
+    depth: crate::cspace::Depth::One,
+};
+const KERNEL: CapAddr = CapAddr {
+    bits: 3,
+    depth: crate::cspace::Depth::One,
+};
+
+fn l1(i: u32) -> CapAddr {
+    CapAddr::l1(i)
+}
+
+fn l2(i: u32, j: u8) -> CapAddr {
+    CapAddr::l2(i, j).expect("address")
+}
+
+/// The database after the shared setup: RAM pieces of 32 KiB in root slots
+/// 22..32, a level-2 CNode in 4, Pml4 5, Pdpt 6, Pd 7, Pt 8 and 9, frames
+/// of 4 KiB in slots 0..4 of the level-2 CNode, RAM_B in 2, Kernel in 3.
+fn fresh() -> (Mdb, CSpace) {
+    let mut pair = Pair::boot();
+    for op in setup() {
+        pair.apply(&op).expect("setup");
+    }
+    (pair.imp, pair.cs)
+}
+
+fn state(db: &Mdb) -> Vec<SlotView> {
+    db.slots().collect()
+}
+
+/// Runs `f`, which must be refused with `want` and change nothing.
+fn refused<T: core::fmt::Debug>(
+    db: &mut Mdb,
+    want: CapError,
+    f: impl FnOnce(&mut Mdb) -> Result<T, CapError>,
+) {
+    let before = state(db);
+    let got = f(db);
+    assert_eq!(got.as_ref().err(), Some(&want), "{got:?}");
+    assert_eq!(state(db), before, "a refusal changed the state");
+    db.check_invariants().expect("invariants");
+}
+
+fn frame_args(size: u64, count: u32) -> RetypeArgs {
+    RetypeArgs {
+        ty: CapType::Frame,
+        offset: 0,
+        size,
+        count,
+    }
+}
+
+fn fixed(ty: CapType) -> RetypeArgs {
+    RetypeArgs {
+        ty,
+        offset: 0,
+        size: 0,
+        count: 1,
+    }
+}
+
+#[test]
+fn addresses_resolve_with_typed_errors() {
+    let (mut db, cs) = fresh();
+    refused(&mut db, CapError::NoSuchSlot, |d| d.identify(cs, l1(32)));
+    refused(&mut db, CapError::NoSuchSlot, |d| d.identify(cs, l2(4, 16)));
+    refused(&mut db, CapError::NoSuchSlot, |d| d.identify(cs, l2(40, 0)));
+    refused(&mut db, CapError::EmptySlot, |d| d.identify(cs, l1(10)));
+    refused(&mut db, CapError::EmptySlot, |d| d.identify(cs, l2(10, 0)));
+    refused(&mut db, CapError::EmptySlot, |d| d.identify(cs, l2(4, 9)));
+    refused(&mut db, CapError::WrongType, |d| d.identify(cs, l2(3, 0)));
+    refused(&mut db, CapError::BadArgument, |_| CapAddr::decode(1, 3));
+    assert!(CapAddr::l2(1 << 24, 0).is_none());
+    let frame = db.identify(cs, l2(4, 0)).expect("frame");
+    assert_eq!(
+        (frame.ty, frame.size, frame.rights),
+        (CapType::Frame, 4096, Rights::ALL)
+    );
+}
+
+#[test]
+fn retype_refusals() {
+    let (mut db, cs) = fresh();
+    refused(&mut db, CapError::WrongType, |d| {
+        d.retype(cs, l2(4, 0), frame_args(4096, 1), ROOT, 10)
+    });
+    refused(&mut db, CapError::WrongType, |d| {
+        d.retype(cs, l1(22), fixed(CapType::Endpoint), ROOT, 10)
+    });
+    refused(&mut db, CapError::WrongType, |d| {
+        d.retype(cs, l1(22), fixed(CapType::Kernel), ROOT, 10)
+    });
+    refused(&mut db, CapError::BadArgument, |d| {
+        d.retype(cs, l1(22), frame_args(4096, 0), ROOT, 10)
+    });
+    refused(&mut db, CapError::BadArgument, |d| {
+        d.retype(cs, l1(22), frame_args(0, 1), ROOT, 10)
+    });
+    refused(&mut db, CapError::Misaligned, |d| {
+        d.retype(cs, l1(22), frame_args(100, 1), ROOT, 10)
+    });
+    // RAM into RAM of the same size would look like a copy.
+    let same = RetypeArgs {
+        ty: CapType::Ram,
+        offset: 0,
+        size: 0x8000,
+        count: 1,
+    };
+    refused(&mut db, CapError::BadArgument, |d| {
+        d.retype(cs, l1(22), same, ROOT, 10)
+    });
+    let cnode3 = RetypeArgs {
+        ty: CapType::CNode,
+        offset: 0,
+        size: 3,
+        count: 1,
+    };
+    refused(&mut db, CapError::BadArgument, |d| {
+        d.retype(cs, l1(22), cnode3, ROOT, 10)
+    });
+    let sized_vnode = RetypeArgs {
+        size: 4096,
+        ..fixed(CapType::Pt)
+    };
+    refused(&mut db, CapError::BadArgument, |d| {
+        d.retype(cs, l1(22), sized_vnode, ROOT, 10)
+    });
+    // A VNode takes its natural alignment.
+    let off = RetypeArgs {
+        offset: 1024,
+        ..fixed(CapType::Pt)
+    };
+    refused(&mut db, CapError::Misaligned, |d| {
+        d.retype(cs, l1(22), off, ROOT, 10)
+    });
+    let dispatcher_ok = RetypeArgs {
+        offset: 1024,
+        ..fixed(CapType::Dispatcher)
+    };
+    // Never outside the source.
+    refused(&mut db, CapError::OutOfRange, |d| {
+        d.retype(cs, l1(22), frame_args(4096, 9), ROOT, 10)
+    });
+    let far = RetypeArgs {
+        offset: 0x8000,
+        ..frame_args(4096, 1)
+    };
+    refused(&mut db, CapError::OutOfRange, |d| {
+        d.retype(cs, l1(22), far, ROOT, 10)
+    });
+    let huge = RetypeArgs {
+        offset: u64::MAX - 4095,
+        ..frame_args(4096, 1)
+    };
+    refused(&mut db, CapError::OutOfRange, |d| {
+        d.retype(cs, l1(22), huge, ROOT, 10)
+    });
+    let wrap = RetypeArgs {
+        size: 1 << 63,
+        count: 2,
+        ..frame_args(4096, 1)
+    };
+    refused(&mut db, CapError::OutOfRange, |d| {
+        d.retype(cs, l1(22), wrap, ROOT, 10)
+    });
+    // Descendants: the RAM of slot 21 was retyped into frames.
+    refused(&mut db, CapError::HasDescendants, |d| {
+        d.retype(cs, l1(21), frame_args(4096, 1), ROOT, 10)
+    });
+    refused(&mut db, CapError::HasDescendants, |d| {
+        d.retype(cs, l1(1), frame_args(4096, 1), ROOT, 10)
+    });
+    // Destinations.
+    refused(&mut db, CapError::SlotOccupied, |d| {
+        d.retype(cs, l1(22), frame_args(4096, 2), ROOT, 9)
+    });
+    refused(&mut db, CapError::NoSuchSlot, |d| {
+        d.retype(cs, l1(22), frame_args(4096, 2), ROOT, 31)
+    });
+    refused(&mut db, CapError::NoSuchSlot, |d| {
+        d.retype(cs, l1(22), frame_args(4096, 1), ROOT, u32::MAX)
+    });
+    refused(&mut db, CapError::WrongType, |d| {
+        d.retype(cs, l1(22), frame_args(4096, 1), l1(5), 0)
+    });
+    // Rights and ownership.
+    db.mint(cs, l1(23), ROOT, 10, Rights::READ | Rights::GRANT, 0)
+        .expect("mint");
+    refused(&mut db, CapError::MissingRight, |d| {
+        d.retype(cs, l1(10), frame_args(4096, 1), ROOT, 11)
+    });
+    db.mint(cs, ROOT, ROOT, 11, Rights::READ | Rights::GRANT, 0)
+        .expect("mint root");
+    refused(&mut db, CapError::MissingRight, |d| {
+        d.retype(cs, l1(22), frame_args(4096, 1), l1(11), 12)
+    });
+    // The dispatcher at an offset that fits its alignment is fine.
+    let fx = db
+        .retype(cs, l1(22), dispatcher_ok, ROOT, 12)
+        .expect("dispatcher");
+    assert_eq!(
+        fx,
+        [Effect::Created {
+            ty: CapType::Dispatcher,
+            base: RAM_A.0 + 6 * 0x8000 + 1024,
+            size: 1024
+        }]
+    );
+}
+
+#[test]
+fn retype_never_leaves_the_source_and_frees_on_delete() {
+    let (mut db, cs) = fresh();
+    let src = db.identify(cs, l1(22)).expect("ram");
+    let fx = db
+        .retype(cs, l1(22), frame_args(0x4000, 2), ROOT, 10)
+        .expect("retype");
+    for e in &fx {
+        let Effect::Created { base, size, .. } = *e else {
+            panic!("{e:?}")
+        };
+        assert!(base >= src.base && base + size <= src.base + src.size);
+    }
+    refused(&mut db, CapError::HasDescendants, |d| {
+        d.retype(cs, l1(22), frame_args(4096, 1), ROOT, 12)
+    });
+    db.delete(cs, l1(10)).expect("delete");
+    refused(&mut db, CapError::HasDescendants, |d| {
+        d.retype(cs, l1(22), frame_args(4096, 1), ROOT, 12)
+    });
+    let fx = db.delete(cs, l1(11)).expect("delete");
+    assert_eq!(
+        fx,
+        [Effect::Destroyed {
+            ty: CapType::Frame,
+            base: src.base + 0x4000,
+            size: 0x4000
+        }]
+    );
+    db.retype(cs, l1(22), frame_args(4096, 1), ROOT, 12)
+        .expect("retyped again");
+}
+
+#[test]
+fn copy_and_mint_refusals() {
+    let (mut db, cs) = fresh();
+    db.mint(cs, l1(22), ROOT, 10, Rights::READ, 0)
+        .expect("mint");
+    refused(&mut db, CapError::MissingRight, |d| {
+        d.copy(cs, l1(10), ROOT, 11)
+    });
+    refused(&mut db, CapError::MissingRight, |d| {
+        d.mint(cs, l1(10), ROOT, 11, Rights::READ, 0)
+    });
+    db.mint(cs, l1(22), ROOT, 11, Rights::READ | Rights::GRANT, 0)
+        .expect("mint");
+    refused(&mut db, CapError::MissingRight, |d| {
+        d.mint(cs, l1(11), ROOT, 12, Rights::WRITE, 0)
+    });
+    refused(&mut db, CapError::WrongType, |d| {
+        d.mint(cs, l1(22), ROOT, 12, Rights::ALL, 7)
+    });
+    refused(&mut db, CapError::SlotOccupied, |d| {
+        d.copy(cs, l1(22), ROOT, 23)
+    });
+    refused(&mut db, CapError::EmptySlot, |d| {
+        d.copy(cs, l1(12), ROOT, 13)
+    });
+    // Endpoints: badge once.
+    db.retype(cs, l1(22), fixed(CapType::Dispatcher), ROOT, 12)
+        .expect("dispatcher");
+    db.retype(cs, l1(12), fixed(CapType::Endpoint), ROOT, 13)
+        .expect("endpoint");
+    refused(&mut db, CapError::HasDescendants, |d| {
+        d.retype(cs, l1(12), fixed(CapType::Endpoint), ROOT, 14)
+    });
+    db.mint(cs, l1(13), ROOT, 14, Rights::ALL, 42)
+        .expect("badge");
+    assert_eq!(db.identify(cs, l1(14)).expect("ep").badge, 42);
+    refused(&mut db, CapError::NotPermitted, |d| {
+        d.mint(cs, l1(14), ROOT, 15, Rights::ALL, 43)
+    });
+    db.copy(cs, l1(14), ROOT, 15).expect("copy keeps the badge");
+    assert_eq!(db.identify(cs, l1(15)).expect("ep").badge, 42);
+    // Deleting the dispatcher takes its endpoints along.
+    let fx = db.delete(cs, l1(12)).expect("delete dispatcher");
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Destroyed {
+            ty: CapType::Endpoint,
+            ..
+        }
+    )));
+    assert!(db.identify(cs, l1(13)).is_err() && db.identify(cs, l1(15)).is_err());
+}
+
+#[test]
+fn map_refusals() {
+    let (mut db, cs) = fresh();
+    let (pml4, pdpt, pd, pt) = (l1(5), l1(6), l1(7), l1(8));
+    let frame = l2(4, 0);
+    let rw = Rights::READ | Rights::WRITE;
+    refused(&mut db, CapError::WrongType, |d| {
+        d.map(cs, frame, 0, frame, rw, 0, 1)
+    });
+    refused(&mut db, CapError::WrongType, |d| {
+        d.map(cs, pt, 0, l1(22), rw, 0, 1)
+    });
+    refused(&mut db, CapError::WrongType, |d| {
+        d.map(cs, pml4, 0, frame, rw, 0, 1)
+    });
+    refused(&mut db, CapError::WrongType, |d| {
+        d.map(cs, pml4, 0, pd, rw, 0, 1)
+    });
+    refused(&mut db, CapError::WrongType, |d| {
+        d.map(cs, pt, 0, l1(9), rw, 0, 1)
+    });
+    refused(&mut db, CapError::BadArgument, |d| {
+        d.map(cs, pml4, 0, pdpt, rw, 0, 2)
+    });
+    refused(&mut db, CapError::BadArgument, |d| {
+        d.map(cs, pt, 0, frame, rw, 0, 0)
+    });
+    refused(&mut db, CapError::BadArgument, |d| {
+        d.map(cs, pt, 0, frame, Rights::WRITE, 0, 1)
+    });
+    refused(&mut db, CapError::OutOfRange, |d| {
+        d.map(cs, pt, 512, frame, rw, 0, 1)
+    });
+    refused(&mut db, CapError::OutOfRange, |d| {
+        d.map(cs, pt, u32::MAX, frame, rw, 0, 1)
+    });
+    refused(&mut db, CapError::OutOfRange, |d| {
+        d.map(cs, pt, 0, frame, rw, 0, 2)
+    });
+    refused(&mut db, CapError::OutOfRange, |d| {
+        d.map(cs, pt, 0, frame, rw, 4096, 1)
+    });
+    refused(&mut db, CapError::OutOfRange, |d| {
+        d.map(cs, pt, 0, frame, rw, u64::MAX, 1)
+    });
+    refused(&mut db, CapError::Misaligned, |d| {
+        d.map(cs, pt, 0, frame, rw, 100, 1)
+    });
+    refused(&mut db, CapError::KernelHalf, |d| {
+        d.map(cs, pml4, 256, pdpt, rw, 0, 1)
+    });
+    refused(&mut db, CapError::KernelHalf, |d| {
+        d.map(cs, pml4, 511, pdpt, rw, 0, 1)
+    });
+    // A frame mapped writable needs WRITE; executable needs EXECUTE.
+    db.mint(cs, frame, ROOT, 10, Rights::READ | Rights::GRANT, 0)
+        .expect("read-only copy");
+    refused(&mut db, CapError::MissingRight, |d| {
+        d.map(cs, pt, 0, l1(10), rw, 0, 1)
+    });
+    refused(&mut db, CapError::MissingRight, |d| {
+        d.map(cs, pt, 0, l1(10), Rights::READ | Rights::EXECUTE, 0, 1)
+    });
+    // A VNode changed through a copy without WRITE.
+    db.mint(cs, pt, ROOT, 11, Rights::READ | Rights::GRANT, 0)
+        .expect("read-only table");
+    refused(&mut db, CapError::MissingRight, |d| {
+        d.map(cs, l1(11), 0, frame, rw, 0, 1)
+    });
+    // Large pages need aligned frames.
+    let big = RetypeArgs {
+        ty: CapType::Frame,
+        offset: 0,
+        size: 1 << 21,
+        count: 1,
+    };
+    db.retype(cs, l1(2), big, ROOT, 12).expect("2 MiB frame");
+    let fx = db.map(cs, pd, 1, l1(12), rw, 0, 1).expect("large page");
+    assert_eq!(
+        fx,
+        [Effect::Map {
+            table: db.identify(cs, pd).expect("pd").base,
+            level: Level::Pd,
+            index: 1,
+            count: 1,
+            target: RAM_B.0,
+            page: 1 << 21,
+            rights: rw
+        }]
+    );
+    refused(&mut db, CapError::Misaligned, |d| {
+        d.map(cs, pd, 2, l2(4, 1), rw, 0, 1)
+    });
+    // In use.
+    db.map(cs, pt, 3, frame, rw, 0, 1).expect("map");
+    refused(&mut db, CapError::AlreadyMapped, |d| {
+        d.map(cs, pt, 4, frame, rw, 0, 1)
+    });
+    refused(&mut db, CapError::WouldOverlap, |d| {
+        d.map(cs, pt, 3, l2(4, 1), rw, 0, 1)
+    });
+    db.map(cs, pml4, 255, pdpt, rw, 0, 1)
+        .expect("last user entry");
+}
+
+#[test]
+fn unmap_protect_and_delete_produce_unmaps() {
+    let (mut db, cs) = fresh();
+    let (pd, pt, frame) = (l1(7), l1(8), l2(4, 0));
+    let rw = Rights::READ | Rights::WRITE;
+    let pt_base = db.identify(cs, pt).expect("pt").base;
+    refused(&mut db, CapError::NotMapped, |d| d.unmap(cs, pt, 0));
+    refused(&mut db, CapError::OutOfRange, |d| d.unmap(cs, pt, 512));
+    refused(&mut db, CapError::WrongType, |d| d.unmap(cs, frame, 0));
+    db.map(cs, pt, 7, frame, rw, 0, 1).expect("map");
+    refused(&mut db, CapError::NotMapped, |d| {
+        d.protect(cs, pt, 8, Rights::READ)
+    });
+    refused(&mut db, CapError::MissingRight, |d| {
+        d.protect(cs, pt, 7, Rights::READ | Rights::EXECUTE)
+    });
+    refused(&mut db, CapError::BadArgument, |d| {
+        d.protect(cs, pt, 7, Rights::empty())
+    });
+    let fx = db.protect(cs, pt, 7, Rights::READ).expect("protect");
+    assert_eq!(
+        fx,
+        [Effect::Protect {
+            table: pt_base,
+            level: Level::Pt,
+            index: 7,
+            count: 1,
+            rights: Rights::READ
+        }]
+    );
+    refused(&mut db, CapError::MissingRight, |d| {
+        d.protect(cs, pt, 7, rw)
+    });
+    let unmap = Effect::Unmap {
+        table: pt_base,
+        level: Level::Pt,
+        index: 7,
+        count: 1,
+    };
+    assert_eq!(db.unmap(cs, pt, 7).expect("unmap"), [unmap]);
+    // Deleting a mapped frame unmaps it.
+    db.map(cs, pt, 7, frame, rw, 0, 1).expect("map again");
+    let fx = db.delete(cs, frame).expect("delete");
+    assert!(fx.contains(&unmap), "{fx:?}");
+    // Revoking the RAM under a mapped frame unmaps it too.
+    db.map(cs, pt, 8, l2(4, 1), rw, 0, 1).expect("map");
+    db.map(cs, pd, 0, pt, rw, 0, 1).expect("table");
+    let fx = db.revoke(cs, l1(21)).expect("revoke");
+    assert!(
+        fx.contains(&Effect::Unmap {
+            table: pt_base,
+            level: Level::Pt,
+            index: 8,
+            count: 1
+        }),
+        "{fx:?}"
+    );
+    // Deleting a mapped table unmaps it from its parent and clears its own
+    // entries.
+    db.map(cs, pt, 9, l1(9), rw, 0, 1)
+        .expect_err("a table is no page");
+    let pd_base = db.identify(cs, pd).expect("pd").base;
+    let fx = db.delete(cs, pt).expect("delete pt");
+    assert!(
+        fx.contains(&Effect::Unmap {
+            table: pd_base,
+            level: Level::Pd,
+            index: 0,
+            count: 1
+        }),
+        "{fx:?}"
+    );
+    assert!(
+        fx.contains(&Effect::Destroyed {
+            ty: CapType::Pt,
+            base: pt_base,
+            size: 4096
+        }),
+        "{fx:?}"
+    );
+    db.check_invariants().expect("invariants");
+}
+
+#[test]
+fn revoke_deletes_copies_and_descendants_but_not_itself() {
+    let (mut db, cs) = fresh();
+    db.copy(cs, l1(21), ROOT, 10).expect("copy");
+    db.copy(cs, l2(4, 2), l1(4), 8).expect("copy frame");
+    let before = db.len();
+    let fx = db.revoke(cs, l1(21)).expect("revoke");
+    // The copy and four frames and the frame's copy are gone.
+    assert_eq!(db.len(), before - 6);
+    assert_eq!(
+        fx.iter()
+            .filter(|e| matches!(e, Effect::Destroyed { .. }))
+            .count(),
+        4
+    );
+    assert!(db.identify(cs, l1(21)).is_ok());
+    db.retype(cs, l1(21), frame_args(4096, 1), ROOT, 10)
+        .expect("free again");
+    // Deleting the last copy of a CNode deletes what it holds.
+    let fx = db.delete(cs, l1(4)).expect("delete cnode");
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Destroyed {
+            ty: CapType::CNode,
+            ..
+        }
+    )));
+    db.check_invariants().expect("invariants");
+}
+
+#[test]
+fn monitor_operations_need_the_kernel_cap() {
+    let (mut db, cs) = fresh();
+    let frame = Cap::new(CapType::Frame, 0x8000_0000, 8192);
+    let bytes = wire::to_bytes(&frame);
+    let none = RemoteRelations::empty();
+    refused(&mut db, CapError::NoKernelCap, |d| {
+        d.create_received(cs, l1(22), &bytes, 1, none, ROOT, 10)
+    });
+    refused(&mut db, CapError::EmptySlot, |d| {
+        d.create_received(cs, l1(10), &bytes, 1, none, ROOT, 10)
+    });
+    refused(&mut db, CapError::NoKernelCap, |d| {
+        d.create_notify(cs, l1(22), 1, ROOT, 10)
+    });
+    refused(&mut db, CapError::NoKernelCap, |d| {
+        d.set_locked(cs, l1(22), l1(22), true)
+    });
+    refused(&mut db, CapError::NoKernelCap, |d| {
+        d.set_remote(cs, l1(22), l1(22), none)
+    });
+    refused(&mut db, CapError::Malformed, |d| {
+        d.create_received(cs, KERNEL, &bytes[..10], 1, none, ROOT, 10)
+    });
+    let disp = wire::to_bytes(&Cap::new(CapType::Dispatcher, 0x9000_0000, 1024));
+    refused(&mut db, CapError::NotPermitted, |d| {
+        d.create_received(cs, KERNEL, &disp, 1, none, ROOT, 10)
+    });
+    let partial = wire::to_bytes(&Cap::new(CapType::Ram, RAM_A.0 - 4096, 8192));
+    refused(&mut db, CapError::WouldOverlap, |d| {
+        d.create_received(cs, KERNEL, &partial, 1, none, ROOT, 10)
+    });
+    // A RAM inside a local frame would make the frame a parent.
+    db.retype(cs, l1(25), frame_args(0x8000, 1), ROOT, 12)
+        .expect("frame");
+    let inside = wire::to_bytes(&Cap::new(CapType::Ram, RAM_A.0 + 9 * 0x8000 + 4096, 4096));
+    refused(&mut db, CapError::WouldOverlap, |d| {
+        d.create_received(cs, KERNEL, &inside, 1, none, ROOT, 10)
+    });
+    // A copy of a local object with the same owner is accepted.
+    let around = wire::to_bytes(&Cap::new(CapType::Ram, RAM_A.0 + 9 * 0x8000, 0x8000));
+    db.create_received(cs, KERNEL, &around, 0, none, ROOT, 13)
+        .expect("around");
+    db.delete(cs, l1(13)).expect("delete");
+    // A copy of a local object must agree on its owner.
+    let ram_b = wire::to_bytes(&Cap::new(CapType::Ram, RAM_B.0, RAM_B.1));
+    refused(&mut db, CapError::NotPermitted, |d| {
+        d.create_received(cs, KERNEL, &ram_b, 1, none, ROOT, 10)
+    });
+    db.create_received(cs, KERNEL, &bytes, 1, RemoteRelations::COPIES, ROOT, 10)
+        .expect("receive");
+    // Core 1 holds a copy: deleting this one destroys nothing.
+    assert_eq!(db.export(cs, l1(10)).expect("export"), bytes);
+    refused(&mut db, CapError::NotPermitted, |d| d.export(cs, l1(5)));
+    assert_eq!(db.delete(cs, l1(10)).expect("delete"), []);
+    let away = wire::to_bytes(&Cap::new(CapType::Ram, 0xa000_0000, 0x4000));
+    db.create_received(cs, KERNEL, &away, 1, none, ROOT, 10)
+        .expect("receive ram");
+    // Owned by core 1: this core may not retype it.
+    refused(&mut db, CapError::NotPermitted, |d| {
+        d.retype(cs, l1(10), frame_args(4096, 1), ROOT, 11)
+    });
+    // Remote descendants block a retype.
+    db.set_remote(cs, KERNEL, l1(22), RemoteRelations::DESCENDANTS)
+        .expect("relations");
+    refused(&mut db, CapError::HasDescendants, |d| {
+        d.retype(cs, l1(22), frame_args(4096, 1), ROOT, 11)
+    });
+    refused(&mut db, CapError::NotPermitted, |d| {
+        d.set_remote(cs, KERNEL, l1(5), RemoteRelations::COPIES)
+    });
+    // A locked capability is refused until unlocked.
+    db.set_locked(cs, KERNEL, l1(23), true).expect("lock");
+    refused(&mut db, CapError::Locked, |d| d.identify(cs, l1(23)));
+    refused(&mut db, CapError::Locked, |d| d.delete(cs, l1(23)));
+    refused(&mut db, CapError::Locked, |d| d.revoke(cs, l1(1)));
+    db.set_locked(cs, KERNEL, l1(23), false).expect("unlock");
+    db.delete(cs, l1(23)).expect("delete");
+    db.create_notify(cs, KERNEL, 3, ROOT, 11).expect("notify");
+    assert_eq!(db.identify(cs, l1(11)).expect("notify").base, 3);
+}
+
+#[test]
+fn wire_round_trips_and_refuses_malformed_bytes() {
+    let caps = [
+        Cap::new(CapType::Ram, 0x10_0000, 0x2000),
+        Cap::new(CapType::Frame, 0x20_0000, 4096),
+        Cap::new(CapType::CNode, 0x1000, 64 << 4),
+        Cap::new(CapType::Pml4, 0x3000, 4096),
+        Cap::new(CapType::Pt, 0x4000, 4096),
+        Cap::new(CapType::Dispatcher, 0x400, 1024),
+        Cap {
+            badge: 9,
+            ..Cap::new(CapType::Endpoint, 0x400, 1024)
+        },
+        Cap::new(CapType::Notify, 7, 0),
+        Cap::new(CapType::Kernel, 0, 0),
+        Cap::NULL,
+    ];
+    for cap in caps {
+        assert_eq!(Cap::from_bytes(&cap.to_bytes()), Ok(cap));
+    }
+    let good = wire::to_bytes(&caps[1]);
+    let with = |i: usize, v: u8| {
+        let mut b = good;
+        b[i] = v;
+        b
+    };
+    assert_eq!(
+        wire::from_bytes(&good[..WIRE_LEN - 1]),
+        Err(WireError::Length)
+    );
+    assert_eq!(wire::from_bytes(&with(0, 2)), Err(WireError::Version));
+    assert_eq!(wire::from_bytes(&with(1, 99)), Err(WireError::Type));
+    assert_eq!(wire::from_bytes(&with(2, 0x10)), Err(WireError::Rights));
+    assert_eq!(wire::from_bytes(&with(5, 1)), Err(WireError::Reserved));
+    assert_eq!(wire::from_bytes(&with(8, 1)), Err(WireError::Shape));
+    assert_eq!(wire::from_bytes(&with(24, 1)), Err(WireError::Shape));
+    let overflow = Cap::new(CapType::Frame, u64::MAX - 4095, 8192);
+    assert_eq!(
+        wire::from_bytes(&wire::to_bytes(&overflow)),
+        Err(WireError::Shape)
+    );
+}
+
+#[test]
+fn boot_refusals() {
+    let mut db = Mdb::new(0);
+    refused(&mut db, CapError::BadArgument, |d| d.boot_cspace(0x1000, 0));
+    refused(&mut db, CapError::Misaligned, |d| d.boot_cspace(0x1100, 4));
+    let cs = db.boot_cspace(0x1000, 4).expect("root");
+    refused(&mut db, CapError::WouldOverlap, |d| {
+        d.boot_cspace(0x1000, 2)
+    });
+    let ram = Cap::new(CapType::Ram, 0x10_0000, 0x1_0000);
+    db.boot_insert(cs, 1, ram).expect("ram");
+    refused(&mut db, CapError::SlotOccupied, |d| {
+        d.boot_insert(cs, 1, Cap::new(CapType::Kernel, 0, 0))
+    });
+    refused(&mut db, CapError::NoSuchSlot, |d| {
+        d.boot_insert(cs, 16, Cap::new(CapType::Kernel, 0, 0))
+    });
+    refused(&mut db, CapError::WouldOverlap, |d| {
+        d.boot_insert(cs, 2, Cap::new(CapType::Ram, 0x10_8000, 0x1_0000))
+    });
+    refused(&mut db, CapError::WrongType, |d| {
+        d.boot_insert(cs, 2, Cap::new(CapType::Pt, 0x20_0000, 4096))
+    });
+    refused(&mut db, CapError::Misaligned, |d| {
+        d.boot_insert(cs, 2, Cap::new(CapType::Ram, 0x20_0100, 4096))
+    });
+    // Deleting the root's only copy ends the cspace: its handle resolves
+    // nothing afterwards.
+    db.delete(cs, ROOT).expect("delete root");
+    refused(&mut db, CapError::NoSuchSlot, |d| d.identify(cs, l1(1)));
+    assert!(db.is_empty());
+}
+
+#[test]
+fn fuzz_mode_finds_corruption() {
+    let (mut db, cs) = fresh();
+    db.set_fuzz_mode(2);
+    db.identify(cs, l1(22)).expect("identify");
+    // Corrupt: forget a VNode's state behind the database's back.
+    let base = db.identify(cs, l1(9)).expect("pt").base;
+    db.vnodes.remove(&base);
+    assert_eq!(
+        db.check_invariants(),
+        Err(crate::InvariantViolation::DanglingObject(base))
+    );
+    let _ = db.delete(cs, l1(30));
+    assert_eq!(
+        db.take_violation(),
+        None,
+        "checked only every second operation"
+    );
+    let _ = db.delete(cs, l1(31));
+    assert_eq!(
+        db.take_violation(),
+        Some(crate::InvariantViolation::DanglingObject(base))
+    );
+}
+
+#[test]
+fn invariants_catch_each_kind_of_corruption() {
+    use crate::InvariantViolation as V;
+    // A slot that points at nothing.
+    let (mut db, _) = fresh();
+    let k = db
+        .cnodes
+        .values()
+        .next()
+        .and_then(|c| c.slots[1])
+        .expect("slot");
+    db.records.remove(&k);
+    assert!(matches!(db.check_invariants(), Err(V::SlotMismatch(_))));
+    // A record whose capability no longer matches its key.
+    let (mut db, _) = fresh();
+    if let Some(r) = db.records.values_mut().find(|r| r.cap.ty == CapType::Frame) {
+        r.cap.base += 4096;
+    }
+    assert!(matches!(db.check_invariants(), Err(V::KeyMismatch(_))));
+    // A mapping the VNode does not record.
+    let (mut db, cs) = fresh();
+    db.map(cs, l1(8), 0, l2(4, 0), Rights::READ, 0, 1)
+        .expect("map");
+    for v in db.vnodes.values_mut() {
+        v.runs.clear();
+    }
+    assert!(matches!(db.check_invariants(), Err(V::BadMapping(_))));
+    // Copies that disagree on relations.
+    let (mut db, cs) = fresh();
+    db.copy(cs, l1(22), l1(0), 10).expect("copy");
+    if let Some(r) = db.records.values_mut().find(|r| r.slot.index == 10) {
+        r.remote = RemoteRelations::COPIES;
+    }
+    assert!(matches!(db.check_invariants(), Err(V::CopiesDisagree(_))));
+}
