@@ -1,0 +1,527 @@
+//! Sequential consistency of a key-value map: is there one total order of
+//! all operations that keeps each core's operations in program order (by
+//! `invoke`) and in which every read returns the latest write to its key
+//! before it (or 0)? Real time plays no part, so TSC skew does not either.
+//!
+//! Unlike linearizability, sequential consistency is not local: every key
+//! can be sequentially consistent on its own while the whole map is not
+//! (core 0 writes x then reads y = 0, core 1 writes y then reads x = 0).
+//! So the decisive check searches the whole history. It proceeds in three
+//! steps, each sound:
+//!
+//! 1. **Fast sufficient check.** If no core has two operations that
+//!    overlap in time, and every key is linearizable with the recorded
+//!    (unwidened) intervals, the whole history is linearizable (locality),
+//!    and its linearization respects program order, so it is sequentially
+//!    consistent. A "yes" here is a proof.
+//! 2. **Fast necessary check.** Restricting a sequentially consistent
+//!    order to one key gives one for that key, so a key whose own
+//!    operations have no such order proves the history is not
+//!    sequentially consistent, with a counterexample on that key.
+//! 3. **Whole-history search.** A depth-first search over states (how far
+//!    each core has got, the value of every key). Two reductions keep it
+//!    small. A read whose core has reached it and whose key holds its
+//!    value is taken at once: reads change nothing, so moving it earlier
+//!    keeps any completion valid. The search therefore branches only on
+//!    which core's next write goes next, preferring a write some blocked
+//!    read is waiting for, then the earliest invoked. And every state
+//!    reached is remembered by a 128-bit Zobrist fingerprint, so no state
+//!    is explored twice. "Yes" exhibits an order; "no" means the search
+//!    was exhaustive (wrong only if two of the states it visited share a
+//!    fingerprint, a chance below 2^-60 for a billion states).
+//!
+//! Checking sequential consistency is NP-complete even for registers
+//! (Gibbons & Korach 1997), so step 3 can take exponential time; it stops
+//! at the time limit with [`GaveUp`].
+
+use super::hash::{FxHashMap, FxHashSet, fingerprint};
+use super::history::{History, Kind, Op};
+use super::lin::{self, RegOp};
+use super::outcome::{Counterexample, Deadline, GaveUp, Verdict};
+use super::shrink::{Explained, shrink};
+
+/// Which step decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Step 1: linearizable with sequential cores.
+    RealTime,
+    /// Step 2: one key alone has no sequentially consistent order.
+    OneKey,
+    /// Step 3: the whole-history search.
+    Search,
+}
+
+impl Method {
+    /// A short description.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Method::RealTime => "linearizable, with each core's operations sequential in time",
+            Method::OneKey => "one key has no sequentially consistent order",
+            Method::Search => "search over the whole history",
+        }
+    }
+}
+
+/// What the check found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeqReport {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The step that decided (the last one tried when it gave up).
+    pub method: Method,
+    /// States the whole-history search visited (0 if it did not run).
+    pub states: u64,
+}
+
+/// Options for [`check_with`].
+#[derive(Clone, Copy, Debug)]
+pub struct SeqOptions {
+    /// Try steps 1 and 2 before the search.
+    pub fast_checks: bool,
+}
+
+/// Checks that `history` is sequentially consistent, all three steps.
+pub fn check(history: &History, deadline: &Deadline) -> SeqReport {
+    check_with(history, deadline, SeqOptions { fast_checks: true })
+}
+
+/// Checks that `history` is sequentially consistent.
+pub fn check_with(history: &History, deadline: &Deadline, options: SeqOptions) -> SeqReport {
+    let gave_up = |g, method, states| SeqReport {
+        verdict: Verdict::GaveUp(g),
+        method,
+        states,
+    };
+    let explained = Explained::new(history);
+    if options.fast_checks {
+        match real_time_suffices(history, deadline) {
+            Ok(true) => {
+                return SeqReport {
+                    verdict: Verdict::Holds,
+                    method: Method::RealTime,
+                    states: 0,
+                };
+            }
+            Ok(false) => {}
+            Err(g) => return gave_up(g, Method::RealTime, 0),
+        }
+        for ops in lin::by_key(history).into_values() {
+            match search(history, &ops, deadline) {
+                Ok((true, _)) => {}
+                Ok((false, _)) => {
+                    let key = history.ops[ops[0]].key;
+                    let (ops, minimal) = shrink(ops, |s| {
+                        if !explained.closed(history, s) {
+                            return Ok(false);
+                        }
+                        search(history, s, deadline).map(|(ok, _)| !ok)
+                    });
+                    return SeqReport {
+                        verdict: Verdict::Violated(Counterexample {
+                            key: Some(key),
+                            ops,
+                            minimal,
+                        }),
+                        method: Method::OneKey,
+                        states: 0,
+                    };
+                }
+                Err(g) => return gave_up(g, Method::OneKey, 0),
+            }
+        }
+    }
+    let all: Vec<usize> = (0..history.ops.len()).collect();
+    let states = match search(history, &all, deadline) {
+        Ok((true, states)) => {
+            return SeqReport {
+                verdict: Verdict::Holds,
+                method: Method::Search,
+                states,
+            };
+        }
+        Ok((false, states)) => states,
+        Err(g) => return gave_up(g, Method::Search, 0),
+    };
+    let (ops, minimal) = shrink(all, |s| {
+        if !explained.closed(history, s) {
+            return Ok(false);
+        }
+        search(history, s, deadline).map(|(ok, _)| !ok)
+    });
+    let first = history.ops[ops[0]].key;
+    let one_key = ops.iter().all(|&i| history.ops[i].key == first);
+    SeqReport {
+        verdict: Verdict::Violated(Counterexample {
+            key: one_key.then_some(first),
+            ops,
+            minimal,
+        }),
+        method: Method::Search,
+        states,
+    }
+}
+
+/// Step 1: whether each core's operations are strictly sequential in time
+/// and every key is linearizable with the recorded intervals.
+pub fn real_time_suffices(history: &History, deadline: &Deadline) -> Result<bool, GaveUp> {
+    for ops in program_order(history, &(0..history.ops.len()).collect::<Vec<_>>()) {
+        for pair in ops.windows(2) {
+            if history.ops[pair[0]].response >= history.ops[pair[1]].invoke {
+                return Ok(false);
+            }
+        }
+    }
+    for ops in lin::by_key(history).into_values() {
+        let reg: Vec<RegOp> = ops
+            .iter()
+            .map(|&i| RegOp::widened(&history.ops[i], 0))
+            .collect();
+        if !lin::linearizable(&reg, deadline)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// `subset`'s operations per core, each in program order: by invoke, then
+/// response, then position in the history.
+fn program_order(history: &History, subset: &[usize]) -> Vec<Vec<usize>> {
+    let mut cores: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+    for &i in subset {
+        cores.entry(history.ops[i].core).or_default().push(i);
+    }
+    let mut cores: Vec<(u32, Vec<usize>)> = cores.into_iter().collect();
+    cores.sort_unstable_by_key(|(c, _)| *c);
+    cores
+        .into_iter()
+        .map(|(_, mut ops)| {
+            ops.sort_by_key(|&i| (history.ops[i].invoke, history.ops[i].response, i));
+            ops
+        })
+        .collect()
+}
+
+/// An operation as the search sees it.
+#[derive(Clone, Copy, Debug)]
+struct Step {
+    write: bool,
+    /// Dense key number.
+    key: u32,
+    value: u64,
+    invoke: u64,
+}
+
+/// What to undo when backtracking.
+#[derive(Clone, Copy, Debug)]
+enum Undo {
+    /// A core moved past a read.
+    Read(u32),
+    /// A core moved past a write; the key held `old` before.
+    Write(u32, u64),
+}
+
+struct Search {
+    cores: Vec<Vec<Step>>,
+    pos: Vec<u32>,
+    values: Vec<u64>,
+    left: usize,
+    hash_pos: u128,
+    hash_values: u128,
+    trail: Vec<Undo>,
+}
+
+fn pos_hash(core: usize, pos: u32) -> u128 {
+    fingerprint(core as u64, u64::from(pos))
+}
+
+fn value_hash(key: u32, value: u64) -> u128 {
+    if value == 0 {
+        0
+    } else {
+        fingerprint(u64::from(key) | 1 << 40, value)
+    }
+}
+
+impl Search {
+    fn new(history: &History, subset: &[usize]) -> Search {
+        let mut keys: FxHashMap<u64, u32> = FxHashMap::default();
+        let cores: Vec<Vec<Step>> = program_order(history, subset)
+            .into_iter()
+            .map(|ops| {
+                ops.into_iter()
+                    .map(|i| {
+                        let op: &Op = &history.ops[i];
+                        let next = keys.len() as u32;
+                        Step {
+                            write: op.kind == Kind::Write,
+                            key: *keys.entry(op.key).or_insert(next),
+                            value: op.value,
+                            invoke: op.invoke,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let hash_pos = (0..cores.len()).fold(0, |h, c| h ^ pos_hash(c, 0));
+        Search {
+            pos: vec![0; cores.len()],
+            values: vec![0; keys.len()],
+            left: subset.len(),
+            cores,
+            hash_pos,
+            hash_values: 0,
+            trail: Vec::new(),
+        }
+    }
+
+    fn next(&self, core: usize) -> Option<Step> {
+        self.cores[core].get(self.pos[core] as usize).copied()
+    }
+
+    fn advance(&mut self, core: usize) {
+        let p = self.pos[core];
+        self.hash_pos ^= pos_hash(core, p) ^ pos_hash(core, p + 1);
+        self.pos[core] = p + 1;
+        self.left -= 1;
+    }
+
+    fn retreat(&mut self, core: usize) {
+        let p = self.pos[core];
+        self.hash_pos ^= pos_hash(core, p) ^ pos_hash(core, p - 1);
+        self.pos[core] = p - 1;
+        self.left += 1;
+    }
+
+    fn set(&mut self, key: u32, value: u64) {
+        let old = self.values[key as usize];
+        self.hash_values ^= value_hash(key, old) ^ value_hash(key, value);
+        self.values[key as usize] = value;
+    }
+
+    /// Takes every read that can go now.
+    fn saturate(&mut self) {
+        for core in 0..self.cores.len() {
+            while let Some(s) = self.next(core) {
+                if s.write || self.values[s.key as usize] != s.value {
+                    break;
+                }
+                self.advance(core);
+                self.trail.push(Undo::Read(core as u32));
+            }
+        }
+    }
+
+    fn write(&mut self, core: usize) {
+        let s = self.next(core).expect("a core with a next write");
+        let old = self.values[s.key as usize];
+        self.set(s.key, s.value);
+        self.advance(core);
+        self.trail.push(Undo::Write(core as u32, old));
+    }
+
+    fn undo_to(&mut self, mark: usize) {
+        while self.trail.len() > mark {
+            match self.trail.pop().expect("trail longer than mark") {
+                Undo::Read(c) => self.retreat(c as usize),
+                Undo::Write(c, old) => {
+                    self.retreat(c as usize);
+                    let key = self.cores[c as usize][self.pos[c as usize] as usize].key;
+                    self.set(key, old);
+                }
+            }
+        }
+    }
+
+    /// The cores whose next operation is a write, best first.
+    fn candidates(&self) -> Vec<u32> {
+        let wanted: Vec<(u32, u64)> = (0..self.cores.len())
+            .filter_map(|c| self.next(c))
+            .filter(|s| !s.write)
+            .map(|s| (s.key, s.value))
+            .collect();
+        let mut cands: Vec<(bool, u64, u32)> = (0..self.cores.len())
+            .filter_map(|c| {
+                let s = self.next(c)?;
+                s.write
+                    .then(|| (!wanted.contains(&(s.key, s.value)), s.invoke, c as u32))
+            })
+            .collect();
+        cands.sort_unstable();
+        cands.into_iter().map(|(_, _, c)| c).collect()
+    }
+}
+
+/// Whether `subset` of `history` (indices) is sequentially consistent, and
+/// how many states the search visited.
+fn search(history: &History, subset: &[usize], deadline: &Deadline) -> Result<(bool, u64), GaveUp> {
+    struct Frame {
+        mark: usize,
+        cands: Vec<u32>,
+        tried: usize,
+    }
+    let mut s = Search::new(history, subset);
+    let mut seen: FxHashSet<u128> = FxHashSet::default();
+    s.saturate();
+    if s.left == 0 {
+        return Ok((true, 1));
+    }
+    seen.insert(s.hash_pos ^ s.hash_values);
+    let mut stack = vec![Frame {
+        mark: s.trail.len(),
+        cands: s.candidates(),
+        tried: 0,
+    }];
+    let mut steps = 0u32;
+    while let Some(top) = stack.last_mut() {
+        steps = steps.wrapping_add(1);
+        if steps.is_multiple_of(1024) {
+            deadline.check()?;
+        }
+        s.undo_to(top.mark);
+        let Some(&core) = top.cands.get(top.tried) else {
+            stack.pop();
+            continue;
+        };
+        top.tried += 1;
+        s.write(core as usize);
+        s.saturate();
+        if s.left == 0 {
+            return Ok((true, seen.len() as u64 + 1));
+        }
+        if seen.insert(s.hash_pos ^ s.hash_values) {
+            let cands = s.candidates();
+            stack.push(Frame {
+                mark: s.trail.len(),
+                cands,
+                tried: 0,
+            });
+        }
+    }
+    Ok((false, seen.len() as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn d() -> Deadline {
+        Deadline::new(Duration::from_secs(10))
+    }
+
+    fn sc(ops: Vec<Op>) -> SeqReport {
+        check(&History::new(ops), &d())
+    }
+
+    fn searched(ops: Vec<Op>) -> bool {
+        let h = History::new(ops);
+        let all: Vec<usize> = (0..h.ops.len()).collect();
+        search(&h, &all, &d()).unwrap().0
+    }
+
+    #[test]
+    fn sequentially_consistent_but_not_linearizable() {
+        // Core 1 reads the old value after the write completed: not
+        // linearizable, but the read can be ordered before the write.
+        let ops = vec![Op::write(0, 1, 1, 0, 10), Op::read(1, 1, 0, 20, 30)];
+        let h = History::new(ops.clone());
+        assert!(!lin::check(&h, 0, &d()).verdict.holds());
+        let r = sc(ops);
+        assert_eq!(r.verdict, Verdict::Holds);
+        assert_eq!(r.method, Method::Search);
+    }
+
+    #[test]
+    fn a_core_must_see_its_own_write() {
+        let ops = vec![Op::write(0, 1, 1, 0, 10), Op::read(0, 1, 0, 20, 30)];
+        let r = sc(ops);
+        assert!(matches!(r.verdict, Verdict::Violated(_)), "{r:?}");
+        assert_eq!(r.method, Method::OneKey);
+    }
+
+    #[test]
+    fn store_buffering_is_not_sequentially_consistent_though_each_key_is() {
+        // x = key 1, y = key 2.
+        let ops = vec![
+            Op::write(0, 1, 1, 0, 10),
+            Op::read(0, 2, 0, 20, 30),
+            Op::write(1, 2, 1, 0, 10),
+            Op::read(1, 1, 0, 20, 30),
+        ];
+        let r = sc(ops);
+        assert_eq!(r.method, Method::Search);
+        let Verdict::Violated(c) = r.verdict else {
+            panic!("{r:?}")
+        };
+        assert_eq!(c.ops, vec![0, 1, 2, 3]);
+        assert_eq!(c.key, None);
+        assert!(c.minimal);
+    }
+
+    #[test]
+    fn two_cores_seeing_writes_in_opposite_orders_is_not() {
+        let ops = vec![
+            Op::write(0, 1, 1, 0, 10),
+            Op::write(1, 1, 2, 0, 10),
+            Op::read(2, 1, 1, 20, 21),
+            Op::read(2, 1, 2, 22, 23),
+            Op::read(3, 1, 2, 20, 21),
+            Op::read(3, 1, 1, 22, 23),
+        ];
+        assert!(!searched(ops.clone()));
+        assert!(!sc(ops).verdict.holds());
+    }
+
+    #[test]
+    fn reads_wait_for_the_right_write() {
+        // Core 2 must see 1 before 2; core 0 writes 1 then 2 later.
+        let ops = vec![
+            Op::write(0, 1, 1, 0, 10),
+            Op::write(0, 1, 2, 20, 30),
+            Op::read(1, 1, 2, 0, 1),
+            Op::read(2, 1, 0, 100, 101),
+            Op::read(2, 1, 1, 102, 103),
+            Op::read(2, 1, 2, 104, 105),
+        ];
+        assert!(searched(ops));
+    }
+
+    #[test]
+    fn the_fast_check_decides_linearizable_histories() {
+        let ops = vec![
+            Op::write(0, 1, 1, 0, 10),
+            Op::read(1, 1, 1, 20, 30),
+            Op::write(1, 2, 5, 40, 50),
+            Op::read(0, 2, 5, 60, 70),
+        ];
+        let r = sc(ops.clone());
+        assert_eq!(r.verdict, Verdict::Holds);
+        assert_eq!(r.method, Method::RealTime);
+        assert!(searched(ops));
+    }
+
+    #[test]
+    fn gives_up_at_the_time_limit() {
+        // Many cores writing distinct values to one key, and a read of a
+        // value nobody wrote at the end of one core: the search must try
+        // every order of the writes to refute it.
+        let mut ops = Vec::new();
+        for c in 0..12u32 {
+            for i in 0..4u64 {
+                ops.push(Op::write(
+                    c,
+                    u64::from(c) % 3,
+                    u64::from(c) * 10 + i + 1,
+                    i,
+                    i,
+                ));
+            }
+        }
+        ops.push(Op::read(0, 0, 999, 10, 10));
+        let h = History::new(ops);
+        let all: Vec<usize> = (0..h.ops.len()).collect();
+        let r = search(&h, &all, &Deadline::new(Duration::from_millis(30)));
+        assert!(r.is_err(), "{r:?}");
+    }
+}
