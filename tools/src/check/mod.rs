@@ -129,7 +129,7 @@ pub fn main(args: &CheckArgs) -> Result<ExitCode> {
             "{}",
             report::verdict_line(ModelName::Seq, &history, keys, &report.verdict)
         );
-        let note = format!("; by {}", report.method.describe());
+        let note = format!("; found by {}", report.method.describe());
         for line in report::details(ModelName::Seq, &history, &report.verdict, &note) {
             println!("{line}");
         }

@@ -19,16 +19,21 @@
 //!    operations have no such order proves the history is not
 //!    sequentially consistent, with a counterexample on that key.
 //! 3. **Whole-history search.** A depth-first search over states (how far
-//!    each core has got, the value of every key). Two reductions keep it
-//!    small. A read whose core has reached it and whose key holds its
+//!    each core has got, the value of every key). Three reductions keep
+//!    it small. A read whose core has reached it and whose key holds its
 //!    value is taken at once: reads change nothing, so moving it earlier
-//!    keeps any completion valid. The search therefore branches only on
-//!    which core's next write goes next, preferring a write some blocked
-//!    read is waiting for, then the earliest invoked. And every state
-//!    reached is remembered by a 128-bit Zobrist fingerprint, so no state
-//!    is explored twice. "Yes" exhibits an order; "no" means the search
-//!    was exhaustive (wrong only if two of the states it visited share a
-//!    fingerprint, a chance below 2^-60 for a billion states).
+//!    keeps any completion valid. So the search branches only on which
+//!    core's next write goes next. A write that would overwrite a value
+//!    some pending read still wants, when no pending write writes that
+//!    value again, is never taken: no completion follows it. And every
+//!    state reached is remembered by a 128-bit Zobrist fingerprint, so no
+//!    state is explored twice. Writes are tried in an order that follows
+//!    time, first by when each can last have taken effect (its response,
+//!    or a read of its value's), then by invocation; each order gets a
+//!    budget of states, and the last attempt runs to the time limit.
+//!    "Yes" exhibits an order; "no" means a search was exhaustive (wrong
+//!    only if two of the states it visited share a fingerprint, a chance
+//!    below 2^-60 for a billion states).
 //!
 //! Checking sequential consistency is NP-complete even for registers
 //! (Gibbons & Korach 1997), so step 3 can take exponential time; it stops
@@ -52,12 +57,12 @@ pub enum Method {
 }
 
 impl Method {
-    /// A short description.
+    /// A short description, to follow "found by".
     pub fn describe(self) -> &'static str {
         match self {
-            Method::RealTime => "linearizable, with each core's operations sequential in time",
-            Method::OneKey => "one key has no sequentially consistent order",
-            Method::Search => "search over the whole history",
+            Method::RealTime => "the real-time check (linearizable, cores sequential)",
+            Method::OneKey => "checking each key alone",
+            Method::Search => "searching the whole history",
         }
     }
 }
@@ -208,7 +213,19 @@ struct Step {
     /// Dense key number.
     key: u32,
     value: u64,
-    invoke: u64,
+    /// Writes go in increasing order of this, where there is a choice.
+    priority: u64,
+}
+
+/// How the search orders its choice of the next write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Order {
+    /// By the latest instant the write can have taken effect if the
+    /// history were linearizable: its response, or earlier if a read of
+    /// its value responded earlier.
+    Settled,
+    /// By invocation.
+    Invoked,
 }
 
 /// What to undo when backtracking.
@@ -220,10 +237,18 @@ enum Undo {
     Write(u32, u64),
 }
 
+/// Pending (not yet ordered) reads and writes of one value of one key.
+#[derive(Clone, Copy, Debug, Default)]
+struct Pending {
+    reads: u32,
+    writes: u32,
+}
+
 struct Search {
     cores: Vec<Vec<Step>>,
     pos: Vec<u32>,
     values: Vec<u64>,
+    pending: FxHashMap<(u32, u64), Pending>,
     left: usize,
     hash_pos: u128,
     hash_values: u128,
@@ -243,8 +268,15 @@ fn value_hash(key: u32, value: u64) -> u128 {
 }
 
 impl Search {
-    fn new(history: &History, subset: &[usize]) -> Search {
+    fn new(history: &History, subset: &[usize], order: Order) -> Search {
         let mut keys: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut settled: FxHashMap<(u64, u64), u64> = FxHashMap::default();
+        for &i in subset {
+            let op = &history.ops[i];
+            let t = settled.entry((op.key, op.value)).or_insert(u64::MAX);
+            *t = (*t).min(op.response);
+        }
+        let mut pending: FxHashMap<(u32, u64), Pending> = FxHashMap::default();
         let cores: Vec<Vec<Step>> = program_order(history, subset)
             .into_iter()
             .map(|ops| {
@@ -252,11 +284,23 @@ impl Search {
                     .map(|i| {
                         let op: &Op = &history.ops[i];
                         let next = keys.len() as u32;
+                        let key = *keys.entry(op.key).or_insert(next);
+                        let write = op.kind == Kind::Write;
+                        let p = pending.entry((key, op.value)).or_default();
+                        if write {
+                            p.writes += 1;
+                        } else {
+                            p.reads += 1;
+                        }
+                        let priority = match order {
+                            Order::Settled => settled[&(op.key, op.value)].min(op.response),
+                            Order::Invoked => op.invoke,
+                        };
                         Step {
-                            write: op.kind == Kind::Write,
-                            key: *keys.entry(op.key).or_insert(next),
+                            write,
+                            key,
                             value: op.value,
-                            invoke: op.invoke,
+                            priority,
                         }
                     })
                     .collect()
@@ -266,6 +310,7 @@ impl Search {
         Search {
             pos: vec![0; cores.len()],
             values: vec![0; keys.len()],
+            pending,
             left: subset.len(),
             cores,
             hash_pos,
@@ -278,8 +323,16 @@ impl Search {
         self.cores[core].get(self.pos[core] as usize).copied()
     }
 
+    fn count(&mut self, s: Step, delta: i32) {
+        let p = self.pending.entry((s.key, s.value)).or_default();
+        let n = if s.write { &mut p.writes } else { &mut p.reads };
+        *n = n.wrapping_add_signed(delta);
+    }
+
     fn advance(&mut self, core: usize) {
         let p = self.pos[core];
+        let s = self.cores[core][p as usize];
+        self.count(s, -1);
         self.hash_pos ^= pos_hash(core, p) ^ pos_hash(core, p + 1);
         self.pos[core] = p + 1;
         self.left -= 1;
@@ -290,6 +343,8 @@ impl Search {
         self.hash_pos ^= pos_hash(core, p) ^ pos_hash(core, p - 1);
         self.pos[core] = p - 1;
         self.left += 1;
+        let s = self.cores[core][p as usize - 1];
+        self.count(s, 1);
     }
 
     fn set(&mut self, key: u32, value: u64) {
@@ -332,34 +387,78 @@ impl Search {
         }
     }
 
-    /// The cores whose next operation is a write, best first.
+    /// The cores whose next operation is a write that can go now, best
+    /// first. A write that would overwrite a value some pending read still
+    /// wants, when no pending write could bring that value back, leads
+    /// nowhere and is left out.
     fn candidates(&self) -> Vec<u32> {
-        let wanted: Vec<(u32, u64)> = (0..self.cores.len())
-            .filter_map(|c| self.next(c))
-            .filter(|s| !s.write)
-            .map(|s| (s.key, s.value))
-            .collect();
-        let mut cands: Vec<(bool, u64, u32)> = (0..self.cores.len())
+        let mut cands: Vec<(u64, u32)> = (0..self.cores.len())
             .filter_map(|c| {
                 let s = self.next(c)?;
-                s.write
-                    .then(|| (!wanted.contains(&(s.key, s.value)), s.invoke, c as u32))
+                if !s.write {
+                    return None;
+                }
+                let current = self.values[s.key as usize];
+                if current != s.value {
+                    let p = self
+                        .pending
+                        .get(&(s.key, current))
+                        .copied()
+                        .unwrap_or_default();
+                    if p.reads > 0 && p.writes == 0 {
+                        return None;
+                    }
+                }
+                Some((s.priority, c as u32))
             })
             .collect();
         cands.sort_unstable();
-        cands.into_iter().map(|(_, _, c)| c).collect()
+        cands.into_iter().map(|(_, c)| c).collect()
     }
 }
 
+/// Why a bounded search stopped.
+enum Stop {
+    /// Out of time.
+    GaveUp(GaveUp),
+    /// Visited as many states as it was allowed.
+    Budget,
+}
+
 /// Whether `subset` of `history` (indices) is sequentially consistent, and
-/// how many states the search visited.
+/// how many states the search visited. Quick attempts with each write
+/// order and a budget of states come first (a good order finds an answer
+/// with little backtracking); then the search runs to the time limit.
 fn search(history: &History, subset: &[usize], deadline: &Deadline) -> Result<(bool, u64), GaveUp> {
+    let budget = 4 * subset.len() as u64 + 1_000;
+    let mut visited = 0;
+    for order in [Order::Settled, Order::Invoked] {
+        match bounded(history, subset, order, Some(budget), deadline) {
+            Ok((answer, states)) => return Ok((answer, visited + states)),
+            Err(Stop::GaveUp(g)) => return Err(g),
+            Err(Stop::Budget) => visited += budget,
+        }
+    }
+    match bounded(history, subset, Order::Settled, None, deadline) {
+        Ok((answer, states)) => Ok((answer, visited + states)),
+        Err(Stop::GaveUp(g)) => Err(g),
+        Err(Stop::Budget) => unreachable!("no budget"),
+    }
+}
+
+fn bounded(
+    history: &History,
+    subset: &[usize],
+    order: Order,
+    budget: Option<u64>,
+    deadline: &Deadline,
+) -> Result<(bool, u64), Stop> {
     struct Frame {
         mark: usize,
         cands: Vec<u32>,
         tried: usize,
     }
-    let mut s = Search::new(history, subset);
+    let mut s = Search::new(history, subset, order);
     let mut seen: FxHashSet<u128> = FxHashSet::default();
     s.saturate();
     if s.left == 0 {
@@ -375,7 +474,7 @@ fn search(history: &History, subset: &[usize], deadline: &Deadline) -> Result<(b
     while let Some(top) = stack.last_mut() {
         steps = steps.wrapping_add(1);
         if steps.is_multiple_of(1024) {
-            deadline.check()?;
+            deadline.check().map_err(Stop::GaveUp)?;
         }
         s.undo_to(top.mark);
         let Some(&core) = top.cands.get(top.tried) else {
@@ -389,6 +488,9 @@ fn search(history: &History, subset: &[usize], deadline: &Deadline) -> Result<(b
             return Ok((true, seen.len() as u64 + 1));
         }
         if seen.insert(s.hash_pos ^ s.hash_values) {
+            if budget.is_some_and(|b| seen.len() as u64 > b) {
+                return Err(Stop::Budget);
+            }
             let cands = s.candidates();
             stack.push(Frame {
                 mark: s.trail.len(),
