@@ -4,6 +4,8 @@
 //!
 //! ```text
 //! cargo run --release -p tools --example check_bench [-- OPS KEYS CORES]
+//! CHECK_BENCH_KEEP=1 ...   # keep history.csv, to time `flotilla check` on it
+//! CHECK_BENCH_LIMIT_S=20 ... # time limit per check (default 120 s)
 //! ```
 
 use std::time::{Duration, Instant};
@@ -98,5 +100,9 @@ fn main() {
         sc.states,
         lin_sequential.verdict.holds()
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var_os("CHECK_BENCH_KEEP").is_some() {
+        println!("kept {}", path.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -206,6 +206,12 @@ pub fn linearizable(ops: &[RegOp], deadline: &Deadline) -> Result<bool, GaveUp> 
     wgl(&Register, ops, deadline)
 }
 
+/// A linearization of one register's operations (indices into `ops`, in
+/// order), or `None` when there is none.
+pub fn linearization(ops: &[RegOp], deadline: &Deadline) -> Result<Option<Vec<usize>>, GaveUp> {
+    wgl_order(&Register, ops, deadline)
+}
+
 /// Whether `calls` on one object of `model` are linearizable: the WGL
 /// search with Lowe's cache.
 pub fn wgl<M: Model>(
@@ -213,9 +219,18 @@ pub fn wgl<M: Model>(
     calls: &[Call<M::Op>],
     deadline: &Deadline,
 ) -> Result<bool, GaveUp> {
+    wgl_order(model, calls, deadline).map(|order| order.is_some())
+}
+
+/// [`wgl`], with the linearization it found: indices into `calls`.
+pub fn wgl_order<M: Model>(
+    model: &M,
+    calls: &[Call<M::Op>],
+    deadline: &Deadline,
+) -> Result<Option<Vec<usize>>, GaveUp> {
     let n = calls.len();
     if n == 0 {
-        return Ok(true);
+        return Ok(Some(Vec::new()));
     }
     // Number the operations in invocation order.
     let mut order: Vec<usize> = (0..n).collect();
@@ -245,7 +260,12 @@ pub fn wgl<M: Model>(
             deadline.check()?;
         }
         if events.next[0] == tail {
-            return Ok(true);
+            return Ok(Some(
+                stack
+                    .iter()
+                    .map(|&(rank, ..)| order[rank as usize])
+                    .collect(),
+            ));
         }
         let node = entry as usize;
         let rank = events.op[node];
@@ -276,7 +296,7 @@ pub fn wgl<M: Model>(
             entry = events.next[node];
         } else {
             let Some((top, before, old_hi)) = stack.pop() else {
-                return Ok(false);
+                return Ok(None);
             };
             let t = top as usize;
             state = before;

@@ -215,6 +215,10 @@ struct Step {
     value: u64,
     /// Writes go in increasing order of this, where there is a choice.
     priority: u64,
+    /// Index in the history.
+    op: u32,
+    /// With [`Order::Coherent`], the write's place among its key's writes.
+    co: u32,
 }
 
 /// How the search orders its choice of the next write.
@@ -226,6 +230,12 @@ enum Order {
     Settled,
     /// By invocation.
     Invoked,
+    /// Each key's writes in one given order (found for each key alone),
+    /// otherwise as [`Order::Settled`]. Reads are taken as soon as they
+    /// can, and with distinct values per key a write whose predecessors
+    /// are all done never needs undoing, so this attempt hardly
+    /// backtracks; but a "no" under it proves nothing.
+    Coherent,
 }
 
 /// What to undo when backtracking.
@@ -253,6 +263,8 @@ struct Search {
     hash_pos: u128,
     hash_values: u128,
     trail: Vec<Undo>,
+    /// With [`Order::Coherent`], each key's next write.
+    co_next: Option<Vec<u32>>,
 }
 
 fn pos_hash(core: usize, pos: u32) -> u128 {
@@ -268,7 +280,12 @@ fn value_hash(key: u32, value: u64) -> u128 {
 }
 
 impl Search {
-    fn new(history: &History, subset: &[usize], order: Order) -> Search {
+    fn new(
+        history: &History,
+        subset: &[usize],
+        order: Order,
+        co: Option<&FxHashMap<usize, u32>>,
+    ) -> Search {
         let mut keys: FxHashMap<u64, u32> = FxHashMap::default();
         let mut settled: FxHashMap<(u64, u64), u64> = FxHashMap::default();
         for &i in subset {
@@ -293,7 +310,9 @@ impl Search {
                             p.reads += 1;
                         }
                         let priority = match order {
-                            Order::Settled => settled[&(op.key, op.value)].min(op.response),
+                            Order::Settled | Order::Coherent => {
+                                settled[&(op.key, op.value)].min(op.response)
+                            }
                             Order::Invoked => op.invoke,
                         };
                         Step {
@@ -301,6 +320,8 @@ impl Search {
                             key,
                             value: op.value,
                             priority,
+                            op: i as u32,
+                            co: co.and_then(|c| c.get(&i).copied()).unwrap_or(u32::MAX),
                         }
                     })
                     .collect()
@@ -316,6 +337,7 @@ impl Search {
             hash_pos,
             hash_values: 0,
             trail: Vec::new(),
+            co_next: (order == Order::Coherent && co.is_some()).then(|| vec![0; keys.len()]),
         }
     }
 
@@ -353,6 +375,21 @@ impl Search {
         self.values[key as usize] = value;
     }
 
+    /// The operations ordered so far (history indices), in order.
+    fn witness(&self) -> Vec<usize> {
+        let mut at = vec![0usize; self.cores.len()];
+        self.trail
+            .iter()
+            .map(|u| {
+                let c = match *u {
+                    Undo::Read(c) | Undo::Write(c, _) => c as usize,
+                };
+                at[c] += 1;
+                self.cores[c][at[c] - 1].op as usize
+            })
+            .collect()
+    }
+
     /// Takes every read that can go now.
     fn saturate(&mut self) {
         for core in 0..self.cores.len() {
@@ -372,6 +409,9 @@ impl Search {
         self.set(s.key, s.value);
         self.advance(core);
         self.trail.push(Undo::Write(core as u32, old));
+        if let Some(next) = &mut self.co_next {
+            next[s.key as usize] += 1;
+        }
     }
 
     fn undo_to(&mut self, mark: usize) {
@@ -382,6 +422,9 @@ impl Search {
                     self.retreat(c as usize);
                     let key = self.cores[c as usize][self.pos[c as usize] as usize].key;
                     self.set(key, old);
+                    if let Some(next) = &mut self.co_next {
+                        next[key as usize] -= 1;
+                    }
                 }
             }
         }
@@ -396,6 +439,11 @@ impl Search {
             .filter_map(|c| {
                 let s = self.next(c)?;
                 if !s.write {
+                    return None;
+                }
+                if let Some(next) = &self.co_next
+                    && next[s.key as usize] != s.co
+                {
                     return None;
                 }
                 let current = self.values[s.key as usize];
@@ -426,20 +474,71 @@ enum Stop {
 }
 
 /// Whether `subset` of `history` (indices) is sequentially consistent, and
-/// how many states the search visited. Quick attempts with each write
-/// order and a budget of states come first (a good order finds an answer
-/// with little backtracking); then the search runs to the time limit.
+/// how many states the search visited.
 fn search(history: &History, subset: &[usize], deadline: &Deadline) -> Result<(bool, u64), GaveUp> {
+    solve(history, subset, deadline).map(|(order, states)| (order.is_some(), states))
+}
+
+/// A sequentially consistent order of `subset` if there is one, and how
+/// many states the search visited. With several keys, each key is solved
+/// alone first (a linearization if it has one, else a sequentially
+/// consistent order): a key without an order settles it, and the keys'
+/// orders of their writes guide a first attempt. Quick attempts with each write
+/// order and a budget of states come next (a good order finds an answer
+/// with little backtracking); then the search runs to the time limit.
+fn solve(
+    history: &History,
+    subset: &[usize],
+    deadline: &Deadline,
+) -> Result<(Option<Vec<usize>>, u64), GaveUp> {
     let budget = 4 * subset.len() as u64 + 1_000;
     let mut visited = 0;
-    for order in [Order::Settled, Order::Invoked] {
-        match bounded(history, subset, order, Some(budget), deadline) {
+    let mut keys: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
+    for &i in subset {
+        keys.entry(history.ops[i].key).or_default().push(i);
+    }
+    let mut co: Option<FxHashMap<usize, u32>> = None;
+    if keys.len() > 1 {
+        let mut ranks = FxHashMap::default();
+        for ops in keys.into_values() {
+            // A linearization of the key, if it has one, respects real
+            // time and so the other keys' program order too.
+            let reg: Vec<RegOp> = ops
+                .iter()
+                .map(|&i| RegOp::widened(&history.ops[i], 0))
+                .collect();
+            let order = match lin::linearization(&reg, deadline)? {
+                Some(order) => order.into_iter().map(|j| ops[j]).collect(),
+                None => {
+                    let (order, states) = solve(history, &ops, deadline)?;
+                    visited += states;
+                    let Some(order) = order else {
+                        return Ok((None, visited));
+                    };
+                    order
+                }
+            };
+            let writes = order
+                .into_iter()
+                .filter(|&i| history.ops[i].kind == Kind::Write);
+            ranks.extend(writes.zip(0u32..));
+        }
+        co = Some(ranks);
+    }
+    let attempts: &[Order] = if co.is_some() {
+        &[Order::Coherent, Order::Invoked, Order::Settled]
+    } else {
+        &[Order::Invoked, Order::Settled]
+    };
+    for &order in attempts {
+        match bounded(history, subset, order, co.as_ref(), Some(budget), deadline) {
+            Ok((None, states)) if order == Order::Coherent => visited += states,
             Ok((answer, states)) => return Ok((answer, visited + states)),
             Err(Stop::GaveUp(g)) => return Err(g),
             Err(Stop::Budget) => visited += budget,
         }
     }
-    match bounded(history, subset, Order::Settled, None, deadline) {
+    match bounded(history, subset, Order::Settled, None, None, deadline) {
         Ok((answer, states)) => Ok((answer, visited + states)),
         Err(Stop::GaveUp(g)) => Err(g),
         Err(Stop::Budget) => unreachable!("no budget"),
@@ -450,19 +549,20 @@ fn bounded(
     history: &History,
     subset: &[usize],
     order: Order,
+    co: Option<&FxHashMap<usize, u32>>,
     budget: Option<u64>,
     deadline: &Deadline,
-) -> Result<(bool, u64), Stop> {
+) -> Result<(Option<Vec<usize>>, u64), Stop> {
     struct Frame {
         mark: usize,
         cands: Vec<u32>,
         tried: usize,
     }
-    let mut s = Search::new(history, subset, order);
+    let mut s = Search::new(history, subset, order, co);
     let mut seen: FxHashSet<u128> = FxHashSet::default();
     s.saturate();
     if s.left == 0 {
-        return Ok((true, 1));
+        return Ok((Some(s.witness()), 1));
     }
     seen.insert(s.hash_pos ^ s.hash_values);
     let mut stack = vec![Frame {
@@ -485,7 +585,7 @@ fn bounded(
         s.write(core as usize);
         s.saturate();
         if s.left == 0 {
-            return Ok((true, seen.len() as u64 + 1));
+            return Ok((Some(s.witness()), seen.len() as u64 + 1));
         }
         if seen.insert(s.hash_pos ^ s.hash_values) {
             if budget.is_some_and(|b| seen.len() as u64 > b) {
@@ -499,7 +599,7 @@ fn bounded(
             });
         }
     }
-    Ok((false, seen.len() as u64))
+    Ok((None, seen.len() as u64))
 }
 
 #[cfg(test)]
