@@ -89,6 +89,7 @@ fn main() {
         full.states
     );
     let sequential = generate::sequential(&shape, 16);
+    std::fs::write(dir.join("sequential.csv"), sequential.to_csv()).expect("write sequential.csv");
     let (sc, _) = timed("sequential store history: seq check", || {
         seq::check(&sequential, &Deadline::new(limit))
     });
@@ -101,7 +102,7 @@ fn main() {
         lin_sequential.verdict.holds()
     );
     if std::env::var_os("CHECK_BENCH_KEEP").is_some() {
-        println!("kept {}", path.display());
+        println!("kept {} and sequential.csv beside it", path.display());
     } else {
         let _ = std::fs::remove_dir_all(&dir);
     }
