@@ -5,6 +5,8 @@
 //! - [`image`]: builds the CPU driver for `x86_64-unknown-none`;
 //! - [`boot`]: boots an image and turns its serial records and exit status
 //!   into a [`boot::BootReport`] that says which core failed and why;
+//! - [`check`]: whether a recorded E7 history is linearizable or
+//!   sequentially consistent, why not, and how stale its reads are;
 //! - [`cmdline`]: the kernel command line, the command's own options merged
 //!   with the user's `--append`;
 //! - [`bench`](mod@bench): repeated boots, timed, written as CSV and JSON;
@@ -16,6 +18,7 @@
 
 pub mod bench;
 pub mod boot;
+pub mod check;
 pub mod cmdline;
 pub mod exp;
 pub mod image;

@@ -34,6 +34,9 @@ enum Command {
     BenchBoot(BenchArgs),
     /// Run an experiment (urpc, update-cost) and write its results.
     Exp(tools::exp::ExpArgs),
+    /// Check a recorded history (history.csv) for linearizability and
+    /// sequential consistency, and measure its staleness.
+    Check(tools::check::CheckArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -126,6 +129,7 @@ fn main() -> ExitCode {
         }),
         Command::BenchBoot(args) => bench_boot(&args),
         Command::Exp(args) => tools::exp::main(&args),
+        Command::Check(args) => tools::check::main(&args),
     };
     match result {
         Ok(code) => code,
