@@ -12,6 +12,7 @@
 //! - [`bench`](mod@bench): repeated boots, timed, written as CSV and JSON;
 //! - [`exp`]: the experiments (`flotilla exp`), in QEMU or on host threads,
 //!   written as CSV, JSON and SVG;
+//! - [`sim`]: many seeds of a protocol in the deterministic simulator;
 //! - [`show`]: what a run shows on the terminal: log lines and short
 //!   sentences for the records, or every line with `--records`;
 //! - [`results`]: where results go and what they record about the host.
@@ -24,3 +25,4 @@ pub mod exp;
 pub mod image;
 pub mod results;
 pub mod show;
+pub mod sim;

@@ -32,11 +32,15 @@ enum Command {
     Build,
     /// Boot repeatedly and record how long the cores take to come up.
     BenchBoot(BenchArgs),
-    /// Run an experiment (urpc, update-cost) and write its results.
+    /// Run an experiment (urpc, update-cost, locks, barriers) and write its
+    /// results.
     Exp(tools::exp::ExpArgs),
     /// Check a recorded history (history.csv) for linearizability and
     /// sequential consistency, and measure its staleness.
     Check(tools::check::CheckArgs),
+    /// Run many seeds of a protocol in the deterministic simulator, with
+    /// faults, and check every run.
+    Sim(tools::sim::SimArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -130,6 +134,7 @@ fn main() -> ExitCode {
         Command::BenchBoot(args) => bench_boot(&args),
         Command::Exp(args) => tools::exp::main(&args),
         Command::Check(args) => tools::check::main(&args),
+        Command::Sim(args) => tools::sim::main(&args),
     };
     match result {
         Ok(code) => code,

@@ -142,3 +142,36 @@ pub fn main(args: &CheckArgs) -> Result<ExitCode> {
     let refs: Vec<&outcome::Verdict> = verdicts.iter().collect();
     Ok(ExitCode::from(report::exit_status(&refs)))
 }
+
+/// Why a history fails a model, for callers that check many histories
+/// (the simulator): one sentence and the counterexample's rows.
+pub type Failure = (String, Vec<String>);
+
+fn failure(model: ModelName, history: &History, verdict: outcome::Verdict) -> Result<(), Failure> {
+    match verdict {
+        outcome::Verdict::Holds => Ok(()),
+        outcome::Verdict::GaveUp(g) => Err((format!("the {} check {g}", model.name()), Vec::new())),
+        outcome::Verdict::Violated(c) => {
+            let rows = c.ops.iter().map(|&i| history.ops[i].row()).collect();
+            let on = c.key.map_or(String::new(), |k| format!(" on key {k}"));
+            Err((
+                format!(
+                    "not {}{on}: {} operations cannot be ordered",
+                    model.property(),
+                    c.ops.len()
+                ),
+                rows,
+            ))
+        }
+    }
+}
+
+/// Checks `history` for linearizability (intervals widened by `skew`).
+pub fn verdict_lin(history: &History, skew: u64, deadline: &Deadline) -> Result<(), Failure> {
+    failure(ModelName::Lin, history, lin::check(history, skew, deadline).verdict)
+}
+
+/// Checks `history` for sequential consistency.
+pub fn verdict_seq(history: &History, deadline: &Deadline) -> Result<(), Failure> {
+    failure(ModelName::Seq, history, seq::check(history, deadline).verdict)
+}
