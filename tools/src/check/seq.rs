@@ -27,10 +27,15 @@
 //!    some pending read still wants, when no pending write writes that
 //!    value again, is never taken: no completion follows it. And every
 //!    state reached is remembered by a 128-bit Zobrist fingerprint, so no
-//!    state is explored twice. Writes are tried in an order that follows
-//!    time, first by when each can last have taken effect (its response,
-//!    or a read of its value's), then by invocation; each order gets a
-//!    budget of states, and the last attempt runs to the time limit.
+//!    state is explored twice. The order in which writes are tried
+//!    matters, so there are several attempts, each with a budget of
+//!    states: first each key's writes in the order a linearization (or,
+//!    failing that, a sequentially consistent order) of that key alone
+//!    puts them, which for distinct values needs almost no backtracking
+//!    when it is right; then by invocation; then by when each write can
+//!    last have taken effect (its response, or a read of its value's).
+//!    The last attempt runs to the time limit. A key with no order of its
+//!    own ends the search with "no" at once.
 //!    "Yes" exhibits an order; "no" means a search was exhaustive (wrong
 //!    only if two of the states it visited share a fingerprint, a chance
 //!    below 2^-60 for a billion states).
@@ -701,6 +706,60 @@ mod tests {
         assert_eq!(r.verdict, Verdict::Holds);
         assert_eq!(r.method, Method::RealTime);
         assert!(searched(ops));
+    }
+
+    /// A deliberately wrong checker that forgets program order: each
+    /// operation is taken as issued by a core of its own.
+    fn sequential_ignoring_program_order(ops: Vec<Op>) -> bool {
+        let alone = ops
+            .into_iter()
+            .enumerate()
+            .map(|(i, o)| Op {
+                core: i as u32,
+                ..o
+            })
+            .collect();
+        searched(alone)
+    }
+
+    #[test]
+    fn the_broken_checker_is_caught() {
+        let store_buffering = vec![
+            Op::write(0, 1, 1, 0, 10),
+            Op::read(0, 2, 0, 20, 30),
+            Op::write(1, 2, 1, 0, 10),
+            Op::read(1, 1, 0, 20, 30),
+        ];
+        assert!(!searched(store_buffering.clone()));
+        assert!(
+            sequential_ignoring_program_order(store_buffering),
+            "ignoring program order accepts store buffering"
+        );
+    }
+
+    #[test]
+    fn the_search_alone_orders_a_large_linearizable_history() {
+        let h = crate::check::generate::linearizable(&crate::check::generate::Shape {
+            ops: 3_000,
+            keys: 20,
+            cores: 16,
+            seed: 3,
+            ..Default::default()
+        });
+        let r = check_with(&h, &d(), SeqOptions { fast_checks: false });
+        assert_eq!(r.verdict, Verdict::Holds);
+        assert_eq!(r.method, Method::Search);
+    }
+
+    #[test]
+    fn overlapping_operations_of_one_core_keep_program_order() {
+        // Core 0's read is invoked after its write but overlaps it: the
+        // fast check does not apply, and program order still forbids
+        // the read from seeing the old value.
+        let ops = vec![Op::write(0, 1, 1, 0, 10), Op::read(0, 1, 0, 5, 15)];
+        let h = History::new(ops.clone());
+        assert!(!real_time_suffices(&h, &d()).unwrap());
+        assert!(!sc(ops).verdict.holds());
     }
 
     #[test]
