@@ -83,7 +83,10 @@ fn a_read_only_run_reads_zero_everywhere() {
     let recs = run("exp=consistency,quick,ops=50,writes=0,models=eventual", 2);
     let ops = of(&recs, "replica-op");
     assert_eq!(ops.len(), 100);
-    assert!(ops.iter().all(|r| r.get("op") == "r" && r.get("value") == "0"));
+    assert!(
+        ops.iter()
+            .all(|r| r.get("op") == "r" && r.get("value") == "0")
+    );
     let points = of(&recs, "replica-point");
     assert_eq!(points.len(), 1);
     assert_eq!(points[0].get("converged"), "1");

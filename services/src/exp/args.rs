@@ -1195,7 +1195,10 @@ mod tests {
         assert_eq!((c.ops_in_effect(true), c.keys_in_effect(true)), (7, 3));
         assert_eq!(c.writes_in_effect(), 0);
         assert_eq!(r.experiment(), Experiment::Consistency);
-        assert_eq!(Experiment::from_name("consistency"), Some(Experiment::Consistency));
+        assert_eq!(
+            Experiment::from_name("consistency"),
+            Some(Experiment::Consistency)
+        );
     }
 
     #[test]

@@ -407,9 +407,7 @@ pub(crate) fn run<P: Platform>(
     let lay = Layout::new(ctl.cores());
     let (me, cores) = (ctl.me(), ctl.cores());
     // The map holds at most every key, or every write of every core.
-    let entries = plan
-        .keys
-        .min(plan.ops.saturating_mul(u64::from(cores)));
+    let entries = plan.keys.min(plan.ops.saturating_mul(u64::from(cores)));
     if entries.saturating_mul(MAP_ENTRY_BYTES) > super::args::SAMPLE_HEAP_BYTES / 4 {
         return Err(ExpError::BadRequest(
             "the map of keys= (or of every write) does not fit a core's heap",
@@ -548,7 +546,9 @@ fn print_point<P: Platform>(
     );
     match verdict {
         Ok(()) if min_core == plan.ops => Ok(()),
-        Ok(()) => Err(ExpError::BadRequest("a core did not complete all its operations")),
+        Ok(()) => Err(ExpError::BadRequest(
+            "a core did not complete all its operations",
+        )),
         Err(core) => Err(ExpError::Diverged {
             model: model.name(),
             core,
