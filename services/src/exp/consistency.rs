@@ -246,13 +246,13 @@ fn measure_skew<P: Platform>(
             let tsc = mem.word(lay.answer(i));
             let seq = mem.word(lay.answer(i) + 8);
             let mut best: Option<Skew> = None;
-            // Round 1 wakes core i and is not kept.
+            // Round 1 is a warm-up and is not kept. Core i may have gone to
+            // sleep between rounds (a slow or preempted virtual CPU): such a
+            // round is slow and loses to the others.
             for r in 1..=SKEW_ROUNDS + 1 {
                 let t0 = bench::tsc_begin();
                 req.store(r, Ordering::Release);
-                if r == 1 {
-                    ctl.wake_sleepers(p);
-                }
+                ctl.wake(p, i);
                 spin_until(ctl, || seq.load(Ordering::Acquire) == r)?;
                 let t1 = bench::tsc_end();
                 let ti = tsc.load(Ordering::Relaxed);
