@@ -1,4 +1,4 @@
-//! The experiments in ring 3, quick, on 4 cores (E5 and E6 on 3): well-formed results and
+//! The experiments in ring 3, quick, on 4 cores (E5, E6 and E7 on 3): well-formed results and
 //! conserved update counts. (Two cores and the `exp` command are covered
 //! by `tools/tests/exp_qemu.rs`.)
 
@@ -122,4 +122,45 @@ fn barriers_on_3_cores_in_ring_3_run_every_barrier_with_no_violation() {
     for c in report.records_of("sync-check") {
         assert_eq!(c.get("ok"), Some("1"), "{c:?}");
     }
+}
+
+#[test]
+fn consistency_on_3_cores_in_ring_3_converges_and_records_every_operation() {
+    let ops = 60u64;
+    let report = boot_ok(&with_monitors(
+        3,
+        &format!("log=warn user=exp=consistency,quick,ops={ops}"),
+    ));
+    let points: Vec<_> = report.records_of("replica-point").collect();
+    let models: Vec<_> = points
+        .iter()
+        .map(|p| p.get("model").unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        models,
+        ["lin", "seq", "eventual"],
+        "{}",
+        report.failure_report
+    );
+    for p in &points {
+        assert_eq!(p.get("converged"), Some("1"), "{p:?}");
+        assert_eq!(p.get_u64("ops"), Some(3 * ops), "{p:?}");
+        assert_eq!(p.get_u64("min_core"), Some(ops), "{p:?}");
+    }
+    let mut per_core = std::collections::BTreeMap::new();
+    for r in report.records_of("replica-op") {
+        let model = r.get("model").expect("model").to_owned();
+        let core = r.get_u64("core").expect("core");
+        assert_eq!(u64::from(r.core), core, "printed by its own core");
+        assert!(r.get_u64("invoke") <= r.get_u64("response"), "{r:?}");
+        *per_core.entry((model, core)).or_insert(0u64) += 1;
+    }
+    assert_eq!(per_core.len(), 3 * 3, "{per_core:?}");
+    assert!(per_core.values().all(|&n| n == ops), "{per_core:?}");
+    assert_eq!(report.records_of("exp-skew").count(), 2);
+    assert!(
+        report
+            .records_of("exp-done")
+            .any(|d| d.get("ok") == Some("1"))
+    );
 }

@@ -222,3 +222,56 @@ fn hosted_locks_and_barriers_write_results_with_their_checks_and_anchors() {
         std::fs::remove_dir_all(&root).unwrap();
     }
 }
+
+#[test]
+fn hosted_consistency_writes_a_history_per_run_for_the_checker() {
+    let root = scratch("consistency");
+    let out = flotilla(
+        &[
+            "exp",
+            "consistency",
+            "--hosted",
+            "--quick",
+            "--cores",
+            "1,2",
+            "--models",
+            "lin,eventual",
+            "--args",
+            "ops=40",
+        ],
+        &root,
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("check model=lin cores=2 ops=80 linearizable="),
+        "{stdout}"
+    );
+    assert!(stdout.contains("fastest model: 1 cores "), "{stdout}");
+    assert!(stdout.contains("Calciu") && stdout.contains("Porcupine"));
+    let dir = run_dir(&root, "consistency");
+    let (header, rows) = csv(&dir.join("consistency.csv"));
+    assert_eq!(rows.len(), 4, "two core counts, two models");
+    for r in &rows {
+        assert_eq!(column(&header, r, "converged"), "1");
+        let cores: u64 = column(&header, r, "cores").parse().unwrap();
+        let model = column(&header, r, "model");
+        assert_eq!(column(&header, r, "ops"), (40 * cores).to_string());
+        let (h, ops) = csv(&dir.join(format!("history-{model}-{cores}.csv")));
+        assert_eq!(h, ["core", "op", "key", "value", "invoke", "response"]);
+        assert_eq!(ops.len() as u64, 40 * cores);
+        assert!(ops.iter().all(|o| o[1] == "read" || o[1] == "write"));
+    }
+    let m = meta(&dir);
+    assert!(m["tsc_skew_cycles"].as_u64().is_some(), "{m}");
+    assert_eq!(m["consistency"].as_array().unwrap().len(), 4);
+    assert!(
+        m["files"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("history-eventual-2.csv"))
+    );
+    let svg = std::fs::read_to_string(dir.join("consistency.svg")).unwrap();
+    assert!(svg.contains("lin write") && svg.contains("eventual read"));
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -7,7 +7,7 @@
 //!
 //! | key | experiments | value | default |
 //! |---|---|---|---|
-//! | `exp` | all | `urpc` or `update-cost` | (required) |
+//! | `exp` | all | `urpc`, `update-cost`, `locks`, `barriers` or `consistency` | (required) |
 //! | `quick` | all | bare flag: the short version | off |
 //! | `rounds` | all | repeats of every measurement, 1..=1000 | 5, quick 2 |
 //! | `pairs` | `urpc` | `all` (every ordered pair) or `adjacent` (`i→i+1` and `i+1→i`) | `all` up to 4 cores, else `from=0` |
@@ -29,6 +29,10 @@
 //! | `barriers` | `barriers` | which barriers, among [`BARRIER_SERIES`], separated by `;` | all but `broken-sense` |
 //! | `episodes` | `barriers` | timed episodes per round, 1..=10000000 | 20000, quick 2000 |
 //! | `arity` | `barriers` | fan-in and fan-out of `msg-tree`, 2..=16 | 4 |
+//! | `models` | `consistency` | which consistency models, among `lin;seq;eventual` ([`Model::name`]), separated by `;` | all three |
+//! | `ops` | `consistency` | operations per core per model, 1..=100000 (and within the heap, see below) | 2000, quick 200 |
+//! | `keys` | `consistency` | distinct keys the operations pick from, 1..=1000000 | 64, quick 8 |
+//! | `writes` | `consistency` | percent of operations that are writes, 0..=100 | 50 |
 //!
 //! `pairs` and `from` exclude each other. A key that belongs to the other
 //! experiment, an unknown key or flag, a bad value and a repeated key are
@@ -40,10 +44,15 @@
 //! samples do not fit [`SAMPLE_HEAP_BYTES`] is refused when it is parsed,
 //! with [`ArgsError::TooLarge`] giving the largest value that fits. E2
 //! keeps at most a fixed number of samples per point, whatever it is
-//! asked.
+//! asked. E7 keeps the history of one model's operations and their
+//! latencies, [`HISTORY_BYTES_PER_OP`] bytes an operation, in half of
+//! [`SAMPLE_HEAP_BYTES`] (the other half holds the replica's map and its
+//! messages in flight): a larger `ops` is refused likewise.
 
 use alloc::string::{String, ToString};
 use core::fmt;
+
+use crate::proto::replica::Model;
 
 /// Largest number of cache lines an update series may touch.
 pub const MAX_LINES: u32 = 64;
@@ -60,6 +69,12 @@ const RTT_BYTES_PER_SAMPLE: u64 = 5 * 8;
 /// Heap bytes per round and sample of E1's throughput (two series and a
 /// copy).
 const TP_BYTES_PER_SAMPLE: u64 = 3 * 8;
+/// Heap bytes per operation of E7: its history entry (four words: key and
+/// kind, value, invocation and response times) and its latency in the
+/// sorted copy.
+pub const HISTORY_BYTES_PER_OP: u64 = 5 * 8;
+/// Heap E7 may give one model's history.
+pub const HISTORY_HEAP_BYTES: u64 = SAMPLE_HEAP_BYTES / 2;
 
 /// Which experiment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -72,15 +87,18 @@ pub enum Experiment {
     Locks,
     /// E6: barriers on shared memory and by messages.
     Barriers,
+    /// E7: a replicated map under each consistency model.
+    Consistency,
 }
 
 impl Experiment {
     /// Every experiment.
-    pub const ALL: [Experiment; 4] = [
+    pub const ALL: [Experiment; 5] = [
         Experiment::Urpc,
         Experiment::UpdateCost,
         Experiment::Locks,
         Experiment::Barriers,
+        Experiment::Consistency,
     ];
 
     /// The name in `exp=NAME` (and in result paths).
@@ -90,6 +108,7 @@ impl Experiment {
             Experiment::UpdateCost => "update-cost",
             Experiment::Locks => "locks",
             Experiment::Barriers => "barriers",
+            Experiment::Consistency => "consistency",
         }
     }
 
@@ -343,6 +362,85 @@ pub struct BarrierArgs {
     pub arity: Option<u32>,
 }
 
+/// A set of consistency models as a bit mask (bit `i`: `Model::ALL[i]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ModelSet(u8);
+
+impl ModelSet {
+    /// Every model.
+    pub const ALL: ModelSet = ModelSet((1 << Model::ALL.len()) - 1);
+
+    /// Whether `model` is in the set.
+    pub fn contains(self, model: Model) -> bool {
+        Model::ALL
+            .iter()
+            .position(|m| *m == model)
+            .is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+
+    /// The set's models, in the order of [`Model::ALL`].
+    pub fn iter(self) -> impl Iterator<Item = Model> {
+        Model::ALL.into_iter().filter(move |m| self.contains(*m))
+    }
+
+    /// Number of models.
+    pub const fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl fmt::Display for ModelSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, m) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(";")?;
+            }
+            f.write_str(m.name())?;
+        }
+        Ok(())
+    }
+}
+
+/// Parameters of E7 (`exp=consistency`); `None` means the default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct ConsistencyArgs {
+    /// `models=`.
+    pub models: Option<ModelSet>,
+    /// `ops=`.
+    pub ops: Option<u32>,
+    /// `keys=`.
+    pub keys: Option<u32>,
+    /// `writes=`.
+    pub writes: Option<u32>,
+}
+
+impl ConsistencyArgs {
+    /// Models in effect.
+    pub fn models_in_effect(&self) -> ModelSet {
+        self.models.unwrap_or(ModelSet::ALL)
+    }
+
+    /// Operations per core per model in effect.
+    pub fn ops_in_effect(&self, quick: bool) -> u32 {
+        self.ops.unwrap_or(if quick { 200 } else { 2000 })
+    }
+
+    /// Keys in effect.
+    pub fn keys_in_effect(&self, quick: bool) -> u32 {
+        self.keys.unwrap_or(if quick { 8 } else { 64 })
+    }
+
+    /// Percent of writes in effect.
+    pub fn writes_in_effect(&self) -> u32 {
+        self.writes.unwrap_or(50)
+    }
+}
+
 /// The experiment and its own parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Params {
@@ -354,6 +452,8 @@ pub enum Params {
     Locks(LockArgs),
     /// E6.
     Barriers(BarrierArgs),
+    /// E7.
+    Consistency(ConsistencyArgs),
 }
 
 /// A parsed experiment request: the same on every core.
@@ -413,14 +513,14 @@ impl fmt::Display for ArgsError {
             ArgsError::UnknownExperiment(name) => {
                 write!(
                     f,
-                    "unknown experiment `{name}` (known: urpc, update-cost, locks, barriers)"
+                    "unknown experiment `{name}` (known: urpc, update-cost, locks, barriers, consistency)"
                 )
             }
             ArgsError::UnknownKey(key) => write!(
                 f,
                 "unknown experiment option `{key}` (known: exp, quick, rounds, pairs, from, \
                  samples, rtt-batch, batch, tp-samples, slots, k, msg-k, sync-k, series, updates, ms, \
-                 locks, cs-lines, acquisitions, barriers, episodes, arity)"
+                 locks, cs-lines, acquisitions, barriers, episodes, arity, models, ops, keys, writes)"
             ),
             ArgsError::UnknownFlag(flag) => write!(f, "unknown flag `{flag}` (known: quick)"),
             ArgsError::Repeated(key) => write!(f, "`{key}` is given more than once"),
@@ -455,10 +555,11 @@ const URPC_KEYS: [&str; 7] = [
 const UPDATE_KEYS: [&str; 6] = ["k", "msg-k", "sync-k", "series", "updates", "ms"];
 const LOCK_KEYS: [&str; 3] = ["locks", "cs-lines", "acquisitions"];
 const BARRIER_KEYS: [&str; 3] = ["barriers", "episodes", "arity"];
+const CONSISTENCY_KEYS: [&str; 4] = ["models", "ops", "keys", "writes"];
 
 /// Every key an experiment request may hold; a monitor that mixes its own
 /// items into the same string removes the others before parsing.
-pub const KEYS: [&str; 22] = [
+pub const KEYS: [&str; 26] = [
     "exp",
     "quick",
     "rounds",
@@ -481,6 +582,10 @@ pub const KEYS: [&str; 22] = [
     "barriers",
     "episodes",
     "arity",
+    "models",
+    "ops",
+    "keys",
+    "writes",
 ];
 
 fn bad(key: &str, value: &str, expected: &'static str) -> ArgsError {
@@ -546,6 +651,22 @@ fn series_set(key: &str, value: &str, table: &[&str]) -> Result<SeriesSet, ArgsE
         mask |= 1 << i;
     }
     Ok(SeriesSet(mask))
+}
+
+fn models(value: &str) -> Result<ModelSet, ArgsError> {
+    const EXPECTED: &str = "models among lin, seq, eventual separated by `;`";
+    let mut mask = 0u8;
+    for part in value.split(';') {
+        let i = Model::ALL
+            .iter()
+            .position(|m| m.name() == part)
+            .ok_or_else(|| bad("models", value, EXPECTED))?;
+        if mask & (1 << i) != 0 {
+            return Err(bad("models", value, EXPECTED));
+        }
+        mask |= 1 << i;
+    }
+    Ok(ModelSet(mask))
 }
 
 fn set<T>(slot: &mut Option<T>, key: &str, value: T) -> Result<(), ArgsError> {
@@ -666,10 +787,23 @@ impl Request {
                 (Params::Barriers(b), "arity") => {
                     set(&mut b.arity, key, number(key, value, 2, 16, "2..=16")?)?;
                 }
+                (Params::Consistency(c), "models") => set(&mut c.models, key, models(value)?)?,
+                (Params::Consistency(c), "ops") => {
+                    let n = number(key, value, 1, 100_000, "1..=100000")?;
+                    set(&mut c.ops, key, n)?;
+                }
+                (Params::Consistency(c), "keys") => {
+                    let n = number(key, value, 1, 1_000_000, "1..=1000000")?;
+                    set(&mut c.keys, key, n)?;
+                }
+                (Params::Consistency(c), "writes") => {
+                    set(&mut c.writes, key, number(key, value, 0, 100, "0..=100")?)?;
+                }
                 _ if wrong(&URPC_KEYS)
                     || wrong(&UPDATE_KEYS)
                     || wrong(&LOCK_KEYS)
                     || wrong(&BARRIER_KEYS)
+                    || wrong(&CONSISTENCY_KEYS)
                     || key == "quick" =>
                 {
                     return Err(ArgsError::NotFor {
@@ -686,6 +820,18 @@ impl Request {
 
     /// Refuses a request whose samples do not fit a core's heap.
     fn check_fits(&self) -> Result<(), ArgsError> {
+        if let Params::Consistency(c) = &self.params {
+            let ops = u64::from(c.ops_in_effect(self.quick));
+            let max = HISTORY_HEAP_BYTES / HISTORY_BYTES_PER_OP;
+            if ops > max {
+                return Err(ArgsError::TooLarge {
+                    key: "ops",
+                    value: ops,
+                    max,
+                });
+            }
+            return Ok(());
+        }
         let Params::Urpc(u) = &self.params else {
             return Ok(());
         };
@@ -734,6 +880,7 @@ impl Request {
                 Experiment::UpdateCost => Params::UpdateCost(UpdateArgs::default()),
                 Experiment::Locks => Params::Locks(LockArgs::default()),
                 Experiment::Barriers => Params::Barriers(BarrierArgs::default()),
+                Experiment::Consistency => Params::Consistency(ConsistencyArgs::default()),
             },
             quick: false,
             rounds: None,
@@ -747,6 +894,7 @@ impl Request {
             Params::UpdateCost(_) => Experiment::UpdateCost,
             Params::Locks(_) => Experiment::Locks,
             Params::Barriers(_) => Experiment::Barriers,
+            Params::Consistency(_) => Experiment::Consistency,
         }
     }
 
@@ -837,6 +985,16 @@ impl fmt::Display for Request {
                     }
                 }
             }
+            Params::Consistency(c) => {
+                if let Some(m) = c.models {
+                    write!(f, ",models={m}")?;
+                }
+                for (key, v) in [("ops", c.ops), ("keys", c.keys), ("writes", c.writes)] {
+                    if let Some(v) = v {
+                        write!(f, ",{key}={v}")?;
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -908,6 +1066,9 @@ mod tests {
             "exp=update-cost,quick,k=1;2;64,msg-k=8,sync-k=4,series=shm;msg,updates=10,ms=5",
             "exp=locks,quick,locks=tas;mcs;msg-queue,cs-lines=4,acquisitions=50",
             "exp=barriers,barriers=sense;msg-tree;broken-sense,episodes=9,arity=2",
+            "exp=consistency",
+            "exp=consistency,quick,models=lin;eventual,ops=50,keys=1000000,writes=0",
+            "exp=consistency,models=seq,writes=100",
         ] {
             let r = parse(s);
             assert_eq!(format!("{r}"), s);
@@ -972,6 +1133,15 @@ mod tests {
             "exp=locks,cs-lines=65",
             "exp=barriers,arity=1",
             "exp=barriers,episodes=0",
+            "exp=consistency,models=lin;lin",
+            "exp=consistency,models=strong",
+            "exp=consistency,models=",
+            "exp=consistency,ops=0",
+            "exp=consistency,ops=100001",
+            "exp=consistency,keys=0",
+            "exp=consistency,keys=1000001",
+            "exp=consistency,writes=101",
+            "exp=consistency,writes=-1",
         ] {
             assert!(
                 matches!(err(bad), ArgsError::BadValue { .. }),
@@ -981,6 +1151,70 @@ mod tests {
         }
         // Every error explains itself.
         assert!(format!("{}", err("exp=urpc,colour=red")).contains("known:"));
+        assert_eq!(
+            err("exp=consistency,ops=5,ops=6"),
+            ArgsError::Repeated("ops".into())
+        );
+        assert_eq!(
+            err("exp=locks,models=lin"),
+            ArgsError::NotFor {
+                key: "models".into(),
+                experiment: Experiment::Locks
+            }
+        );
+        assert_eq!(
+            err("exp=consistency,cs-lines=1"),
+            ArgsError::NotFor {
+                key: "cs-lines".into(),
+                experiment: Experiment::Consistency
+            }
+        );
+    }
+
+    #[test]
+    fn consistency_defaults_and_parsed_values() {
+        let Params::Consistency(c) = parse("exp=consistency").params else {
+            panic!()
+        };
+        assert_eq!(c.models_in_effect(), ModelSet::ALL);
+        assert_eq!(
+            c.models_in_effect().iter().collect::<alloc::vec::Vec<_>>(),
+            Model::ALL
+        );
+        assert_eq!((c.ops_in_effect(false), c.ops_in_effect(true)), (2000, 200));
+        assert_eq!((c.keys_in_effect(false), c.keys_in_effect(true)), (64, 8));
+        assert_eq!(c.writes_in_effect(), 50);
+        let r = parse("exp=consistency,quick,models=eventual;lin,ops=7,keys=3,writes=0");
+        let Params::Consistency(c) = r.params else {
+            panic!()
+        };
+        // Printed in the order of the models, whatever order was given.
+        assert_eq!(format!("{}", c.models.unwrap()), "lin;eventual");
+        assert!(!c.models.unwrap().contains(Model::Seq));
+        assert_eq!(c.models.unwrap().len(), 2);
+        assert_eq!((c.ops_in_effect(true), c.keys_in_effect(true)), (7, 3));
+        assert_eq!(c.writes_in_effect(), 0);
+        assert_eq!(r.experiment(), Experiment::Consistency);
+        assert_eq!(
+            Experiment::from_name("consistency"),
+            Some(Experiment::Consistency)
+        );
+    }
+
+    #[test]
+    fn a_history_that_cannot_fit_a_heap_is_refused() {
+        let max = HISTORY_HEAP_BYTES / HISTORY_BYTES_PER_OP;
+        assert!(max < 100_000, "the range goes past what fits");
+        assert!(Request::parse(&format!("exp=consistency,ops={max}")).is_ok());
+        let err = Request::parse(&format!("exp=consistency,ops={}", max + 1)).unwrap_err();
+        assert_eq!(
+            err,
+            ArgsError::TooLarge {
+                key: "ops",
+                value: max + 1,
+                max
+            }
+        );
     }
 
     #[test]

@@ -28,6 +28,11 @@
 //!   tree, tournament and dissemination on shared memory, and central,
 //!   tree and dissemination barriers by messages
 //!   (`crate::proto::barrier`), checked every round.
+//! - E7, `exp=consistency` ([`consistency`]): a replicated map
+//!   (`crate::proto::replica`) with a replica and a closed-loop client on
+//!   every core, under each consistency model: read and write latency,
+//!   throughput, the history of every operation (for the host's history
+//!   checker) and a convergence check of the final maps.
 //!
 //! The arguments are described in [`args`] and parsed by [`Request::parse`].
 //!
@@ -45,7 +50,8 @@
 //!
 //! | kind | printed by | fields |
 //! |---|---|---|
-//! | `exp-start` | core 0, first | `exp` (`urpc`, `update-cost`, `locks`, `barriers`), `cores`, `quick` (0/1), `rounds`, `tsc_hz`, `timer_resolution` (the smallest non-zero difference between successive TSC reads on core 0, cycles), `tsc_overhead` (core 0's), `args` (the request, as `exp=...` items); E1 also `samples` (round trips per round, a whole number of batches), `rtt_batch` (round trips per latency sample, raw and URPC alike), `batch` (messages per throughput sample), `tp_samples` (throughput samples per round), `slots`, `pairs` (`all`, `adjacent`, `from`), `npairs`; E2 also `updates` (most updates per core per round), `ms` (longest round), `points`, `server` (the server core, 0), `batch` (updates or RPCs per sample); E5 also `acquisitions`, `cs_lines`, `batch` (acquisitions per sample), `points`; E6 also `episodes`, `checked` (checked episodes per round), `arity`, `batch` (episodes per sample), `points` |
+//! | `exp-start` | core 0, first | `exp` (`urpc`, `update-cost`, `locks`, `barriers`, `consistency`), `cores`, `quick` (0/1), `rounds`, `tsc_hz`, `timer_resolution` (the smallest non-zero difference between successive TSC reads on core 0, cycles), `tsc_overhead` (core 0's), `args` (the request, as `exp=...` items); E1 also `samples` (round trips per round, a whole number of batches), `rtt_batch` (round trips per latency sample, raw and URPC alike), `batch` (messages per throughput sample), `tp_samples` (throughput samples per round), `slots`, `pairs` (`all`, `adjacent`, `from`), `npairs`; E2 also `updates` (most updates per core per round), `ms` (longest round), `points`, `server` (the server core, 0), `batch` (updates or RPCs per sample); E5 also `acquisitions`, `cs_lines`, `batch` (acquisitions per sample), `points`; E6 also `episodes`, `checked` (checked episodes per round), `arity`, `batch` (episodes per sample), `points`; E7 also `ops` (per core per model), `keys`, `writes` (percent), `models` (`lin;seq;eventual`), `points` (models), `skew_rounds`, `tsc_skew_cycles` (the bound on the TSC skew between any core and core 0, cycles: the largest `\|offset\| + rtt/2` of `exp-skew`, 0 on one core) |
+//! | `exp-skew` | core 0, after `exp-start`, per core 1..N−1 (E7) | `core`, `offset` (that core's TSC less core 0's, signed cycles, by Cristian's method: the round with the smallest round trip), `rtt` (that round trip, cycles), `bound` (`\|offset\| + rtt/2`) |
 //! | `urpc-pair` | the pair's `src` core, three per pair | `src`, `dst`, `variant` (`raw`: cache-line ping-pong, one 8-byte flag per message moving through the slot lines of a duplex region as the channel's messages do; `ack`: URPC, ack-line flow control, the default; `used`: URPC, used-bit flow control), `rtt_median`, `rtt_p99`, `rtt_min` (cycles per round trip in the median, 99th-percentile and fastest batch, rounded to whole cycles), `oneway_median` (`rtt_median / 2`, X.YY), `rtt_fine`, `oneway_fine` (the median round trip and its half before rounding, X.YY), `tput` (pipelined throughput `src → dst` in messages per 1000 cycles from the median batch, X.YY; `na` for `raw`), `tp_batch_median` (cycles per batch of `batch` messages; `na` for `raw`), `samples` (latency samples, each of `rtt_batch` round trips, kept after warm-up), `tp_samples`, `tsc_overhead`; `raw` also `one_pair_rtt` (X.YY: the same ping-pong on one fixed pair of lines, whose cost depends on where those two lines are) |
 //! | `urpc-summary` | core 0, after the pairs | `pairs`, `raw_rtt`, `ack_rtt`, `used_rtt` (median over pairs of the per-pair medians, whole cycles), `raw_oneway`, `ack_oneway`, `used_oneway` (X.YY, unrounded), `ack_tput`, `used_tput` (median over pairs, X.YY), `faster` (the variant with the lower median round trip), `ratio` (that variant's one-way over the raw one-way, X.YY, from the unrounded medians), `one_pair_oneway` (X.YY, from `one_pair_rtt`) |
 //! | `update-cost` | core 0, per point | `series` (`shm`, `shm-atomic`, `shm-lock`, `msg-client`, `msg-server`), `k` (cache lines), `cores`, `cycles` (median over the series' cores of each core's median cycles per update, X.YY), `p99` (largest per-core 99th percentile, X.YY), `min_core`, `max_core` (smallest and largest per-core median, X.YY), `samples` (batches of `batch`), `updates` (updates done by the series' cores, all rounds), `lost` (`shm`: updates lost to unlocked races; else 0), `tsc_overhead` |
@@ -55,6 +61,8 @@
 //! | `barrier-point` | core 0, per barrier (E6) | `series`, `cores`, `arity` (of `msg-tree`), `episodes` (per core, all rounds), `cycles` (median over cores of each one's median cycles per episode, from batches of 32, X.YY), `p99`, `min_core`, `max_core` (X.YY), `samples`, `tsc_overhead` |
 //! | `sync-check` | core 0, per point of E5 and E6 | `exp`, `series`, `cores`, `expected` (E5: acquisitions; E6: checked episodes), `counted` (E5: the critical section's counter, or the delegation server's), `violations` (E5: a core found another inside; E6: a core left an episode before another arrived), `ok` (1; a violation fails the run after this record) |
 //! | `sync-skip` | core 0 | `exp`, `series`, `cores`, `reason` |
+//! | `replica-op` | every core, per completed operation, after each model's measured phase (E7) | `model` (`lin`, `seq`, `eventual`), `core`, `op` (`r` or `w`), `key`, `value` (what a read returned, or what a write wrote: `(core << 32) \| n` for the core's `n`-th operation, never 0; unwritten keys read 0), `invoke`, `response` (the core's raw TSC before the invocation and at the completion, not corrected for skew) |
+//! | `replica-point` | core 0, per model (E7) | `model`, `cores`, `ops` (completed, all cores), `per_core` (asked of each core), `min_core` (fewest one core completed: `per_core`, or the run fails), `reads`, `writes`, `read_median`, `write_median` (median over cores of each one's median cycles per operation, X.YY), `read_p99`, `write_p99` (largest per-core 99th percentile, X.YY), `cycles` (wall time: the slowest core's), `tput` (operations per million cycles, all cores, X.YY), `digest` (of core 0's final map, hex), `converged` (1: every replica's map has that digest; 0 fails the run after this record) |
 //! | `exp-done` | core 0, last | `exp`, `cores`, `ok` (1) |
 //!
 //! A failure is an [`ExpError`] from [`run`] on the core that found it;
@@ -63,6 +71,7 @@
 
 pub mod args;
 pub mod barriers;
+pub mod consistency;
 pub mod locks;
 mod net;
 mod shared;
@@ -74,8 +83,8 @@ pub mod urpc_table;
 use core::fmt;
 
 pub use args::{
-    ArgsError, Experiment, KEYS, Lines, MAX_LINES, Pairs, Params, Request, Series, UpdateArgs,
-    UrpcArgs,
+    ArgsError, ConsistencyArgs, Experiment, KEYS, Lines, MAX_LINES, ModelSet, Pairs, Params,
+    Request, Series, UpdateArgs, UrpcArgs,
 };
 
 use crate::platform::{Platform, PlatformError};
@@ -147,6 +156,20 @@ pub enum ExpError {
         /// The core it came from (or this core, for a call).
         peer: u32,
     },
+    /// Replicas of the map ended different.
+    Diverged {
+        /// The consistency model.
+        model: &'static str,
+        /// The first core whose map differs from core 0's.
+        core: u32,
+    },
+    /// A replica still owed something after every message was delivered.
+    Unsettled {
+        /// The consistency model.
+        model: &'static str,
+        /// The core.
+        core: u32,
+    },
     /// Another core failed first.
     Aborted {
         /// The core that failed.
@@ -192,6 +215,14 @@ impl fmt::Display for ExpError {
             ExpError::Refused { peer } => {
                 write!(f, "a sync protocol refused a message or call (core {peer})")
             }
+            ExpError::Diverged { model, core } => write!(
+                f,
+                "{model}: the replicas did not converge (core {core}'s map differs from core 0's)"
+            ),
+            ExpError::Unsettled { model, core } => write!(
+                f,
+                "{model}: core {core}'s replica still owes an operation after every message arrived"
+            ),
             ExpError::Aborted { by } => write!(f, "aborted: core {by} failed"),
         }
     }
@@ -259,6 +290,7 @@ pub fn arena_frames(req: &Request, cores: u32) -> u64 {
         Params::UpdateCost(a) => update_cost::arena_bytes(req, a, cores),
         Params::Locks(a) => locks::arena_bytes(req, a, cores),
         Params::Barriers(a) => barriers::arena_bytes(req, a, cores),
+        Params::Consistency(a) => consistency::arena_bytes(req, a, cores),
     };
     bytes.max(control_bytes(cores)).div_ceil(FRAME) as u64
 }
@@ -299,6 +331,7 @@ pub fn run<P: Platform>(p: &mut P, arena: Arena, req: &Request) -> Result<(), Ex
         Params::UpdateCost(_) => update_cost::run(p, ctl, mem, req),
         Params::Locks(_) => locks::run(p, ctl, mem, req),
         Params::Barriers(_) => barriers::run(p, ctl, mem, req),
+        Params::Consistency(_) => consistency::run(p, ctl, mem, req),
     };
     if let Err(e) = result
         && !matches!(e, ExpError::Aborted { .. })

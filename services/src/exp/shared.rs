@@ -194,6 +194,15 @@ impl<'a> Control<'a> {
         }
     }
 
+    /// Notifies core `core` if its sleep flag is set: [`Control::wake_sleepers`]
+    /// for one core.
+    pub(crate) fn wake<P: Platform>(&self, p: &mut P, core: u32) {
+        fence(Ordering::SeqCst);
+        if core != self.me && self.sleep_flag(core).load(Ordering::Relaxed) != 0 {
+            let _ = p.notify(core);
+        }
+    }
+
     /// A barrier of all cores (central counter and generation number).
     ///
     /// A core reads the generation, then arrives (`fetch_add`); the

@@ -3,7 +3,9 @@
 //! SOSP 2009 (E1, E2); Mellor-Crummey and Scott, "Algorithms for scalable
 //! synchronization on shared-memory multiprocessors", TOCS 1991 (E5, E6);
 //! Roghanchi et al., "ffwd: delegation is (much) faster than you think",
-//! SOSP 2017 (E5).
+//! SOSP 2017 (E5); Calciu et al., "Black-box Concurrent Data Structures
+//! for NUMA Architectures", ASPLOS 2017 (node replication, E7); Lowe's and
+//! Athalye's Porcupine linearizability checker (E7).
 
 /// Table 2: the range of URPC single-message (one-way) latencies over the
 /// machines measured, cycles (180 with a shared L2, up to 618 two
@@ -52,6 +54,16 @@ pub fn mcs_lock_line() -> String {
 /// The E5 anchor of ffwd.
 pub fn ffwd_line() -> String {
     "paper (ffwd, SOSP 2017): delegation to a dedicated server gives 5–10× the throughput of the best lock in micro-benchmarks".to_owned()
+}
+
+/// The E7 anchor of node replication.
+pub fn nr_line() -> String {
+    "paper (NR, Calciu et al., ASPLOS 2017): node replication scales a replicated structure by a shared log per NUMA node and flat combining within the node".to_owned()
+}
+
+/// The E7 anchor of Porcupine.
+pub fn porcupine_line() -> String {
+    "checker (Porcupine): 1,000–10,000× faster linearizability checking than Knossos, by partitioning histories per key".to_owned()
 }
 
 /// The E6 anchor of the MCS paper.

@@ -7,6 +7,7 @@
 //! cargo run -- exp update-cost --args "k=1;8,series=shm;msg"
 //! cargo run -- exp locks --cores 1,2,4,8 --cs-lines 4      # E5
 //! cargo run -- exp barriers --cores 1,2,4,8                  # E6
+//! cargo run -- exp consistency --cores 2,4,8 --models lin,seq,eventual  # E7
 //! ```
 //!
 //! Each configuration (core count) boots the image once with the kernel
@@ -24,6 +25,7 @@
 //! | `<experiment>.csv` | one row per measured point: E1 per configuration, pair and variant; E2 per configuration, series and `k` |
 //! | `<experiment>.svg` | the plot ([`plot`]) |
 //! | `records.log` | every experiment record, as printed (`[core N] @flotilla/1 ...`) |
+//! | `history-<model>-<cores>.csv` | E7: every completed operation of one run, for the history checker ([`consistency`]) |
 //! | `meta.json` | [`output::Meta`]: git revision, QEMU version, accelerator and why, machine, host CPU, cores, TSC rate per configuration, timer step (`timer_resolution_cycles`) and operations per timed sample (`batch`), ring (`3` or `"hosted"`), quick or full, the request, conservation checks |
 //!
 //! The terminal summary ([`summary`]) prints a table and the paper's
@@ -36,6 +38,7 @@
 //! reads version 1 of the format.
 
 pub mod anchors;
+pub mod consistency;
 pub mod output;
 pub mod plot;
 pub mod records;
@@ -62,8 +65,8 @@ use records::ConfigResult;
 #[derive(Args, Debug, Clone)]
 pub struct ExpArgs {
     /// The experiment: `urpc` (E1, URPC latency and throughput per core
-    /// pair), `update-cost` (E2, shared memory vs messages), `locks` (E5)
-    /// or `barriers` (E6).
+    /// pair), `update-cost` (E2, shared memory vs messages), `locks` (E5),
+    /// `barriers` (E6) or `consistency` (E7).
     pub experiment: String,
     /// Comma-separated core counts, one boot each (default: 2 for urpc,
     /// 1,2,4 for update-cost).
@@ -88,6 +91,10 @@ pub struct ExpArgs {
     /// request's `cs-lines=`).
     #[arg(long)]
     pub cs_lines: Option<u32>,
+    /// E7: the consistency models, comma separated, among `lin`, `seq`
+    /// and `eventual` (the request's `models=`).
+    #[arg(long, value_delimiter = ',')]
+    pub models: Vec<String>,
     /// More experiment options, comma separated (`pairs=adjacent`,
     /// `k=1;8`, ...; see the README).
     #[arg(long, default_value = "")]
@@ -123,7 +130,7 @@ impl ExpArgs {
     pub fn request(&self) -> Result<Request> {
         let experiment = Experiment::from_name(&self.experiment).with_context(|| {
             format!(
-                "unknown experiment '{}' (known: urpc, update-cost, locks, barriers)",
+                "unknown experiment '{}' (known: urpc, update-cost, locks, barriers, consistency)",
                 self.experiment
             )
         })?;
@@ -136,6 +143,9 @@ impl ExpArgs {
         }
         if let Some(k) = self.cs_lines {
             items.push(format!("cs-lines={k}"));
+        }
+        if !self.models.is_empty() {
+            items.push(format!("models={}", self.models.join(";")));
         }
         items.extend(
             self.args
@@ -157,7 +167,10 @@ impl ExpArgs {
         let cores = if self.cores.is_empty() {
             match experiment {
                 Experiment::Urpc => vec![2],
-                Experiment::UpdateCost | Experiment::Locks | Experiment::Barriers => vec![1, 2, 4],
+                Experiment::UpdateCost
+                | Experiment::Locks
+                | Experiment::Barriers
+                | Experiment::Consistency => vec![1, 2, 4],
             }
         } else {
             self.cores.clone()
@@ -400,6 +413,8 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         skips: Vec::new(),
         sync_checks: Vec::new(),
         sync_skips: Vec::new(),
+        tsc_skew_cycles: None,
+        consistency: Vec::new(),
         files: Vec::new(),
     };
     meta.add_configs(&configs);
@@ -409,6 +424,11 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         format!("ring 3, {} on {}", meta.accelerator, meta.machine)
     };
     let dir = results::create_dir(&root, experiment.name(), started)?;
+    if experiment == Experiment::Consistency {
+        meta.consistency = consistency::write_and_check(&dir, &configs)?;
+        meta.files
+            .extend(meta.consistency.iter().map(|r| r.history.clone()));
+    }
     let (csv, svg) = match experiment {
         Experiment::Urpc => (
             output::urpc_csv(&meta, &configs),
@@ -431,6 +451,13 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         Experiment::Barriers => (
             sync::barriers_csv(&meta, &configs),
             sync::barriers_svg(&format!("Barrier episode cost ({where_})"), &configs)?,
+        ),
+        Experiment::Consistency => (
+            consistency::consistency_csv(&meta, &configs, &meta.consistency),
+            consistency::consistency_svg(
+                &format!("Replicated map: latency per operation ({where_})"),
+                &configs,
+            )?,
         ),
     };
     output::write_all(&dir, experiment.name(), &mut meta, &csv, &svg, &log)?;
@@ -461,6 +488,10 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         Experiment::UpdateCost => print!("{}", summary::update_report(&configs)),
         Experiment::Locks => print!("{}", sync::locks_report(&configs)),
         Experiment::Barriers => print!("{}", sync::barriers_report(&configs)),
+        Experiment::Consistency => print!(
+            "{}",
+            consistency::consistency_report(&configs, &meta.consistency)
+        ),
     }
     println!("results: {}", dir.display());
     if experiment == Experiment::Urpc
@@ -492,6 +523,7 @@ fn is_experiment_record(kind: &str) -> bool {
         || kind.starts_with("lock-")
         || kind.starts_with("barrier-")
         || kind.starts_with("sync-")
+        || kind.starts_with("replica-")
         || kind == "hosted"
 }
 
@@ -528,6 +560,19 @@ mod tests {
         let a = args(&["locks", "--cs-lines", "4", "--cores", "1,2"]);
         assert_eq!(a.request().unwrap().to_string(), "exp=locks,cs-lines=4");
         assert!(args(&["urpc", "--cs-lines", "4"]).request().is_err());
+        let a = args(&["consistency", "--models", "lin,eventual", "--quick"]);
+        assert_eq!(
+            a.request().unwrap().to_string(),
+            "exp=consistency,quick,models=lin;eventual"
+        );
+        assert_eq!(a.core_counts(Experiment::Consistency).unwrap(), [1, 2, 4]);
+        assert!(
+            args(&["consistency", "--models", "lin,strong"])
+                .request()
+                .is_err()
+        );
+        assert!(args(&["locks", "--models", "lin"]).request().is_err());
+        assert!(is_experiment_record("replica-op"));
         let a = args(&["urpc", "--cores", "2,4"]);
         assert_eq!(a.request().unwrap().to_string(), "exp=urpc");
         assert_eq!(a.core_counts(Experiment::Urpc).unwrap(), [2, 4]);

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use super::consistency::RunCheck;
 use super::records::{CheckRow, ConfigResult, SkipRow};
 use super::sync::{SyncCheck, SyncSkip};
 
@@ -59,6 +60,13 @@ pub struct Meta {
     pub sync_checks: Vec<SyncCheck>,
     /// E5 and E6 series skipped, and why.
     pub sync_skips: Vec<SyncSkip>,
+    /// E7: the largest bound on the TSC skew between cores of any
+    /// configuration, cycles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tsc_skew_cycles: Option<u64>,
+    /// E7: each run's convergence, staleness and checker verdicts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consistency: Vec<RunCheck>,
     /// The files written beside this one.
     pub files: Vec<String>,
 }
@@ -102,6 +110,11 @@ impl Meta {
             self.skips.extend(c.skips.iter().cloned());
             self.sync_checks.extend(c.sync.checks.iter().cloned());
             self.sync_skips.extend(c.sync.skips.iter().cloned());
+            if !c.consistency.points.is_empty() {
+                self.tsc_skew_cycles = self
+                    .tsc_skew_cycles
+                    .max(Some(c.consistency.tsc_skew_cycles));
+            }
         }
     }
 
@@ -239,6 +252,8 @@ pub(crate) mod tests {
             skips: vec![],
             sync_checks: vec![],
             sync_skips: vec![],
+            tsc_skew_cycles: None,
+            consistency: vec![],
             files: vec![],
         }
     }

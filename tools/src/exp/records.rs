@@ -3,7 +3,9 @@
 //! The records are the ones `services::exp` documents (format
 //! `@flotilla/1`): `exp-start`, `urpc-pair`, `urpc-summary`, `update-cost`,
 //! `update-check`, `update-skip`, `lock-point`, `barrier-point`,
-//! `sync-check`, `sync-skip` (read in [`super::sync`]), `exp-done`, and the hosted runtime's
+//! `sync-check`, `sync-skip` (read in [`super::sync`]), `exp-skew`,
+//! `replica-op`, `replica-point` (read in [`super::consistency`]),
+//! `exp-done`, and the hosted runtime's
 //! `hosted`. A configuration's records are complete only with one
 //! `exp-start` of the expected experiment and core count and one
 //! `exp-done ok=1`; every conservation check must say `conserved=1`.
@@ -143,6 +145,8 @@ pub struct ConfigResult {
     pub skips: Vec<SkipRow>,
     /// E5 and E6 rows.
     pub sync: super::sync::SyncResult,
+    /// E7 rows and histories.
+    pub consistency: super::consistency::ConsistencyResult,
     /// The hosted runtime's note (`hosted` record fields), if hosted.
     pub hosted: Option<Vec<(String, String)>>,
 }
@@ -185,6 +189,28 @@ pub enum RecordsError {
         expected: u64,
         /// What it counted.
         counted: u64,
+    },
+    /// The replicas of the map did not converge.
+    #[error("{model} on {cores} cores: the replicas did not converge")]
+    Diverged {
+        /// Cores.
+        cores: u32,
+        /// The consistency model.
+        model: String,
+    },
+    /// A history lacks some of a core's operations.
+    #[error("{model} on {cores} cores: core {core}'s history has {found} of {expected} operations")]
+    HistoryIncomplete {
+        /// Cores.
+        cores: u32,
+        /// The consistency model.
+        model: String,
+        /// The core.
+        core: u32,
+        /// Operations found.
+        found: u64,
+        /// Operations asked.
+        expected: u64,
     },
     /// A conservation check failed.
     #[error("{series} k={k} on {cores} cores: {sent} updates sent but {applied} applied")]
@@ -335,12 +361,18 @@ pub fn parse(
             "hosted" => out.hosted = Some(r.fields.clone()),
             "exp-done" => done = int(r, "ok")? == 1,
             _ => {
-                super::sync::parse_record(r, cores, &mut out.sync)?;
+                if !super::consistency::parse_record(r, cores, &mut out.consistency)? {
+                    super::sync::parse_record(r, cores, &mut out.sync)?;
+                }
             }
         }
     }
     if !done {
         return Err(RecordsError::NotDone);
+    }
+    if experiment == Experiment::Consistency {
+        out.consistency.tsc_skew_cycles = int(start, "tsc_skew_cycles")?;
+        super::consistency::check_complete(cores, &out.consistency)?;
     }
     Ok(out)
 }

@@ -248,7 +248,7 @@ fn rank(series: &str) -> usize {
 
 /// A line per series of (cores, value) points, on a log scale: E5's
 /// throughput and E6's cycles per episode against cores.
-fn log_lines_svg(
+pub(crate) fn log_lines_svg(
     title: &str,
     y_desc: &str,
     lines: BTreeMap<(usize, String), Vec<(f64, f64)>>,
