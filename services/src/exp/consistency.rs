@@ -345,6 +345,9 @@ fn run_model<P: Platform>(
         }
     }
     let elapsed = bench::tsc_end().wrapping_sub(start);
+    // The client is done: the replica sends what it held back.
+    replica.flush(&mut out);
+    net.send(&mut out.sends)?;
     let finished = mem.word(lay.finished);
     let flushed = mem.word(lay.flushed);
     let all = u64::from(cores);

@@ -168,10 +168,18 @@ fn failure(model: ModelName, history: &History, verdict: outcome::Verdict) -> Re
 
 /// Checks `history` for linearizability (intervals widened by `skew`).
 pub fn verdict_lin(history: &History, skew: u64, deadline: &Deadline) -> Result<(), Failure> {
-    failure(ModelName::Lin, history, lin::check(history, skew, deadline).verdict)
+    failure(
+        ModelName::Lin,
+        history,
+        lin::check(history, skew, deadline).verdict,
+    )
 }
 
 /// Checks `history` for sequential consistency.
 pub fn verdict_seq(history: &History, deadline: &Deadline) -> Result<(), Failure> {
-    failure(ModelName::Seq, history, seq::check(history, deadline).verdict)
+    failure(
+        ModelName::Seq,
+        history,
+        seq::check(history, deadline).verdict,
+    )
 }

@@ -13,20 +13,19 @@
 //! core's raw TSC (the run's `tsc_skew_cycles` bounds how far two cores'
 //! clocks may disagree).
 //!
-//! **Verdicts** come from [`verdicts`] alone.
+//! **Verdicts** come from the history checker (`crate::check`):
+//! linearizability key by key and sequential consistency over the whole
+//! history, every interval widened by the run's skew bound.
 //!
-//! **Staleness** of a read of key `k` that returned the value of write `W`
-//! (or the initial 0): the writes `W'` of `k` that surely came after `W`
-//! (`W'` invoked more than the skew bound after `W` responded; for the
-//! initial value, every write of `k`) and surely completed before the read
-//! began (responded more than the skew bound before its invocation). In
-//! versions: how many such `W'` there are; in cycles: from the first of
-//! them to respond to the read's invocation (0 when there is none).
+//! **Staleness** is the checker's measure (`crate::check::stale`): per
+//! read, how many writes of its key it missed (completed before it began,
+//! begun after the write it returned completed) and how many cycles it
+//! trails the newest of them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use qemu::OwnedRecord;
@@ -35,6 +34,9 @@ use serde::Serialize;
 use super::anchors;
 use super::output::Meta;
 use super::records::{ConfigResult, RecordsError, field};
+use crate::check::history::{History, Op as CheckOp};
+use crate::check::outcome::{Deadline, Verdict};
+use crate::check::{lin, seq, stale};
 
 /// One operation of a history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -221,6 +223,8 @@ pub enum Verdicts {
         linearizable: Option<bool>,
         /// Whether it is sequentially consistent (`None`: not decided).
         sequential: Option<bool>,
+        /// Operations in the minimal linearizability counterexample.
+        counterexample: Option<usize>,
     },
 }
 
@@ -252,42 +256,44 @@ fn yes_no(v: bool) -> &'static str {
     if v { "yes" } else { "no" }
 }
 
-/// The history checker's verdicts on the history at `history_csv`, with
-/// `skew` cycles of clock uncertainty between cores: runs `flotilla check`
-/// if this binary has that subcommand, and reads `linearizable=` and
-/// `sequential=` (`yes` or `no`) from what it prints; otherwise
-/// [`Verdicts::Unchecked`].
-pub fn verdicts(history_csv: &Path, skew: u64) -> Verdicts {
-    let Ok(exe) = std::env::current_exe() else {
-        return Verdicts::Unchecked;
-    };
-    // Only the command-line binary has subcommands (not a test harness).
-    if exe.file_stem().and_then(|s| s.to_str()) != Some("flotilla") {
-        return Verdicts::Unchecked;
-    }
-    let out = Command::new(&exe)
-        .arg("check")
-        .arg(history_csv)
-        .args(["--skew", &skew.to_string()])
-        .output();
-    let Ok(out) = out else {
-        return Verdicts::Unchecked;
-    };
-    let text = String::from_utf8_lossy(&out.stdout);
-    let word = |key: &str| {
-        text.split_whitespace()
-            .find_map(|w| w.strip_prefix(key))
-            .and_then(|v| match v {
-                "yes" => Some(true),
-                "no" => Some(false),
-                _ => None,
+/// The history as the checker takes it.
+fn to_check(history: &[HistoryOp]) -> History {
+    History::new(
+        history
+            .iter()
+            .map(|o| {
+                let make = if o.write {
+                    CheckOp::write
+                } else {
+                    CheckOp::read
+                };
+                make(o.core, o.key, o.value, o.invoke, o.response)
             })
+            .collect(),
+    )
+}
+
+/// Seconds each model's check may take before it gives up.
+const CHECK_SECONDS: u64 = 60;
+
+/// The history checker's verdicts on `history`, every interval widened by
+/// `skew` cycles of clock uncertainty between cores (`None` where a check
+/// gave up after [`CHECK_SECONDS`]).
+pub fn verdicts(history: &[HistoryOp], skew: u64) -> Verdicts {
+    let h = to_check(history);
+    let limit = Duration::from_secs(CHECK_SECONDS);
+    let decided = |v: &Verdict| match v {
+        Verdict::Holds => Some(true),
+        Verdict::Violated(_) => Some(false),
+        Verdict::GaveUp(_) => None,
     };
-    match (word("linearizable="), word("sequential=")) {
-        (None, None) => Verdicts::Unchecked,
-        (linearizable, sequential) => Verdicts::Checked {
-            linearizable,
-            sequential,
+    let lin = lin::check(&h, skew, &Deadline::new(limit)).verdict;
+    Verdicts::Checked {
+        linearizable: decided(&lin),
+        sequential: decided(&seq::check(&h, &Deadline::new(limit)).verdict),
+        counterexample: match &lin {
+            Verdict::Violated(c) => Some(c.ops.len()),
+            _ => None,
         },
     }
 }
@@ -306,60 +312,16 @@ pub struct Staleness {
 }
 
 /// Measures the staleness of every read of `history` with a skew bound
-/// of `skew` cycles.
+/// of `skew` cycles (the checker's measure, `crate::check::stale`).
 pub fn staleness(history: &[HistoryOp], skew: u64) -> Staleness {
-    let by_value: HashMap<u64, &HistoryOp> = history
-        .iter()
-        .filter(|o| o.write)
-        .map(|o| (o.value, o))
-        .collect();
-    let mut writes: HashMap<u64, Vec<&HistoryOp>> = HashMap::new();
-    for o in history.iter().filter(|o| o.write) {
-        writes.entry(o.key).or_default().push(o);
+    let m = stale::measure(&to_check(history), skew);
+    let (v, c) = (m.versions(), m.lag());
+    Staleness {
+        reads: (m.reads.len() + m.unexplained) as u64,
+        unknown: m.unexplained as u64,
+        versions: (v.median, v.p99, v.max),
+        cycles: (c.median, c.p99, c.max),
     }
-    let mut s = Staleness::default();
-    let (mut versions, mut cycles) = (Vec::new(), Vec::new());
-    for r in history.iter().filter(|o| !o.write) {
-        s.reads += 1;
-        let after = match r.value {
-            0 => None,
-            v => match by_value.get(&v) {
-                Some(w) if w.key == r.key => Some(w.response.saturating_add(skew)),
-                _ => {
-                    s.unknown += 1;
-                    continue;
-                }
-            },
-        };
-        let newer: Vec<u64> = writes
-            .get(&r.key)
-            .into_iter()
-            .flatten()
-            .filter(|w| after.is_none_or(|t| w.invoke > t))
-            .filter(|w| w.response.saturating_add(skew) < r.invoke)
-            .map(|w| w.response)
-            .collect();
-        versions.push(newer.len() as u64);
-        cycles.push(
-            newer
-                .iter()
-                .min()
-                .map_or(0, |first| r.invoke.saturating_sub(*first)),
-        );
-    }
-    s.versions = order_stats(&mut versions);
-    s.cycles = order_stats(&mut cycles);
-    s
-}
-
-/// Lower median, nearest-rank 99th percentile and maximum (zeros for none).
-fn order_stats(v: &mut [u64]) -> (u64, u64, u64) {
-    if v.is_empty() {
-        return (0, 0, 0);
-    }
-    v.sort_unstable();
-    let n = v.len();
-    (v[(n - 1) / 2], v[(n * 99).div_ceil(100) - 1], v[n - 1])
 }
 
 /// One run's derived figures: its staleness and the checker's verdicts.
@@ -407,7 +369,7 @@ pub fn write_and_check(dir: &Path, configs: &[ConfigResult]) -> Result<Vec<RunCh
                 tsc_skew_cycles: skew,
                 converged: true,
                 staleness: staleness(history, skew),
-                verdicts: verdicts(&path, skew),
+                verdicts: verdicts(history, skew),
             });
         }
     }
@@ -524,9 +486,16 @@ pub fn consistency_report(configs: &[ConfigResult], runs: &[RunCheck]) -> String
         }
     }
     for r in runs {
+        let size = match r.verdicts {
+            Verdicts::Checked {
+                counterexample: Some(n),
+                ..
+            } => format!(" counterexample={n}"),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "check model={} cores={} ops={} linearizable={} sequential={}",
+            "check model={} cores={} ops={} linearizable={}{size} sequential={}",
             r.model,
             r.cores,
             r.ops,
@@ -538,6 +507,35 @@ pub fn consistency_report(configs: &[ConfigResult], runs: &[RunCheck]) -> String
     let _ = writeln!(out, "{}", anchors::nr_line());
     let _ = writeln!(out, "{}", anchors::porcupine_line());
     out
+}
+
+/// What the runs say about each model's promise: the lines of runs that
+/// broke it (a linearizable run the checker rejects, a sequential run not
+/// sequentially consistent), and notes (an eventual run on several cores
+/// that the checker accepts: the negative control did not show).
+pub fn promises(runs: &[RunCheck]) -> (Vec<String>, Vec<String>) {
+    let (mut broken, mut notes) = (Vec::new(), Vec::new());
+    for r in runs {
+        let v = &r.verdicts;
+        let at = format!("model={} cores={}", r.model, r.cores);
+        match r.model.as_str() {
+            "lin" if v.linearizable() != "yes" => broken.push(format!(
+                "{at}: the history is not shown linearizable (linearizable={}); see {}",
+                v.linearizable(),
+                r.history
+            )),
+            "seq" if v.sequential() != "yes" => broken.push(format!(
+                "{at}: the history is not shown sequentially consistent (sequential={}); see {}",
+                v.sequential(),
+                r.history
+            )),
+            "eventual" if r.cores > 1 && v.linearizable() == "yes" => notes.push(format!(
+                "{at}: linearizable=yes, so this run's negative control did not show (no read saw a stale value)"
+            )),
+            _ => {}
+        }
+    }
+    (broken, notes)
 }
 
 /// One line: the model with the highest throughput at each core count.
@@ -615,7 +613,15 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let runs = write_and_check(&dir, std::slice::from_ref(&c)).unwrap();
         assert_eq!(runs.len(), 1);
-        assert_eq!(runs[0].verdicts, Verdicts::Unchecked, "no checker here");
+        // Core 1's read of 0 overlaps core 0's write of 1.
+        assert_eq!(
+            runs[0].verdicts,
+            Verdicts::Checked {
+                linearizable: Some(true),
+                sequential: Some(true),
+                counterexample: None
+            }
+        );
         let written = std::fs::read_to_string(dir.join("history-lin-2.csv")).unwrap();
         assert_eq!(written, csv);
         std::fs::remove_dir_all(&dir).unwrap();
@@ -624,14 +630,12 @@ mod tests {
         assert_eq!(rows.len(), 2);
         let width = rows[0].split(',').count();
         assert_eq!(rows[1].split(',').count(), width, "{table}");
-        assert!(rows[1].contains(",1,unchecked,unchecked,60,"), "{table}");
+        assert!(rows[1].contains(",1,yes,yes,60,"), "{table}");
         let svg = consistency_svg("e7", std::slice::from_ref(&c)).unwrap();
         assert!(svg.contains("lin read") && svg.contains("lin write"));
         let report = consistency_report(std::slice::from_ref(&c), &runs);
         assert!(
-            report.contains(
-                "check model=lin cores=2 ops=4 linearizable=unchecked sequential=unchecked"
-            ),
+            report.contains("check model=lin cores=2 ops=4 linearizable=yes sequential=yes"),
             "{report}"
         );
         assert!(report.contains("fastest model: 2 cores lin"), "{report}");

@@ -503,6 +503,18 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         );
         println!("{}", summary::ratio_line(ratio));
     }
+    if experiment == Experiment::Consistency {
+        let (broken, notes) = consistency::promises(&meta.consistency);
+        for n in notes {
+            println!("note: {n}");
+        }
+        if !broken.is_empty() {
+            for b in broken {
+                println!("!! {b}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -119,6 +119,9 @@ pub struct Spec {
     pub ops: u32,
     /// A deliberately broken variant.
     pub inject: Option<Inject>,
+    /// Replica: check when each linearizable write completes that every
+    /// replica holds it (off: leave the finding to the history checker).
+    pub write_check: bool,
 }
 
 impl Spec {
@@ -175,6 +178,7 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedRun {
                 keys: 3,
                 write_percent: 50,
                 bug,
+                write_check: spec.write_check,
             });
             let o = world::run(cfg, &mut s);
             history = s.history();

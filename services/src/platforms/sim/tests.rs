@@ -19,6 +19,7 @@ fn spec(protocol: Protocol, cores: u32, ops: u32) -> Spec {
         faults: FAULTS,
         ops,
         inject: None,
+        write_check: true,
     }
 }
 

@@ -7,15 +7,28 @@
 //! gossiped to every other replica; a receiver advances its clock past the
 //! write's and keeps the write if its stamp beats the key's (last writer
 //! wins). Reads and writes complete at once.
+//!
+//! Gossip is asynchronous and batched, as in systems that propagate
+//! updates in the background: a replica sends its writes every
+//! [`GOSSIP_BATCH`] writes, and the rest when its driver calls
+//! [`super::Replica::flush`] (when its client goes idle). A replica with
+//! writes not yet sent is not quiescent.
+
+use alloc::vec::Vec;
 
 use super::{Core, Op, ReplicaEffect, ReplicaError, ReplicaMsg, Stamp};
 use crate::proto::Out;
+
+/// Writes a replica keeps before it gossips them.
+pub const GOSSIP_BATCH: usize = 8;
 
 /// The eventual model's part of one replica.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Eventual {
     /// This core's Lamport clock.
     clock: u64,
+    /// Writes applied here and not yet gossiped.
+    unsent: Vec<ReplicaMsg>,
 }
 
 impl Eventual {
@@ -28,19 +41,31 @@ impl Eventual {
                     origin: c.me,
                 };
                 c.store.put_if_newer(key, value, stamp);
-                c.to_others(
-                    ReplicaMsg::Gossip {
-                        clock: self.clock,
-                        origin: c.me,
-                        key,
-                        value,
-                    },
-                    out,
-                );
+                self.unsent.push(ReplicaMsg::Gossip {
+                    clock: self.clock,
+                    origin: c.me,
+                    key,
+                    value,
+                });
+                if self.unsent.len() >= GOSSIP_BATCH {
+                    self.flush(c, out);
+                }
                 c.complete(value, self.clock, out);
             }
             Op::Read { key } => c.read_now(key, out),
         }
+    }
+
+    /// Gossips every write not yet sent.
+    pub(crate) fn flush(&mut self, c: &Core, out: &mut Out<ReplicaEffect>) {
+        for msg in self.unsent.drain(..) {
+            c.to_others(msg, out);
+        }
+    }
+
+    /// Whether every write was gossiped.
+    pub(crate) fn quiescent(&self) -> bool {
+        self.unsent.is_empty()
     }
 
     pub(crate) fn handle(

@@ -38,8 +38,9 @@
 //!   from the local replica. Every replica applies the same writes in the
 //!   same order, and a core reads its own writes.
 //! - **Eventual** (`eventual.rs`): a write is applied locally with the next
-//!   Lamport time and gossiped to every other replica; a replica keeps, per
-//!   key, the write with the greatest stamp (last writer wins).
+//!   Lamport time and gossiped to every other replica, in batches; a
+//!   replica keeps, per key, the write with the greatest stamp (last writer
+//!   wins).
 //!
 //! Channels are FIFO per pair of cores, as URPC channels are; the machines
 //! rely on it (a `Commit` never overtakes its `Prepare`). A message that
@@ -60,6 +61,7 @@ mod tests;
 
 use core::fmt;
 
+pub use eventual::GOSSIP_BATCH;
 pub use msg::{ReplicaMsg, tag};
 pub use store::{Stamp, Store};
 
@@ -347,8 +349,17 @@ impl Replica {
             && match &self.machine {
                 Machine::Lin(m) => m.quiescent(),
                 Machine::Seq(m) => m.quiescent(),
-                Machine::Eventual(_) => true,
+                Machine::Eventual(m) => m.quiescent(),
             }
+    }
+
+    /// Sends what the replica holds back for batching (the eventual
+    /// model's gossip); a driver calls it when its client goes idle. A
+    /// no-op under the other models.
+    pub fn flush(&mut self, out: &mut Out<ReplicaEffect>) {
+        if let Machine::Eventual(m) = &mut self.machine {
+            m.flush(&self.core, out);
+        }
     }
 
     /// This replica's copy.
