@@ -724,6 +724,34 @@ pub mod user {
         invoke(number::CAP_UNMAP, [va, 0, 0, 0, 0, 0]).map(|_| ())
     }
 
+    /// The address of word `va` of the capability window, if it is one.
+    fn window_word(va: u64) -> Option<*mut u64> {
+        let window = super::CAP_MAP_BASE..super::CAP_MAP_BASE + super::CAP_MAP_SIZE;
+        (window.contains(&va) && va.is_multiple_of(8)).then_some(va as *mut u64)
+    }
+
+    /// Reads the word at `va` of the capability window (`None` outside it
+    /// or misaligned). Where nothing is mapped, the read faults and the
+    /// kernel ends the program.
+    pub fn window_read(va: u64) -> Option<u64> {
+        let at = window_word(va)?;
+        // SAFETY: the window holds only frames mapped with `cap_map`; no
+        // Rust object lives there, so the access aliases nothing. An
+        // unmapped page faults, and the kernel ends the program.
+        Some(unsafe { at.read_volatile() })
+    }
+
+    /// Writes the word at `va` of the capability window (false outside it
+    /// or misaligned). Faults as [`window_read`] does.
+    pub fn window_write(va: u64, value: u64) -> bool {
+        let Some(at) = window_word(va) else {
+            return false;
+        };
+        // SAFETY: as in `window_read`; a read-only mapping faults.
+        unsafe { at.write_volatile(value) };
+        true
+    }
+
     /// Prints one line.
     pub fn print(text: &str) -> Result<(), SysError> {
         // SAFETY: the text is borrowed for the call and only read.
