@@ -82,15 +82,16 @@ fn capability_invocations_from_ring_3_check_authority_and_map_frames() {
             );
         }
     }
-    assert!(names[&0].iter().any(|n| n == "retype-pool-ram-without-write"));
+    assert!(
+        names[&0]
+            .iter()
+            .any(|n| n == "retype-pool-ram-without-write")
+    );
     assert!(names[&1].iter().any(|n| n == "no-pool-ram-here"));
 
     // The summary counts them, and the touch of the unmapped page ended
     // the program with a page fault at that address.
-    let summaries: BTreeMap<u32, _> = report
-        .records_of("captest")
-        .map(|r| (r.core, r))
-        .collect();
+    let summaries: BTreeMap<u32, _> = report.records_of("captest").map(|r| (r.core, r)).collect();
     assert_eq!(summaries.len() as u32, cores, "{log}");
     let faults: BTreeMap<u32, _> = report
         .records_of("user-fault")
@@ -98,11 +99,7 @@ fn capability_invocations_from_ring_3_check_authority_and_map_frames() {
         .collect();
     for (core, s) in &summaries {
         assert_eq!(s.get("failed"), Some("0"), "{log}");
-        assert_eq!(
-            s.get_u64("checks"),
-            Some(names[core].len() as u64),
-            "{log}"
-        );
+        assert_eq!(s.get_u64("checks"), Some(names[core].len() as u64), "{log}");
         let f = faults
             .get(core)
             .unwrap_or_else(|| panic!("core {core}: no fault\n{log}"));
