@@ -19,7 +19,7 @@
 //!   it through the same records.
 //!
 //! Every operation's [`Effect`]s are applied before the call returns
-//! ([`apply`]).
+//! ([`Caps::apply`]).
 
 use abi::cap::slot;
 use boot::plan::PhysRange;
@@ -45,6 +45,10 @@ pub struct Caps {
     pub kernel: CSpace,
     /// Free slots of the kernel cspace.
     free: alloc::vec::Vec<u32>,
+    /// The kernel's page tables, by physical address: the PML4 of the
+    /// address space that links each and the first address it maps, so
+    /// that an unmap invalidates just its pages.
+    tables: alloc::collections::BTreeMap<u64, (u64, u64)>,
 }
 
 static CAPS: Mutex<Option<Caps>> = Mutex::new(None);
@@ -116,6 +120,7 @@ pub fn init(user_ram: PhysRange) -> bool {
         first,
         kernel,
         free,
+        tables: alloc::collections::BTreeMap::new(),
     });
     true
 }
@@ -133,9 +138,10 @@ pub struct KernelTable {
 }
 
 impl Caps {
-    /// A new, empty page table recorded in the kernel cspace. The caller
-    /// links it into an address space.
-    pub fn new_table(&mut self) -> Result<KernelTable, abi::Error> {
+    /// A new, empty page table recorded in the kernel cspace, for the
+    /// 2 MiB region from `va` of the address space rooted at `pml4`. The
+    /// caller links it there.
+    pub fn new_table(&mut self, pml4: u64, va: u64) -> Result<KernelTable, abi::Error> {
         if self.free.len() < 2 {
             return Err(abi::SysError::NoMemory.into());
         }
@@ -159,7 +165,8 @@ impl Caps {
             });
         match made {
             Ok(effects) => {
-                apply(&effects);
+                self.apply(&effects);
+                self.tables.insert(phys, (pml4, va));
                 Ok(KernelTable { phys, ram, pt })
             }
             Err(e) => {
@@ -179,12 +186,61 @@ impl Caps {
     pub fn drop_table(&mut self, t: KernelTable) {
         for slot in [t.pt, t.ram] {
             match self.mdb.delete(self.kernel, CapAddr::l1(slot)) {
-                Ok(effects) => apply(&effects),
+                Ok(effects) => self.apply(&effects),
                 Err(e) => log::error!("kernel table {:#x}: delete refused: {e}", t.phys),
             }
         }
+        self.tables.remove(&t.phys);
         self.free.extend([t.pt, t.ram]);
         frames::free(t.phys);
+    }
+
+    /// Applies the effects of one operation, in order: zeroes created
+    /// objects, writes and clears page-table entries, and invalidates the
+    /// TLB after an unmap or protect: just the pages, for a table of the
+    /// live address space; nothing, for a table of another space (a space
+    /// that is not live has no entries in this core's TLB: the CPU driver
+    /// does not use PCIDs, and an address space runs on one core); all of
+    /// it, for a table the kernel does not know.
+    ///
+    /// Every address an effect names is memory of an object of this core's
+    /// database, so it lies in this core's partition; one that did not
+    /// would mean a corrupt database, and is reported and left alone.
+    pub fn apply(&self, effects: &[Effect]) {
+        let mut flush_all = false;
+        for e in effects {
+            apply_one(e);
+            let (table, index, count) = match *e {
+                Effect::Unmap {
+                    table,
+                    index,
+                    count,
+                    ..
+                }
+                | Effect::Protect {
+                    table,
+                    index,
+                    count,
+                    ..
+                } => (table, index, count),
+                _ => continue,
+            };
+            match self.tables.get(&table) {
+                Some(&(pml4, va)) => {
+                    let (live, _) = x86_64::registers::control::Cr3::read();
+                    if live.start_address().as_u64() == pml4 {
+                        for k in 0..u64::from(count) {
+                            let page = va + (u64::from(index) + k) * 4096;
+                            x86_64::instructions::tlb::flush(x86_64::VirtAddr::new(page));
+                        }
+                    }
+                }
+                None => flush_all = true,
+            }
+        }
+        if flush_all {
+            x86_64::instructions::tlb::flush_all();
+        }
     }
 }
 
@@ -216,76 +272,62 @@ fn entry(level: Level, target: u64, page: u64, rights: Rights, table: bool) -> u
     target | flags.bits()
 }
 
-/// Applies the effects of one operation, in order: zeroes created objects,
-/// writes and clears page-table entries, and invalidates the TLB after an
-/// unmap or protect (a full flush: a space that is not live has no entries
-/// in the TLB, as the CPU driver does not use PCIDs).
-///
-/// Every address an effect names is memory of an object of this core's
-/// database, so it lies in this core's partition; one that did not would
-/// mean a corrupt database, and is reported and left alone.
-pub fn apply(effects: &[Effect]) {
-    let mut flush = false;
-    for e in effects {
-        match *e {
-            Effect::Created { base, size, .. } => {
-                if !in_partition(base, size) {
-                    log::error!("created object {base:#x}+{size:#x} is outside the partition");
-                    continue;
-                }
-                // SAFETY: the new object's memory lies in this core's
-                // partition (checked), which the direct map covers, and the
-                // database has just given it to the new object alone.
-                unsafe { core::ptr::write_bytes(phys_to_virt(base) as *mut u8, 0, size as usize) };
+/// Carries out one effect on memory and page tables (the TLB is
+/// [`Caps::apply`]'s).
+fn apply_one(e: &Effect) {
+    match *e {
+        Effect::Created { base, size, .. } => {
+            if !in_partition(base, size) {
+                log::error!("created object {base:#x}+{size:#x} is outside the partition");
+                return;
             }
-            Effect::Destroyed { .. } => {}
-            Effect::Map {
-                table,
-                level,
-                index,
-                count,
-                target,
-                page,
-                rights,
-            } => {
-                let is_table = level.page_size().is_none() || (level != Level::Pt && page == 4096);
-                for k in 0..u64::from(count) {
-                    let bits = entry(level, target + k * page, page, rights, is_table);
-                    write_entry(table, u64::from(index) + k, |_| bits);
-                }
-            }
-            Effect::Unmap {
-                table,
-                index,
-                count,
-                ..
-            } => {
-                for k in 0..u64::from(count) {
-                    write_entry(table, u64::from(index) + k, |_| 0);
-                }
-                flush = true;
-            }
-            Effect::Protect {
-                table,
-                index,
-                count,
-                rights,
-                ..
-            } => {
-                for k in 0..u64::from(count) {
-                    write_entry(table, u64::from(index) + k, |old| {
-                        let mut f = F::from_bits_truncate(old);
-                        f.set(F::WRITABLE, rights.contains(Rights::WRITE));
-                        f.set(F::NO_EXECUTE, !rights.contains(Rights::EXECUTE));
-                        (old & 0x000f_ffff_ffff_f000) | f.bits()
-                    });
-                }
-                flush = true;
+            // SAFETY: the new object's memory lies in this core's
+            // partition (checked), which the direct map covers, and the
+            // database has just given it to the new object alone.
+            unsafe { core::ptr::write_bytes(phys_to_virt(base) as *mut u8, 0, size as usize) };
+        }
+        Effect::Destroyed { .. } => {}
+        Effect::Map {
+            table,
+            level,
+            index,
+            count,
+            target,
+            page,
+            rights,
+        } => {
+            let is_table = level.page_size().is_none() || (level != Level::Pt && page == 4096);
+            for k in 0..u64::from(count) {
+                let bits = entry(level, target + k * page, page, rights, is_table);
+                write_entry(table, u64::from(index) + k, |_| bits);
             }
         }
-    }
-    if flush {
-        x86_64::instructions::tlb::flush_all();
+        Effect::Unmap {
+            table,
+            index,
+            count,
+            ..
+        } => {
+            for k in 0..u64::from(count) {
+                write_entry(table, u64::from(index) + k, |_| 0);
+            }
+        }
+        Effect::Protect {
+            table,
+            index,
+            count,
+            rights,
+            ..
+        } => {
+            for k in 0..u64::from(count) {
+                write_entry(table, u64::from(index) + k, |old| {
+                    let mut f = F::from_bits_truncate(old);
+                    f.set(F::WRITABLE, rights.contains(Rights::WRITE));
+                    f.set(F::NO_EXECUTE, !rights.contains(Rights::EXECUTE));
+                    (old & 0x000f_ffff_ffff_f000) | f.bits()
+                });
+            }
+        }
     }
 }
 

@@ -75,7 +75,7 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
                 count,
             };
             let fx = c.mdb.retype(cs, addr(src)?, args, addr(dest)?, dest_slot)?;
-            capdb::apply(&fx);
+            c.apply(&fx);
             Ok(0)
         }
         Syscall::CapCopy {
@@ -99,12 +99,12 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
         }
         Syscall::CapDelete { cap } => {
             let fx = c.mdb.delete(cs, addr(cap)?)?;
-            capdb::apply(&fx);
+            c.apply(&fx);
             Ok(0)
         }
         Syscall::CapRevoke { cap } => {
             let fx = c.mdb.revoke(cs, addr(cap)?)?;
-            capdb::apply(&fx);
+            c.apply(&fx);
             Ok(0)
         }
         Syscall::CapMap {
@@ -127,7 +127,7 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
             check_va(va)?;
             let t = p.space.cap_table(va).ok_or(CapError::NotMapped)?;
             let fx = c.mdb.unmap(c.kernel, CapAddr::l1(t.pt), entry_of(va))?;
-            capdb::apply(&fx);
+            c.apply(&fx);
             Ok(0)
         }
         _ => Err(SysError::UnknownSyscall.into()),
@@ -168,7 +168,7 @@ fn map(
     let (t, fresh) = match space.cap_table(va) {
         Some(t) => (t, false),
         None => {
-            let t = c.new_table()?;
+            let t = c.new_table(space.root(), va & !((2 << 20) - 1))?;
             if let Err(e) = space.link_cap_table(va, t) {
                 c.drop_table(t);
                 return Err(e.into());
@@ -188,7 +188,7 @@ fn map(
         count,
     ) {
         Ok(fx) => {
-            capdb::apply(&fx);
+            c.apply(&fx);
             Ok(va)
         }
         Err(e) => {

@@ -99,6 +99,11 @@ impl AddressSpace {
         })
     }
 
+    /// Physical address of the PML4.
+    pub fn root(&self) -> u64 {
+        self.pml4
+    }
+
     /// The capability-window page table that covers `va`, if there is one.
     pub fn cap_table(&self, va: u64) -> Option<KernelTable> {
         self.cap_tables.get(&(va >> 21)).copied()
