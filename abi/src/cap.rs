@@ -4,6 +4,165 @@
 //! nothing. The numeric codes are stable: they travel in `rax` like
 //! [`crate::SysError`] codes, and ring-3 code decodes them with
 //! [`CapError::from_code`].
+//!
+//! It also holds what ring 3 needs to name and read capabilities: the
+//! capability address of a register ([`CPtr`]), the type and right codes,
+//! what identify reports ([`CapIdentity`]) and the slots of the first
+//! cspace a core hands out ([`slot`]).
+
+/// Bits of level-2 index in a depth-two address (as the kernel's cspaces
+/// resolve them).
+pub const L2_BITS: u32 = 8;
+
+/// A capability address in one register: the index bits in bits 0..32 and
+/// the depth (1: a slot of the root CNode; 2: slot `bits & 0xff` of the
+/// CNode in root slot `bits >> 8`) in bits 32..40. Higher bits are zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CPtr {
+    /// The index bits.
+    pub bits: u32,
+    /// 1 or 2.
+    pub depth: u8,
+}
+
+impl CPtr {
+    /// Root slot `slot`.
+    pub const fn l1(slot: u32) -> CPtr {
+        CPtr {
+            bits: slot,
+            depth: 1,
+        }
+    }
+
+    /// Slot `l2` of the CNode in root slot `l1`; `None` when `l1` does not
+    /// fit in the address.
+    pub const fn l2(l1: u32, l2: u8) -> Option<CPtr> {
+        if l1 >= 1 << (32 - L2_BITS) {
+            return None;
+        }
+        Some(CPtr {
+            bits: (l1 << L2_BITS) | l2 as u32,
+            depth: 2,
+        })
+    }
+
+    /// The register value.
+    pub const fn raw(self) -> u64 {
+        self.bits as u64 | ((self.depth as u64) << 32)
+    }
+
+    /// Decodes a register: a depth other than 1 or 2, or any bit above the
+    /// depth, is `BadArgument`.
+    pub fn decode(raw: u64) -> Result<CPtr, CapError> {
+        let depth = raw >> 32;
+        if depth != 1 && depth != 2 {
+            return Err(CapError::BadArgument);
+        }
+        Ok(CPtr {
+            bits: raw as u32,
+            depth: depth as u8,
+        })
+    }
+}
+
+/// The slots of the root CNode that each CPU driver gives its monitor at
+/// boot. Every other slot is empty.
+pub mod slot {
+    /// The root CNode's own capability (to name it as a destination).
+    pub const ROOT_CNODE: u32 = 0;
+    /// The Kernel capability.
+    pub const KERNEL: u32 = 1;
+    /// RAM: the part of the core's partition handed out (empty when the
+    /// partition has none to spare).
+    pub const RAM: u32 = 2;
+    /// Core 0 only: RAM of the shared channel pool. It carries READ and
+    /// GRANT but not WRITE, so it cannot be retyped (which would zero it)
+    /// while the monitors still reach the pool through `map_pool`.
+    pub const POOL_RAM: u32 = 3;
+    /// The first slot the program may fill.
+    pub const FIRST_FREE: u32 = 4;
+    /// The root CNode has `1 << ROOT_BITS` slots.
+    pub const ROOT_BITS: u32 = 8;
+}
+
+/// Type codes, as identify reports them and retype takes them.
+pub mod ty {
+    /// No capability.
+    pub const NULL: u8 = 0;
+    /// Untyped memory.
+    pub const RAM: u8 = 1;
+    /// Mappable memory.
+    pub const FRAME: u8 = 2;
+    /// A table of capability slots.
+    pub const CNODE: u8 = 3;
+    /// A page-map level-4 table.
+    pub const PML4: u8 = 4;
+    /// A page-directory-pointer table.
+    pub const PDPT: u8 = 5;
+    /// A page directory.
+    pub const PD: u8 = 6;
+    /// A page table.
+    pub const PT: u8 = 7;
+    /// A dispatcher control block.
+    pub const DISPATCHER: u8 = 8;
+    /// An LMP endpoint.
+    pub const ENDPOINT: u8 = 9;
+    /// The right to notify one core.
+    pub const NOTIFY: u8 = 10;
+    /// The monitor's privileged capability.
+    pub const KERNEL: u8 = 11;
+
+    /// A short name, for records.
+    pub fn name(code: u8) -> &'static str {
+        match code {
+            NULL => "null",
+            RAM => "ram",
+            FRAME => "frame",
+            CNODE => "cnode",
+            PML4 => "pml4",
+            PDPT => "pdpt",
+            PD => "pd",
+            PT => "pt",
+            DISPATCHER => "dispatcher",
+            ENDPOINT => "endpoint",
+            NOTIFY => "notify",
+            KERNEL => "kernel",
+            _ => "unknown",
+        }
+    }
+}
+
+/// Right bits.
+pub mod rights {
+    /// Map readable.
+    pub const READ: u8 = 1 << 0;
+    /// Map writable, retype, modify.
+    pub const WRITE: u8 = 1 << 1;
+    /// Map executable.
+    pub const EXECUTE: u8 = 1 << 2;
+    /// Copy, mint, send.
+    pub const GRANT: u8 = 1 << 3;
+    /// Every right.
+    pub const ALL: u8 = READ | WRITE | EXECUTE | GRANT;
+}
+
+/// What identify reports about a capability.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct CapIdentity {
+    /// The type code ([`ty`]).
+    pub ty: u8,
+    /// The right bits ([`rights`]).
+    pub rights: u8,
+    /// Reserved, zero.
+    pub _reserved: [u8; 6],
+    /// Base address (the core id for Notify).
+    pub base: u64,
+    /// Size in bytes (0 where meaningless).
+    pub size: u64,
+    /// Badge (Endpoint only).
+    pub badge: u64,
+}
 
 /// Why a capability operation was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -127,6 +286,19 @@ mod tests {
         }
         assert_eq!(CapError::from_code(0), None);
         assert_eq!(CapError::from_code(0x1ff), None);
+    }
+
+    #[test]
+    fn cptrs_round_trip() {
+        for c in [CPtr::l1(0), CPtr::l1(u32::MAX), CPtr::l2(3, 200).unwrap()] {
+            assert_eq!(CPtr::decode(c.raw()), Ok(c));
+        }
+        assert_eq!(CPtr::l2(1 << 24, 0), None);
+        assert_eq!(CPtr::l2(2, 5).unwrap().bits, 0x205);
+        assert_eq!(CPtr::decode(5), Err(CapError::BadArgument));
+        assert_eq!(CPtr::decode(3 << 32), Err(CapError::BadArgument));
+        assert_eq!(CPtr::decode(1 << 33 | 1 << 40), Err(CapError::BadArgument));
+        assert_eq!(core::mem::size_of::<CapIdentity>(), 32);
     }
 
     #[test]

@@ -7,12 +7,22 @@
 //! # Calling convention
 //!
 //! `syscall` with the number in `rax` and up to six arguments in `rdi`,
-//! `rsi`, `rdx`, `r10`, `r8`, `r9`. On return `rax` is 0 on success or a
-//! [`SysError`] code, and `rdx` holds the result. `rcx` and `r11` are
-//! clobbered, as the instruction requires; every other register is kept.
+//! `rsi`, `rdx`, `r10`, `r8`, `r9`. On return `rax` is 0 on success or an
+//! error code, and `rdx` holds the result. `rcx` and `r11` are clobbered, as
+//! the instruction requires; every other register is kept.
 //!
-//! Every argument is checked: a bad pointer, length, core id or frame
-//! returns an error and changes nothing.
+//! Error codes are [`SysError`] codes (1 to 8) for every call, and
+//! [`CapError`] codes (from `0x100`) for the capability invocations; the
+//! two ranges are disjoint, and [`Error`] decodes either.
+//!
+//! Every argument is checked: a bad pointer, length, core id, frame or
+//! capability address returns an error and changes nothing.
+//!
+//! # Capability invocations
+//!
+//! [`Syscall::CapIdentify`] to [`Syscall::CapUnmap`] invoke the
+//! capabilities in the caller's cspace, named by [`cap::CPtr`]. The first
+//! cspace of a core and its slots are described in [`cap::slot`].
 //!
 //! # Address space of a program
 //!
@@ -21,6 +31,7 @@
 //! | [`IMAGE_BASE`] .. [`IMAGE_LIMIT`] | the program's ELF segments |
 //! | [`HEAP_BASE`], [`HEAP_SIZE`] bytes | the program's heap |
 //! | [`POOL_BASE`] + 4 KiB × i | shared-pool frame `i`, once mapped with [`Syscall::MapPool`] |
+//! | [`CAP_MAP_BASE`], [`CAP_MAP_SIZE`] bytes | frames mapped with [`Syscall::CapMap`] |
 //! | [`STACK_TOP`] − [`STACK_SIZE`] .. [`STACK_TOP`] | the stack, with an unmapped guard page below |
 //!
 //! A program starts at its ELF entry point with `rdi` = core id, `rsi` =
@@ -39,7 +50,7 @@
 #![no_std]
 
 pub mod cap;
-pub use cap::CapError;
+pub use cap::{CPtr, CapError};
 
 /// Lowest address an ELF segment may occupy.
 pub const IMAGE_BASE: u64 = 0x40_0000;
@@ -51,6 +62,11 @@ pub const HEAP_BASE: u64 = 0x1000_0000_0000;
 pub const HEAP_SIZE: u64 = 8 << 20;
 /// Base of the window where shared-pool frames are mapped.
 pub const POOL_BASE: u64 = 0x2000_0000_0000;
+/// Base of the window where frames are mapped by capability
+/// ([`Syscall::CapMap`]).
+pub const CAP_MAP_BASE: u64 = 0x3000_0000_0000;
+/// Size of that window: one PML4 entry's reach (512 GiB).
+pub const CAP_MAP_SIZE: u64 = 1 << 39;
 /// Top of a program's stack.
 pub const STACK_TOP: u64 = 0x7fff_0000_0000;
 /// Size of a program's stack.
@@ -61,7 +77,9 @@ pub const FRAME: u64 = 4096;
 // half.
 const _: () = assert!(IMAGE_LIMIT <= HEAP_BASE);
 const _: () = assert!(HEAP_BASE + HEAP_SIZE <= POOL_BASE);
-const _: () = assert!(POOL_BASE < STACK_TOP - STACK_SIZE);
+const _: () = assert!(POOL_BASE < CAP_MAP_BASE);
+const _: () = assert!(CAP_MAP_BASE + CAP_MAP_SIZE <= STACK_TOP - STACK_SIZE);
+const _: () = assert!(CAP_MAP_BASE.is_multiple_of(CAP_MAP_SIZE));
 const _: () = assert!(STACK_TOP < 0x0000_8000_0000_0000);
 
 /// Longest line [`Syscall::Print`] accepts.
@@ -141,6 +159,97 @@ pub enum Syscall {
         /// The source line (0 when unknown).
         line: u64,
     },
+    /// Write a [`cap::CapIdentity`] of the capability at `cap` to `ptr`.
+    CapIdentify {
+        /// The capability.
+        cap: CPtr,
+        /// Where to write `size_of::<CapIdentity>()` bytes.
+        ptr: u64,
+    },
+    /// Retype the RAM at `src` into `count` objects of type `ty`, from
+    /// `offset` bytes into it, each of `size`, into the slots `dest_slot ..`
+    /// of the CNode at `dest`. `size` is bytes (a multiple of 4 KiB) for RAM
+    /// and Frame, the number of slots (a power of two) for a CNode, and 0
+    /// for the types of fixed size.
+    ///
+    /// Registers: `rdi` = `src`, `rsi` = `ty` in bits 0..8 and `count` in
+    /// bits 32..64 (bits 8..32 zero), `rdx` = `offset`, `r10` = `size`, `r8`
+    /// = `dest`, `r9` = `dest_slot`.
+    CapRetype {
+        /// The source capability.
+        src: CPtr,
+        /// The type code of the new objects ([`cap::ty`]).
+        ty: u8,
+        /// How many objects.
+        count: u32,
+        /// Offset of the first object from the source's base.
+        offset: u64,
+        /// Size of each object.
+        size: u64,
+        /// The destination CNode.
+        dest: CPtr,
+        /// The first destination slot.
+        dest_slot: u32,
+    },
+    /// Copy the capability at `src` into slot `dest_slot` of the CNode at
+    /// `dest`. The source needs GRANT.
+    CapCopy {
+        /// The source capability.
+        src: CPtr,
+        /// The destination CNode.
+        dest: CPtr,
+        /// The destination slot.
+        dest_slot: u32,
+    },
+    /// Copy the capability at `src` with `rights` (a subset of its own) and,
+    /// for an unbadged Endpoint, `badge` (0: keep the source's).
+    CapMint {
+        /// The source capability.
+        src: CPtr,
+        /// The destination CNode.
+        dest: CPtr,
+        /// The destination slot.
+        dest_slot: u32,
+        /// The rights of the copy ([`cap::rights`]).
+        rights: u8,
+        /// The badge.
+        badge: u64,
+    },
+    /// Delete the capability at `cap` (the last copy takes its object, and
+    /// every mapping of it, along).
+    CapDelete {
+        /// The capability.
+        cap: CPtr,
+    },
+    /// Delete every copy of the capability at `cap` but this one, and every
+    /// descendant.
+    CapRevoke {
+        /// The capability.
+        cap: CPtr,
+    },
+    /// Map `count` 4 KiB pages of the Frame at `frame`, from `offset` bytes
+    /// into it, at `va` in the caller's address space, with `rights` (READ
+    /// needed; WRITE and EXECUTE as the frame's capability allows). `va`
+    /// lies in the window at [`CAP_MAP_BASE`] and the pages stay inside one
+    /// 2 MiB-aligned region. Returns `va`.
+    CapMap {
+        /// The Frame capability.
+        frame: CPtr,
+        /// Where to map it.
+        va: u64,
+        /// The rights of the mapping ([`cap::rights`]).
+        rights: u8,
+        /// Offset into the frame, a multiple of 4 KiB.
+        offset: u64,
+        /// Pages to map.
+        count: u32,
+    },
+    /// Remove the mapping that starts at `va` (made by [`Syscall::CapMap`]).
+    /// The frame's capability stays.
+    CapUnmap {
+        /// The first address of the mapping.
+        va: u64,
+    },
 }
 
 /// Syscall numbers, in `rax`.
@@ -165,12 +274,35 @@ pub mod number {
     pub const SHUTDOWN: u64 = 8;
     /// [`super::Syscall::Panic`].
     pub const PANIC: u64 = 9;
+    /// [`super::Syscall::CapIdentify`].
+    pub const CAP_IDENTIFY: u64 = 10;
+    /// [`super::Syscall::CapRetype`].
+    pub const CAP_RETYPE: u64 = 11;
+    /// [`super::Syscall::CapCopy`].
+    pub const CAP_COPY: u64 = 12;
+    /// [`super::Syscall::CapMint`].
+    pub const CAP_MINT: u64 = 13;
+    /// [`super::Syscall::CapDelete`].
+    pub const CAP_DELETE: u64 = 14;
+    /// [`super::Syscall::CapRevoke`].
+    pub const CAP_REVOKE: u64 = 15;
+    /// [`super::Syscall::CapMap`].
+    pub const CAP_MAP: u64 = 16;
+    /// [`super::Syscall::CapUnmap`].
+    pub const CAP_UNMAP: u64 = 17;
+    /// The highest call number.
+    pub const LAST: u64 = CAP_UNMAP;
 }
 
 impl Syscall {
-    /// Decodes a call from its number and argument registers.
-    pub fn decode(number: u64, args: [u64; 6]) -> Result<Syscall, SysError> {
-        let [a0, a1, a2, ..] = args;
+    /// Decodes a call from its number and argument registers. An unknown
+    /// number is [`SysError::UnknownSyscall`]; a capability invocation's
+    /// registers that cannot be what they should is a [`CapError`]: a bad
+    /// capability address as [`CPtr::decode`] says, a slot index, count or
+    /// right bits that do not fit, set bits that must be clear
+    /// (`BadArgument`).
+    pub fn decode(number: u64, args: [u64; 6]) -> Result<Syscall, Error> {
+        let [a0, a1, a2, a3, a4, a5] = args;
         Ok(match number {
             number::PRINT => Syscall::Print { ptr: a0, len: a1 },
             number::INFO => Syscall::Info { ptr: a0, len: a1 },
@@ -189,9 +321,66 @@ impl Syscall {
                 file_len: a1,
                 line: a2,
             },
-            _ => return Err(SysError::UnknownSyscall),
+            number::CAP_IDENTIFY => Syscall::CapIdentify {
+                cap: CPtr::decode(a0)?,
+                ptr: a1,
+            },
+            number::CAP_RETYPE => {
+                if a1 & 0xffff_ff00 != 0 {
+                    return Err(CapError::BadArgument.into());
+                }
+                Syscall::CapRetype {
+                    src: CPtr::decode(a0)?,
+                    ty: a1 as u8,
+                    count: (a1 >> 32) as u32,
+                    offset: a2,
+                    size: a3,
+                    dest: CPtr::decode(a4)?,
+                    dest_slot: slot_index(a5)?,
+                }
+            }
+            number::CAP_COPY => Syscall::CapCopy {
+                src: CPtr::decode(a0)?,
+                dest: CPtr::decode(a1)?,
+                dest_slot: slot_index(a2)?,
+            },
+            number::CAP_MINT => Syscall::CapMint {
+                src: CPtr::decode(a0)?,
+                dest: CPtr::decode(a1)?,
+                dest_slot: slot_index(a2)?,
+                rights: rights_bits(a3)?,
+                badge: a4,
+            },
+            number::CAP_DELETE => Syscall::CapDelete {
+                cap: CPtr::decode(a0)?,
+            },
+            number::CAP_REVOKE => Syscall::CapRevoke {
+                cap: CPtr::decode(a0)?,
+            },
+            number::CAP_MAP => Syscall::CapMap {
+                frame: CPtr::decode(a0)?,
+                va: a1,
+                rights: rights_bits(a2)?,
+                offset: a3,
+                count: u32::try_from(a4).map_err(|_| CapError::OutOfRange)?,
+            },
+            number::CAP_UNMAP => Syscall::CapUnmap { va: a0 },
+            _ => return Err(SysError::UnknownSyscall.into()),
         })
     }
+}
+
+/// A slot index register: it must fit in 32 bits.
+fn slot_index(v: u64) -> Result<u32, CapError> {
+    u32::try_from(v).map_err(|_| CapError::NoSuchSlot)
+}
+
+/// A rights register: only the bits of [`cap::rights::ALL`].
+fn rights_bits(v: u64) -> Result<u8, CapError> {
+    if v & !u64::from(cap::rights::ALL) != 0 {
+        return Err(CapError::BadArgument);
+    }
+    Ok(v as u8)
 }
 
 /// Why a system call failed.
@@ -258,6 +447,68 @@ pub fn result(rax: u64, rdx: u64) -> Result<u64, SysError> {
     }
 }
 
+/// Why a call failed: a system-call error or, for a capability invocation,
+/// a capability error. Their codes in `rax` are disjoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// A [`SysError`] (codes 1 to 8).
+    Sys(SysError),
+    /// A [`CapError`] (codes from `0x100`).
+    Cap(CapError),
+}
+
+impl Error {
+    /// The code in `rax`.
+    pub fn code(self) -> u64 {
+        match self {
+            Error::Sys(e) => e as u64,
+            Error::Cap(e) => e.code(),
+        }
+    }
+
+    /// Decodes a non-zero `rax`.
+    pub fn from_code(code: u64) -> Option<Error> {
+        SysError::from_code(code)
+            .map(Error::Sys)
+            .or_else(|| CapError::from_code(code).map(Error::Cap))
+    }
+
+    /// A short name, for records.
+    pub fn name(self) -> &'static str {
+        match self {
+            Error::Sys(e) => e.name(),
+            Error::Cap(e) => e.name(),
+        }
+    }
+}
+
+impl From<SysError> for Error {
+    fn from(e: SysError) -> Error {
+        Error::Sys(e)
+    }
+}
+
+impl From<CapError> for Error {
+    fn from(e: CapError) -> Error {
+        Error::Cap(e)
+    }
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Turns the `(rax, rdx)` pair of a capability invocation into a result;
+/// an unknown code reads as [`SysError::UnknownSyscall`].
+pub fn invoke_result(rax: u64, rdx: u64) -> Result<u64, Error> {
+    match rax {
+        0 => Ok(rdx),
+        code => Err(Error::from_code(code).unwrap_or(Error::Sys(SysError::UnknownSyscall))),
+    }
+}
+
 /// What a program learns about where it runs ([`Syscall::Info`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -309,7 +560,8 @@ impl StartTest {
 /// The ring-3 side: typed wrappers around the `syscall` instruction.
 #[cfg(target_os = "none")]
 pub mod user {
-    use super::{ProgramInfo, SysError, number, result};
+    use super::cap::{CPtr, CapIdentity};
+    use super::{Error, ProgramInfo, SysError, invoke_result, number, result};
 
     /// Makes a raw system call.
     ///
@@ -337,6 +589,167 @@ pub mod user {
             );
         }
         result(rax, rdx)
+    }
+
+    /// Makes a raw system call with six arguments and decodes either kind
+    /// of error (for the capability invocations).
+    ///
+    /// # Safety
+    ///
+    /// As for [`raw`].
+    #[inline(always)]
+    pub unsafe fn raw6(n: u64, a: [u64; 6]) -> Result<u64, Error> {
+        let (rax, rdx): (u64, u64);
+        // SAFETY: as in `raw`; r10, r8 and r9 are inputs only and the
+        // kernel keeps them.
+        unsafe {
+            core::arch::asm!(
+                "syscall",
+                inlateout("rax") n => rax,
+                in("rdi") a[0],
+                in("rsi") a[1],
+                inlateout("rdx") a[2] => rdx,
+                in("r10") a[3],
+                in("r8") a[4],
+                in("r9") a[5],
+                out("rcx") _,
+                out("r11") _,
+                options(nostack)
+            );
+        }
+        invoke_result(rax, rdx)
+    }
+
+    /// Invokes a capability with arguments that hold no pointer.
+    #[inline(always)]
+    fn invoke(n: u64, a: [u64; 6]) -> Result<u64, Error> {
+        // SAFETY: none of these calls takes a pointer: the kernel writes no
+        // memory of the caller's but the page tables it manages.
+        unsafe { raw6(n, a) }
+    }
+
+    /// What the capability at `cap` is.
+    pub fn cap_identify(cap: CPtr) -> Result<CapIdentity, Error> {
+        let mut id = CapIdentity::default();
+        let ptr = &raw mut id as u64;
+        // SAFETY: the kernel writes exactly one `CapIdentity` to `id`.
+        unsafe { raw6(number::CAP_IDENTIFY, [cap.raw(), ptr, 0, 0, 0, 0]) }.map(|_| id)
+    }
+
+    /// Retypes `src` into `count` objects of type `ty` (see
+    /// [`super::Syscall::CapRetype`]) placed from `dest_slot` of the CNode at
+    /// `dest`.
+    pub fn cap_retype(
+        src: CPtr,
+        ty: u8,
+        offset: u64,
+        size: u64,
+        count: u32,
+        dest: CPtr,
+        dest_slot: u32,
+    ) -> Result<(), Error> {
+        let packed = u64::from(ty) | (u64::from(count) << 32);
+        invoke(
+            number::CAP_RETYPE,
+            [
+                src.raw(),
+                packed,
+                offset,
+                size,
+                dest.raw(),
+                u64::from(dest_slot),
+            ],
+        )
+        .map(|_| ())
+    }
+
+    /// Copies `src` into slot `dest_slot` of the CNode at `dest`.
+    pub fn cap_copy(src: CPtr, dest: CPtr, dest_slot: u32) -> Result<(), Error> {
+        let a = [src.raw(), dest.raw(), u64::from(dest_slot), 0, 0, 0];
+        invoke(number::CAP_COPY, a).map(|_| ())
+    }
+
+    /// Copies `src` with `rights` and `badge` into slot `dest_slot` of the
+    /// CNode at `dest`.
+    pub fn cap_mint(
+        src: CPtr,
+        dest: CPtr,
+        dest_slot: u32,
+        rights: u8,
+        badge: u64,
+    ) -> Result<(), Error> {
+        let a = [
+            src.raw(),
+            dest.raw(),
+            u64::from(dest_slot),
+            u64::from(rights),
+            badge,
+            0,
+        ];
+        invoke(number::CAP_MINT, a).map(|_| ())
+    }
+
+    /// Deletes the capability at `cap`.
+    pub fn cap_delete(cap: CPtr) -> Result<(), Error> {
+        invoke(number::CAP_DELETE, [cap.raw(), 0, 0, 0, 0, 0]).map(|_| ())
+    }
+
+    /// Deletes every other copy and every descendant of `cap`.
+    pub fn cap_revoke(cap: CPtr) -> Result<(), Error> {
+        invoke(number::CAP_REVOKE, [cap.raw(), 0, 0, 0, 0, 0]).map(|_| ())
+    }
+
+    /// Maps `count` pages of the Frame at `frame` from `offset` at `va`
+    /// with `rights`; returns `va`.
+    pub fn cap_map(
+        frame: CPtr,
+        va: u64,
+        rights: u8,
+        offset: u64,
+        count: u32,
+    ) -> Result<*mut u8, Error> {
+        let a = [
+            frame.raw(),
+            va,
+            u64::from(rights),
+            offset,
+            u64::from(count),
+            0,
+        ];
+        invoke(number::CAP_MAP, a).map(|va| va as *mut u8)
+    }
+
+    /// Removes the mapping that starts at `va`.
+    pub fn cap_unmap(va: u64) -> Result<(), Error> {
+        invoke(number::CAP_UNMAP, [va, 0, 0, 0, 0, 0]).map(|_| ())
+    }
+
+    /// The address of word `va` of the capability window, if it is one.
+    fn window_word(va: u64) -> Option<*mut u64> {
+        let window = super::CAP_MAP_BASE..super::CAP_MAP_BASE + super::CAP_MAP_SIZE;
+        (window.contains(&va) && va.is_multiple_of(8)).then_some(va as *mut u64)
+    }
+
+    /// Reads the word at `va` of the capability window (`None` outside it
+    /// or misaligned). Where nothing is mapped, the read faults and the
+    /// kernel ends the program.
+    pub fn window_read(va: u64) -> Option<u64> {
+        let at = window_word(va)?;
+        // SAFETY: the window holds only frames mapped with `cap_map`; no
+        // Rust object lives there, so the access aliases nothing. An
+        // unmapped page faults, and the kernel ends the program.
+        Some(unsafe { at.read_volatile() })
+    }
+
+    /// Writes the word at `va` of the capability window (false outside it
+    /// or misaligned). Faults as [`window_read`] does.
+    pub fn window_write(va: u64, value: u64) -> bool {
+        let Some(at) = window_word(va) else {
+            return false;
+        };
+        // SAFETY: as in `window_read`; a read-only mapping faults.
+        unsafe { at.write_volatile(value) };
+        true
     }
 
     /// Prints one line.
@@ -443,10 +856,101 @@ mod tests {
                 line: 3
             })
         );
-        assert_eq!(Syscall::decode(99, a), Err(SysError::UnknownSyscall));
-        for n in 0..=number::PANIC {
-            assert!(Syscall::decode(n, a).is_ok(), "{n}");
+        assert_eq!(
+            Syscall::decode(99, a),
+            Err(Error::Sys(SysError::UnknownSyscall))
+        );
+        let cptr = CPtr::l1(7).raw();
+        let good = [cptr, cptr, 0, 0, cptr, 0];
+        for n in 0..=number::LAST {
+            let args = if n == number::CAP_MAP {
+                [cptr, CAP_MAP_BASE, 1, 0, 1, 0]
+            } else {
+                good
+            };
+            assert!(Syscall::decode(n, args).is_ok(), "{n}");
         }
+        assert_eq!(
+            Syscall::decode(number::LAST + 1, good),
+            Err(Error::Sys(SysError::UnknownSyscall))
+        );
+    }
+
+    #[test]
+    fn decodes_capability_invocations_and_checks_their_registers() {
+        let src = CPtr::l1(4);
+        let dest = CPtr::l2(3, 9).unwrap();
+        let packed = u64::from(cap::ty::FRAME) | (5u64 << 32);
+        assert_eq!(
+            Syscall::decode(
+                number::CAP_RETYPE,
+                [src.raw(), packed, 8192, 4096, dest.raw(), 17]
+            ),
+            Ok(Syscall::CapRetype {
+                src,
+                ty: cap::ty::FRAME,
+                count: 5,
+                offset: 8192,
+                size: 4096,
+                dest,
+                dest_slot: 17
+            })
+        );
+        let bad = |n, a| Syscall::decode(n, a).err();
+        // Bits between the type and the count.
+        assert_eq!(
+            bad(number::CAP_RETYPE, [src.raw(), 1 << 8, 0, 0, 0, 0]),
+            Some(Error::Cap(CapError::BadArgument))
+        );
+        // A depth of three, a depth of zero, bits above the depth.
+        for raw in [3u64 << 32, 0, 1 << 40 | 1 << 32] {
+            assert_eq!(
+                bad(number::CAP_DELETE, [raw, 0, 0, 0, 0, 0]),
+                Some(Error::Cap(CapError::BadArgument)),
+                "{raw:#x}"
+            );
+        }
+        // A slot index that does not fit.
+        assert_eq!(
+            bad(number::CAP_COPY, [src.raw(), dest.raw(), 1 << 32, 0, 0, 0]),
+            Some(Error::Cap(CapError::NoSuchSlot))
+        );
+        // Unknown right bits.
+        assert_eq!(
+            bad(number::CAP_MINT, [src.raw(), dest.raw(), 1, 0x10, 0, 0]),
+            Some(Error::Cap(CapError::BadArgument))
+        );
+        assert_eq!(
+            bad(number::CAP_MAP, [src.raw(), CAP_MAP_BASE, 0x81, 0, 1, 0]),
+            Some(Error::Cap(CapError::BadArgument))
+        );
+        // A page count that does not fit.
+        assert_eq!(
+            bad(number::CAP_MAP, [src.raw(), CAP_MAP_BASE, 1, 0, 1 << 32, 0]),
+            Some(Error::Cap(CapError::OutOfRange))
+        );
+        assert_eq!(
+            Syscall::decode(number::CAP_UNMAP, [CAP_MAP_BASE, 0, 0, 0, 0, 0]),
+            Ok(Syscall::CapUnmap { va: CAP_MAP_BASE })
+        );
+    }
+
+    #[test]
+    fn both_kinds_of_error_travel_in_rax() {
+        for e in SysError::ALL {
+            assert_eq!(invoke_result(e as u64, 5), Err(Error::Sys(e)));
+            assert_eq!(Error::from(e).code(), e as u64);
+        }
+        for e in CapError::ALL {
+            assert_eq!(invoke_result(e.code(), 5), Err(Error::Cap(e)));
+            assert_eq!(Error::from(e).code(), e.code());
+            assert_eq!(Error::from(e).name(), e.name());
+        }
+        assert_eq!(invoke_result(0, 5), Ok(5));
+        assert_eq!(
+            invoke_result(0x7777, 0),
+            Err(Error::Sys(SysError::UnknownSyscall))
+        );
     }
 
     #[test]

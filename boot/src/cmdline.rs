@@ -96,11 +96,21 @@ pub enum SelfTest {
     /// allocation failure panics, and the run ends as for
     /// [`SelfTest::UserPanic`].
     UserOom,
+    /// Every core runs the `captest` program before its monitor, with the
+    /// core's first cspace: it invokes its capabilities (identify, retype,
+    /// map, copy, mint, revoke, bad invocations), reports each check, and
+    /// ends with a deliberate touch of the page it unmapped, a fault the
+    /// core reports before it goes on to run its monitor.
+    Caps,
+    /// The boot core runs `captest` in its benchmark mode before its
+    /// monitor: cycles of identify, retype and map invocations, measured in
+    /// ring 3 in batches, as records.
+    CapsBench,
 }
 
 impl SelfTest {
     /// Every scenario, in the order they are listed to users.
-    pub const ALL: [SelfTest; 9] = [
+    pub const ALL: [SelfTest; 11] = [
         SelfTest::Isolation,
         SelfTest::PageFault,
         SelfTest::DivideError,
@@ -110,6 +120,8 @@ impl SelfTest {
         SelfTest::UserProbe,
         SelfTest::UserPanic,
         SelfTest::UserOom,
+        SelfTest::Caps,
+        SelfTest::CapsBench,
     ];
 
     /// The `test=` value naming this scenario.
@@ -124,6 +136,8 @@ impl SelfTest {
             SelfTest::UserProbe => "user-probe",
             SelfTest::UserPanic => "user-panic",
             SelfTest::UserOom => "user-oom",
+            SelfTest::Caps => "caps",
+            SelfTest::CapsBench => "caps-bench",
         }
     }
 
@@ -422,7 +436,7 @@ mod tests {
         let e = Config::parse("test=nope").unwrap_err().to_string();
         assert_eq!(
             e,
-            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe, user-panic, user-oom)"
+            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe, user-panic, user-oom, caps, caps-bench)"
         );
         let e = Config::parse("initrd=maybe").unwrap_err().to_string();
         assert_eq!(

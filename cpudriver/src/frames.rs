@@ -47,6 +47,32 @@ pub fn alloc() -> Option<u64> {
     Some(frame)
 }
 
+/// `bytes` (a multiple of 4 KiB) of zeroed, contiguous frames aligned to
+/// `align` (a power of two, at least 4 KiB), for kernel objects that need
+/// natural alignment (the CNodes of the kernel's cspaces). Taken from the
+/// never-allocated top; the frames skipped for alignment go to the free
+/// list.
+pub fn alloc_aligned(bytes: u64, align: u64) -> Option<u64> {
+    let base = {
+        let mut f = FRAMES.lock();
+        let base = f.next.div_ceil(align) * align;
+        if base.checked_add(bytes).is_none_or(|e| e > f.end) {
+            return None;
+        }
+        let mut skipped = f.next;
+        while skipped < base {
+            f.free.push(skipped);
+            skipped += FRAME;
+        }
+        f.next = base + bytes;
+        base
+    };
+    // SAFETY: as in `alloc`: the range belongs to this core's partition,
+    // which the direct map covers, and was just taken from the allocator.
+    unsafe { core::ptr::write_bytes(phys_to_virt(base) as *mut u8, 0, bytes as usize) };
+    Some(base)
+}
+
 /// Returns a frame obtained from [`alloc`].
 pub fn free(frame: u64) {
     FRAMES.lock().free.push(frame);

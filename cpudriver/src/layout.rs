@@ -98,6 +98,39 @@ pub const fn heap_size(partition: &PhysRange) -> u64 {
     }
 }
 
+/// Frames the CPU driver keeps for itself, at least, out of what its
+/// early address space left of the partition: ring-3 program images,
+/// heaps, stacks, page tables and the kernel's capability objects (see
+/// [`user_ram`]).
+pub const KERNEL_FRAMES_MIN: u64 = 24 << 20;
+
+/// The part of a partition handed out as RAM capabilities.
+///
+/// A partition is split, from the bottom up, into the early address space
+/// (heap, page tables, stacks, writable data: everything below
+/// `first_free`), the kernel's frame pool (the frames `crate::frames`
+/// allocates), and the RAM handed out. The kernel keeps half of what is
+/// left above `first_free`, and at least [`KERNEL_FRAMES_MIN`]; the rest,
+/// from a 2 MiB boundary up to the partition's end (2 MiB aligned too), is
+/// handed out. A partition too small to spare 2 MiB hands out nothing (an
+/// empty range at `end`).
+pub const fn user_ram(first_free: u64, end: u64) -> PhysRange {
+    let huge = 2 << 20;
+    let free = end.saturating_sub(first_free);
+    let keep = if free / 2 > KERNEL_FRAMES_MIN {
+        free / 2
+    } else {
+        KERNEL_FRAMES_MIN
+    };
+    let start = (first_free.saturating_add(keep)).div_ceil(huge) * huge;
+    let end_aligned = end / huge * huge;
+    if start + huge > end_aligned {
+        PhysRange::new(end, end)
+    } else {
+        PhysRange::new(start, end_aligned)
+    }
+}
+
 /// The direct-map address of physical address `phys`.
 pub const fn phys_to_virt(phys: u64) -> u64 {
     PHYS_VMA + phys

@@ -19,6 +19,7 @@ extern crate alloc;
 
 mod acpi;
 mod arch;
+mod capdb;
 mod console;
 mod early;
 mod exit;
@@ -213,7 +214,9 @@ fn boot_core(core: &'static Core, identity: &Identity) -> ! {
             | SelfTest::ApStall
             | SelfTest::UserProbe
             | SelfTest::UserPanic
-            | SelfTest::UserOom,
+            | SelfTest::UserOom
+            | SelfTest::Caps
+            | SelfTest::CapsBench,
         )
         | None => {}
     }

@@ -1,7 +1,11 @@
 //! Which ring-3 programs a core runs, from the boot modules, and when.
 //!
-//! Every core runs the `monitor` program with the `user=` argument string.
-//! With `test=user-probe`, the last core first runs `probe`.
+//! Every core runs the `monitor` program with the `user=` argument string,
+//! and gives it the core's first cspace (`crate::capdb`). With
+//! `test=user-probe`, the last core first runs `probe` (with no cspace).
+//! With `test=caps`, every core first runs `captest` with the argument
+//! `check`, and with `test=caps-bench` the boot core runs it with `bench`;
+//! `captest` holds the same first cspace as the monitor that follows it.
 //!
 //! The boot core goes first ([`start_first`]), after it has printed
 //! `boot-done`: it checks the initrd whole, and that it holds every program
@@ -30,28 +34,57 @@ use crate::arch::trap::NOTIFY_VECTOR;
 use crate::console::record;
 use crate::exit::exit;
 use crate::percpu::{self, Core};
-use crate::{frames, initrd, user};
+use crate::{capdb, frames, initrd, user};
 
 /// The monitor's module name.
 pub const MONITOR: &str = "monitor";
 /// The probe's module name.
 pub const PROBE: &str = "probe";
+/// The capability test program's module name.
+pub const CAPTEST: &str = "captest";
 
-/// The programs core `id` runs, in order, with the deliberate failure each
-/// one's runtime is asked for.
-fn programs_of(core: &Core, id: u32) -> heapless::Vec<(&'static str, StartTest), 2> {
+/// One program a core starts.
+#[derive(Clone, Copy)]
+struct Launch {
+    name: &'static str,
+    /// The deliberate failure its runtime is asked for.
+    test: StartTest,
+    /// Its argument string, where it is not the `user=` one.
+    args: Option<&'static str>,
+    /// Whether it holds the core's first cspace.
+    caps: bool,
+}
+
+/// The programs core `id` runs, in order.
+fn programs_of(core: &Core, id: u32) -> heapless::Vec<Launch, 2> {
     let test = core.params.given.config.test;
     let last = id == core.count - 1;
     let mut list = heapless::Vec::new();
-    if test == Some(SelfTest::UserProbe) && last {
-        let _ = list.push((PROBE, StartTest::None));
+    let first = match test {
+        Some(SelfTest::UserProbe) if last => Some((PROBE, None, false)),
+        Some(SelfTest::Caps) => Some((CAPTEST, Some("check"), true)),
+        Some(SelfTest::CapsBench) if id == 0 => Some((CAPTEST, Some("bench"), true)),
+        _ => None,
+    };
+    if let Some((name, args, caps)) = first {
+        let _ = list.push(Launch {
+            name,
+            test: StartTest::None,
+            args,
+            caps,
+        });
     }
     let monitor = match test {
         Some(SelfTest::UserPanic) if last => StartTest::Panic,
         Some(SelfTest::UserOom) if id == 0 => StartTest::ExhaustHeap,
         _ => StartTest::None,
     };
-    let _ = list.push((MONITOR, monitor));
+    let _ = list.push(Launch {
+        name: MONITOR,
+        test: monitor,
+        args: None,
+        caps: true,
+    });
     list
 }
 
@@ -60,7 +93,7 @@ fn programs_of(core: &Core, id: u32) -> heapless::Vec<(&'static str, StartTest),
 /// the run.
 fn check_programs(core: &Core, archive: &Archive<'_>) {
     for id in 0..core.count {
-        for (name, _) in programs_of(core, id) {
+        for Launch { name, .. } in programs_of(core, id) {
             let image = match archive.find(name) {
                 Ok(image) => image,
                 Err(e) => {
@@ -124,15 +157,23 @@ pub fn start_when_released() -> ! {
 /// Loads this core's programs from `archive` and runs them.
 fn run(core: &Core, archive: &Archive<'_>) -> ! {
     let given = &core.params.given;
-    frames::init(core.first_free, given.partition.end);
-    let args = given.config.user.as_str();
+    let user_ram = crate::layout::user_ram(core.first_free, given.partition.end);
+    frames::init(core.first_free, user_ram.start);
+    if !capdb::init(user_ram) {
+        exit(ExitCode::Fail);
+    }
+    let first = capdb::lock().as_ref().map(|c| c.first);
+    let user_args = given.config.user.as_str();
     let programs = programs_of(core, core.id);
-    for &(name, test) in &programs {
+    for l in &programs {
+        let name = l.name;
+        let args = l.args.unwrap_or(user_args);
+        let cspace = if l.caps { first } else { None };
         let loaded = archive
             .find(name)
             .map_err(|e| log::error!("{e} (it holds: {})", archive.names()))
             .and_then(|image| {
-                user::spawn(name, image, args, test)
+                user::spawn(name, image, args, l.test, cspace)
                     .map_err(|e| log::error!("cannot start '{name}': {e}"))
             });
         if loaded.is_err() {

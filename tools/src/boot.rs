@@ -127,12 +127,12 @@ pub fn run(config: &QemuConfig, echo: Option<Observer>) -> Result<BootReport, La
         None => launch.start()?,
     };
     let outcome = qemu.wait_end();
-    let faults: &[&str] = if config
-        .append
-        .split_whitespace()
-        .any(|w| w == "test=user-probe")
-    {
+    let test = |name: &str| config.append.split_whitespace().any(|w| w == name);
+    // These scenarios end a test program with a deliberate ring-3 fault.
+    let faults: &[&str] = if test("test=user-probe") {
         &["probe"]
+    } else if test("test=caps") {
+        &["captest"]
     } else {
         &[]
     };

@@ -231,6 +231,19 @@ pub fn human(r: &OwnedRecord, tsc_hz: Option<u64>) -> Option<Human> {
             f("got"),
             f("expected")
         )),
+        "cap-check" if r.get("pass") == Some("1") => None,
+        "cap-check" => Human::alert(format!(
+            "captest on core {core}: {} expected {}, got {}",
+            f("name"),
+            f("expected"),
+            f("got")
+        )),
+        "captest" => Human::note(format!(
+            "captest on core {core}: {} capability checks, {} failed, next: {}",
+            f("checks"),
+            f("failed"),
+            f("next")
+        )),
         "probe" => Human::note(format!(
             "probe on core {core}: {} system-call checks done, next: {}",
             f("checks"),

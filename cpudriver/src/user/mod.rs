@@ -8,6 +8,7 @@
 
 pub mod elf;
 mod entry;
+mod invoke;
 pub mod space;
 mod syscall;
 
@@ -39,6 +40,9 @@ struct Program {
     name: String,
     args: String,
     space: AddressSpace,
+    /// The cspace its capability invocations name (none: every invocation
+    /// is refused with `NoSuchSlot`).
+    cspace: Option<caps::CSpace>,
     /// Saved registers while the program is not running.
     context: TrapFrame,
     state: State,
@@ -107,8 +111,15 @@ impl core::fmt::Display for SpawnError {
 }
 
 /// Loads `image` as a new program of this core, ready to run. `test` asks
-/// its runtime for a deliberate failure before its main function.
-pub fn spawn(name: &str, image: &[u8], args: &str, test: abi::StartTest) -> Result<(), SpawnError> {
+/// its runtime for a deliberate failure before its main function; `cspace`
+/// is the cspace it invokes capabilities in.
+pub fn spawn(
+    name: &str,
+    image: &[u8],
+    args: &str,
+    test: abi::StartTest,
+    cspace: Option<caps::CSpace>,
+) -> Result<(), SpawnError> {
     let mut space = AddressSpace::new().map_err(SpawnError::Memory)?;
     let entry = elf::load(&mut space, image).map_err(SpawnError::Load)?;
     // The top page of the stack now; the rest and the heap on first touch.
@@ -125,6 +136,7 @@ pub fn spawn(name: &str, image: &[u8], args: &str, test: abi::StartTest) -> Resu
         name: name.into(),
         args: args.into(),
         space,
+        cspace,
         context,
         state: State::Ready,
     });
@@ -264,6 +276,7 @@ fn end_current(frame: &mut TrapFrame) {
     unsafe {
         x86_64::registers::control::Cr3::write(root, x86_64::registers::control::Cr3Flags::empty())
     };
+    invoke::release(&mut s.programs[i].space);
     s.programs.remove(i);
     let after = i.checked_sub(1).or(s.programs.len().checked_sub(1));
     drop(s);

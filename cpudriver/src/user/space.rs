@@ -6,6 +6,7 @@
 //! the core's own partition and returns to it when the program ends.
 
 use abi::SysError;
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use x86_64::structures::paging::mapper::{MapToError, TranslateResult};
 use x86_64::structures::paging::{
@@ -14,6 +15,7 @@ use x86_64::structures::paging::{
 };
 use x86_64::{PhysAddr, VirtAddr};
 
+use crate::capdb::KernelTable;
 use crate::frames;
 use crate::layout::{PHYS_VMA, phys_to_virt};
 
@@ -65,6 +67,11 @@ pub struct AddressSpace {
     tables: Vec<u64>,
     /// Frames of the program's own memory, freed with the space.
     owned: Vec<u64>,
+    /// The page tables of the capability window, by 2 MiB region
+    /// (`va >> 21`): kernel VNode objects of the capability database, which
+    /// the owner must drop there ([`AddressSpace::take_cap_tables`]) before
+    /// the space goes.
+    cap_tables: BTreeMap<u64, KernelTable>,
 }
 
 fn table(phys: u64) -> &'static mut PageTable {
@@ -88,7 +95,67 @@ impl AddressSpace {
             pml4,
             tables: Vec::new(),
             owned: Vec::new(),
+            cap_tables: BTreeMap::new(),
         })
+    }
+
+    /// Physical address of the PML4.
+    pub fn root(&self) -> u64 {
+        self.pml4
+    }
+
+    /// The capability-window page table that covers `va`, if there is one.
+    pub fn cap_table(&self, va: u64) -> Option<KernelTable> {
+        self.cap_tables.get(&(va >> 21)).copied()
+    }
+
+    /// Links `t` as the page table of the 2 MiB region of the capability
+    /// window that holds `va`, allocating the directories above it.
+    pub fn link_cap_table(&mut self, va: u64, t: KernelTable) -> Result<(), SysError> {
+        let window = abi::CAP_MAP_BASE..abi::CAP_MAP_BASE + abi::CAP_MAP_SIZE;
+        if !window.contains(&va) || self.cap_tables.contains_key(&(va >> 21)) {
+            return Err(SysError::BadPointer);
+        }
+        let parents = F::PRESENT | F::WRITABLE | F::USER_ACCESSIBLE;
+        let mut at = self.pml4;
+        for shift in [39u64, 30] {
+            let entry = &mut table(at)[((va >> shift) & 511) as usize];
+            if entry.is_unused() {
+                let frame = frames::alloc().ok_or(SysError::NoMemory)?;
+                self.tables.push(frame);
+                entry.set_addr(PhysAddr::new(frame), parents);
+            } else if entry.flags().contains(F::HUGE_PAGE) {
+                return Err(SysError::BadPointer);
+            }
+            at = entry.addr().as_u64();
+        }
+        let entry = &mut table(at)[((va >> 21) & 511) as usize];
+        if !entry.is_unused() {
+            return Err(SysError::BadPointer);
+        }
+        entry.set_addr(PhysAddr::new(t.phys), parents);
+        self.cap_tables.insert(va >> 21, t);
+        Ok(())
+    }
+
+    /// Unlinks the capability-window page table of `va`'s region.
+    pub fn unlink_cap_table(&mut self, va: u64) -> Option<KernelTable> {
+        let t = self.cap_tables.remove(&(va >> 21))?;
+        let mut at = self.pml4;
+        for shift in [39u64, 30] {
+            at = table(at)[((va >> shift) & 511) as usize].addr().as_u64();
+        }
+        table(at)[((va >> 21) & 511) as usize].set_unused();
+        x86_64::instructions::tlb::flush_all();
+        Some(t)
+    }
+
+    /// Every capability-window page table, for the owner to drop from the
+    /// capability database when the space ends.
+    pub fn take_cap_tables(&mut self) -> Vec<KernelTable> {
+        core::mem::take(&mut self.cap_tables)
+            .into_values()
+            .collect()
     }
 
     fn mapper(&self) -> OffsetPageTable<'static> {
@@ -229,6 +296,15 @@ impl AddressSpace {
 
 impl Drop for AddressSpace {
     fn drop(&mut self) {
+        if !self.cap_tables.is_empty() {
+            // The capability database still names these tables: keep
+            // their frames out of the allocator rather than hand them out
+            // twice.
+            log::error!(
+                "an address space ended with {} capability tables still recorded",
+                self.cap_tables.len()
+            );
+        }
         for &frame in self.owned.iter().chain(self.tables.iter()) {
             frames::free(frame);
         }

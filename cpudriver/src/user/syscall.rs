@@ -3,7 +3,7 @@
 
 use core::sync::atomic::Ordering;
 
-use abi::{ProgramInfo, SysError, Syscall};
+use abi::{Error, ProgramInfo, SysError, Syscall};
 use boot::protocol::ExitCode;
 
 use super::space::Access;
@@ -16,7 +16,7 @@ use crate::percpu;
 /// What a handled call does to the caller.
 enum Done {
     /// Return this result to the caller.
-    Return(Result<u64, SysError>),
+    Return(Result<u64, Error>),
     /// The frame now holds another program (or the caller, resumed later
     /// with its result already in its saved registers).
     Switched,
@@ -80,7 +80,7 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
                 frame.rdx = value;
             }
             Err(e) => {
-                frame.rax = e as u64;
+                frame.rax = e.code();
                 frame.rdx = 0;
             }
         }
@@ -89,11 +89,21 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
 
 fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
     match call {
-        Syscall::Print { ptr, len } => Done::Return(print(ptr, len)),
-        Syscall::Info { ptr, len } => Done::Return(info(ptr, len)),
-        Syscall::Args { ptr, len } => Done::Return(args(ptr, len)),
-        Syscall::Notify { core } => Done::Return(notify(core)),
-        Syscall::MapPool { first, count } => Done::Return(map_pool(first, count)),
+        Syscall::Print { ptr, len } => Done::Return(print(ptr, len).map_err(Error::from)),
+        Syscall::Info { ptr, len } => Done::Return(info(ptr, len).map_err(Error::from)),
+        Syscall::Args { ptr, len } => Done::Return(args(ptr, len).map_err(Error::from)),
+        Syscall::Notify { core } => Done::Return(notify(core).map_err(Error::from)),
+        Syscall::MapPool { first, count } => {
+            Done::Return(map_pool(first, count).map_err(Error::from))
+        }
+        Syscall::CapIdentify { .. }
+        | Syscall::CapRetype { .. }
+        | Syscall::CapCopy { .. }
+        | Syscall::CapMint { .. }
+        | Syscall::CapDelete { .. }
+        | Syscall::CapRevoke { .. }
+        | Syscall::CapMap { .. }
+        | Syscall::CapUnmap { .. } => Done::Return(super::invoke::invoke(call)),
         Syscall::Yield => {
             frame.rax = 0;
             frame.rdx = 0;
@@ -127,7 +137,7 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
             let exit = match code {
                 0 => ExitCode::Pass,
                 1 => ExitCode::Fail,
-                _ => return Done::Return(Err(SysError::BadCode)),
+                _ => return Done::Return(Err(SysError::BadCode.into())),
             };
             let name = super::current_name();
             record(
@@ -141,7 +151,7 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
             file_len,
             line,
         } => match program_panic(file, file_len, line) {
-            Err(e) => Done::Return(Err(e)),
+            Err(e) => Done::Return(Err(e.into())),
         },
     }
 }

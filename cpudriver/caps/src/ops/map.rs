@@ -58,23 +58,45 @@ impl Mdb {
         offset: u64,
         count: u32,
     ) -> Result<Vec<Effect>, CapError> {
-        let r = self.map_inner(cs, vnode, index, src, rights, offset, count);
+        let r = self.map_inner(cs, vnode, index, cs, src, rights, offset, count);
+        self.finish(r)
+    }
+
+    /// [`Mdb::map`] with the VNode named in one cspace (`table_cs`) and the
+    /// source in another (`src_cs`): for a kernel that keeps the page tables
+    /// of a program's address space in a cspace of its own and maps, at the
+    /// program's request, a frame the program holds. Same checks, in the
+    /// same order, and the same effects.
+    #[allow(clippy::too_many_arguments)]
+    pub fn map_across(
+        &mut self,
+        table_cs: CSpace,
+        vnode: CapAddr,
+        index: u32,
+        src_cs: CSpace,
+        src: CapAddr,
+        rights: Rights,
+        offset: u64,
+        count: u32,
+    ) -> Result<Vec<Effect>, CapError> {
+        let r = self.map_inner(table_cs, vnode, index, src_cs, src, rights, offset, count);
         self.finish(r)
     }
 
     #[allow(clippy::too_many_arguments)]
     fn map_inner(
         &mut self,
-        cs: CSpace,
+        table_cs: CSpace,
         vnode: CapAddr,
         index: u32,
+        src_cs: CSpace,
         src: CapAddr,
         rights: Rights,
         offset: u64,
         count: u32,
     ) -> Result<Vec<Effect>, CapError> {
-        let (table, level) = self.table(cs, vnode)?;
-        let (src_key, src_cap): (MdbKey, Cap) = self.cap_at(cs, src)?;
+        let (table, level) = self.table(table_cs, vnode)?;
+        let (src_key, src_cap): (MdbKey, Cap) = self.cap_at(src_cs, src)?;
         if src_cap.ty != CapType::Frame && !src_cap.ty.is_vnode() {
             return Err(CapError::WrongType);
         }

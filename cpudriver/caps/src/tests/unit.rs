@@ -747,3 +747,99 @@ fn invariants_catch_each_kind_of_corruption() {
     }
     assert!(matches!(db.check_invariants(), Err(V::CopiesDisagree(_))));
 }
+
+#[test]
+fn map_across_cspaces_follows_the_frame_held_in_the_other() {
+    // The program's cspace holds RAM; the kernel's holds a page table made
+    // from its own memory, as the CPU driver keeps them.
+    let mut db = Mdb::new(0);
+    let user = db.boot_cspace(0x10_0000, 4).expect("user root");
+    let kernel = db.boot_cspace(0x20_0000, 4).expect("kernel root");
+    db.boot_insert(user, 1, Cap::new(CapType::Ram, 0x100_0000, 0x10_0000))
+        .expect("ram");
+    db.boot_insert(kernel, 1, Cap::new(CapType::Ram, 0x30_0000, 4096))
+        .expect("table memory");
+    db.retype(kernel, l1(1), fixed(CapType::Pt), l1(0), 2)
+        .expect("pt");
+    db.retype(user, l1(1), frame_args(4096, 2), l1(0), 2)
+        .expect("frames");
+    // The frame is not in the kernel's cspace, nor the table in the user's.
+    refused(&mut db, CapError::EmptySlot, |db| {
+        db.map(kernel, l1(2), 0, l1(3), Rights::READ, 0, 1)
+    });
+    refused(&mut db, CapError::WrongType, |db| {
+        db.map_across(user, l1(2), 0, kernel, l1(2), Rights::READ, 0, 1)
+    });
+    let rw = Rights::READ | Rights::WRITE;
+    let fx = db
+        .map_across(kernel, l1(2), 7, user, l1(2), rw, 0, 1)
+        .expect("map");
+    assert_eq!(
+        fx,
+        [Effect::Map {
+            table: 0x30_0000,
+            level: Level::Pt,
+            index: 7,
+            count: 1,
+            target: 0x100_0000,
+            page: 4096,
+            rights: rw
+        }]
+    );
+    refused(&mut db, CapError::AlreadyMapped, |db| {
+        db.map_across(kernel, l1(2), 9, user, l1(2), rw, 0, 1)
+    });
+    refused(&mut db, CapError::WouldOverlap, |db| {
+        db.map_across(kernel, l1(2), 7, user, l1(3), rw, 0, 1)
+    });
+    // A read-only copy cannot be mapped writable.
+    db.mint(user, l1(3), l1(0), 4, Rights::READ | Rights::GRANT, 0)
+        .expect("mint");
+    refused(&mut db, CapError::MissingRight, |db| {
+        db.map_across(kernel, l1(2), 8, user, l1(4), rw, 0, 1)
+    });
+    // Revoking the user's RAM unmaps the frame from the kernel's table.
+    let fx = db.revoke(user, l1(1)).expect("revoke");
+    assert!(fx.contains(&Effect::Unmap {
+        table: 0x30_0000,
+        level: Level::Pt,
+        index: 7,
+        count: 1
+    }));
+    assert_eq!(
+        db.identify(user, l1(2)).err(),
+        Some(CapError::EmptySlot),
+        "the frame went with the revoke"
+    );
+    db.check_invariants().expect("invariants");
+}
+
+#[test]
+fn type_and_right_codes_match_the_abi() {
+    use abi::cap::{rights, ty};
+    let codes = [
+        (CapType::Null, ty::NULL),
+        (CapType::Ram, ty::RAM),
+        (CapType::Frame, ty::FRAME),
+        (CapType::CNode, ty::CNODE),
+        (CapType::Pml4, ty::PML4),
+        (CapType::Pdpt, ty::PDPT),
+        (CapType::Pd, ty::PD),
+        (CapType::Pt, ty::PT),
+        (CapType::Dispatcher, ty::DISPATCHER),
+        (CapType::Endpoint, ty::ENDPOINT),
+        (CapType::Notify, ty::NOTIFY),
+        (CapType::Kernel, ty::KERNEL),
+    ];
+    assert_eq!(codes.len(), CapType::ALL.len());
+    for (t, code) in codes {
+        assert_eq!(t as u8, code);
+        assert_eq!(CapType::from_code(code), Some(t));
+    }
+    assert_eq!(Rights::READ.bits(), rights::READ);
+    assert_eq!(Rights::WRITE.bits(), rights::WRITE);
+    assert_eq!(Rights::EXECUTE.bits(), rights::EXECUTE);
+    assert_eq!(Rights::GRANT.bits(), rights::GRANT);
+    assert_eq!(Rights::ALL.bits(), rights::ALL);
+    assert_eq!(crate::L2_BITS, abi::cap::L2_BITS);
+}

@@ -1,0 +1,346 @@
+//! This core's capability database, its cspaces, and the effects of
+//! capability operations on real memory and page tables.
+//!
+//! Each CPU driver owns one [`caps::Mdb`], built at start in its own heap:
+//! like every kernel static it is private to the core. Two cspaces are
+//! made at start, their CNodes in the kernel's own frames:
+//!
+//! - the **first cspace**, which the monitor (and, under `test=caps`, the
+//!   `captest` program) holds; its slots are `abi::cap::slot`: the root
+//!   CNode itself, the Kernel capability, RAM for the part of the partition
+//!   handed out (`layout::user_ram`), and on core 0 the RAM of the shared
+//!   pool, without WRITE while `map_pool` still hands the pool out;
+//! - the **kernel cspace**, which no program can name: for every 2 MiB
+//!   region of a program's capability window (`abi::CAP_MAP_BASE`) where
+//!   frames are mapped, it holds a RAM capability for one kernel frame and
+//!   the Pt capability retyped from it. Mapping a frame a program holds is
+//!   then the library's own map from the program's cspace into that table
+//!   ([`caps::Mdb::map_across`]), and deleting or revoking the frame unmaps
+//!   it through the same records.
+//!
+//! Every operation's [`Effect`]s are applied before the call returns
+//! ([`Caps::apply`]).
+
+use abi::cap::slot;
+use boot::plan::PhysRange;
+use caps::{CSpace, Cap, CapAddr, CapError, CapType, Effect, Level, Mdb, Rights};
+use spin::{Mutex, MutexGuard};
+use x86_64::structures::paging::PageTableFlags as F;
+
+use crate::console::record;
+use crate::frames;
+use crate::layout::phys_to_virt;
+use crate::percpu;
+
+/// Slot bits of the kernel cspace's root: 1024 slots, two per page table.
+const KERNEL_BITS: u32 = 10;
+
+/// The core's capability state.
+pub struct Caps {
+    /// The database.
+    pub mdb: Mdb,
+    /// The first cspace, the monitor's.
+    pub first: CSpace,
+    /// The kernel's own cspace.
+    pub kernel: CSpace,
+    /// Free slots of the kernel cspace.
+    free: alloc::vec::Vec<u32>,
+    /// The kernel's page tables, by physical address: the PML4 of the
+    /// address space that links each and the first address it maps, so
+    /// that an unmap invalidates just its pages.
+    tables: alloc::collections::BTreeMap<u64, (u64, u64)>,
+}
+
+static CAPS: Mutex<Option<Caps>> = Mutex::new(None);
+
+/// The core's capability state, once [`init`] has run.
+pub fn lock() -> MutexGuard<'static, Option<Caps>> {
+    CAPS.lock()
+}
+
+/// Builds the database and both cspaces. `user_ram` is the part of the
+/// partition handed out; the frame allocator must already exclude it.
+/// Prints a `caps-boot` record. Returns false (after saying why) when the
+/// kernel's frames cannot hold the CNodes.
+pub fn init(user_ram: PhysRange) -> bool {
+    let core = percpu::this();
+    let mut mdb = Mdb::new(core.id);
+    let root_bytes = caps::types::SLOT_SIZE << slot::ROOT_BITS;
+    let kernel_bytes = caps::types::SLOT_SIZE << KERNEL_BITS;
+    let (Some(root), Some(kroot)) = (
+        frames::alloc_aligned(root_bytes, root_bytes),
+        frames::alloc_aligned(kernel_bytes, kernel_bytes),
+    ) else {
+        log::error!("no frames for the CNodes of the first cspaces");
+        return false;
+    };
+    let built = (|| -> Result<(CSpace, CSpace), CapError> {
+        let first = mdb.boot_cspace(root, slot::ROOT_BITS)?;
+        let kernel = mdb.boot_cspace(kroot, KERNEL_BITS)?;
+        mdb.boot_insert(first, slot::KERNEL, Cap::new(CapType::Kernel, 0, 0))?;
+        if !user_ram.is_empty() {
+            let ram = Cap::new(CapType::Ram, user_ram.start, user_ram.len());
+            mdb.boot_insert(first, slot::RAM, ram)?;
+        }
+        let pool = core.params.given.shared_pool;
+        if core.id == 0 && !pool.is_empty() {
+            let mut ram = Cap::new(CapType::Ram, pool.start, pool.len());
+            ram.rights = Rights::READ | Rights::GRANT;
+            mdb.boot_insert(first, slot::POOL_RAM, ram)?;
+        }
+        Ok((first, kernel))
+    })();
+    let (first, kernel) = match built {
+        Ok(spaces) => spaces,
+        Err(e) => {
+            log::error!("cannot build the first cspace: {e}");
+            return false;
+        }
+    };
+    // Slot 0 holds the kernel root's own capability.
+    let free = (1..1u32 << KERNEL_BITS).rev().collect();
+    record(
+        "caps-boot",
+        format_args!(
+            "root_slots={} ram={:#x}-{:#x} ram_kib={} pool_kib={} records={}",
+            1u32 << slot::ROOT_BITS,
+            user_ram.start,
+            user_ram.end,
+            user_ram.len() / 1024,
+            if core.id == 0 {
+                core.params.given.shared_pool.len() / 1024
+            } else {
+                0
+            },
+            mdb.len()
+        ),
+    );
+    *CAPS.lock() = Some(Caps {
+        mdb,
+        first,
+        kernel,
+        free,
+        tables: alloc::collections::BTreeMap::new(),
+    });
+    true
+}
+
+/// The page table the kernel keeps for one 2 MiB region of a program's
+/// capability window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KernelTable {
+    /// Physical address of the table.
+    pub phys: u64,
+    /// Kernel-cspace slot of the RAM capability for its frame.
+    pub ram: u32,
+    /// Kernel-cspace slot of its Pt capability.
+    pub pt: u32,
+}
+
+impl Caps {
+    /// A new, empty page table recorded in the kernel cspace, for the
+    /// 2 MiB region from `va` of the address space rooted at `pml4`. The
+    /// caller links it there.
+    pub fn new_table(&mut self, pml4: u64, va: u64) -> Result<KernelTable, abi::Error> {
+        if self.free.len() < 2 {
+            return Err(abi::SysError::NoMemory.into());
+        }
+        let phys = frames::alloc().ok_or(abi::SysError::NoMemory)?;
+        let (Some(ram), Some(pt)) = (self.free.pop(), self.free.pop()) else {
+            frames::free(phys);
+            return Err(abi::SysError::NoMemory.into());
+        };
+        let made = self
+            .mdb
+            .boot_insert(self.kernel, ram, Cap::new(CapType::Ram, phys, 4096))
+            .and_then(|()| {
+                let args = caps::RetypeArgs {
+                    ty: CapType::Pt,
+                    offset: 0,
+                    size: 0,
+                    count: 1,
+                };
+                self.mdb
+                    .retype(self.kernel, CapAddr::l1(ram), args, CapAddr::l1(0), pt)
+            });
+        match made {
+            Ok(effects) => {
+                self.apply(&effects);
+                self.tables.insert(phys, (pml4, va));
+                Ok(KernelTable { phys, ram, pt })
+            }
+            Err(e) => {
+                // Only an inconsistent database refuses these; undo.
+                let _ = self.mdb.delete(self.kernel, CapAddr::l1(ram));
+                self.free.extend([pt, ram]);
+                frames::free(phys);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Deletes a table made by [`Caps::new_table`]: every frame mapped in
+    /// it is unmapped (its capability stays with its holder), and the frame
+    /// returns to the allocator. The caller has unlinked it, or is about to
+    /// free the address space that links it.
+    pub fn drop_table(&mut self, t: KernelTable) {
+        for slot in [t.pt, t.ram] {
+            match self.mdb.delete(self.kernel, CapAddr::l1(slot)) {
+                Ok(effects) => self.apply(&effects),
+                Err(e) => log::error!("kernel table {:#x}: delete refused: {e}", t.phys),
+            }
+        }
+        self.tables.remove(&t.phys);
+        self.free.extend([t.pt, t.ram]);
+        frames::free(t.phys);
+    }
+
+    /// Applies the effects of one operation, in order: zeroes created
+    /// objects, writes and clears page-table entries, and invalidates the
+    /// TLB after an unmap or protect: just the pages, for a table of the
+    /// live address space; nothing, for a table of another space (a space
+    /// that is not live has no entries in this core's TLB: the CPU driver
+    /// does not use PCIDs, and an address space runs on one core); all of
+    /// it, for a table the kernel does not know.
+    ///
+    /// Every address an effect names is memory of an object of this core's
+    /// database, so it lies in this core's partition; one that did not
+    /// would mean a corrupt database, and is reported and left alone.
+    pub fn apply(&self, effects: &[Effect]) {
+        let mut flush_all = false;
+        for e in effects {
+            apply_one(e);
+            let (table, index, count) = match *e {
+                Effect::Unmap {
+                    table,
+                    index,
+                    count,
+                    ..
+                }
+                | Effect::Protect {
+                    table,
+                    index,
+                    count,
+                    ..
+                } => (table, index, count),
+                _ => continue,
+            };
+            match self.tables.get(&table) {
+                Some(&(pml4, va)) => {
+                    let (live, _) = x86_64::registers::control::Cr3::read();
+                    if live.start_address().as_u64() == pml4 {
+                        for k in 0..u64::from(count) {
+                            let page = va + (u64::from(index) + k) * 4096;
+                            x86_64::instructions::tlb::flush(x86_64::VirtAddr::new(page));
+                        }
+                    }
+                }
+                None => flush_all = true,
+            }
+        }
+        if flush_all {
+            x86_64::instructions::tlb::flush_all();
+        }
+    }
+}
+
+/// Whether `[base, base + size)` lies in this core's partition, which its
+/// direct map covers and no other core touches.
+fn in_partition(base: u64, size: u64) -> bool {
+    let part = percpu::this().params.given.partition;
+    base.checked_add(size)
+        .is_some_and(|end| base >= part.start && end <= part.end)
+}
+
+/// The entry bits for an entry mapping `target` with `rights`: a frame of
+/// `page` bytes at `level`, or a table.
+fn entry(level: Level, target: u64, page: u64, rights: Rights, table: bool) -> u64 {
+    let mut flags = F::PRESENT | F::USER_ACCESSIBLE;
+    if table {
+        flags |= F::WRITABLE;
+    } else {
+        if rights.contains(Rights::WRITE) {
+            flags |= F::WRITABLE;
+        }
+        if !rights.contains(Rights::EXECUTE) {
+            flags |= F::NO_EXECUTE;
+        }
+        if level != Level::Pt && page > 4096 {
+            flags |= F::HUGE_PAGE;
+        }
+    }
+    target | flags.bits()
+}
+
+/// Carries out one effect on memory and page tables (the TLB is
+/// [`Caps::apply`]'s).
+fn apply_one(e: &Effect) {
+    match *e {
+        Effect::Created { base, size, .. } => {
+            if !in_partition(base, size) {
+                log::error!("created object {base:#x}+{size:#x} is outside the partition");
+                return;
+            }
+            // SAFETY: the new object's memory lies in this core's
+            // partition (checked), which the direct map covers, and the
+            // database has just given it to the new object alone.
+            unsafe { core::ptr::write_bytes(phys_to_virt(base) as *mut u8, 0, size as usize) };
+        }
+        Effect::Destroyed { .. } => {}
+        Effect::Map {
+            table,
+            level,
+            index,
+            count,
+            target,
+            page,
+            rights,
+        } => {
+            let is_table = level.page_size().is_none() || (level != Level::Pt && page == 4096);
+            for k in 0..u64::from(count) {
+                let bits = entry(level, target + k * page, page, rights, is_table);
+                write_entry(table, u64::from(index) + k, |_| bits);
+            }
+        }
+        Effect::Unmap {
+            table,
+            index,
+            count,
+            ..
+        } => {
+            for k in 0..u64::from(count) {
+                write_entry(table, u64::from(index) + k, |_| 0);
+            }
+        }
+        Effect::Protect {
+            table,
+            index,
+            count,
+            rights,
+            ..
+        } => {
+            for k in 0..u64::from(count) {
+                write_entry(table, u64::from(index) + k, |old| {
+                    let mut f = F::from_bits_truncate(old);
+                    f.set(F::WRITABLE, rights.contains(Rights::WRITE));
+                    f.set(F::NO_EXECUTE, !rights.contains(Rights::EXECUTE));
+                    (old & 0x000f_ffff_ffff_f000) | f.bits()
+                });
+            }
+        }
+    }
+}
+
+/// Rewrites entry `index` of the page table at physical `table`.
+fn write_entry(table: u64, index: u64, f: impl FnOnce(u64) -> u64) {
+    if index >= 512 || !in_partition(table, 4096) {
+        log::error!("page-table entry {table:#x}[{index}] is outside the partition");
+        return;
+    }
+    let at = (phys_to_virt(table) + index * 8) as *mut u64;
+    // SAFETY: the table is a VNode object of this core's database, in its
+    // partition (checked) and reached through the direct map; the entry is
+    // inside it (index < 512). The CPU driver is single threaded, and the
+    // database gives this run of entries to one mapping only.
+    unsafe { at.write_volatile(f(at.read_volatile())) };
+}

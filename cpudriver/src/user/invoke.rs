@@ -1,0 +1,221 @@
+//! Capability invocations from ring 3: each names capabilities in the
+//! calling program's cspace, runs one operation of the core's capability
+//! database, and applies its effects before it returns.
+//!
+//! Frames are mapped into the caller's capability window
+//! ([`abi::CAP_MAP_BASE`]), one 2 MiB region per page table. The kernel
+//! keeps those tables as VNode objects of its own cspace (`crate::capdb`),
+//! so that the library checks every map and unmap and every delete or
+//! revoke of a mapped frame takes its mapping along.
+//!
+//! Checks on a virtual address, in this order: in the kernel half
+//! (`KernelHalf`), not page aligned (`Misaligned`), outside the window
+//! (`OutOfRange`). The library then checks the rest; a run of pages that
+//! leaves its 2 MiB region is `OutOfRange`.
+
+use abi::cap::{CPtr, CapIdentity};
+use abi::{CapError, Error, SysError, Syscall};
+use caps::{CSpace, CapAddr, CapType, RetypeArgs, Rights};
+
+use super::SCHED;
+use super::space::{AddressSpace, USER_END};
+use crate::capdb::{self, Caps};
+
+/// The library's address for a decoded register.
+fn addr(c: CPtr) -> Result<CapAddr, CapError> {
+    CapAddr::decode(u64::from(c.bits), u64::from(c.depth))
+}
+
+/// Rights from bits `abi::Syscall::decode` has checked.
+fn rights(bits: u8) -> Rights {
+    Rights::from_bits_truncate(bits)
+}
+
+/// Serves one capability invocation for the running program.
+pub fn invoke(call: Syscall) -> Result<u64, Error> {
+    let mut s = SCHED.lock();
+    let i = s.current.ok_or(CapError::NoSuchSlot)?;
+    let p = &mut s.programs[i];
+    let mut guard = capdb::lock();
+    let c = guard.as_mut().ok_or(CapError::NoSuchSlot)?;
+    let cs = p.cspace.ok_or(CapError::NoSuchSlot)?;
+    match call {
+        Syscall::CapIdentify { cap, ptr } => {
+            let cap = c.mdb.identify(cs, addr(cap)?)?;
+            let id = CapIdentity {
+                ty: cap.ty as u8,
+                rights: cap.rights.bits(),
+                _reserved: [0; 6],
+                base: cap.base,
+                size: cap.size,
+                badge: cap.badge,
+            };
+            let len = core::mem::size_of::<CapIdentity>();
+            p.space.check(ptr, len as u64, true)?;
+            // SAFETY: `CapIdentity` is plain `repr(C)` integers with no
+            // padding (two bytes, six reserved bytes, three u64).
+            let bytes = unsafe { core::slice::from_raw_parts((&raw const id).cast::<u8>(), len) };
+            p.space.write(ptr, bytes)?;
+            Ok(0)
+        }
+        Syscall::CapRetype {
+            src,
+            ty,
+            count,
+            offset,
+            size,
+            dest,
+            dest_slot,
+        } => {
+            let ty = CapType::from_code(ty).ok_or(CapError::BadArgument)?;
+            let args = RetypeArgs {
+                ty,
+                offset,
+                size,
+                count,
+            };
+            let fx = c.mdb.retype(cs, addr(src)?, args, addr(dest)?, dest_slot)?;
+            c.apply(&fx);
+            Ok(0)
+        }
+        Syscall::CapCopy {
+            src,
+            dest,
+            dest_slot,
+        } => {
+            c.mdb.copy(cs, addr(src)?, addr(dest)?, dest_slot)?;
+            Ok(0)
+        }
+        Syscall::CapMint {
+            src,
+            dest,
+            dest_slot,
+            rights: r,
+            badge,
+        } => {
+            c.mdb
+                .mint(cs, addr(src)?, addr(dest)?, dest_slot, rights(r), badge)?;
+            Ok(0)
+        }
+        Syscall::CapDelete { cap } => {
+            let fx = c.mdb.delete(cs, addr(cap)?)?;
+            c.apply(&fx);
+            Ok(0)
+        }
+        Syscall::CapRevoke { cap } => {
+            let fx = c.mdb.revoke(cs, addr(cap)?)?;
+            c.apply(&fx);
+            Ok(0)
+        }
+        Syscall::CapMap {
+            frame,
+            va,
+            rights: r,
+            offset,
+            count,
+        } => map(
+            c,
+            cs,
+            &mut p.space,
+            addr(frame)?,
+            va,
+            rights(r),
+            offset,
+            count,
+        ),
+        Syscall::CapUnmap { va } => {
+            check_va(va)?;
+            let t = p.space.cap_table(va).ok_or(CapError::NotMapped)?;
+            let fx = c.mdb.unmap(c.kernel, CapAddr::l1(t.pt), entry_of(va))?;
+            c.apply(&fx);
+            Ok(0)
+        }
+        _ => Err(SysError::UnknownSyscall.into()),
+    }
+}
+
+/// Checks a virtual address of the capability window.
+fn check_va(va: u64) -> Result<(), CapError> {
+    if va >= USER_END {
+        return Err(CapError::KernelHalf);
+    }
+    if !va.is_multiple_of(abi::FRAME) {
+        return Err(CapError::Misaligned);
+    }
+    if !(abi::CAP_MAP_BASE..abi::CAP_MAP_BASE + abi::CAP_MAP_SIZE).contains(&va) {
+        return Err(CapError::OutOfRange);
+    }
+    Ok(())
+}
+
+/// The entry of `va` in its region's page table.
+fn entry_of(va: u64) -> u32 {
+    ((va >> 12) & 511) as u32
+}
+
+#[allow(clippy::too_many_arguments)]
+fn map(
+    c: &mut Caps,
+    cs: CSpace,
+    space: &mut AddressSpace,
+    frame: CapAddr,
+    va: u64,
+    rights: Rights,
+    offset: u64,
+    count: u32,
+) -> Result<u64, Error> {
+    check_va(va)?;
+    let (t, fresh) = match space.cap_table(va) {
+        Some(t) => (t, false),
+        None => {
+            let t = c.new_table(space.root(), va & !((2 << 20) - 1))?;
+            if let Err(e) = space.link_cap_table(va, t) {
+                c.drop_table(t);
+                return Err(e.into());
+            }
+            (t, true)
+        }
+    };
+    let table = CapAddr::l1(t.pt);
+    match c.mdb.map_across(
+        c.kernel,
+        table,
+        entry_of(va),
+        cs,
+        frame,
+        rights,
+        offset,
+        count,
+    ) {
+        Ok(fx) => {
+            c.apply(&fx);
+            Ok(va)
+        }
+        Err(e) => {
+            // A refused map leaves nothing behind, not even its table.
+            if fresh {
+                space.unlink_cap_table(va);
+                c.drop_table(t);
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// Drops the capability-window page tables of an address space that is
+/// about to end: the frames mapped there are unmapped (their capabilities
+/// stay with their holders) and the tables' frames return to the core.
+pub fn release(space: &mut AddressSpace) {
+    let tables = space.take_cap_tables();
+    if tables.is_empty() {
+        return;
+    }
+    let mut guard = capdb::lock();
+    let Some(c) = guard.as_mut() else {
+        log::error!("capability tables without a capability database");
+        return;
+    };
+    for t in tables {
+        c.drop_table(t);
+    }
+}

@@ -1,0 +1,639 @@
+//! `captest`: invokes capabilities from ring 3, with the core's first
+//! cspace (the one its monitor gets next).
+//!
+//! With the argument `check` (`test=caps`) it identifies its initial
+//! capabilities, retypes RAM into frames, maps one, writes and reads it,
+//! unmaps it, mints a copy without WRITE and sees a writable mapping of it
+//! refused, revokes and sees the copies gone, and makes bad invocations,
+//! each of which must get its typed error. Every check prints a
+//! `cap-check` record (`name`, `expected`, `got`, `pass`). It leaves the
+//! cspace as it found it, prints a `captest` record with the count, and
+//! then reads the page it unmapped, on purpose: the kernel must end it for
+//! that fault.
+//!
+//! With `bench` (`test=caps-bench`) it times identify (the null
+//! invocation), retype, map and unmap in batches and prints `caps-bench`
+//! records, then exits.
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+extern crate alloc;
+
+use abi::cap::{CPtr, CapIdentity, rights, slot, ty};
+use abi::{CAP_MAP_BASE, CapError, Error};
+use alloc::vec::Vec;
+use services::platform::Platform;
+use services::platforms::ring3::{self, Ring3, record, sys};
+
+const REGION: u64 = 2 << 20;
+const RW: u8 = rights::READ | rights::WRITE;
+
+fn l1(i: u32) -> CPtr {
+    CPtr::l1(i)
+}
+
+fn l2(i: u32, j: u8) -> CPtr {
+    CPtr::l2(i, j).unwrap_or(CPtr::l1(u32::MAX))
+}
+
+fn root() -> CPtr {
+    l1(slot::ROOT_CNODE)
+}
+
+struct Checks {
+    done: u32,
+    failed: u32,
+}
+
+impl Checks {
+    /// Records whether `got` is what was expected: success (`None`) or that
+    /// error.
+    fn check<T>(&mut self, name: &str, want: Option<CapError>, got: Result<T, Error>) -> Option<T> {
+        let want = want.map(Error::Cap);
+        let pass = match (&got, want) {
+            (Ok(_), None) => true,
+            (Err(e), Some(w)) => *e == w,
+            _ => false,
+        };
+        record(
+            "cap-check",
+            format_args!(
+                "name={name} expected={} got={} pass={}",
+                want.map_or("ok", Error::name),
+                got.as_ref().err().map_or("ok", |e| e.name()),
+                u8::from(pass)
+            ),
+        );
+        self.done += 1;
+        self.failed += u32::from(!pass);
+        got.ok()
+    }
+
+    /// Records a property that must hold.
+    fn holds(&mut self, name: &str, ok: bool) {
+        record(
+            "cap-check",
+            format_args!("name={name} expected=true got={ok} pass={}", u8::from(ok)),
+        );
+        self.done += 1;
+        self.failed += u32::from(!ok);
+    }
+}
+
+fn id(cap: CPtr) -> Result<CapIdentity, Error> {
+    sys::cap_identify(cap)
+}
+
+fn check(core: u32) -> u64 {
+    let mut c = Checks { done: 0, failed: 0 };
+    let ok = None;
+    use CapError as E;
+
+    // The first cspace.
+    let r = c.check("identify-root", ok, id(root()));
+    c.holds(
+        "root-is-a-cnode-of-256-slots",
+        r.is_some_and(|r| r.ty == ty::CNODE && r.size == 64 << slot::ROOT_BITS),
+    );
+    let k = c.check("identify-kernel", ok, id(l1(slot::KERNEL)));
+    c.holds(
+        "kernel-cap-is-kernel",
+        k.is_some_and(|k| k.ty == ty::KERNEL),
+    );
+    let Some(ram) = c.check("identify-ram", ok, id(l1(slot::RAM))) else {
+        record(
+            "captest",
+            format_args!("checks={} failed={} next=exit", c.done, c.failed + 1),
+        );
+        return 1;
+    };
+    c.holds(
+        "ram-is-2mib-aligned-with-every-right",
+        ram.ty == ty::RAM
+            && ram.rights == rights::ALL
+            && ram.base.is_multiple_of(REGION)
+            && ram.size >= REGION
+            && ram.size.is_multiple_of(REGION),
+    );
+    if core == 0 {
+        let pool = c.check("identify-pool-ram", ok, id(l1(slot::POOL_RAM)));
+        c.holds(
+            "pool-ram-is-read-grant",
+            pool.is_some_and(|p| p.ty == ty::RAM && p.rights == rights::READ | rights::GRANT),
+        );
+    } else {
+        c.check(
+            "no-pool-ram-here",
+            Some(E::EmptySlot),
+            id(l1(slot::POOL_RAM)),
+        );
+    }
+    c.check(
+        "first-free-slot-is-empty",
+        Some(E::EmptySlot),
+        id(l1(slot::FIRST_FREE)),
+    );
+    record(
+        "caps-initial",
+        format_args!("ram_base={:#x} ram_size={:#x}", ram.base, ram.size),
+    );
+
+    // Retype RAM into four frames, in slots 4..8.
+    let frames_at = slot::FIRST_FREE;
+    c.check(
+        "retype-ram-into-4-frames",
+        ok,
+        sys::cap_retype(l1(slot::RAM), ty::FRAME, 0, 4096, 4, root(), frames_at),
+    );
+    let f0 = c.check("identify-frame-0", ok, id(l1(frames_at)));
+    c.holds(
+        "frame-0-is-the-first-page-of-ram",
+        f0.is_some_and(|f| f.ty == ty::FRAME && f.base == ram.base && f.size == 4096),
+    );
+    let f3 = c.check("identify-frame-3", ok, id(l1(frames_at + 3)));
+    c.holds(
+        "frame-3-is-the-fourth-page",
+        f3.is_some_and(|f| f.base == ram.base + 3 * 4096),
+    );
+    c.check(
+        "retype-ram-with-descendants",
+        Some(E::HasDescendants),
+        sys::cap_retype(l1(slot::RAM), ty::FRAME, 1 << 20, 4096, 1, root(), 40),
+    );
+
+    // Map frame 0 writable, write it, read it back.
+    let va = CAP_MAP_BASE;
+    let pattern = 0x5eed_0000_0000_0000 | u64::from(core);
+    c.check(
+        "map-frame-rw",
+        ok,
+        sys::cap_map(l1(frames_at), va, RW, 0, 1),
+    );
+    c.holds(
+        "a-new-frame-reads-zero",
+        sys::window_read(va) == Some(0) && sys::window_read(va + 4088) == Some(0),
+    );
+    let wrote = sys::window_write(va, pattern) && sys::window_write(va + 4088, !pattern);
+    c.holds(
+        "the-frame-reads-back-what-was-written",
+        wrote
+            && sys::window_read(va) == Some(pattern)
+            && sys::window_read(va + 4088) == Some(!pattern),
+    );
+    c.check(
+        "map-frame-1-read-only",
+        ok,
+        sys::cap_map(l1(frames_at + 1), va + 4096, rights::READ, 0, 1),
+    );
+    c.holds("frame-1-reads-zero", sys::window_read(va + 4096) == Some(0));
+    c.check(
+        "map-a-mapped-copy-again",
+        Some(E::AlreadyMapped),
+        sys::cap_map(l1(frames_at), va + 8 * 4096, rights::READ, 0, 1),
+    );
+    c.check(
+        "map-over-a-mapping",
+        Some(E::WouldOverlap),
+        sys::cap_map(l1(frames_at + 2), va, rights::READ, 0, 1),
+    );
+
+    // Mint a copy of frame 2 without WRITE (slot 8), copy frame 3 (slot 9)
+    // and the RAM (slot 10).
+    let minted = frames_at + 4;
+    c.check(
+        "mint-frame-read-grant",
+        ok,
+        sys::cap_mint(
+            l1(frames_at + 2),
+            root(),
+            minted,
+            rights::READ | rights::GRANT,
+            0,
+        ),
+    );
+    let m = c.check("identify-minted", ok, id(l1(minted)));
+    c.holds(
+        "minted-copy-has-fewer-rights",
+        m.is_some_and(|m| {
+            m.rights == rights::READ | rights::GRANT && m.base == ram.base + 2 * 4096
+        }),
+    );
+    c.check(
+        "map-read-only-copy-writable",
+        Some(E::MissingRight),
+        sys::cap_map(l1(minted), va + 2 * 4096, RW, 0, 1),
+    );
+    c.check(
+        "map-read-only-copy-readable",
+        ok,
+        sys::cap_map(l1(minted), va + 2 * 4096, rights::READ, 0, 1),
+    );
+    c.check(
+        "mint-more-rights-than-held",
+        Some(E::MissingRight),
+        sys::cap_mint(l1(minted), root(), minted + 1, rights::ALL, 0),
+    );
+    c.check(
+        "badge-on-a-frame",
+        Some(E::WrongType),
+        sys::cap_mint(l1(frames_at + 3), root(), minted + 1, rights::READ, 7),
+    );
+    c.check(
+        "copy-frame-3",
+        ok,
+        sys::cap_copy(l1(frames_at + 3), root(), minted + 1),
+    );
+    c.check(
+        "copy-into-an-occupied-slot",
+        Some(E::SlotOccupied),
+        sys::cap_copy(l1(frames_at + 3), root(), minted + 1),
+    );
+    c.check(
+        "copy-ram",
+        ok,
+        sys::cap_copy(l1(slot::RAM), root(), minted + 2),
+    );
+
+    // Unmap frame 0; its capability stays, and it maps again with its data.
+    c.check("unmap-frame-0", ok, sys::cap_unmap(va));
+    c.check(
+        "unmap-frame-0-again",
+        Some(E::NotMapped),
+        sys::cap_unmap(va),
+    );
+    c.check("frame-0-stays-after-unmap", ok, id(l1(frames_at)));
+    c.check(
+        "map-frame-0-again",
+        ok,
+        sys::cap_map(l1(frames_at), va, rights::READ, 0, 1),
+    );
+    c.holds(
+        "frame-0-kept-its-data",
+        sys::window_read(va) == Some(pattern),
+    );
+    c.check("unmap-frame-0-once-more", ok, sys::cap_unmap(va));
+
+    // Revoke the RAM: every frame, the mint and both copies go, and with
+    // them the mappings of frames 1 and 2.
+    c.check("revoke-ram", ok, sys::cap_revoke(l1(slot::RAM)));
+    let gone = [
+        "revoked-frame-0",
+        "revoked-frame-1",
+        "revoked-frame-2",
+        "revoked-frame-3",
+        "revoked-minted-copy",
+        "revoked-frame-copy",
+        "revoked-ram-copy",
+    ];
+    for (i, name) in gone.iter().enumerate() {
+        c.check(name, Some(E::EmptySlot), id(l1(frames_at + i as u32)));
+    }
+    c.check("ram-stays-after-revoke", ok, id(l1(slot::RAM)));
+    c.check(
+        "revoke-took-the-mapping-of-frame-1",
+        Some(E::NotMapped),
+        sys::cap_unmap(va + 4096),
+    );
+    c.check(
+        "revoke-took-the-mapping-of-frame-2",
+        Some(E::NotMapped),
+        sys::cap_unmap(va + 2 * 4096),
+    );
+    c.check(
+        "retype-after-revoke",
+        ok,
+        sys::cap_retype(l1(slot::RAM), ty::FRAME, 0, 8192, 1, root(), frames_at),
+    );
+
+    // Bad invocations, each with its typed error.
+    c.check("identify-empty-slot", Some(E::EmptySlot), id(l1(200)));
+    c.check(
+        "identify-past-the-root",
+        Some(E::NoSuchSlot),
+        id(l1(1 << slot::ROOT_BITS)),
+    );
+    c.check(
+        "identify-through-a-non-cnode",
+        Some(E::WrongType),
+        id(l2(slot::KERNEL, 0)),
+    );
+    c.check(
+        "identify-through-an-empty-slot",
+        Some(E::EmptySlot),
+        id(l2(200, 0)),
+    );
+    c.check(
+        "identify-depth-3",
+        Some(E::BadArgument),
+        id(CPtr { bits: 1, depth: 3 }),
+    );
+    c.check(
+        "retype-the-kernel-cap",
+        Some(E::WrongType),
+        sys::cap_retype(l1(slot::KERNEL), ty::FRAME, 0, 4096, 1, root(), 40),
+    );
+    c.check(
+        "retype-a-frame-into-a-frame",
+        Some(E::WrongType),
+        sys::cap_retype(l1(frames_at), ty::FRAME, 0, 4096, 1, root(), 40),
+    );
+    // RAM has a descendant again (the 8 KiB frame): delete it first.
+    c.check("delete-frame", ok, sys::cap_delete(l1(frames_at)));
+    c.check(
+        "deleted-slot-is-empty",
+        Some(E::EmptySlot),
+        id(l1(frames_at)),
+    );
+    c.check(
+        "retype-unknown-type",
+        Some(E::BadArgument),
+        sys::cap_retype(l1(slot::RAM), 99, 0, 4096, 1, root(), 40),
+    );
+    c.check(
+        "retype-misaligned-offset",
+        Some(E::Misaligned),
+        sys::cap_retype(l1(slot::RAM), ty::FRAME, 100, 4096, 1, root(), 40),
+    );
+    c.check(
+        "retype-misaligned-size",
+        Some(E::Misaligned),
+        sys::cap_retype(l1(slot::RAM), ty::FRAME, 0, 100, 1, root(), 40),
+    );
+    c.check(
+        "retype-past-the-end",
+        Some(E::OutOfRange),
+        sys::cap_retype(l1(slot::RAM), ty::FRAME, ram.size, 4096, 1, root(), 40),
+    );
+    c.check(
+        "retype-zero-objects",
+        Some(E::BadArgument),
+        sys::cap_retype(l1(slot::RAM), ty::FRAME, 0, 4096, 0, root(), 40),
+    );
+    c.check(
+        "retype-into-an-occupied-slot",
+        Some(E::SlotOccupied),
+        sys::cap_retype(l1(slot::RAM), ty::FRAME, 0, 4096, 1, root(), slot::KERNEL),
+    );
+    c.check(
+        "retype-past-the-root",
+        Some(E::NoSuchSlot),
+        sys::cap_retype(l1(slot::RAM), ty::FRAME, 0, 4096, 2, root(), 255),
+    );
+    if core == 0 {
+        c.check(
+            "retype-pool-ram-without-write",
+            Some(E::MissingRight),
+            sys::cap_retype(l1(slot::POOL_RAM), ty::FRAME, 0, 4096, 1, root(), 40),
+        );
+    }
+    c.check(
+        "map-a-ram-cap",
+        Some(E::WrongType),
+        sys::cap_map(l1(slot::RAM), va, rights::READ, 0, 1),
+    );
+    c.check(
+        "map-an-empty-slot",
+        Some(E::EmptySlot),
+        sys::cap_map(l1(200), va, rights::READ, 0, 1),
+    );
+    c.check(
+        "map-misaligned-address",
+        Some(E::Misaligned),
+        sys::cap_map(l1(slot::RAM), va + 8, rights::READ, 0, 1),
+    );
+    c.check(
+        "map-in-the-kernel-half",
+        Some(E::KernelHalf),
+        sys::cap_map(l1(slot::RAM), 0xffff_8000_0000_0000, rights::READ, 0, 1),
+    );
+    c.check(
+        "map-outside-the-window",
+        Some(E::OutOfRange),
+        sys::cap_map(l1(slot::RAM), 0x40_0000, rights::READ, 0, 1),
+    );
+    c.check(
+        "map-unknown-rights",
+        Some(E::BadArgument),
+        sys::cap_map(l1(slot::RAM), va, 0x80, 0, 1),
+    );
+    // With a two-page frame in slot 4.
+    c.check(
+        "retype-a-two-page-frame",
+        ok,
+        sys::cap_retype(l1(slot::RAM), ty::FRAME, 0, 8192, 1, root(), frames_at),
+    );
+    let f = l1(frames_at);
+    c.check(
+        "map-across-a-2mib-boundary",
+        Some(E::OutOfRange),
+        sys::cap_map(f, CAP_MAP_BASE + REGION - 4096, rights::READ, 0, 2),
+    );
+    c.check(
+        "map-past-the-frame",
+        Some(E::OutOfRange),
+        sys::cap_map(f, va, rights::READ, 0, 3),
+    );
+    c.check(
+        "map-misaligned-offset",
+        Some(E::Misaligned),
+        sys::cap_map(f, va, rights::READ, 12, 1),
+    );
+    c.check(
+        "map-without-read",
+        Some(E::BadArgument),
+        sys::cap_map(f, va, rights::WRITE, 0, 1),
+    );
+    c.check(
+        "map-zero-pages",
+        Some(E::BadArgument),
+        sys::cap_map(f, va, rights::READ, 0, 0),
+    );
+    c.check(
+        "unmap-in-the-kernel-half",
+        Some(E::KernelHalf),
+        sys::cap_unmap(0xffff_ffff_8000_0000),
+    );
+    c.check(
+        "unmap-where-nothing-was-mapped",
+        Some(E::NotMapped),
+        sys::cap_unmap(CAP_MAP_BASE + 100 * REGION),
+    );
+    c.check(
+        "mint-unknown-rights",
+        Some(E::BadArgument),
+        sys::cap_mint(f, root(), 40, 0x40, 0),
+    );
+    c.check(
+        "delete-an-empty-slot",
+        Some(E::EmptySlot),
+        sys::cap_delete(l1(200)),
+    );
+    c.check(
+        "revoke-past-the-root",
+        Some(E::NoSuchSlot),
+        sys::cap_revoke(l1(4096)),
+    );
+    c.check("delete-the-two-page-frame", ok, sys::cap_delete(f));
+
+    // The cspace is as it was: the monitor gets it next.
+    c.check("frames-slot-empty-at-the-end", Some(E::EmptySlot), id(f));
+    c.check("ram-at-the-end", ok, id(l1(slot::RAM)));
+
+    record(
+        "captest",
+        format_args!(
+            "checks={} failed={} next=fault va={va:#x}",
+            c.done, c.failed
+        ),
+    );
+    // A deliberate fault: the page was unmapped, so the kernel must end
+    // this program here.
+    let touched = sys::window_read(va);
+    record(
+        "captest-touch",
+        format_args!("va={va:#x} read={touched:?} unexpected=1"),
+    );
+    1
+}
+
+/// Cycles per operation of each batch, in hundredths, sorted.
+struct Samples(Vec<u64>);
+
+impl Samples {
+    fn report(&mut self, op: &str, batch: u64, hypervisor: u32) {
+        self.0.sort_unstable();
+        let n = self.0.len();
+        if n == 0 {
+            return;
+        }
+        let (min, median, max) = (self.0[0], self.0[n / 2], self.0[n - 1]);
+        let hundredths = |v: u64| Hundredths(v);
+        record(
+            "caps-bench",
+            format_args!(
+                "op={op} batch={batch} batches={n} min_cycles={} median_cycles={} max_cycles={} hypervisor={hypervisor}",
+                hundredths(min),
+                hundredths(median),
+                hundredths(max)
+            ),
+        );
+        ring3::print(format_args!(
+            "caps-bench: {op}: {} cycles per call (median of {n} batches of {batch}; min {}, max {})",
+            hundredths(median),
+            hundredths(min),
+            hundredths(max)
+        ));
+    }
+}
+
+struct Hundredths(u64);
+
+impl core::fmt::Display for Hundredths {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
+/// Times `ops` calls of `f` (with the call's index) in batches of `batch`.
+fn time(
+    p: &Ring3,
+    ops: u64,
+    batch: u64,
+    mut f: impl FnMut(u64) -> Result<(), Error>,
+) -> Result<Samples, Error> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + batch <= ops {
+        let t0 = p.now();
+        for k in i..i + batch {
+            f(k)?;
+        }
+        let t1 = p.now();
+        out.push((t1 - t0) * 100 / batch);
+        i += batch;
+    }
+    Ok(Samples(out))
+}
+
+fn bench() -> u64 {
+    let p = match Ring3::new() {
+        Ok(p) => p,
+        Err(e) => {
+            ring3::print(format_args!("captest: info: {}", e.name()));
+            return 1;
+        }
+    };
+    let hyp = p.info().hypervisor;
+    match run_bench(&p, hyp) {
+        Ok(()) => 0,
+        Err(e) => {
+            ring3::print(format_args!("captest: benchmark failed: {e}"));
+            record("caps-bench-error", format_args!("error={e}"));
+            1
+        }
+    }
+}
+
+fn run_bench(p: &Ring3, hyp: u32) -> Result<(), Error> {
+    const BATCH: u64 = 32;
+    const PIECES: u32 = 256;
+    const ROUNDS: u32 = 4;
+    let ram = l1(slot::RAM);
+    // The null invocation.
+    let mut s = time(p, 64 * 64, 64, |_| sys::cap_identify(ram).map(|_| ()))?;
+    s.report("identify", 64, hyp);
+    // Split the RAM: 2 MiB pieces in root slots 20.., two CNodes of 256
+    // slots from the first (root slots 40, 41), and from the second, 256
+    // RAM pieces of 8 KiB in CNode 40 each round.
+    sys::cap_retype(ram, ty::RAM, 0, REGION, 2, root(), 20)?;
+    sys::cap_retype(l1(20), ty::CNODE, 0, 256, 2, root(), 40)?;
+    let va = CAP_MAP_BASE + 2 * REGION;
+    let (mut retype, mut map, mut unmap) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        sys::cap_retype(l1(21), ty::RAM, 0, 8192, PIECES, l1(40), 0)?;
+        let s = time(p, u64::from(PIECES), BATCH, |i| {
+            sys::cap_retype(l2(40, i as u8), ty::FRAME, 0, 4096, 1, l1(41), i as u32)
+        })?;
+        retype.extend(s.0);
+        // The first map into a region also makes its page table: not
+        // part of the measured maps.
+        sys::cap_map(l2(41, 0), va, rights::READ, 0, 1)?;
+        sys::cap_unmap(va)?;
+        let s = time(p, u64::from(PIECES), BATCH, |i| {
+            sys::cap_map(l2(41, i as u8), va + i * 4096, RW, 0, 1).map(|_| ())
+        })?;
+        map.extend(s.0);
+        // Touch every page once, as a program would.
+        for i in 0..u64::from(PIECES) {
+            sys::window_write(va + i * 4096, i);
+        }
+        let s = time(p, u64::from(PIECES), BATCH, |i| {
+            sys::cap_unmap(va + i * 4096)
+        })?;
+        unmap.extend(s.0);
+        sys::cap_revoke(l1(21))?;
+    }
+    Samples(retype).report("retype", BATCH, hyp);
+    Samples(map).report("map", BATCH, hyp);
+    Samples(unmap).report("unmap", BATCH, hyp);
+    sys::cap_revoke(ram)?;
+    sys::cap_identify(l1(20)).map_or(Ok(()), |_| Err(Error::Cap(CapError::NotPermitted)))?;
+    Ok(())
+}
+
+// The runtime calls the program's entry by this name.
+#[allow(unsafe_code)]
+#[unsafe(no_mangle)]
+extern "C" fn program_main(core: u32, _cores: u32) -> u64 {
+    let mut buf = [0u8; 16];
+    let n = sys::args(&mut buf).unwrap_or(0).min(buf.len());
+    match &buf[..n] {
+        b"check" => check(core),
+        b"bench" => bench(),
+        _ => {
+            ring3::print(format_args!("captest: the argument is 'check' or 'bench'"));
+            2
+        }
+    }
+}
