@@ -20,7 +20,6 @@
 //! per core; the record gives the median over cores, the largest 99th
 //! percentile and the smallest and largest per-core median.
 
-use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
@@ -29,9 +28,10 @@ use urpc::bench::{self, Summary};
 use super::ExpError;
 use super::args::{BARRIER_SERIES, BarrierArgs, Params, Request, SeriesSet};
 use super::net::{self, Net};
+use super::points::{self, Results};
 use super::shared::{BLOCK, Bump, Control, control_bytes};
-use super::stats::{Centi, median, pooled, sample_buffer};
-use super::sync::{BLOCK_WORDS, BarrierKind as ShmKind, BarrierVisitor, ShmBarrier};
+use super::stats::{self, Centi, median, pooled, sample_buffer};
+use super::sync::{BarrierKind as ShmKind, BarrierVisitor, ShmBarrier};
 use crate::platform::Platform;
 use crate::proto::Out;
 use crate::proto::barrier::{BarrierKind as MsgKind, MsgBarrier};
@@ -39,8 +39,6 @@ use crate::shm::Shared;
 
 /// Episodes per timed sample.
 pub const BATCH: u64 = 32;
-/// Words of a core's result line.
-const RESULT_WORDS: usize = BLOCK_WORDS;
 /// Samples a core keeps over all rounds of a point.
 const MAX_SAMPLES: usize = 65_536;
 
@@ -53,20 +51,7 @@ mod slot {
 }
 
 /// A barrier series.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Series {
-    Shm(ShmKind),
-    Msg(MsgKind),
-}
-
-impl Series {
-    fn of(name: &str) -> Result<Series, ExpError> {
-        ShmKind::from_name(name)
-            .map(Series::Shm)
-            .or_else(|| MsgKind::from_name(name).map(Series::Msg))
-            .ok_or(ExpError::BadRequest("unknown barrier series"))
-    }
-}
+type Series = points::Series<ShmKind, MsgKind>;
 
 /// E6's parameters, defaults applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,9 +83,8 @@ struct Layout {
     barrier: usize,
     barrier_words: usize,
     episodes: usize,
-    results: usize,
+    results: Results,
     mesh: usize,
-    cores: usize,
     end: usize,
 }
 
@@ -125,7 +109,7 @@ impl Layout {
         let mut b = Bump::at(control_bytes(cores));
         let barrier = b.take(barrier_words * 8);
         let episodes = b.take(cores as usize * BLOCK);
-        let results = b.take(plan.series.len() * cores as usize * RESULT_WORDS * 8);
+        let results = Results::at(b.take(Results::bytes(plan.series.len(), cores)), cores);
         let mesh = b.take(net::mesh_bytes(cores));
         Layout {
             barrier,
@@ -133,7 +117,6 @@ impl Layout {
             episodes,
             results,
             mesh,
-            cores: cores as usize,
             end: b.end(),
         }
     }
@@ -143,7 +126,7 @@ impl Layout {
     }
 
     fn result(&self, point: usize, core: u32, word: usize) -> usize {
-        self.results + ((point * self.cores + core as usize) * RESULT_WORDS + word) * 8
+        self.results.word(point, core, word)
     }
 }
 
@@ -275,7 +258,7 @@ pub(crate) fn run<P: Platform>(
     let plan = Plan::new(req, &args);
     let lay = Layout::new(&plan, ctl.cores());
     let (me, cores) = (ctl.me(), ctl.cores());
-    let timer = bench::timer_resolution(&mut vec![0; 2000]);
+    let timer = stats::timer();
     let overhead = timer.overhead;
     if me == 0 {
         p.record(
@@ -294,7 +277,12 @@ pub(crate) fn run<P: Platform>(
         );
     }
     for (i, &name) in plan.series.iter().enumerate() {
-        let series = Series::of(name)?;
+        let series = Series::of(
+            name,
+            ShmKind::from_name,
+            MsgKind::from_name,
+            "unknown barrier series",
+        )?;
         let mut rounds: Vec<Vec<u64>> = Vec::with_capacity(plan.rounds);
         let mut violations = 0;
         for _ in 0..plan.rounds {

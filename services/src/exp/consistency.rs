@@ -55,7 +55,7 @@ use super::ExpError;
 use super::args::{ConsistencyArgs, Params, Request};
 use super::net::{self, Net};
 use super::shared::{BLOCK, Bump, Control, POLL_CYCLES, control_bytes};
-use super::stats::{Centi, median, sample_buffer};
+use super::stats::{self, Centi, median, sample_buffer};
 use crate::platform::Platform;
 use crate::proto::Out;
 use crate::proto::replica::{Model, Op, Replica, ReplicaEffect, Store};
@@ -416,7 +416,7 @@ pub(crate) fn run<P: Platform>(
             "the map of keys= (or of every write) does not fit a core's heap",
         ));
     }
-    let timer = bench::timer_resolution(&mut alloc::vec![0; 2000]);
+    let timer = stats::timer();
     let overhead = timer.overhead;
     ctl.barrier(p)?;
     let skews = measure_skew(p, &ctl, &mem, &lay)?;

@@ -38,7 +38,6 @@
 //! wall time of a point is the slowest core's elapsed cycles over all its
 //! rounds.
 
-use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
@@ -47,9 +46,10 @@ use urpc::bench::{self, Summary};
 use super::ExpError;
 use super::args::{LOCK_SERIES, LockArgs, Params, Request, SeriesSet};
 use super::net::{self, Net};
+use super::points::{self, Results};
 use super::shared::{BLOCK, Bump, Control, control_bytes};
-use super::stats::{Centi, median, pooled, sample_buffer};
-use super::sync::{BLOCK_WORDS, LockKind as ShmKind, LockVisitor, ShmLock};
+use super::stats::{self, Centi, median, pooled, sample_buffer};
+use super::sync::{LockKind as ShmKind, LockVisitor, ShmLock};
 use crate::platform::Platform;
 use crate::proto::Out;
 use crate::proto::lock::{LockEffect, LockKind as MsgKind, MsgLock};
@@ -62,8 +62,6 @@ const GRANT_LOG: usize = 4096;
 /// The core that serves `msg-server` and `msg-delegation` and keeps the
 /// queue's tail.
 const SERVER: u32 = 0;
-/// Words of a core's result line.
-const RESULT_WORDS: usize = BLOCK_WORDS;
 /// Samples a core keeps over all rounds of a point.
 const MAX_SAMPLES: usize = 65_536;
 
@@ -79,20 +77,9 @@ mod slot {
 }
 
 /// A lock series.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Series {
-    Shm(ShmKind),
-    Msg(MsgKind),
-}
+type Series = points::Series<ShmKind, MsgKind>;
 
 impl Series {
-    fn of(name: &str) -> Result<Series, ExpError> {
-        ShmKind::from_name(name)
-            .map(Series::Shm)
-            .or_else(|| MsgKind::from_name(name).map(Series::Msg))
-            .ok_or(ExpError::BadRequest("unknown lock series"))
-    }
-
     fn served(self) -> bool {
         matches!(self, Series::Msg(MsgKind::Server | MsgKind::Delegation))
     }
@@ -141,9 +128,8 @@ struct Layout {
     finished: usize,
     lines: usize,
     log: usize,
-    results: usize,
+    results: Results,
     mesh: usize,
-    cores: usize,
     end: usize,
 }
 
@@ -172,7 +158,7 @@ impl Layout {
         let finished = b.take(BLOCK);
         let lines = b.take(plan.cs_lines as usize * 64);
         let log = b.take(GRANT_LOG * 8);
-        let results = b.take(plan.series.len() * cores as usize * RESULT_WORDS * 8);
+        let results = Results::at(b.take(Results::bytes(plan.series.len(), cores)), cores);
         let mesh = b.take(net::mesh_bytes(cores));
         Layout {
             lock,
@@ -184,13 +170,12 @@ impl Layout {
             log,
             results,
             mesh,
-            cores: cores as usize,
             end: b.end(),
         }
     }
 
     fn result(&self, point: usize, core: u32, word: usize) -> usize {
-        self.results + ((point * self.cores + core as usize) * RESULT_WORDS + word) * 8
+        self.results.word(point, core, word)
     }
 }
 
@@ -426,7 +411,7 @@ pub(crate) fn run<P: Platform>(
     let plan = Plan::new(req, &args);
     let lay = Layout::new(&plan, ctl.cores());
     let (me, cores) = (ctl.me(), ctl.cores());
-    let timer = bench::timer_resolution(&mut vec![0; 2000]);
+    let timer = stats::timer();
     let overhead = timer.overhead;
     if me == 0 {
         p.record(
@@ -444,7 +429,12 @@ pub(crate) fn run<P: Platform>(
         );
     }
     for (i, &name) in plan.series.iter().enumerate() {
-        let series = Series::of(name)?;
+        let series = Series::of(
+            name,
+            ShmKind::from_name,
+            MsgKind::from_name,
+            "unknown lock series",
+        )?;
         if series.served() && cores < 2 {
             if me == 0 {
                 p.record(

@@ -74,6 +74,7 @@ pub mod barriers;
 pub mod consistency;
 pub mod locks;
 mod net;
+mod points;
 mod shared;
 mod stats;
 pub mod sync;

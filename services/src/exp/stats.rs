@@ -40,6 +40,11 @@ pub(crate) fn sample_buffer(cap: usize) -> Vec<u64> {
     v
 }
 
+/// The TSC's step and read overhead on this core, measured now.
+pub(crate) fn timer() -> urpc::bench::TimerResolution {
+    urpc::bench::timer_resolution(&mut alloc::vec![0; 2000])
+}
+
 /// The lower median of `values` (0 for none); sorts them.
 pub(crate) fn median(values: &mut [u64]) -> u64 {
     values.sort_unstable();
