@@ -88,22 +88,13 @@ struct Layout {
     end: usize,
 }
 
-struct MostWords(u32);
-
-impl BarrierVisitor for MostWords {
-    type Output = usize;
-    fn visit<B: ShmBarrier>(self) -> usize {
-        B::words(self.0)
-    }
-}
-
 impl Layout {
     fn new(plan: &Plan, cores: u32) -> Layout {
         let barrier_words = plan
             .series
             .iter()
             .filter_map(|n| ShmKind::from_name(n))
-            .map(|k| k.visit(MostWords(cores)))
+            .map(|k| k.words(cores))
             .max()
             .unwrap_or(0);
         let mut b = Bump::at(control_bytes(cores));

@@ -133,22 +133,13 @@ struct Layout {
     end: usize,
 }
 
-struct MostWords(u32);
-
-impl LockVisitor for MostWords {
-    type Output = usize;
-    fn visit<L: ShmLock>(self) -> usize {
-        L::words(self.0)
-    }
-}
-
 impl Layout {
     fn new(plan: &Plan, cores: u32) -> Layout {
         let lock_words = plan
             .series
             .iter()
             .filter_map(|n| ShmKind::from_name(n))
-            .map(|k| k.visit(MostWords(cores)))
+            .map(|k| k.words(cores))
             .max()
             .unwrap_or(0);
         let mut b = Bump::at(control_bytes(cores));

@@ -193,6 +193,18 @@ impl LockKind {
             .find(|k| k.name() == name)
     }
 
+    /// Words the lock takes on `cores` cores.
+    pub fn words(self, cores: u32) -> usize {
+        struct Words(u32);
+        impl LockVisitor for Words {
+            type Output = usize;
+            fn visit<L: ShmLock>(self) -> usize {
+                L::words(self.0)
+            }
+        }
+        self.visit(Words(cores))
+    }
+
     /// Runs `v` with this kind's lock type.
     pub fn visit<V: LockVisitor>(self, v: V) -> V::Output {
         match self {
@@ -261,6 +273,18 @@ impl BarrierKind {
             .into_iter()
             .chain([BarrierKind::BrokenSense])
             .find(|k| k.name() == name)
+    }
+
+    /// Words the barrier takes on `cores` cores.
+    pub fn words(self, cores: u32) -> usize {
+        struct Words(u32);
+        impl BarrierVisitor for Words {
+            type Output = usize;
+            fn visit<B: ShmBarrier>(self) -> usize {
+                B::words(self.0)
+            }
+        }
+        self.visit(Words(cores))
     }
 
     /// Runs `v` with this kind's barrier type.
