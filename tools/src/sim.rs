@@ -377,7 +377,7 @@ pub fn main(args: &SimArgs) -> Result<ExitCode> {
         Some(f) => {
             report(args, f, false);
             println!(
-                "sim: found after {} seeds ({ran} run, {:.1} s, {threads} threads)",
+                "sim: found after {} seeds ({ran} seeds run, {:.1} s, {threads} threads)",
                 f.seed + 1,
                 secs
             );
