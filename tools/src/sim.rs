@@ -10,7 +10,9 @@
 //! The last line is `sim: N seeds, 0 violations` (exit 0), or, at the
 //! first violation, the seed, the end of its trace, the counterexample and
 //! the command that replays it (exit 1). `--seed S` runs (replays) one
-//! seed and prints its whole trace on a violation. Bad options exit 2.
+//! seed and prints its whole trace on a violation. Bad options exit 2. A
+//! run in which no violation was found but a history check gave up (SC
+//! checking is NP-complete) ends `..., K histories unchecked` with exit 3.
 //! Seeds run on every host CPU; which seed fails first does not depend on
 //! how many.
 
@@ -27,6 +29,7 @@ use services::proto::barrier::BarrierKind;
 use services::proto::lock::LockKind;
 use services::proto::replica::{Model, Op};
 
+use crate::check::Decided;
 use crate::check::history::{History, Op as CheckOp};
 use crate::check::outcome::Deadline;
 
@@ -189,43 +192,74 @@ fn to_check(history: &[HistoryOp]) -> History {
 /// control: the model does not promise it).
 fn eventual_linearizable(run: &SeedRun, timeout_s: f64) -> bool {
     let deadline = Deadline::new(std::time::Duration::from_secs_f64(timeout_s));
-    crate::check::verdict_lin(&to_check(&run.history), 0, &deadline).is_ok()
+    crate::check::verdict_lin(&to_check(&run.history), 0, &deadline) == Ok(Decided::Holds)
+}
+
+/// What one seed's run came to.
+enum Judgement {
+    /// Every check passed.
+    Pass,
+    /// No violation, but the history check gave up.
+    Unchecked,
+    /// A violation: what broke, and the counterexample's rows.
+    Fail(String, Vec<String>),
 }
 
 /// Checks one seed's run: its own invariants, then its history under the
 /// model's promise.
-fn judge(spec: &Spec, run: &SeedRun, timeout_s: f64) -> Option<(String, Vec<String>)> {
+fn judge(spec: &Spec, run: &SeedRun, timeout_s: f64) -> Judgement {
     if let Some(v) = &run.outcome.violation {
-        return Some((v.what.clone(), Vec::new()));
+        return Judgement::Fail(v.what.clone(), Vec::new());
     }
     let Protocol::Replica(model) = spec.protocol else {
-        return None;
+        return Judgement::Pass;
     };
     let history = to_check(&run.history);
     let deadline = Deadline::new(std::time::Duration::from_secs_f64(timeout_s));
     let verdict = match model {
         Model::Lin => crate::check::verdict_lin(&history, 0, &deadline),
         Model::Seq => crate::check::verdict_seq(&history, &deadline),
-        Model::Eventual => return None,
+        Model::Eventual => return Judgement::Pass,
     };
-    verdict
-        .err()
-        .map(|(what, rows)| (format!("{} history: {what}", model.name()), rows))
+    match verdict {
+        Ok(Decided::Holds) => Judgement::Pass,
+        Ok(Decided::GaveUp(_)) => Judgement::Unchecked,
+        Err((what, rows)) => Judgement::Fail(format!("{} history: {what}", model.name()), rows),
+    }
 }
 
-/// Runs one seed; its failure, if any, and (eventual model) whether its
-/// history is linearizable.
-fn failure(spec: &Spec, seed: u64, timeout_s: f64) -> (Option<Failure>, bool) {
+/// One seed's result.
+struct SeedResult {
+    failure: Option<Failure>,
+    /// Eventual model: whether its history is linearizable.
+    linearizable: bool,
+    /// Whether the history check gave up.
+    unchecked: bool,
+}
+
+/// Runs one seed.
+fn failure(spec: &Spec, seed: u64, timeout_s: f64) -> SeedResult {
     let run = sim::run_seed(spec, seed);
-    let lin = spec.protocol == Protocol::Replica(Model::Eventual)
+    let linearizable = spec.protocol == Protocol::Replica(Model::Eventual)
         && eventual_linearizable(&run, timeout_s);
-    let f = judge(spec, &run, timeout_s).map(|(what, counterexample)| Failure {
-        seed,
-        what,
-        counterexample,
-        trace: run.outcome.trace.iter().copied().collect(),
-    });
-    (f, lin)
+    let (failure, unchecked) = match judge(spec, &run, timeout_s) {
+        Judgement::Pass => (None, false),
+        Judgement::Unchecked => (None, true),
+        Judgement::Fail(what, counterexample) => (
+            Some(Failure {
+                seed,
+                what,
+                counterexample,
+                trace: run.outcome.trace.iter().copied().collect(),
+            }),
+            false,
+        ),
+    };
+    SeedResult {
+        failure,
+        linearizable,
+        unchecked,
+    }
 }
 
 fn show_step(t: &Traced) -> String {
@@ -321,10 +355,18 @@ pub fn main(args: &SimArgs) -> Result<ExitCode> {
     };
     if let Some(seed) = args.seed {
         let started = Instant::now();
-        return Ok(match failure(&spec, seed, args.check_timeout_s).0 {
+        let r = failure(&spec, seed, args.check_timeout_s);
+        return Ok(match r.failure {
             Some(f) => {
                 report(args, &f, true);
                 ExitCode::from(1)
+            }
+            None if r.unchecked => {
+                println!(
+                    "sim: seed {seed}: no violation found, but the history check gave up after {} s (raise --check-timeout-s)",
+                    args.check_timeout_s
+                );
+                ExitCode::from(3)
             }
             None => {
                 println!(
@@ -342,6 +384,7 @@ pub fn main(args: &SimArgs) -> Result<ExitCode> {
     let failures: Mutex<Vec<Failure>> = Mutex::new(Vec::new());
     let done = AtomicU64::new(0);
     let linearizable = AtomicU64::new(0);
+    let unchecked = AtomicU64::new(0);
     let bar = indicatif::ProgressBar::new(args.seeds).with_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {per_sec}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -355,12 +398,13 @@ pub fn main(args: &SimArgs) -> Result<ExitCode> {
                     if seed >= args.seeds {
                         break;
                     }
-                    let (f, lin) = failure(&spec, seed, args.check_timeout_s);
-                    if let Some(f) = f {
+                    let r = failure(&spec, seed, args.check_timeout_s);
+                    if let Some(f) = r.failure {
                         stop.store(true, Ordering::Relaxed);
                         failures.lock().unwrap_or_else(|e| e.into_inner()).push(f);
                     }
-                    linearizable.fetch_add(u64::from(lin), Ordering::Relaxed);
+                    linearizable.fetch_add(u64::from(r.linearizable), Ordering::Relaxed);
+                    unchecked.fetch_add(u64::from(r.unchecked), Ordering::Relaxed);
                     done.fetch_add(1, Ordering::Relaxed);
                     bar.inc(1);
                 }
@@ -395,6 +439,14 @@ pub fn main(args: &SimArgs) -> Result<ExitCode> {
                 "sim: {} cores, faults {faults}, {:.1} s, {:.0} seeds per minute on {threads} threads (hosted, simulated time)",
                 args.cores, secs, per_min
             );
+            let unchecked = unchecked.load(Ordering::Relaxed);
+            if unchecked > 0 {
+                println!(
+                    "sim: {ran} seeds, 0 violations, {unchecked} histories unchecked (the check gave up after {} s; raise --check-timeout-s)",
+                    args.check_timeout_s
+                );
+                return Ok(ExitCode::from(3));
+            }
             println!("sim: {ran} seeds, 0 violations");
             Ok(ExitCode::SUCCESS)
         }

@@ -147,10 +147,26 @@ pub fn main(args: &CheckArgs) -> Result<ExitCode> {
 /// (the simulator): one sentence and the counterexample's rows.
 pub type Failure = (String, Vec<String>);
 
-fn failure(model: ModelName, history: &History, verdict: outcome::Verdict) -> Result<(), Failure> {
+/// A check that found no violation: it proved the model, or it ran out of
+/// time (saying so).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decided {
+    /// The model holds.
+    Holds,
+    /// The check gave up; the sentence says after how long.
+    GaveUp(String),
+}
+
+fn failure(
+    model: ModelName,
+    history: &History,
+    verdict: outcome::Verdict,
+) -> Result<Decided, Failure> {
     match verdict {
-        outcome::Verdict::Holds => Ok(()),
-        outcome::Verdict::GaveUp(g) => Err((format!("the {} check {g}", model.name()), Vec::new())),
+        outcome::Verdict::Holds => Ok(Decided::Holds),
+        outcome::Verdict::GaveUp(g) => {
+            Ok(Decided::GaveUp(format!("the {} check {g}", model.name())))
+        }
         outcome::Verdict::Violated(c) => {
             let rows = c.ops.iter().map(|&i| history.ops[i].row()).collect();
             let on = c.key.map_or(String::new(), |k| format!(" on key {k}"));
@@ -167,7 +183,7 @@ fn failure(model: ModelName, history: &History, verdict: outcome::Verdict) -> Re
 }
 
 /// Checks `history` for linearizability (intervals widened by `skew`).
-pub fn verdict_lin(history: &History, skew: u64, deadline: &Deadline) -> Result<(), Failure> {
+pub fn verdict_lin(history: &History, skew: u64, deadline: &Deadline) -> Result<Decided, Failure> {
     failure(
         ModelName::Lin,
         history,
@@ -176,7 +192,7 @@ pub fn verdict_lin(history: &History, skew: u64, deadline: &Deadline) -> Result<
 }
 
 /// Checks `history` for sequential consistency.
-pub fn verdict_seq(history: &History, deadline: &Deadline) -> Result<(), Failure> {
+pub fn verdict_seq(history: &History, deadline: &Deadline) -> Result<Decided, Failure> {
     failure(
         ModelName::Seq,
         history,
