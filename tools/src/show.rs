@@ -274,6 +274,12 @@ pub fn human(r: &OwnedRecord, tsc_hz: Option<u64>) -> Option<Human> {
             f("number"),
             f("args")
         )),
+        "fuzz-result" => Human::note(format!(
+            "fuzz on core {core}: call {} returned rax {}, rdx {}",
+            f("call"),
+            f("rax"),
+            f("rdx")
+        )),
         "fuzz-recent" => Human::alert(format!(
             "core {core}, recent call {} (seen by the {}): number {} ({}) returned rax {}",
             f("call"),

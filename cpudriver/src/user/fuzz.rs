@@ -6,8 +6,9 @@
 //! `abi::number::CAP_IDENTIFY` up, so its count is the program's own call
 //! index plus one), keeps the last [`RECENT`] of them, and after each one
 //! takes the violation that fuzz mode of the capability database
-//! (`caps::Mdb::set_fuzz_mode`, every [`EVERY`] operations, or every one
-//! with `:trace`) may have found. A violation ends the run at once with a
+//! (`caps::Mdb::set_fuzz_mode`, every [`EVERY`] operations) may have
+//! found; with `:trace` it checks the whole database after every call
+//! itself, so the call named is the first after which it is broken. A violation ends the run at once with a
 //! `fail` exit: a `caps-violation` record names the core, the call after
 //! which it was found and what is broken, and `fuzz-recent` records list
 //! the calls before it. When a program that made invocations ends, the
@@ -115,9 +116,20 @@ pub fn after(frame: &mut TrapFrame) {
         let slot = c.mdb.corrupt_for_test();
         log::warn!("test=fuzz-corrupt: after invocation {count}, corrupted the record of {slot:?}");
     }
-    if let Some(v) = c.mdb.take_violation() {
+    let found = c.mdb.take_violation().map(|v| (v, "fuzz-mode"));
+    // With `:trace`, after every invocation (those the library refuses
+    // before it starts an operation included), so that the first call
+    // after which the database is broken is the one named.
+    let traced = core.params.given.config.fuzz.is_some_and(|f| f.trace);
+    let found = found.or_else(|| {
+        traced
+            .then(|| c.mdb.check_invariants().err())
+            .flatten()
+            .map(|v| (v, "every-call"))
+    });
+    if let Some((v, when)) = found {
         drop(guard);
-        violation(count - 1, v, "fuzz-mode");
+        violation(count - 1, v, when);
     }
 }
 
