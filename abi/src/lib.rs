@@ -599,6 +599,20 @@ pub mod user {
     /// As for [`raw`].
     #[inline(always)]
     pub unsafe fn raw6(n: u64, a: [u64; 6]) -> Result<u64, Error> {
+        // SAFETY: the caller vouches for the arguments, as `raw6_regs` asks.
+        let (rax, rdx) = unsafe { raw6_regs(n, a) };
+        invoke_result(rax, rdx)
+    }
+
+    /// Makes a raw system call with six arguments and returns `rax` and
+    /// `rdx` as the kernel left them, undecoded (for a fuzzer, which must
+    /// see a code that no [`Error`] has).
+    ///
+    /// # Safety
+    ///
+    /// As for [`raw`].
+    #[inline(always)]
+    pub unsafe fn raw6_regs(n: u64, a: [u64; 6]) -> (u64, u64) {
         let (rax, rdx): (u64, u64);
         // SAFETY: as in `raw`; r10, r8 and r9 are inputs only and the
         // kernel keeps them.
@@ -617,7 +631,34 @@ pub mod user {
                 options(nostack)
             );
         }
-        invoke_result(rax, rdx)
+        (rax, rdx)
+    }
+
+    /// Makes call `n` with arbitrary registers `a`, for a fuzzer, and
+    /// returns `rax` and `rdx` as the kernel left them, undecoded. Only the
+    /// capability invocations and the numbers above them are made (the
+    /// other calls print, block or end the program); for a lower number it
+    /// returns `None`. Identify's pointer (`a[1]`), where it could name the
+    /// caller's own memory (a lower-half address from [`IMAGE_BASE`] up), is
+    /// replaced by `out`'s address, so that the kernel writes nothing of the
+    /// caller's but `out`; a pointer into the null region below
+    /// [`IMAGE_BASE`], the kernel half or a non-canonical one goes through as
+    /// given, for the kernel to refuse.
+    ///
+    /// [`IMAGE_BASE`]: super::IMAGE_BASE
+    pub fn invoke_regs(n: u64, mut a: [u64; 6], out: &mut CapIdentity) -> Option<(u64, u64)> {
+        if n < number::CAP_IDENTIFY {
+            return None;
+        }
+        if n == number::CAP_IDENTIFY && (super::IMAGE_BASE..0x0000_8000_0000_0000).contains(&a[1]) {
+            a[1] = &raw mut *out as u64;
+        }
+        // SAFETY: no call from `CAP_IDENTIFY` up takes a pointer but
+        // identify's, which names `out` or memory the program does not
+        // own (never mapped below `IMAGE_BASE`, or not in the user half):
+        // the kernel writes at most one `CapIdentity` to `out`, or
+        // refuses.
+        Some(unsafe { raw6_regs(n, a) })
     }
 
     /// Invokes a capability with arguments that hold no pointer.

@@ -12,6 +12,7 @@
 //! | `ap-timeout-ms` | milliseconds the boot core waits for each other core | `10000` |
 //! | `user` | the argument string of every ring-3 program (no spaces, at most [`UserArgs::CAPACITY`] bytes) | empty |
 //! | `initrd` | `optional`, `required`: whether the run must have an archive of ring-3 programs | `optional` |
+//! | `fuzz` | `SEED:CALLS` or `SEED:CALLS:trace`: every core first runs the `fuzz` program, which makes `CALLS` random capability invocations in all (a share on each core) from seed `SEED`, while the kernel checks its capability database (a [`FuzzRun`]) | none |
 //!
 //! `initrd=required` exists because the kernel cannot tell a zero-byte
 //! initrd from none: QEMU hands a PVH kernel no boot module for an empty
@@ -106,11 +107,25 @@ pub enum SelfTest {
     /// monitor: cycles of identify, retype and map invocations, measured in
     /// ring 3 in batches, as records.
     CapsBench,
+    /// Every core runs `captest` in its isolation mode before its monitor:
+    /// it tries to reach memory it holds no capability for (the channel
+    /// pool, another core's partition, kernel memory) and must get a typed
+    /// error each time, and it touches a page whose Frame went with a
+    /// revoke of its RAM, a fault the core reports.
+    CapsIsolation,
+    /// With `fuzz=`: a deliberately broken kernel path. Core 0's CPU
+    /// driver corrupts one record of its capability database after the
+    /// fuzzer's 1000th invocation; fuzz mode must find it and fail the run.
+    FuzzCorrupt,
+    /// With `fuzz=`: a deliberately broken kernel path. Core 0's CPU
+    /// driver answers the fuzzer's 1000th invocation with a code no
+    /// `abi::Error` has; the fuzzer must report it and fail the run.
+    FuzzUntyped,
 }
 
 impl SelfTest {
     /// Every scenario, in the order they are listed to users.
-    pub const ALL: [SelfTest; 11] = [
+    pub const ALL: [SelfTest; 14] = [
         SelfTest::Isolation,
         SelfTest::PageFault,
         SelfTest::DivideError,
@@ -122,6 +137,9 @@ impl SelfTest {
         SelfTest::UserOom,
         SelfTest::Caps,
         SelfTest::CapsBench,
+        SelfTest::CapsIsolation,
+        SelfTest::FuzzCorrupt,
+        SelfTest::FuzzUntyped,
     ];
 
     /// The `test=` value naming this scenario.
@@ -138,6 +156,9 @@ impl SelfTest {
             SelfTest::UserOom => "user-oom",
             SelfTest::Caps => "caps",
             SelfTest::CapsBench => "caps-bench",
+            SelfTest::CapsIsolation => "caps-isolation",
+            SelfTest::FuzzCorrupt => "fuzz-corrupt",
+            SelfTest::FuzzUntyped => "fuzz-untyped",
         }
     }
 
@@ -199,6 +220,47 @@ impl Initrd {
     ];
 }
 
+/// A fuzzing run (`fuzz=SEED:CALLS[:trace]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FuzzRun {
+    /// The seed every core's generator derives its own from.
+    pub seed: u64,
+    /// Invocations in all, split over the cores.
+    pub calls: u64,
+    /// Print every call before it is made, and check the capability
+    /// database after every operation (to find the exact call that broke
+    /// it).
+    pub trace: bool,
+}
+
+impl FuzzRun {
+    /// Most calls a run may ask for.
+    pub const MAX_CALLS: u64 = 1 << 40;
+
+    /// Parses `SEED:CALLS` or `SEED:CALLS:trace` (decimal or `0x` hex).
+    pub fn parse(value: &str) -> Option<FuzzRun> {
+        let mut parts = value.split(':');
+        let seed = crate::protocol::parse_u64(parts.next()?)?;
+        let calls = crate::protocol::parse_u64(parts.next()?)?;
+        let trace = match parts.next() {
+            None => false,
+            Some("trace") => true,
+            Some(_) => return None,
+        };
+        if parts.next().is_some() || calls == 0 || calls > FuzzRun::MAX_CALLS {
+            return None;
+        }
+        Some(FuzzRun { seed, calls, trace })
+    }
+
+    /// The calls core `core` of `cores` makes: an even share, the
+    /// remainder to the lowest cores.
+    pub fn share(&self, core: u32, cores: u32) -> u64 {
+        let cores = u64::from(cores.max(1));
+        self.calls / cores + u64::from(u64::from(core) < self.calls % cores)
+    }
+}
+
 /// The typed kernel configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -212,6 +274,8 @@ pub struct Config {
     pub user: UserArgs,
     /// Whether an initrd is required.
     pub initrd: Initrd,
+    /// A fuzzing run, if one is asked for.
+    pub fuzz: Option<FuzzRun>,
 }
 
 impl Default for Config {
@@ -222,6 +286,7 @@ impl Default for Config {
             ap_timeout_ms: 10_000,
             user: UserArgs::EMPTY,
             initrd: Initrd::Optional,
+            fuzz: None,
         }
     }
 }
@@ -250,7 +315,7 @@ impl core::fmt::Display for CmdlineError<'_> {
             CmdlineError::UnknownOption(o) => {
                 write!(
                     f,
-                    "unknown option {} (known: log, test, ap-timeout-ms, user, initrd)",
+                    "unknown option {} (known: log, test, ap-timeout-ms, user, initrd, fuzz)",
                     Quoted(o)
                 )
             }
@@ -273,6 +338,7 @@ impl core::fmt::Display for CmdlineError<'_> {
                         }
                     }
                     "user" => write!(f, "at most {} bytes", UserArgs::CAPACITY)?,
+                    "fuzz" => write!(f, "SEED:CALLS or SEED:CALLS:trace, 1 to 2^40 calls")?,
                     "initrd" => {
                         for (i, (name, _)) in Initrd::NAMES.iter().enumerate() {
                             let sep = if i == 0 { "" } else { ", " };
@@ -319,7 +385,7 @@ impl Config {
     /// Parses a command line.
     pub fn parse(cmdline: &str) -> Result<Config, CmdlineError<'_>> {
         let mut config = Config::default();
-        let mut seen = [false; 5];
+        let mut seen = [false; 6];
         for word in cmdline.split_ascii_whitespace() {
             let (option, value) = word
                 .split_once('=')
@@ -353,6 +419,10 @@ impl Config {
                         .map(|(_, i)| *i)
                         .ok_or(bad)?;
                     4
+                }
+                "fuzz" => {
+                    config.fuzz = Some(FuzzRun::parse(value).ok_or(bad)?);
+                    5
                 }
                 _ => return Err(CmdlineError::UnknownOption(option)),
             };
@@ -436,7 +506,7 @@ mod tests {
         let e = Config::parse("test=nope").unwrap_err().to_string();
         assert_eq!(
             e,
-            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe, user-panic, user-oom, caps, caps-bench)"
+            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe, user-panic, user-oom, caps, caps-bench, caps-isolation, fuzz-corrupt, fuzz-untyped)"
         );
         let e = Config::parse("initrd=maybe").unwrap_err().to_string();
         assert_eq!(
@@ -445,6 +515,51 @@ mod tests {
         );
         let e = Config::parse("log=loud").unwrap_err().to_string();
         assert!(e.contains("off, error, warn, info, debug, trace"), "{e}");
+    }
+
+    #[test]
+    fn fuzz_option() {
+        assert_eq!(Config::parse("").unwrap().fuzz, None);
+        let f = Config::parse("fuzz=7:1000000").unwrap().fuzz.unwrap();
+        assert_eq!(
+            f,
+            FuzzRun {
+                seed: 7,
+                calls: 1_000_000,
+                trace: false
+            }
+        );
+        assert_eq!(f.share(0, 2) + f.share(1, 2), 1_000_000);
+        let f = Config::parse("fuzz=0x10:5:trace").unwrap().fuzz.unwrap();
+        assert_eq!((f.seed, f.calls, f.trace), (16, 5, true));
+        assert_eq!((f.share(0, 3), f.share(1, 3), f.share(2, 3)), (2, 2, 1));
+        for bad in [
+            "7",
+            "7:0",
+            "x:5",
+            "7:5:loud",
+            "7:5:trace:1",
+            ":5",
+            "7:1099511627777",
+        ] {
+            let line = std::format!("fuzz={bad}");
+            assert!(
+                matches!(
+                    Config::parse(&line),
+                    Err(CmdlineError::BadValue { option: "fuzz", .. })
+                ),
+                "{bad}"
+            );
+        }
+        let e = Config::parse("fuzz=7").unwrap_err().to_string();
+        assert!(
+            e.ends_with("(SEED:CALLS or SEED:CALLS:trace, 1 to 2^40 calls)"),
+            "{e}"
+        );
+        assert_eq!(
+            Config::parse("fuzz=1:1 fuzz=1:1"),
+            Err(CmdlineError::Duplicate("fuzz"))
+        );
     }
 
     #[test]
@@ -491,7 +606,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.ends_with("(300 bytes) (known: log, test, ap-timeout-ms, user, initrd)"),
+            e.ends_with("(300 bytes) (known: log, test, ap-timeout-ms, user, initrd, fuzz)"),
             "{e}"
         );
     }
@@ -513,6 +628,7 @@ mod tests {
             "ap-timeout-ms=",
             "user=",
             "initrd=",
+            "fuzz=",
             "",
             "z=",
         ] {

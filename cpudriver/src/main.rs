@@ -158,6 +158,18 @@ fn boot_core(core: &'static Core, identity: &Identity) -> ! {
         exit(ExitCode::Fail);
     }
 
+    if matches!(
+        config.test,
+        Some(SelfTest::FuzzCorrupt | SelfTest::FuzzUntyped)
+    ) && config.fuzz.is_none()
+    {
+        log::error!(
+            "test={} needs a fuzzing run (fuzz=SEED:CALLS)",
+            config.test.map_or("", |t| t.name())
+        );
+        exit(ExitCode::Fail);
+    }
+
     let Some((tsc_hz, source)) = arch::tsc::measure() else {
         log::error!(
             "cannot measure the TSC frequency: the PIT does not count and CPUID does not say"
@@ -216,7 +228,10 @@ fn boot_core(core: &'static Core, identity: &Identity) -> ! {
             | SelfTest::UserPanic
             | SelfTest::UserOom
             | SelfTest::Caps
-            | SelfTest::CapsBench,
+            | SelfTest::CapsBench
+            | SelfTest::CapsIsolation
+            | SelfTest::FuzzCorrupt
+            | SelfTest::FuzzUntyped,
         )
         | None => {}
     }

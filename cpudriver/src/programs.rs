@@ -6,6 +6,9 @@
 //! With `test=caps`, every core first runs `captest` with the argument
 //! `check`, and with `test=caps-bench` the boot core runs it with `bench`;
 //! `captest` holds the same first cspace as the monitor that follows it.
+//! With `test=caps-isolation` every core runs it with `isolation`. With
+//! `fuzz=SEED:CALLS[:trace]` every core first runs `fuzz`, with that value
+//! as its argument string and the first cspace (`user::fuzz`).
 //!
 //! The boot core goes first ([`start_first`]), after it has printed
 //! `boot-done`: it checks the initrd whole, and that it holds every program
@@ -42,6 +45,19 @@ pub const MONITOR: &str = "monitor";
 pub const PROBE: &str = "probe";
 /// The capability test program's module name.
 pub const CAPTEST: &str = "captest";
+/// The capability fuzzer's module name.
+pub const FUZZ: &str = "fuzz";
+
+/// The argument string of a program.
+#[derive(Clone, Copy)]
+enum ArgString {
+    /// The `user=` one.
+    User,
+    /// The value of `fuzz=`.
+    Fuzz,
+    /// A fixed one.
+    Fixed(&'static str),
+}
 
 /// One program a core starts.
 #[derive(Clone, Copy)]
@@ -49,8 +65,8 @@ struct Launch {
     name: &'static str,
     /// The deliberate failure its runtime is asked for.
     test: StartTest,
-    /// Its argument string, where it is not the `user=` one.
-    args: Option<&'static str>,
+    /// Its argument string.
+    args: ArgString,
     /// Whether it holds the core's first cspace.
     caps: bool,
 }
@@ -61,9 +77,11 @@ fn programs_of(core: &Core, id: u32) -> heapless::Vec<Launch, 2> {
     let last = id == core.count - 1;
     let mut list = heapless::Vec::new();
     let first = match test {
-        Some(SelfTest::UserProbe) if last => Some((PROBE, None, false)),
-        Some(SelfTest::Caps) => Some((CAPTEST, Some("check"), true)),
-        Some(SelfTest::CapsBench) if id == 0 => Some((CAPTEST, Some("bench"), true)),
+        _ if core.params.given.config.fuzz.is_some() => Some((FUZZ, ArgString::Fuzz, true)),
+        Some(SelfTest::UserProbe) if last => Some((PROBE, ArgString::User, false)),
+        Some(SelfTest::Caps) => Some((CAPTEST, ArgString::Fixed("check"), true)),
+        Some(SelfTest::CapsBench) if id == 0 => Some((CAPTEST, ArgString::Fixed("bench"), true)),
+        Some(SelfTest::CapsIsolation) => Some((CAPTEST, ArgString::Fixed("isolation"), true)),
         _ => None,
     };
     if let Some((name, args, caps)) = first {
@@ -82,7 +100,7 @@ fn programs_of(core: &Core, id: u32) -> heapless::Vec<Launch, 2> {
     let _ = list.push(Launch {
         name: MONITOR,
         test: monitor,
-        args: None,
+        args: ArgString::User,
         caps: true,
     });
     list
@@ -164,10 +182,22 @@ fn run(core: &Core, archive: &Archive<'_>) -> ! {
     }
     let first = capdb::lock().as_ref().map(|c| c.first);
     let user_args = given.config.user.as_str();
+    let mut fuzz_args: heapless::String<64> = heapless::String::new();
+    if let Some(f) = given.config.fuzz {
+        let trace = if f.trace { ":trace" } else { "" };
+        let _ = core::fmt::write(
+            &mut fuzz_args,
+            format_args!("{}:{}{trace}", f.seed, f.calls),
+        );
+    }
     let programs = programs_of(core, core.id);
     for l in &programs {
         let name = l.name;
-        let args = l.args.unwrap_or(user_args);
+        let args = match l.args {
+            ArgString::User => user_args,
+            ArgString::Fuzz => fuzz_args.as_str(),
+            ArgString::Fixed(a) => a,
+        };
         let cspace = if l.caps { first } else { None };
         let loaded = archive
             .find(name)

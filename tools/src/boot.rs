@@ -131,7 +131,7 @@ pub fn run(config: &QemuConfig, echo: Option<Observer>) -> Result<BootReport, La
     // These scenarios end a test program with a deliberate ring-3 fault.
     let faults: &[&str] = if test("test=user-probe") {
         &["probe"]
-    } else if test("test=caps") {
+    } else if test("test=caps") || test("test=caps-isolation") {
         &["captest"]
     } else {
         &[]

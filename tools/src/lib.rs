@@ -12,6 +12,7 @@
 //! - [`bench`](mod@bench): repeated boots, timed, written as CSV and JSON;
 //! - [`exp`]: the experiments (`flotilla exp`), in QEMU or on host threads,
 //!   written as CSV, JSON and SVG;
+//! - [`fuzz`]: a fuzzing run of the capability invocations, judged;
 //! - [`sim`]: many seeds of a protocol in the deterministic simulator;
 //! - [`show`]: what a run shows on the terminal: log lines and short
 //!   sentences for the records, or every line with `--records`;
@@ -22,6 +23,7 @@ pub mod boot;
 pub mod check;
 pub mod cmdline;
 pub mod exp;
+pub mod fuzz;
 pub mod image;
 pub mod results;
 pub mod show;

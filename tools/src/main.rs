@@ -41,6 +41,9 @@ enum Command {
     /// Run many seeds of a protocol in the deterministic simulator, with
     /// faults, and check every run.
     Sim(tools::sim::SimArgs),
+    /// Fuzz the capability invocations from ring 3 on every core while the
+    /// kernels check their capability databases.
+    Fuzz(tools::fuzz::FuzzArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -135,6 +138,7 @@ fn main() -> ExitCode {
         Command::Exp(args) => tools::exp::main(&args),
         Command::Check(args) => tools::check::main(&args),
         Command::Sim(args) => tools::sim::main(&args),
+        Command::Fuzz(args) => tools::fuzz::main(&args),
     };
     match result {
         Ok(code) => code,

@@ -244,6 +244,72 @@ pub fn human(r: &OwnedRecord, tsc_hz: Option<u64>) -> Option<Human> {
             f("failed"),
             f("next")
         )),
+        "fuzz-start" => Human::note(format!(
+            "fuzz on core {core}: {} of {} calls from seed {}{}",
+            f("calls"),
+            f("total"),
+            f("seed"),
+            if r.get("trace") == Some("1") {
+                ", each printed"
+            } else {
+                ""
+            }
+        )),
+        "fuzz-progress" => Human::note(format!(
+            "fuzz on core {core}: {}/{} calls ({} succeeded)",
+            f("calls"),
+            f("of"),
+            f("ok")
+        )),
+        "fuzz-done" => Human::note(format!(
+            "fuzz on core {core}: done, {} calls: {} succeeded, {} typed errors, {} mapped pages touched",
+            f("calls"),
+            f("ok"),
+            f("errors"),
+            f("touched")
+        )),
+        "fuzz-call" => Human::note(format!(
+            "fuzz on core {core}: call {}: number {} ({})",
+            f("call"),
+            f("number"),
+            f("args")
+        )),
+        "fuzz-result" => Human::note(format!(
+            "fuzz on core {core}: call {} returned rax {}, rdx {}",
+            f("call"),
+            f("rax"),
+            f("rdx")
+        )),
+        "fuzz-recent" => Human::alert(format!(
+            "core {core}, recent call {} (seen by the {}): number {} ({}) returned rax {}",
+            f("call"),
+            f("by"),
+            f("number"),
+            f("args"),
+            f("rax")
+        )),
+        "fuzz-fail" => Human::alert(format!(
+            "fuzz on core {core}: call {} (number {}, {}) returned rax {}: {} (seed {})",
+            f("call"),
+            f("number"),
+            f("args"),
+            f("rax"),
+            f("reason"),
+            f("seed")
+        )),
+        "caps-violation" => Human::alert(format!(
+            "core {core}: capability database invariant broken: {}, found after call {} ({} check, every {} operations; seed {})",
+            f("violation"),
+            f("call"),
+            f("check"),
+            f("every"),
+            f("seed")
+        )),
+        "caps-fuzz-check" => Human::note(format!(
+            "core {core}: capability database checked whole after {} invocations: {} records, every invariant holds",
+            f("invocations"),
+            f("records")
+        )),
         "probe" => Human::note(format!(
             "probe on core {core}: {} system-call checks done, next: {}",
             f("checks"),

@@ -58,6 +58,28 @@ impl Mdb {
         self.fuzz.violation.take()
     }
 
+    /// Breaks the database on purpose, for the kernel's deliberate
+    /// `test=fuzz-corrupt` scenario (which proves that a fuzzing run finds
+    /// a broken database): the slot of one Frame record (of any record but
+    /// a root CNode's own, when there is no Frame) forgets its record, so
+    /// that record and slot no longer point at each other. Returns the slot
+    /// it emptied. No other code calls this.
+    pub fn corrupt_for_test(&mut self) -> Option<Slot> {
+        let slot = self
+            .records
+            .values()
+            .find(|r| r.cap.ty == CapType::Frame)
+            .or_else(|| self.records.values().find(|r| r.slot.index != 0))
+            .map(|r| r.slot)?;
+        let cell = self
+            .cnodes
+            .get_mut(&slot.cnode)?
+            .slots
+            .get_mut(slot.index as usize)?;
+        *cell = None;
+        Some(slot)
+    }
+
     pub(crate) fn tick(&mut self) {
         if self.fuzz.every == 0 {
             return;

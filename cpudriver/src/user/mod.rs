@@ -8,6 +8,7 @@
 
 pub mod elf;
 mod entry;
+pub mod fuzz;
 mod invoke;
 pub mod space;
 mod syscall;
@@ -280,6 +281,7 @@ fn end_current(frame: &mut TrapFrame) {
     s.programs.remove(i);
     let after = i.checked_sub(1).or(s.programs.len().checked_sub(1));
     drop(s);
+    fuzz::program_ended();
     schedule(frame, after);
 }
 
@@ -305,6 +307,7 @@ pub fn fault(frame: &mut TrapFrame) {
         return;
     }
     let name = current_name();
+    fuzz::report_recent();
     log::warn!(
         "program '{name}' killed: {} (vector {vector}) at rip {:#x}, error code {:#x}, cr2 {cr2:#x}",
         exception_name(vector),

@@ -69,7 +69,13 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
     let args = [
         frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
     ];
-    let done = match Syscall::decode(frame.rax, args) {
+    let number = frame.rax;
+    // Every call from the capability invocations up is a fuzzer's call.
+    let fuzzed = number >= abi::number::CAP_IDENTIFY && super::fuzz::enabled();
+    if fuzzed {
+        super::fuzz::before(number, args);
+    }
+    let done = match Syscall::decode(number, args) {
         Ok(call) => handle(call, frame),
         Err(e) => Done::Return(Err(e)),
     };
@@ -83,6 +89,9 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
                 frame.rax = e.code();
                 frame.rdx = 0;
             }
+        }
+        if fuzzed {
+            super::fuzz::after(frame);
         }
     }
 }

@@ -11,6 +11,13 @@
 //! then reads the page it unmapped, on purpose: the kernel must end it for
 //! that fault.
 //!
+//! With `isolation` (`test=caps-isolation`) it tries to reach what it
+//! holds no capability for: a frame of the channel pool, memory past its
+//! RAM (another core's partition) or below it, kernel memory; each must be
+//! a typed error. Then it maps a frame of its RAM, revokes the RAM, and
+//! touches the page, on purpose: the revoke took the mapping, so the
+//! kernel must end it for that fault.
+//!
 //! With `bench` (`test=caps-bench`) it times identify (the null
 //! invocation), retype, map and unmap in batches and prints `caps-bench`
 //! records, then exits.
@@ -497,6 +504,193 @@ fn check(core: u32) -> u64 {
     1
 }
 
+/// `isolation`: what the program holds no capability for, it cannot
+/// reach, each refusal a typed error; and a frame that goes with a revoke
+/// of its RAM leaves the address space.
+fn isolation(core: u32) -> u64 {
+    let mut c = Checks { done: 0, failed: 0 };
+    let ok = None;
+    use CapError as E;
+    let Some(ram) = c.check("identify-ram", ok, id(l1(slot::RAM))) else {
+        record(
+            "captest",
+            format_args!("checks={} failed={} next=exit", c.done, c.failed + 1),
+        );
+        return 1;
+    };
+    record(
+        "caps-initial",
+        format_args!("ram_base={:#x} ram_size={:#x}", ram.base, ram.size),
+    );
+    let va = CAP_MAP_BASE + 3 * REGION;
+    let spare = 40;
+
+    // The channel pool: reached only through `map_pool`. Core 0 holds its
+    // RAM without WRITE, which makes no frame; elsewhere there is none.
+    if core == 0 {
+        c.check(
+            "pool-ram-is-no-frame-to-map",
+            Some(E::WrongType),
+            sys::cap_map(l1(slot::POOL_RAM), va, rights::READ, 0, 1),
+        );
+        c.check(
+            "pool-ram-retypes-into-no-frame",
+            Some(E::MissingRight),
+            sys::cap_retype(l1(slot::POOL_RAM), ty::FRAME, 0, 4096, 1, root(), spare),
+        );
+        c.check(
+            "pool-ram-mints-no-write",
+            Some(E::MissingRight),
+            sys::cap_mint(l1(slot::POOL_RAM), root(), spare, rights::ALL, 0),
+        );
+        c.check(
+            "pool-ram-copies",
+            ok,
+            sys::cap_copy(l1(slot::POOL_RAM), root(), spare),
+        );
+        c.check(
+            "a-copy-of-pool-ram-retypes-into-no-frame",
+            Some(E::MissingRight),
+            sys::cap_retype(l1(spare), ty::FRAME, 0, 4096, 1, root(), spare + 1),
+        );
+        c.check("delete-the-copy", ok, sys::cap_delete(l1(spare)));
+    } else {
+        c.check(
+            "no-pool-ram-to-map",
+            Some(E::EmptySlot),
+            sys::cap_map(l1(slot::POOL_RAM), va, rights::READ, 0, 1),
+        );
+    }
+    c.check(
+        "no-capability-mapping-in-the-pool-window",
+        Some(E::OutOfRange),
+        sys::cap_map(l1(slot::RAM), abi::POOL_BASE, rights::READ, 0, 1),
+    );
+    c.check(
+        "no-unmap-in-the-pool-window",
+        Some(E::OutOfRange),
+        sys::cap_unmap(abi::POOL_BASE),
+    );
+    for s in [slot::FIRST_FREE, 100, 255] {
+        c.check(
+            "an-empty-slot-maps-nothing",
+            Some(E::EmptySlot),
+            sys::cap_map(l1(s), va, rights::READ, 0, 1),
+        );
+    }
+
+    // Another core's partition, and the kernel's memory around this RAM:
+    // retype carves only inside the RAM it names.
+    for (name, offset) in [
+        ("retype-past-the-ram-into-the-next-partition", ram.size),
+        ("retype-16-mib-past-the-ram", ram.size + (16 << 20)),
+        ("retype-below-the-ram-by-wrapping", 0u64.wrapping_sub(4096)),
+        (
+            "retype-at-physical-zero-by-wrapping",
+            0u64.wrapping_sub(ram.base),
+        ),
+    ] {
+        c.check(
+            name,
+            Some(E::OutOfRange),
+            sys::cap_retype(l1(slot::RAM), ty::FRAME, offset, 4096, 1, root(), spare),
+        );
+    }
+    c.check(
+        "retype-a-frame-larger-than-the-ram",
+        Some(E::OutOfRange),
+        sys::cap_retype(
+            l1(slot::RAM),
+            ty::FRAME,
+            0,
+            ram.size + 4096,
+            1,
+            root(),
+            spare,
+        ),
+    );
+
+    // Kernel memory: no capability names it, and the kernel half is
+    // refused as a mapping address and as a pointer.
+    c.check(
+        "the-kernel-cap-maps-nothing",
+        Some(E::WrongType),
+        sys::cap_map(l1(slot::KERNEL), va, rights::READ, 0, 1),
+    );
+    c.check(
+        "the-kernel-cap-retypes-into-nothing",
+        Some(E::WrongType),
+        sys::cap_retype(l1(slot::KERNEL), ty::FRAME, 0, 4096, 1, root(), spare),
+    );
+    c.check(
+        "the-root-cnode-maps-nothing",
+        Some(E::WrongType),
+        sys::cap_map(root(), va, rights::READ, 0, 1),
+    );
+    c.check(
+        "no-mapping-into-the-kernel-half",
+        Some(E::KernelHalf),
+        sys::cap_map(l1(slot::RAM), 0xffff_8000_0000_0000, rights::READ, 0, 1),
+    );
+    c.check(
+        "no-unmap-in-the-kernel-half",
+        Some(E::KernelHalf),
+        sys::cap_unmap(0xffff_ffff_8000_0000),
+    );
+    let into_kernel = sys::invoke_regs(
+        abi::number::CAP_IDENTIFY,
+        [l1(slot::RAM).raw(), 0xffff_8000_0010_0000, 0, 0, 0, 0],
+        &mut CapIdentity::default(),
+    )
+    .map(|(rax, rdx)| abi::invoke_result(rax, rdx));
+    c.holds(
+        "identify-writes-no-kernel-memory",
+        into_kernel == Some(Err(Error::Sys(abi::SysError::BadPointer))),
+    );
+
+    // A frame of this RAM, mapped and written; a revoke of the RAM takes
+    // the frame and its mapping.
+    let frame = l1(spare);
+    c.check(
+        "retype-a-frame",
+        ok,
+        sys::cap_retype(l1(slot::RAM), ty::FRAME, 0, 4096, 1, root(), spare),
+    );
+    let f = c.check("identify-the-frame", ok, id(frame));
+    c.holds(
+        "the-frame-lies-in-this-cores-ram",
+        f.is_some_and(|f| f.base >= ram.base && f.base + f.size <= ram.base + ram.size),
+    );
+    c.check("map-the-frame", ok, sys::cap_map(frame, va, RW, 0, 1));
+    let pattern = 0x150_1a7e_0000_0000 | u64::from(core);
+    c.holds(
+        "the-frame-reads-back",
+        sys::window_write(va, pattern) && sys::window_read(va) == Some(pattern),
+    );
+    c.check("revoke-the-ram", ok, sys::cap_revoke(l1(slot::RAM)));
+    c.check("the-frame-is-gone", Some(E::EmptySlot), id(frame));
+    c.check(
+        "its-mapping-is-gone",
+        Some(E::NotMapped),
+        sys::cap_unmap(va),
+    );
+    record(
+        "captest",
+        format_args!(
+            "checks={} failed={} next=fault va={va:#x}",
+            c.done, c.failed
+        ),
+    );
+    // A deliberate fault: the revoke unmapped the page, so the kernel must
+    // end this program here.
+    let touched = sys::window_read(va);
+    record(
+        "captest-touch",
+        format_args!("va={va:#x} read={touched:?} unexpected=1"),
+    );
+    1
+}
+
 /// Cycles per operation of each batch, in hundredths, sorted.
 struct Samples(Vec<u64>);
 
@@ -631,8 +825,11 @@ extern "C" fn program_main(core: u32, _cores: u32) -> u64 {
     match &buf[..n] {
         b"check" => check(core),
         b"bench" => bench(),
+        b"isolation" => isolation(core),
         _ => {
-            ring3::print(format_args!("captest: the argument is 'check' or 'bench'"));
+            ring3::print(format_args!(
+                "captest: the argument is 'check', 'bench' or 'isolation'"
+            ));
             2
         }
     }

@@ -713,6 +713,25 @@ fn fuzz_mode_finds_corruption() {
 }
 
 #[test]
+fn the_deliberate_corruption_is_found() {
+    let (mut db, cs) = fresh();
+    assert_eq!(db.check_invariants(), Ok(()));
+    db.set_fuzz_mode(1);
+    let slot = db.corrupt_for_test().expect("a record to corrupt");
+    assert_eq!(
+        db.check_invariants(),
+        Err(crate::InvariantViolation::SlotMismatch(slot))
+    );
+    let _ = db.identify(cs, l1(22));
+    let _ = db.delete(cs, l1(200));
+    assert_eq!(
+        db.take_violation(),
+        Some(crate::InvariantViolation::SlotMismatch(slot))
+    );
+    assert_eq!(Mdb::new(0).corrupt_for_test(), None);
+}
+
+#[test]
 fn invariants_catch_each_kind_of_corruption() {
     use crate::InvariantViolation as V;
     // A slot that points at nothing.

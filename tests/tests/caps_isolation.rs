@@ -1,0 +1,105 @@
+//! Isolation by capability: under `test=caps-isolation` every core's
+//! `captest` tries to reach what it holds no capability for (a frame of
+//! the channel pool, another core's partition, memory below its RAM,
+//! kernel memory) and gets a typed error each time; and after a revoke of
+//! its RAM, the page of a frame it had mapped is gone from its address
+//! space: touching it faults.
+
+use std::collections::BTreeMap;
+
+use boot::protocol::parse_u64;
+use flotilla_tests::{boot_ok, with_monitors};
+
+/// Checks every core must report.
+const EVERY_CORE: [&str; 16] = [
+    "no-capability-mapping-in-the-pool-window",
+    "no-unmap-in-the-pool-window",
+    "an-empty-slot-maps-nothing",
+    "retype-past-the-ram-into-the-next-partition",
+    "retype-16-mib-past-the-ram",
+    "retype-below-the-ram-by-wrapping",
+    "retype-at-physical-zero-by-wrapping",
+    "the-kernel-cap-maps-nothing",
+    "the-kernel-cap-retypes-into-nothing",
+    "no-mapping-into-the-kernel-half",
+    "identify-writes-no-kernel-memory",
+    "the-frame-lies-in-this-cores-ram",
+    "the-frame-reads-back",
+    "revoke-the-ram",
+    "the-frame-is-gone",
+    "its-mapping-is-gone",
+];
+
+/// Checks of the pool's RAM, which only core 0 holds.
+const CORE_0: [&str; 4] = [
+    "pool-ram-is-no-frame-to-map",
+    "pool-ram-retypes-into-no-frame",
+    "pool-ram-mints-no-write",
+    "a-copy-of-pool-ram-retypes-into-no-frame",
+];
+
+fn range(text: &str) -> (u64, u64) {
+    let (a, b) = text.split_once('-').expect("a range");
+    (parse_u64(a).expect("start"), parse_u64(b).expect("end"))
+}
+
+#[test]
+fn without_a_capability_nothing_maps_and_a_revoke_unmaps() {
+    let cores = 2;
+    let report = boot_ok(&with_monitors(cores, "test=caps-isolation"));
+    let log = &report.failure_report;
+
+    let mut names: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    for c in report.records_of("cap-check") {
+        assert_eq!(
+            c.get("pass"),
+            Some("1"),
+            "core {}: {} expected {} and got {}\n{log}",
+            c.core,
+            c.get("name").unwrap_or("?"),
+            c.get("expected").unwrap_or("?"),
+            c.get("got").unwrap_or("?")
+        );
+        names
+            .entry(c.core)
+            .or_default()
+            .push(c.get("name").unwrap_or("?").to_owned());
+    }
+    assert_eq!(names.len() as u32, cores, "{log}");
+    for (core, got) in &names {
+        let want = EVERY_CORE
+            .iter()
+            .chain(if *core == 0 { &CORE_0[..] } else { &[] });
+        for w in want {
+            assert!(got.iter().any(|n| n == w), "core {core} did not check {w}");
+        }
+    }
+    assert!(names[&1].iter().any(|n| n == "no-pool-ram-to-map"), "{log}");
+
+    // Each core's RAM is its own: the ranges are disjoint.
+    let rams: Vec<(u64, u64)> = report
+        .records_of("caps-boot")
+        .map(|r| range(r.get("ram").expect("ram")))
+        .collect();
+    assert_eq!(rams.len() as u32, cores, "{log}");
+    assert!(rams[0].1 <= rams[1].0 || rams[1].1 <= rams[0].0, "{rams:?}");
+
+    // After the revoke, the page was gone: the touch faulted at its
+    // address, and nothing was read.
+    let faults: BTreeMap<u32, _> = report
+        .records_of("user-fault")
+        .map(|r| (r.core, r))
+        .collect();
+    for s in report.records_of("captest") {
+        assert_eq!(s.get("failed"), Some("0"), "{log}");
+        let f = faults
+            .get(&s.core)
+            .unwrap_or_else(|| panic!("core {}: no fault\n{log}", s.core));
+        assert_eq!(f.get("program"), Some("captest"));
+        assert_eq!(f.get("vector"), Some("14"));
+        assert_eq!(f.get("cr2"), s.get("va"), "{log}");
+    }
+    assert_eq!(report.records_of("captest").count() as u32, cores, "{log}");
+    assert_eq!(report.records_of("captest-touch").count(), 0, "{log}");
+    assert_eq!(report.analysis.mesh.map(|m| m.0), Some(1), "{log}");
+}
