@@ -10,6 +10,10 @@
 //! what identify reports ([`CapIdentity`]) and the slots of the first
 //! cspace a core hands out ([`slot`]).
 
+/// Length of a capability's encoding for another core
+/// ([`crate::Syscall::CapExport`], [`crate::Syscall::CapImport`]).
+pub const WIRE_LEN: usize = 32;
+
 /// Bits of level-2 index in a depth-two address (as the kernel's cspaces
 /// resolve them).
 pub const L2_BITS: u32 = 8;

@@ -20,9 +20,12 @@
 //!
 //! # Capability invocations
 //!
-//! [`Syscall::CapIdentify`] to [`Syscall::CapUnmap`] invoke the
+//! [`Syscall::CapIdentify`] to [`Syscall::CapImport`] invoke the
 //! capabilities in the caller's cspace, named by [`cap::CPtr`]. The first
 //! cspace of a core and its slots are described in [`cap::slot`].
+//! [`Syscall::CapExport`] and [`Syscall::CapImport`] need the Kernel
+//! capability: they turn a capability into [`cap::WIRE_LEN`] bytes for
+//! another core, and such bytes back into a capability.
 //!
 //! # Address space of a program
 //!
@@ -250,6 +253,46 @@ pub enum Syscall {
         /// The first address of the mapping.
         va: u64,
     },
+    /// Write the [`cap::WIRE_LEN`]-byte encoding of the capability at `cap`
+    /// to `ptr`, for another core. Needs the Kernel capability at `kernel`
+    /// (`NoKernelCap`); the capability needs GRANT and a type that may
+    /// cross cores: RAM, Frame or Notify (`NotPermitted`). Nothing changes
+    /// in the caller's cspace.
+    ///
+    /// Registers: `rdi` = `kernel`, `rsi` = `cap`, `rdx` = `ptr`; `r10`,
+    /// `r8` and `r9` zero (`BadArgument`).
+    CapExport {
+        /// The Kernel capability.
+        kernel: CPtr,
+        /// The capability to encode.
+        cap: CPtr,
+        /// Where to write the bytes (writable memory of the caller).
+        ptr: u64,
+    },
+    /// Make a capability, in slot `dest_slot` of the CNode at `dest`, from
+    /// the [`cap::WIRE_LEN`] bytes at `ptr` that [`Syscall::CapExport`]
+    /// wrote on core `owner`. The new copy is owned by `owner` (another
+    /// core: `NotPermitted` for this one) and records that a copy exists
+    /// there. Needs the Kernel capability at `kernel` (`NoKernelCap`);
+    /// bytes that do not encode a capability are `Malformed`; only RAM,
+    /// Frame and Notify may arrive (`NotPermitted`); the object may not
+    /// overlap a local one partially (`WouldOverlap`).
+    ///
+    /// Registers: `rdi` = `kernel`, `rsi` = `ptr`, `rdx` = `dest`, `r10` =
+    /// `dest_slot`, `r8` = `owner` (a core id: `BadArgument` otherwise);
+    /// `r9` zero (`BadArgument`).
+    CapImport {
+        /// The Kernel capability.
+        kernel: CPtr,
+        /// Where the bytes are (readable memory of the caller).
+        ptr: u64,
+        /// The destination CNode.
+        dest: CPtr,
+        /// The destination slot.
+        dest_slot: u32,
+        /// The core that owns the object (the exporter's).
+        owner: u32,
+    },
 }
 
 /// Syscall numbers, in `rax`.
@@ -290,8 +333,12 @@ pub mod number {
     pub const CAP_MAP: u64 = 16;
     /// [`super::Syscall::CapUnmap`].
     pub const CAP_UNMAP: u64 = 17;
+    /// [`super::Syscall::CapExport`].
+    pub const CAP_EXPORT: u64 = 18;
+    /// [`super::Syscall::CapImport`].
+    pub const CAP_IMPORT: u64 = 19;
     /// The highest call number.
-    pub const LAST: u64 = CAP_UNMAP;
+    pub const LAST: u64 = CAP_IMPORT;
 }
 
 impl Syscall {
@@ -365,6 +412,24 @@ impl Syscall {
                 count: u32::try_from(a4).map_err(|_| CapError::OutOfRange)?,
             },
             number::CAP_UNMAP => Syscall::CapUnmap { va: a0 },
+            number::CAP_EXPORT => {
+                zero(&[a3, a4, a5])?;
+                Syscall::CapExport {
+                    kernel: CPtr::decode(a0)?,
+                    cap: CPtr::decode(a1)?,
+                    ptr: a2,
+                }
+            }
+            number::CAP_IMPORT => {
+                zero(&[a5])?;
+                Syscall::CapImport {
+                    kernel: CPtr::decode(a0)?,
+                    ptr: a1,
+                    dest: CPtr::decode(a2)?,
+                    dest_slot: slot_index(a3)?,
+                    owner: u32::try_from(a4).map_err(|_| CapError::BadArgument)?,
+                }
+            }
             _ => return Err(SysError::UnknownSyscall.into()),
         })
     }
@@ -373,6 +438,14 @@ impl Syscall {
 /// A slot index register: it must fit in 32 bits.
 fn slot_index(v: u64) -> Result<u32, CapError> {
     u32::try_from(v).map_err(|_| CapError::NoSuchSlot)
+}
+
+/// Registers a call does not use: they must be zero.
+fn zero(regs: &[u64]) -> Result<(), CapError> {
+    if regs.iter().any(|r| *r != 0) {
+        return Err(CapError::BadArgument);
+    }
+    Ok(())
 }
 
 /// A rights register: only the bits of [`cap::rights::ALL`].
@@ -560,7 +633,7 @@ impl StartTest {
 /// The ring-3 side: typed wrappers around the `syscall` instruction.
 #[cfg(target_os = "none")]
 pub mod user {
-    use super::cap::{CPtr, CapIdentity};
+    use super::cap::{CPtr, CapIdentity, WIRE_LEN};
     use super::{Error, ProgramInfo, SysError, invoke_result, number, result};
 
     /// Makes a raw system call.
@@ -638,26 +711,35 @@ pub mod user {
     /// returns `rax` and `rdx` as the kernel left them, undecoded. Only the
     /// capability invocations and the numbers above them are made (the
     /// other calls print, block or end the program); for a lower number it
-    /// returns `None`. Identify's pointer (`a[1]`), where it could name the
-    /// caller's own memory (a lower-half address from [`IMAGE_BASE`] up), is
-    /// replaced by `out`'s address, so that the kernel writes nothing of the
-    /// caller's but `out`; a pointer into the null region below
-    /// [`IMAGE_BASE`], the kernel half or a non-canonical one goes through as
-    /// given, for the kernel to refuse.
+    /// returns `None`. The pointer the kernel writes to, identify's
+    /// (`a[1]`) and export's (`a[2]`), where it could name the caller's own
+    /// memory (a lower-half address from [`IMAGE_BASE`] up), is replaced by
+    /// `out`'s address, so that the kernel writes nothing of the caller's
+    /// but `out`; a pointer into the null region below [`IMAGE_BASE`], the
+    /// kernel half or a non-canonical one goes through as given, for the
+    /// kernel to refuse. Import's pointer is only read, and goes through.
     ///
     /// [`IMAGE_BASE`]: super::IMAGE_BASE
     pub fn invoke_regs(n: u64, mut a: [u64; 6], out: &mut CapIdentity) -> Option<(u64, u64)> {
         if n < number::CAP_IDENTIFY {
             return None;
         }
-        if n == number::CAP_IDENTIFY && (super::IMAGE_BASE..0x0000_8000_0000_0000).contains(&a[1]) {
-            a[1] = &raw mut *out as u64;
+        let written = match n {
+            number::CAP_IDENTIFY => Some(1),
+            number::CAP_EXPORT => Some(2),
+            _ => None,
+        };
+        if let Some(i) = written
+            && (super::IMAGE_BASE..0x0000_8000_0000_0000).contains(&a[i])
+        {
+            a[i] = &raw mut *out as u64;
         }
-        // SAFETY: no call from `CAP_IDENTIFY` up takes a pointer but
-        // identify's, which names `out` or memory the program does not
-        // own (never mapped below `IMAGE_BASE`, or not in the user half):
-        // the kernel writes at most one `CapIdentity` to `out`, or
-        // refuses.
+        const _: () = assert!(core::mem::size_of::<CapIdentity>() == super::cap::WIRE_LEN);
+        // SAFETY: of the calls from `CAP_IDENTIFY` up, identify and export
+        // write through a pointer, which names `out` or memory the program
+        // does not own (never mapped below `IMAGE_BASE`, or not in the user
+        // half): the kernel writes at most 32 bytes, one `CapIdentity`'s
+        // size, to `out`, or refuses. Import only reads.
         Some(unsafe { raw6_regs(n, a) })
     }
 
@@ -758,6 +840,42 @@ pub mod user {
             0,
         ];
         invoke(number::CAP_MAP, a).map(|va| va as *mut u8)
+    }
+
+    /// The encoding of the capability at `cap` for another core; needs
+    /// the Kernel capability at `kernel`.
+    pub fn cap_export(kernel: CPtr, cap: CPtr) -> Result<[u8; WIRE_LEN], Error> {
+        let mut bytes = [0u8; WIRE_LEN];
+        let ptr = bytes.as_mut_ptr() as u64;
+        let a = [kernel.raw(), cap.raw(), ptr, 0, 0, 0];
+        // SAFETY: the kernel writes exactly `WIRE_LEN` bytes to `bytes`.
+        unsafe { raw6(number::CAP_EXPORT, a) }.map(|_| bytes)
+    }
+
+    /// Makes the capability that `bytes` (from [`cap_export`] on core
+    /// `owner`) encode, in slot `dest_slot` of the CNode at `dest`; needs
+    /// the Kernel capability at `kernel`. Bytes of another length than
+    /// `WIRE_LEN` are `Malformed` before any call.
+    pub fn cap_import(
+        kernel: CPtr,
+        bytes: &[u8],
+        dest: CPtr,
+        dest_slot: u32,
+        owner: u32,
+    ) -> Result<(), Error> {
+        if bytes.len() != WIRE_LEN {
+            return Err(Error::Cap(super::CapError::Malformed));
+        }
+        let a = [
+            kernel.raw(),
+            bytes.as_ptr() as u64,
+            dest.raw(),
+            u64::from(dest_slot),
+            u64::from(owner),
+            0,
+        ];
+        // SAFETY: the kernel only reads `WIRE_LEN` bytes of `bytes`.
+        unsafe { raw6(number::CAP_IMPORT, a) }.map(|_| ())
     }
 
     /// Removes the mapping that starts at `va`.
@@ -904,10 +1022,11 @@ mod tests {
         let cptr = CPtr::l1(7).raw();
         let good = [cptr, cptr, 0, 0, cptr, 0];
         for n in 0..=number::LAST {
-            let args = if n == number::CAP_MAP {
-                [cptr, CAP_MAP_BASE, 1, 0, 1, 0]
-            } else {
-                good
+            let args = match n {
+                number::CAP_MAP => [cptr, CAP_MAP_BASE, 1, 0, 1, 0],
+                number::CAP_EXPORT => [cptr, cptr, 0, 0, 0, 0],
+                number::CAP_IMPORT => [cptr, 0, cptr, 0, 1, 0],
+                _ => good,
             };
             assert!(Syscall::decode(n, args).is_ok(), "{n}");
         }
@@ -974,6 +1093,54 @@ mod tests {
             Syscall::decode(number::CAP_UNMAP, [CAP_MAP_BASE, 0, 0, 0, 0, 0]),
             Ok(Syscall::CapUnmap { va: CAP_MAP_BASE })
         );
+    }
+
+    #[test]
+    fn decodes_export_and_import_and_checks_every_register() {
+        let k = CPtr::l1(cap::slot::KERNEL);
+        let f = CPtr::l2(3, 9).unwrap();
+        let root = CPtr::l1(0);
+        assert_eq!(
+            Syscall::decode(number::CAP_EXPORT, [k.raw(), f.raw(), 0x5000, 0, 0, 0]),
+            Ok(Syscall::CapExport {
+                kernel: k,
+                cap: f,
+                ptr: 0x5000
+            })
+        );
+        let import = [k.raw(), 0x5000, root.raw(), 12, 1, 0];
+        assert_eq!(
+            Syscall::decode(number::CAP_IMPORT, import),
+            Ok(Syscall::CapImport {
+                kernel: k,
+                ptr: 0x5000,
+                dest: root,
+                dest_slot: 12,
+                owner: 1
+            })
+        );
+        let bad = |n, a| Syscall::decode(n, a).err().map(|e: Error| e.name());
+        for i in 3..6 {
+            let mut a = [k.raw(), f.raw(), 0x5000, 0, 0, 0];
+            a[i] = 1;
+            assert_eq!(bad(number::CAP_EXPORT, a), Some("bad-argument"), "{i}");
+        }
+        for (i, v, want) in [
+            (0, 7, "bad-argument"),
+            (2, 1 << 40, "bad-argument"),
+            (3, 1 << 32, "no-such-slot"),
+            (4, 1 << 32, "bad-argument"),
+            (5, 1, "bad-argument"),
+        ] {
+            let mut a = import;
+            a[i] = v;
+            assert_eq!(bad(number::CAP_IMPORT, a), Some(want), "{i}");
+        }
+        assert_eq!(
+            bad(number::CAP_EXPORT, [k.raw(), 3 << 32, 0x5000, 0, 0, 0]),
+            Some("bad-argument")
+        );
+        assert_eq!(number::LAST, number::CAP_IMPORT);
     }
 
     #[test]

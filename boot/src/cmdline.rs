@@ -113,6 +113,11 @@ pub enum SelfTest {
     /// error each time, and it touches a page whose Frame went with a
     /// revoke of its RAM, a fault the core reports.
     CapsIsolation,
+    /// Every core runs `captest` in its transfer mode before its monitor:
+    /// core 0 exports a Frame it wrote a pattern into, core 1 imports it,
+    /// maps it and reads the pattern back, and malformed bytes and an
+    /// import without the Kernel capability get their typed errors.
+    CapsXfer,
     /// With `fuzz=`: a deliberately broken kernel path. Core 0's CPU
     /// driver corrupts one record of its capability database after the
     /// fuzzer's 1000th invocation; fuzz mode must find it and fail the run.
@@ -125,7 +130,7 @@ pub enum SelfTest {
 
 impl SelfTest {
     /// Every scenario, in the order they are listed to users.
-    pub const ALL: [SelfTest; 14] = [
+    pub const ALL: [SelfTest; 15] = [
         SelfTest::Isolation,
         SelfTest::PageFault,
         SelfTest::DivideError,
@@ -138,6 +143,7 @@ impl SelfTest {
         SelfTest::Caps,
         SelfTest::CapsBench,
         SelfTest::CapsIsolation,
+        SelfTest::CapsXfer,
         SelfTest::FuzzCorrupt,
         SelfTest::FuzzUntyped,
     ];
@@ -157,6 +163,7 @@ impl SelfTest {
             SelfTest::Caps => "caps",
             SelfTest::CapsBench => "caps-bench",
             SelfTest::CapsIsolation => "caps-isolation",
+            SelfTest::CapsXfer => "caps-xfer",
             SelfTest::FuzzCorrupt => "fuzz-corrupt",
             SelfTest::FuzzUntyped => "fuzz-untyped",
         }
@@ -506,7 +513,7 @@ mod tests {
         let e = Config::parse("test=nope").unwrap_err().to_string();
         assert_eq!(
             e,
-            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe, user-panic, user-oom, caps, caps-bench, caps-isolation, fuzz-corrupt, fuzz-untyped)"
+            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe, user-panic, user-oom, caps, caps-bench, caps-isolation, caps-xfer, fuzz-corrupt, fuzz-untyped)"
         );
         let e = Config::parse("initrd=maybe").unwrap_err().to_string();
         assert_eq!(

@@ -230,6 +230,7 @@ fn boot_core(core: &'static Core, identity: &Identity) -> ! {
             | SelfTest::Caps
             | SelfTest::CapsBench
             | SelfTest::CapsIsolation
+            | SelfTest::CapsXfer
             | SelfTest::FuzzCorrupt
             | SelfTest::FuzzUntyped,
         )

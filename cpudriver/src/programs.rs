@@ -6,7 +6,8 @@
 //! With `test=caps`, every core first runs `captest` with the argument
 //! `check`, and with `test=caps-bench` the boot core runs it with `bench`;
 //! `captest` holds the same first cspace as the monitor that follows it.
-//! With `test=caps-isolation` every core runs it with `isolation`. With
+//! With `test=caps-isolation` every core runs it with `isolation`, and with
+//! `test=caps-xfer` with `xfer`. With
 //! `fuzz=SEED:CALLS[:trace]` every core first runs `fuzz`, with that value
 //! as its argument string and the first cspace (`user::fuzz`).
 //!
@@ -82,6 +83,7 @@ fn programs_of(core: &Core, id: u32) -> heapless::Vec<Launch, 2> {
         Some(SelfTest::Caps) => Some((CAPTEST, ArgString::Fixed("check"), true)),
         Some(SelfTest::CapsBench) if id == 0 => Some((CAPTEST, ArgString::Fixed("bench"), true)),
         Some(SelfTest::CapsIsolation) => Some((CAPTEST, ArgString::Fixed("isolation"), true)),
+        Some(SelfTest::CapsXfer) => Some((CAPTEST, ArgString::Fixed("xfer"), true)),
         _ => None,
     };
     if let Some((name, args, caps)) = first {

@@ -20,7 +20,7 @@ use crate::types::{Cap, CapType};
 use abi::CapError;
 
 /// Length of an encoded capability.
-pub const WIRE_LEN: usize = 32;
+pub const WIRE_LEN: usize = abi::cap::WIRE_LEN;
 /// The format version this library writes and reads.
 pub const WIRE_VERSION: u8 = 1;
 

@@ -15,7 +15,7 @@
 
 use abi::cap::{CPtr, CapIdentity};
 use abi::{CapError, Error, SysError, Syscall};
-use caps::{CSpace, CapAddr, CapType, RetypeArgs, Rights};
+use caps::{CSpace, CapAddr, CapType, RemoteRelations, RetypeArgs, Rights};
 
 use super::SCHED;
 use super::space::{AddressSpace, USER_END};
@@ -128,6 +128,53 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
             let t = p.space.cap_table(va).ok_or(CapError::NotMapped)?;
             let fx = c.mdb.unmap(c.kernel, CapAddr::l1(t.pt), entry_of(va))?;
             c.apply(&fx);
+            Ok(0)
+        }
+        Syscall::CapExport { kernel, cap, ptr } => {
+            let bytes = c.mdb.export_with(cs, addr(kernel)?, addr(cap)?)?;
+            p.space.check(ptr, bytes.len() as u64, true)?;
+            // SAFETY: `[ptr, ptr + WIRE_LEN)` was just checked to be mapped,
+            // user-accessible and writable in the caller's address space,
+            // which is the live one during its system call; only plain
+            // bytes are written there.
+            unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr as *mut u8, bytes.len()) };
+            Ok(0)
+        }
+        Syscall::CapImport {
+            kernel,
+            ptr,
+            dest,
+            dest_slot,
+            owner,
+        } => {
+            let kernel = addr(kernel)?;
+            c.mdb.kernel_cap(cs, kernel)?;
+            let me = crate::percpu::this();
+            if owner >= me.count {
+                return Err(CapError::BadArgument.into());
+            }
+            // A copy comes home only through the cross-core protocols:
+            // bytes naming this core as owner would make memory out of
+            // nothing.
+            if owner == me.id {
+                return Err(CapError::NotPermitted.into());
+            }
+            let mut bytes = [0u8; abi::cap::WIRE_LEN];
+            p.space.check(ptr, bytes.len() as u64, false)?;
+            // SAFETY: the range was just checked to be mapped user memory of
+            // the live address space; it is copied out before it is used.
+            unsafe {
+                core::ptr::copy_nonoverlapping(ptr as *const u8, bytes.as_mut_ptr(), bytes.len())
+            };
+            c.mdb.create_received(
+                cs,
+                kernel,
+                &bytes,
+                owner,
+                RemoteRelations::COPIES,
+                addr(dest)?,
+                dest_slot,
+            )?;
             Ok(0)
         }
         _ => Err(SysError::UnknownSyscall.into()),

@@ -112,7 +112,9 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
         | Syscall::CapDelete { .. }
         | Syscall::CapRevoke { .. }
         | Syscall::CapMap { .. }
-        | Syscall::CapUnmap { .. } => Done::Return(super::invoke::invoke(call)),
+        | Syscall::CapUnmap { .. }
+        | Syscall::CapExport { .. }
+        | Syscall::CapImport { .. } => Done::Return(super::invoke::invoke(call)),
         Syscall::Yield => {
             frame.rax = 0;
             frame.rdx = 0;

@@ -18,6 +18,18 @@
 //! touches the page, on purpose: the revoke took the mapping, so the
 //! kernel must end it for that fault.
 //!
+//! With `xfer` (`test=caps-xfer`) a capability crosses cores: core 0
+//! retypes a piece of its RAM into a Frame, writes a pattern into it
+//! through the capability window and exports it (`cap_export`, with the
+//! Kernel capability); core 1 imports the bytes (`cap_import`), maps the
+//! Frame and reads the pattern back. Bytes that do not encode a
+//! capability, a type that may not cross, a wrong owner and an import
+//! without the Kernel capability each get their typed error. Until the
+//! monitors carry capabilities in their messages, the bytes travel through
+//! the last frame of the shared pool (mapped with `map_pool`), which the
+//! monitors leave unused at this size; core 0 waits for core 1 to finish
+//! with the mailbox and the Frame before it exits and its monitor starts.
+//!
 //! With `bench` (`test=caps-bench`) it times identify (the null
 //! invocation), retype, map and unmap in batches and prints `caps-bench`
 //! records, then exits.
@@ -504,6 +516,328 @@ fn check(core: u32) -> u64 {
     1
 }
 
+/// The mailbox word core 0 sets once the bytes are in place.
+const SENT: u64 = 0xf107_ca95_0000_0001;
+/// The mailbox word core 1 sets once it is done with the Frame.
+const DONE: u64 = 0xf107_ca95_0000_0002;
+/// Where the Frame is mapped on either core.
+const XFER_VA: u64 = CAP_MAP_BASE + 5 * REGION;
+/// The root slot of the Frame on either core.
+const XFER_SLOT: u32 = 30;
+/// The word at index `i` of the pattern.
+fn pattern(i: u64) -> u64 {
+    0x5a17_0000_0000_0000 | (i * 0x1_0001)
+}
+
+/// The mailbox: the last pool frame (see the module's comment).
+fn mailbox(p: &mut Ring3, c: &mut Checks) -> Option<services::shm::arena::Arena> {
+    let frames = p.pool_frames();
+    let needed = services::shm::pool::Layout::new(p.cores()).frames_needed();
+    c.holds("the-pool-has-a-spare-frame", frames > needed);
+    if frames <= needed {
+        return None;
+    }
+    c.check(
+        "map-the-mailbox",
+        None,
+        p.map_pool(frames - 1, 1)
+            .map_err(|_| Error::Sys(abi::SysError::BadFrame)),
+    )
+}
+
+/// Waits until word 0 of the mailbox is `want`, for at most ten seconds.
+fn await_word(p: &mut Ring3, word: &core::sync::atomic::AtomicU64, want: u64) -> bool {
+    use core::sync::atomic::Ordering;
+    let hz = p.info().tsc_hz.max(1);
+    let end = p.now().saturating_add(10 * hz);
+    while word.load(Ordering::Acquire) != want {
+        if p.now() > end {
+            return false;
+        }
+        p.wait(hz / 100);
+    }
+    true
+}
+
+/// `xfer`: a Frame made on core 0 becomes a capability on core 1.
+fn xfer(core: u32) -> u64 {
+    let mut c = Checks { done: 0, failed: 0 };
+    let mut p = match Ring3::new() {
+        Ok(p) => p,
+        Err(e) => {
+            ring3::print(format_args!("captest: info: {}", e.name()));
+            return 1;
+        }
+    };
+    if core < 2 {
+        match mailbox(&mut p, &mut c) {
+            Some(mb) if core == 0 => xfer_send(&mut p, &mut c, &mb),
+            Some(mb) => xfer_receive(&mut p, &mut c, &mb),
+            None => {}
+        }
+    }
+    record(
+        "captest",
+        format_args!("checks={} failed={} next=exit", c.done, c.failed),
+    );
+    u64::from(c.failed != 0)
+}
+
+fn xfer_send(p: &mut Ring3, c: &mut Checks, mb: &services::shm::arena::Arena) {
+    use core::sync::atomic::Ordering;
+    let ok = None;
+    use CapError as E;
+    let kernel = l1(slot::KERNEL);
+    let frame = l1(XFER_SLOT);
+    let shared = mb.shared();
+    // A Frame of one page from the top of the RAM, filled with the pattern.
+    let Some(ram) = c.check("identify-ram", ok, id(l1(slot::RAM))) else {
+        return;
+    };
+    let offset = ram.size - 4096;
+    if c.check(
+        "retype-a-frame",
+        ok,
+        sys::cap_retype(l1(slot::RAM), ty::FRAME, offset, 4096, 1, root(), XFER_SLOT),
+    )
+    .is_none()
+    {
+        return;
+    }
+    if c.check("map-the-frame", ok, sys::cap_map(frame, XFER_VA, RW, 0, 1))
+        .is_some()
+    {
+        for i in 0..512 {
+            sys::window_write(XFER_VA + i * 8, pattern(i));
+        }
+        c.check("unmap-the-frame", ok, sys::cap_unmap(XFER_VA));
+    }
+
+    // Export needs the Kernel capability, GRANT and a type that may cross.
+    let ram_cap = l1(slot::RAM);
+    c.check(
+        "export-without-the-kernel-cap",
+        Some(E::NoKernelCap),
+        sys::cap_export(ram_cap, frame),
+    );
+    c.check(
+        "export-with-an-empty-kernel-slot",
+        Some(E::EmptySlot),
+        sys::cap_export(l1(XFER_SLOT + 1), frame),
+    );
+    c.check(
+        "export-a-cnode",
+        Some(E::NotPermitted),
+        sys::cap_export(kernel, root()),
+    );
+    c.check(
+        "export-the-kernel-cap",
+        Some(E::NotPermitted),
+        sys::cap_export(kernel, kernel),
+    );
+    let no_grant = l1(XFER_SLOT + 1);
+    c.check(
+        "mint-without-grant",
+        ok,
+        sys::cap_mint(frame, root(), XFER_SLOT + 1, rights::READ, 0),
+    );
+    c.check(
+        "export-without-grant",
+        Some(E::MissingRight),
+        sys::cap_export(kernel, no_grant),
+    );
+    c.check("delete-the-minted-copy", ok, sys::cap_delete(no_grant));
+    let mut out = CapIdentity::default();
+    let kernel_half = sys::invoke_regs(
+        abi::number::CAP_EXPORT,
+        [kernel.raw(), frame.raw(), 0xffff_8000_0000_0000, 0, 0, 0],
+        &mut out,
+    );
+    c.holds(
+        "export-writes-no-kernel-memory",
+        kernel_half.map(|r| r.0) == Some(abi::SysError::BadPointer as u64),
+    );
+    let mut out = CapIdentity::default();
+    let extra = sys::invoke_regs(
+        abi::number::CAP_EXPORT,
+        [kernel.raw(), frame.raw(), 0, 0, 0, 1],
+        &mut out,
+    );
+    c.holds(
+        "export-with-a-stray-register",
+        extra.map(|r| r.0) == Some(E::BadArgument.code()),
+    );
+
+    let Some(bytes) = c.check("export-the-frame", ok, sys::cap_export(kernel, frame)) else {
+        return;
+    };
+    c.holds(
+        "the-bytes-name-the-frame",
+        bytes[0] == 1
+            && bytes[1] == ty::FRAME
+            && u64::from_le_bytes(bytes[8..16].try_into().unwrap_or([0; 8])) == ram.base + offset
+            && u64::from_le_bytes(bytes[16..24].try_into().unwrap_or([0; 8])) == 4096,
+    );
+    record(
+        "caps-xfer",
+        format_args!("side=send base={:#x} size=4096 owner=0", ram.base + offset),
+    );
+    for (k, chunk) in bytes.chunks_exact(8).enumerate() {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        shared.word(8 + 8 * k).store(w, Ordering::Relaxed);
+    }
+    shared.word(0).store(SENT, Ordering::Release);
+    let _ = p.notify(1);
+    c.holds(
+        "core-1-is-done-with-the-frame",
+        await_word(p, shared.word(0), DONE),
+    );
+    // The cspace is as it was: the monitor gets it next.
+    c.check("delete-the-frame", ok, sys::cap_delete(frame));
+    c.check("ram-at-the-end", ok, id(l1(slot::RAM)));
+}
+
+fn xfer_receive(p: &mut Ring3, c: &mut Checks, mb: &services::shm::arena::Arena) {
+    use core::sync::atomic::Ordering;
+    let ok = None;
+    use CapError as E;
+    let kernel = l1(slot::KERNEL);
+    let frame = l1(XFER_SLOT);
+    let shared = mb.shared();
+    let arrived = await_word(p, shared.word(0), SENT);
+    c.holds("the-bytes-arrive", arrived);
+    if !arrived {
+        return;
+    }
+    let mut bytes = [0u8; abi::cap::WIRE_LEN];
+    for (k, chunk) in bytes.chunks_exact_mut(8).enumerate() {
+        let w = shared.word(8 + 8 * k).load(Ordering::Relaxed);
+        chunk.copy_from_slice(&w.to_le_bytes());
+    }
+    let import = |b: &[u8], k: CPtr, owner: u32| sys::cap_import(k, b, root(), XFER_SLOT, owner);
+
+    // Refusals first: each changes nothing.
+    c.check(
+        "import-without-the-kernel-cap",
+        Some(E::NoKernelCap),
+        import(&bytes, l1(slot::RAM), 0),
+    );
+    c.check(
+        "import-with-an-empty-kernel-slot",
+        Some(E::EmptySlot),
+        import(&bytes, l1(XFER_SLOT + 1), 0),
+    );
+    let with = |at: usize, v: u8| {
+        let mut b = bytes;
+        b[at] = v;
+        b
+    };
+    c.check(
+        "import-an-unknown-version",
+        Some(E::Malformed),
+        import(&with(0, 9), kernel, 0),
+    );
+    c.check(
+        "import-an-unknown-type",
+        Some(E::Malformed),
+        import(&with(1, 0x7f), kernel, 0),
+    );
+    c.check(
+        "import-unknown-rights",
+        Some(E::Malformed),
+        import(&with(2, 0x80), kernel, 0),
+    );
+    c.check(
+        "import-a-reserved-byte",
+        Some(E::Malformed),
+        import(&with(5, 1), kernel, 0),
+    );
+    c.check(
+        "import-a-misaligned-frame",
+        Some(E::Malformed),
+        import(&with(8, bytes[8] | 1), kernel, 0),
+    );
+    c.check(
+        "import-a-short-encoding",
+        Some(E::Malformed),
+        import(&bytes[..10], kernel, 0),
+    );
+    c.check(
+        "import-a-cnode",
+        Some(E::NotPermitted),
+        import(&with(1, ty::CNODE), kernel, 0),
+    );
+    c.check(
+        "import-owned-by-this-core",
+        Some(E::NotPermitted),
+        import(&bytes, kernel, 1),
+    );
+    c.check(
+        "import-owned-by-no-core",
+        Some(E::BadArgument),
+        import(&bytes, kernel, 7),
+    );
+    c.check(
+        "import-into-an-occupied-slot",
+        Some(E::SlotOccupied),
+        sys::cap_import(kernel, &bytes, root(), slot::KERNEL, 0),
+    );
+    c.check("nothing-was-imported", Some(E::EmptySlot), id(frame));
+
+    // The import, and the Frame it makes.
+    if c.check("import-the-frame", ok, import(&bytes, kernel, 0))
+        .is_none()
+    {
+        return;
+    }
+    let base = u64::from_le_bytes(bytes[8..16].try_into().unwrap_or([0; 8]));
+    record(
+        "caps-xfer",
+        format_args!("side=receive base={base:#x} size=4096 owner=0"),
+    );
+    let got = c.check("identify-the-frame", ok, id(frame));
+    c.holds(
+        "it-is-the-frame-core-0-made",
+        got.is_some_and(|f| {
+            f.ty == ty::FRAME && f.base == base && f.size == 4096 && f.rights == bytes[2]
+        }),
+    );
+    let ram = id(l1(slot::RAM)).ok();
+    c.holds(
+        "it-lies-outside-this-cores-ram",
+        ram.is_some_and(|r| base + 4096 <= r.base || base >= r.base + r.size),
+    );
+    c.check(
+        "import-it-twice-into-one-slot",
+        Some(E::SlotOccupied),
+        import(&bytes, kernel, 0),
+    );
+    if c.check(
+        "map-the-frame",
+        ok,
+        sys::cap_map(frame, XFER_VA, rights::READ, 0, 1),
+    )
+    .is_some()
+    {
+        let same = (0..512).all(|i| sys::window_read(XFER_VA + i * 8) == Some(pattern(i)));
+        c.holds("the-pattern-reads-back", same);
+        record(
+            "caps-xfer",
+            format_args!(
+                "side=read first={:#x} last={:#x} same={}",
+                sys::window_read(XFER_VA).unwrap_or(0),
+                sys::window_read(XFER_VA + 511 * 8).unwrap_or(0),
+                u8::from(same)
+            ),
+        );
+        c.check("unmap-the-frame", ok, sys::cap_unmap(XFER_VA));
+    }
+    c.check("delete-the-frame", ok, sys::cap_delete(frame));
+    c.check("frame-slot-empty-at-the-end", Some(E::EmptySlot), id(frame));
+    shared.word(0).store(DONE, Ordering::Release);
+    let _ = p.notify(0);
+}
+
 /// `isolation`: what the program holds no capability for, it cannot
 /// reach, each refusal a typed error; and a frame that goes with a revoke
 /// of its RAM leaves the address space.
@@ -826,9 +1160,10 @@ extern "C" fn program_main(core: u32, _cores: u32) -> u64 {
         b"check" => check(core),
         b"bench" => bench(),
         b"isolation" => isolation(core),
+        b"xfer" => xfer(core),
         _ => {
             ring3::print(format_args!(
-                "captest: the argument is 'check', 'bench' or 'isolation'"
+                "captest: the argument is 'check', 'bench', 'isolation' or 'xfer'"
             ));
             2
         }

@@ -11,8 +11,10 @@ use abi::CapError;
 use alloc::vec::Vec;
 
 impl Mdb {
-    /// Checks that `kernel` names a Kernel capability (locked or not).
-    fn kernel_cap(&self, cs: CSpace, kernel: CapAddr) -> Result<(), CapError> {
+    /// Checks that `kernel` names a Kernel capability (locked or not):
+    /// `NoKernelCap` for another capability, the address's own error for
+    /// a slot that does not exist or is empty.
+    pub fn kernel_cap(&self, cs: CSpace, kernel: CapAddr) -> Result<(), CapError> {
         let key = self.resolve_any(cs, kernel)?;
         if self.record(&key)?.cap.ty != CapType::Kernel {
             return Err(CapError::NoKernelCap);
@@ -159,6 +161,22 @@ impl Mdb {
     /// needs GRANT (`MissingRight`) and a transferable type
     /// (`NotPermitted`).
     pub fn export(&self, cs: CSpace, addr: CapAddr) -> Result<[u8; wire::WIRE_LEN], CapError> {
+        self.export_inner(cs, addr)
+    }
+
+    /// [`Mdb::export`] for a program that must show the Kernel capability
+    /// at `kernel` first (`NoKernelCap`), as the monitor's system call does.
+    pub fn export_with(
+        &self,
+        cs: CSpace,
+        kernel: CapAddr,
+        addr: CapAddr,
+    ) -> Result<[u8; wire::WIRE_LEN], CapError> {
+        self.kernel_cap(cs, kernel)?;
+        self.export_inner(cs, addr)
+    }
+
+    fn export_inner(&self, cs: CSpace, addr: CapAddr) -> Result<[u8; wire::WIRE_LEN], CapError> {
         let (_, cap) = self.cap_at(cs, addr)?;
         Mdb::need(cap.rights, crate::Rights::GRANT)?;
         if !cap.ty.transferable() {

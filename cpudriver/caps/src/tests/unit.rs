@@ -582,6 +582,12 @@ fn monitor_operations_need_the_kernel_cap() {
         .expect("receive");
     // Core 1 holds a copy: deleting this one destroys nothing.
     assert_eq!(db.export(cs, l1(10)).expect("export"), bytes);
+    assert_eq!(db.export_with(cs, KERNEL, l1(10)), Ok(bytes));
+    assert_eq!(
+        db.export_with(cs, l1(22), l1(10)),
+        Err(CapError::NoKernelCap)
+    );
+    assert_eq!(db.export_with(cs, l1(11), l1(10)), Err(CapError::EmptySlot));
     refused(&mut db, CapError::NotPermitted, |d| d.export(cs, l1(5)));
     assert_eq!(db.delete(cs, l1(10)).expect("delete"), []);
     let away = wire::to_bytes(&Cap::new(CapType::Ram, 0xa000_0000, 0x4000));
