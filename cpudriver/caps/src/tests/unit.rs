@@ -868,3 +868,54 @@ fn type_and_right_codes_match_the_abi() {
     assert_eq!(Rights::ALL.bits(), rights::ALL);
     assert_eq!(crate::L2_BITS, abi::cap::L2_BITS);
 }
+
+#[test]
+fn a_frame_exported_on_one_core_is_a_remote_copy_on_another() {
+    // Two cores, each with its root CNode, Kernel capability and RAM.
+    let boot = |core: u32, root: u64, ram: u64| {
+        let mut db = Mdb::new(core);
+        let cs = db.boot_cspace(root, 8).expect("cspace");
+        db.boot_insert(cs, 1, Cap::new(CapType::Kernel, 0, 0))
+            .expect("kernel");
+        db.boot_insert(cs, 2, Cap::new(CapType::Ram, ram, 0x20_0000))
+            .expect("ram");
+        (db, cs)
+    };
+    let (mut a, cs_a) = boot(0, 0x10_0000, 0x4000_0000);
+    let (mut b, cs_b) = boot(1, 0x20_0000, 0x8000_0000);
+    let args = RetypeArgs {
+        ty: CapType::Frame,
+        offset: 0x1f_f000,
+        size: 4096,
+        count: 1,
+    };
+    a.retype(cs_a, l1(2), args, ROOT, 10).expect("frame");
+    // Export needs the Kernel capability first.
+    assert_eq!(
+        a.export_with(cs_a, l1(2), l1(10)),
+        Err(CapError::NoKernelCap)
+    );
+    let bytes = a.export_with(cs_a, l1(1), l1(10)).expect("export");
+    assert_eq!(wire::from_bytes(&bytes).map(|c| c.base), Ok(0x401f_f000));
+
+    // On core 1 it becomes a copy owned by core 0, which holds another.
+    b.create_received(cs_b, l1(1), &bytes, 0, RemoteRelations::COPIES, ROOT, 10)
+        .expect("import");
+    let got = b
+        .slots()
+        .find(|v| v.slot.index == 10)
+        .expect("the received copy");
+    assert_eq!((got.cap.ty, got.owner), (CapType::Frame, 0));
+    assert_eq!(got.remote, RemoteRelations::COPIES);
+    a.check_invariants().expect("core 0");
+    b.check_invariants().expect("core 1");
+    // The copy on core 1 may be passed on, but not retyped or made again.
+    assert_eq!(b.export_with(cs_b, l1(1), l1(10)), Ok(bytes));
+    assert_eq!(
+        b.create_received(cs_b, l1(1), &bytes, 0, RemoteRelations::COPIES, ROOT, 10),
+        Err(CapError::SlotOccupied)
+    );
+    // Deleting it destroys nothing: core 0 still holds the object.
+    assert_eq!(b.delete(cs_b, l1(10)).expect("delete"), []);
+    b.check_invariants().expect("core 1 after the delete");
+}
