@@ -244,6 +244,26 @@ pub fn human(r: &OwnedRecord, tsc_hz: Option<u64>) -> Option<Human> {
             f("failed"),
             f("next")
         )),
+        "caps-xfer" if r.get("side") == Some("read") => Human::note(format!(
+            "captest on core {core}: the imported frame reads back {} (first word {})",
+            if r.get("same") == Some("1") {
+                "the pattern core 0 wrote"
+            } else {
+                "something else"
+            },
+            f("first")
+        )),
+        "caps-xfer" => Human::note(format!(
+            "captest on core {core}: {} the frame at {} ({} bytes, owned by core {})",
+            if r.get("side") == Some("send") {
+                "exported"
+            } else {
+                "imported"
+            },
+            f("base"),
+            f("size"),
+            f("owner")
+        )),
         "fuzz-start" => Human::note(format!(
             "fuzz on core {core}: {} of {} calls from seed {}{}",
             f("calls"),
