@@ -105,3 +105,27 @@ pub fn boot_ok(config: &QemuConfig) -> BootReport {
     );
     report
 }
+
+/// The `cap-check` records of a run, by core: asserts that every one
+/// passed (naming the first that did not, with what it expected and got)
+/// and returns each core's check names in order.
+pub fn passed_cap_checks(report: &BootReport) -> std::collections::BTreeMap<u32, Vec<String>> {
+    let log = &report.failure_report;
+    let mut names: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+    for c in report.records_of("cap-check") {
+        assert_eq!(
+            c.get("pass"),
+            Some("1"),
+            "core {}: {} expected {} and got {}\n{log}",
+            c.core,
+            c.get("name").unwrap_or("?"),
+            c.get("expected").unwrap_or("?"),
+            c.get("got").unwrap_or("?")
+        );
+        names
+            .entry(c.core)
+            .or_default()
+            .push(c.get("name").unwrap_or("?").to_owned());
+    }
+    names
+}

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use flotilla_tests::{boot_ok, with_monitors};
+use flotilla_tests::{boot_ok, passed_cap_checks, with_monitors};
 
 /// Checks every `captest` must report, on every core.
 const REQUIRED: [&str; 24] = [
@@ -57,22 +57,7 @@ fn capability_invocations_from_ring_3_check_authority_and_map_frames() {
     assert_ne!(boots[&0].get("ram"), boots[&1].get("ram"), "{log}");
 
     // Every check passed, the expected ones among them, on every core.
-    let mut names: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-    for c in report.records_of("cap-check") {
-        assert_eq!(
-            c.get("pass"),
-            Some("1"),
-            "core {}: {} expected {} and got {}\n{log}",
-            c.core,
-            c.get("name").unwrap_or("?"),
-            c.get("expected").unwrap_or("?"),
-            c.get("got").unwrap_or("?")
-        );
-        names
-            .entry(c.core)
-            .or_default()
-            .push(c.get("name").unwrap_or("?").to_string());
-    }
+    let names = passed_cap_checks(&report);
     assert_eq!(names.len() as u32, cores, "{log}");
     for (core, got) in &names {
         for want in REQUIRED {

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use boot::protocol::parse_u64;
-use flotilla_tests::{boot_ok, with_monitors};
+use flotilla_tests::{boot_ok, passed_cap_checks, with_monitors};
 
 /// Checks every core must report.
 const EVERY_CORE: [&str; 16] = [
@@ -49,22 +49,7 @@ fn without_a_capability_nothing_maps_and_a_revoke_unmaps() {
     let report = boot_ok(&with_monitors(cores, "test=caps-isolation"));
     let log = &report.failure_report;
 
-    let mut names: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-    for c in report.records_of("cap-check") {
-        assert_eq!(
-            c.get("pass"),
-            Some("1"),
-            "core {}: {} expected {} and got {}\n{log}",
-            c.core,
-            c.get("name").unwrap_or("?"),
-            c.get("expected").unwrap_or("?"),
-            c.get("got").unwrap_or("?")
-        );
-        names
-            .entry(c.core)
-            .or_default()
-            .push(c.get("name").unwrap_or("?").to_owned());
-    }
+    let names = passed_cap_checks(&report);
     assert_eq!(names.len() as u32, cores, "{log}");
     for (core, got) in &names {
         let want = EVERY_CORE

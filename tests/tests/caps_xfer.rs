@@ -6,10 +6,8 @@
 //! capability each get their typed error; then the monitors, with the same
 //! cspaces, build their mesh as usual.
 
-use std::collections::BTreeMap;
-
 use boot::protocol::parse_u64;
-use flotilla_tests::{boot_ok, with_monitors};
+use flotilla_tests::{boot_ok, passed_cap_checks, with_monitors};
 
 /// Checks core 0 must report.
 const SENDER: [&str; 14] = [
@@ -59,22 +57,7 @@ fn a_frame_exported_on_core_0_is_imported_and_read_on_core_1() {
     let report = boot_ok(&with_monitors(cores, "test=caps-xfer"));
     let log = &report.failure_report;
 
-    let mut names: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-    for c in report.records_of("cap-check") {
-        assert_eq!(
-            c.get("pass"),
-            Some("1"),
-            "core {}: {} expected {} and got {}\n{log}",
-            c.core,
-            c.get("name").unwrap_or("?"),
-            c.get("expected").unwrap_or("?"),
-            c.get("got").unwrap_or("?")
-        );
-        names
-            .entry(c.core)
-            .or_default()
-            .push(c.get("name").unwrap_or("?").to_owned());
-    }
+    let names = passed_cap_checks(&report);
     for (core, want) in [(0, &SENDER[..]), (1, &RECEIVER[..])] {
         let got = names.get(&core).map(Vec::as_slice).unwrap_or_default();
         for w in want {
