@@ -5,16 +5,18 @@
 //!   place they run;
 //! - [`wire`]: message codecs on `urpc`'s `PodMessage`, and the one tag
 //!   registry;
-//! - [`proto`]: the sans-IO protocol machines (`mesh`, `job`, `update`),
-//!   which deny `unsafe` code;
+//! - [`proto`]: the sans-IO protocol machines (`mesh`, `job`, `update`,
+//!   `lock`, `barrier`, `replica`), which deny `unsafe` code;
 //! - [`monitor`]: the monitor: links, doorbells, and the router from tag
 //!   ranges to protocol machines;
-//! - [`platforms`]: `ring3` (system calls; bare metal only) and `hosted`
-//!   (pinned Linux threads; feature `std`);
+//! - [`platforms`]: `ring3` (system calls; bare metal only), `hosted`
+//!   (pinned Linux threads; feature `std`) and `sim` (the deterministic
+//!   simulator);
 //! - [`shm`]: the typed views of shared frames, where `services` keeps its
 //!   `unsafe` outside the platforms;
 //! - [`exp`]: the experiments, including the shared-memory algorithms they
-//!   compare against.
+//!   compare against;
+//! - [`rng`]: the one seeded generator.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -25,5 +27,6 @@ pub mod monitor;
 pub mod platform;
 pub mod platforms;
 pub mod proto;
+pub mod rng;
 pub mod shm;
 pub mod wire;

@@ -32,6 +32,7 @@ use abi::cap::{CPtr, CapIdentity, rights, slot, ty};
 use abi::{CAP_MAP_BASE, CAP_MAP_SIZE, Error, SysError, number};
 use alloc::vec::Vec;
 use services::platforms::ring3::{self, record, sys};
+use services::rng::Rng;
 
 /// Calls kept for a report.
 const RECENT: usize = 16;
@@ -49,40 +50,6 @@ const UNKNOWN: u8 = 0xff;
 /// A slot that holds a copy of the RAM in its first slot: a revoke of it
 /// would take that RAM, so only the RAM's own slot is revoked.
 const RAM_COPY: u8 = 0xfe;
-
-/// xorshift64*, seeded through splitmix64.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64, core: u32) -> Rng {
-        let mut z = seed ^ (u64::from(core) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        Rng(if z == 0 { 0x2545_f491_4f6c_dd1d } else { z })
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
 
 /// One call, for reports.
 #[derive(Clone, Copy, Default)]
@@ -341,11 +308,11 @@ impl Fuzz {
     fn word(&mut self) -> u64 {
         let r = &mut self.rng;
         match r.below(10) {
-            0 => r.next(),
+            0 => r.next_u64(),
             1 => r.below(300),
-            2 => (r.pick(&[1u64, 2, 1, 2, 0, 3]) << 32) | r.below(1 << 16),
-            3 => CAP_MAP_BASE + r.below(REGIONS * 512) * 4096 + r.pick(&[0, 0, 0, 8]),
-            4 => r.pick(&[
+            2 => (r.choose(&[1u64, 2, 1, 2, 0, 3]) << 32) | r.below(1 << 16),
+            3 => CAP_MAP_BASE + r.below(REGIONS * 512) * 4096 + r.choose(&[0, 0, 0, 8]),
+            4 => r.choose(&[
                 0,
                 1,
                 u64::MAX,
@@ -375,7 +342,7 @@ impl Fuzz {
     fn garbage(&mut self) {
         let number = match self.rng.below(20) {
             0 | 1 => number::LAST + 1 + self.rng.below(30),
-            2 => self.rng.next() | (1 << 40),
+            2 => self.rng.next_u64() | (1 << 40),
             _ => number::CAP_IDENTIFY + self.rng.below(number::LAST - number::CAP_IDENTIFY + 1),
         };
         let mut a = [0u64; 6];
@@ -397,7 +364,7 @@ impl Fuzz {
         if number == number::CAP_IDENTIFY && self.rng.chance(50) {
             // A pointer the kernel must refuse, or (replaced by the stub)
             // the fuzzer's own buffer.
-            a[1] = self.rng.pick(&[
+            a[1] = self.rng.choose(&[
                 0,
                 8,
                 4095,
@@ -532,7 +499,7 @@ impl Fuzz {
                     1 << r.below(14)
                 },
             ),
-            13..=15 => (r.pick(&[ty::PT, ty::PD, ty::PDPT, ty::PML4]), 0),
+            13..=15 => (r.choose(&[ty::PT, ty::PD, ty::PDPT, ty::PML4]), 0),
             16 => (ty::DISPATCHER, 0),
             17 | 18 => (ty::RAM, 4096 * (1 + r.below(4))),
             _ => (r.below(16) as u8, r.below(3) * 4096),
@@ -551,7 +518,7 @@ impl Fuzz {
         let Some((src, _)) = self.pick_held() else {
             return;
         };
-        let t = self.rng.pick(&[ty::ENDPOINT, ty::FRAME, ty::RAM]);
+        let t = self.rng.choose(&[ty::ENDPOINT, ty::FRAME, ty::RAM]);
         let size = if t == ty::ENDPOINT { 0 } else { 4096 };
         let dest = self.pick_empty(1);
         self.retype(src, t, (0, size, 1), dest);
@@ -563,11 +530,11 @@ impl Fuzz {
         };
         let (dest, at) = self.pick_empty(1);
         let result = if mint {
-            let r = rights::ALL & self.rng.next() as u8;
+            let r = rights::ALL & self.rng.next_u64() as u8;
             let badge = if self.rng.chance(80) {
                 0
             } else {
-                self.rng.next()
+                self.rng.next_u64()
             };
             let a = [src.raw(), dest.raw(), u64::from(at), u64::from(r), badge, 0];
             self.call(number::CAP_MINT, a)
@@ -642,7 +609,7 @@ impl Fuzz {
                 self.fail(self.index - 1, "window-read-refused");
             }
             if writable {
-                let value = self.rng.next();
+                let value = self.rng.next_u64();
                 if !sys::window_write(at, value) || sys::window_read(at) != Some(value) {
                     self.fail(self.index - 1, "write-not-read-back");
                 }
@@ -774,7 +741,7 @@ extern "C" fn program_main(core: u32, cores: u32) -> u64 {
     let cores = u64::from(cores.max(1));
     let share = calls / cores + u64::from(u64::from(core) < calls % cores);
     let mut f = Fuzz {
-        rng: Rng::new(seed, core),
+        rng: Rng::stream(seed, u64::from(core)),
         seed,
         share,
         trace,

@@ -59,6 +59,7 @@ use super::stats::{self, Centi, median, sample_buffer};
 use crate::platform::Platform;
 use crate::proto::Out;
 use crate::proto::replica::{Model, Op, Replica, ReplicaEffect, Store};
+use crate::rng::Rng;
 use crate::shm::Shared;
 
 /// Timed rounds of the skew measurement per core (after one warm-up).
@@ -181,29 +182,6 @@ pub fn converged(digests: &[u64]) -> Result<(), u32> {
     }
 }
 
-/// One core's generator of operations (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn new(core: u32, model: usize) -> Rng {
-        let mut z = 0x9E37_79B9_7F4A_7C15u64
-            .wrapping_mul(u64::from(core) + 1)
-            .wrapping_add((model as u64 + 1) << 40);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Rng((z ^ (z >> 31)) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
-
 /// Core 0's measurement of core `i`: its offset and the round trip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Skew {
@@ -303,11 +281,11 @@ fn run_model<P: Platform>(
     let mut net = Net::attach(mem, lay.mesh, me, cores)?;
     let mut replica = Replica::new(model, me, cores);
     let mut out = Out::new();
-    let mut rng = Rng::new(me, index);
+    let mut rng = Rng::stream(index as u64, u64::from(me));
     let refused = |_| ExpError::Refused { peer: me };
     let start = bench::tsc_begin();
     for n in 1..=plan.ops {
-        let x = rng.next();
+        let x = rng.next_u64();
         let key = (x >> 1) % plan.keys;
         let write = (x >> 40) % 100 < plan.writes;
         let op = if write {
@@ -592,7 +570,7 @@ mod tests {
 
     #[test]
     fn the_generator_differs_per_core_and_model_and_repeats() {
-        let first = |core, model| Rng::new(core, model).next();
+        let first = |core: u32, model: usize| Rng::stream(model as u64, u64::from(core)).next_u64();
         assert_ne!(first(0, 0), first(1, 0));
         assert_ne!(first(0, 0), first(0, 1));
         assert_eq!(first(3, 2), first(3, 2));

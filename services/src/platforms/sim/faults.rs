@@ -18,7 +18,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::rng::Rng;
+use crate::rng::Rng;
 
 /// The faults of a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -18,7 +18,6 @@
 //! fail: each must be caught within a few thousand seeds.
 
 pub mod faults;
-pub mod rng;
 pub mod scenario;
 pub mod world;
 

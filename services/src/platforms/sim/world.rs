@@ -32,8 +32,8 @@ use core::cmp::Reverse;
 use urpc::RawMessage;
 
 use super::faults::{Faults, Plan};
-use super::rng::Rng;
 use crate::proto::{Inbound, Via};
+use crate::rng::Rng;
 
 /// Cycles a core polls for work before it blocks.
 pub const POLL: u64 = 20_000;

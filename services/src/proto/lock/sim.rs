@@ -14,7 +14,7 @@ use urpc::RawMessage;
 
 use crate::proto::{Inbound, Via};
 
-pub(crate) use crate::platforms::sim::rng::Rng;
+pub(crate) use crate::rng::Rng;
 
 /// In-flight messages: one FIFO queue per ordered pair of cores.
 #[derive(Debug)]

@@ -1,8 +1,11 @@
 //! **Guarantee:** the same seed gives the same sequence of numbers, on
-//! every platform, so a simulated run replays exactly.
+//! every platform and in every build, so a simulated run, a fuzzing run or
+//! an experiment's workload replays exactly.
 //!
+//! The one seeded generator of the project (the simulator's schedules, the
+//! experiments' workloads, the capability fuzzer, generated histories):
 //! xorshift64* seeded through splitmix64: small, fast and good enough to
-//! pick schedules. A cryptographic or statistical-quality generator buys
+//! pick schedules and operations. A cryptographic or statistical-quality generator buys
 //! nothing here, and hand-writing these few lines keeps the simulator free
 //! of a dependency whose output could change between versions (which would
 //! break the replay of recorded seeds).
@@ -19,6 +22,12 @@ impl Rng {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         Rng((z ^ (z >> 31)) | 1)
+    }
+
+    /// A generator for stream `stream` of `seed` (one per core, say):
+    /// streams of one seed diverge at once.
+    pub fn stream(seed: u64, stream: u64) -> Rng {
+        Rng::new(seed ^ stream.wrapping_add(1).wrapping_mul(0xD1B5_4A32_D192_ED03))
     }
 
     /// The next 64 random bits.
@@ -39,6 +48,17 @@ impl Rng {
     /// An index into a slice of `len` items (0 when `len` is 0).
     pub fn index(&mut self, len: usize) -> usize {
         self.below(len as u64) as usize
+    }
+
+    /// One of `items`, or `None` if there are none.
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
+        items.get(self.index(items.len())).copied()
+    }
+
+    /// One of a fixed, non-empty list (an empty one does not compile).
+    pub fn choose<T: Copy, const N: usize>(&mut self, items: &[T; N]) -> T {
+        const { assert!(N > 0, "nothing to choose from") };
+        items[self.index(N)]
     }
 
     /// A number in `lo..hi` (`lo` when the range is empty).
@@ -70,5 +90,9 @@ mod tests {
         let mut r = Rng::new(3);
         assert!((0..1000).all(|_| r.between(5, 9) >= 5 && r.between(5, 9) < 9));
         assert_eq!(r.below(0), 0);
+        assert_eq!(r.pick::<u8>(&[]), None);
+        assert_eq!(r.pick(&[7]), Some(7));
+        assert_eq!(r.choose(&[9]), 9);
+        assert_ne!(Rng::stream(5, 0).next_u64(), Rng::stream(5, 1).next_u64());
     }
 }
