@@ -671,6 +671,41 @@ mod tests {
     }
 
     #[test]
+    fn a_model_that_breaks_its_promise_fails_and_a_silent_control_is_noted() {
+        let run = |model: &str, cores, lin, seq| RunCheck {
+            cores,
+            model: model.into(),
+            ops: 10,
+            history: format!("history-{model}-{cores}.csv"),
+            tsc_skew_cycles: 0,
+            converged: true,
+            staleness: Staleness::default(),
+            verdicts: Verdicts::Checked {
+                linearizable: lin,
+                sequential: seq,
+                counterexample: None,
+            },
+        };
+        let good = [
+            run("lin", 2, Some(true), Some(true)),
+            run("seq", 2, Some(false), Some(true)),
+            run("eventual", 2, Some(false), Some(false)),
+            run("eventual", 1, Some(true), Some(true)),
+        ];
+        assert_eq!(promises(&good), (Vec::new(), Vec::new()));
+        let bad = [
+            run("lin", 2, Some(false), Some(true)),
+            run("seq", 4, Some(false), None),
+            run("eventual", 2, Some(true), Some(true)),
+        ];
+        let (broken, notes) = promises(&bad);
+        assert_eq!(broken.len(), 2, "{broken:?}");
+        assert!(broken[0].starts_with("model=lin cores=2"), "{broken:?}");
+        assert!(broken[1].contains("sequential=unchecked"), "{broken:?}");
+        assert_eq!(notes.len(), 1, "{notes:?}");
+    }
+
+    #[test]
     fn staleness_counts_writes_surely_between() {
         // Writes 1 and 2 of key 5 complete; a read long after returns 1:
         // one version behind, since write 2's response.
