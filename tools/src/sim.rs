@@ -95,6 +95,12 @@ const MAX_CORES: u32 = 255;
 const SHOWN: usize = 40;
 
 fn spec_of(args: &SimArgs) -> Result<Spec> {
+    if !(args.check_timeout_s.is_finite() && args.check_timeout_s > 0.0) {
+        bail!(
+            "--check-timeout-s {}: expected a positive number of seconds",
+            args.check_timeout_s
+        );
+    }
     if args.cores == 0 || args.cores > MAX_CORES {
         bail!("--cores {} is outside 1..={MAX_CORES}", args.cores);
     }
