@@ -83,8 +83,13 @@ pub mod slot {
     /// GRANT but not WRITE, so it cannot be retyped (which would zero it)
     /// while the monitors still reach the pool through `map_pool`.
     pub const POOL_RAM: u32 = 3;
+    /// A read-only Frame of the boot-module archive (the initrd), from
+    /// which a monitor loads the programs it spawns; the archive starts
+    /// `ProgramInfo::initrd_offset` bytes into it. It carries READ and
+    /// GRANT (copies map it in several places).
+    pub const INITRD: u32 = 4;
     /// The first slot the program may fill.
-    pub const FIRST_FREE: u32 = 4;
+    pub const FIRST_FREE: u32 = 5;
     /// The root CNode has `1 << ROOT_BITS` slots.
     pub const ROOT_BITS: u32 = 8;
 }

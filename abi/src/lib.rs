@@ -53,6 +53,7 @@
 #![no_std]
 
 pub mod cap;
+pub mod disp;
 pub use cap::{CPtr, CapError};
 
 /// Lowest address an ELF segment may occupy.
@@ -293,6 +294,69 @@ pub enum Syscall {
         /// The core that owns the object (the exporter's).
         owner: u32,
     },
+    /// Map the Frame or VNode at `src` into `count` entries from `index` of
+    /// the VNode at `table`, both in the caller's cspace, with `rights`; a
+    /// frame is mapped from `offset` bytes into it. The checks are the
+    /// capability library's (`WrongType`, `MissingRight`, `AlreadyMapped`,
+    /// `KernelHalf` for a PML4 entry of the kernel half, `Misaligned`,
+    /// `OutOfRange`, `WouldOverlap`, `BadArgument`).
+    ///
+    /// Registers: `rdi` = `table`, `rsi` = `index`, `rdx` = `src`, `r10` =
+    /// `rights`, `r8` = `offset`, `r9` = `count`.
+    VnodeMap {
+        /// The VNode written.
+        table: CPtr,
+        /// Its first entry.
+        index: u32,
+        /// The Frame or VNode mapped.
+        src: CPtr,
+        /// The rights of the entries ([`cap::rights`]).
+        rights: u8,
+        /// Offset into a frame, a multiple of the page size.
+        offset: u64,
+        /// Entries to write.
+        count: u32,
+    },
+    /// Remove the mapping that starts at entry `index` of the VNode at
+    /// `table` (`NotMapped` when none starts there).
+    ///
+    /// Registers: `rdi` = `table`, `rsi` = `index`; the rest zero
+    /// (`BadArgument`).
+    VnodeUnmap {
+        /// The VNode.
+        table: CPtr,
+        /// The first entry of the mapping.
+        index: u32,
+    },
+    /// Start the dispatcher at `disp` on this core with the
+    /// [`disp::DispatcherParams`] at `ptr` (`len` must be their size:
+    /// `BadLength`). The cspace must name a CNode and the vspace a PML4
+    /// (`WrongType`), the dispatcher must be unstarted (`NotPermitted`), and
+    /// the entry and stack must lie in the user half (`KernelHalf`) with
+    /// the stack 16-byte aligned (`Misaligned`); the name is 1 to
+    /// [`disp::MAX_NAME`] bytes of UTF-8 (`BadLength`, `BadUtf8`). The new
+    /// domain starts with `rdi` = core id, `rsi` = number of cores and
+    /// `rdx` = 0, and is scheduled with the core's other programs.
+    ///
+    /// Registers: `rdi` = `disp`, `rsi` = `ptr`, `rdx` = `len`; the rest
+    /// zero (`BadArgument`).
+    DispatcherRun {
+        /// The Dispatcher capability.
+        disp: CPtr,
+        /// Where the parameters are (readable memory of the caller).
+        ptr: u64,
+        /// Their size.
+        len: u64,
+    },
+    /// The state of the dispatcher at `disp`: a [`disp::Status`] in its
+    /// register form. Its ending also notifies the core, so a parent
+    /// blocked in [`Syscall::Wait`] wakes to look.
+    ///
+    /// Registers: `rdi` = `disp`; the rest zero (`BadArgument`).
+    DispatcherStatus {
+        /// The Dispatcher capability.
+        disp: CPtr,
+    },
 }
 
 /// Syscall numbers, in `rax`.
@@ -337,8 +401,16 @@ pub mod number {
     pub const CAP_EXPORT: u64 = 18;
     /// [`super::Syscall::CapImport`].
     pub const CAP_IMPORT: u64 = 19;
+    /// [`super::Syscall::VnodeMap`].
+    pub const VNODE_MAP: u64 = 20;
+    /// [`super::Syscall::VnodeUnmap`].
+    pub const VNODE_UNMAP: u64 = 21;
+    /// [`super::Syscall::DispatcherRun`].
+    pub const DISPATCHER_RUN: u64 = 22;
+    /// [`super::Syscall::DispatcherStatus`].
+    pub const DISPATCHER_STATUS: u64 = 23;
     /// The highest call number.
-    pub const LAST: u64 = CAP_IMPORT;
+    pub const LAST: u64 = DISPATCHER_STATUS;
 }
 
 impl Syscall {
@@ -428,6 +500,35 @@ impl Syscall {
                     dest: CPtr::decode(a2)?,
                     dest_slot: slot_index(a3)?,
                     owner: u32::try_from(a4).map_err(|_| CapError::BadArgument)?,
+                }
+            }
+            number::VNODE_MAP => Syscall::VnodeMap {
+                table: CPtr::decode(a0)?,
+                index: u32::try_from(a1).map_err(|_| CapError::OutOfRange)?,
+                src: CPtr::decode(a2)?,
+                rights: rights_bits(a3)?,
+                offset: a4,
+                count: u32::try_from(a5).map_err(|_| CapError::OutOfRange)?,
+            },
+            number::VNODE_UNMAP => {
+                zero(&[a2, a3, a4, a5])?;
+                Syscall::VnodeUnmap {
+                    table: CPtr::decode(a0)?,
+                    index: u32::try_from(a1).map_err(|_| CapError::OutOfRange)?,
+                }
+            }
+            number::DISPATCHER_RUN => {
+                zero(&[a3, a4, a5])?;
+                Syscall::DispatcherRun {
+                    disp: CPtr::decode(a0)?,
+                    ptr: a1,
+                    len: a2,
+                }
+            }
+            number::DISPATCHER_STATUS => {
+                zero(&[a1, a2, a3, a4, a5])?;
+                Syscall::DispatcherStatus {
+                    disp: CPtr::decode(a0)?,
                 }
             }
             _ => return Err(SysError::UnknownSyscall.into()),
@@ -603,6 +704,12 @@ pub struct ProgramInfo {
     pub hypervisor: u32,
     /// Reserved, zero.
     pub _reserved: u32,
+    /// Offset of the boot-module archive inside the frame of
+    /// [`cap::slot::INITRD`] (0 when the machine has none).
+    pub initrd_offset: u64,
+    /// Length of the archive in bytes (0: no archive, and the slot is
+    /// empty).
+    pub initrd_len: u64,
 }
 
 /// A deliberate failure that the runtime carries out before the program's
@@ -883,6 +990,52 @@ pub mod user {
         invoke(number::CAP_UNMAP, [va, 0, 0, 0, 0, 0]).map(|_| ())
     }
 
+    /// Maps `count` entries of the Frame or VNode at `src` into the VNode
+    /// at `table` from entry `index`, with `rights` (a frame from
+    /// `offset`).
+    pub fn vnode_map(
+        table: CPtr,
+        index: u32,
+        src: CPtr,
+        rights: u8,
+        offset: u64,
+        count: u32,
+    ) -> Result<(), Error> {
+        let a = [
+            table.raw(),
+            u64::from(index),
+            src.raw(),
+            u64::from(rights),
+            offset,
+            u64::from(count),
+        ];
+        invoke(number::VNODE_MAP, a).map(|_| ())
+    }
+
+    /// Removes the mapping that starts at entry `index` of the VNode at
+    /// `table`.
+    pub fn vnode_unmap(table: CPtr, index: u32) -> Result<(), Error> {
+        invoke(
+            number::VNODE_UNMAP,
+            [table.raw(), u64::from(index), 0, 0, 0, 0],
+        )
+        .map(|_| ())
+    }
+
+    /// Starts the dispatcher at `disp` with `params`.
+    pub fn dispatcher_run(disp: CPtr, params: &crate::disp::DispatcherParams) -> Result<(), Error> {
+        let len = core::mem::size_of::<crate::disp::DispatcherParams>() as u64;
+        let a = [disp.raw(), params as *const _ as u64, len, 0, 0, 0];
+        // SAFETY: the kernel only reads `len` bytes of `params`.
+        unsafe { raw6(number::DISPATCHER_RUN, a) }.map(|_| ())
+    }
+
+    /// The state of the dispatcher at `disp`.
+    pub fn dispatcher_status(disp: CPtr) -> Result<crate::disp::Status, Error> {
+        let raw = invoke(number::DISPATCHER_STATUS, [disp.raw(), 0, 0, 0, 0, 0])?;
+        crate::disp::Status::decode(raw).ok_or(Error::Sys(SysError::BadCode))
+    }
+
     /// The address of word `va` of the capability window, if it is one.
     fn window_word(va: u64) -> Option<*mut u64> {
         let window = super::CAP_MAP_BASE..super::CAP_MAP_BASE + super::CAP_MAP_SIZE;
@@ -1026,6 +1179,9 @@ mod tests {
                 number::CAP_MAP => [cptr, CAP_MAP_BASE, 1, 0, 1, 0],
                 number::CAP_EXPORT => [cptr, cptr, 0, 0, 0, 0],
                 number::CAP_IMPORT => [cptr, 0, cptr, 0, 1, 0],
+                number::VNODE_MAP => [cptr, 0, cptr, 1, 0, 1],
+                number::VNODE_UNMAP | number::DISPATCHER_STATUS => [cptr, 0, 0, 0, 0, 0],
+                number::DISPATCHER_RUN => [cptr, 0x1000, 72, 0, 0, 0],
                 _ => good,
             };
             assert!(Syscall::decode(n, args).is_ok(), "{n}");
@@ -1140,7 +1296,78 @@ mod tests {
             bad(number::CAP_EXPORT, [k.raw(), 3 << 32, 0x5000, 0, 0, 0]),
             Some("bad-argument")
         );
-        assert_eq!(number::LAST, number::CAP_IMPORT);
+    }
+
+    #[test]
+    fn decodes_the_vnode_and_dispatcher_calls_and_checks_every_register() {
+        let t = CPtr::l1(9);
+        let f = CPtr::l2(3, 4).unwrap();
+        assert_eq!(
+            Syscall::decode(number::VNODE_MAP, [t.raw(), 5, f.raw(), 3, 0x2000, 7]),
+            Ok(Syscall::VnodeMap {
+                table: t,
+                index: 5,
+                src: f,
+                rights: 3,
+                offset: 0x2000,
+                count: 7
+            })
+        );
+        assert_eq!(
+            Syscall::decode(number::VNODE_UNMAP, [t.raw(), 511, 0, 0, 0, 0]),
+            Ok(Syscall::VnodeUnmap {
+                table: t,
+                index: 511
+            })
+        );
+        assert_eq!(
+            Syscall::decode(number::DISPATCHER_RUN, [t.raw(), 0x4000, 72, 0, 0, 0]),
+            Ok(Syscall::DispatcherRun {
+                disp: t,
+                ptr: 0x4000,
+                len: 72
+            })
+        );
+        assert_eq!(
+            Syscall::decode(number::DISPATCHER_STATUS, [t.raw(), 0, 0, 0, 0, 0]),
+            Ok(Syscall::DispatcherStatus { disp: t })
+        );
+        let bad = |n, a| Syscall::decode(n, a).err().map(Error::name);
+        let map = [t.raw(), 5, f.raw(), 3, 0, 1];
+        for (i, v, want) in [
+            (0, 3 << 32, "bad-argument"),
+            (1, 1 << 32, "out-of-range"),
+            (2, 0, "bad-argument"),
+            (3, 0x10, "bad-argument"),
+            (5, 1 << 32, "out-of-range"),
+        ] {
+            let mut a = map;
+            a[i] = v;
+            assert_eq!(bad(number::VNODE_MAP, a), Some(want), "{i}");
+        }
+        for i in 2..6 {
+            let mut a = [t.raw(), 0, 0, 0, 0, 0];
+            a[i] = 1;
+            assert_eq!(bad(number::VNODE_UNMAP, a), Some("bad-argument"), "{i}");
+            assert_eq!(
+                bad(number::DISPATCHER_STATUS, a),
+                Some("bad-argument"),
+                "{i}"
+            );
+            if i >= 3 {
+                assert_eq!(bad(number::DISPATCHER_RUN, a), Some("bad-argument"), "{i}");
+            }
+        }
+        assert_eq!(
+            bad(number::DISPATCHER_STATUS, [0, 0, 0, 0, 0, 0]),
+            Some("bad-argument")
+        );
+        assert_eq!(
+            core::mem::size_of::<disp::DispatcherParams>(),
+            72,
+            "the parameters' size is part of the ABI"
+        );
+        assert_eq!(number::LAST, number::DISPATCHER_STATUS);
     }
 
     #[test]

@@ -19,10 +19,10 @@
 
 pub mod cmdline;
 pub mod handoff;
-pub mod initrd;
 pub mod plan;
 pub mod protocol;
 pub mod pvh;
 pub mod srat;
-pub mod text;
 pub mod x86;
+
+pub use modules::{initrd, text};

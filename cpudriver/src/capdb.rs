@@ -85,6 +85,9 @@ pub fn init(user_ram: PhysRange) -> bool {
             let ram = Cap::new(CapType::Ram, user_ram.start, user_ram.len());
             mdb.boot_insert(first, slot::RAM, ram)?;
         }
+        if let Some(frame) = initrd_frame() {
+            mdb.boot_insert(first, slot::INITRD, frame)?;
+        }
         let pool = core.params.given.shared_pool;
         if core.id == 0 && !pool.is_empty() {
             let mut ram = Cap::new(CapType::Ram, pool.start, pool.len());
@@ -126,6 +129,44 @@ pub fn init(user_ram: PhysRange) -> bool {
         tables: alloc::collections::BTreeMap::new(),
     });
     true
+}
+
+/// The read-only Frame over the boot-module archive's pages, if the
+/// machine has an archive that starts on a page boundary (QEMU loads boot
+/// modules page aligned). The bytes of its last page past the archive's end
+/// are no other object's: the memory plan reserves the archive's pages
+/// whole.
+fn initrd_frame() -> Option<Cap> {
+    let initrd = percpu::this().params.given.initrd;
+    if initrd.is_empty() || !initrd.start.is_multiple_of(4096) {
+        return None;
+    }
+    let mut frame = Cap::new(
+        CapType::Frame,
+        initrd.start,
+        initrd.len().div_ceil(4096) * 4096,
+    );
+    frame.rights = Rights::READ | Rights::GRANT;
+    Some(frame)
+}
+
+/// Where the archive starts inside the frame of [`initrd_frame`], and its
+/// length; `(0, 0)` when there is no such frame.
+pub fn initrd_extent() -> (u64, u64) {
+    let initrd = percpu::this().params.given.initrd;
+    match initrd_frame() {
+        Some(_) => (0, initrd.len()),
+        None => (0, 0),
+    }
+}
+
+/// Objects whose last capability went in the effects applied since the
+/// last [`take_gone`]: the dispatchers and PML4s, whose domains must end.
+static GONE: Mutex<alloc::vec::Vec<(CapType, u64)>> = Mutex::new(alloc::vec::Vec::new());
+
+/// Takes the list of dispatchers and PML4s destroyed since the last call.
+pub fn take_gone() -> alloc::vec::Vec<(CapType, u64)> {
+    core::mem::take(&mut *GONE.lock())
 }
 
 /// The page table the kernel keeps for one 2 MiB region of a program's
@@ -279,17 +320,30 @@ fn entry(level: Level, target: u64, page: u64, rights: Rights, table: bool) -> u
 /// [`Caps::apply`]'s).
 fn apply_one(e: &Effect) {
     match *e {
-        Effect::Created { base, size, .. } => {
+        Effect::Created { ty, base, size } => {
             if !in_partition(base, size) {
                 log::error!("created object {base:#x}+{size:#x} is outside the partition");
+                return;
+            }
+            // RAM is never mapped or read: every object retyped from it is
+            // zeroed when it is made, so zeroing RAM itself would only
+            // write the same bytes twice.
+            if ty == CapType::Ram {
                 return;
             }
             // SAFETY: the new object's memory lies in this core's
             // partition (checked), which the direct map covers, and the
             // database has just given it to the new object alone.
             unsafe { core::ptr::write_bytes(phys_to_virt(base) as *mut u8, 0, size as usize) };
+            if ty == CapType::Pml4 {
+                share_kernel_half(base);
+            }
         }
-        Effect::Destroyed { .. } => {}
+        Effect::Destroyed { ty, base, .. } => {
+            if matches!(ty, CapType::Dispatcher | CapType::Pml4) {
+                GONE.lock().push((ty, base));
+            }
+        }
         Effect::Map {
             table,
             level,
@@ -331,6 +385,23 @@ fn apply_one(e: &Effect) {
                 });
             }
         }
+    }
+}
+
+/// Gives the new, zeroed PML4 at `pml4` the kernel half of the core's own
+/// address space (its entries carry no user bit), as every address space
+/// of the core has it: the CPU driver keeps running when it is live. The
+/// capability library refuses every map into those entries.
+fn share_kernel_half(pml4: u64) {
+    let kernel = percpu::this().kernel_root;
+    for index in caps::vnode::KERNEL_HALF_FIRST..caps::vnode::ENTRIES {
+        let at = (u64::from(index) * 8) as usize;
+        // SAFETY: the core's kernel PML4 is one of its frames, reachable
+        // through the direct map; an aligned entry is read.
+        let bits = unsafe {
+            core::ptr::read_volatile((phys_to_virt(kernel) as *const u8).add(at) as *const u64)
+        };
+        write_entry(pml4, u64::from(index), |_| bits);
     }
 }
 

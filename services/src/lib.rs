@@ -16,13 +16,15 @@
 //!   `unsafe` outside the platforms;
 //! - [`exp`]: the experiments, including the shared-memory algorithms they
 //!   compare against;
-//! - [`rng`]: the one seeded generator.
+//! - [`rng`]: the one seeded generator;
+//! - [`image`]: the memory plan of a domain spawned from an ELF image.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
 #[cfg(target_arch = "x86_64")]
 pub mod exp;
+pub mod image;
 pub mod monitor;
 pub mod platform;
 pub mod platforms;

@@ -42,6 +42,86 @@ impl fmt::Display for PlatformError {
     }
 }
 
+/// Why a program could not be spawned ([`Platform::spawn`]). Each has a
+/// stable code ([`SpawnError::code`]) that the spawn protocol carries back
+/// to the requesting core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpawnError {
+    /// The platform cannot start programs (hosted threads, the simulator).
+    Unsupported,
+    /// The machine has no boot-module archive to load programs from.
+    NoInitrd,
+    /// The archive does not hold the program.
+    NotFound,
+    /// The archive is corrupt.
+    BadArchive,
+    /// The program's image cannot be a domain.
+    Image(crate::image::ImageError),
+    /// The platform already runs as many spawned domains as it can hold.
+    Busy,
+    /// Not enough memory for a domain.
+    NoMemory,
+    /// A capability invocation failed at this step.
+    Invocation {
+        /// What the loader was doing.
+        step: &'static str,
+        /// The kernel's error.
+        error: abi::Error,
+    },
+    /// No domain has this handle.
+    NoSuchChild,
+}
+
+impl SpawnError {
+    /// The stable code (never 0): its kind, and for an invocation failure
+    /// the kernel's error code above it.
+    pub fn code(&self) -> u32 {
+        match self {
+            SpawnError::Unsupported => 1,
+            SpawnError::NoInitrd => 2,
+            SpawnError::NotFound => 3,
+            SpawnError::BadArchive => 4,
+            SpawnError::Image(_) => 5,
+            SpawnError::Busy => 6,
+            SpawnError::NoMemory => 7,
+            SpawnError::Invocation { error, .. } => 8 | ((error.code() as u32) << 8),
+            SpawnError::NoSuchChild => 9,
+        }
+    }
+
+    /// The name of a code's kind, for records on the requesting core.
+    pub fn code_name(code: u32) -> &'static str {
+        match code & 0xff {
+            1 => "unsupported",
+            2 => "no-initrd",
+            3 => "not-found",
+            4 => "bad-archive",
+            5 => "bad-image",
+            6 => "busy",
+            7 => "no-memory",
+            8 => "invocation",
+            9 => "no-such-child",
+            _ => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpawnError::Unsupported => f.write_str("this platform cannot start programs"),
+            SpawnError::NoInitrd => f.write_str("the machine has no boot-module archive"),
+            SpawnError::NotFound => f.write_str("the boot-module archive does not hold it"),
+            SpawnError::BadArchive => f.write_str("the boot-module archive is corrupt"),
+            SpawnError::Image(e) => write!(f, "bad image: {e}"),
+            SpawnError::Busy => f.write_str("every slot for a spawned domain is in use"),
+            SpawnError::NoMemory => f.write_str("not enough RAM for a domain"),
+            SpawnError::Invocation { step, error } => write!(f, "{step}: {}", error.name()),
+            SpawnError::NoSuchChild => f.write_str("no such domain"),
+        }
+    }
+}
+
 /// What a protocol driver needs from the place it runs on one core.
 pub trait Platform {
     /// This core's logical id (0 is the boot core).
@@ -79,6 +159,25 @@ pub trait Platform {
     /// ring 3 a panic ends the whole run at once, so this stays `None`.
     fn aborted_by(&self) -> Option<u32> {
         None
+    }
+
+    /// Starts program `name` from the boot modules as a new domain on this
+    /// core; returns a handle for [`Platform::child`].
+    fn spawn(&mut self, name: &str) -> Result<u32, SpawnError> {
+        let _ = name;
+        Err(SpawnError::Unsupported)
+    }
+
+    /// The state of the domain `child`.
+    fn child(&mut self, child: u32) -> Result<abi::disp::Status, SpawnError> {
+        let _ = child;
+        Err(SpawnError::Unsupported)
+    }
+
+    /// Takes back every object of the ended domain `child`.
+    fn release(&mut self, child: u32) -> Result<(), SpawnError> {
+        let _ = child;
+        Err(SpawnError::Unsupported)
     }
 
     /// Prints one line, attributed to this core. Lines that are structured

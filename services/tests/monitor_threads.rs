@@ -58,6 +58,7 @@ fn malformed_messages_are_dropped_and_counted_on_threads() {
     let options = MonitorOptions {
         monitor: Options {
             inject_malformed: true,
+            ..Options::default()
         },
         ..MonitorOptions::default()
     };
@@ -132,4 +133,36 @@ fn a_panic_on_one_core_ends_the_whole_run_and_names_the_core() {
             other => panic!("{other:?}"),
         }
     }
+}
+
+#[test]
+fn spawning_on_threads_is_answered_as_unsupported_and_fails_the_run() {
+    let _one = one_at_a_time();
+    let args =
+        services::monitor::args::MonitorArgs::parse("spawn=hello@1,spawn=hello@0,spawn=hello@7")
+            .unwrap();
+    let options = MonitorOptions {
+        monitor: args.options,
+        ..MonitorOptions::default()
+    };
+    let out = run(2, options);
+    assert!(!out.stats[0].all_ok, "{:#?}", out.lines);
+    let failed = records(&out.lines, "spawn-failed");
+    assert_eq!(failed.len(), 3, "{:#?}", out.lines);
+    // The core that does not exist is refused by monitor 0 itself; the two
+    // that do answer through the spawn protocol, each once.
+    assert!(
+        failed
+            .iter()
+            .any(|l| l.contains("program=hello core=7 reason=no-such-core"))
+    );
+    for core in [0, 1] {
+        let want = format!("program=hello core={core} reason=unsupported");
+        assert_eq!(
+            failed.iter().filter(|l| l.contains(&want)).count(),
+            1,
+            "{failed:#?}"
+        );
+    }
+    assert!(records(&out.lines, "spawned").is_empty());
 }

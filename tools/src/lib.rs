@@ -28,3 +28,4 @@ pub mod image;
 pub mod results;
 pub mod show;
 pub mod sim;
+pub mod spawn;

@@ -100,6 +100,12 @@ struct BootArgs {
     /// Boot the kernel alone, without the ring-3 programs (no monitors).
     #[arg(long)]
     kernel_only: bool,
+    /// Programs for monitor 0 to start once the mesh is up, as
+    /// `NAME@CORE` (comma separated, or the flag repeated): each is built
+    /// from user level through capabilities by that core's monitor, and
+    /// the run passes only when each exits with 0.
+    #[arg(long, value_delimiter = ',', value_name = "NAME@CORE")]
+    spawn: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -170,6 +176,10 @@ impl BootArgs {
                 anyhow::bail!("unknown test '{test}' (known: {})", known.join(", "));
             }
             added.push(Added::flag("test", test, "--test"));
+        }
+        if !self.spawn.is_empty() {
+            let items = tools::spawn::user_items(&self.spawn, self.cores)?;
+            added.push(Added::flag("user", &items, "--spawn"));
         }
         Ok(cmdline::merge(&added, &self.append)?)
     }

@@ -22,7 +22,7 @@ use super::space::{AddressSpace, USER_END};
 use crate::capdb::{self, Caps};
 
 /// The library's address for a decoded register.
-fn addr(c: CPtr) -> Result<CapAddr, CapError> {
+pub(super) fn addr(c: CPtr) -> Result<CapAddr, CapError> {
     CapAddr::decode(u64::from(c.bits), u64::from(c.depth))
 }
 
@@ -177,6 +177,31 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
             )?;
             Ok(0)
         }
+        Syscall::VnodeMap {
+            table,
+            index,
+            src,
+            rights: r,
+            offset,
+            count,
+        } => {
+            let fx = c.mdb.map(
+                cs,
+                addr(table)?,
+                index,
+                addr(src)?,
+                rights(r),
+                offset,
+                count,
+            )?;
+            c.apply(&fx);
+            Ok(0)
+        }
+        Syscall::VnodeUnmap { table, index } => {
+            let fx = c.mdb.unmap(cs, addr(table)?, index)?;
+            c.apply(&fx);
+            Ok(0)
+        }
         _ => Err(SysError::UnknownSyscall.into()),
     }
 }
@@ -212,6 +237,11 @@ fn map(
     count: u32,
 ) -> Result<u64, Error> {
     check_va(va)?;
+    if space.is_vnode() {
+        // A domain built from user level maps into its own VNodes
+        // (`VnodeMap`); the kernel keeps no tables in its address space.
+        return Err(CapError::NotPermitted.into());
+    }
     let (t, fresh) = match space.cap_table(va) {
         Some(t) => (t, false),
         None => {

@@ -5,7 +5,16 @@
 //! or end (exit, fault). A fault in ring 3 ends that program with a report;
 //! the core goes on with its other programs. When nothing is runnable the
 //! core halts until a notification IPI or a wait deadline.
+//!
+//! A program is either one the CPU driver loaded at boot ([`spawn`]), in
+//! an address space the kernel keeps, or a **domain built from user
+//! level** ([`dispatch`]): a Dispatcher capability started with a CNode and
+//! a PML4 its parent filled through capability invocations. The kernel
+//! keeps the state of each such dispatcher (running, exited with a code,
+//! killed) until its last capability goes; the end of the last Dispatcher
+//! or PML4 capability of a running domain ends the domain.
 
+pub mod dispatch;
 pub mod elf;
 mod entry;
 pub mod fuzz;
@@ -15,6 +24,8 @@ mod syscall;
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use abi::disp::Status;
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use spin::Mutex;
@@ -47,17 +58,24 @@ struct Program {
     /// Saved registers while the program is not running.
     context: TrapFrame,
     state: State,
+    /// The base of its Dispatcher object, for a domain built from user
+    /// level.
+    disp: Option<u64>,
 }
 
 struct Scheduler {
     programs: Vec<Program>,
     /// Index of the running program.
     current: Option<usize>,
+    /// The state of every started dispatcher whose object still exists,
+    /// by its base.
+    statuses: BTreeMap<u64, Status>,
 }
 
 static SCHED: Mutex<Scheduler> = Mutex::new(Scheduler {
     programs: Vec::new(),
     current: None,
+    statuses: BTreeMap::new(),
 });
 
 /// A notification arrived that no waiting program has consumed yet.
@@ -140,6 +158,7 @@ pub fn spawn(
         cspace,
         context,
         state: State::Ready,
+        disp: None,
     });
     log::debug!("loaded program '{name}' (entry {entry:#x})");
     Ok(())
@@ -262,27 +281,48 @@ fn save_current(s: &mut Scheduler, frame: &TrapFrame) -> Option<usize> {
     Some(i)
 }
 
-/// Ends the running program and schedules the next one into `frame`.
-fn end_current(frame: &mut TrapFrame) {
+/// Ends the running program, which ended as `how` says, and schedules the
+/// next one into `frame`.
+fn end_current(frame: &mut TrapFrame, how: Status) {
     let mut s = SCHED.lock();
     let Some(i) = s.current.take() else {
         return;
     };
-    // Leave the program's address space before it is freed.
-    let kernel = percpu::this().kernel_root;
-    let root =
-        x86_64::structures::paging::PhysFrame::containing_address(x86_64::PhysAddr::new(kernel));
-    // SAFETY: the core's kernel address space maps everything the kernel
-    // uses; the program's space is about to be dropped.
-    unsafe {
-        x86_64::registers::control::Cr3::write(root, x86_64::registers::control::Cr3Flags::empty())
-    };
-    invoke::release(&mut s.programs[i].space);
-    s.programs.remove(i);
+    leave_space();
+    remove(&mut s, i, how);
     let after = i.checked_sub(1).or(s.programs.len().checked_sub(1));
     drop(s);
     fuzz::program_ended();
     schedule(frame, after);
+}
+
+/// Makes the core's kernel address space live, before a program's space
+/// is freed.
+fn leave_space() {
+    let kernel = percpu::this().kernel_root;
+    let root =
+        x86_64::structures::paging::PhysFrame::containing_address(x86_64::PhysAddr::new(kernel));
+    // SAFETY: the core's kernel address space maps everything the kernel
+    // uses.
+    unsafe {
+        x86_64::registers::control::Cr3::write(root, x86_64::registers::control::Cr3Flags::empty())
+    };
+}
+
+/// Takes program `i` off the core (not the running one, or the running one
+/// after [`leave_space`]): its dispatcher's state becomes `how`, and a
+/// domain built from user level notifies the core, so that a parent
+/// blocked in `Wait` looks.
+fn remove(s: &mut Scheduler, i: usize, how: Status) {
+    invoke::release(&mut s.programs[i].space);
+    let p = s.programs.remove(i);
+    if let Some(base) = p.disp {
+        s.statuses.insert(base, how);
+        PENDING.store(true, Ordering::Release);
+    }
+    if s.current.is_some_and(|c| c > i) {
+        s.current = s.current.map(|c| c - 1);
+    }
 }
 
 /// The running program's name, for reports.
@@ -321,7 +361,7 @@ pub fn fault(frame: &mut TrapFrame) {
             frame.rip, frame.error
         ),
     );
-    end_current(frame);
+    end_current(frame, Status::Killed(vector));
 }
 
 /// Maps a fresh page for a first touch of the stack or heap.
@@ -335,6 +375,11 @@ fn demand_page(addr: u64) -> bool {
     let Some(i) = s.current else {
         return false;
     };
+    if s.programs[i].space.is_vnode() {
+        // A domain built from user level has only the pages its parent
+        // mapped.
+        return false;
+    }
     let page = addr & !(abi::FRAME - 1);
     s.programs[i]
         .space

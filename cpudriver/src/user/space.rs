@@ -72,6 +72,10 @@ pub struct AddressSpace {
     /// the owner must drop there ([`AddressSpace::take_cap_tables`]) before
     /// the space goes.
     cap_tables: BTreeMap<u64, KernelTable>,
+    /// Whether the tables are VNode objects of the capability database (a
+    /// domain built from user level, [`AddressSpace::of_vnode`]): then the
+    /// space owns no frame, maps nothing itself, and frees nothing.
+    vnode: bool,
 }
 
 fn table(phys: u64) -> &'static mut PageTable {
@@ -96,7 +100,27 @@ impl AddressSpace {
             tables: Vec::new(),
             owned: Vec::new(),
             cap_tables: BTreeMap::new(),
+            vnode: false,
         })
+    }
+
+    /// The address space of a domain whose PML4 is the VNode object at
+    /// `pml4` (its kernel half shared when it was made): its holder maps
+    /// every page through capability invocations. Dropping it frees
+    /// nothing; the objects go with their last capabilities.
+    pub fn of_vnode(pml4: u64) -> AddressSpace {
+        AddressSpace {
+            pml4,
+            tables: Vec::new(),
+            owned: Vec::new(),
+            cap_tables: BTreeMap::new(),
+            vnode: true,
+        }
+    }
+
+    /// Whether this is a domain's own VNode tree ([`AddressSpace::of_vnode`]).
+    pub fn is_vnode(&self) -> bool {
+        self.vnode
     }
 
     /// Physical address of the PML4.
@@ -173,7 +197,7 @@ impl AddressSpace {
         access: Access,
         owned: bool,
     ) -> Result<(), SysError> {
-        if va >= USER_END || !va.is_multiple_of(FRAME) {
+        if self.vnode || va >= USER_END || !va.is_multiple_of(FRAME) {
             return Err(SysError::BadPointer);
         }
         let page = Page::<Size4KiB>::containing_address(VirtAddr::new(va));
@@ -296,6 +320,9 @@ impl AddressSpace {
 
 impl Drop for AddressSpace {
     fn drop(&mut self) {
+        if self.vnode {
+            return;
+        }
         if !self.cap_tables.is_empty() {
             // The capability database still names these tables: keep
             // their frames out of the allocator rather than hand them out

@@ -14,7 +14,7 @@ use crate::console::{fatal_record, line, record};
 use crate::percpu;
 
 /// What a handled call does to the caller.
-enum Done {
+pub(super) enum Done {
     /// Return this result to the caller.
     Return(Result<u64, Error>),
     /// The frame now holds another program (or the caller, resumed later
@@ -114,7 +114,16 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
         | Syscall::CapMap { .. }
         | Syscall::CapUnmap { .. }
         | Syscall::CapExport { .. }
-        | Syscall::CapImport { .. } => Done::Return(super::invoke::invoke(call)),
+        | Syscall::CapImport { .. }
+        | Syscall::VnodeMap { .. }
+        | Syscall::VnodeUnmap { .. } => {
+            let result = super::invoke::invoke(call);
+            super::dispatch::reap(frame, result)
+        }
+        Syscall::DispatcherRun { disp, ptr, len } => {
+            Done::Return(super::dispatch::run(disp, ptr, len))
+        }
+        Syscall::DispatcherStatus { disp } => Done::Return(super::dispatch::status(disp)),
         Syscall::Yield => {
             frame.rax = 0;
             frame.rdx = 0;
@@ -141,7 +150,7 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
         Syscall::Exit { code } => {
             let name = super::current_name();
             record("program-exit", format_args!("program={name} code={code}"));
-            end_current(frame);
+            end_current(frame, abi::disp::Status::Exited(code));
             Done::Switched
         }
         Syscall::Shutdown { code } => {
@@ -246,6 +255,8 @@ fn info(ptr: u64, len: u64) -> Result<u64, SysError> {
         core: core.id,
         cores: core.count,
         tsc_hz: crate::timing::get().tsc_hz,
+        initrd_offset: crate::capdb::initrd_extent().0,
+        initrd_len: crate::capdb::initrd_extent().1,
         pool_frames: given.shared_pool.len() / abi::FRAME,
         heap_base: abi::HEAP_BASE,
         heap_size: abi::HEAP_SIZE,

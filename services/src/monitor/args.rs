@@ -6,18 +6,22 @@
 //! | item | meaning |
 //! |---|---|
 //! | `inject=malformed` | monitor 1 sends two malformed messages to monitor 0 first |
+//! | `spawn=NAME@CORE` | monitor 0 has program `NAME` of the boot modules started on core `CORE` (repeatable, at most [`MAX_SPAWNS`]) |
 //! | `exp=NAME` and its options | an experiment, see `crate::exp::args` |
 //!
 //! Every other item is refused with the list of what is accepted: an
-//! unknown word, an item given twice, and an experiment option without an
-//! `exp=` item. Nothing is ignored.
+//! unknown word, an item given twice, a `spawn=` item that is not a name
+//! and a core number, and an experiment option without an `exp=` item.
+//! Nothing is ignored. Whether the core exists is the monitor's to check:
+//! the parser does not know how many there are.
 
 use alloc::string::{String, ToString};
 use core::fmt;
 use core::fmt::Write;
 
-use super::Options;
+use super::{MAX_SPAWNS, Options};
 use crate::exp::{ArgsError, KEYS, Request};
+use crate::proto::spawn::Name;
 
 /// What the monitor was asked to do.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,6 +39,10 @@ pub enum MonitorArgsError {
     UnknownItem(String),
     /// An `inject=` item with an unknown value.
     UnknownInjection(String),
+    /// A `spawn=` item that is not `NAME@CORE`.
+    BadSpawn(String),
+    /// More than [`MAX_SPAWNS`] `spawn=` items.
+    TooManySpawns,
     /// A monitor item given twice.
     Repeated(String),
     /// Experiment options without an `exp=` item.
@@ -48,12 +56,20 @@ impl fmt::Display for MonitorArgsError {
         match self {
             MonitorArgsError::UnknownItem(item) => write!(
                 f,
-                "unknown item `{item}` (accepted: inject=malformed, exp=urpc, exp=update-cost, \
-                 and with exp= its options: {})",
+                "unknown item `{item}` (accepted: inject=malformed, spawn=NAME@CORE, exp=urpc, \
+                 exp=update-cost, and with exp= its options: {})",
                 OptionList
             ),
             MonitorArgsError::UnknownInjection(what) => {
                 write!(f, "unknown injection `{what}` (accepted: inject=malformed)")
+            }
+            MonitorArgsError::BadSpawn(item) => write!(
+                f,
+                "`{item}` is not spawn=NAME@CORE (NAME: 1 to 32 letters, digits, '-', '_' or \
+                 '.'; CORE: a core number)"
+            ),
+            MonitorArgsError::TooManySpawns => {
+                write!(f, "more than {MAX_SPAWNS} spawn= items")
             }
             MonitorArgsError::Repeated(item) => write!(f, "`{item}` is given more than once"),
             MonitorArgsError::NoExperiment(item) => write!(
@@ -102,6 +118,15 @@ impl MonitorArgs {
                     out.options.inject_malformed = true;
                     continue;
                 }
+                Some(("spawn", what)) => {
+                    let bad = || MonitorArgsError::BadSpawn(item.to_string());
+                    let (name, core) = what.split_once('@').ok_or_else(bad)?;
+                    let name = Name::new(name).ok_or_else(bad)?;
+                    let core: u32 = core.parse().map_err(|_| bad())?;
+                    let free = out.options.spawns.iter_mut().find(|s| s.is_none());
+                    *free.ok_or(MonitorArgsError::TooManySpawns)? = Some((name, core));
+                    continue;
+                }
                 _ if KEYS.contains(&key) => {
                     named |= key == "exp";
                     if key != "exp" && first_option.is_none() {
@@ -139,12 +164,45 @@ mod tests {
     }
 
     #[test]
+    fn takes_spawn_items_in_order_and_refuses_bad_ones() {
+        let a = MonitorArgs::parse("spawn=hello@3,spawn=hello@1").unwrap();
+        let got: alloc::vec::Vec<(String, u32)> = a
+            .options
+            .spawns
+            .iter()
+            .flatten()
+            .map(|(n, c)| (n.as_str().into(), *c))
+            .collect();
+        assert_eq!(got, [("hello".into(), 3), ("hello".into(), 1)]);
+        for bad in [
+            "spawn=hello",
+            "spawn=@1",
+            "spawn=hello@",
+            "spawn=hello@x",
+            "spawn=a b@1",
+            "spawn=hello@-1",
+        ] {
+            assert_eq!(
+                MonitorArgs::parse(bad).unwrap_err(),
+                MonitorArgsError::BadSpawn(bad.into()),
+                "{bad}"
+            );
+        }
+        let many = alloc::vec!["spawn=hello@0"; MAX_SPAWNS + 1].join(",");
+        assert_eq!(
+            MonitorArgs::parse(&many).unwrap_err(),
+            MonitorArgsError::TooManySpawns
+        );
+        assert!(MonitorArgs::parse(&many[14..]).is_ok());
+    }
+
+    #[test]
     fn refuses_every_item_it_does_not_know_and_says_what_it_accepts() {
         let err = MonitorArgs::parse("junk").unwrap_err();
         assert_eq!(err, MonitorArgsError::UnknownItem("junk".into()));
         let text = format!("{err}");
         assert!(
-            text.contains("accepted: inject=malformed, exp=urpc"),
+            text.contains("accepted: inject=malformed, spawn=NAME@CORE, exp=urpc"),
             "{text}"
         );
         assert!(text.contains("quick, rounds"), "{text}");

@@ -34,11 +34,14 @@ use core::sync::atomic::Ordering;
 
 use urpc::{RawMessage, Side};
 
-use crate::platform::{Platform, PlatformError};
+use crate::platform::{Platform, PlatformError, SpawnError};
 use crate::proto::job::{JobEffect, JobPhase};
 use crate::proto::mesh::{Mesh, MeshEffect, tag as mesh_tag};
+use crate::proto::spawn::{Name, SpawnEffect, Spawns};
 use crate::proto::{Inbound, Out, Via};
 use crate::shm::{Arena, CHANNEL_FRAMES, Doorbells, FrameAllocator, Layout};
+use abi::disp::Status;
+use alloc::format;
 use links::Links;
 use router::{Effect, Output, Router, collect};
 
@@ -58,12 +61,18 @@ pub trait Job<P: Platform> {
     fn run(&mut self, platform: &mut P, arena: Arena) -> bool;
 }
 
+/// Most `spawn=` items a run takes.
+pub const MAX_SPAWNS: usize = 16;
+
 /// How a monitor behaves.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Options {
     /// Monitor 1 sends two malformed messages to monitor 0 before its
     /// hello (a test of the dropping path).
     pub inject_malformed: bool,
+    /// Monitor 0: programs to start, each on a core, once the mesh is up
+    /// and before the job; the run passes only if each exits with 0.
+    pub spawns: [Option<(Name, u32)>; MAX_SPAWNS],
 }
 
 /// What stopped a monitor.
@@ -150,6 +159,15 @@ pub struct Monitor<'p, P: Platform> {
     run: Option<(u64, u64)>,
     /// Monitor 0: the job phase's verdict.
     verdict: Option<bool>,
+    /// What to spawn once the mesh is up (monitor 0).
+    spawns: [Option<(Name, u32)>; MAX_SPAWNS],
+    /// Domains this monitor started for a request: (requester, id,
+    /// platform handle).
+    children: Vec<(u32, u32, u32)>,
+    /// Requests waiting for a domain to end: (requester, id, program).
+    waiting: VecDeque<(u32, u32, Name)>,
+    /// Monitor 0: a `spawn=` item named a core that does not exist.
+    bad_spawn: bool,
     reported: Vec<(Via, u32, u16)>,
     dropped: u64,
     blocks: u64,
@@ -177,10 +195,15 @@ impl<'p, P: Platform> Monitor<'p, P> {
             router: Router {
                 mesh: Mesh::new(core, cores, allocator),
                 job: JobPhase::new(core, cores),
+                spawn: Spawns::new(cores),
             },
             local: VecDeque::new(),
             run: None,
             verdict: None,
+            spawns: options.spawns,
+            children: Vec::new(),
+            waiting: VecDeque::new(),
+            bad_spawn: false,
             reported: Vec::new(),
             dropped: 0,
             blocks: 0,
@@ -247,9 +270,143 @@ impl<'p, P: Platform> Monitor<'p, P> {
                 }
                 Effect::Job(JobEffect::Run { first, frames }) => self.run = Some((first, frames)),
                 Effect::Job(JobEffect::AllDone { ok }) => self.verdict = Some(ok),
+                Effect::Spawn(e) => self.on_spawn(e)?,
             }
         }
         Ok(())
+    }
+
+    /// Carries out an effect of the spawn protocol: starts a domain for a
+    /// request, or (on the requester) reports an answer.
+    fn on_spawn(&mut self, e: SpawnEffect) -> Result<(), MonitorError> {
+        match e {
+            SpawnEffect::Start { from, id, name } => self.start_child(from, id, name),
+            SpawnEffect::Spawned {
+                core, name, cycles, ..
+            } => {
+                self.p.record(
+                    "spawned",
+                    format_args!("program={name} core={core} cycles={cycles}"),
+                );
+                Ok(())
+            }
+            SpawnEffect::Failed {
+                core,
+                name,
+                failure,
+                ..
+            } => {
+                self.p.record(
+                    "spawn-failed",
+                    format_args!(
+                        "program={name} core={core} reason={} code={failure:#x}",
+                        SpawnError::code_name(failure)
+                    ),
+                );
+                Ok(())
+            }
+            SpawnEffect::Ended {
+                core, name, status, ..
+            } => {
+                let how = match status {
+                    Status::Exited(code) => format!("status=exited code={code}"),
+                    Status::Killed(vector) => format!("status=killed vector={vector}"),
+                    _ => "status=revoked".into(),
+                };
+                self.p.record(
+                    "spawn-ended",
+                    format_args!("program={name} core={core} {how}"),
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// Starts `name` for request `id` of core `from` and answers it. While
+    /// the platform holds as many domains as it can, the request waits for
+    /// one to end.
+    fn start_child(&mut self, from: u32, id: u32, name: Name) -> Result<(), MonitorError> {
+        let t0 = self.p.now();
+        let started = self.p.spawn(name.as_str());
+        let cycles = self.p.now().wrapping_sub(t0);
+        let result = match started {
+            Ok(child) => {
+                self.children.push((from, id, child));
+                Ok(cycles)
+            }
+            Err(SpawnError::Busy) if !self.children.is_empty() => {
+                self.waiting.push_back((from, id, name));
+                return Ok(());
+            }
+            Err(e) => {
+                self.spawn_error(format_args!("program={name}"), &e);
+                Err(e.code())
+            }
+        };
+        let mut out = Out::new();
+        self.router
+            .spawn
+            .started(from, id, result, &mut out)
+            .map_err(|_| MonitorError::Protocol {
+                what: "the spawn protocol refused its own start",
+            })?;
+        self.apply(collect(out, Effect::Spawn))
+    }
+
+    /// Reports a spawn failure: a line that says why, and a `spawn-error`
+    /// record with `what`, the reason and, for a refused invocation, the
+    /// kernel's error.
+    fn spawn_error(&mut self, what: core::fmt::Arguments<'_>, e: &SpawnError) {
+        self.p.print(format_args!("monitor: spawn: {what}: {e}"));
+        let reason = SpawnError::code_name(e.code());
+        match e {
+            SpawnError::Invocation { error, .. } => self.p.record(
+                "spawn-error",
+                format_args!("{what} reason={reason} error={}", error.name()),
+            ),
+            _ => self
+                .p
+                .record("spawn-error", format_args!("{what} reason={reason}")),
+        }
+    }
+
+    /// Looks at the domains this monitor started; reports each that ended
+    /// to its requester and takes back its objects. Returns whether one
+    /// ended.
+    fn poll_children(&mut self) -> Result<bool, MonitorError> {
+        let mut progress = false;
+        let mut k = 0;
+        while k < self.children.len() {
+            let (from, id, child) = self.children[k];
+            let status = match self.p.child(child) {
+                Ok(Status::Running | Status::NotStarted) => {
+                    k += 1;
+                    continue;
+                }
+                Ok(ended) => ended,
+                Err(e) => {
+                    self.spawn_error(format_args!("child={child} step=status"), &e);
+                    Status::Revoked
+                }
+            };
+            self.children.remove(k);
+            progress = true;
+            if let Err(e) = self.p.release(child) {
+                self.spawn_error(format_args!("child={child} step=release"), &e);
+            }
+            let mut out = Out::new();
+            self.router
+                .spawn
+                .ended(from, id, status, &mut out)
+                .map_err(|_| MonitorError::Protocol {
+                    what: "the spawn protocol refused its own end",
+                })?;
+            self.apply(collect(out, Effect::Spawn))?;
+            if let Some((from, id, name)) = self.waiting.pop_front() {
+                self.start_child(from, id, name)?;
+            }
+        }
+        Ok(progress)
     }
 
     fn opened(&mut self, peer: u32) -> Result<(), MonitorError> {
@@ -319,6 +476,9 @@ impl<'p, P: Platform> Monitor<'p, P> {
             let output = self.router.on_deadlines(now);
             self.apply(output)?;
         }
+        if !self.children.is_empty() {
+            progress |= self.poll_children()?;
+        }
         progress |= self.links.flush(self.p)?;
         Ok(progress)
     }
@@ -357,6 +517,29 @@ impl<'p, P: Platform> Monitor<'p, P> {
         }
     }
 
+    /// Monitor 0: asks for every `spawn=` item and waits until each is
+    /// answered and, if it started, has ended. A core that does not exist
+    /// is a failed item, reported as such.
+    fn spawn_all(&mut self) -> Result<(), MonitorError> {
+        let mut out = Out::new();
+        for (name, core) in self.spawns.into_iter().flatten() {
+            if self
+                .router
+                .spawn
+                .request(name.as_str(), core, &mut out)
+                .is_err()
+            {
+                self.p.record(
+                    "spawn-failed",
+                    format_args!("program={name} core={core} reason=no-such-core"),
+                );
+                self.bad_spawn = true;
+            }
+        }
+        self.apply(collect(out, Effect::Spawn))?;
+        self.run_until(|m| m.router.spawn.pending() == 0)
+    }
+
     fn job_step(
         &mut self,
         step: impl FnOnce(&mut JobPhase, &mut Out<JobEffect>) -> Result<(), crate::proto::job::JobError>,
@@ -380,6 +563,7 @@ impl<'p, P: Platform> Monitor<'p, P> {
                 "mesh-complete",
                 format_args!("cores={n} channels={} cycles={cycles}", n * (n - 1) / 2),
             );
+            self.spawn_all()?;
             let frames = job.as_ref().map_or(0, |j| j.arena_frames(self.cores));
             let mut alloc = self
                 .router
@@ -416,7 +600,7 @@ impl<'p, P: Platform> Monitor<'p, P> {
         self.job_step(|j, out| j.finished(ok, out))?;
         let all_ok = if self.core == 0 {
             self.run_until(|m| m.verdict.is_some())?;
-            self.verdict == Some(true)
+            self.verdict == Some(true) && self.router.spawn.all_passed() && !self.bad_spawn
         } else {
             self.run_until(|m| m.links.all_sent())?;
             ok

@@ -11,6 +11,7 @@ use urpc::RawMessage;
 
 use crate::proto::job::{JobEffect, JobPhase};
 use crate::proto::mesh::{Mesh, MeshEffect};
+use crate::proto::spawn::{SpawnEffect, Spawns};
 use crate::proto::{Inbound, Out, Protocol, Refusal};
 use crate::wire::{self, Owner};
 
@@ -21,6 +22,8 @@ pub(crate) enum Effect {
     Mesh(MeshEffect),
     /// Of the job phase.
     Job(JobEffect),
+    /// Of the spawn protocol.
+    Spawn(SpawnEffect),
 }
 
 /// Why a message was not taken.
@@ -39,6 +42,8 @@ pub(crate) struct Router {
     pub mesh: Mesh,
     /// The job phase.
     pub job: JobPhase,
+    /// Spawning on other cores.
+    pub spawn: Spawns,
 }
 
 /// What the machines gave out for one input.
@@ -69,6 +74,7 @@ impl Router {
         match wire::owner(m.msg.tag()) {
             Some(Owner::Mesh) => deliver(&mut self.mesh, now, m, Effect::Mesh),
             Some(Owner::Job) => deliver(&mut self.job, now, m, Effect::Job),
+            Some(Owner::Spawn) => deliver(&mut self.spawn, now, m, Effect::Spawn),
             // Tags of protocols that do not run in the monitor, and tags
             // nobody owns.
             Some(

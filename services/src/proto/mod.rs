@@ -17,7 +17,9 @@
 //! - [`lock`] and [`barrier`]: locks (server, token, delegation, queue)
 //!   and barriers (central, tree, dissemination) over messages;
 //! - [`replica`]: a replicated key-value map under a chosen consistency
-//!   model (linearizable, sequential, eventual).
+//!   model (linearizable, sequential, eventual);
+//! - [`spawn`]: starting a program on another core's monitor, and hearing
+//!   of its end.
 #![deny(unsafe_code)]
 
 pub mod barrier;
@@ -25,6 +27,7 @@ pub mod job;
 pub mod lock;
 pub mod mesh;
 pub mod replica;
+pub mod spawn;
 pub mod update;
 
 use alloc::vec::Vec;

@@ -28,6 +28,8 @@ pub enum Owner {
     Barrier,
     /// The replicated key-value map (`proto::replica`).
     Replica,
+    /// Spawning programs on other cores (`proto::spawn`).
+    Spawn,
 }
 
 /// A contiguous, inclusive range of tags and its owner.
@@ -116,8 +118,16 @@ pub const REPLICA: TagRange = TagRange {
     last: 0x015F,
 };
 
+/// Tags of spawning a program on another core.
+pub const SPAWN: TagRange = TagRange {
+    owner: Owner::Spawn,
+    name: "spawn",
+    first: 0x0160,
+    last: 0x016F,
+};
+
 /// Every range, in tag order.
-pub const REGISTRY: [TagRange; 7] = [URPC_BENCH, MESH, JOB, UPDATE, LOCK, BARRIER, REPLICA];
+pub const REGISTRY: [TagRange; 8] = [URPC_BENCH, MESH, JOB, UPDATE, LOCK, BARRIER, REPLICA, SPAWN];
 
 const _: () = assert!(URPC_BENCH.contains(urpc::bench::BENCH_TAG));
 
@@ -146,6 +156,7 @@ mod tests {
         all.extend(crate::proto::lock::tag::ALL.map(|t| (LOCK, t)));
         all.extend(crate::proto::barrier::tag::ALL.map(|t| (BARRIER, t)));
         all.extend(crate::proto::replica::tag::ALL.map(|t| (REPLICA, t)));
+        all.extend(crate::proto::spawn::tag::ALL.map(|t| (SPAWN, t)));
         all
     }
 

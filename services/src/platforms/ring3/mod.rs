@@ -22,6 +22,7 @@ use core::fmt::{self, Write};
 use linked_list_allocator::LockedHeap;
 
 mod platform;
+pub mod spawn;
 
 pub use abi::user as sys;
 pub use platform::Ring3;

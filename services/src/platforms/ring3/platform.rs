@@ -5,20 +5,25 @@ use core::ptr::NonNull;
 
 use abi::{ProgramInfo, SysError};
 
+use super::spawn::Loader;
 use super::sys;
-use crate::platform::{Platform, PlatformError};
+use crate::platform::{Platform, PlatformError, SpawnError};
 use crate::shm::Arena;
 
 /// The platform of a ring-3 program on the CPU driver.
 #[derive(Debug)]
 pub struct Ring3 {
     info: ProgramInfo,
+    loader: Loader,
 }
 
 impl Ring3 {
     /// Asks the CPU driver where this program runs.
     pub fn new() -> Result<Ring3, SysError> {
-        Ok(Ring3 { info: sys::info()? })
+        Ok(Ring3 {
+            info: sys::info()?,
+            loader: Loader::default(),
+        })
     }
 
     /// What the CPU driver reported.
@@ -73,6 +78,18 @@ impl Platform for Ring3 {
 
     fn wait(&mut self, timeout: u64) -> bool {
         sys::wait(timeout)
+    }
+
+    fn spawn(&mut self, name: &str) -> Result<u32, SpawnError> {
+        self.loader.spawn(&self.info, name)
+    }
+
+    fn child(&mut self, child: u32) -> Result<abi::disp::Status, SpawnError> {
+        self.loader.status(child)
+    }
+
+    fn release(&mut self, child: u32) -> Result<(), SpawnError> {
+        self.loader.release(child)
     }
 
     fn print(&mut self, line: fmt::Arguments<'_>) {

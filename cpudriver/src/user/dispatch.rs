@@ -1,0 +1,152 @@
+//! Domains built from user level: starting a Dispatcher capability,
+//! reporting its state, and ending a domain whose Dispatcher or PML4 goes.
+//!
+//! The parent retypes its own RAM into the domain's objects and maps its
+//! VNodes and frames with capability invocations; the kernel checks every
+//! step there. [`run`] then only has to check the three capabilities and
+//! the entry state, and put the domain on the core's run queue. The
+//! domain's saved registers live in the kernel's program list, not in the
+//! Dispatcher object's memory, which stays zero: no user-writable memory
+//! is ever trusted as kernel state.
+
+use abi::cap::CPtr;
+use abi::disp::{DispatcherParams, MAX_NAME, Status};
+use abi::{CapError, Error, SysError};
+use alloc::string::String;
+use caps::{CapType, Rights};
+
+use super::space::{AddressSpace, USER_END};
+use super::syscall::Done;
+use super::{Program, SCHED, State, blank_frame, leave_space, remove, schedule};
+use crate::arch::trap::TrapFrame;
+use crate::console::record;
+use crate::{capdb, percpu};
+
+/// Starts the dispatcher at `disp` with the parameters at `ptr` in the
+/// caller's memory.
+pub(super) fn run(disp: CPtr, ptr: u64, len: u64) -> Result<u64, Error> {
+    if len != core::mem::size_of::<DispatcherParams>() as u64 {
+        return Err(SysError::BadLength.into());
+    }
+    let mut s = SCHED.lock();
+    let i = s.current.ok_or(CapError::NoSuchSlot)?;
+    let caller = &s.programs[i];
+    caller.space.check(ptr, len, false)?;
+    let mut params = DispatcherParams::default();
+    // SAFETY: the range was just checked to be mapped user memory of the
+    // live address space (the caller's, during its call); plain integers
+    // are copied out before they are used.
+    unsafe { core::ptr::copy_nonoverlapping(ptr as *const DispatcherParams, &mut params, 1) };
+    let cs = caller.cspace.ok_or(CapError::NoSuchSlot)?;
+    let guard = capdb::lock();
+    let c = guard.as_ref().ok_or(CapError::NoSuchSlot)?;
+    let d = c.mdb.identify(cs, super::invoke::addr(disp)?)?;
+    if d.ty != CapType::Dispatcher {
+        return Err(CapError::WrongType.into());
+    }
+    if !d.rights.contains(Rights::WRITE) {
+        return Err(CapError::MissingRight.into());
+    }
+    let root = super::invoke::addr(CPtr::decode(params.cspace)?)?;
+    let child_cs = c.mdb.cspace_of(cs, root)?;
+    let v = c
+        .mdb
+        .identify(cs, super::invoke::addr(CPtr::decode(params.vspace)?)?)?;
+    if v.ty != CapType::Pml4 {
+        return Err(CapError::WrongType.into());
+    }
+    if s.statuses.contains_key(&d.base) {
+        return Err(CapError::NotPermitted.into());
+    }
+    if params.entry >= USER_END || params.stack > USER_END {
+        return Err(CapError::KernelHalf.into());
+    }
+    if !params.stack.is_multiple_of(16) {
+        return Err(CapError::Misaligned.into());
+    }
+    let n = params.name_len;
+    if n == 0 || n > MAX_NAME as u64 {
+        return Err(SysError::BadLength.into());
+    }
+    let name = core::str::from_utf8(&params.name[..n as usize]).map_err(|_| SysError::BadUtf8)?;
+    drop(guard);
+    let core = percpu::this();
+    let mut context = blank_frame();
+    context.rip = params.entry;
+    context.rsp = params.stack;
+    context.rdi = u64::from(core.id);
+    context.rsi = u64::from(core.count);
+    context.rdx = 0;
+    s.programs.push(Program {
+        name: String::from(name),
+        args: String::new(),
+        space: AddressSpace::of_vnode(v.base),
+        cspace: Some(child_cs),
+        context,
+        state: State::Ready,
+        disp: Some(d.base),
+    });
+    s.statuses.insert(d.base, Status::Running);
+    Ok(0)
+}
+
+/// The state of the dispatcher at `disp`, in its register form.
+pub(super) fn status(disp: CPtr) -> Result<u64, Error> {
+    let s = SCHED.lock();
+    let i = s.current.ok_or(CapError::NoSuchSlot)?;
+    let cs = s.programs[i].cspace.ok_or(CapError::NoSuchSlot)?;
+    let guard = capdb::lock();
+    let c = guard.as_ref().ok_or(CapError::NoSuchSlot)?;
+    let d = c.mdb.identify(cs, super::invoke::addr(disp)?)?;
+    if d.ty != CapType::Dispatcher {
+        return Err(CapError::WrongType.into());
+    }
+    let status = s
+        .statuses
+        .get(&d.base)
+        .copied()
+        .unwrap_or(Status::NotStarted);
+    Ok(status.encode())
+}
+
+/// After an invocation: ends every domain whose Dispatcher or PML4 the
+/// invocation destroyed (with a `domain-revoked` record) and forgets the
+/// state of destroyed dispatchers. When the caller itself was among them,
+/// the next program is scheduled into `frame`; otherwise the caller gets
+/// `result`.
+pub(super) fn reap(frame: &mut TrapFrame, result: Result<u64, Error>) -> Done {
+    let gone = capdb::take_gone();
+    if gone.is_empty() {
+        return Done::Return(result);
+    }
+    let mut s = SCHED.lock();
+    let mut caller_ended = None;
+    for (ty, base) in gone {
+        while let Some(i) = s.programs.iter().position(|p| match ty {
+            CapType::Dispatcher => p.disp == Some(base),
+            _ => p.space.is_vnode() && p.space.root() == base,
+        }) {
+            if s.current == Some(i) {
+                leave_space();
+                s.current = None;
+                caller_ended = Some(i);
+            }
+            record(
+                "domain-revoked",
+                format_args!("program={} object={ty:?}", s.programs[i].name),
+            );
+            remove(&mut s, i, Status::Revoked);
+        }
+        if ty == CapType::Dispatcher {
+            s.statuses.remove(&base);
+        }
+    }
+    let Some(i) = caller_ended else {
+        return Done::Return(result);
+    };
+    let after = i.checked_sub(1).or(s.programs.len().checked_sub(1));
+    drop(s);
+    super::fuzz::program_ended();
+    schedule(frame, after);
+    Done::Switched
+}

@@ -1,0 +1,102 @@
+//! Spawning from user level on any core: monitor 0 asks other monitors,
+//! over the spawn protocol, to build a domain from a program of the boot
+//! modules with nothing but capability invocations on their own RAM, and
+//! hears of each domain's end.
+
+use flotilla_tests::{boot, boot_ok, with_monitors};
+use tools::boot::BootReport;
+
+/// The `(core, field)` of every record of `kind` whose `program` is `name`.
+fn of<'a>(report: &'a BootReport, kind: &'a str, name: &'a str) -> Vec<&'a qemu::OwnedRecord> {
+    report
+        .records_of(kind)
+        .filter(|r| r.get("program") == Some(name))
+        .collect()
+}
+
+#[test]
+fn hello_runs_on_cores_3_and_1_and_the_run_passes() {
+    let report = boot_ok(&with_monitors(4, "user=spawn=hello@3,spawn=hello@1"));
+    let log = &report.failure_report;
+    let spawned = of(&report, "spawned", "hello");
+    let mut cores: Vec<&str> = spawned.iter().filter_map(|r| r.get("core")).collect();
+    cores.sort_unstable();
+    assert_eq!(cores, ["1", "3"], "{log}");
+    assert!(spawned.iter().all(|r| r.core == 0), "{log}");
+    assert!(
+        spawned
+            .iter()
+            .all(|r| r.get_u64("cycles").is_some_and(|c| c > 0)),
+        "{log}"
+    );
+    // Each domain ran on the core it was asked for, held nothing but its
+    // own root CNode, and exited with 0.
+    let hello: Vec<_> = report.records_of("hello").collect();
+    let mut ran: Vec<u32> = hello.iter().map(|r| r.core).collect();
+    ran.sort_unstable();
+    assert_eq!(ran, [1, 3], "{log}");
+    for h in &hello {
+        assert_eq!(h.get("core"), Some(h.core.to_string().as_str()), "{log}");
+        assert_eq!(h.get("isolated"), Some("1"), "{log}");
+    }
+    let exits = of(&report, "program-exit", "hello");
+    assert_eq!(exits.len(), 2, "{log}");
+    assert!(exits.iter().all(|r| r.get("code") == Some("0")), "{log}");
+    let ended = of(&report, "spawn-ended", "hello");
+    assert_eq!(ended.len(), 2, "{log}");
+    assert!(
+        ended
+            .iter()
+            .all(|r| r.get("status") == Some("exited") && r.get("code") == Some("0"))
+    );
+}
+
+#[test]
+fn more_domains_than_a_monitor_holds_at_once_wait_their_turn() {
+    // Ten on one core, which holds at most eight at once (fewer when its
+    // RAM is smaller): the rest wait for a domain to end, and its RAM then
+    // serves the next.
+    let items: Vec<String> = (0..10).map(|_| "spawn=hello@1".to_owned()).collect();
+    let report = boot_ok(&with_monitors(2, &format!("user={}", items.join(","))));
+    let log = &report.failure_report;
+    assert_eq!(of(&report, "spawned", "hello").len(), 10, "{log}");
+    assert_eq!(of(&report, "program-exit", "hello").len(), 10, "{log}");
+    assert_eq!(of(&report, "spawn-ended", "hello").len(), 10, "{log}");
+    assert!(report.records_of("spawn-error").next().is_none(), "{log}");
+}
+
+#[test]
+fn a_program_the_modules_lack_fails_the_run_with_the_reason() {
+    let report = boot(&with_monitors(2, "user=spawn=nosuch@1"));
+    let log = &report.failure_report;
+    assert!(!report.passed(), "{log}");
+    let failed = of(&report, "spawn-failed", "nosuch");
+    assert_eq!(failed.len(), 1, "{log}");
+    assert_eq!(failed[0].get("reason"), Some("not-found"), "{log}");
+    let error: Vec<_> = report.records_of("spawn-error").collect();
+    assert!(
+        error
+            .iter()
+            .any(|r| r.core == 1 && r.get("reason") == Some("not-found")),
+        "{log}"
+    );
+    assert!(of(&report, "spawned", "nosuch").is_empty(), "{log}");
+}
+
+#[test]
+fn a_domain_that_faults_is_ended_and_fails_the_run() {
+    // `probe` faults on purpose at its end; spawned, it is ended by that
+    // fault, its monitor goes on, and monitor 0 reports it killed.
+    let report = boot(&with_monitors(2, "user=spawn=probe@1"));
+    let log = &report.failure_report;
+    assert!(!report.passed(), "{log}");
+    let faults = of(&report, "user-fault", "probe");
+    assert_eq!(faults.len(), 1, "{log}");
+    assert_eq!(faults[0].core, 1);
+    let ended = of(&report, "spawn-ended", "probe");
+    assert_eq!(ended.len(), 1, "{log}");
+    assert_eq!(ended[0].get("status"), Some("killed"), "{log}");
+    assert_eq!(ended[0].get("vector"), Some("14"), "{log}");
+    // The monitors were not disturbed: every core finished its part.
+    assert_eq!(report.records_of("monitor-done").count(), 2, "{log}");
+}
