@@ -330,8 +330,9 @@ pub enum Syscall {
     },
     /// Start the dispatcher at `disp` on this core with the
     /// [`disp::DispatcherParams`] at `ptr` (`len` must be their size:
-    /// `BadLength`). The cspace must name a CNode and the vspace a PML4
-    /// (`WrongType`), the dispatcher must be unstarted (`NotPermitted`), and
+    /// `BadLength`). The dispatcher needs WRITE (`MissingRight`) and must
+    /// be unstarted (`NotPermitted`: a dispatcher starts once), the cspace
+    /// must name a CNode and the vspace a PML4 (`WrongType`), and
     /// the entry and stack must lie in the user half (`KernelHalf`) with
     /// the stack 16-byte aligned (`Misaligned`); the name is 1 to
     /// [`disp::MAX_NAME`] bytes of UTF-8 (`BadLength`, `BadUtf8`). The new
@@ -1028,6 +1029,14 @@ pub mod user {
         let a = [disp.raw(), params as *const _ as u64, len, 0, 0, 0];
         // SAFETY: the kernel only reads `len` bytes of `params`.
         unsafe { raw6(number::DISPATCHER_RUN, a) }.map(|_| ())
+    }
+
+    /// [`dispatcher_run`] with the parameter block at `ptr`, `len` bytes
+    /// long, as given: for a test of the kernel's checks of the block.
+    pub fn dispatcher_run_at(disp: CPtr, ptr: u64, len: u64) -> Result<(), Error> {
+        // The kernel only reads the block: whatever `ptr` and `len` are,
+        // no memory of the caller's changes.
+        invoke(number::DISPATCHER_RUN, [disp.raw(), ptr, len, 0, 0, 0]).map(|_| ())
     }
 
     /// The state of the dispatcher at `disp`.

@@ -118,6 +118,11 @@ pub enum SelfTest {
     /// maps it and reads the pattern back, and malformed bytes and an
     /// import without the Kernel capability get their typed errors.
     CapsXfer,
+    /// Every core runs `disptest` before its monitor: it starts domains
+    /// built from user level through the monitor's loader, makes every
+    /// refusal of the dispatcher and VNode invocations happen, and ends
+    /// two domains by deleting their Dispatcher and their PML4.
+    CapsDispatch,
     /// With `fuzz=`: a deliberately broken kernel path. Core 0's CPU
     /// driver corrupts one record of its capability database after the
     /// fuzzer's 1000th invocation; fuzz mode must find it and fail the run.
@@ -130,7 +135,7 @@ pub enum SelfTest {
 
 impl SelfTest {
     /// Every scenario, in the order they are listed to users.
-    pub const ALL: [SelfTest; 15] = [
+    pub const ALL: [SelfTest; 16] = [
         SelfTest::Isolation,
         SelfTest::PageFault,
         SelfTest::DivideError,
@@ -144,6 +149,7 @@ impl SelfTest {
         SelfTest::CapsBench,
         SelfTest::CapsIsolation,
         SelfTest::CapsXfer,
+        SelfTest::CapsDispatch,
         SelfTest::FuzzCorrupt,
         SelfTest::FuzzUntyped,
     ];
@@ -164,6 +170,7 @@ impl SelfTest {
             SelfTest::CapsBench => "caps-bench",
             SelfTest::CapsIsolation => "caps-isolation",
             SelfTest::CapsXfer => "caps-xfer",
+            SelfTest::CapsDispatch => "caps-dispatch",
             SelfTest::FuzzCorrupt => "fuzz-corrupt",
             SelfTest::FuzzUntyped => "fuzz-untyped",
         }
@@ -513,7 +520,7 @@ mod tests {
         let e = Config::parse("test=nope").unwrap_err().to_string();
         assert_eq!(
             e,
-            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe, user-panic, user-oom, caps, caps-bench, caps-isolation, caps-xfer, fuzz-corrupt, fuzz-untyped)"
+            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe, user-panic, user-oom, caps, caps-bench, caps-isolation, caps-xfer, caps-dispatch, fuzz-corrupt, fuzz-untyped)"
         );
         let e = Config::parse("initrd=maybe").unwrap_err().to_string();
         assert_eq!(

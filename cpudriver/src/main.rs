@@ -231,6 +231,7 @@ fn boot_core(core: &'static Core, identity: &Identity) -> ! {
             | SelfTest::CapsBench
             | SelfTest::CapsIsolation
             | SelfTest::CapsXfer
+            | SelfTest::CapsDispatch
             | SelfTest::FuzzCorrupt
             | SelfTest::FuzzUntyped,
         )

@@ -7,7 +7,8 @@
 //! `check`, and with `test=caps-bench` the boot core runs it with `bench`;
 //! `captest` holds the same first cspace as the monitor that follows it.
 //! With `test=caps-isolation` every core runs it with `isolation`, and with
-//! `test=caps-xfer` with `xfer`. With
+//! `test=caps-xfer` with `xfer`. With `test=caps-dispatch` every core
+//! first runs `disptest` with `dispatch` and the first cspace. With
 //! `fuzz=SEED:CALLS[:trace]` every core first runs `fuzz`, with that value
 //! as its argument string and the first cspace (`user::fuzz`).
 //!
@@ -46,6 +47,8 @@ pub const MONITOR: &str = "monitor";
 pub const PROBE: &str = "probe";
 /// The capability test program's module name.
 pub const CAPTEST: &str = "captest";
+/// The dispatcher test program's module name.
+pub const DISPTEST: &str = "disptest";
 /// The capability fuzzer's module name.
 pub const FUZZ: &str = "fuzz";
 
@@ -84,6 +87,7 @@ fn programs_of(core: &Core, id: u32) -> heapless::Vec<Launch, 2> {
         Some(SelfTest::CapsBench) if id == 0 => Some((CAPTEST, ArgString::Fixed("bench"), true)),
         Some(SelfTest::CapsIsolation) => Some((CAPTEST, ArgString::Fixed("isolation"), true)),
         Some(SelfTest::CapsXfer) => Some((CAPTEST, ArgString::Fixed("xfer"), true)),
+        Some(SelfTest::CapsDispatch) => Some((DISPTEST, ArgString::Fixed("dispatch"), true)),
         _ => None,
     };
     if let Some((name, args, caps)) = first {

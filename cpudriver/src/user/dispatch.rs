@@ -47,6 +47,9 @@ pub(super) fn run(disp: CPtr, ptr: u64, len: u64) -> Result<u64, Error> {
     if !d.rights.contains(Rights::WRITE) {
         return Err(CapError::MissingRight.into());
     }
+    if s.statuses.contains_key(&d.base) {
+        return Err(CapError::NotPermitted.into());
+    }
     let root = super::invoke::addr(CPtr::decode(params.cspace)?)?;
     let child_cs = c.mdb.cspace_of(cs, root)?;
     let v = c
@@ -54,9 +57,6 @@ pub(super) fn run(disp: CPtr, ptr: u64, len: u64) -> Result<u64, Error> {
         .identify(cs, super::invoke::addr(CPtr::decode(params.vspace)?)?)?;
     if v.ty != CapType::Pml4 {
         return Err(CapError::WrongType.into());
-    }
-    if s.statuses.contains_key(&d.base) {
-        return Err(CapError::NotPermitted.into());
     }
     if params.entry >= USER_END || params.stack > USER_END {
         return Err(CapError::KernelHalf.into());

@@ -30,6 +30,11 @@ impl Ring3 {
     pub fn info(&self) -> &ProgramInfo {
         &self.info
     }
+
+    /// The loader of spawned domains.
+    pub fn loader(&mut self) -> &mut Loader {
+        &mut self.loader
+    }
 }
 
 fn platform_error(e: SysError) -> PlatformError {

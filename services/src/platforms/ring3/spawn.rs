@@ -157,6 +157,36 @@ impl Loader {
         Ok(())
     }
 
+    /// The Dispatcher capability of domain `child`, in this program's
+    /// cspace (for tests of the dispatcher invocations).
+    pub fn dispatcher(&self, child: u32) -> Result<CPtr, SpawnError> {
+        Ok(held(self.live(child)?, held::DISP))
+    }
+
+    /// The PML4 capability of domain `child`.
+    pub fn pml4(&self, child: u32) -> Result<CPtr, SpawnError> {
+        Ok(held(self.live(child)?, held::PML4))
+    }
+
+    /// The RAM capability of a chunk that holds no domain, if the chunks
+    /// exist and one is free (for a test that retypes objects of its own
+    /// and revokes them before the next spawn).
+    pub fn free_chunk(&self) -> Option<CPtr> {
+        (0..self.chunks)
+            .find(|&k| !self.busy[k])
+            .map(|k| l1(CHUNKS + k as u32))
+    }
+
+    /// Takes back everything the loader made: every domain's objects, the
+    /// chunks and the archive's mappings, leaving the cspace as the kernel
+    /// handed it out (for a program that runs before the monitor).
+    pub fn reset(&mut self) -> Result<(), SpawnError> {
+        sys::cap_revoke(l1(slot::RAM)).map_err(step("revoke RAM"))?;
+        sys::cap_revoke(l1(slot::INITRD)).map_err(step("revoke the initrd's copies"))?;
+        *self = Loader::default();
+        Ok(())
+    }
+
     fn live(&self, child: u32) -> Result<usize, SpawnError> {
         let c = child as usize;
         if c < self.chunks && self.busy[c] {
