@@ -275,6 +275,57 @@ impl FuzzRun {
     }
 }
 
+/// How a CPU driver shares its core between its programs (`sched=`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sched {
+    /// `sched=rr[,slice-us=N]`: round robin; while more than one program
+    /// lives on the core, the local APIC timer ends each turn after
+    /// `slice_us` microseconds.
+    RoundRobin {
+        /// The time slice, [`Sched::MIN_SLICE_US`] to
+        /// [`Sched::MAX_SLICE_US`].
+        slice_us: u32,
+    },
+    /// `sched=block`: a program runs until it blocks or ends.
+    RunToBlock,
+}
+
+impl Default for Sched {
+    fn default() -> Sched {
+        Sched::RoundRobin {
+            slice_us: Sched::DEFAULT_SLICE_US,
+        }
+    }
+}
+
+impl Sched {
+    /// The slice without `slice-us=`.
+    pub const DEFAULT_SLICE_US: u32 = 10_000;
+    /// The shortest slice.
+    pub const MIN_SLICE_US: u32 = 100;
+    /// The longest slice.
+    pub const MAX_SLICE_US: u32 = 1_000_000;
+
+    /// Parses `rr`, `rr,slice-us=N` or `block`.
+    pub fn parse(value: &str) -> Option<Sched> {
+        let (policy, rest) = match value.split_once(',') {
+            Some((p, r)) => (p, Some(r)),
+            None => (value, None),
+        };
+        match (policy, rest) {
+            ("block", None) => Some(Sched::RunToBlock),
+            ("rr", None) => Some(Sched::default()),
+            ("rr", Some(rest)) => {
+                let us: u32 = rest.strip_prefix("slice-us=")?.parse().ok()?;
+                (Sched::MIN_SLICE_US..=Sched::MAX_SLICE_US)
+                    .contains(&us)
+                    .then_some(Sched::RoundRobin { slice_us: us })
+            }
+            _ => None,
+        }
+    }
+}
+
 /// The typed kernel configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -290,6 +341,8 @@ pub struct Config {
     pub initrd: Initrd,
     /// A fuzzing run, if one is asked for.
     pub fuzz: Option<FuzzRun>,
+    /// How programs share a core.
+    pub sched: Sched,
 }
 
 impl Default for Config {
@@ -301,6 +354,7 @@ impl Default for Config {
             user: UserArgs::EMPTY,
             initrd: Initrd::Optional,
             fuzz: None,
+            sched: Sched::default(),
         }
     }
 }
@@ -329,7 +383,7 @@ impl core::fmt::Display for CmdlineError<'_> {
             CmdlineError::UnknownOption(o) => {
                 write!(
                     f,
-                    "unknown option {} (known: log, test, ap-timeout-ms, user, initrd, fuzz)",
+                    "unknown option {} (known: log, test, ap-timeout-ms, user, initrd, fuzz, sched)",
                     Quoted(o)
                 )
             }
@@ -353,6 +407,12 @@ impl core::fmt::Display for CmdlineError<'_> {
                     }
                     "user" => write!(f, "at most {} bytes", UserArgs::CAPACITY)?,
                     "fuzz" => write!(f, "SEED:CALLS or SEED:CALLS:trace, 1 to 2^40 calls")?,
+                    "sched" => write!(
+                        f,
+                        "rr, rr,slice-us=N with N from {} to {}, or block",
+                        Sched::MIN_SLICE_US,
+                        Sched::MAX_SLICE_US
+                    )?,
                     "initrd" => {
                         for (i, (name, _)) in Initrd::NAMES.iter().enumerate() {
                             let sep = if i == 0 { "" } else { ", " };
@@ -399,7 +459,7 @@ impl Config {
     /// Parses a command line.
     pub fn parse(cmdline: &str) -> Result<Config, CmdlineError<'_>> {
         let mut config = Config::default();
-        let mut seen = [false; 6];
+        let mut seen = [false; 7];
         for word in cmdline.split_ascii_whitespace() {
             let (option, value) = word
                 .split_once('=')
@@ -438,6 +498,10 @@ impl Config {
                     config.fuzz = Some(FuzzRun::parse(value).ok_or(bad)?);
                     5
                 }
+                "sched" => {
+                    config.sched = Sched::parse(value).ok_or(bad)?;
+                    6
+                }
                 _ => return Err(CmdlineError::UnknownOption(option)),
             };
             if core::mem::replace(&mut seen[slot], true) {
@@ -453,6 +517,52 @@ mod tests {
     extern crate std;
     use super::*;
     use std::string::ToString;
+
+    #[test]
+    fn parses_the_scheduling_policy_and_refuses_bad_slices() {
+        assert_eq!(
+            Config::parse("").unwrap().sched,
+            Sched::RoundRobin { slice_us: 10_000 }
+        );
+        assert_eq!(
+            Config::parse("sched=block").unwrap().sched,
+            Sched::RunToBlock
+        );
+        assert_eq!(
+            Config::parse("sched=rr,slice-us=500").unwrap().sched,
+            Sched::RoundRobin { slice_us: 500 }
+        );
+        for bad in [
+            "sched=rr,slice-us=99",
+            "sched=rr,slice-us=1000001",
+            "sched=rr,slice-us=",
+            "sched=rr,slice=5",
+            "sched=block,slice-us=500",
+            "sched=fifo",
+            "sched=rr,slice-us=500,x",
+        ] {
+            let e = Config::parse(bad).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    CmdlineError::BadValue {
+                        option: "sched",
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
+            assert!(
+                e.to_string()
+                    .contains("rr,slice-us=N with N from 100 to 1000000"),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            Config::parse("sched=rr sched=block"),
+            Err(CmdlineError::Duplicate("sched"))
+        );
+    }
 
     #[test]
     fn empty_command_line_gives_defaults() {
@@ -620,7 +730,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.ends_with("(300 bytes) (known: log, test, ap-timeout-ms, user, initrd, fuzz)"),
+            e.ends_with("(300 bytes) (known: log, test, ap-timeout-ms, user, initrd, fuzz, sched)"),
             "{e}"
         );
     }

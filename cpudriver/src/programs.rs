@@ -224,5 +224,6 @@ fn run(core: &Core, archive: &Archive<'_>) -> ! {
             frames::available() / 1024
         ),
     );
+    user::set_sched(given.config.sched);
     user::run()
 }

@@ -87,7 +87,9 @@ pub struct Image {
 
 /// The ring-3 programs packed into the initrd (all binaries of the monitor
 /// package).
-pub const PROGRAMS: [&str; 6] = ["monitor", "probe", "captest", "fuzz", "hello", "disptest"];
+pub const PROGRAMS: [&str; 7] = [
+    "monitor", "probe", "captest", "fuzz", "hello", "disptest", "spin",
+];
 /// The package of the ring-3 programs.
 pub const PROGRAMS_PACKAGE: &str = "monitor";
 

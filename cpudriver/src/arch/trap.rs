@@ -171,6 +171,9 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         v if v == u64::from(TIMER_VECTOR) => {
             crate::irq::timer();
             super::apic::eoi();
+            if frame.cs & 3 == 3 {
+                crate::user::preempt(frame);
+            }
         }
         v if v == u64::from(NOTIFY_VECTOR) => {
             crate::irq::notify();

@@ -85,6 +85,7 @@ pub(super) fn run(disp: CPtr, ptr: u64, len: u64) -> Result<u64, Error> {
         context,
         state: State::Ready,
         disp: Some(d.base),
+        preempted: 0,
     });
     s.statuses.insert(d.base, Status::Running);
     Ok(0)

@@ -1,10 +1,17 @@
 //! Ring-3 programs on one core: loading, a run-to-block scheduler, system
 //! calls and faults.
 //!
-//! The programs of a core run one at a time until they block (wait, yield)
-//! or end (exit, fault). A fault in ring 3 ends that program with a report;
-//! the core goes on with its other programs. When nothing is runnable the
-//! core halts until a notification IPI or a wait deadline.
+//! The programs of a core run one at a time, round robin. Under
+//! `sched=rr` (the default) a turn ends when the program blocks (wait,
+//! yield), ends (exit, fault) or, while more than one program lives on the
+//! core, when its time slice runs out: the local APIC timer is armed for
+//! the slice (or for an earlier wait deadline of another program) on every
+//! entry to ring 3, and a timer interrupt from ring 3 saves the program and
+//! takes the next ready one. A program alone on its core is never
+//! interrupted. Under `sched=block` a program runs until it blocks or
+//! ends. A fault in ring 3 ends that program with a report; the core goes
+//! on with its other programs. When nothing is runnable the core halts
+//! until a notification IPI or a wait deadline.
 //!
 //! A program is either one the CPU driver loaded at boot ([`spawn`]), in
 //! an address space the kernel keeps, or a **domain built from user
@@ -22,7 +29,7 @@ mod invoke;
 pub mod space;
 mod syscall;
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use abi::disp::Status;
 use alloc::collections::BTreeMap;
@@ -61,6 +68,8 @@ struct Program {
     /// The base of its Dispatcher object, for a domain built from user
     /// level.
     disp: Option<u64>,
+    /// Turns it lost to the end of its time slice.
+    preempted: u64,
 }
 
 struct Scheduler {
@@ -83,6 +92,26 @@ static PENDING: AtomicBool = AtomicBool::new(false);
 
 /// Whether this core runs under a hypervisor.
 static HYPERVISOR: AtomicBool = AtomicBool::new(false);
+
+/// The time slice in TSC cycles; 0 under `sched=block`.
+static SLICE: AtomicU64 = AtomicU64::new(0);
+
+/// Sets how the core's programs share it, and says so in a `sched` record.
+pub fn set_sched(sched: boot::cmdline::Sched) {
+    let (name, us) = match sched {
+        boot::cmdline::Sched::RoundRobin { slice_us } => ("rr", slice_us),
+        boot::cmdline::Sched::RunToBlock => ("block", 0),
+    };
+    let hz = crate::timing::get().tsc_hz;
+    SLICE.store(hz / 1_000_000 * u64::from(us), Ordering::Relaxed);
+    record(
+        "sched",
+        format_args!(
+            "policy={name} slice_us={us} slice_cycles={}",
+            SLICE.load(Ordering::Relaxed)
+        ),
+    );
+}
 
 fn blank_frame() -> TrapFrame {
     TrapFrame {
@@ -159,6 +188,7 @@ pub fn spawn(
         context,
         state: State::Ready,
         disp: None,
+        preempted: 0,
     });
     log::debug!("loaded program '{name}' (entry {entry:#x})");
     Ok(())
@@ -173,6 +203,7 @@ pub fn run() -> ! {
     }
     s.current = Some(0);
     s.programs[0].space.activate();
+    arm_timer(&s);
     let frame: *const TrapFrame = &s.programs[0].context;
     drop(s);
     // SAFETY: the frame lives in the heap-allocated program list, which is
@@ -249,6 +280,7 @@ fn schedule(frame: &mut TrapFrame, after: Option<usize>) {
             let p = &s.programs[next];
             p.space.activate();
             clone_frame(frame, &p.context);
+            arm_timer(&s);
             return;
         }
         let deadline = s
@@ -266,6 +298,51 @@ fn schedule(frame: &mut TrapFrame, after: Option<usize>) {
         }
         wait_for_interrupt();
         crate::arch::apic::timer_stop();
+    }
+}
+
+/// Before a program's turn: under `sched=rr`, arms the local APIC timer
+/// for the end of its slice, or for an earlier wait deadline of another
+/// program, when another program lives on the core; stops it otherwise.
+fn arm_timer(s: &Scheduler) {
+    let slice = SLICE.load(Ordering::Relaxed);
+    if slice == 0 {
+        return;
+    }
+    if s.programs.len() < 2 {
+        crate::arch::apic::timer_stop();
+        return;
+    }
+    let now = rdtsc();
+    let deadline = s
+        .programs
+        .iter()
+        .filter_map(|p| match p.state {
+            State::Waiting(d) => d,
+            State::Ready => None,
+        })
+        .map(|d| d.saturating_sub(now))
+        .min();
+    crate::timing::arm_after(deadline.map_or(slice, |d| d.min(slice)).max(1));
+}
+
+/// The local APIC timer interrupted a program in ring 3: under
+/// `sched=rr` its turn ends, and the next ready program (itself, if no
+/// other is) runs.
+pub fn preempt(frame: &mut TrapFrame) {
+    if SLICE.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    let after = {
+        let mut s = SCHED.lock();
+        let after = save_current(&mut s, frame);
+        if let Some(i) = after {
+            s.programs[i].preempted += 1;
+        }
+        after
+    };
+    if after.is_some() {
+        schedule(frame, after);
     }
 }
 
@@ -331,6 +408,12 @@ fn current_name() -> String {
     s.current
         .map(|i| s.programs[i].name.clone())
         .unwrap_or_else(|| "?".into())
+}
+
+/// How many turns the running program lost to its time slice.
+fn current_preempted() -> u64 {
+    let s = SCHED.lock();
+    s.current.map_or(0, |i| s.programs[i].preempted)
 }
 
 /// A CPU exception in ring 3: a system call the platform delivered without

@@ -149,7 +149,11 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
         }
         Syscall::Exit { code } => {
             let name = super::current_name();
-            record("program-exit", format_args!("program={name} code={code}"));
+            let preempted = super::current_preempted();
+            record(
+                "program-exit",
+                format_args!("program={name} code={code} preempted={preempted}"),
+            );
             end_current(frame, abi::disp::Status::Exited(code));
             Done::Switched
         }
