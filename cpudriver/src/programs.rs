@@ -12,6 +12,10 @@
 //! `fuzz=SEED:CALLS[:trace]` every core first runs `fuzz`, with that value
 //! as its argument string and the first cspace (`user::fuzz`).
 //!
+//! A core's programs run in the order listed: each after the first is
+//! held until the one before it ends, so that a test program and the
+//! monitor that follows it never share their cspace at the same time.
+//!
 //! The boot core goes first ([`start_first`]), after it has printed
 //! `boot-done`: it checks the initrd whole, and that it holds every program
 //! some core needs, each with every byte its ELF headers refer to. An
@@ -197,7 +201,7 @@ fn run(core: &Core, archive: &Archive<'_>) -> ! {
         );
     }
     let programs = programs_of(core, core.id);
-    for l in &programs {
+    for (k, l) in programs.iter().enumerate() {
         let name = l.name;
         let args = match l.args {
             ArgString::User => user_args,
@@ -209,7 +213,7 @@ fn run(core: &Core, archive: &Archive<'_>) -> ! {
             .find(name)
             .map_err(|e| log::error!("{e} (it holds: {})", archive.names()))
             .and_then(|image| {
-                user::spawn(name, image, args, l.test, cspace)
+                user::spawn(name, image, args, l.test, cspace, k > 0)
                     .map_err(|e| log::error!("cannot start '{name}': {e}"))
             });
         if loaded.is_err() {

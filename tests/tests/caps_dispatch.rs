@@ -1,15 +1,15 @@
 //! The invocations that build and start domains from user level, under
-//! `test=caps-dispatch`: every core's `disptest` starts `hello` through
+//! `test=caps-dispatch`: every core's `disptest` starts domains through
 //! the monitor's loader, makes each refusal of the dispatcher and VNode
-//! invocations happen, and ends two domains before they run by deleting
-//! their Dispatcher and their PML4. Then the monitors run as usual, with
-//! the cspace handed back.
+//! invocations happen, ends two running domains by deleting their
+//! Dispatcher and their PML4, and sees a third exit with 0. The monitors
+//! run beside it (time-sliced) and finish as usual.
 
 use flotilla_tests::{boot_ok, passed_cap_checks, with_monitors};
 
 /// Checks every core must report.
 const CHECKS: [&str; 30] = [
-    "spawn-hello-to-revoke-by-dispatcher",
+    "spawn-forever-to-revoke-by-dispatcher",
     "a-started-dispatcher-is-running",
     "start-a-started-dispatcher",
     "status-of-an-unstarted-dispatcher",
@@ -62,8 +62,8 @@ fn dispatcher_invocations_refuse_bad_input_and_deleting_a_domains_objects_ends_i
             summaries.iter().all(|s| s.get("failed") == Some("0")),
             "{log}"
         );
-        // Per core: the two domains ended by deletion never ran, the third
-        // did, once, holding nothing but its root CNode.
+        // Per core: the two `forever` domains were ended by the deletions,
+        // and `hello` ran once, holding nothing but its root CNode.
         for core in 0..cores {
             let revoked: Vec<_> = report
                 .records_of("domain-revoked")

@@ -138,7 +138,7 @@ fn unknown_repeated_or_oversized_user_items_fail_the_run_and_say_what_is_accepte
     for (args, said) in [
         (
             "user=junk",
-            "unknown item `junk` (accepted: inject=malformed, exp=urpc",
+            "unknown item `junk` (accepted: inject=malformed, spawn=NAME@CORE, exp=urpc",
         ),
         ("user=foo=bar,quick,rounds=5", "unknown item `foo=bar`"),
         (

@@ -87,8 +87,8 @@ pub struct Image {
 
 /// The ring-3 programs packed into the initrd (all binaries of the monitor
 /// package).
-pub const PROGRAMS: [&str; 7] = [
-    "monitor", "probe", "captest", "fuzz", "hello", "disptest", "spin",
+pub const PROGRAMS: [&str; 8] = [
+    "monitor", "probe", "captest", "fuzz", "hello", "disptest", "spin", "forever",
 ];
 /// The package of the ring-3 programs.
 pub const PROGRAMS_PACKAGE: &str = "monitor";

@@ -52,6 +52,9 @@ enum State {
     Ready,
     /// Blocked in `Wait` until a notification or the deadline (a TSC value).
     Waiting(Option<u64>),
+    /// Loaded at boot after another program of the core: it starts when
+    /// the boot program before it ends.
+    Held,
 }
 
 /// One program.
@@ -158,15 +161,18 @@ impl core::fmt::Display for SpawnError {
     }
 }
 
-/// Loads `image` as a new program of this core, ready to run. `test` asks
-/// its runtime for a deliberate failure before its main function; `cspace`
-/// is the cspace it invokes capabilities in.
+/// Loads `image` as a new program of this core: ready to run, or, when
+/// `held`, to start when the boot program loaded before it ends (a test
+/// program and the monitor that follows it share a cspace). `test` asks its
+/// runtime for a deliberate failure before its main function; `cspace` is
+/// the cspace it invokes capabilities in.
 pub fn spawn(
     name: &str,
     image: &[u8],
     args: &str,
     test: abi::StartTest,
     cspace: Option<caps::CSpace>,
+    held: bool,
 ) -> Result<(), SpawnError> {
     let mut space = AddressSpace::new().map_err(SpawnError::Memory)?;
     let entry = elf::load(&mut space, image).map_err(SpawnError::Load)?;
@@ -186,7 +192,7 @@ pub fn spawn(
         space,
         cspace,
         context,
-        state: State::Ready,
+        state: if held { State::Held } else { State::Ready },
         disp: None,
         preempted: 0,
     });
@@ -288,7 +294,7 @@ fn schedule(frame: &mut TrapFrame, after: Option<usize>) {
             .iter()
             .filter_map(|p| match p.state {
                 State::Waiting(d) => d,
-                State::Ready => None,
+                State::Ready | State::Held => None,
             })
             .min();
         drop(s);
@@ -309,7 +315,7 @@ fn arm_timer(s: &Scheduler) {
     if slice == 0 {
         return;
     }
-    if s.programs.len() < 2 {
+    if s.programs.iter().filter(|p| p.state != State::Held).count() < 2 {
         crate::arch::apic::timer_stop();
         return;
     }
@@ -319,7 +325,7 @@ fn arm_timer(s: &Scheduler) {
         .iter()
         .filter_map(|p| match p.state {
             State::Waiting(d) => d,
-            State::Ready => None,
+            State::Ready | State::Held => None,
         })
         .map(|d| d.saturating_sub(now))
         .min();
@@ -393,9 +399,17 @@ fn leave_space() {
 fn remove(s: &mut Scheduler, i: usize, how: Status) {
     invoke::release(&mut s.programs[i].space);
     let p = s.programs.remove(i);
-    if let Some(base) = p.disp {
-        s.statuses.insert(base, how);
-        PENDING.store(true, Ordering::Release);
+    match p.disp {
+        Some(base) => {
+            s.statuses.insert(base, how);
+            PENDING.store(true, Ordering::Release);
+        }
+        // A boot program ended: the next one loaded at boot starts.
+        None => {
+            if let Some(next) = s.programs.iter_mut().find(|p| p.state == State::Held) {
+                next.state = State::Ready;
+            }
+        }
     }
     if s.current.is_some_and(|c| c > i) {
         s.current = s.current.map(|c| c - 1);

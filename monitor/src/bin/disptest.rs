@@ -1,17 +1,17 @@
 //! `disptest`: checks the invocations that build and start domains from
 //! user level (`test=caps-dispatch`), on every core, before its monitor.
 //!
-//! It starts `hello` through the monitor's own loader, and makes every
+//! It starts domains through the monitor's own loader, and makes every
 //! refusal of `DispatcherRun`, `DispatcherStatus`, `VnodeMap` and
 //! `VnodeUnmap` happen once, each a `cap-check` record (`name`,
 //! `expected`, `got`, `pass`): capabilities of the wrong type, a missing
 //! right, a second start, an entry or stack in the kernel half or
 //! misaligned, a bad name or parameter block, a PML4 entry of the kernel
 //! half (on objects of a free chunk of the loader's, handed back after).
-//! Then it ends two started domains before they run by deleting
-//! their Dispatcher and their PML4 (the kernel must end each with a
-//! `domain-revoked` record), waits for the third to exit with 0, hands
-//! every capability back, prints a `disptest` record and exits.
+//! It ends two running `forever` domains by deleting their Dispatcher and
+//! their PML4 (the kernel must end each with a `domain-revoked` record),
+//! waits for a `hello` to exit with 0, hands every capability back,
+//! prints a `disptest` record and exits.
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
@@ -269,15 +269,18 @@ fn refusals(c: &mut Checks, chunk: CPtr) {
     c.check("hand-back-the-chunk", ok, sys::cap_revoke(chunk));
 }
 
-/// Starts `hello` and checks a second start of its dispatcher is refused;
+/// Starts `program` and checks a second start of its dispatcher is
+/// refused (and, for one that never ends by itself, that it is running);
 /// returns its handle.
-fn start_hello(p: &mut Ring3, c: &mut Checks, name: &str) -> Option<u32> {
-    let child = c.check(name, None, p.spawn("hello").map_err(spawn_error))?;
+fn start(p: &mut Ring3, c: &mut Checks, name: &str, program: &str) -> Option<u32> {
+    let child = c.check(name, None, p.spawn(program).map_err(spawn_error))?;
     let disp = p.loader().dispatcher(child).ok()?;
-    c.holds(
-        "a-started-dispatcher-is-running",
-        sys::dispatcher_status(disp) == Ok(Status::Running),
-    );
+    if program == "forever" {
+        c.holds(
+            "a-started-dispatcher-is-running",
+            sys::dispatcher_status(disp) == Ok(Status::Running),
+        );
+    }
     let again = params(slot::ROOT_CNODE, slot::ROOT_CNODE);
     c.check(
         "start-a-started-dispatcher",
@@ -297,14 +300,15 @@ fn spawn_error(e: services::platform::SpawnError) -> Error {
 
 fn dispatch(p: &mut Ring3) -> Checks {
     let mut c = Checks { done: 0, failed: 0 };
-    // Three domains: two ended before they run, one that runs.
-    let first = start_hello(p, &mut c, "spawn-hello-to-revoke-by-dispatcher");
-    let second = start_hello(p, &mut c, "spawn-hello-to-revoke-by-pml4");
-    match p.loader().free_chunk() {
-        Some(chunk) => refusals(&mut c, chunk),
-        None => c.holds("a-third-chunk-is-free", false),
-    }
-    let third = start_hello(p, &mut c, "spawn-hello-to-run");
+    // Two domains that never end by themselves, ended by deleting their
+    // Dispatcher and their PML4; then one that runs to its end.
+    let first = start(
+        p,
+        &mut c,
+        "spawn-forever-to-revoke-by-dispatcher",
+        "forever",
+    );
+    let second = start(p, &mut c, "spawn-forever-to-revoke-by-pml4", "forever");
     if let Some(child) = first {
         let disp = p.loader().dispatcher(child).unwrap_or(l1(0));
         c.check("delete-a-running-dispatcher", None, sys::cap_delete(disp));
@@ -333,6 +337,11 @@ fn dispatch(p: &mut Ring3) -> Checks {
             p.release(child).map_err(spawn_error),
         );
     }
+    match p.loader().free_chunk() {
+        Some(chunk) => refusals(&mut c, chunk),
+        None => c.holds("a-free-chunk", false),
+    }
+    let third = start(p, &mut c, "spawn-hello-to-run", "hello");
     if let Some(child) = third {
         let mut status = p.child(child);
         for _ in 0..1000 {

@@ -54,7 +54,12 @@ extern "C" fn program_main(_core: u32, cores: u32) -> u64 {
         check(
             "info-read-only",
             SysError::BadPointer,
-            sys::raw(abi::number::INFO, 0x40_0000, 48, 0),
+            sys::raw(
+                abi::number::INFO,
+                0x40_0000,
+                core::mem::size_of::<abi::ProgramInfo>() as u64,
+                0,
+            ),
         );
         check(
             "info-wrong-size",
