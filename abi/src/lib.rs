@@ -11,7 +11,7 @@
 //! error code, and `rdx` holds the result. `rcx` and `r11` are clobbered, as
 //! the instruction requires; every other register is kept.
 //!
-//! Error codes are [`SysError`] codes (1 to 8) for every call, and
+//! Error codes are [`SysError`] codes (1 to 11) for every call, and
 //! [`CapError`] codes (from `0x100`) for the capability invocations; the
 //! two ranges are disjoint, and [`Error`] decodes either.
 //!
@@ -358,6 +358,57 @@ pub enum Syscall {
         /// The Dispatcher capability.
         disp: CPtr,
     },
+    /// Send four words, and optionally a capability, to the dispatcher the
+    /// Endpoint at `ep` names, on this core (LMP). When the receiver is
+    /// blocked in [`Syscall::LmpRecv`] the CPU driver switches to it at
+    /// once (handoff); the sender runs again on a later turn. Otherwise
+    /// the message waits in the receiver's buffer of [`LMP_BUFFER`]
+    /// messages (`Full` when it is full). The endpoint must be an Endpoint
+    /// (`WrongType`) of a running dispatcher (`NoReceiver`); a capability
+    /// sent needs GRANT (`MissingRight`) and travels as a copy. The
+    /// receiver sees the endpoint's badge.
+    ///
+    /// Registers: `rdi` = `ep`, `rsi` = the capability's register form (0:
+    /// none), `rdx`, `r10`, `r8`, `r9` = the words.
+    LmpSend {
+        /// The Endpoint.
+        ep: CPtr,
+        /// The capability to send, if any.
+        cap: Option<CPtr>,
+        /// The message.
+        words: [u64; 4],
+    },
+    /// Take the next message for this dispatcher, waiting up to `timeout`
+    /// TSC cycles (0: without limit) for one (`TimedOut`). A capability
+    /// that comes with it is copied into slot `slot` of the CNode at
+    /// `dest` (none given: it is deleted, and the flags say so). Only a
+    /// domain started with [`Syscall::DispatcherRun`] receives
+    /// (`NotPermitted`).
+    ///
+    /// Registers: `rdi` = `dest`'s register form (0: accept no
+    /// capability), `rsi` = `slot`, `rdx` = `timeout`; the rest zero. On
+    /// return `rdx` holds the badge, `rdi` the [`lmp`] flags and `rsi`,
+    /// `r10`, `r8`, `r9` the words.
+    LmpRecv {
+        /// Where a capability that arrives goes, if anywhere.
+        dest: Option<CPtr>,
+        /// Its slot there.
+        slot: u32,
+        /// Cycles to wait at most; 0 waits without limit.
+        timeout: u64,
+    },
+}
+
+/// Messages one dispatcher's LMP buffer holds.
+pub const LMP_BUFFER: usize = 4;
+
+/// The flags an [`Syscall::LmpRecv`] returns in `rdi`.
+pub mod lmp {
+    /// A capability came with the message and is in the slot given.
+    pub const CAP: u64 = 1;
+    /// A capability came with the message, but no slot was given (or the
+    /// slot was not usable): it was deleted.
+    pub const CAP_DROPPED: u64 = 2;
 }
 
 /// Syscall numbers, in `rax`.
@@ -410,8 +461,12 @@ pub mod number {
     pub const DISPATCHER_RUN: u64 = 22;
     /// [`super::Syscall::DispatcherStatus`].
     pub const DISPATCHER_STATUS: u64 = 23;
+    /// [`super::Syscall::LmpSend`].
+    pub const LMP_SEND: u64 = 24;
+    /// [`super::Syscall::LmpRecv`].
+    pub const LMP_RECV: u64 = 25;
     /// The highest call number.
-    pub const LAST: u64 = DISPATCHER_STATUS;
+    pub const LAST: u64 = LMP_RECV;
 }
 
 impl Syscall {
@@ -532,9 +587,34 @@ impl Syscall {
                     disp: CPtr::decode(a0)?,
                 }
             }
+            number::LMP_SEND => Syscall::LmpSend {
+                ep: CPtr::decode(a0)?,
+                cap: optional_cptr(a1)?,
+                words: [a2, a3, a4, a5],
+            },
+            number::LMP_RECV => {
+                zero(&[a3, a4, a5])?;
+                let dest = optional_cptr(a0)?;
+                if dest.is_none() && a1 != 0 {
+                    return Err(CapError::BadArgument.into());
+                }
+                Syscall::LmpRecv {
+                    dest,
+                    slot: slot_index(a1)?,
+                    timeout: a2,
+                }
+            }
             _ => return Err(SysError::UnknownSyscall.into()),
         })
     }
+}
+
+/// A capability address register that may be 0 (none).
+fn optional_cptr(v: u64) -> Result<Option<CPtr>, CapError> {
+    if v == 0 {
+        return Ok(None);
+    }
+    CPtr::decode(v).map(Some)
 }
 
 /// A slot index register: it must fit in 32 bits.
@@ -579,11 +659,17 @@ pub enum SysError {
     BadCode = 7,
     /// The core's memory is exhausted.
     NoMemory = 8,
+    /// The receiver's LMP buffer is full ([`Syscall::LmpSend`]).
+    Full = 9,
+    /// The endpoint's dispatcher is not running: never started, or ended.
+    NoReceiver = 10,
+    /// Nothing arrived before the timeout ([`Syscall::LmpRecv`]).
+    TimedOut = 11,
 }
 
 impl SysError {
     /// Every error.
-    pub const ALL: [SysError; 8] = [
+    pub const ALL: [SysError; 11] = [
         SysError::UnknownSyscall,
         SysError::BadPointer,
         SysError::BadLength,
@@ -592,6 +678,9 @@ impl SysError {
         SysError::BadUtf8,
         SysError::BadCode,
         SysError::NoMemory,
+        SysError::Full,
+        SysError::NoReceiver,
+        SysError::TimedOut,
     ];
 
     /// Decodes a non-zero `rax`.
@@ -610,6 +699,9 @@ impl SysError {
             SysError::BadUtf8 => "bad-utf8",
             SysError::BadCode => "bad-code",
             SysError::NoMemory => "no-memory",
+            SysError::Full => "full",
+            SysError::NoReceiver => "no-receiver",
+            SysError::TimedOut => "timed-out",
         }
     }
 }
@@ -626,7 +718,7 @@ pub fn result(rax: u64, rdx: u64) -> Result<u64, SysError> {
 /// a capability error. Their codes in `rax` are disjoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
-    /// A [`SysError`] (codes 1 to 8).
+    /// A [`SysError`] (codes 1 to 11).
     Sys(SysError),
     /// A [`CapError`] (codes from `0x100`).
     Cap(CapError),
@@ -682,6 +774,17 @@ pub fn invoke_result(rax: u64, rdx: u64) -> Result<u64, Error> {
         0 => Ok(rdx),
         code => Err(Error::from_code(code).unwrap_or(Error::Sys(SysError::UnknownSyscall))),
     }
+}
+
+/// A message received with [`Syscall::LmpRecv`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LmpMessage {
+    /// The badge of the endpoint it came through (0: none).
+    pub badge: u64,
+    /// The [`lmp`] flags.
+    pub flags: u64,
+    /// The words.
+    pub words: [u64; 4],
 }
 
 /// What a program learns about where it runs ([`Syscall::Info`]).
@@ -1039,6 +1142,47 @@ pub mod user {
         invoke(number::DISPATCHER_RUN, [disp.raw(), ptr, len, 0, 0, 0]).map(|_| ())
     }
 
+    /// Sends `words` (and `cap`, if given) through the Endpoint at `ep`.
+    pub fn lmp_send(ep: CPtr, cap: Option<CPtr>, words: [u64; 4]) -> Result<(), Error> {
+        let c = cap.map_or(0, CPtr::raw);
+        invoke(
+            number::LMP_SEND,
+            [ep.raw(), c, words[0], words[1], words[2], words[3]],
+        )
+        .map(|_| ())
+    }
+
+    /// Receives the next message, waiting up to `timeout` cycles (0: no
+    /// limit); a capability that comes with it goes to slot `dest.1` of the
+    /// CNode at `dest.0`.
+    pub fn lmp_recv(dest: Option<(CPtr, u32)>, timeout: u64) -> Result<super::LmpMessage, Error> {
+        let (cnode, slot) = dest.map_or((0, 0), |(c, s)| (c.raw(), u64::from(s)));
+        let (rax, rdx, flags, w0, w1, w2, w3): (u64, u64, u64, u64, u64, u64, u64);
+        // SAFETY: `syscall` clobbers only rcx and r11; the kernel writes
+        // the result registers named here and no memory of the caller's
+        // (a capability goes into its cspace, not its memory).
+        unsafe {
+            core::arch::asm!(
+                "syscall",
+                inlateout("rax") number::LMP_RECV => rax,
+                inlateout("rdi") cnode => flags,
+                inlateout("rsi") slot => w0,
+                inlateout("rdx") timeout => rdx,
+                inlateout("r10") 0u64 => w1,
+                inlateout("r8") 0u64 => w2,
+                inlateout("r9") 0u64 => w3,
+                out("rcx") _,
+                out("r11") _,
+                options(nostack)
+            );
+        }
+        super::invoke_result(rax, rdx).map(|badge| super::LmpMessage {
+            badge,
+            flags,
+            words: [w0, w1, w2, w3],
+        })
+    }
+
     /// The state of the dispatcher at `disp`.
     pub fn dispatcher_status(disp: CPtr) -> Result<crate::disp::Status, Error> {
         let raw = invoke(number::DISPATCHER_STATUS, [disp.raw(), 0, 0, 0, 0, 0])?;
@@ -1191,6 +1335,7 @@ mod tests {
                 number::VNODE_MAP => [cptr, 0, cptr, 1, 0, 1],
                 number::VNODE_UNMAP | number::DISPATCHER_STATUS => [cptr, 0, 0, 0, 0, 0],
                 number::DISPATCHER_RUN => [cptr, 0x1000, 72, 0, 0, 0],
+                number::LMP_RECV => [cptr, 0, 0, 0, 0, 0],
                 _ => good,
             };
             assert!(Syscall::decode(n, args).is_ok(), "{n}");
@@ -1376,7 +1521,57 @@ mod tests {
             72,
             "the parameters' size is part of the ABI"
         );
-        assert_eq!(number::LAST, number::DISPATCHER_STATUS);
+        assert_eq!(
+            Syscall::decode(number::LMP_SEND, [t.raw(), 0, 1, 2, 3, 4]),
+            Ok(Syscall::LmpSend {
+                ep: t,
+                cap: None,
+                words: [1, 2, 3, 4]
+            })
+        );
+        assert_eq!(
+            Syscall::decode(number::LMP_SEND, [t.raw(), f.raw(), 0, 0, 0, 0]),
+            Ok(Syscall::LmpSend {
+                ep: t,
+                cap: Some(f),
+                words: [0; 4]
+            })
+        );
+        assert_eq!(
+            bad(number::LMP_SEND, [t.raw(), 5 << 32, 0, 0, 0, 0]),
+            Some("bad-argument")
+        );
+        assert_eq!(
+            Syscall::decode(number::LMP_RECV, [t.raw(), 7, 100, 0, 0, 0]),
+            Ok(Syscall::LmpRecv {
+                dest: Some(t),
+                slot: 7,
+                timeout: 100
+            })
+        );
+        assert_eq!(
+            Syscall::decode(number::LMP_RECV, [0, 0, 0, 0, 0, 0]),
+            Ok(Syscall::LmpRecv {
+                dest: None,
+                slot: 0,
+                timeout: 0
+            })
+        );
+        assert_eq!(
+            bad(number::LMP_RECV, [0, 3, 0, 0, 0, 0]),
+            Some("bad-argument"),
+            "a slot without a CNode"
+        );
+        assert_eq!(
+            bad(number::LMP_RECV, [t.raw(), 1 << 32, 0, 0, 0, 0]),
+            Some("no-such-slot")
+        );
+        for i in 3..6 {
+            let mut a = [t.raw(), 0, 0, 0, 0, 0];
+            a[i] = 1;
+            assert_eq!(bad(number::LMP_RECV, a), Some("bad-argument"), "{i}");
+        }
+        assert_eq!(number::LAST, number::LMP_RECV);
     }
 
     #[test]

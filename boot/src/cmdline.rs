@@ -123,6 +123,10 @@ pub enum SelfTest {
     /// refusal of the dispatcher and VNode invocations happen, and ends
     /// two domains by deleting their Dispatcher and their PML4.
     CapsDispatch,
+    /// Every core runs `lmptest` before its monitor: two `pingpong`
+    /// domains exchange LMP messages (refusals, the buffer, a capability,
+    /// timed round trips with handoff).
+    Lmp,
     /// With `fuzz=`: a deliberately broken kernel path. Core 0's CPU
     /// driver corrupts one record of its capability database after the
     /// fuzzer's 1000th invocation; fuzz mode must find it and fail the run.
@@ -135,7 +139,7 @@ pub enum SelfTest {
 
 impl SelfTest {
     /// Every scenario, in the order they are listed to users.
-    pub const ALL: [SelfTest; 16] = [
+    pub const ALL: [SelfTest; 17] = [
         SelfTest::Isolation,
         SelfTest::PageFault,
         SelfTest::DivideError,
@@ -150,6 +154,7 @@ impl SelfTest {
         SelfTest::CapsIsolation,
         SelfTest::CapsXfer,
         SelfTest::CapsDispatch,
+        SelfTest::Lmp,
         SelfTest::FuzzCorrupt,
         SelfTest::FuzzUntyped,
     ];
@@ -171,6 +176,7 @@ impl SelfTest {
             SelfTest::CapsIsolation => "caps-isolation",
             SelfTest::CapsXfer => "caps-xfer",
             SelfTest::CapsDispatch => "caps-dispatch",
+            SelfTest::Lmp => "lmp",
             SelfTest::FuzzCorrupt => "fuzz-corrupt",
             SelfTest::FuzzUntyped => "fuzz-untyped",
         }
@@ -630,7 +636,7 @@ mod tests {
         let e = Config::parse("test=nope").unwrap_err().to_string();
         assert_eq!(
             e,
-            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe, user-panic, user-oom, caps, caps-bench, caps-isolation, caps-xfer, caps-dispatch, fuzz-corrupt, fuzz-untyped)"
+            "option 'test' cannot take 'nope' (isolation, page-fault, divide-error, ap-panic, stack-overflow, ap-stall, user-probe, user-panic, user-oom, caps, caps-bench, caps-isolation, caps-xfer, caps-dispatch, lmp, fuzz-corrupt, fuzz-untyped)"
         );
         let e = Config::parse("initrd=maybe").unwrap_err().to_string();
         assert_eq!(

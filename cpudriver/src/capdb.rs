@@ -239,6 +239,48 @@ impl Caps {
         frames::free(t.phys);
     }
 
+    /// Holds a copy of the capability at `src` of `cs` in a slot of the
+    /// kernel cspace, for an LMP message in flight; returns the slot. The
+    /// source needs GRANT.
+    pub fn hold(&mut self, cs: CSpace, src: CapAddr) -> Result<u32, abi::Error> {
+        let slot = self.free.pop().ok_or(abi::SysError::NoMemory)?;
+        match self
+            .mdb
+            .copy_across(cs, src, self.kernel, CapAddr::l1(0), slot)
+        {
+            Ok(()) => Ok(slot),
+            Err(e) => {
+                self.free.push(slot);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Moves the capability held in kernel slot `slot` into slot
+    /// `dest_slot` of the CNode at `dest` in `cs`. On a refusal it stays
+    /// held.
+    pub fn deliver(
+        &mut self,
+        slot: u32,
+        cs: CSpace,
+        dest: CapAddr,
+        dest_slot: u32,
+    ) -> Result<(), CapError> {
+        self.mdb
+            .copy_across(self.kernel, CapAddr::l1(slot), cs, dest, dest_slot)?;
+        self.drop_held(slot);
+        Ok(())
+    }
+
+    /// Deletes the capability held in kernel slot `slot`.
+    pub fn drop_held(&mut self, slot: u32) {
+        match self.mdb.delete(self.kernel, CapAddr::l1(slot)) {
+            Ok(effects) => self.apply(&effects),
+            Err(e) => log::error!("held capability in kernel slot {slot}: delete refused: {e}"),
+        }
+        self.free.push(slot);
+    }
+
     /// Applies the effects of one operation, in order: zeroes created
     /// objects, writes and clears page-table entries, and invalidates the
     /// TLB after an unmap or protect: just the pages, for a table of the

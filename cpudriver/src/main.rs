@@ -232,6 +232,7 @@ fn boot_core(core: &'static Core, identity: &Identity) -> ! {
             | SelfTest::CapsIsolation
             | SelfTest::CapsXfer
             | SelfTest::CapsDispatch
+            | SelfTest::Lmp
             | SelfTest::FuzzCorrupt
             | SelfTest::FuzzUntyped,
         )

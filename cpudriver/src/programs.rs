@@ -8,7 +8,8 @@
 //! `captest` holds the same first cspace as the monitor that follows it.
 //! With `test=caps-isolation` every core runs it with `isolation`, and with
 //! `test=caps-xfer` with `xfer`. With `test=caps-dispatch` every core
-//! first runs `disptest` with `dispatch` and the first cspace. With
+//! first runs `disptest` with `dispatch` and the first cspace, and with
+//! `test=lmp` `lmptest`. With
 //! `fuzz=SEED:CALLS[:trace]` every core first runs `fuzz`, with that value
 //! as its argument string and the first cspace (`user::fuzz`).
 //!
@@ -53,6 +54,8 @@ pub const PROBE: &str = "probe";
 pub const CAPTEST: &str = "captest";
 /// The dispatcher test program's module name.
 pub const DISPTEST: &str = "disptest";
+/// The LMP test program's module name.
+pub const LMPTEST: &str = "lmptest";
 /// The capability fuzzer's module name.
 pub const FUZZ: &str = "fuzz";
 
@@ -92,6 +95,7 @@ fn programs_of(core: &Core, id: u32) -> heapless::Vec<Launch, 2> {
         Some(SelfTest::CapsIsolation) => Some((CAPTEST, ArgString::Fixed("isolation"), true)),
         Some(SelfTest::CapsXfer) => Some((CAPTEST, ArgString::Fixed("xfer"), true)),
         Some(SelfTest::CapsDispatch) => Some((DISPTEST, ArgString::Fixed("dispatch"), true)),
+        Some(SelfTest::Lmp) => Some((LMPTEST, ArgString::Fixed(""), true)),
         _ => None,
     };
     if let Some((name, args, caps)) = first {

@@ -87,8 +87,9 @@ pub struct Image {
 
 /// The ring-3 programs packed into the initrd (all binaries of the monitor
 /// package).
-pub const PROGRAMS: [&str; 8] = [
-    "monitor", "probe", "captest", "fuzz", "hello", "disptest", "spin", "forever",
+pub const PROGRAMS: [&str; 10] = [
+    "monitor", "probe", "captest", "fuzz", "hello", "disptest", "spin", "forever", "lmptest",
+    "pingpong",
 ];
 /// The package of the ring-3 programs.
 pub const PROGRAMS_PACKAGE: &str = "monitor";

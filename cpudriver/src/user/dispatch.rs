@@ -86,6 +86,7 @@ pub(super) fn run(disp: CPtr, ptr: u64, len: u64) -> Result<u64, Error> {
         state: State::Ready,
         disp: Some(d.base),
         preempted: 0,
+        inbox: alloc::collections::VecDeque::new(),
     });
     s.statuses.insert(d.base, Status::Running);
     Ok(0)

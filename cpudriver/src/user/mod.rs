@@ -26,6 +26,7 @@ pub mod elf;
 mod entry;
 pub mod fuzz;
 mod invoke;
+mod lmp;
 pub mod space;
 mod syscall;
 
@@ -55,6 +56,23 @@ enum State {
     /// Loaded at boot after another program of the core: it starts when
     /// the boot program before it ends.
     Held,
+    /// Blocked in `LmpRecv` until a message or the deadline.
+    Receiving {
+        /// When it gives up (a TSC value).
+        deadline: Option<u64>,
+        /// Where a capability that comes goes: a CNode and a slot.
+        dest: Option<(abi::CPtr, u32)>,
+    },
+}
+
+impl State {
+    /// When a blocked program gives up.
+    fn deadline(self) -> Option<u64> {
+        match self {
+            State::Waiting(d) | State::Receiving { deadline: d, .. } => d,
+            State::Ready | State::Held => None,
+        }
+    }
 }
 
 /// One program.
@@ -73,6 +91,8 @@ struct Program {
     disp: Option<u64>,
     /// Turns it lost to the end of its time slice.
     preempted: u64,
+    /// LMP messages waiting for it (`lmp`).
+    inbox: alloc::collections::VecDeque<lmp::Message>,
 }
 
 struct Scheduler {
@@ -195,6 +215,7 @@ pub fn spawn(
         state: if held { State::Held } else { State::Ready },
         disp: None,
         preempted: 0,
+        inbox: alloc::collections::VecDeque::new(),
     });
     log::debug!("loaded program '{name}' (entry {entry:#x})");
     Ok(())
@@ -255,6 +276,16 @@ fn wake(s: &mut Scheduler, now: u64) {
                 p.state = State::Ready;
             }
         }
+        // A receive that timed out; notifications do not end one.
+        if let State::Receiving {
+            deadline: Some(d), ..
+        } = p.state
+            && now >= d
+        {
+            p.context.rax = abi::SysError::TimedOut as u64;
+            p.context.rdx = 0;
+            p.state = State::Ready;
+        }
     }
     if notified && !consumed {
         PENDING.store(true, Ordering::Release);
@@ -289,14 +320,7 @@ fn schedule(frame: &mut TrapFrame, after: Option<usize>) {
             arm_timer(&s);
             return;
         }
-        let deadline = s
-            .programs
-            .iter()
-            .filter_map(|p| match p.state {
-                State::Waiting(d) => d,
-                State::Ready | State::Held => None,
-            })
-            .min();
+        let deadline = s.programs.iter().filter_map(|p| p.state.deadline()).min();
         drop(s);
         if let Some(d) = deadline {
             let now = rdtsc();
@@ -323,10 +347,7 @@ fn arm_timer(s: &Scheduler) {
     let deadline = s
         .programs
         .iter()
-        .filter_map(|p| match p.state {
-            State::Waiting(d) => d,
-            State::Ready | State::Held => None,
-        })
+        .filter_map(|p| p.state.deadline())
         .map(|d| d.saturating_sub(now))
         .min();
     crate::timing::arm_after(deadline.map_or(slice, |d| d.min(slice)).max(1));
@@ -399,6 +420,7 @@ fn leave_space() {
 fn remove(s: &mut Scheduler, i: usize, how: Status) {
     invoke::release(&mut s.programs[i].space);
     let p = s.programs.remove(i);
+    lmp::drop_inbox(p.inbox);
     match p.disp {
         Some(base) => {
             s.statuses.insert(base, how);

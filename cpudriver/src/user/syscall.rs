@@ -124,6 +124,15 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
             Done::Return(super::dispatch::run(disp, ptr, len))
         }
         Syscall::DispatcherStatus { disp } => Done::Return(super::dispatch::status(disp)),
+        Syscall::LmpSend { ep, cap, words } => match super::lmp::send(frame, ep, cap, words) {
+            Done::Return(result) => super::dispatch::reap(frame, result),
+            switched => switched,
+        },
+        Syscall::LmpRecv {
+            dest,
+            slot,
+            timeout,
+        } => super::lmp::recv(frame, dest, slot, timeout),
         Syscall::Yield => {
             frame.rax = 0;
             frame.rdx = 0;

@@ -17,7 +17,23 @@ impl Mdb {
         dest_cnode: CapAddr,
         dest_slot: u32,
     ) -> Result<(), CapError> {
-        let r = self.mint_inner(cs, src, dest_cnode, dest_slot, None, 0);
+        let r = self.mint_inner(cs, src, cs, dest_cnode, dest_slot, None, 0);
+        self.finish(r)
+    }
+
+    /// [`Mdb::copy`] from one cspace (`src_cs`) into another (`dest_cs`):
+    /// for a kernel that moves a capability between domains (a message
+    /// that carries one). Same checks, in the same order: the source needs
+    /// GRANT, and the destination is resolved in `dest_cs`.
+    pub fn copy_across(
+        &mut self,
+        src_cs: CSpace,
+        src: CapAddr,
+        dest_cs: CSpace,
+        dest_cnode: CapAddr,
+        dest_slot: u32,
+    ) -> Result<(), CapError> {
+        let r = self.mint_inner(src_cs, src, dest_cs, dest_cnode, dest_slot, None, 0);
         self.finish(r)
     }
 
@@ -39,14 +55,16 @@ impl Mdb {
         rights: Rights,
         badge: u64,
     ) -> Result<(), CapError> {
-        let r = self.mint_inner(cs, src, dest_cnode, dest_slot, Some(rights), badge);
+        let r = self.mint_inner(cs, src, cs, dest_cnode, dest_slot, Some(rights), badge);
         self.finish(r)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn mint_inner(
         &mut self,
         cs: CSpace,
         src: CapAddr,
+        dest_cs: CSpace,
         dest_cnode: CapAddr,
         dest_slot: u32,
         rights: Option<Rights>,
@@ -67,7 +85,7 @@ impl Mdb {
             }
             cap.badge = badge;
         }
-        let slot = self.resolve_dest(cs, dest_cnode, dest_slot, 1)?;
+        let slot = self.resolve_dest(dest_cs, dest_cnode, dest_slot, 1)?;
         let rec = *self.record(&key)?;
         for s in slot {
             self.insert(cap, s, rec.owner, rec.remote);

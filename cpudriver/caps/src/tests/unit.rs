@@ -919,3 +919,37 @@ fn a_frame_exported_on_one_core_is_a_remote_copy_on_another() {
     assert_eq!(b.delete(cs_b, l1(10)).expect("delete"), []);
     b.check_invariants().expect("core 1 after the delete");
 }
+
+#[test]
+fn copy_across_puts_a_copy_in_another_cspace_with_the_same_checks() {
+    let (mut db, cs) = fresh();
+    let cnode = RetypeArgs {
+        ty: CapType::CNode,
+        offset: 0,
+        size: 16,
+        count: 1,
+    };
+    db.retype(cs, l1(23), cnode, ROOT, 12).expect("a cnode");
+    db.copy(cs, l1(12), l1(12), 0)
+        .expect("its own capability in slot 0");
+    let other = db.cspace_of(cs, l1(12)).expect("a second cspace");
+    db.copy_across(cs, l2(4, 0), other, l1(0), 1)
+        .expect("copy across");
+    let copy = db.identify(other, l1(1)).expect("the copy");
+    assert_eq!(copy, db.identify(cs, l2(4, 0)).expect("the source"));
+    // Both are copies of one object: revoking the source takes the other.
+    refused(&mut db, CapError::SlotOccupied, |d| {
+        d.copy_across(cs, l2(4, 0), other, l1(0), 1)
+    });
+    refused(&mut db, CapError::NoSuchSlot, |d| {
+        d.copy_across(cs, l2(4, 0), other, l1(0), 16)
+    });
+    db.mint(cs, l2(4, 0), l1(4), 9, Rights::READ, 0)
+        .expect("a copy without GRANT");
+    refused(&mut db, CapError::MissingRight, |d| {
+        d.copy_across(cs, l2(4, 9), other, l1(0), 2)
+    });
+    db.revoke(cs, l2(4, 0)).expect("revoke");
+    refused(&mut db, CapError::EmptySlot, |d| d.identify(other, l1(1)));
+    db.check_invariants().expect("invariants");
+}

@@ -91,6 +91,8 @@ pub struct Loader {
     chunks: usize,
     /// Which chunks hold a domain.
     busy: [bool; CHILDREN],
+    /// The start of each domain built but not started yet.
+    unstarted: [Option<DispatcherParams>; CHILDREN],
 }
 
 fn step(step: &'static str) -> impl Fn(Error) -> SpawnError {
@@ -120,6 +122,17 @@ fn piece(c: usize, k: u32) -> u32 {
 impl Loader {
     /// Starts program `name` as a new domain; returns its handle.
     pub fn spawn(&mut self, info: &ProgramInfo, name: &str) -> Result<u32, SpawnError> {
+        let child = self.prepare(info, name)?;
+        self.start(child).inspect_err(|_| {
+            let _ = self.release(child);
+        })?;
+        Ok(child)
+    }
+
+    /// Builds program `name` as a new domain without starting it, so that
+    /// capabilities can be put in its cspace first
+    /// ([`Loader::root_cnode`]); [`Loader::start`] starts it.
+    pub fn prepare(&mut self, info: &ProgramInfo, name: &str) -> Result<u32, SpawnError> {
         if name.is_empty() || name.len() > MAX_NAME {
             return Err(SpawnError::NotFound);
         }
@@ -132,7 +145,10 @@ impl Loader {
             .ok_or(SpawnError::Busy)?;
         self.busy[c] = true;
         match build(c, &plan, bytes, name) {
-            Ok(()) => Ok(c as u32),
+            Ok(params) => {
+                self.unstarted[c] = Some(params);
+                Ok(c as u32)
+            }
             Err(e) => {
                 // Whatever was made goes with the chunk's descendants.
                 let _ = sys::cap_revoke(l1(CHUNKS + c as u32));
@@ -140,6 +156,19 @@ impl Loader {
                 Err(e)
             }
         }
+    }
+
+    /// Starts domain `child`, built by [`Loader::prepare`].
+    pub fn start(&mut self, child: u32) -> Result<(), SpawnError> {
+        let c = self.live(child)?;
+        let params = self.unstarted[c].take().ok_or(SpawnError::NoSuchChild)?;
+        sys::dispatcher_run(held(c, held::DISP), &params).map_err(step("start the dispatcher"))
+    }
+
+    /// The root CNode of domain `child`'s cspace, in this program's cspace
+    /// (slot 0 of it holds the CNode itself; the others are free).
+    pub fn root_cnode(&self, child: u32) -> Result<CPtr, SpawnError> {
+        Ok(held(self.live(child)?, held::ROOT))
     }
 
     /// The state of domain `child`.
@@ -154,6 +183,7 @@ impl Loader {
         let c = self.live(child)?;
         sys::cap_revoke(l1(CHUNKS + c as u32)).map_err(step("revoke the domain's RAM"))?;
         self.busy[c] = false;
+        self.unstarted[c] = None;
         Ok(())
     }
 
@@ -269,8 +299,8 @@ fn map_initrd(info: &ProgramInfo) -> Result<usize, SpawnError> {
     Ok(info.initrd_len as usize)
 }
 
-/// Builds domain `c` from `plan` and starts it.
-fn build(c: usize, plan: &Plan, bytes: &[u8], name: &str) -> Result<(), SpawnError> {
+/// Builds domain `c` from `plan`; returns what starts it.
+fn build(c: usize, plan: &Plan, bytes: &[u8], name: &str) -> Result<DispatcherParams, SpawnError> {
     let chunk = l1(CHUNKS + c as u32);
     sys::cap_retype(chunk, ty::RAM, 0, PIECE, 8, root(), piece(c, 0))
         .map_err(step("retype the chunk into pieces"))?;
@@ -379,7 +409,7 @@ fn build(c: usize, plan: &Plan, bytes: &[u8], name: &str) -> Result<(), SpawnErr
         name: [0; MAX_NAME],
     };
     params.name[..name.len()].copy_from_slice(name.as_bytes());
-    sys::dispatcher_run(held(c, held::DISP), &params).map_err(step("start the dispatcher"))
+    Ok(params)
 }
 
 /// Writes the image's segments into the backing frame through a scratch
