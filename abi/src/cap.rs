@@ -94,6 +94,20 @@ pub mod slot {
     pub const ROOT_BITS: u32 = 8;
 }
 
+/// The slots of a domain's root CNode that the monitor's loader fills
+/// when it spawns the domain (`services::platforms::ring3::spawn`); the
+/// domain's runtime pages its heap from them. Slot 0 holds the root CNode
+/// itself; the slots below [`domain::HEAP_RAM`] are the parent's to give.
+pub mod domain {
+    /// RAM for the heap, which the runtime retypes into frames.
+    pub const HEAP_RAM: u32 = 250;
+    /// The page table of the heap's first 2 MiB, already in the domain's
+    /// address space at `HEAP_BASE`.
+    pub const HEAP_PT: u32 = 251;
+    /// An empty CNode of 256 slots for the heap's frames.
+    pub const HEAP_FRAMES: u32 = 252;
+}
+
 /// Type codes, as identify reports them and retype takes them.
 pub mod ty {
     /// No capability.

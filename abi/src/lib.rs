@@ -11,7 +11,7 @@
 //! error code, and `rdx` holds the result. `rcx` and `r11` are clobbered, as
 //! the instruction requires; every other register is kept.
 //!
-//! Error codes are [`SysError`] codes (1 to 11) for every call, and
+//! Error codes are [`SysError`] codes (1 to 12) for every call, and
 //! [`CapError`] codes (from `0x100`) for the capability invocations; the
 //! two ranges are disjoint, and [`Error`] decodes either.
 //!
@@ -397,6 +397,31 @@ pub enum Syscall {
         /// Cycles to wait at most; 0 waits without limit.
         timeout: u64,
     },
+    /// Register the running domain's exception handler and the top of its
+    /// stack (`entry` 0: remove it). Only a domain started with
+    /// [`Syscall::DispatcherRun`] has one (`NotPermitted`); the addresses
+    /// lie in the user half (`BadPointer`) and the stack is 16-byte
+    /// aligned (`Misaligned`). On an exception the handler is entered on
+    /// that stack with `rdi` = vector, `rsi` = faulting address, `rdx` =
+    /// error code, `rcx` = the faulting instruction's address.
+    ///
+    /// Registers: `rdi` = `entry`, `rsi` = `stack`.
+    FaultHandler {
+        /// The handler's first instruction.
+        entry: u64,
+        /// The top of its stack.
+        stack: u64,
+    },
+    /// End the exception handler: retry the faulting instruction with the
+    /// registers it had (`give_up` 0), or end the domain for the exception
+    /// (`give_up` 1). `NoFault` when no exception is being handled; the
+    /// call does not return otherwise.
+    ///
+    /// Registers: `rdi` = `give_up`.
+    FaultResume {
+        /// Whether the handler could not handle it.
+        give_up: bool,
+    },
 }
 
 /// Messages one dispatcher's LMP buffer holds.
@@ -465,8 +490,12 @@ pub mod number {
     pub const LMP_SEND: u64 = 24;
     /// [`super::Syscall::LmpRecv`].
     pub const LMP_RECV: u64 = 25;
+    /// [`super::Syscall::FaultHandler`].
+    pub const FAULT_HANDLER: u64 = 26;
+    /// [`super::Syscall::FaultResume`].
+    pub const FAULT_RESUME: u64 = 27;
     /// The highest call number.
-    pub const LAST: u64 = LMP_RECV;
+    pub const LAST: u64 = FAULT_RESUME;
 }
 
 impl Syscall {
@@ -592,6 +621,23 @@ impl Syscall {
                 cap: optional_cptr(a1)?,
                 words: [a2, a3, a4, a5],
             },
+            number::FAULT_HANDLER => {
+                zero(&[a2, a3, a4, a5])?;
+                Syscall::FaultHandler {
+                    entry: a0,
+                    stack: a1,
+                }
+            }
+            number::FAULT_RESUME => {
+                zero(&[a1, a2, a3, a4, a5])?;
+                Syscall::FaultResume {
+                    give_up: match a0 {
+                        0 => false,
+                        1 => true,
+                        _ => return Err(SysError::BadCode.into()),
+                    },
+                }
+            }
             number::LMP_RECV => {
                 zero(&[a3, a4, a5])?;
                 let dest = optional_cptr(a0)?;
@@ -665,11 +711,13 @@ pub enum SysError {
     NoReceiver = 10,
     /// Nothing arrived before the timeout ([`Syscall::LmpRecv`]).
     TimedOut = 11,
+    /// [`Syscall::FaultResume`] outside an exception handler.
+    NoFault = 12,
 }
 
 impl SysError {
     /// Every error.
-    pub const ALL: [SysError; 11] = [
+    pub const ALL: [SysError; 12] = [
         SysError::UnknownSyscall,
         SysError::BadPointer,
         SysError::BadLength,
@@ -681,6 +729,7 @@ impl SysError {
         SysError::Full,
         SysError::NoReceiver,
         SysError::TimedOut,
+        SysError::NoFault,
     ];
 
     /// Decodes a non-zero `rax`.
@@ -702,6 +751,7 @@ impl SysError {
             SysError::Full => "full",
             SysError::NoReceiver => "no-receiver",
             SysError::TimedOut => "timed-out",
+            SysError::NoFault => "no-fault",
         }
     }
 }
@@ -718,7 +768,7 @@ pub fn result(rax: u64, rdx: u64) -> Result<u64, SysError> {
 /// a capability error. Their codes in `rax` are disjoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
-    /// A [`SysError`] (codes 1 to 11).
+    /// A [`SysError`] (codes 1 to 12).
     Sys(SysError),
     /// A [`CapError`] (codes from `0x100`).
     Cap(CapError),
@@ -1183,6 +1233,21 @@ pub mod user {
         })
     }
 
+    /// Registers this domain's exception handler `entry`, entered on the
+    /// stack whose top is `stack`.
+    pub fn fault_handler(entry: u64, stack: u64) -> Result<(), Error> {
+        invoke(number::FAULT_HANDLER, [entry, stack, 0, 0, 0, 0]).map(|_| ())
+    }
+
+    /// Ends the exception handler: retries the faulting instruction, or
+    /// (`give_up`) ends the domain. Returns only with `NoFault`.
+    pub fn fault_resume(give_up: bool) -> Error {
+        match invoke(number::FAULT_RESUME, [u64::from(give_up), 0, 0, 0, 0, 0]) {
+            Err(e) => e,
+            Ok(_) => Error::Sys(SysError::NoFault),
+        }
+    }
+
     /// The state of the dispatcher at `disp`.
     pub fn dispatcher_status(disp: CPtr) -> Result<crate::disp::Status, Error> {
         let raw = invoke(number::DISPATCHER_STATUS, [disp.raw(), 0, 0, 0, 0, 0])?;
@@ -1336,6 +1401,7 @@ mod tests {
                 number::VNODE_UNMAP | number::DISPATCHER_STATUS => [cptr, 0, 0, 0, 0, 0],
                 number::DISPATCHER_RUN => [cptr, 0x1000, 72, 0, 0, 0],
                 number::LMP_RECV => [cptr, 0, 0, 0, 0, 0],
+                number::FAULT_HANDLER | number::FAULT_RESUME => [0; 6],
                 _ => good,
             };
             assert!(Syscall::decode(n, args).is_ok(), "{n}");
@@ -1571,7 +1637,26 @@ mod tests {
             a[i] = 1;
             assert_eq!(bad(number::LMP_RECV, a), Some("bad-argument"), "{i}");
         }
-        assert_eq!(number::LAST, number::LMP_RECV);
+        assert_eq!(
+            Syscall::decode(number::FAULT_HANDLER, [0x40_1000, 0x50_0000, 0, 0, 0, 0]),
+            Ok(Syscall::FaultHandler {
+                entry: 0x40_1000,
+                stack: 0x50_0000
+            })
+        );
+        assert_eq!(
+            Syscall::decode(number::FAULT_RESUME, [1, 0, 0, 0, 0, 0]),
+            Ok(Syscall::FaultResume { give_up: true })
+        );
+        assert_eq!(
+            bad(number::FAULT_RESUME, [2, 0, 0, 0, 0, 0]),
+            Some("bad-code")
+        );
+        assert_eq!(
+            bad(number::FAULT_HANDLER, [1, 2, 3, 0, 0, 0]),
+            Some("bad-argument")
+        );
+        assert_eq!(number::LAST, number::FAULT_RESUME);
     }
 
     #[test]

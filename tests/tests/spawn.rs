@@ -100,3 +100,22 @@ fn a_domain_that_faults_is_ended_and_fails_the_run() {
     // The monitors were not disturbed: every core finished its part.
     assert_eq!(report.records_of("monitor-done").count(), 2, "{log}");
 }
+
+#[test]
+fn a_spawned_domain_pages_its_heap_from_its_own_ram() {
+    // `grow` fills 256 KiB of a heap that starts unmapped: its own
+    // exception handler maps each page from the domain's RAM on first
+    // touch, and every byte reads back.
+    let report = boot_ok(&with_monitors(2, "user=spawn=grow@1"));
+    let log = &report.failure_report;
+    let grow: Vec<_> = report.records_of("grow").collect();
+    assert_eq!(grow.len(), 1, "{log}");
+    assert_eq!(grow[0].core, 1, "{log}");
+    assert_eq!(grow[0].get("ok"), Some("1"), "{log}");
+    let faults = grow[0].get_u64("faults").unwrap_or(0);
+    assert!(faults >= 262_144 / 4096, "{faults} faults\n{log}");
+    assert!(report.records_of("user-fault").next().is_none(), "{log}");
+    let ended = of(&report, "spawn-ended", "grow");
+    assert_eq!(ended.len(), 1, "{log}");
+    assert_eq!(ended[0].get("code"), Some("0"), "{log}");
+}

@@ -87,6 +87,8 @@ pub(super) fn run(disp: CPtr, ptr: u64, len: u64) -> Result<u64, Error> {
         disp: Some(d.base),
         preempted: 0,
         inbox: alloc::collections::VecDeque::new(),
+        handler: None,
+        serving: None,
     });
     s.statuses.insert(d.base, Status::Running);
     Ok(0)

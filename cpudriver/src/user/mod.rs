@@ -29,6 +29,7 @@ mod invoke;
 mod lmp;
 pub mod space;
 mod syscall;
+mod upcall;
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -93,6 +94,12 @@ struct Program {
     preempted: u64,
     /// LMP messages waiting for it (`lmp`).
     inbox: alloc::collections::VecDeque<lmp::Message>,
+    /// Its exception handler and the handler's stack, once registered
+    /// (`upcall`).
+    handler: Option<(u64, u64)>,
+    /// The registers and faulting address of the exception its handler is
+    /// serving.
+    serving: Option<(TrapFrame, u64)>,
 }
 
 struct Scheduler {
@@ -216,6 +223,8 @@ pub fn spawn(
         disp: None,
         preempted: 0,
         inbox: alloc::collections::VecDeque::new(),
+        handler: None,
+        serving: None,
     });
     log::debug!("loaded program '{name}' (entry {entry:#x})");
     Ok(())
@@ -465,6 +474,15 @@ pub fn fault(frame: &mut TrapFrame) {
     if vector == 14 && frame.error & 1 == 0 && demand_page(cr2) {
         return;
     }
+    if upcall::enter(frame, cr2) {
+        return;
+    }
+    kill(frame, vector, cr2);
+}
+
+/// Ends the running program for exception `vector` (`cr2`: the faulting
+/// address of a page fault) in `frame`, with a report.
+fn kill(frame: &mut TrapFrame, vector: u64, cr2: u64) {
     let name = current_name();
     fuzz::report_recent();
     log::warn!(

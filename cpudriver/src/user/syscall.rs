@@ -128,6 +128,10 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
             Done::Return(result) => super::dispatch::reap(frame, result),
             switched => switched,
         },
+        Syscall::FaultHandler { entry, stack } => {
+            Done::Return(super::upcall::register(entry, stack))
+        }
+        Syscall::FaultResume { give_up } => super::upcall::resume(frame, give_up),
         Syscall::LmpRecv {
             dest,
             slot,

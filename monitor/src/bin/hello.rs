@@ -1,11 +1,12 @@
 //! `hello`: the smallest program a monitor spawns. It says where it runs,
-//! checks that it holds no authority but its own root CNode, and exits
-//! with 0 (1 if it holds more).
+//! checks that it holds no authority but its own, and exits with 0 (1 if
+//! it holds more).
 //!
 //! A domain spawned from user level gets a cspace whose slot 0 names its
-//! root CNode and nothing else: the Kernel, RAM and boot-module slots that
-//! a monitor's first cspace has are empty, and the capability window of
-//! the kernel-kept tables is not its to map into.
+//! root CNode, with the RAM, page table and CNode its pager pages the heap
+//! with (`abi::cap::domain`): the Kernel, RAM and boot-module slots that a
+//! monitor's first cspace has are empty, and the capability window of the
+//! kernel-kept tables is not its to map into.
 #![no_std]
 #![no_main]
 

@@ -8,9 +8,11 @@
 //!
 //! The backing frame holds, in order, the pages the image's loadable
 //! segments cover (from the lowest segment page to the highest), then
-//! [`STACK_PAGES`] of stack below `abi::STACK_TOP`, then [`HEAP_PAGES`] of
-//! heap from `abi::HEAP_BASE`. A page two segments share gets the union of
-//! their rights. Runs never cross a 2 MiB region (one page table each).
+//! [`STACK_PAGES`] of stack below `abi::STACK_TOP`. A page two segments
+//! share gets the union of their rights. Runs never cross a 2 MiB region
+//! (one page table each). The heap is not in the plan: the domain pages it
+//! itself from RAM of its own, into the page table of the heap's first
+//! 2 MiB, which the plan's tables include (`platforms::ring3::pager`).
 //!
 //! Only static `x86_64` executables whose loadable segments lie inside
 //! `[abi::IMAGE_BASE, abi::IMAGE_LIMIT)` are accepted, with the entry point
@@ -30,9 +32,6 @@ use modules::initrd::{ElfTruncated, check_elf_extent};
 pub const PAGE: u64 = 4096;
 /// Pages of stack a spawned domain gets (its top page at `abi::STACK_TOP`).
 pub const STACK_PAGES: u64 = 16;
-/// Pages of heap a spawned domain gets from `abi::HEAP_BASE`. A touch past
-/// them faults, and a domain without a fault handler then ends.
-pub const HEAP_PAGES: u64 = 64;
 
 /// Why an image cannot become a domain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,7 +116,7 @@ pub struct Plan {
 
 /// The page tables an address space needs: the base of each region of
 /// 512 GiB (a PDPT each), 1 GiB (a PD each) and 2 MiB (a PT each) that a
-/// run touches, ascending.
+/// run or the heap's first page touches, ascending.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tables {
     /// 512 GiB regions.
@@ -137,9 +136,10 @@ impl Plan {
     /// The page tables the runs need.
     pub fn tables(&self) -> Tables {
         let mut t = Tables::default();
-        for run in &self.runs {
+        let heap = core::iter::once(abi::HEAP_BASE);
+        for va in self.runs.iter().map(|r| r.va).chain(heap) {
             for (list, shift) in [(&mut t.pdpt, 39), (&mut t.pd, 30), (&mut t.pt, 21)] {
-                let r = region(run.va, shift);
+                let r = region(va, shift);
                 if !list.contains(&r) {
                     list.push(r);
                 }
@@ -202,7 +202,7 @@ pub fn plan(image: &[u8], limit: u64) -> Result<Plan, ImageError> {
         .max()
         .unwrap_or(0);
     let image_pages = (hi - lo) / PAGE;
-    let pages = image_pages + STACK_PAGES + HEAP_PAGES;
+    let pages = image_pages + STACK_PAGES;
     if pages > limit {
         return Err(ImageError::TooLarge { pages, limit });
     }
@@ -225,18 +225,13 @@ pub fn plan(image: &[u8], limit: u64) -> Result<Plan, ImageError> {
         }
     }
     let stack = abi::STACK_TOP - STACK_PAGES * PAGE;
-    for (base, first, count) in [
-        (stack, image_pages, STACK_PAGES),
-        (abi::HEAP_BASE, image_pages + STACK_PAGES, HEAP_PAGES),
-    ] {
-        for k in 0..count {
-            push_page(
-                &mut runs,
-                base + k * PAGE,
-                first + k,
-                rights::READ | rights::WRITE,
-            );
-        }
+    for k in 0..STACK_PAGES {
+        push_page(
+            &mut runs,
+            stack + k * PAGE,
+            image_pages + k,
+            rights::READ | rights::WRITE,
+        );
     }
     Ok(Plan {
         entry,

@@ -82,7 +82,7 @@ fn plans_text_data_and_bss_then_stack_and_heap() {
     let image = probe_like();
     let p = plan(&image, 1000).unwrap();
     assert_eq!(p.entry, 0x40_0000);
-    assert_eq!(p.pages, 6 + STACK_PAGES + HEAP_PAGES);
+    assert_eq!(p.pages, 6 + STACK_PAGES);
     let stack = abi::STACK_TOP - STACK_PAGES * PAGE;
     assert_eq!(
         p.runs,
@@ -103,12 +103,6 @@ fn plans_text_data_and_bss_then_stack_and_heap() {
                 va: stack,
                 page: 6,
                 count: STACK_PAGES as u32,
-                rights: R | W
-            },
-            Run {
-                va: abi::HEAP_BASE,
-                page: 6 + STACK_PAGES,
-                count: HEAP_PAGES as u32,
                 rights: R | W
             },
         ]
@@ -257,10 +251,10 @@ fn refuses_bad_images_with_typed_errors() {
     );
     assert_eq!(plan(&outside, 100), Err(ImageError::BadEntry));
     assert_eq!(
-        plan(&probe_like(), 50),
+        plan(&probe_like(), 21),
         Err(ImageError::TooLarge {
-            pages: 6 + STACK_PAGES + HEAP_PAGES,
-            limit: 50
+            pages: 6 + STACK_PAGES,
+            limit: 21
         })
     );
     let mut cut = probe_like();

@@ -7,8 +7,10 @@
 //! extern "C" fn program_main(core: u32, cores: u32) -> u64 { ... }
 //! ```
 //!
-//! The runtime's `_start` sets up the heap (demand paged by the CPU driver
-//! at `abi::HEAP_BASE`), calls `program_main` and exits with its result. A
+//! The runtime's `_start` sets up the heap at `abi::HEAP_BASE` (demand
+//! paged by the CPU driver, or, in a domain spawned from user level, by
+//! the domain's own exception handler, [`pager`]), calls `program_main` and
+//! exits with its result. A
 //! panic, an allocation failure included, prints its message and ends the
 //! whole run through the `panic` system call: the CPU driver prints the
 //! `program-panic` record and stops the machine.
@@ -21,6 +23,7 @@ use core::fmt::{self, Write};
 
 use linked_list_allocator::LockedHeap;
 
+pub mod pager;
 mod platform;
 pub mod spawn;
 
@@ -49,12 +52,16 @@ unsafe extern "C" {
 
 #[unsafe(no_mangle)]
 extern "C" fn flotilla_rt_start(core: u64, cores: u64, test: u64) -> ! {
-    // SAFETY: the CPU driver reserves `[HEAP_BASE, HEAP_BASE + HEAP_SIZE)`
-    // for this program and maps it on first touch; nothing else uses it.
-    unsafe {
-        HEAP.lock()
-            .init(abi::HEAP_BASE as *mut u8, abi::HEAP_SIZE as usize)
+    // A spawned domain pages its heap itself, from its own RAM; a program
+    // the CPU driver loaded has it paged by the CPU driver.
+    let heap = match pager::init() {
+        0 => abi::HEAP_SIZE,
+        bytes => bytes,
     };
+    // SAFETY: `[HEAP_BASE, HEAP_BASE + heap)` is this program's heap, mapped
+    // on first touch (by the CPU driver, or by the pager); nothing else
+    // uses it.
+    unsafe { HEAP.lock().init(abi::HEAP_BASE as *mut u8, heap as usize) };
     match abi::StartTest::from_code(test) {
         abi::StartTest::None => {}
         abi::StartTest::Panic => {

@@ -6,11 +6,14 @@
 //!
 //! **Memory.** On first use the monitor's RAM (slot `RAM`) is retyped into
 //! [`CHILDREN`] chunks of [`CHUNK`] bytes, one per domain that may exist at
-//! once. A domain's chunk is retyped into eight equal pieces, and each
+//! once. A domain's chunk is retyped into [`PIECES`] equal pieces, and each
 //! piece into the objects of one type: the backing frame
 //! (`crate::image`), the domain's root CNode, its PML4, its PDPTs, PDs and
-//! PTs, its Dispatcher, and a CNode of this monitor's that holds every
-//! capability of the domain. When the domain has ended, revoking the chunk
+//! PTs, its Dispatcher, a CNode of this monitor's that holds every
+//! capability of the domain, and for the domain's own pager
+//! (`super::pager`) the RAM of its heap and a CNode for the heap's frames,
+//! which go into its cspace with the heap's page table
+//! (`abi::cap::domain`). When the domain has ended, revoking the chunk
 //! deletes every one of them (and every mapping of them), and the chunk
 //! serves the next domain.
 //!
@@ -24,7 +27,7 @@
 //! The domain's root CNode holds its own capability in slot 0 and nothing
 //! else: it can name no memory but its own pages.
 
-use abi::cap::{CPtr, rights, slot, ty};
+use abi::cap::{CPtr, domain, rights, slot, ty};
 use abi::disp::{DispatcherParams, MAX_NAME, Status};
 use abi::user as sys;
 use abi::{Error, ProgramInfo};
@@ -37,8 +40,10 @@ use crate::platform::SpawnError;
 pub const CHILDREN: usize = 8;
 /// Bytes of RAM per domain.
 pub const CHUNK: u64 = 8 << 20;
-/// Bytes of each of a chunk's eight pieces; the backing frame is one.
-const PIECE: u64 = CHUNK / 8;
+/// Pieces of a chunk.
+pub const PIECES: u32 = 16;
+/// Bytes of each piece; the backing frame is one, the heap's RAM another.
+const PIECE: u64 = CHUNK / PIECES as u64;
 /// Pages the backing frame may have.
 pub const MAX_PAGES: u64 = PIECE / PAGE;
 /// Where the boot-module archive is mapped in the capability window.
@@ -49,12 +54,12 @@ const INITRD_REGIONS: u32 = 32;
 /// region per domain).
 const SCRATCH_VA: u64 = abi::CAP_MAP_BASE + (384 << 30);
 
-/// Root slots: the archive's copies, the chunks, then per domain its eight
+/// Root slots: the archive's copies, the chunks, then per domain its
 /// pieces and its holding CNode.
 const INITRD_COPIES: u32 = slot::FIRST_FREE;
 const CHUNKS: u32 = INITRD_COPIES + INITRD_REGIONS;
 const DOMAINS: u32 = CHUNKS + CHILDREN as u32;
-const PER_DOMAIN: u32 = 9;
+const PER_DOMAIN: u32 = PIECES + 1;
 const _: () = assert!(DOMAINS + PER_DOMAIN * CHILDREN as u32 <= 1 << slot::ROOT_BITS);
 
 /// Slots of a domain's holding CNode.
@@ -69,6 +74,8 @@ mod held {
     pub const FRAME: u8 = 3;
     /// The frame's copy mapped at the scratch address.
     pub const WINDOW: u8 = 4;
+    /// The CNode for the heap's frames.
+    pub const HEAP_FRAMES: u8 = 5;
     /// PDPTs from here (at most 8), PDs (8), PTs (32), run copies (the
     /// rest).
     pub const PDPT: u8 = 8;
@@ -111,7 +118,7 @@ fn held(c: usize, index: u8) -> CPtr {
 
 /// The root slot of domain `c`'s holding CNode.
 fn holder(c: usize) -> u32 {
-    piece(c, 0) + 8
+    piece(c, 0) + PIECES
 }
 
 /// The root slot of piece `k` of domain `c`.
@@ -302,7 +309,7 @@ fn map_initrd(info: &ProgramInfo) -> Result<usize, SpawnError> {
 /// Builds domain `c` from `plan`; returns what starts it.
 fn build(c: usize, plan: &Plan, bytes: &[u8], name: &str) -> Result<DispatcherParams, SpawnError> {
     let chunk = l1(CHUNKS + c as u32);
-    sys::cap_retype(chunk, ty::RAM, 0, PIECE, 8, root(), piece(c, 0))
+    sys::cap_retype(chunk, ty::RAM, 0, PIECE, PIECES, root(), piece(c, 0))
         .map_err(step("retype the chunk into pieces"))?;
     let into = |k: u32, t: u8, size: u64, count: u32, dest: CPtr, at: u32, what: &'static str| {
         sys::cap_retype(l1(piece(c, k)), t, 0, size, count, dest, at).map_err(step(what))
@@ -400,6 +407,27 @@ fn build(c: usize, plan: &Plan, bytes: &[u8], name: &str) -> Result<DispatcherPa
     }
     sys::cap_copy(held(c, held::ROOT), held(c, held::ROOT), 0)
         .map_err(step("give the domain its root CNode"))?;
+    // What the domain's pager pages its heap from.
+    let child = held(c, held::ROOT);
+    sys::cap_copy(l1(piece(c, 8)), child, domain::HEAP_RAM)
+        .map_err(step("give the domain its heap's RAM"))?;
+    let heap_pt = held(
+        c,
+        held::PT + find(&tables.pt, image::region(abi::HEAP_BASE, 21)),
+    );
+    sys::cap_copy(heap_pt, child, domain::HEAP_PT)
+        .map_err(step("give the domain its heap's page table"))?;
+    into(
+        9,
+        ty::CNODE,
+        HELD_SLOTS,
+        1,
+        h,
+        at(held::HEAP_FRAMES),
+        "make the heap's CNode",
+    )?;
+    sys::cap_copy(held(c, held::HEAP_FRAMES), child, domain::HEAP_FRAMES)
+        .map_err(step("give the domain its heap's CNode"))?;
     let mut params = DispatcherParams {
         cspace: held(c, held::ROOT).raw(),
         vspace: held(c, held::PML4).raw(),
