@@ -328,6 +328,22 @@ pub enum Syscall {
         /// The first entry of the mapping.
         index: u32,
     },
+    /// Lower the rights of the mapping that starts at entry `index` of the
+    /// VNode at `table` to `rights`, which include READ (`BadArgument`) and
+    /// are a subset of the mapping's (`MissingRight`); `NotMapped` when no
+    /// mapping starts there. The TLB forgets the old rights before the call
+    /// returns.
+    ///
+    /// Registers: `rdi` = `table`, `rsi` = `index`, `rdx` = `rights`; the
+    /// rest zero (`BadArgument`).
+    VnodeProtect {
+        /// The VNode.
+        table: CPtr,
+        /// The first entry of the mapping.
+        index: u32,
+        /// The new rights ([`cap::rights`]).
+        rights: u8,
+    },
     /// Start the dispatcher at `disp` on this core with the
     /// [`disp::DispatcherParams`] at `ptr` (`len` must be their size:
     /// `BadLength`). The dispatcher needs WRITE (`MissingRight`) and must
@@ -494,8 +510,10 @@ pub mod number {
     pub const FAULT_HANDLER: u64 = 26;
     /// [`super::Syscall::FaultResume`].
     pub const FAULT_RESUME: u64 = 27;
+    /// [`super::Syscall::VnodeProtect`].
+    pub const VNODE_PROTECT: u64 = 28;
     /// The highest call number.
-    pub const LAST: u64 = FAULT_RESUME;
+    pub const LAST: u64 = VNODE_PROTECT;
 }
 
 impl Syscall {
@@ -621,6 +639,14 @@ impl Syscall {
                 cap: optional_cptr(a1)?,
                 words: [a2, a3, a4, a5],
             },
+            number::VNODE_PROTECT => {
+                zero(&[a3, a4, a5])?;
+                Syscall::VnodeProtect {
+                    table: CPtr::decode(a0)?,
+                    index: u32::try_from(a1).map_err(|_| CapError::OutOfRange)?,
+                    rights: rights_bits(a2)?,
+                }
+            }
             number::FAULT_HANDLER => {
                 zero(&[a2, a3, a4, a5])?;
                 Syscall::FaultHandler {
@@ -1176,6 +1202,16 @@ pub mod user {
         .map(|_| ())
     }
 
+    /// Lowers the rights of the mapping at entry `index` of the VNode at
+    /// `table` to `rights`.
+    pub fn vnode_protect(table: CPtr, index: u32, rights: u8) -> Result<(), Error> {
+        invoke(
+            number::VNODE_PROTECT,
+            [table.raw(), u64::from(index), u64::from(rights), 0, 0, 0],
+        )
+        .map(|_| ())
+    }
+
     /// Starts the dispatcher at `disp` with `params`.
     pub fn dispatcher_run(disp: CPtr, params: &crate::disp::DispatcherParams) -> Result<(), Error> {
         let len = core::mem::size_of::<crate::disp::DispatcherParams>() as u64;
@@ -1402,6 +1438,7 @@ mod tests {
                 number::DISPATCHER_RUN => [cptr, 0x1000, 72, 0, 0, 0],
                 number::LMP_RECV => [cptr, 0, 0, 0, 0, 0],
                 number::FAULT_HANDLER | number::FAULT_RESUME => [0; 6],
+                number::VNODE_PROTECT => [cptr, 0, 1, 0, 0, 0],
                 _ => good,
             };
             assert!(Syscall::decode(n, args).is_ok(), "{n}");
@@ -1656,7 +1693,19 @@ mod tests {
             bad(number::FAULT_HANDLER, [1, 2, 3, 0, 0, 0]),
             Some("bad-argument")
         );
-        assert_eq!(number::LAST, number::FAULT_RESUME);
+        assert_eq!(
+            Syscall::decode(number::VNODE_PROTECT, [t.raw(), 3, 1, 0, 0, 0]),
+            Ok(Syscall::VnodeProtect {
+                table: t,
+                index: 3,
+                rights: 1
+            })
+        );
+        assert_eq!(
+            bad(number::VNODE_PROTECT, [t.raw(), 3, 0x20, 0, 0, 0]),
+            Some("bad-argument")
+        );
+        assert_eq!(number::LAST, number::VNODE_PROTECT);
     }
 
     #[test]

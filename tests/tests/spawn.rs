@@ -119,3 +119,30 @@ fn a_spawned_domain_pages_its_heap_from_its_own_ram() {
     assert_eq!(ended.len(), 1, "{log}");
     assert_eq!(ended[0].get("code"), Some("0"), "{log}");
 }
+
+#[test]
+fn a_domain_that_protects_its_own_page_read_only_is_ended_by_its_write() {
+    let report = boot(&with_monitors(2, "user=spawn=readonly@1"));
+    let log = &report.failure_report;
+    assert!(!report.passed(), "{log}");
+    let r: Vec<_> = report.records_of("readonly").collect();
+    assert_eq!(r.len(), 1, "a write went through the protection\n{log}");
+    for (field, want) in [
+        ("lowered", "1"),
+        ("read", "1"),
+        ("raise", "missing-right"),
+        ("unmapped", "not-mapped"),
+    ] {
+        assert_eq!(r[0].get(field), Some(want), "{field}\n{log}");
+    }
+    // The write hit a present, read-only page of the heap.
+    let fault = of(&report, "user-fault", "readonly");
+    assert_eq!(fault.len(), 1, "{log}");
+    let error = fault[0].get_u64("error").unwrap_or(0);
+    assert_eq!(error & 0x7, 0x7, "user write to a present page\n{log}");
+    let cr2 = fault[0].get_u64("cr2").unwrap_or(0);
+    assert!(
+        (abi::HEAP_BASE..abi::HEAP_BASE + 4096).contains(&cr2),
+        "{cr2:#x}\n{log}"
+    );
+}

@@ -197,6 +197,15 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
             c.apply(&fx);
             Ok(0)
         }
+        Syscall::VnodeProtect {
+            table,
+            index,
+            rights: r,
+        } => {
+            let fx = c.mdb.protect(cs, addr(table)?, index, rights(r))?;
+            c.apply(&fx);
+            Ok(0)
+        }
         Syscall::VnodeUnmap { table, index } => {
             let fx = c.mdb.unmap(cs, addr(table)?, index)?;
             c.apply(&fx);

@@ -116,6 +116,7 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
         | Syscall::CapExport { .. }
         | Syscall::CapImport { .. }
         | Syscall::VnodeMap { .. }
+        | Syscall::VnodeProtect { .. }
         | Syscall::VnodeUnmap { .. } => {
             let result = super::invoke::invoke(call);
             super::dispatch::reap(frame, result)
