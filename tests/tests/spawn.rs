@@ -146,3 +146,13 @@ fn a_domain_that_protects_its_own_page_read_only_is_ended_by_its_write() {
         "{cr2:#x}\n{log}"
     );
 }
+
+#[test]
+fn user_level_threads_take_turns_and_wait_split_phase_in_ring_3() {
+    let report = boot_ok(&with_monitors(2, "user=spawn=uthreads@1"));
+    let log = &report.failure_report;
+    let r: Vec<_> = report.records_of("uthreads").collect();
+    assert_eq!(r.len(), 1, "{log}");
+    assert_eq!(r[0].get("order"), Some("012012012"), "{log}");
+    assert_eq!(r[0].get("waited"), Some("1"), "{log}");
+}
