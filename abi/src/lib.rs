@@ -125,7 +125,10 @@ pub enum Syscall {
         core: u64,
     },
     /// Map shared-pool frames `first .. first + count` at
-    /// `POOL_BASE + first * FRAME` (idempotent). Returns that address.
+    /// `POOL_BASE + first * FRAME` (idempotent). Returns that address. The
+    /// caller's cspace must hold the Kernel capability in slot
+    /// [`cap::slot::KERNEL`] (`NoKernelCap`): a monitor, not a program it
+    /// spawned. Bad ranges are refused first (`BadLength`, `BadFrame`).
     MapPool {
         /// First frame index.
         first: u64,
@@ -882,8 +885,10 @@ pub struct ProgramInfo {
     /// 1 when the core runs under a hypervisor whose ring 0 is emulated
     /// (timings there are only meaningful in ring 3).
     pub hypervisor: u32,
-    /// Reserved, zero.
-    pub _reserved: u32,
+    /// 1 in a domain started from user level ([`Syscall::DispatcherRun`]),
+    /// whose runtime pages its own heap; 0 in a program the CPU driver
+    /// loaded at boot.
+    pub domain: u32,
     /// Offset of the boot-module archive inside the frame of
     /// [`cap::slot::INITRD`] (0 when the machine has none).
     pub initrd_offset: u64,
@@ -1353,9 +1358,9 @@ pub mod user {
     }
 
     /// Maps shared-pool frames and returns their address.
-    pub fn map_pool(first: u64, count: u64) -> Result<*mut u8, SysError> {
+    pub fn map_pool(first: u64, count: u64) -> Result<*mut u8, Error> {
         // SAFETY: the kernel maps frames into a window reserved for them.
-        unsafe { raw(number::MAP_POOL, first, count, 0) }.map(|va| va as *mut u8)
+        unsafe { raw6(number::MAP_POOL, [first, count, 0, 0, 0, 0]) }.map(|va| va as *mut u8)
     }
 
     /// Copies the argument string into `buf`; returns its full length.

@@ -30,6 +30,8 @@ pub enum PlatformError {
     BadCore,
     /// The platform ran out of memory for mappings.
     NoMemory,
+    /// The program holds no authority for the pool.
+    Denied,
 }
 
 impl fmt::Display for PlatformError {
@@ -38,6 +40,7 @@ impl fmt::Display for PlatformError {
             PlatformError::BadFrame => "frame range outside the shared pool",
             PlatformError::BadCore => "no such core",
             PlatformError::NoMemory => "out of memory for mappings",
+            PlatformError::Denied => "no capability for the shared pool",
         })
     }
 }

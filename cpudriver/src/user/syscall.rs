@@ -102,9 +102,7 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
         Syscall::Info { ptr, len } => Done::Return(info(ptr, len).map_err(Error::from)),
         Syscall::Args { ptr, len } => Done::Return(args(ptr, len).map_err(Error::from)),
         Syscall::Notify { core } => Done::Return(notify(core).map_err(Error::from)),
-        Syscall::MapPool { first, count } => {
-            Done::Return(map_pool(first, count).map_err(Error::from))
-        }
+        Syscall::MapPool { first, count } => Done::Return(map_pool(first, count)),
         Syscall::CapIdentify { .. }
         | Syscall::CapRetype { .. }
         | Syscall::CapCopy { .. }
@@ -279,7 +277,7 @@ fn info(ptr: u64, len: u64) -> Result<u64, SysError> {
         heap_base: abi::HEAP_BASE,
         heap_size: abi::HEAP_SIZE,
         hypervisor: u32::from(super::HYPERVISOR.load(Ordering::Relaxed)),
-        _reserved: 0,
+        domain: u32::from(is_domain()),
     };
     // SAFETY: `ProgramInfo` is plain `repr(C)` integers.
     let bytes = unsafe {
@@ -294,6 +292,12 @@ fn info(ptr: u64, len: u64) -> Result<u64, SysError> {
     })
     .ok_or(SysError::BadPointer)??;
     Ok(0)
+}
+
+/// Whether the running program is a domain started from user level.
+fn is_domain() -> bool {
+    let s = SCHED.lock();
+    s.current.is_some_and(|i| s.programs[i].disp.is_some())
 }
 
 fn args(ptr: u64, len: u64) -> Result<u64, SysError> {
@@ -322,14 +326,31 @@ fn notify(core: u64) -> Result<u64, SysError> {
     Ok(0)
 }
 
-fn map_pool(first: u64, count: u64) -> Result<u64, SysError> {
+fn map_pool(first: u64, count: u64) -> Result<u64, Error> {
     if count == 0 || count > abi::MAX_MAP {
-        return Err(SysError::BadLength);
+        return Err(SysError::BadLength.into());
     }
     let pool = percpu::this().params.given.shared_pool;
     let frames = pool.len() / abi::FRAME;
     if first.checked_add(count).is_none_or(|end| end > frames) {
-        return Err(SysError::BadFrame);
+        return Err(SysError::BadFrame.into());
+    }
+    // Only a holder of the Kernel capability (a monitor, or a test program
+    // in its place) reaches the channel pool this way.
+    let holds_kernel = {
+        let s = SCHED.lock();
+        let cs = s.current.and_then(|i| s.programs[i].cspace);
+        let caps = crate::capdb::lock();
+        match (cs, caps.as_ref()) {
+            (Some(cs), Some(c)) => c
+                .mdb
+                .kernel_cap(cs, caps::CapAddr::l1(abi::cap::slot::KERNEL))
+                .is_ok(),
+            _ => false,
+        }
+    };
+    if !holds_kernel {
+        return Err(abi::CapError::NoKernelCap.into());
     }
     with_space(|space, _| {
         for i in first..first + count {
@@ -344,4 +365,5 @@ fn map_pool(first: u64, count: u64) -> Result<u64, SysError> {
         Ok(abi::POOL_BASE + first * abi::FRAME)
     })
     .ok_or(SysError::BadPointer)?
+    .map_err(Error::from)
 }

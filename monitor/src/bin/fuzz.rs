@@ -110,10 +110,12 @@ fn first_slot(raw: u64) -> bool {
 }
 
 /// Whether it names the root CNode's own capability or the RAM, which the
-/// fuzzer copies only where it keeps track of the copies.
+/// fuzzer copies only where it keeps track of the copies, or the Kernel
+/// capability, which it never copies: revoking a copy would delete the one
+/// the monitor after it needs.
 fn root_or_ram(raw: u64) -> bool {
-    // At depth two, bits 0 and 2 name the same slots through slot 0.
-    matches!(CPtr::decode(raw), Ok(c) if c.bits == slot::ROOT_CNODE || c.bits == slot::RAM)
+    // At depth two, bits 0, 1 and 2 name the same slots through slot 0.
+    matches!(CPtr::decode(raw), Ok(c) if c.bits == slot::ROOT_CNODE || c.bits == slot::RAM || c.bits == slot::KERNEL)
 }
 
 fn l1(i: u32) -> CPtr {
@@ -528,6 +530,9 @@ impl Fuzz {
         let Some((src, t)) = self.pick_held() else {
             return;
         };
+        if t == ty::KERNEL {
+            return;
+        }
         let (dest, at) = self.pick_empty(1);
         let result = if mint {
             let r = rights::ALL & self.rng.next_u64() as u8;

@@ -5,8 +5,9 @@
 //! A domain spawned from user level gets a cspace whose slot 0 names its
 //! root CNode, with the RAM, page table and CNode its pager pages the heap
 //! with (`abi::cap::domain`): the Kernel, RAM and boot-module slots that a
-//! monitor's first cspace has are empty, and the capability window of the
-//! kernel-kept tables is not its to map into.
+//! monitor's first cspace has are empty, the capability window of the
+//! kernel-kept tables is not its to map into, and the channel pool is not
+//! its to map (`map_pool` needs the Kernel capability).
 #![no_std]
 #![no_main]
 
@@ -23,7 +24,8 @@ extern "C" fn program_main(core: u32, cores: u32) -> u64 {
         .all(|s| sys::cap_identify(CPtr::l1(s)) == Err(Error::Cap(CapError::EmptySlot)));
     let window = sys::cap_map(CPtr::l1(slot::ROOT_CNODE), abi::CAP_MAP_BASE, 1, 0, 1)
         == Err(Error::Cap(CapError::NotPermitted));
-    let isolated = root && empty && window;
+    let pool = sys::map_pool(0, 1).err() == Some(Error::Cap(CapError::NoKernelCap));
+    let isolated = root && empty && window && pool;
     record(
         "hello",
         format_args!("core={core} cores={cores} isolated={}", u8::from(isolated)),

@@ -81,6 +81,17 @@ extern "C" fn program_main(_core: u32, cores: u32) -> u64 {
             SysError::BadLength,
             sys::raw(abi::number::MAP_POOL, 0, 0, 0),
         );
+        // The probe holds no cspace, so no Kernel capability: the pool is
+        // not its to map.
+        let denied = sys::map_pool(0, 1);
+        record(
+            "syscall-check",
+            format_args!(
+                "call=map-pool-without-the-kernel-cap expected=no-kernel-cap got={} pass={}",
+                denied.err().map_or("ok", abi::Error::name),
+                u8::from(denied.err() == Some(abi::Error::Cap(abi::CapError::NoKernelCap)))
+            ),
+        );
         check(
             "shutdown-bad-code",
             SysError::BadCode,
@@ -92,7 +103,7 @@ extern "C" fn program_main(_core: u32, cores: u32) -> u64 {
             sys::raw(999, 0, 0, 0),
         );
     }
-    record("probe", format_args!("checks=11 next=fault"));
+    record("probe", format_args!("checks=12 next=fault"));
     // A deliberate page fault in ring 3: the kernel must end this program
     // and keep the core running.
     // SAFETY: not safe, on purpose.

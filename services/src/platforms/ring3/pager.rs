@@ -102,6 +102,11 @@ extern "C" fn flotilla_fault(vector: u64, addr: u64, error: u64, _rip: u64) -> u
 /// returns the heap's size in bytes (0: not one, the CPU driver pages the
 /// heap).
 pub(super) fn init() -> u64 {
+    // Only a spawned domain has a pager's capabilities; a program loaded
+    // at boot makes no invocation here (a fuzzer numbers every one).
+    if !sys::info().is_ok_and(|i| i.domain == 1) {
+        return 0;
+    }
     let Ok(ram) = sys::cap_identify(CPtr::l1(domain::HEAP_RAM)) else {
         return 0;
     };

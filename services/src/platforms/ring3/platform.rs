@@ -69,7 +69,10 @@ impl Platform for Ring3 {
     }
 
     fn map_pool(&mut self, first: u64, count: u64) -> Result<Arena, PlatformError> {
-        let ptr = sys::map_pool(first, count).map_err(platform_error)?;
+        let ptr = sys::map_pool(first, count).map_err(|e| match e {
+            abi::Error::Sys(e) => platform_error(e),
+            abi::Error::Cap(_) => PlatformError::Denied,
+        })?;
         let base = NonNull::new(ptr).ok_or(PlatformError::BadFrame)?;
         // SAFETY: the CPU driver mapped the frames, page aligned, readable
         // and writable, for the rest of the program; every user of an
