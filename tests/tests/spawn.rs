@@ -156,3 +156,18 @@ fn user_level_threads_take_turns_and_wait_split_phase_in_ring_3() {
     assert_eq!(r[0].get("order"), Some("012012012"), "{log}");
     assert_eq!(r[0].get("waited"), Some("1"), "{log}");
 }
+
+#[test]
+fn a_fault_inside_a_domains_exception_handler_ends_it_at_once() {
+    let report = boot(&with_monitors(2, "user=spawn=badpager@1"));
+    let log = &report.failure_report;
+    assert!(!report.passed(), "{log}");
+    assert!(report.records_of("badpager").next().is_none(), "{log}");
+    let fault = of(&report, "user-fault", "badpager");
+    assert_eq!(fault.len(), 1, "{log}");
+    assert_eq!(fault[0].get("handler"), Some("1"), "{log}");
+    assert_eq!(fault[0].get("rip"), Some("0x70000000"), "{log}");
+    let ended = of(&report, "spawn-ended", "badpager");
+    assert_eq!(ended.len(), 1, "{log}");
+    assert_eq!(ended[0].get("status"), Some("killed"), "{log}");
+}
