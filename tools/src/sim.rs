@@ -46,6 +46,8 @@ pub enum ProtocolName {
     Update,
     /// The mesh of channels.
     Mesh,
+    /// Spawning programs on other cores (`--ops` requests from core 0).
+    Spawn,
 }
 
 /// Options of `flotilla sim`.
@@ -142,6 +144,7 @@ fn spec_of(args: &SimArgs) -> Result<Spec> {
         }
         ProtocolName::Update => Protocol::Update,
         ProtocolName::Mesh => Protocol::Mesh,
+        ProtocolName::Spawn => Protocol::Spawn,
     };
     if args.kind.is_some() && !matches!(args.protocol, ProtocolName::Barrier | ProtocolName::Lock) {
         bail!("--kind is for --protocol barrier or lock");

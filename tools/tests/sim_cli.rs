@@ -40,6 +40,7 @@ fn every_protocol_passes_many_seeds_with_faults() {
         &["--protocol", "lock", "--kind", "msg-queue"],
         &["--protocol", "update"],
         &["--protocol", "mesh"],
+        &["--protocol", "spawn"],
     ] {
         let out = sim(&[args, &["--cores", "4", "--seeds", "300"]].concat());
         let text = stdout(&out);

@@ -32,7 +32,7 @@ use crate::proto::lock::LockKind;
 use crate::proto::replica::{Bug, Model};
 use scenario::{
     BarrierScenario, HistoryOp, LockScenario, MeshScenario, ReplicaScenario, ReplicaSetup,
-    UpdateScenario,
+    SpawnScenario, UpdateScenario,
 };
 
 /// The protocol a run simulates.
@@ -48,6 +48,8 @@ pub enum Protocol {
     Update,
     /// The mesh of channels.
     Mesh,
+    /// Spawning on other cores.
+    Spawn,
 }
 
 /// A deliberately introduced bug.
@@ -196,6 +198,7 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedRun {
         }
         Protocol::Update => world::run(cfg, &mut UpdateScenario::new(n, 2, u64::from(ops), 4)),
         Protocol::Mesh => world::run(cfg, &mut MeshScenario::new(n)),
+        Protocol::Spawn => world::run(cfg, &mut SpawnScenario::new(n, ops)),
     };
     SeedRun { outcome, history }
 }

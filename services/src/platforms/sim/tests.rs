@@ -37,6 +37,7 @@ fn every_protocol() -> alloc::vec::Vec<Protocol> {
     v.extend(LockKind::ALL.map(Protocol::Lock));
     v.push(Protocol::Update);
     v.push(Protocol::Mesh);
+    v.push(Protocol::Spawn);
     v
 }
 

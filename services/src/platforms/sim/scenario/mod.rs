@@ -6,12 +6,14 @@ mod barrier;
 mod lock;
 mod mesh;
 mod replica;
+mod spawn;
 mod update;
 
 pub use barrier::BarrierScenario;
 pub use lock::LockScenario;
 pub use mesh::MeshScenario;
 pub use replica::{HistoryOp, ReplicaScenario, ReplicaSetup};
+pub use spawn::SpawnScenario;
 pub use update::UpdateScenario;
 
 use alloc::format;
