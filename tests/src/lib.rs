@@ -110,9 +110,18 @@ pub fn boot_ok(config: &QemuConfig) -> BootReport {
 /// passed (naming the first that did not, with what it expected and got)
 /// and returns each core's check names in order.
 pub fn passed_cap_checks(report: &BootReport) -> std::collections::BTreeMap<u32, Vec<String>> {
+    passed_checks(report, "cap-check")
+}
+
+/// The check records of kind `kind` (`cap-check`, `lmp-check`, ...) of a
+/// run, by core, as [`passed_cap_checks`] takes them.
+pub fn passed_checks(
+    report: &BootReport,
+    kind: &str,
+) -> std::collections::BTreeMap<u32, Vec<String>> {
     let log = &report.failure_report;
     let mut names: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
-    for c in report.records_of("cap-check") {
+    for c in report.records_of(kind) {
         assert_eq!(
             c.get("pass"),
             Some("1"),

@@ -60,43 +60,23 @@ fn root() -> CPtr {
     l1(slot::ROOT_CNODE)
 }
 
-struct Checks {
-    done: u32,
-    failed: u32,
-}
+/// The shared check records, with the expected error a capability error.
+struct Checks(ring3::checks::Checks);
 
 impl Checks {
+    fn new() -> Checks {
+        Checks(ring3::checks::Checks::new("cap-check"))
+    }
+
     /// Records whether `got` is what was expected: success (`None`) or that
     /// error.
     fn check<T>(&mut self, name: &str, want: Option<CapError>, got: Result<T, Error>) -> Option<T> {
-        let want = want.map(Error::Cap);
-        let pass = match (&got, want) {
-            (Ok(_), None) => true,
-            (Err(e), Some(w)) => *e == w,
-            _ => false,
-        };
-        record(
-            "cap-check",
-            format_args!(
-                "name={name} expected={} got={} pass={}",
-                want.map_or("ok", Error::name),
-                got.as_ref().err().map_or("ok", |e| e.name()),
-                u8::from(pass)
-            ),
-        );
-        self.done += 1;
-        self.failed += u32::from(!pass);
-        got.ok()
+        self.0.check(name, want.map(Error::Cap), got)
     }
 
     /// Records a property that must hold.
     fn holds(&mut self, name: &str, ok: bool) {
-        record(
-            "cap-check",
-            format_args!("name={name} expected=true got={ok} pass={}", u8::from(ok)),
-        );
-        self.done += 1;
-        self.failed += u32::from(!ok);
+        self.0.holds(name, ok);
     }
 }
 
@@ -105,7 +85,7 @@ fn id(cap: CPtr) -> Result<CapIdentity, Error> {
 }
 
 fn check(core: u32) -> u64 {
-    let mut c = Checks { done: 0, failed: 0 };
+    let mut c = Checks::new();
     let ok = None;
     use CapError as E;
 
@@ -123,7 +103,7 @@ fn check(core: u32) -> u64 {
     let Some(ram) = c.check("identify-ram", ok, id(l1(slot::RAM))) else {
         record(
             "captest",
-            format_args!("checks={} failed={} next=exit", c.done, c.failed + 1),
+            format_args!("checks={} failed={} next=exit", c.0.done, c.0.failed + 1),
         );
         return 1;
     };
@@ -503,7 +483,7 @@ fn check(core: u32) -> u64 {
         "captest",
         format_args!(
             "checks={} failed={} next=fault va={va:#x}",
-            c.done, c.failed
+            c.0.done, c.0.failed
         ),
     );
     // A deliberate fault: the page was unmapped, so the kernel must end
@@ -561,7 +541,7 @@ fn await_word(p: &mut Ring3, word: &core::sync::atomic::AtomicU64, want: u64) ->
 
 /// `xfer`: a Frame made on core 0 becomes a capability on core 1.
 fn xfer(core: u32) -> u64 {
-    let mut c = Checks { done: 0, failed: 0 };
+    let mut c = Checks::new();
     let mut p = match Ring3::new() {
         Ok(p) => p,
         Err(e) => {
@@ -578,9 +558,9 @@ fn xfer(core: u32) -> u64 {
     }
     record(
         "captest",
-        format_args!("checks={} failed={} next=exit", c.done, c.failed),
+        format_args!("checks={} failed={} next=exit", c.0.done, c.0.failed),
     );
-    u64::from(c.failed != 0)
+    u64::from(c.0.failed != 0)
 }
 
 fn xfer_send(p: &mut Ring3, c: &mut Checks, mb: &services::shm::arena::Arena) {
@@ -842,13 +822,13 @@ fn xfer_receive(p: &mut Ring3, c: &mut Checks, mb: &services::shm::arena::Arena)
 /// reach, each refusal a typed error; and a frame that goes with a revoke
 /// of its RAM leaves the address space.
 fn isolation(core: u32) -> u64 {
-    let mut c = Checks { done: 0, failed: 0 };
+    let mut c = Checks::new();
     let ok = None;
     use CapError as E;
     let Some(ram) = c.check("identify-ram", ok, id(l1(slot::RAM))) else {
         record(
             "captest",
-            format_args!("checks={} failed={} next=exit", c.done, c.failed + 1),
+            format_args!("checks={} failed={} next=exit", c.0.done, c.0.failed + 1),
         );
         return 1;
     };
@@ -1012,7 +992,7 @@ fn isolation(core: u32) -> u64 {
         "captest",
         format_args!(
             "checks={} failed={} next=fault va={va:#x}",
-            c.done, c.failed
+            c.0.done, c.0.failed
         ),
     );
     // A deliberate fault: the revoke unmapped the page, so the kernel must

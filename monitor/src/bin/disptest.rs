@@ -20,6 +20,7 @@ use abi::cap::{CPtr, rights, slot, ty};
 use abi::disp::{DispatcherParams, Status};
 use abi::{CapError, Error, SysError};
 use services::platform::Platform;
+use services::platforms::ring3::checks::Checks;
 use services::platforms::ring3::{self, Ring3, record, sys};
 
 /// Root slots this program fills, above the loader's.
@@ -33,44 +34,6 @@ const DISP_READ_ONLY: u32 = 215;
 
 fn l1(i: u32) -> CPtr {
     CPtr::l1(i)
-}
-
-struct Checks {
-    done: u32,
-    failed: u32,
-}
-
-impl Checks {
-    /// Records whether `got` is what was expected: success (`None`) or that
-    /// error.
-    fn check<T>(&mut self, name: &str, want: Option<Error>, got: Result<T, Error>) -> Option<T> {
-        let pass = match (&got, want) {
-            (Ok(_), None) => true,
-            (Err(e), Some(w)) => *e == w,
-            _ => false,
-        };
-        record(
-            "cap-check",
-            format_args!(
-                "name={name} expected={} got={} pass={}",
-                want.map_or("ok", Error::name),
-                got.as_ref().err().map_or("ok", |e| e.name()),
-                u8::from(pass)
-            ),
-        );
-        self.done += 1;
-        self.failed += u32::from(!pass);
-        got.ok()
-    }
-
-    fn holds(&mut self, name: &str, ok: bool) {
-        record(
-            "cap-check",
-            format_args!("name={name} expected=true got={ok} pass={}", u8::from(ok)),
-        );
-        self.done += 1;
-        self.failed += u32::from(!ok);
-    }
 }
 
 /// Parameters that would start a domain in the CNode and PML4 at the given
@@ -161,48 +124,38 @@ fn refusals(c: &mut Checks, chunk: CPtr) {
         cap(CapError::EmptySlot),
         run(DISP, &params(199, PML4)),
     );
-    let mut bad = good;
-    bad.cspace = 7 << 32;
-    c.check(
-        "run-with-a-bad-cspace-address",
-        cap(CapError::BadArgument),
-        run(DISP, &bad),
-    );
-    let mut bad = good;
-    bad.entry = 0xffff_8000_0000_0000;
-    c.check(
-        "run-with-a-kernel-entry",
-        cap(CapError::KernelHalf),
-        run(DISP, &bad),
-    );
-    let mut bad = good;
-    bad.stack = abi::STACK_TOP - 8;
-    c.check(
-        "run-with-a-misaligned-stack",
-        cap(CapError::Misaligned),
-        run(DISP, &bad),
-    );
-    let mut bad = good;
-    bad.name_len = 0;
-    c.check(
-        "run-with-no-name",
-        sys_err(SysError::BadLength),
-        run(DISP, &bad),
-    );
-    let mut bad = good;
-    bad.name_len = 33;
-    c.check(
-        "run-with-a-long-name",
-        sys_err(SysError::BadLength),
-        run(DISP, &bad),
-    );
-    let mut bad = good;
-    bad.name[0] = 0xff;
-    c.check(
-        "run-with-a-non-utf8-name",
-        sys_err(SysError::BadUtf8),
-        run(DISP, &bad),
-    );
+    // One field of the parameters wrong at a time.
+    let bad_fields: [(&str, Option<Error>, fn(&mut DispatcherParams)); 6] = [
+        (
+            "run-with-a-bad-cspace-address",
+            cap(CapError::BadArgument),
+            |p| p.cspace = 7 << 32,
+        ),
+        ("run-with-a-kernel-entry", cap(CapError::KernelHalf), |p| {
+            p.entry = 0xffff_8000_0000_0000
+        }),
+        (
+            "run-with-a-misaligned-stack",
+            cap(CapError::Misaligned),
+            |p| p.stack = abi::STACK_TOP - 8,
+        ),
+        ("run-with-no-name", sys_err(SysError::BadLength), |p| {
+            p.name_len = 0
+        }),
+        ("run-with-a-long-name", sys_err(SysError::BadLength), |p| {
+            p.name_len = 33
+        }),
+        (
+            "run-with-a-non-utf8-name",
+            sys_err(SysError::BadUtf8),
+            |p| p.name[0] = 0xff,
+        ),
+    ];
+    for (name, want, change) in bad_fields {
+        let mut bad = good;
+        change(&mut bad);
+        c.check(name, want, run(DISP, &bad));
+    }
     c.check(
         "run-with-a-short-block",
         sys_err(SysError::BadLength),
@@ -299,7 +252,7 @@ fn spawn_error(e: services::platform::SpawnError) -> Error {
 }
 
 fn dispatch(p: &mut Ring3) -> Checks {
-    let mut c = Checks { done: 0, failed: 0 };
+    let mut c = Checks::new("cap-check");
     // Two domains that never end by themselves, ended by deleting their
     // Dispatcher and their PML4; then one that runs to its end.
     let first = start(

@@ -16,6 +16,7 @@
 use abi::cap::{CPtr, slot, ty};
 use abi::{Error, SysError, lmp};
 use services::platform::Platform;
+use services::platforms::ring3::checks::Checks;
 use services::platforms::ring3::{Ring3, record, sys};
 
 /// Round trips (or null invocations) per timed batch.
@@ -40,36 +41,6 @@ fn l1(i: u32) -> CPtr {
     CPtr::l1(i)
 }
 
-struct Checks(u32);
-
-impl Checks {
-    fn check<T>(&mut self, name: &str, want: Option<Error>, got: &Result<T, Error>) {
-        let pass = match (got, want) {
-            (Ok(_), None) => true,
-            (Err(e), Some(w)) => *e == w,
-            _ => false,
-        };
-        record(
-            "lmp-check",
-            format_args!(
-                "name={name} expected={} got={} pass={}",
-                want.map_or("ok", Error::name),
-                got.as_ref().err().map_or("ok", |e| e.name()),
-                u8::from(pass)
-            ),
-        );
-        self.0 += u32::from(!pass);
-    }
-
-    fn holds(&mut self, name: &str, ok: bool) {
-        record(
-            "lmp-check",
-            format_args!("name={name} expected=true got={ok} pass={}", u8::from(ok)),
-        );
-        self.0 += u32::from(!ok);
-    }
-}
-
 fn is_endpoint(s: u32) -> bool {
     sys::cap_identify(l1(s)).is_ok_and(|c| c.ty == ty::ENDPOINT)
 }
@@ -85,30 +56,30 @@ fn ping(p: &Ring3, c: &mut Checks) {
     c.check(
         "send-to-a-cnode",
         cap_err(abi::CapError::WrongType),
-        &sys::lmp_send(l1(slot::ROOT_CNODE), None, [0; 4]),
+        sys::lmp_send(l1(slot::ROOT_CNODE), None, [0; 4]),
     );
     c.check(
         "send-to-an-empty-slot",
         cap_err(abi::CapError::EmptySlot),
-        &sys::lmp_send(l1(9), None, [0; 4]),
+        sys::lmp_send(l1(9), None, [0; 4]),
     );
     c.check(
         "send-an-empty-slot",
         cap_err(abi::CapError::EmptySlot),
-        &sys::lmp_send(l1(TO_SELF), Some(l1(9)), [0; 4]),
+        sys::lmp_send(l1(TO_SELF), Some(l1(9)), [0; 4]),
     );
     // The own buffer: it holds LMP_BUFFER messages, in order.
     for k in 0..abi::LMP_BUFFER as u64 {
         c.check(
             "fill-the-buffer",
             None,
-            &sys::lmp_send(l1(TO_SELF), None, [k, 0, 0, k]),
+            sys::lmp_send(l1(TO_SELF), None, [k, 0, 0, k]),
         );
     }
     c.check(
         "send-to-a-full-buffer",
         sys_err(SysError::Full),
-        &sys::lmp_send(l1(TO_SELF), None, [9; 4]),
+        sys::lmp_send(l1(TO_SELF), None, [9; 4]),
     );
     let mut in_order = true;
     for k in 0..abi::LMP_BUFFER as u64 {
@@ -119,13 +90,13 @@ fn ping(p: &Ring3, c: &mut Checks) {
     c.check(
         "receive-from-an-empty-buffer",
         sys_err(SysError::TimedOut),
-        &sys::lmp_recv(None, 100_000),
+        sys::lmp_recv(None, 100_000),
     );
     // A capability to pong.
     c.check(
         "send-a-frame",
         None,
-        &sys::lmp_send(l1(TO_PONG), Some(l1(FRAME)), [WITH_CAP, 0, 0, 0]),
+        sys::lmp_send(l1(TO_PONG), Some(l1(FRAME)), [WITH_CAP, 0, 0, 0]),
     );
     let reply = sys::lmp_recv(None, 0);
     c.holds(
@@ -168,7 +139,7 @@ fn ping(p: &Ring3, c: &mut Checks) {
     c.check(
         "send-stop",
         None,
-        &sys::lmp_send(l1(TO_PONG), None, [STOP, 0, 0, 0]),
+        sys::lmp_send(l1(TO_PONG), None, [STOP, 0, 0, 0]),
     );
     let mut last = sys::lmp_send(l1(TO_PONG), None, [PING, 0, 0, 0]);
     for _ in 0..10_000 {
@@ -181,7 +152,7 @@ fn ping(p: &Ring3, c: &mut Checks) {
     c.check(
         "send-to-an-ended-dispatcher",
         sys_err(SysError::NoReceiver),
-        &last,
+        last,
     );
 }
 
@@ -191,7 +162,7 @@ fn pong(c: &mut Checks) {
         let m = match sys::lmp_recv(Some((l1(slot::ROOT_CNODE), RECEIVED)), 0) {
             Ok(m) => m,
             Err(e) => {
-                c.check("receive", None, &Err::<(), _>(e));
+                c.check("receive", None, Err::<(), _>(e));
                 return;
             }
         };
@@ -216,15 +187,15 @@ extern "C" fn program_main(_core: u32, _cores: u32) -> u64 {
     let Ok(p) = Ring3::new() else {
         return 1;
     };
-    let mut c = Checks(0);
+    let mut c = Checks::new("lmp-check");
     if is_endpoint(TO_PONG) {
         ping(&p, &mut c);
-        record("pingpong", format_args!("role=ping failed={}", c.0));
+        record("pingpong", format_args!("role=ping failed={}", c.failed));
     } else if is_endpoint(TO_PING) {
         pong(&mut c);
-        record("pingpong", format_args!("role=pong failed={}", c.0));
+        record("pingpong", format_args!("role=pong failed={}", c.failed));
     } else {
         c.holds("an-endpoint-in-slot-1-or-2", false);
     }
-    u64::from(c.0 > 0)
+    u64::from(c.failed > 0)
 }

@@ -23,6 +23,7 @@ use core::fmt::{self, Write};
 
 use linked_list_allocator::LockedHeap;
 
+pub mod checks;
 pub mod pager;
 mod platform;
 pub mod spawn;
