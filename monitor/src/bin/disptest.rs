@@ -36,6 +36,9 @@ fn l1(i: u32) -> CPtr {
     CPtr::l1(i)
 }
 
+/// A change that spoils one field of good parameters.
+type Spoil = fn(&mut DispatcherParams);
+
 /// Parameters that would start a domain in the CNode and PML4 at the given
 /// root slots.
 fn params(cspace: u32, vspace: u32) -> DispatcherParams {
@@ -125,7 +128,7 @@ fn refusals(c: &mut Checks, chunk: CPtr) {
         run(DISP, &params(199, PML4)),
     );
     // One field of the parameters wrong at a time.
-    let bad_fields: [(&str, Option<Error>, fn(&mut DispatcherParams)); 6] = [
+    let bad_fields: [(&str, Option<Error>, Spoil); 6] = [
         (
             "run-with-a-bad-cspace-address",
             cap(CapError::BadArgument),
