@@ -79,10 +79,11 @@ pub mod slot {
     /// RAM: the part of the core's partition handed out (empty when the
     /// partition has none to spare).
     pub const RAM: u32 = 2;
-    /// Core 0 only: RAM of the shared channel pool. It carries READ and
-    /// GRANT but not WRITE, so it cannot be retyped (which would zero it)
-    /// while the monitors still reach the pool through `map_pool`.
-    pub const POOL_RAM: u32 = 3;
+    /// The shared channel pool: a CNode whose slot `1 + r` holds a Frame
+    /// (READ and WRITE, no GRANT) of the pool's `r`-th 2 MiB. Core 0 owns
+    /// the frames; the other cores hold copies. A monitor maps its channels
+    /// and arenas through them; a program it spawns gets none.
+    pub const POOL: u32 = 3;
     /// A read-only Frame of the boot-module archive (the initrd), from
     /// which a monitor loads the programs it spawns; the archive starts
     /// `ProgramInfo::initrd_offset` bytes into it. It carries READ and

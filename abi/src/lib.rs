@@ -33,7 +33,6 @@
 //! |---|---|
 //! | [`IMAGE_BASE`] .. [`IMAGE_LIMIT`] | the program's ELF segments |
 //! | [`HEAP_BASE`], [`HEAP_SIZE`] bytes | the program's heap |
-//! | [`POOL_BASE`] + 4 KiB × i | shared-pool frame `i`, once mapped with [`Syscall::MapPool`] |
 //! | [`CAP_MAP_BASE`], [`CAP_MAP_SIZE`] bytes | frames mapped with [`Syscall::CapMap`] |
 //! | [`STACK_TOP`] − [`STACK_SIZE`] .. [`STACK_TOP`] | the stack, with an unmapped guard page below |
 //!
@@ -64,8 +63,6 @@ pub const IMAGE_LIMIT: u64 = 0x8000_0000;
 pub const HEAP_BASE: u64 = 0x1000_0000_0000;
 /// Size of a program's heap.
 pub const HEAP_SIZE: u64 = 8 << 20;
-/// Base of the window where shared-pool frames are mapped.
-pub const POOL_BASE: u64 = 0x2000_0000_0000;
 /// Base of the window where frames are mapped by capability
 /// ([`Syscall::CapMap`]).
 pub const CAP_MAP_BASE: u64 = 0x3000_0000_0000;
@@ -80,8 +77,7 @@ pub const FRAME: u64 = 4096;
 // The regions of a program's address space are disjoint and in the lower
 // half.
 const _: () = assert!(IMAGE_LIMIT <= HEAP_BASE);
-const _: () = assert!(HEAP_BASE + HEAP_SIZE <= POOL_BASE);
-const _: () = assert!(POOL_BASE < CAP_MAP_BASE);
+const _: () = assert!(HEAP_BASE + HEAP_SIZE <= CAP_MAP_BASE);
 const _: () = assert!(CAP_MAP_BASE + CAP_MAP_SIZE <= STACK_TOP - STACK_SIZE);
 const _: () = assert!(CAP_MAP_BASE.is_multiple_of(CAP_MAP_SIZE));
 const _: () = assert!(STACK_TOP < 0x0000_8000_0000_0000);
@@ -90,8 +86,6 @@ const _: () = assert!(STACK_TOP < 0x0000_8000_0000_0000);
 pub const MAX_PRINT: u64 = 1024;
 /// Longest file name [`Syscall::Panic`] accepts.
 pub const MAX_PANIC_FILE: u64 = 256;
-/// Most frames one [`Syscall::MapPool`] call maps.
-pub const MAX_MAP: u64 = 16384;
 
 /// The system calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,17 +117,6 @@ pub enum Syscall {
     Notify {
         /// The core to wake.
         core: u64,
-    },
-    /// Map shared-pool frames `first .. first + count` at
-    /// `POOL_BASE + first * FRAME` (idempotent). Returns that address. The
-    /// caller's cspace must hold the Kernel capability in slot
-    /// [`cap::slot::KERNEL`] (`NoKernelCap`): a monitor, not a program it
-    /// spawned. Bad ranges are refused first (`BadLength`, `BadFrame`).
-    MapPool {
-        /// First frame index.
-        first: u64,
-        /// Number of frames, 1 to [`MAX_MAP`].
-        count: u64,
     },
     /// Copy the program's argument string to `ptr` (at most `len` bytes).
     /// Returns the argument string's full length.
@@ -467,8 +450,9 @@ pub mod number {
     pub const WAIT: u64 = 3;
     /// [`super::Syscall::Notify`].
     pub const NOTIFY: u64 = 4;
-    /// [`super::Syscall::MapPool`].
-    pub const MAP_POOL: u64 = 5;
+    /// Not a call any more (it mapped the channel pool without a
+    /// capability): refused as unknown.
+    pub const RETIRED_5: u64 = 5;
     /// [`super::Syscall::Args`].
     pub const ARGS: u64 = 6;
     /// [`super::Syscall::Exit`].
@@ -534,10 +518,6 @@ impl Syscall {
             number::YIELD => Syscall::Yield,
             number::WAIT => Syscall::Wait { timeout: a0 },
             number::NOTIFY => Syscall::Notify { core: a0 },
-            number::MAP_POOL => Syscall::MapPool {
-                first: a0,
-                count: a1,
-            },
             number::ARGS => Syscall::Args { ptr: a0, len: a1 },
             number::EXIT => Syscall::Exit { code: a0 },
             number::SHUTDOWN => Syscall::Shutdown { code: a0 },
@@ -1357,12 +1337,6 @@ pub mod user {
         unsafe { raw(number::NOTIFY, u64::from(core), 0, 0) }.map(|_| ())
     }
 
-    /// Maps shared-pool frames and returns their address.
-    pub fn map_pool(first: u64, count: u64) -> Result<*mut u8, Error> {
-        // SAFETY: the kernel maps frames into a window reserved for them.
-        unsafe { raw6(number::MAP_POOL, [first, count, 0, 0, 0, 0]) }.map(|va| va as *mut u8)
-    }
-
     /// Copies the argument string into `buf`; returns its full length.
     pub fn args(buf: &mut [u8]) -> Result<usize, SysError> {
         // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
@@ -1412,8 +1386,9 @@ mod tests {
             Ok(Syscall::Print { ptr: 7, len: 9 })
         );
         assert_eq!(
-            Syscall::decode(number::MAP_POOL, a),
-            Ok(Syscall::MapPool { first: 7, count: 9 })
+            Syscall::decode(number::RETIRED_5, a),
+            Err(Error::Sys(SysError::UnknownSyscall)),
+            "mapping the pool without a capability is gone"
         );
         assert_eq!(
             Syscall::decode(number::SHUTDOWN, a),
@@ -1433,7 +1408,7 @@ mod tests {
         );
         let cptr = CPtr::l1(7).raw();
         let good = [cptr, cptr, 0, 0, cptr, 0];
-        for n in 0..=number::LAST {
+        for n in (0..=number::LAST).filter(|&n| n != number::RETIRED_5) {
             let args = match n {
                 number::CAP_MAP => [cptr, CAP_MAP_BASE, 1, 0, 1, 0],
                 number::CAP_EXPORT => [cptr, cptr, 0, 0, 0, 0],

@@ -23,7 +23,7 @@
 
 use abi::cap::slot;
 use boot::plan::PhysRange;
-use caps::{CSpace, Cap, CapAddr, CapError, CapType, Effect, Level, Mdb, Rights};
+use caps::{CSpace, Cap, CapAddr, CapError, CapType, Effect, Level, Mdb, RemoteRelations, Rights};
 use spin::{Mutex, MutexGuard};
 use x86_64::structures::paging::PageTableFlags as F;
 
@@ -70,6 +70,24 @@ pub fn init(user_ram: PhysRange) -> bool {
     }
     let root_bytes = caps::types::SLOT_SIZE << slot::ROOT_BITS;
     let kernel_bytes = caps::types::SLOT_SIZE << KERNEL_BITS;
+    let pool = core.params.given.shared_pool;
+    let regions = pool.len().div_ceil(POOL_REGION);
+    if regions >= 1 << abi::cap::L2_BITS {
+        log::error!("the shared pool has {regions} regions of 2 MiB, more than a CNode names");
+        return false;
+    }
+    let pool_bytes = caps::types::SLOT_SIZE << abi::cap::L2_BITS;
+    let pool_cnode = if pool.is_empty() {
+        None
+    } else {
+        match frames::alloc_aligned(pool_bytes, pool_bytes) {
+            Some(base) => Some(base),
+            None => {
+                log::error!("no frames for the CNode of the shared pool");
+                return false;
+            }
+        }
+    };
     let (Some(root), Some(kroot)) = (
         frames::alloc_aligned(root_bytes, root_bytes),
         frames::alloc_aligned(kernel_bytes, kernel_bytes),
@@ -88,11 +106,15 @@ pub fn init(user_ram: PhysRange) -> bool {
         if let Some(frame) = initrd_frame() {
             mdb.boot_insert(first, slot::INITRD, frame)?;
         }
-        let pool = core.params.given.shared_pool;
-        if core.id == 0 && !pool.is_empty() {
-            let mut ram = Cap::new(CapType::Ram, pool.start, pool.len());
-            ram.rights = Rights::READ | Rights::GRANT;
-            mdb.boot_insert(first, slot::POOL_RAM, ram)?;
+        if let Some(base) = pool_cnode {
+            pool_frames(
+                &mut mdb,
+                first,
+                base,
+                core.params.given.shared_pool,
+                core.id,
+                core.count,
+            )?;
         }
         Ok((first, kernel))
     })();
@@ -108,16 +130,12 @@ pub fn init(user_ram: PhysRange) -> bool {
     record(
         "caps-boot",
         format_args!(
-            "root_slots={} ram={:#x}-{:#x} ram_kib={} pool_kib={} records={}",
+            "root_slots={} ram={:#x}-{:#x} ram_kib={} pool_kib={} pool_regions={regions} records={}",
             1u32 << slot::ROOT_BITS,
             user_ram.start,
             user_ram.end,
             user_ram.len() / 1024,
-            if core.id == 0 {
-                core.params.given.shared_pool.len() / 1024
-            } else {
-                0
-            },
+            pool.len() / 1024,
             mdb.len()
         ),
     );
@@ -129,6 +147,78 @@ pub fn init(user_ram: PhysRange) -> bool {
         tables: alloc::collections::BTreeMap::new(),
     });
     true
+}
+
+/// Bytes of the shared pool each of its Frames covers.
+pub const POOL_REGION: u64 = 2 << 20;
+
+/// Puts the shared pool in slot `POOL` of the first cspace `first`: a CNode
+/// (at `base`, of the kernel's frames; slot 0 empty) whose slot `1 + r`
+/// holds a Frame of
+/// the pool's `r`-th 2 MiB, with READ and WRITE (not GRANT: no copy leaves
+/// the monitor). Core 0 owns the frames; every other core holds a copy,
+/// marked as one whose object lives there. So a monitor maps its channels
+/// as it maps any frame, and a program without the slot reaches none.
+fn pool_frames(
+    mdb: &mut Mdb,
+    first: CSpace,
+    base: u64,
+    pool: PhysRange,
+    core: u32,
+    cores: u32,
+) -> Result<(), CapError> {
+    let pool_cs = mdb.boot_cspace(base, abi::cap::L2_BITS)?;
+    // Its own capability, without GRANT, into the first cspace; the spare
+    // slot is empty at boot.
+    let spare = CapAddr::l1(slot::FIRST_FREE);
+    mdb.copy_across(
+        pool_cs,
+        CapAddr::l1(0),
+        first,
+        CapAddr::l1(slot::ROOT_CNODE),
+        slot::FIRST_FREE,
+    )?;
+    let rw = Rights::READ | Rights::WRITE;
+    mdb.mint(
+        first,
+        spare,
+        CapAddr::l1(slot::ROOT_CNODE),
+        slot::POOL,
+        rw,
+        0,
+    )?;
+    mdb.delete(first, spare)?;
+    // Nor does the CNode keep its own capability, with GRANT, in slot 0.
+    mdb.delete(pool_cs, CapAddr::l1(0))?;
+    let kernel = CapAddr::l1(slot::KERNEL);
+    let into = CapAddr::l1(slot::POOL);
+    let mut at = pool.start;
+    let mut index = 1;
+    while at < pool.end {
+        let mut frame = Cap::new(CapType::Frame, at, (pool.end - at).min(POOL_REGION));
+        frame.rights = rw;
+        if core == 0 {
+            mdb.boot_insert(pool_cs, index, frame)?;
+            if cores > 1 {
+                let here = CapAddr::l2(slot::POOL, index as u8).ok_or(CapError::NoSuchSlot)?;
+                mdb.set_remote(first, kernel, here, RemoteRelations::COPIES)?;
+            }
+        } else {
+            let bytes = caps::wire::to_bytes(&frame);
+            mdb.create_received(
+                first,
+                kernel,
+                &bytes,
+                0,
+                RemoteRelations::COPIES,
+                into,
+                index,
+            )?;
+        }
+        at += POOL_REGION;
+        index += 1;
+    }
+    Ok(())
 }
 
 /// The read-only Frame over the boot-module archive's pages, if the

@@ -90,7 +90,7 @@ fn malformed_messages_are_dropped_counted_and_the_channel_stays_live() {
 fn bad_system_call_arguments_return_typed_errors() {
     let report = boot_ok(&with_monitors(2, "test=user-probe"));
     let checks: Vec<_> = report.records_of("syscall-check").collect();
-    assert_eq!(checks.len(), 12, "{}", report.failure_report);
+    assert_eq!(checks.len(), 10, "{}", report.failure_report);
     for c in &checks {
         assert_eq!(
             c.get("got"),

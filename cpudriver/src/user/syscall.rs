@@ -6,7 +6,6 @@ use core::sync::atomic::Ordering;
 use abi::{Error, ProgramInfo, SysError, Syscall};
 use boot::protocol::ExitCode;
 
-use super::space::Access;
 use super::{PENDING, SCHED, State, end_current, save_current, schedule};
 use crate::arch::rdtsc;
 use crate::arch::trap::{NOTIFY_VECTOR, TrapFrame};
@@ -102,7 +101,6 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
         Syscall::Info { ptr, len } => Done::Return(info(ptr, len).map_err(Error::from)),
         Syscall::Args { ptr, len } => Done::Return(args(ptr, len).map_err(Error::from)),
         Syscall::Notify { core } => Done::Return(notify(core).map_err(Error::from)),
-        Syscall::MapPool { first, count } => Done::Return(map_pool(first, count)),
         Syscall::CapIdentify { .. }
         | Syscall::CapRetype { .. }
         | Syscall::CapCopy { .. }
@@ -324,46 +322,4 @@ fn notify(core: u64) -> Result<u64, SysError> {
         crate::arch::apic::send_ipi(percpu::params_of(core).given.apic_id, NOTIFY_VECTOR);
     }
     Ok(0)
-}
-
-fn map_pool(first: u64, count: u64) -> Result<u64, Error> {
-    if count == 0 || count > abi::MAX_MAP {
-        return Err(SysError::BadLength.into());
-    }
-    let pool = percpu::this().params.given.shared_pool;
-    let frames = pool.len() / abi::FRAME;
-    if first.checked_add(count).is_none_or(|end| end > frames) {
-        return Err(SysError::BadFrame.into());
-    }
-    // Only a holder of the Kernel capability (a monitor, or a test program
-    // in its place) reaches the channel pool this way.
-    let holds_kernel = {
-        let s = SCHED.lock();
-        let cs = s.current.and_then(|i| s.programs[i].cspace);
-        let caps = crate::capdb::lock();
-        match (cs, caps.as_ref()) {
-            (Some(cs), Some(c)) => c
-                .mdb
-                .kernel_cap(cs, caps::CapAddr::l1(abi::cap::slot::KERNEL))
-                .is_ok(),
-            _ => false,
-        }
-    };
-    if !holds_kernel {
-        return Err(abi::CapError::NoKernelCap.into());
-    }
-    with_space(|space, _| {
-        for i in first..first + count {
-            let va = abi::POOL_BASE + i * abi::FRAME;
-            let phys = pool.start + i * abi::FRAME;
-            match space.lookup(va) {
-                Some((mapped, _)) if mapped == phys => {}
-                Some(_) => return Err(SysError::BadFrame),
-                None => space.map(va, phys, Access::Write, false)?,
-            }
-        }
-        Ok(abi::POOL_BASE + first * abi::FRAME)
-    })
-    .ok_or(SysError::BadPointer)?
-    .map_err(Error::from)
 }

@@ -12,9 +12,9 @@
 //! that fault.
 //!
 //! With `isolation` (`test=caps-isolation`) it tries to reach what it
-//! holds no capability for: a frame of the channel pool, memory past its
-//! RAM (another core's partition) or below it, kernel memory; each must be
-//! a typed error. Then it maps a frame of its RAM, revokes the RAM, and
+//! holds no capability for: memory past its RAM (another core's partition)
+//! or below it, kernel memory, and the channel pool other than through its
+//! Frames; each must be a typed error. Then it maps a frame of its RAM, revokes the RAM, and
 //! touches the page, on purpose: the revoke took the mapping, so the
 //! kernel must end it for that fault.
 //!
@@ -26,7 +26,7 @@
 //! capability, a type that may not cross, a wrong owner and an import
 //! without the Kernel capability each get their typed error. Until the
 //! monitors carry capabilities in their messages, the bytes travel through
-//! the last frame of the shared pool (mapped with `map_pool`), which the
+//! the last frame of the shared pool (mapped through the pool's Frames), which the
 //! monitors leave unused at this size; core 0 waits for core 1 to finish
 //! with the mailbox and the Frame before it exits and its monitor starts.
 //!
@@ -115,19 +115,24 @@ fn check(core: u32) -> u64 {
             && ram.size >= REGION
             && ram.size.is_multiple_of(REGION),
     );
-    if core == 0 {
-        let pool = c.check("identify-pool-ram", ok, id(l1(slot::POOL_RAM)));
-        c.holds(
-            "pool-ram-is-read-grant",
-            pool.is_some_and(|p| p.ty == ty::RAM && p.rights == rights::READ | rights::GRANT),
-        );
-    } else {
-        c.check(
-            "no-pool-ram-here",
-            Some(E::EmptySlot),
-            id(l1(slot::POOL_RAM)),
-        );
-    }
+    // The channel pool: a CNode of its 2 MiB Frames, on every core.
+    let pool = c.check("identify-pool", ok, id(l1(slot::POOL)));
+    c.holds(
+        "the-pool-is-a-cnode",
+        pool.is_some_and(|p| p.ty == ty::CNODE && p.rights == rights::READ | rights::WRITE),
+    );
+    let region = c.check("identify-a-pool-frame", ok, id(l2(slot::POOL, 1)));
+    c.holds(
+        "a-pool-frame-is-read-write-without-grant",
+        region.is_some_and(|f| {
+            f.ty == ty::FRAME && f.rights == rights::READ | rights::WRITE && f.size <= REGION
+        }),
+    );
+    c.check(
+        "the-pool-cnode-has-no-slot-for-a-frame-0",
+        Some(E::EmptySlot),
+        id(l2(slot::POOL, 0)),
+    );
     c.check(
         "first-free-slot-is-empty",
         Some(E::EmptySlot),
@@ -379,13 +384,16 @@ fn check(core: u32) -> u64 {
         Some(E::NoSuchSlot),
         sys::cap_retype(l1(slot::RAM), ty::FRAME, 0, 4096, 2, root(), 255),
     );
-    if core == 0 {
-        c.check(
-            "retype-pool-ram-without-write",
-            Some(E::MissingRight),
-            sys::cap_retype(l1(slot::POOL_RAM), ty::FRAME, 0, 4096, 1, root(), 40),
-        );
-    }
+    c.check(
+        "retype-a-pool-frame",
+        Some(E::WrongType),
+        sys::cap_retype(l2(slot::POOL, 1), ty::FRAME, 0, 4096, 1, root(), 40),
+    );
+    c.check(
+        "copy-a-pool-frame-without-grant",
+        Some(E::MissingRight),
+        sys::cap_copy(l2(slot::POOL, 1), root(), 40),
+    );
     c.check(
         "map-a-ram-cap",
         Some(E::WrongType),
@@ -839,51 +847,28 @@ fn isolation(core: u32) -> u64 {
     let va = CAP_MAP_BASE + 3 * REGION;
     let spare = 40;
 
-    // The channel pool: reached only through `map_pool`. Core 0 holds its
-    // RAM without WRITE, which makes no frame; elsewhere there is none.
-    if core == 0 {
-        c.check(
-            "pool-ram-is-no-frame-to-map",
-            Some(E::WrongType),
-            sys::cap_map(l1(slot::POOL_RAM), va, rights::READ, 0, 1),
-        );
-        c.check(
-            "pool-ram-retypes-into-no-frame",
-            Some(E::MissingRight),
-            sys::cap_retype(l1(slot::POOL_RAM), ty::FRAME, 0, 4096, 1, root(), spare),
-        );
-        c.check(
-            "pool-ram-mints-no-write",
-            Some(E::MissingRight),
-            sys::cap_mint(l1(slot::POOL_RAM), root(), spare, rights::ALL, 0),
-        );
-        c.check(
-            "pool-ram-copies",
-            ok,
-            sys::cap_copy(l1(slot::POOL_RAM), root(), spare),
-        );
-        c.check(
-            "a-copy-of-pool-ram-retypes-into-no-frame",
-            Some(E::MissingRight),
-            sys::cap_retype(l1(spare), ty::FRAME, 0, 4096, 1, root(), spare + 1),
-        );
-        c.check("delete-the-copy", ok, sys::cap_delete(l1(spare)));
-    } else {
-        c.check(
-            "no-pool-ram-to-map",
-            Some(E::EmptySlot),
-            sys::cap_map(l1(slot::POOL_RAM), va, rights::READ, 0, 1),
-        );
-    }
+    // The channel pool: only through its Frames, which a monitor (and this
+    // program in its place) holds; they map nowhere but the window, carve
+    // no other object, and leave no copy.
     c.check(
-        "no-capability-mapping-in-the-pool-window",
+        "a-pool-frame-maps-only-in-the-window",
         Some(E::OutOfRange),
-        sys::cap_map(l1(slot::RAM), abi::POOL_BASE, rights::READ, 0, 1),
+        sys::cap_map(l2(slot::POOL, 1), abi::HEAP_BASE, rights::READ, 0, 1),
     );
     c.check(
-        "no-unmap-in-the-pool-window",
-        Some(E::OutOfRange),
-        sys::cap_unmap(abi::POOL_BASE),
+        "a-pool-frame-retypes-into-nothing",
+        Some(E::WrongType),
+        sys::cap_retype(l2(slot::POOL, 1), ty::FRAME, 0, 4096, 1, root(), spare),
+    );
+    c.check(
+        "a-pool-frame-is-not-copied",
+        Some(E::MissingRight),
+        sys::cap_copy(l2(slot::POOL, 1), root(), spare),
+    );
+    c.check(
+        "the-pool-cnode-is-not-copied",
+        Some(E::MissingRight),
+        sys::cap_copy(l1(slot::POOL), root(), spare),
     );
     for s in [slot::FIRST_FREE, 100, 255] {
         c.check(

@@ -109,6 +109,16 @@ fn first_slot(raw: u64) -> bool {
     }
 }
 
+/// Whether a register names the channel pool's CNode or a Frame in it,
+/// which the monitor after the fuzzer maps its channels with.
+fn names_the_pool(raw: u64) -> bool {
+    match CPtr::decode(raw) {
+        Ok(c) if c.depth == 1 => c.bits == slot::POOL,
+        Ok(c) => c.bits >> 8 == slot::POOL || c.bits == (slot::ROOT_CNODE << 8) | slot::POOL,
+        Err(_) => false,
+    }
+}
+
 /// Whether it names the root CNode's own capability or the RAM, which the
 /// fuzzer copies only where it keeps track of the copies, or the Kernel
 /// capability, which it never copies: revoking a copy would delete the one
@@ -350,6 +360,12 @@ impl Fuzz {
         let mut a = [0u64; 6];
         for w in &mut a {
             *w = self.word();
+        }
+        // The channel pool is the monitors': no call names it.
+        for w in &mut a {
+            if names_the_pool(*w) {
+                *w = l1(slot::FIRST_FREE).raw();
+            }
         }
         if number == number::CAP_DELETE && first_slot(a[0]) {
             a[0] = l1(slot::FIRST_FREE + self.rng.below(252) as u32).raw();
@@ -770,9 +786,6 @@ extern "C" fn program_main(core: u32, cores: u32) -> u64 {
     f.root[slot::ROOT_CNODE as usize] = UNKNOWN;
     f.root[slot::KERNEL as usize] = ty::KERNEL;
     f.root[slot::RAM as usize] = ty::RAM;
-    if core == 0 {
-        f.root[slot::POOL_RAM as usize] = ty::RAM;
-    }
     record(
         "fuzz-start",
         format_args!(

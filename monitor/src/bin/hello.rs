@@ -7,24 +7,26 @@
 //! with (`abi::cap::domain`): the Kernel, RAM and boot-module slots that a
 //! monitor's first cspace has are empty, the capability window of the
 //! kernel-kept tables is not its to map into, and the channel pool is not
-//! its to map (`map_pool` needs the Kernel capability).
+//! its to map (it holds none of the pool's frames).
 #![no_std]
 #![no_main]
 
 use abi::cap::{CPtr, slot, ty};
 use abi::{CapError, Error};
-use services::platforms::ring3::{print, record, sys};
+use services::platform::{Platform, PlatformError};
+use services::platforms::ring3::{Ring3, print, record, sys};
 
 #[unsafe(no_mangle)]
 extern "C" fn program_main(core: u32, cores: u32) -> u64 {
     print(format_args!("hello from core {core} of {cores}"));
     let root = sys::cap_identify(CPtr::l1(slot::ROOT_CNODE)).is_ok_and(|c| c.ty == ty::CNODE);
-    let empty = [slot::KERNEL, slot::RAM, slot::POOL_RAM, slot::INITRD]
+    let empty = [slot::KERNEL, slot::RAM, slot::POOL, slot::INITRD]
         .into_iter()
         .all(|s| sys::cap_identify(CPtr::l1(s)) == Err(Error::Cap(CapError::EmptySlot)));
     let window = sys::cap_map(CPtr::l1(slot::ROOT_CNODE), abi::CAP_MAP_BASE, 1, 0, 1)
         == Err(Error::Cap(CapError::NotPermitted));
-    let pool = sys::map_pool(0, 1).err() == Some(Error::Cap(CapError::NoKernelCap));
+    let pool =
+        Ring3::new().is_ok_and(|mut p| p.map_pool(0, 1).err() == Some(PlatformError::Denied));
     let isolated = root && empty && window && pool;
     record(
         "hello",
