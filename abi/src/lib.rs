@@ -314,6 +314,26 @@ pub enum Syscall {
         /// The first entry of the mapping.
         index: u32,
     },
+    /// Register the running domain's run upcall `entry` and the top of its
+    /// stack (`entry` 0: remove it). After each turn the domain loses to
+    /// the time slice while enabled, its next turn starts there, disabled,
+    /// with `rdi` = the turns it has lost so far; [`Syscall::DispatcherResume`]
+    /// ends the upcall. Only a domain started with
+    /// [`Syscall::DispatcherRun`] has one (`NotPermitted`); the addresses
+    /// lie in the user half (`BadPointer`), the stack 16-byte aligned
+    /// (`Misaligned`).
+    ///
+    /// Registers: `rdi` = `entry`, `rsi` = `stack`.
+    DispatcherUpcall {
+        /// The upcall's first instruction.
+        entry: u64,
+        /// The top of its stack.
+        stack: u64,
+    },
+    /// End the run upcall: resume the turn it followed, with the registers
+    /// it had, enabled again. `NoFault` outside a run upcall; the call does
+    /// not return otherwise.
+    DispatcherResume,
     /// Lower the rights of the mapping that starts at entry `index` of the
     /// VNode at `table` to `rights`, which include READ (`BadArgument`) and
     /// are a subset of the mapping's (`MissingRight`); `NotMapped` when no
@@ -499,8 +519,12 @@ pub mod number {
     pub const FAULT_RESUME: u64 = 27;
     /// [`super::Syscall::VnodeProtect`].
     pub const VNODE_PROTECT: u64 = 28;
+    /// [`super::Syscall::DispatcherUpcall`].
+    pub const DISPATCHER_UPCALL: u64 = 29;
+    /// [`super::Syscall::DispatcherResume`].
+    pub const DISPATCHER_RESUME: u64 = 30;
     /// The highest call number.
-    pub const LAST: u64 = VNODE_PROTECT;
+    pub const LAST: u64 = DISPATCHER_RESUME;
 }
 
 impl Syscall {
@@ -622,6 +646,17 @@ impl Syscall {
                 cap: optional_cptr(a1)?,
                 words: [a2, a3, a4, a5],
             },
+            number::DISPATCHER_UPCALL => {
+                zero(&[a2, a3, a4, a5])?;
+                Syscall::DispatcherUpcall {
+                    entry: a0,
+                    stack: a1,
+                }
+            }
+            number::DISPATCHER_RESUME => {
+                zero(&[a0, a1, a2, a3, a4, a5])?;
+                Syscall::DispatcherResume
+            }
             number::VNODE_PROTECT => {
                 zero(&[a3, a4, a5])?;
                 Syscall::VnodeProtect {
@@ -1260,6 +1295,12 @@ pub mod user {
         invoke(number::FAULT_HANDLER, [entry, stack, 0, 0, 0, 0]).map(|_| ())
     }
 
+    /// Registers this domain's run upcall `entry`, entered on the stack
+    /// whose top is `stack` after each turn lost to the time slice.
+    pub fn dispatcher_upcall(entry: u64, stack: u64) -> Result<(), Error> {
+        invoke(number::DISPATCHER_UPCALL, [entry, stack, 0, 0, 0, 0]).map(|_| ())
+    }
+
     /// Ends the exception handler: retries the faulting instruction, or
     /// (`give_up`) ends the domain. Returns only with `NoFault`.
     pub fn fault_resume(give_up: bool) -> Error {
@@ -1419,6 +1460,7 @@ mod tests {
                 number::LMP_RECV => [cptr, 0, 0, 0, 0, 0],
                 number::FAULT_HANDLER | number::FAULT_RESUME => [0; 6],
                 number::VNODE_PROTECT => [cptr, 0, 1, 0, 0, 0],
+                number::DISPATCHER_UPCALL | number::DISPATCHER_RESUME => [0; 6],
                 _ => good,
             };
             assert!(Syscall::decode(n, args).is_ok(), "{n}");
@@ -1685,7 +1727,25 @@ mod tests {
             bad(number::VNODE_PROTECT, [t.raw(), 3, 0x20, 0, 0, 0]),
             Some("bad-argument")
         );
-        assert_eq!(number::LAST, number::VNODE_PROTECT);
+        assert_eq!(
+            Syscall::decode(
+                number::DISPATCHER_UPCALL,
+                [0x40_2000, 0x60_0000, 0, 0, 0, 0]
+            ),
+            Ok(Syscall::DispatcherUpcall {
+                entry: 0x40_2000,
+                stack: 0x60_0000
+            })
+        );
+        assert_eq!(
+            Syscall::decode(number::DISPATCHER_RESUME, [0; 6]),
+            Ok(Syscall::DispatcherResume)
+        );
+        assert_eq!(
+            bad(number::DISPATCHER_RESUME, [1, 0, 0, 0, 0, 0]),
+            Some("bad-argument")
+        );
+        assert_eq!(number::LAST, number::DISPATCHER_RESUME);
     }
 
     #[test]

@@ -171,3 +171,30 @@ fn a_fault_inside_a_domains_exception_handler_ends_it_at_once() {
     assert_eq!(ended.len(), 1, "{log}");
     assert_eq!(ended[0].get("status"), Some("killed"), "{log}");
 }
+
+#[test]
+fn a_domain_with_a_run_upcall_gets_it_after_every_lost_turn_and_resumes_intact() {
+    let report = boot_ok(&with_monitors(2, "user=spawn=upcalls@1"));
+    let log = &report.failure_report;
+    let r: Vec<_> = report.records_of("upcalls").collect();
+    assert_eq!(r.len(), 1, "{log}");
+    assert_eq!(
+        r[0].get("ok"),
+        Some("1"),
+        "a register did not survive\n{log}"
+    );
+    let upcalls = r[0].get_u64("upcalls").unwrap_or(0);
+    assert!(
+        upcalls >= 3,
+        "{upcalls} upcalls in 100 ms of 10 ms slices\n{log}"
+    );
+    // One upcall per turn lost while enabled, told how many were lost.
+    let exit = of(&report, "program-exit", "upcalls");
+    let preempted = exit[0].get_u64("preempted").unwrap_or(0);
+    assert!(upcalls <= preempted, "{upcalls} > {preempted}\n{log}");
+    assert!(
+        r[0].get_u64("turns")
+            .is_some_and(|t| t <= preempted && t > 0),
+        "{log}"
+    );
+}

@@ -89,6 +89,8 @@ pub(super) fn run(disp: CPtr, ptr: u64, len: u64) -> Result<u64, Error> {
         inbox: alloc::collections::VecDeque::new(),
         handler: None,
         serving: None,
+        run_upcall: None,
+        enabled: None,
     });
     s.statuses.insert(d.base, Status::Running);
     Ok(0)

@@ -100,6 +100,12 @@ struct Program {
     /// The registers and faulting address of the exception its handler is
     /// serving.
     serving: Option<(TrapFrame, u64)>,
+    /// Its run upcall and the upcall's stack, once registered: after each
+    /// turn it lost to the time slice, the domain is entered there.
+    run_upcall: Option<(u64, u64)>,
+    /// The registers of the turn the run upcall follows: while it is set,
+    /// the domain runs disabled (no second upcall).
+    enabled: Option<TrapFrame>,
 }
 
 struct Scheduler {
@@ -225,6 +231,8 @@ pub fn spawn(
         inbox: alloc::collections::VecDeque::new(),
         handler: None,
         serving: None,
+        run_upcall: None,
+        enabled: None,
     });
     log::debug!("loaded program '{name}' (entry {entry:#x})");
     Ok(())
@@ -374,6 +382,7 @@ pub fn preempt(frame: &mut TrapFrame) {
         let after = save_current(&mut s, frame);
         if let Some(i) = after {
             s.programs[i].preempted += 1;
+            upcall::on_preempt(&mut s.programs[i]);
         }
         after
     };

@@ -129,6 +129,10 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
             Done::Return(super::upcall::register(entry, stack))
         }
         Syscall::FaultResume { give_up } => super::upcall::resume(frame, give_up),
+        Syscall::DispatcherUpcall { entry, stack } => {
+            Done::Return(super::upcall::register_run(entry, stack))
+        }
+        Syscall::DispatcherResume => super::upcall::resume_enabled(frame),
         Syscall::LmpRecv {
             dest,
             slot,

@@ -1,5 +1,17 @@
-//! Exceptions of a domain built from user level go to the domain's own
-//! handler, as an upcall, so that its runtime can page its own memory.
+//! Upcalls: a domain built from user level is entered at its own entry
+//! points when it asked for that, and otherwise resumed where it was.
+//!
+//! **Run upcall.** A domain may register a run entry and a stack for it
+//! (`DispatcherUpcall`). When it loses a turn to the time slice while
+//! *enabled*, the CPU driver keeps its registers (the enabled save area,
+//! in the CPU driver's memory) and, on its next turn, enters the run entry
+//! instead, *disabled*: a user-level scheduler gets the processor first.
+//! While disabled it is resumed where it was, as any program; it ends the
+//! upcall with `DispatcherResume`, which restores the saved turn and
+//! enables it again.
+//!
+//! **Exceptions** of a domain go to the domain's own handler, as an
+//! upcall, so that its runtime can page its own memory.
 //!
 //! A domain registers a handler and a stack for it (`FaultHandler`). On an
 //! exception in ring 3 the CPU driver saves the domain's registers and the
@@ -18,7 +30,7 @@ use abi::{Error, SysError};
 
 use super::space::USER_END;
 use super::syscall::Done;
-use super::{SCHED, clone_frame, kill};
+use super::{Program, SCHED, clone_frame, kill};
 use crate::arch::trap::TrapFrame;
 use crate::console::record;
 
@@ -98,5 +110,65 @@ pub(super) fn resume(frame: &mut TrapFrame, give_up: bool) -> Done {
     if give_up {
         kill(frame, saved.vector, cr2);
     }
+    Done::Switched
+}
+
+/// `DispatcherUpcall`: registers (or, with `entry` 0, removes) the running
+/// domain's run upcall.
+pub(super) fn register_run(entry: u64, stack: u64) -> Result<u64, Error> {
+    let mut s = SCHED.lock();
+    let i = s.current.ok_or(SysError::NoFault)?;
+    let p = &mut s.programs[i];
+    if p.disp.is_none() {
+        return Err(abi::CapError::NotPermitted.into());
+    }
+    if entry == 0 {
+        p.run_upcall = None;
+        return Ok(0);
+    }
+    if entry >= USER_END || stack == 0 || stack > USER_END {
+        return Err(SysError::BadPointer.into());
+    }
+    if !stack.is_multiple_of(16) {
+        return Err(abi::CapError::Misaligned.into());
+    }
+    p.run_upcall = Some((entry, stack));
+    Ok(0)
+}
+
+/// The time slice took `p`'s turn (its registers are saved in its
+/// context): if it is enabled and has a run upcall, keep them in the
+/// enabled save area and make its next turn start at the upcall, disabled.
+/// An exception handler that is running is not interrupted by one.
+pub(super) fn on_preempt(p: &mut Program) {
+    let Some((entry, stack)) = p.run_upcall else {
+        return;
+    };
+    if p.enabled.is_some() || p.serving.is_some() {
+        return;
+    }
+    let mut saved = super::blank_frame();
+    clone_frame(&mut saved, &p.context);
+    let mut upcall = super::blank_frame();
+    upcall.rip = entry;
+    upcall.rsp = stack;
+    upcall.rdi = p.preempted;
+    // An interrupt frame: the return path restores every register.
+    upcall.vector = u64::from(crate::arch::trap::TIMER_VECTOR);
+    p.enabled = Some(saved);
+    p.context = upcall;
+}
+
+/// `DispatcherResume`: back to the turn the run upcall followed, enabled
+/// again.
+pub(super) fn resume_enabled(frame: &mut TrapFrame) -> Done {
+    let mut s = SCHED.lock();
+    let Some(i) = s.current else {
+        return Done::Return(Err(SysError::NoFault.into()));
+    };
+    let Some(saved) = s.programs[i].enabled.take() else {
+        return Done::Return(Err(SysError::NoFault.into()));
+    };
+    clone_frame(frame, &saved);
     Done::Switched
 }

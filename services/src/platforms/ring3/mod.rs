@@ -26,6 +26,7 @@ use linked_list_allocator::LockedHeap;
 pub mod checks;
 pub mod pager;
 mod platform;
+pub mod runs;
 pub mod spawn;
 
 pub use abi::user as sys;
