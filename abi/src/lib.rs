@@ -382,8 +382,9 @@ pub enum Syscall {
     },
     /// Send four words, and optionally a capability, to the dispatcher the
     /// Endpoint at `ep` names, on this core (LMP). When the receiver is
-    /// blocked in [`Syscall::LmpRecv`] the CPU driver switches to it at
-    /// once (handoff); the sender runs again on a later turn. Otherwise
+    /// blocked in [`Syscall::LmpRecv`] it gets the message at once, and for
+    /// a message without a capability the CPU driver switches to it
+    /// (handoff); the sender runs again on a later turn. Otherwise
     /// the message waits in the receiver's buffer of [`LMP_BUFFER`]
     /// messages (`Full` when it is full). The endpoint must be an Endpoint
     /// (`WrongType`) of a running dispatcher (`NoReceiver`); a capability

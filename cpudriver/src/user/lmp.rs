@@ -4,12 +4,15 @@
 //! An Endpoint names the dispatcher it was retyped from (its base is the
 //! Dispatcher's). A send carries four words, the endpoint's badge and
 //! optionally a capability. When the receiver is blocked in `LmpRecv`, the
-//! message goes straight into its saved registers and the CPU driver
-//! switches to it at once, without a pass of the scheduler and without
-//! touching the timer (the receiver runs out the sender's slice): the
-//! **handoff** that makes a same-core call cost one kernel entry each way. Otherwise
-//! the message waits in the receiver's buffer (`abi::LMP_BUFFER` of them;
-//! a full buffer is `Full`, never a lost message).
+//! message goes straight into its saved registers, and for a message
+//! without a capability the CPU driver switches to the receiver at once,
+//! without a pass of the scheduler and without touching the timer (the
+//! receiver runs out the sender's slice): the **handoff** that makes a
+//! same-core call cost one kernel entry each way. (A message with a
+//! capability returns to its sender first, so that whatever a dropped
+//! capability destroyed is dealt with before anything runs.) Otherwise the
+//! message waits in the receiver's buffer (`abi::LMP_BUFFER` of them; a
+//! full buffer is `Full`, never a lost message).
 //!
 //! A capability in flight is a copy held in a slot of the kernel's own
 //! cspace (`capdb::Caps::hold`), so that the sender may delete its copy at
@@ -93,8 +96,6 @@ fn send_inner(
         s.programs[to].inbox.push_back(msg);
         return Ok(false);
     }
-    // The handoff: the sender's call returns success when it next runs;
-    // the receiver runs now.
     let State::Receiving { dest, .. } = s.programs[to].state else {
         return Ok(false);
     };
@@ -102,6 +103,14 @@ fn send_inner(
     deliver(c, r.cspace, dest, msg, &mut r.context);
     r.state = State::Ready;
     drop(guard);
+    if held.is_some() {
+        // A message with a capability returns to the sender, so that what
+        // a dropped capability destroyed is dealt with at once (the
+        // caller's `reap`); the receiver runs on its next turn.
+        return Ok(false);
+    }
+    // The handoff: the sender's call returns success when it next runs;
+    // the receiver runs now.
     frame.rax = 0;
     frame.rdx = 0;
     save_current(&mut s, frame);
