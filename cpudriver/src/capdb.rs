@@ -253,9 +253,14 @@ pub fn initrd_extent() -> (u64, u64) {
 /// Objects whose last capability went in the effects applied since the
 /// last [`take_gone`]: the dispatchers and PML4s, whose domains must end.
 static GONE: Mutex<alloc::vec::Vec<(CapType, u64)>> = Mutex::new(alloc::vec::Vec::new());
+/// Whether [`GONE`] may hold something: the common call looks only here.
+static GONE_PENDING: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 /// Takes the list of dispatchers and PML4s destroyed since the last call.
 pub fn take_gone() -> alloc::vec::Vec<(CapType, u64)> {
+    if !GONE_PENDING.swap(false, core::sync::atomic::Ordering::Relaxed) {
+        return alloc::vec::Vec::new();
+    }
     core::mem::take(&mut *GONE.lock())
 }
 
@@ -474,6 +479,7 @@ fn apply_one(e: &Effect) {
         Effect::Destroyed { ty, base, .. } => {
             if matches!(ty, CapType::Dispatcher | CapType::Pml4) {
                 GONE.lock().push((ty, base));
+                GONE_PENDING.store(true, core::sync::atomic::Ordering::Relaxed);
             }
         }
         Effect::Map {
