@@ -6,7 +6,7 @@
 use flotilla_tests::{boot_ok, passed_checks, with_monitors};
 
 /// Checks every core's domains must report.
-const CHECKS: [&str; 14] = [
+const CHECKS: [&str; 15] = [
     "send-to-a-cnode",
     "send-to-an-empty-slot",
     "send-an-empty-slot",
@@ -19,6 +19,7 @@ const CHECKS: [&str; 14] = [
     "pong-got-the-frame",
     "every-round-trip-answered",
     "every-message-carried-the-badge",
+    "every-message-to-itself-came-back",
     "send-stop",
     "send-to-an-ended-dispatcher",
 ];
@@ -52,6 +53,10 @@ fn two_domains_exchange_messages_and_a_capability_with_handoff() {
         // A round trip is four kernel entries: it cannot cost less than
         // one null invocation.
         assert!(trip > 0 && null > 0 && trip > null, "{trip} {null}\n{log}");
+        assert!(
+            bench.get_u64("own_endpoint_cycles").is_some_and(|c| c > 0),
+            "{log}"
+        );
     }
     assert_eq!(
         report.records_of("monitor-done").count() as u32,

@@ -6,8 +6,9 @@
 //! Ping checks the refusals and the buffer of its own endpoint (slot 3),
 //! sends the Frame in slot 4 to pong, then times round trips: send, and
 //! the reply, each a handoff to the blocked receiver. It times the null
-//! invocation (identify) in the same run as the baseline, in batches of
-//! [`BATCH`], and prints an `lmp-bench` record. Pong answers every message
+//! invocation (identify) in the same run as the baseline, and the same
+//! two sends and two receives to its own endpoint (no switch of address
+//! space), in batches of [`BATCH`], and prints an `lmp-bench` record. Pong answers every message
 //! and checks the badge and the capability it receives. Each check is an
 //! `lmp-check` record; a domain exits with 1 if one failed.
 #![no_std]
@@ -124,12 +125,27 @@ fn ping(p: &Ring3, c: &mut Checks) {
         *t = (p.now() - t0) / BATCH;
     }
     c.holds("every-null-invocation-succeeded", ok);
-    let (trip, null) = (median(&mut trips), median(&mut null));
+    // The same two sends and two receives, to ping's own endpoint: the
+    // kernel's part of a round trip without switching address spaces.
+    let mut own = [0u64; BATCHES];
+    for t in &mut own {
+        let t0 = p.now();
+        for k in 0..BATCH {
+            for _ in 0..2 {
+                ok &= sys::lmp_send(l1(TO_SELF), None, [PING, k, 0, 0]).is_ok();
+                ok &= sys::lmp_recv(None, 0).is_ok_and(|m| m.words[1] == k);
+            }
+        }
+        *t = (p.now() - t0) / BATCH;
+    }
+    c.holds("every-message-to-itself-came-back", ok);
+    let (trip, null, own) = (median(&mut trips), median(&mut null), median(&mut own));
     record(
         "lmp-bench",
         format_args!(
-            "round_trip_cycles={trip} null_invocation_cycles={null} ratio={:.2} batch={BATCH} batches={BATCHES} hypervisor={}",
+            "round_trip_cycles={trip} null_invocation_cycles={null} ratio={:.2} own_endpoint_cycles={own} switch_share={:.2} batch={BATCH} batches={BATCHES} hypervisor={}",
             trip as f64 / null.max(1) as f64,
+            1.0 - own as f64 / trip.max(1) as f64,
             p.info().hypervisor
         ),
     );
