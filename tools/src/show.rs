@@ -264,6 +264,47 @@ pub fn human(r: &OwnedRecord, tsc_hz: Option<u64>) -> Option<Human> {
             f("size"),
             f("owner")
         )),
+        "spawned" => Human::note(format!(
+            "monitor {core}: '{}' spawned on core {} ({} cycles there)",
+            f("program"),
+            f("core"),
+            f("cycles")
+        )),
+        "spawn-ended" => {
+            let how = match r.get("status") {
+                Some("exited") => format!("exited with code {}", f("code")),
+                Some("killed") => format!("was killed by vector {}", f("vector")),
+                _ => "was revoked".to_owned(),
+            };
+            let text = format!(
+                "monitor {core}: '{}' on core {} {how}",
+                f("program"),
+                f("core")
+            );
+            if r.get("status") == Some("exited") && r.get("code") == Some("0") {
+                Human::note(text)
+            } else {
+                Human::alert(text)
+            }
+        }
+        "spawn-failed" => Human::alert(format!(
+            "monitor {core}: '{}' could not be spawned on core {}: {}",
+            f("program"),
+            f("core"),
+            f("reason")
+        )),
+        "domain-revoked" => Human::note(format!(
+            "core {core}: domain '{}' ended: its {} capability was deleted",
+            f("program"),
+            f("object")
+        )),
+        "lmp-bench" => Human::note(format!(
+            "core {core}: LMP round trip {} cycles ({}× the null invocation of {} cycles; {} cycles without the address-space switches)",
+            f("round_trip_cycles"),
+            f("ratio"),
+            f("null_invocation_cycles"),
+            f("own_endpoint_cycles")
+        )),
         "fuzz-start" => Human::note(format!(
             "fuzz on core {core}: {} of {} calls from seed {}{}",
             f("calls"),
@@ -524,6 +565,28 @@ mod tests {
         assert!(hidden(
             "[core 0] @flotilla/1 lock-point series=mcs cores=2 tput=1.00"
         ));
+    }
+
+    #[test]
+    fn spawns_read_as_sentences_and_a_bad_end_is_an_alert() {
+        assert_eq!(
+            text("[core 0] @flotilla/1 spawned program=hello core=3 cycles=123"),
+            "monitor 0: 'hello' spawned on core 3 (123 cycles there)"
+        );
+        assert_eq!(
+            text("[core 0] @flotilla/1 spawn-ended program=hello core=3 status=exited code=0"),
+            "monitor 0: 'hello' on core 3 exited with code 0"
+        );
+        assert_eq!(
+            text("[core 0] @flotilla/1 spawn-ended program=probe core=1 status=killed vector=14"),
+            "!! monitor 0: 'probe' on core 1 was killed by vector 14"
+        );
+        assert_eq!(
+            text(
+                "[core 0] @flotilla/1 spawn-failed program=nosuch core=1 reason=not-found code=0x3"
+            ),
+            "!! monitor 0: 'nosuch' could not be spawned on core 1: not-found"
+        );
     }
 
     #[test]
