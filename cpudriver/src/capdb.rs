@@ -382,7 +382,9 @@ impl Caps {
     /// live address space; nothing, for a table of another space (a space
     /// that is not live has no entries in this core's TLB: the CPU driver
     /// does not use PCIDs, and an address space runs on one core); all of
-    /// it, for a table the kernel does not know.
+    /// it, for a table the kernel does not know while the live space is
+    /// one a program built of its own VNodes (which may link that table),
+    /// and nothing when the live space is one the kernel built.
     ///
     /// Every address an effect names is memory of an object of this core's
     /// database, so it lies in this core's partition; one that did not
@@ -416,13 +418,26 @@ impl Caps {
                         }
                     }
                 }
-                None => flush_all = true,
+                // A table the kernel does not keep is a VNode object of
+                // a program's own address space. The live space can link
+                // one only if it is such a space itself: a space the kernel
+                // built links nothing but the kernel's own tables, and a
+                // switch to another space flushes the TLB (no PCIDs).
+                None => flush_all |= self.mdb.is_vnode(live_root()),
             }
         }
         if flush_all {
             x86_64::instructions::tlb::flush_all();
         }
     }
+}
+
+/// The physical address of the live PML4.
+fn live_root() -> u64 {
+    x86_64::registers::control::Cr3::read()
+        .0
+        .start_address()
+        .as_u64()
 }
 
 /// Whether `[base, base + size)` lies in this core's partition, which its

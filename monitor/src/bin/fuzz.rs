@@ -708,13 +708,83 @@ impl Fuzz {
         }
     }
 
+    /// A map, unmap or protect in a VNode it holds, of a Frame or VNode it
+    /// holds: the page-table paths with real objects.
+    fn vnode_op(&mut self) {
+        let is_vnode = |t: u8| (ty::PML4..=ty::PT).contains(&t);
+        let Some((table, _)) = self.pick_where(16, is_vnode) else {
+            return;
+        };
+        let r = &mut self.rng;
+        let index = if r.chance(90) {
+            r.below(512)
+        } else {
+            r.below(1 << 12)
+        };
+        let rw = if r.chance(80) {
+            u64::from(rights::READ | rights::WRITE)
+        } else {
+            r.below(16)
+        };
+        let (number, a) = match r.below(10) {
+            0..=5 => {
+                let src = self
+                    .pick_where(16, |t| t == ty::FRAME || is_vnode(t))
+                    .map_or(l1(0), |(c, _)| c);
+                let r = &mut self.rng;
+                let count = if r.chance(80) { 1 } else { 1 + r.below(8) };
+                let offset = if r.chance(80) { 0 } else { r.below(4) * 4096 };
+                let a = [table.raw(), index, src.raw(), rw, offset, count];
+                (number::VNODE_MAP, a)
+            }
+            6..=7 => (number::VNODE_UNMAP, [table.raw(), index, 0, 0, 0, 0]),
+            _ => (number::VNODE_PROTECT, [table.raw(), index, rw, 0, 0, 0]),
+        };
+        if let Some(Err(e)) = self.call(number, a) {
+            self.learn(table, e);
+        }
+    }
+
+    /// A message through an Endpoint it holds, or the state of a Dispatcher
+    /// it holds: none of them runs, so the answers are known.
+    fn dispatcher_op(&mut self) {
+        let Some((c, t)) = self.pick_where(16, |t| t == ty::ENDPOINT || t == ty::DISPATCHER) else {
+            return;
+        };
+        if t == ty::ENDPOINT {
+            let a = [c.raw(), 0, self.rng.next_u64(), 0, 0, 0];
+            if let Some(result) = self.call(number::LMP_SEND, a)
+                && result != Err(Error::Sys(abi::SysError::NoReceiver))
+            {
+                if let Err(e) = result {
+                    self.learn(c, e);
+                }
+                if result.is_ok() {
+                    self.fail(self.index - 1, "a-send-to-no-running-dispatcher-succeeded");
+                }
+            }
+        } else {
+            let a = [c.raw(), 0, 0, 0, 0, 0];
+            if let Some(result) = self.call(number::DISPATCHER_STATUS, a) {
+                match result {
+                    // Not started: encoded as 0.
+                    Ok(0) => {}
+                    Ok(_) => self.fail(self.index - 1, "an-unstarted-dispatcher-has-a-state"),
+                    Err(e) => self.learn(c, e),
+                }
+            }
+        }
+    }
+
     fn step(&mut self) {
         if !self.pieces {
             self.split_ram();
             return;
         }
         match self.rng.below(1000) {
-            0..=249 => self.garbage(),
+            0..=169 => self.garbage(),
+            170..=229 => self.vnode_op(),
+            230..=249 => self.dispatcher_op(),
             250..=449 => self.retype_piece(),
             450..=469 => self.retype_held(),
             470..=539 => self.copy_or_mint(false),

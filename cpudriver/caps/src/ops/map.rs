@@ -16,6 +16,13 @@ impl Mdb {
         self.vnodes.get(&base).map(|s| s.level)
     }
 
+    /// Whether a VNode object of this database lives at `base` (for a
+    /// kernel that must know whether an address space is one a program
+    /// built itself).
+    pub fn is_vnode(&self, base: u64) -> bool {
+        self.vnodes.contains_key(&base)
+    }
+
     /// Forgets the run starting at `index` of the VNode at `vnode`.
     pub(crate) fn remove_run(&mut self, vnode: u64, index: u16) {
         if let Some(store) = self.vnodes.get_mut(&vnode) {
