@@ -8,7 +8,11 @@
 use flotilla_tests::{boot_ok, passed_cap_checks, with_monitors};
 
 /// Checks every core must report.
-const CHECKS: [&str; 30] = [
+const CHECKS: [&str; 34] = [
+    "a-boot-program-registers-no-fault-handler",
+    "a-boot-program-registers-no-run-upcall",
+    "a-boot-program-receives-no-lmp",
+    "resume-outside-a-fault-handler",
     "spawn-forever-to-revoke-by-dispatcher",
     "a-started-dispatcher-is-running",
     "start-a-started-dispatcher",

@@ -79,7 +79,8 @@ pub struct SimArgs {
     #[arg(long, default_value_t = 12)]
     pub ops: u32,
     /// A deliberately broken variant: early-reply, commit-short (replica
-    /// lin), barrier-early (barrier), lock-forgets (lock).
+    /// lin), barrier-early (barrier), lock-forgets (lock),
+    /// spawn-hides-end (spawn).
     #[arg(long)]
     pub inject: Option<String>,
     /// Replica (lin): do not check at each write's completion that every

@@ -92,6 +92,7 @@ fn every_injected_bug_is_found_and_its_seed_replays() {
         ],
         &["--protocol", "barrier", "--inject", "barrier-early"],
         &["--protocol", "lock", "--inject", "lock-forgets"],
+        &["--protocol", "spawn", "--inject", "spawn-hides-end"],
     ] {
         let out = sim(&[args, &["--cores", "4", "--seeds", "10000"]].concat());
         let text = stdout(&out);

@@ -35,8 +35,19 @@ use crate::arch::trap::TrapFrame;
 use crate::console::record;
 
 /// `FaultHandler`: registers (or, with `entry` 0, removes) the running
-/// domain's handler.
+/// domain's exception handler.
 pub(super) fn register(entry: u64, stack: u64) -> Result<u64, Error> {
+    set_entry(entry, stack, |p| &mut p.handler)
+}
+
+/// Sets one of the running domain's upcall entries (`entry` 0: removes
+/// it): only a domain has them, in the user half, on a 16-byte aligned
+/// stack.
+fn set_entry(
+    entry: u64,
+    stack: u64,
+    which: fn(&mut Program) -> &mut Option<(u64, u64)>,
+) -> Result<u64, Error> {
     let mut s = SCHED.lock();
     let i = s.current.ok_or(SysError::NoFault)?;
     let p = &mut s.programs[i];
@@ -44,7 +55,7 @@ pub(super) fn register(entry: u64, stack: u64) -> Result<u64, Error> {
         return Err(abi::CapError::NotPermitted.into());
     }
     if entry == 0 {
-        p.handler = None;
+        *which(p) = None;
         return Ok(0);
     }
     if entry >= USER_END || stack == 0 || stack > USER_END {
@@ -53,7 +64,7 @@ pub(super) fn register(entry: u64, stack: u64) -> Result<u64, Error> {
     if !stack.is_multiple_of(16) {
         return Err(abi::CapError::Misaligned.into());
     }
-    p.handler = Some((entry, stack));
+    *which(p) = Some((entry, stack));
     Ok(0)
 }
 
@@ -116,24 +127,7 @@ pub(super) fn resume(frame: &mut TrapFrame, give_up: bool) -> Done {
 /// `DispatcherUpcall`: registers (or, with `entry` 0, removes) the running
 /// domain's run upcall.
 pub(super) fn register_run(entry: u64, stack: u64) -> Result<u64, Error> {
-    let mut s = SCHED.lock();
-    let i = s.current.ok_or(SysError::NoFault)?;
-    let p = &mut s.programs[i];
-    if p.disp.is_none() {
-        return Err(abi::CapError::NotPermitted.into());
-    }
-    if entry == 0 {
-        p.run_upcall = None;
-        return Ok(0);
-    }
-    if entry >= USER_END || stack == 0 || stack > USER_END {
-        return Err(SysError::BadPointer.into());
-    }
-    if !stack.is_multiple_of(16) {
-        return Err(abi::CapError::Misaligned.into());
-    }
-    p.run_upcall = Some((entry, stack));
-    Ok(0)
+    set_entry(entry, stack, |p| &mut p.run_upcall)
 }
 
 /// The time slice took `p`'s turn (its registers are saved in its

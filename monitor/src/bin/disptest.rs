@@ -254,8 +254,36 @@ fn spawn_error(e: services::platform::SpawnError) -> Error {
     }
 }
 
+/// What only a domain started from user level may do: this program was
+/// loaded at boot.
+fn not_a_domain(c: &mut Checks) {
+    let refused = cap(CapError::NotPermitted);
+    let stack = abi::STACK_TOP - 4096;
+    c.check(
+        "a-boot-program-registers-no-fault-handler",
+        refused,
+        sys::fault_handler(abi::IMAGE_BASE, stack),
+    );
+    c.check(
+        "a-boot-program-registers-no-run-upcall",
+        refused,
+        sys::dispatcher_upcall(abi::IMAGE_BASE, stack),
+    );
+    c.check(
+        "a-boot-program-receives-no-lmp",
+        refused,
+        sys::lmp_recv(None, 1).map(|_| ()),
+    );
+    c.check(
+        "resume-outside-a-fault-handler",
+        sys_err(SysError::NoFault),
+        Err::<(), _>(sys::fault_resume(false)),
+    );
+}
+
 fn dispatch(p: &mut Ring3) -> Checks {
     let mut c = Checks::new("cap-check");
+    not_a_domain(&mut c);
     // Two domains that never end by themselves, ended by deleting their
     // Dispatcher and their PML4; then one that runs to its end.
     let first = start(

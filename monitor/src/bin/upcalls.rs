@@ -9,8 +9,9 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use abi::{CapError, Error, SysError};
 use services::platform::Platform;
-use services::platforms::ring3::{Ring3, record, runs};
+use services::platforms::ring3::{Ring3, record, runs, sys};
 
 static UPCALLS: AtomicU64 = AtomicU64::new(0);
 static TURNS: AtomicU64 = AtomicU64::new(0);
@@ -25,6 +26,19 @@ extern "C" fn program_main(_core: u32, _cores: u32) -> u64 {
     let Ok(p) = Ring3::new() else {
         return 1;
     };
+    // Bad registrations first: a run entry in the kernel half, a
+    // misaligned stack.
+    let kernel_half = sys::dispatcher_upcall(0xffff_8000_0000_0000, abi::STACK_TOP);
+    let misaligned = sys::dispatcher_upcall(abi::IMAGE_BASE, abi::STACK_TOP - 8);
+    let refused = kernel_half == Err(Error::Sys(SysError::BadPointer))
+        && misaligned == Err(Error::Cap(CapError::Misaligned));
+    record(
+        "upcalls",
+        format_args!("bad-registrations-refused={}", u8::from(refused)),
+    );
+    if !refused {
+        return 1;
+    }
     if runs::on_run(upcall).is_err() {
         record("upcalls", format_args!("registered=0"));
         return 1;

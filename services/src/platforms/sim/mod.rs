@@ -61,15 +61,18 @@ pub enum Inject {
     BarrierEarly,
     /// The lock server forgets its holder.
     LockForgets,
+    /// A spawn server reports every domain's end as an exit with 0.
+    SpawnHidesEnd,
 }
 
 impl Inject {
     /// Every injectable bug, with its command-line name.
-    pub const ALL: [(Inject, &'static str); 4] = [
+    pub const ALL: [(Inject, &'static str); 5] = [
         (Inject::Replica(Bug::EarlyReply), "early-reply"),
         (Inject::Replica(Bug::CommitShort), "commit-short"),
         (Inject::BarrierEarly, "barrier-early"),
         (Inject::LockForgets, "lock-forgets"),
+        (Inject::SpawnHidesEnd, "spawn-hides-end"),
     ];
 
     /// The bug named `name`.
@@ -100,7 +103,7 @@ impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "`{}` is a bug of another protocol (early-reply and commit-short: --protocol replica --model lin; barrier-early: --protocol barrier; lock-forgets: --protocol lock)",
+            "`{}` is a bug of another protocol (early-reply and commit-short: --protocol replica --model lin; barrier-early: --protocol barrier; lock-forgets: --protocol lock; spawn-hides-end: --protocol spawn)",
             self.inject.name()
         )
     }
@@ -134,6 +137,7 @@ impl Spec {
                 | (Some(Inject::Replica(_)), Protocol::Replica(Model::Lin))
                 | (Some(Inject::BarrierEarly), Protocol::Barrier(_))
                 | (Some(Inject::LockForgets), Protocol::Lock(_))
+                | (Some(Inject::SpawnHidesEnd), Protocol::Spawn)
         );
         match (ok, self.inject) {
             (false, Some(inject)) => Err(Mismatch { inject }),
@@ -198,7 +202,10 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedRun {
         }
         Protocol::Update => world::run(cfg, &mut UpdateScenario::new(n, 2, u64::from(ops), 4)),
         Protocol::Mesh => world::run(cfg, &mut MeshScenario::new(n)),
-        Protocol::Spawn => world::run(cfg, &mut SpawnScenario::new(n, ops)),
+        Protocol::Spawn => {
+            let broken = spec.inject == Some(Inject::SpawnHidesEnd);
+            world::run(cfg, &mut SpawnScenario::new(n, ops, broken))
+        }
     };
     SeedRun { outcome, history }
 }

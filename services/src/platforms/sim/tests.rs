@@ -110,6 +110,7 @@ fn every_injected_bug_is_found() {
             Inject::Replica(_) => Protocol::Replica(Model::Lin),
             Inject::BarrierEarly => Protocol::Barrier(BarrierKind::Central),
             Inject::LockForgets => Protocol::Lock(LockKind::Server),
+            Inject::SpawnHidesEnd => Protocol::Spawn,
         };
         let mut s = spec(protocol, 4, 8);
         s.inject = Some(inject);

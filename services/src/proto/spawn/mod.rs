@@ -331,6 +331,8 @@ pub struct Spawns {
     asked: Vec<(u32, Name, Asked)>,
     /// Requests served here: (from, id, started).
     served: Vec<(u32, u32, bool)>,
+    /// The deliberately wrong server of [`Spawns::broken`].
+    hides_ends: bool,
 }
 
 impl Spawns {
@@ -340,6 +342,17 @@ impl Spawns {
             cores,
             asked: Vec::new(),
             served: Vec::new(),
+            hides_ends: false,
+        }
+    }
+
+    /// A deliberately wrong machine, for the tests that must catch it: as
+    /// a server it reports every domain's end as an exit with 0, whatever
+    /// it was, so a requester would pass a run whose domain failed.
+    pub fn broken(cores: u32) -> Spawns {
+        Spawns {
+            hides_ends: true,
+            ..Spawns::new(cores)
         }
     }
 
@@ -417,6 +430,11 @@ impl Spawns {
             return Err(SpawnProtoError::OutOfOrder);
         }
         self.served.remove(at);
+        let status = if self.hides_ends {
+            Status::Exited(0)
+        } else {
+            status
+        };
         out.send_raw(from, SpawnMsg::Ended { id, status }.encode());
         Ok(())
     }

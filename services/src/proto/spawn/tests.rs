@@ -352,3 +352,32 @@ fn malformed_messages_are_refused() {
         assert_eq!(SpawnMsg::decode(&msg.encode()), Ok(msg));
     }
 }
+
+#[test]
+fn the_broken_server_hides_a_failed_end_and_the_model_test_sees_it() {
+    // The same exchange as the model test, with one domain killed: the
+    // correct server reports the kill, the broken one an exit with 0.
+    for (server, want) in [
+        (Spawns::new(2), Status::Killed(14)),
+        (Spawns::broken(2), Status::Exited(0)),
+    ] {
+        let mut zero = Spawns::new(2);
+        let mut one = server;
+        let mut out = Out::new();
+        let id = zero.request("hello", 1, &mut out).unwrap();
+        deliver(&mut one, 0, out.sends.pop().unwrap().1).unwrap();
+        let mut o = Out::new();
+        one.started(0, id, Ok(1), &mut o).unwrap();
+        one.ended(0, id, Status::Killed(14), &mut o).unwrap();
+        let mut ended = None;
+        for (_, msg) in o.sends {
+            for e in deliver(&mut zero, 1, msg).unwrap().effects {
+                if let SpawnEffect::Ended { status, .. } = e {
+                    ended = Some(status);
+                }
+            }
+        }
+        assert_eq!(ended, Some(want));
+        assert_eq!(zero.all_passed(), want == Status::Exited(0));
+    }
+}

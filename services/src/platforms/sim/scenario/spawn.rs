@@ -61,10 +61,12 @@ pub struct SpawnScenario {
 }
 
 impl SpawnScenario {
-    /// `requests` spawns on `cores` cores.
-    pub fn new(cores: u32, requests: u32) -> SpawnScenario {
+    /// `requests` spawns on `cores` cores; with `broken`, the serving
+    /// machines are [`Spawns::broken`].
+    pub fn new(cores: u32, requests: u32, broken: bool) -> SpawnScenario {
+        let make = if broken { Spawns::broken } else { Spawns::new };
         SpawnScenario {
-            machines: (0..cores).map(|_| Spawns::new(cores)).collect(),
+            machines: (0..cores).map(|_| make(cores)).collect(),
             count: requests.max(1),
             requests: Vec::new(),
             ends: vec![Vec::new(); cores as usize],
