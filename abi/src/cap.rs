@@ -89,8 +89,15 @@ pub mod slot {
     /// `ProgramInfo::initrd_offset` bytes into it. It carries READ and
     /// GRANT (copies map it in several places).
     pub const INITRD: u32 = 4;
+    /// A CNode whose slot `c` holds the Notify capability of core `c`
+    /// (READ and WRITE, no GRANT), for every core of the machine: the
+    /// right to send that core a notification.
+    pub const NOTIFY: u32 = 5;
+    /// The Shutdown capability (WRITE, no GRANT): the right to end the
+    /// run. Only the programs the CPU driver starts at boot hold it.
+    pub const SHUTDOWN: u32 = 6;
     /// The first slot the program may fill.
-    pub const FIRST_FREE: u32 = 5;
+    pub const FIRST_FREE: u32 = 7;
     /// The root CNode has `1 << ROOT_BITS` slots.
     pub const ROOT_BITS: u32 = 8;
 }
@@ -135,6 +142,8 @@ pub mod ty {
     pub const NOTIFY: u8 = 10;
     /// The monitor's privileged capability.
     pub const KERNEL: u8 = 11;
+    /// The right to end the run.
+    pub const SHUTDOWN: u8 = 12;
 
     /// A short name, for records.
     pub fn name(code: u8) -> &'static str {
@@ -151,6 +160,7 @@ pub mod ty {
             ENDPOINT => "endpoint",
             NOTIFY => "notify",
             KERNEL => "kernel",
+            SHUTDOWN => "shutdown",
             _ => "unknown",
         }
     }

@@ -48,6 +48,8 @@ pub enum Status {
     /// Ended because the last capability of its Dispatcher or PML4 was
     /// deleted while it ran.
     Revoked,
+    /// Ended by its own panic (a `program-panic` record says where).
+    Panicked,
 }
 
 impl Status {
@@ -59,6 +61,7 @@ impl Status {
             Status::Exited(code) => 2 | (code << 8),
             Status::Killed(vector) => 3 | (vector << 8),
             Status::Revoked => 4,
+            Status::Panicked => 5,
         }
     }
 
@@ -71,6 +74,7 @@ impl Status {
             2 => Status::Exited(detail),
             3 => Status::Killed(detail),
             4 if detail == 0 => Status::Revoked,
+            5 if detail == 0 => Status::Panicked,
             _ => return None,
         })
     }
@@ -89,10 +93,12 @@ mod tests {
             Status::Exited(7),
             Status::Killed(14),
             Status::Revoked,
+            Status::Panicked,
         ] {
             assert_eq!(Status::decode(s.encode()), Some(s));
         }
-        assert_eq!(Status::decode(5), None);
+        assert_eq!(Status::decode(6), None);
+        assert_eq!(Status::decode(5 | 1 << 8), None);
         assert_eq!(Status::decode(4 | 1 << 8), None);
         assert_eq!(Status::decode(1 | 1 << 8), None);
     }

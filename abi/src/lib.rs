@@ -51,6 +51,7 @@
 //! exit code, as for a kernel panic.
 #![no_std]
 
+pub mod attack;
 pub mod cap;
 pub mod disp;
 pub use cap::{CPtr, CapError};
@@ -81,6 +82,12 @@ const _: () = assert!(HEAP_BASE + HEAP_SIZE <= CAP_MAP_BASE);
 const _: () = assert!(CAP_MAP_BASE + CAP_MAP_SIZE <= STACK_TOP - STACK_SIZE);
 const _: () = assert!(CAP_MAP_BASE.is_multiple_of(CAP_MAP_SIZE));
 const _: () = assert!(STACK_TOP < 0x0000_8000_0000_0000);
+
+/// Where the CPU driver's `syscall` entry is linked (the first bytes of its
+/// text). A program never needs it; it is here because the kernel keeps
+/// nothing secret about its layout, and the hostile test program jumps
+/// there to prove that doing so gains nothing.
+pub const SYSCALL_ENTRY: u64 = 0xffff_ffff_8020_0000;
 
 /// Longest line [`Syscall::Print`] accepts.
 pub const MAX_PRINT: u64 = 1024;
@@ -113,10 +120,12 @@ pub enum Syscall {
         /// Cycles to wait at most; 0 waits without limit.
         timeout: u64,
     },
-    /// Send a notification IPI to core `core`.
+    /// Send a notification IPI to the core a Notify capability names. A
+    /// monitor's first cspace holds one per core ([`cap::slot::NOTIFY`]);
+    /// a program without one cannot notify any core.
     Notify {
-        /// The core to wake.
-        core: u64,
+        /// The Notify capability.
+        cap: CPtr,
     },
     /// Copy the program's argument string to `ptr` (at most `len` bytes).
     /// Returns the argument string's full length.
@@ -131,14 +140,20 @@ pub enum Syscall {
         /// The program's exit code.
         code: u64,
     },
-    /// End the whole run: 0 passes, 1 fails.
+    /// End the whole run: 0 passes, 1 fails. It needs the Shutdown
+    /// capability, which only the programs the CPU driver starts at boot
+    /// hold ([`cap::slot::SHUTDOWN`]); returns only with an error.
     Shutdown {
+        /// The Shutdown capability.
+        cap: CPtr,
         /// 0 (pass) or 1 (fail).
         code: u64,
     },
-    /// The program panicked: end the whole run at once with the `panic`
-    /// exit code, after a `program-panic` record that names the core, the
-    /// program and the panic's source location. Returns only with an error,
+    /// The program panicked: after a `program-panic` record that names the
+    /// core, the program and the panic's source location, a program the CPU
+    /// driver started at boot ends the whole run at once with the `panic`
+    /// exit code; a domain built from user level ends alone, with the
+    /// `panicked` status. Returns only with an error,
     /// for a bad pointer, length or UTF-8 in the file name.
     Panic {
         /// Address of the UTF-8 source file name.
@@ -542,10 +557,15 @@ impl Syscall {
             number::INFO => Syscall::Info { ptr: a0, len: a1 },
             number::YIELD => Syscall::Yield,
             number::WAIT => Syscall::Wait { timeout: a0 },
-            number::NOTIFY => Syscall::Notify { core: a0 },
+            number::NOTIFY => Syscall::Notify {
+                cap: CPtr::decode(a0)?,
+            },
             number::ARGS => Syscall::Args { ptr: a0, len: a1 },
             number::EXIT => Syscall::Exit { code: a0 },
-            number::SHUTDOWN => Syscall::Shutdown { code: a0 },
+            number::SHUTDOWN => Syscall::Shutdown {
+                cap: CPtr::decode(a0)?,
+                code: a1,
+            },
             number::PANIC => Syscall::Panic {
                 file: a0,
                 file_len: a1,
@@ -1373,10 +1393,9 @@ pub mod user {
         woken == Ok(1)
     }
 
-    /// Notifies core `core`.
-    pub fn notify(core: u32) -> Result<(), SysError> {
-        // SAFETY: no pointers.
-        unsafe { raw(number::NOTIFY, u64::from(core), 0, 0) }.map(|_| ())
+    /// Notifies the core that the Notify capability `cap` names.
+    pub fn notify(cap: CPtr) -> Result<(), Error> {
+        invoke(number::NOTIFY, [cap.raw(), 0, 0, 0, 0, 0]).map(|_| ())
     }
 
     /// Copies the argument string into `buf`; returns its full length.
@@ -1393,11 +1412,13 @@ pub mod user {
         unreachable!("exit returned")
     }
 
-    /// Ends the whole run: pass or fail.
-    pub fn shutdown(pass: bool) -> ! {
-        // SAFETY: no pointers; the call does not return.
-        let _ = unsafe { raw(number::SHUTDOWN, u64::from(!pass), 0, 0) };
-        unreachable!("shutdown returned")
+    /// Ends the whole run, pass or fail, with the Shutdown capability
+    /// `cap`. Returns only when the kernel refuses: the error says why.
+    pub fn shutdown(cap: CPtr, pass: bool) -> Error {
+        match invoke(number::SHUTDOWN, [cap.raw(), u64::from(!pass), 0, 0, 0, 0]) {
+            Err(e) => e,
+            Ok(_) => Error::Sys(SysError::BadCode),
+        }
     }
 
     /// Reports a panic at `file:line` and ends the whole run with the
@@ -1433,8 +1454,11 @@ mod tests {
             "mapping the pool without a capability is gone"
         );
         assert_eq!(
-            Syscall::decode(number::SHUTDOWN, a),
-            Ok(Syscall::Shutdown { code: 7 })
+            Syscall::decode(number::SHUTDOWN, [CPtr::l1(6).raw(), 7, 0, 0, 0, 0]),
+            Ok(Syscall::Shutdown {
+                cap: CPtr::l1(6),
+                code: 7
+            })
         );
         assert_eq!(
             Syscall::decode(number::PANIC, [1, 2, 3, 0, 0, 0]),

@@ -135,11 +135,17 @@ pub enum SelfTest {
     /// driver answers the fuzzer's 1000th invocation with a code no
     /// `abi::Error` has; the fuzzer must report it and fail the run.
     FuzzUntyped,
+    /// The last core runs the `hostile` program before its monitor: it
+    /// tries one attack on the kernel from ring 3 (`test=hostile-NAME`,
+    /// an [`Attack`]), and reports how it was stopped.
+    Hostile(Attack),
 }
 
+pub use abi::attack::Attack;
+
 impl SelfTest {
-    /// Every scenario, in the order they are listed to users.
-    pub const ALL: [SelfTest; 17] = [
+    /// Scenarios other than the attacks.
+    const PLAIN: [SelfTest; 17] = [
         SelfTest::Isolation,
         SelfTest::PageFault,
         SelfTest::DivideError,
@@ -158,6 +164,21 @@ impl SelfTest {
         SelfTest::FuzzCorrupt,
         SelfTest::FuzzUntyped,
     ];
+
+    /// Every scenario, in the order they are listed to users.
+    pub const ALL: [SelfTest; 17 + Attack::ALL.len()] = {
+        let mut all = [SelfTest::Isolation; 17 + Attack::ALL.len()];
+        let mut i = 0;
+        while i < all.len() {
+            all[i] = if i < SelfTest::PLAIN.len() {
+                SelfTest::PLAIN[i]
+            } else {
+                SelfTest::Hostile(Attack::ALL[i - SelfTest::PLAIN.len()])
+            };
+            i += 1;
+        }
+        all
+    };
 
     /// The `test=` value naming this scenario.
     pub fn name(self) -> &'static str {
@@ -179,6 +200,7 @@ impl SelfTest {
             SelfTest::Lmp => "lmp",
             SelfTest::FuzzCorrupt => "fuzz-corrupt",
             SelfTest::FuzzUntyped => "fuzz-untyped",
+            SelfTest::Hostile(attack) => attack.test_name(),
         }
     }
 

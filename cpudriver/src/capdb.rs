@@ -8,8 +8,8 @@
 //! - the **first cspace**, which the monitor (and, under `test=caps`, the
 //!   `captest` program) holds; its slots are `abi::cap::slot`: the root
 //!   CNode itself, the Kernel capability, RAM for the part of the partition
-//!   handed out (`layout::user_ram`), and on core 0 the RAM of the shared
-//!   pool, without WRITE while `map_pool` still hands the pool out;
+//!   handed out (`layout::user_ram`), the channel pool's Frames, a CNode
+//!   of one Notify capability per core, and the Shutdown capability;
 //! - the **kernel cspace**, which no program can name: for every 2 MiB
 //!   region of a program's capability window (`abi::CAP_MAP_BASE`) where
 //!   frames are mapped, it holds a RAM capability for one kernel frame and
@@ -77,6 +77,10 @@ pub fn init(user_ram: PhysRange) -> bool {
         return false;
     }
     let pool_bytes = caps::types::SLOT_SIZE << abi::cap::L2_BITS;
+    let Some(notify_cnode) = frames::alloc_aligned(pool_bytes, pool_bytes) else {
+        log::error!("no frames for the CNode of the Notify capabilities");
+        return false;
+    };
     let pool_cnode = if pool.is_empty() {
         None
     } else {
@@ -99,6 +103,10 @@ pub fn init(user_ram: PhysRange) -> bool {
         let first = mdb.boot_cspace(root, slot::ROOT_BITS)?;
         let kernel = mdb.boot_cspace(kroot, KERNEL_BITS)?;
         mdb.boot_insert(first, slot::KERNEL, Cap::new(CapType::Kernel, 0, 0))?;
+        let mut shutdown = Cap::new(CapType::Shutdown, 0, 0);
+        shutdown.rights = Rights::WRITE;
+        mdb.boot_insert(first, slot::SHUTDOWN, shutdown)?;
+        notify_caps(&mut mdb, first, notify_cnode, core.count)?;
         if !user_ram.is_empty() {
             let ram = Cap::new(CapType::Ram, user_ram.start, user_ram.len());
             mdb.boot_insert(first, slot::RAM, ram)?;
@@ -167,29 +175,8 @@ fn pool_frames(
     core: u32,
     cores: u32,
 ) -> Result<(), CapError> {
-    let pool_cs = mdb.boot_cspace(base, abi::cap::L2_BITS)?;
-    // Its own capability, without GRANT, into the first cspace; the spare
-    // slot is empty at boot.
-    let spare = CapAddr::l1(slot::FIRST_FREE);
-    mdb.copy_across(
-        pool_cs,
-        CapAddr::l1(0),
-        first,
-        CapAddr::l1(slot::ROOT_CNODE),
-        slot::FIRST_FREE,
-    )?;
+    let pool_cs = sub_cnode(mdb, first, base, slot::POOL)?;
     let rw = Rights::READ | Rights::WRITE;
-    mdb.mint(
-        first,
-        spare,
-        CapAddr::l1(slot::ROOT_CNODE),
-        slot::POOL,
-        rw,
-        0,
-    )?;
-    mdb.delete(first, spare)?;
-    // Nor does the CNode keep its own capability, with GRANT, in slot 0.
-    mdb.delete(pool_cs, CapAddr::l1(0))?;
     let kernel = CapAddr::l1(slot::KERNEL);
     let into = CapAddr::l1(slot::POOL);
     let mut at = pool.start;
@@ -217,6 +204,49 @@ fn pool_frames(
         }
         at += POOL_REGION;
         index += 1;
+    }
+    Ok(())
+}
+
+/// Makes a CNode of `1 << L2_BITS` slots at `base` (the kernel's frames),
+/// empty, and puts its capability, without GRANT, in root slot `at` of the
+/// first cspace `first`; returns the CNode's own cspace handle, for the
+/// kernel to fill.
+fn sub_cnode(mdb: &mut Mdb, first: CSpace, base: u64, at: u32) -> Result<CSpace, CapError> {
+    let cs = mdb.boot_cspace(base, abi::cap::L2_BITS)?;
+    // Its own capability, without GRANT, into the first cspace; the spare
+    // slot is empty at boot.
+    let spare = CapAddr::l1(slot::FIRST_FREE);
+    mdb.copy_across(
+        cs,
+        CapAddr::l1(0),
+        first,
+        CapAddr::l1(slot::ROOT_CNODE),
+        slot::FIRST_FREE,
+    )?;
+    mdb.mint(
+        first,
+        spare,
+        CapAddr::l1(slot::ROOT_CNODE),
+        at,
+        Rights::READ | Rights::WRITE,
+        0,
+    )?;
+    mdb.delete(first, spare)?;
+    // Nor does the CNode keep its own capability, with GRANT, in slot 0.
+    mdb.delete(cs, CapAddr::l1(0))?;
+    Ok(cs)
+}
+
+/// Puts in slot `NOTIFY` of the first cspace a CNode (at `base`) whose slot
+/// `c` holds the Notify capability of core `c`, READ and WRITE without
+/// GRANT: the right to notify each core, which the monitor cannot pass on.
+fn notify_caps(mdb: &mut Mdb, first: CSpace, base: u64, cores: u32) -> Result<(), CapError> {
+    let cs = sub_cnode(mdb, first, base, slot::NOTIFY)?;
+    for c in 0..cores {
+        let mut notify = Cap::new(CapType::Notify, u64::from(c), 0);
+        notify.rights = Rights::READ | Rights::WRITE;
+        mdb.boot_insert(cs, c, notify)?;
     }
     Ok(())
 }

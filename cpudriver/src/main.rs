@@ -234,7 +234,8 @@ fn boot_core(core: &'static Core, identity: &Identity) -> ! {
             | SelfTest::CapsDispatch
             | SelfTest::Lmp
             | SelfTest::FuzzCorrupt
-            | SelfTest::FuzzUntyped,
+            | SelfTest::FuzzUntyped
+            | SelfTest::Hostile(_),
         )
         | None => {}
     }

@@ -9,7 +9,8 @@
 //! With `test=caps-isolation` every core runs it with `isolation`, and with
 //! `test=caps-xfer` with `xfer`. With `test=caps-dispatch` every core
 //! first runs `disptest` with `dispatch` and the first cspace, and with
-//! `test=lmp` `lmptest`. With
+//! `test=lmp` `lmptest`. With `test=hostile-NAME` the last core first
+//! runs `hostile` with the argument `NAME` and the first cspace. With
 //! `fuzz=SEED:CALLS[:trace]` every core first runs `fuzz`, with that value
 //! as its argument string and the first cspace (`user::fuzz`).
 //!
@@ -58,6 +59,8 @@ pub const DISPTEST: &str = "disptest";
 pub const LMPTEST: &str = "lmptest";
 /// The capability fuzzer's module name.
 pub const FUZZ: &str = "fuzz";
+/// The attack program's module name.
+pub const HOSTILE: &str = "hostile";
 
 /// The argument string of a program.
 #[derive(Clone, Copy)]
@@ -96,6 +99,9 @@ fn programs_of(core: &Core, id: u32) -> heapless::Vec<Launch, 2> {
         Some(SelfTest::CapsXfer) => Some((CAPTEST, ArgString::Fixed("xfer"), true)),
         Some(SelfTest::CapsDispatch) => Some((DISPTEST, ArgString::Fixed("dispatch"), true)),
         Some(SelfTest::Lmp) => Some((LMPTEST, ArgString::Fixed(""), true)),
+        Some(SelfTest::Hostile(attack)) if last => {
+            Some((HOSTILE, ArgString::Fixed(attack.name()), true))
+        }
         _ => None,
     };
     if let Some((name, args, caps)) = first {

@@ -133,6 +133,12 @@ pub fn run(config: &QemuConfig, echo: Option<Observer>) -> Result<BootReport, La
         &["probe"]
     } else if test("test=caps") || test("test=caps-isolation") {
         &["captest"]
+    } else if config
+        .append
+        .split_whitespace()
+        .any(|w| w.starts_with("test=hostile-"))
+    {
+        &["hostile"]
     } else {
         &[]
     };
@@ -321,6 +327,19 @@ pub fn analyse(expect: &Expect<'_>, outcome: &Outcome, lines: &[SerialLine]) -> 
                     field(&r, "cr2")
                 ));
             }
+            "user-killed" if !expected_faults.contains(&field(&r, "program")) => {
+                a.problems.push(format!(
+                    "core {}: program '{}' was ended for a {} (rip {}, rsp {})",
+                    r.core,
+                    field(&r, "program"),
+                    field(&r, "reason"),
+                    field(&r, "rip"),
+                    field(&r, "rsp")
+                ));
+            }
+            "program-panic"
+                if r.get("domain") == Some("1")
+                    && expected_faults.contains(&field(&r, "program")) => {}
             "program-panic" => {
                 let message = ring3_panic_message(lines, r.core)
                     .map_or_else(String::new, |m| format!(": {m}"));

@@ -87,9 +87,9 @@ pub struct Image {
 
 /// The ring-3 programs packed into the initrd (all binaries of the monitor
 /// package).
-pub const PROGRAMS: [&str; 15] = [
+pub const PROGRAMS: [&str; 16] = [
     "monitor", "probe", "captest", "fuzz", "hello", "disptest", "spin", "forever", "lmptest",
-    "pingpong", "grow", "readonly", "uthreads", "badpager", "upcalls",
+    "pingpong", "grow", "readonly", "uthreads", "badpager", "upcalls", "hostile",
 ];
 /// The package of the ring-3 programs.
 pub const PROGRAMS_PACKAGE: &str = "monitor";

@@ -167,6 +167,14 @@ pub fn human(r: &OwnedRecord, tsc_hz: Option<u64>) -> Option<Human> {
             f("error"),
             f("cr2")
         )),
+        "user-killed" => Human::alert(format!(
+            "ENDED in ring 3 on core {core}: program '{}' would have returned with a {} \
+             (rip {}, rsp {})",
+            f("program"),
+            f("reason"),
+            f("rip"),
+            f("rsp")
+        )),
         "program-exit" => Human::note(format!(
             "core {core}: program '{}' exited with code {}",
             f("program"),
@@ -274,6 +282,7 @@ pub fn human(r: &OwnedRecord, tsc_hz: Option<u64>) -> Option<Human> {
             let how = match r.get("status") {
                 Some("exited") => format!("exited with code {}", f("code")),
                 Some("killed") => format!("was killed by vector {}", f("vector")),
+                Some("panicked") => "panicked".to_owned(),
                 _ => "was revoked".to_owned(),
             };
             let text = format!(

@@ -46,24 +46,27 @@ pub enum CapType {
     Notify = 10,
     /// The monitor's privileged capability.
     Kernel = 11,
+    /// The right to end the run (only the programs started at boot hold
+    /// it).
+    Shutdown = 12,
 }
 
 /// Which ordering tree of the mapping database a type lives in. Memory
-/// objects share one tree (ancestry is address containment); Notify and
-/// Kernel capabilities name no memory and only have copies.
+/// objects share one tree (ancestry is address containment); Notify,
+/// Kernel and Shutdown capabilities name no memory and only have copies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tree {
     /// RAM and everything retyped from it.
     Memory = 0,
     /// Notify capabilities, ordered by core.
     Notify = 1,
-    /// The Kernel capability.
+    /// The Kernel and Shutdown capabilities.
     Kernel = 2,
 }
 
 impl CapType {
     /// Every type, Null included.
-    pub const ALL: [CapType; 12] = [
+    pub const ALL: [CapType; 13] = [
         CapType::Null,
         CapType::Ram,
         CapType::Frame,
@@ -76,6 +79,7 @@ impl CapType {
         CapType::Endpoint,
         CapType::Notify,
         CapType::Kernel,
+        CapType::Shutdown,
     ];
 
     /// Decodes a type code.
@@ -87,7 +91,7 @@ impl CapType {
     pub fn tree(self) -> Tree {
         match self {
             CapType::Notify => Tree::Notify,
-            CapType::Kernel | CapType::Null => Tree::Kernel,
+            CapType::Kernel | CapType::Shutdown | CapType::Null => Tree::Kernel,
             _ => Tree::Memory,
         }
     }
@@ -218,7 +222,7 @@ impl Cap {
                     return Err(CapError::Malformed);
                 }
             }
-            CapType::Kernel => {
+            CapType::Kernel | CapType::Shutdown => {
                 if self.base != 0 || self.size != 0 {
                     return Err(CapError::Malformed);
                 }

@@ -185,6 +185,9 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             super::apic::eoi();
         }
     }
+    if frame.cs & 3 == 3 {
+        crate::user::to_ring3(frame);
+    }
 }
 
 /// The name of an exception vector.

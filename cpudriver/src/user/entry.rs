@@ -26,6 +26,29 @@ pub const USER_CS: u64 = 0x23;
 /// Ring-3 stack selector (GDT index 3, RPL 3).
 pub const USER_SS: u64 = 0x1b;
 
+/// The RFLAGS bits a program may set for itself: the arithmetic flags,
+/// direction, alignment check and ID. Every other bit (trap, IOPL, nested
+/// task, resume, virtual-8086, virtual interrupts) is cleared on every
+/// return to ring 3, and the interrupt flag and the reserved bit 1 are
+/// always set.
+pub const USER_FLAGS: u64 = (1 << 0) // CF
+    | (1 << 2) // PF
+    | (1 << 4) // AF
+    | (1 << 6) // ZF
+    | (1 << 7) // SF
+    | (1 << 10) // DF
+    | (1 << 11) // OF
+    | (1 << 18) // AC
+    | (1 << 21); // ID
+/// The RFLAGS bits every return to ring 3 sets: IF and the reserved bit 1.
+pub const FORCED_FLAGS: u64 = (1 << 9) | (1 << 1);
+
+/// Whether `va` is a canonical address (bits 63..47 all equal): SYSRET and
+/// IRETQ to a non-canonical RIP raise #GP in ring 0 on some CPUs.
+pub const fn canonical(va: u64) -> bool {
+    ((va as i64) << 16 >> 16) as u64 == va
+}
+
 /// The user stack pointer between `syscall` and the frame push.
 #[unsafe(no_mangle)]
 static SYSCALL_USER_RSP: AtomicU64 = AtomicU64::new(0);
@@ -96,7 +119,8 @@ unsafe extern "C" {
     fn enter_user(frame: *const TrapFrame) -> !;
 }
 
-/// The address SYSCALL jumps to.
+/// The address SYSCALL jumps to: `abi::SYSCALL_ENTRY`, where the link
+/// map puts it (the kernel hides no address; no security rests on it).
 pub fn syscall_entry_address() -> u64 {
     syscall_entry as *const () as u64
 }
@@ -117,14 +141,23 @@ pub fn init(hypervisor: bool) {
         sel.kernel_data,
     )
     .expect("the GDT orders its segments as SYSCALL and SYSRET require");
+    if syscall_entry_address() != abi::SYSCALL_ENTRY {
+        log::warn!(
+            "the system-call entry is at {:#x}, not at abi::SYSCALL_ENTRY ({:#x}): the link map changed",
+            syscall_entry_address(),
+            abi::SYSCALL_ENTRY
+        );
+    }
     LStar::write(VirtAddr::new(syscall_entry as *const () as u64));
-    // Interrupts stay off in the kernel; direction, trap and alignment-check
-    // flags are cleared on entry.
+    // Interrupts stay off in the kernel; direction, trap, alignment-check
+    // and nested-task flags are cleared on entry (with NT set, the kernel's
+    // own IRETQ would raise #GP in ring 0).
     SFMask::write(
         RFlags::INTERRUPT_FLAG
             | RFlags::DIRECTION_FLAG
             | RFlags::TRAP_FLAG
-            | RFlags::ALIGNMENT_CHECK,
+            | RFlags::ALIGNMENT_CHECK
+            | RFlags::NESTED_TASK,
     );
     // SAFETY: enabling SYSCALL/SYSRET after LSTAR, STAR and SFMASK hold the
     // kernel's entry point and selectors.

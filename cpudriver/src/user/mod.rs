@@ -456,6 +456,42 @@ fn remove(s: &mut Scheduler, i: usize, how: Status) {
     }
 }
 
+/// Before every return to ring 3: makes `frame` hold only what a program
+/// may have. The selectors become ring 3's and the flags the program's own
+/// (`entry::USER_FLAGS`) with interrupts on, so that no forged or stale
+/// flags (IOPL, NT, VM, RF, TF) reach ring 3 or the kernel's IRETQ. A RIP
+/// or RSP that is not canonical (SYSRET to a non-canonical RIP raises #GP
+/// in ring 0 on Intel CPUs, on the user's stack) ends the program with a
+/// `user-killed` record naming the reason, and the next program's frame is
+/// checked in its turn.
+pub fn to_ring3(frame: &mut TrapFrame) {
+    loop {
+        frame.cs = entry::USER_CS;
+        frame.ss = entry::USER_SS;
+        frame.rflags = (frame.rflags & entry::USER_FLAGS) | entry::FORCED_FLAGS;
+        let reason = if !entry::canonical(frame.rip) {
+            "noncanonical-rip"
+        } else if !entry::canonical(frame.rsp) {
+            "noncanonical-rsp"
+        } else {
+            return;
+        };
+        if SCHED.lock().current.is_none() {
+            idle_forever("a ring-3 frame without a program");
+        }
+        let name = current_name();
+        record(
+            "user-killed",
+            format_args!(
+                "program={name} reason={reason} rip={:#x} rsp={:#x}",
+                frame.rip, frame.rsp
+            ),
+        );
+        // The #GP the CPU would have raised.
+        end_current(frame, Status::Killed(13));
+    }
+}
+
 /// The running program's name, for reports.
 fn current_name() -> String {
     let s = SCHED.lock();

@@ -3,8 +3,9 @@
 
 use core::sync::atomic::Ordering;
 
-use abi::{Error, ProgramInfo, SysError, Syscall};
+use abi::{CapError, Error, ProgramInfo, SysError, Syscall};
 use boot::protocol::ExitCode;
+use caps::CapType;
 
 use super::{PENDING, SCHED, State, end_current, save_current, schedule};
 use crate::arch::rdtsc;
@@ -54,8 +55,12 @@ pub fn serve_undelivered(frame: &mut TrapFrame) {
             "SYSCALL arrives here without a switch to ring 0 (a hypervisor quirk); system calls are served through the page-fault path"
         );
     }
+    // What SYSCALL would have entered with. R11 is the program's own word
+    // here, not flags the CPU saved: only the flags a program may set pass
+    // (no IOPL, no NT, interrupts on), and a non-canonical RCX ends the
+    // program when it would return (`to_ring3`).
     frame.rip = frame.rcx;
-    frame.rflags = frame.r11;
+    frame.rflags = (frame.r11 & super::entry::USER_FLAGS) | super::entry::FORCED_FLAGS;
     syscall_dispatch(frame);
 }
 
@@ -93,6 +98,7 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
             super::fuzz::after(frame);
         }
     }
+    super::to_ring3(frame);
 }
 
 fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
@@ -100,7 +106,7 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
         Syscall::Print { ptr, len } => Done::Return(print(ptr, len).map_err(Error::from)),
         Syscall::Info { ptr, len } => Done::Return(info(ptr, len).map_err(Error::from)),
         Syscall::Args { ptr, len } => Done::Return(args(ptr, len).map_err(Error::from)),
-        Syscall::Notify { core } => Done::Return(notify(core).map_err(Error::from)),
+        Syscall::Notify { cap } => Done::Return(notify(cap)),
         Syscall::CapIdentify { .. }
         | Syscall::CapRetype { .. }
         | Syscall::CapCopy { .. }
@@ -171,12 +177,15 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
             end_current(frame, abi::disp::Status::Exited(code));
             Done::Switched
         }
-        Syscall::Shutdown { code } => {
+        Syscall::Shutdown { cap, code } => {
             let exit = match code {
                 0 => ExitCode::Pass,
                 1 => ExitCode::Fail,
                 _ => return Done::Return(Err(SysError::BadCode.into())),
             };
+            if let Err(e) = held(cap, CapType::Shutdown) {
+                return Done::Return(Err(e));
+            }
             let name = super::current_name();
             record(
                 "shutdown",
@@ -189,15 +198,21 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
             file_len,
             line,
         } => match program_panic(file, file_len, line) {
+            Ok(status) => {
+                end_current(frame, status);
+                Done::Switched
+            }
             Err(e) => Done::Return(Err(e.into())),
         },
     }
 }
 
-/// Ends the run for a panic in the running program: a `program-panic`
-/// record, then the `panic` exit code, the way a kernel panic ends it.
-/// Returns only when the file name is refused.
-fn program_panic(ptr: u64, len: u64, line: u64) -> Result<core::convert::Infallible, SysError> {
+/// A panic in the running program: a `program-panic` record, then, for a
+/// program the CPU driver started at boot, the end of the run with the
+/// `panic` exit code, the way a kernel panic ends it. A domain built from
+/// user level ends alone: the status it ends with is returned. An error
+/// when the file name is refused.
+fn program_panic(ptr: u64, len: u64, line: u64) -> Result<abi::disp::Status, SysError> {
     if len > abi::MAX_PANIC_FILE {
         return Err(SysError::BadLength);
     }
@@ -212,6 +227,16 @@ fn program_panic(ptr: u64, len: u64, line: u64) -> Result<core::convert::Infalli
     let file = core::str::from_utf8(text).map_err(|_| SysError::BadUtf8)?;
     let core = percpu::this().id;
     let name = super::current_name();
+    if is_domain() {
+        record(
+            "program-panic",
+            format_args!(
+                "core={core} program={name} file={} line={line} domain=1",
+                RecordValue(if file.is_empty() { "unknown" } else { file })
+            ),
+        );
+        return Ok(abi::disp::Status::Panicked);
+    }
     fatal_record(
         "program-panic",
         format_args!(
@@ -314,10 +339,32 @@ fn args(ptr: u64, len: u64) -> Result<u64, SysError> {
     .ok_or(SysError::BadPointer)?
 }
 
-fn notify(core: u64) -> Result<u64, SysError> {
+/// The capability at `cap` in the running program's cspace, if it has
+/// type `ty` and the WRITE right.
+fn held(cap: abi::CPtr, ty: CapType) -> Result<caps::Cap, Error> {
+    let cs = {
+        let s = SCHED.lock();
+        let i = s.current.ok_or(CapError::NoSuchSlot)?;
+        s.programs[i].cspace.ok_or(CapError::NoSuchSlot)?
+    };
+    let guard = crate::capdb::lock();
+    let c = guard.as_ref().ok_or(CapError::NoSuchSlot)?;
+    let found = c.mdb.identify(cs, super::invoke::addr(cap)?)?;
+    if found.ty != ty {
+        return Err(CapError::WrongType.into());
+    }
+    if !found.rights.contains(caps::Rights::WRITE) {
+        return Err(CapError::MissingRight.into());
+    }
+    Ok(found)
+}
+
+/// Notifies the core that the Notify capability at `cap` names.
+fn notify(cap: abi::CPtr) -> Result<u64, Error> {
     let me = percpu::this();
+    let core = held(cap, CapType::Notify)?.base;
     if core >= u64::from(me.count) {
-        return Err(SysError::BadCore);
+        return Err(SysError::BadCore.into());
     }
     let core = core as u32;
     if core == me.id {

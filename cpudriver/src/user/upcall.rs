@@ -58,7 +58,9 @@ fn set_entry(
         *which(p) = None;
         return Ok(0);
     }
-    if entry >= USER_END || stack == 0 || stack > USER_END {
+    // A stack top at the end of the user half would be a non-canonical
+    // stack pointer.
+    if entry >= USER_END || stack == 0 || stack >= USER_END {
         return Err(SysError::BadPointer.into());
     }
     if !stack.is_multiple_of(16) {

@@ -110,13 +110,16 @@ fn first_slot(raw: u64) -> bool {
 }
 
 /// Whether a register names the channel pool's CNode or a Frame in it,
-/// which the monitor after the fuzzer maps its channels with.
+/// which the monitor after the fuzzer maps its channels with, or the CNode
+/// of Notify capabilities or one of them, which it notifies with.
 fn names_the_pool(raw: u64) -> bool {
-    match CPtr::decode(raw) {
-        Ok(c) if c.depth == 1 => c.bits == slot::POOL,
-        Ok(c) => c.bits >> 8 == slot::POOL || c.bits == (slot::ROOT_CNODE << 8) | slot::POOL,
-        Err(_) => false,
-    }
+    [slot::POOL, slot::NOTIFY]
+        .into_iter()
+        .any(|s| match CPtr::decode(raw) {
+            Ok(c) if c.depth == 1 => c.bits == s,
+            Ok(c) => c.bits >> 8 == s || c.bits == (slot::ROOT_CNODE << 8) | s,
+            Err(_) => false,
+        })
 }
 
 /// Whether it names the root CNode's own capability or the RAM, which the
@@ -219,7 +222,7 @@ impl Fuzz {
                 c.rdx
             ),
         );
-        sys::shutdown(false)
+        ring3::end_run(false)
     }
 
     // The model of what it holds.
@@ -361,14 +364,16 @@ impl Fuzz {
         for w in &mut a {
             *w = self.word();
         }
-        // The channel pool is the monitors': no call names it.
+        // The channel pool and the Notify capabilities are the monitors':
+        // no call names them.
         for w in &mut a {
             if names_the_pool(*w) {
                 *w = l1(slot::FIRST_FREE).raw();
             }
         }
         if number == number::CAP_DELETE && first_slot(a[0]) {
-            a[0] = l1(slot::FIRST_FREE + self.rng.below(252) as u32).raw();
+            a[0] = l1(slot::FIRST_FREE + self.rng.below(256 - u64::from(slot::FIRST_FREE)) as u32)
+                .raw();
         }
         if (number == number::CAP_COPY || number == number::CAP_MINT) && root_or_ram(a[0]) {
             a[0] += 4;

@@ -20,9 +20,16 @@ use services::platforms::ring3::{Ring3, print, record, sys};
 extern "C" fn program_main(core: u32, cores: u32) -> u64 {
     print(format_args!("hello from core {core} of {cores}"));
     let root = sys::cap_identify(CPtr::l1(slot::ROOT_CNODE)).is_ok_and(|c| c.ty == ty::CNODE);
-    let empty = [slot::KERNEL, slot::RAM, slot::POOL, slot::INITRD]
-        .into_iter()
-        .all(|s| sys::cap_identify(CPtr::l1(s)) == Err(Error::Cap(CapError::EmptySlot)));
+    let empty = [
+        slot::KERNEL,
+        slot::RAM,
+        slot::POOL,
+        slot::INITRD,
+        slot::NOTIFY,
+        slot::SHUTDOWN,
+    ]
+    .into_iter()
+    .all(|s| sys::cap_identify(CPtr::l1(s)) == Err(Error::Cap(CapError::EmptySlot)));
     let window = sys::cap_map(CPtr::l1(slot::ROOT_CNODE), abi::CAP_MAP_BASE, 1, 0, 1)
         == Err(Error::Cap(CapError::NotPermitted));
     let pool =

@@ -60,6 +60,7 @@ fn name(s: &Result<Status, SpawnError>) -> &'static str {
         Ok(Status::Exited(_)) => "exited-nonzero",
         Ok(Status::Killed(_)) => "killed",
         Ok(Status::Revoked) => "revoked",
+        Ok(Status::Panicked) => "panicked",
         Ok(Status::Running | Status::NotStarted) => "still-running",
         Err(_) => "error",
     }

@@ -16,7 +16,7 @@ use services::platforms::ring3::{self, Ring3, record, sys};
 fn fail(what: &str, why: core::fmt::Arguments<'_>) -> ! {
     ring3::print(format_args!("monitor failed: {what}: {why}"));
     record("monitor-error", format_args!("what={what}"));
-    sys::shutdown(false)
+    ring3::end_run(false)
 }
 
 #[unsafe(no_mangle)]
@@ -54,7 +54,7 @@ extern "C" fn program_main(core: u32, _cores: u32) -> u64 {
         Err(e) => fail("run", format_args!("{e}")),
     };
     if core == 0 {
-        sys::shutdown(stats.all_ok);
+        ring3::end_run(stats.all_ok);
     }
     // The other monitors stay, blocked until someone needs them.
     loop {

@@ -49,6 +49,7 @@ impl<P: Platform> Monitor<'_, P> {
                 let how = match status {
                     Status::Exited(code) => format!("status=exited code={code}"),
                     Status::Killed(vector) => format!("status=killed vector={vector}"),
+                    Status::Panicked => "status=panicked".into(),
                     _ => "status=revoked".into(),
                 };
                 self.p.record(

@@ -37,13 +37,13 @@ impl Mdb {
     }
 
     /// Places a capability the kernel starts with (RAM of this core's
-    /// partition, the Kernel capability, Notify capabilities) in root slot
+    /// partition, the Kernel, Shutdown and Notify capabilities) in root slot
     /// `index`. Memory must not overlap any capability already present.
     pub fn boot_insert(&mut self, cs: CSpace, index: u32, cap: Cap) -> Result<(), CapError> {
         cap.check_shape()?;
         if !matches!(
             cap.ty,
-            CapType::Ram | CapType::Frame | CapType::Kernel | CapType::Notify
+            CapType::Ram | CapType::Frame | CapType::Kernel | CapType::Notify | CapType::Shutdown
         ) {
             return Err(CapError::WrongType);
         }

@@ -11,9 +11,10 @@
 //! paged by the CPU driver, or, in a domain spawned from user level, by
 //! the domain's own exception handler, [`pager`]), calls `program_main` and
 //! exits with its result. A
-//! panic, an allocation failure included, prints its message and ends the
-//! whole run through the `panic` system call: the CPU driver prints the
-//! `program-panic` record and stops the machine.
+//! panic, an allocation failure included, prints its message and makes the
+//! `panic` system call: the CPU driver prints the `program-panic` record
+//! and stops the machine, or, for a domain spawned from user level, ends
+//! that domain alone.
 //!
 //! Under the kernel's `test=user-panic` and `test=user-oom` scenarios the
 //! CPU driver asks (with an `abi::StartTest` code at entry) for a
@@ -75,6 +76,14 @@ extern "C" fn flotilla_rt_start(core: u64, cores: u64, test: u64) -> ! {
     // signature by the binary that links the runtime.
     let code = unsafe { program_main(core as u32, cores as u32) };
     sys::exit(code)
+}
+
+/// Ends the run, pass or fail, with the Shutdown capability of the first
+/// cspace. A program without it (a domain) panics with the kernel's
+/// refusal, which ends that program.
+pub fn end_run(pass: bool) -> ! {
+    let refused = sys::shutdown(abi::cap::CPtr::l1(abi::cap::slot::SHUTDOWN), pass);
+    panic!("the kernel refused to end the run: {}", refused.name())
 }
 
 /// Allocates and touches 64 KiB blocks until the heap is exhausted. The

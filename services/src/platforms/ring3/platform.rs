@@ -128,7 +128,16 @@ impl Platform for Ring3 {
     }
 
     fn notify(&mut self, core: u32) -> Result<(), PlatformError> {
-        sys::notify(core).map_err(platform_error)
+        // Slot `core` of the NOTIFY CNode holds that core's Notify
+        // capability.
+        let cap = u8::try_from(core)
+            .ok()
+            .and_then(|c| abi::cap::CPtr::l2(abi::cap::slot::NOTIFY, c))
+            .ok_or(PlatformError::BadCore)?;
+        sys::notify(cap).map_err(|e| match e {
+            abi::Error::Sys(e) => platform_error(e),
+            abi::Error::Cap(_) => PlatformError::Denied,
+        })
     }
 
     fn wait(&mut self, timeout: u64) -> bool {

@@ -90,7 +90,7 @@ mod held {
 const HELD_SLOTS: u64 = 256;
 
 /// The loader's state in one monitor.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Loader {
     /// The mapped archive's length, once mapped.
     initrd: Option<usize>,
@@ -100,6 +100,26 @@ pub struct Loader {
     busy: [bool; CHILDREN],
     /// The start of each domain built but not started yet.
     unstarted: [Option<DispatcherParams>; CHILDREN],
+    /// The 512 GiB region each PDPT of a domain maps, by its place in the
+    /// holding CNode (`NO_REGION`: none).
+    pdpts: [[u64; MAX_PDPTS]; CHILDREN],
+}
+
+/// Most PDPTs a domain has.
+const MAX_PDPTS: usize = 8;
+/// No PDPT in that place.
+const NO_REGION: u64 = u64::MAX;
+
+impl Default for Loader {
+    fn default() -> Loader {
+        Loader {
+            initrd: None,
+            chunks: 0,
+            busy: [false; CHILDREN],
+            unstarted: [None; CHILDREN],
+            pdpts: [[NO_REGION; MAX_PDPTS]; CHILDREN],
+        }
+    }
 }
 
 fn step(step: &'static str) -> impl Fn(Error) -> SpawnError {
@@ -152,8 +172,9 @@ impl Loader {
             .ok_or(SpawnError::Busy)?;
         self.busy[c] = true;
         match build(c, &plan, bytes, name) {
-            Ok(params) => {
+            Ok((params, pdpts)) => {
                 self.unstarted[c] = Some(params);
+                self.pdpts[c] = pdpts;
                 Ok(c as u32)
             }
             Err(e) => {
@@ -167,8 +188,20 @@ impl Loader {
 
     /// Starts domain `child`, built by [`Loader::prepare`].
     pub fn start(&mut self, child: u32) -> Result<(), SpawnError> {
+        self.start_with(child, |_| {})
+    }
+
+    /// Starts domain `child` with its start parameters (entry, stack,
+    /// name) changed by `change` first: for a program that enters a
+    /// domain of its own image at another function.
+    pub fn start_with(
+        &mut self,
+        child: u32,
+        change: impl FnOnce(&mut DispatcherParams),
+    ) -> Result<(), SpawnError> {
         let c = self.live(child)?;
-        let params = self.unstarted[c].take().ok_or(SpawnError::NoSuchChild)?;
+        let mut params = self.unstarted[c].take().ok_or(SpawnError::NoSuchChild)?;
+        change(&mut params);
         sys::dispatcher_run(held(c, held::DISP), &params).map_err(step("start the dispatcher"))
     }
 
@@ -198,6 +231,18 @@ impl Loader {
     /// cspace (for tests of the dispatcher invocations).
     pub fn dispatcher(&self, child: u32) -> Result<CPtr, SpawnError> {
         Ok(held(self.live(child)?, held::DISP))
+    }
+
+    /// The capability of the PDPT that PML4 entry `index` of domain `child`
+    /// holds, if the loader made one there.
+    pub fn pdpt(&self, child: u32, index: u32) -> Result<CPtr, SpawnError> {
+        let c = self.live(child)?;
+        let region = u64::from(index) << 39;
+        let k = self.pdpts[c]
+            .iter()
+            .position(|r| *r == region)
+            .ok_or(SpawnError::NoSuchChild)?;
+        Ok(held(c, held::PDPT + k as u8))
     }
 
     /// The PML4 capability of domain `child`.
@@ -306,8 +351,14 @@ fn map_initrd(info: &ProgramInfo) -> Result<usize, SpawnError> {
     Ok(info.initrd_len as usize)
 }
 
-/// Builds domain `c` from `plan`; returns what starts it.
-fn build(c: usize, plan: &Plan, bytes: &[u8], name: &str) -> Result<DispatcherParams, SpawnError> {
+/// Builds domain `c` from `plan`; returns what starts it and the region of
+/// each PDPT it made.
+fn build(
+    c: usize,
+    plan: &Plan,
+    bytes: &[u8],
+    name: &str,
+) -> Result<(DispatcherParams, [u64; MAX_PDPTS]), SpawnError> {
     let chunk = l1(CHUNKS + c as u32);
     sys::cap_retype(chunk, ty::RAM, 0, PIECE, PIECES, root(), piece(c, 0))
         .map_err(step("retype the chunk into pieces"))?;
@@ -355,7 +406,7 @@ fn build(c: usize, plan: &Plan, bytes: &[u8], name: &str) -> Result<DispatcherPa
     )?;
     let tables = plan.tables();
     let (n3, n2, n1) = (tables.pdpt.len(), tables.pd.len(), tables.pt.len());
-    if n3 > 8 || n2 > 8 || n1 > 32 || plan.runs.len() > 200 {
+    if n3 > MAX_PDPTS || n2 > 8 || n1 > 32 || plan.runs.len() > 200 {
         return Err(SpawnError::Image(image::ImageError::TooLarge {
             pages: plan.pages,
             limit: MAX_PAGES,
@@ -437,7 +488,9 @@ fn build(c: usize, plan: &Plan, bytes: &[u8], name: &str) -> Result<DispatcherPa
         name: [0; MAX_NAME],
     };
     params.name[..name.len()].copy_from_slice(name.as_bytes());
-    Ok(params)
+    let mut pdpts = [NO_REGION; MAX_PDPTS];
+    pdpts[..n3].copy_from_slice(&tables.pdpt);
+    Ok((params, pdpts))
 }
 
 /// Writes the image's segments into the backing frame through a scratch

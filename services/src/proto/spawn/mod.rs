@@ -213,7 +213,10 @@ impl SpawnMsg {
 
 /// Whether `s` is the state of a domain that ended.
 fn ended(s: Status) -> bool {
-    matches!(s, Status::Exited(_) | Status::Killed(_) | Status::Revoked)
+    matches!(
+        s,
+        Status::Exited(_) | Status::Killed(_) | Status::Revoked | Status::Panicked
+    )
 }
 
 /// Why the machine refused a message or a call.

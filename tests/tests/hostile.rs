@@ -1,0 +1,121 @@
+//! Attacks on the CPU driver from ring 3 (`test=hostile-NAME`): the last
+//! core runs the `hostile` program before its monitor, which makes one
+//! attack, mostly from inside a domain of its own. None may end in a ring-0
+//! fault, a hang or the attacker's chosen result: the offending program is
+//! ended with a record that says why, or its call gets a typed error and it
+//! goes on; and the monitors finish the run as usual.
+
+use flotilla_tests::{boot_ok, passed_checks, with_monitors};
+use tools::boot::BootReport;
+
+/// Boots two cores with attack `name`, checks that the run passed (every
+/// monitor finished), that every check of the attack passed and that the
+/// program reported its end; returns the report.
+fn attack(name: &str) -> BootReport {
+    let report = boot_ok(&with_monitors(2, &format!("test=hostile-{name}")));
+    let log = &report.failure_report;
+    passed_checks(&report, "hostile-check");
+    let done: Vec<_> = report.records_of("hostile-done").collect();
+    assert_eq!(done.len(), 1, "{log}");
+    assert_eq!(done[0].get("attack"), Some(name), "{log}");
+    assert_eq!(done[0].get("failed"), Some("0"), "{log}");
+    assert!(report.records_of("fault").next().is_none(), "{log}");
+    report
+}
+
+/// How the attack's domain ended: its status and detail (code or vector).
+fn domain_end(report: &BootReport) -> (String, u64) {
+    let log = &report.failure_report;
+    let ends: Vec<_> = report.records_of("hostile-domain").collect();
+    assert_eq!(ends.len(), 1, "{log}");
+    (
+        ends[0].get("status").unwrap_or("?").to_owned(),
+        ends[0].get_u64("detail").unwrap_or(u64::MAX),
+    )
+}
+
+/// The kernel's `user-killed` record for the attack's domain.
+fn killed_for(report: &BootReport, reason: &str, rip: Option<&str>) {
+    let log = &report.failure_report;
+    let killed: Vec<_> = report
+        .records_of("user-killed")
+        .filter(|r| r.get("program") == Some("hostile"))
+        .collect();
+    assert_eq!(killed.len(), 1, "{log}");
+    assert_eq!(killed[0].get("reason"), Some(reason), "{log}");
+    if let Some(rip) = rip {
+        assert_eq!(killed[0].get("rip"), Some(rip), "{log}");
+    }
+    assert_eq!(domain_end(report), ("killed".to_owned(), 13), "{log}");
+}
+
+#[test]
+fn a_return_to_a_non_canonical_rip_ends_the_domain() {
+    let report = attack("sysret");
+    killed_for(&report, "noncanonical-rip", Some("0x800000000000"));
+}
+
+#[test]
+fn a_forged_syscall_entry_gets_no_io_privilege() {
+    let report = attack("forged-entry");
+    let log = &report.failure_report;
+    // The port write raised #GP in ring 3: the run was not ended by it.
+    assert_eq!(domain_end(&report), ("killed".to_owned(), 13), "{log}");
+    let faults: Vec<_> = report
+        .records_of("user-fault")
+        .filter(|r| r.get("program") == Some("hostile"))
+        .collect();
+    assert_eq!(faults.len(), 1, "{log}");
+    assert_eq!(faults[0].get("vector"), Some("13"), "{log}");
+}
+
+#[test]
+fn the_nested_task_flag_does_not_reach_the_kernels_iretq() {
+    let report = attack("nt-flag");
+    let log = &report.failure_report;
+    // The handler resumed once (no #GP in ring 0) and gave up the second
+    // time: the domain ends with its page fault.
+    assert_eq!(domain_end(&report), ("killed".to_owned(), 14), "{log}");
+}
+
+#[test]
+fn a_non_canonical_stack_pointer_ends_the_domain() {
+    let report = attack("bad-rsp");
+    killed_for(&report, "noncanonical-rsp", None);
+}
+
+#[test]
+fn an_upcall_stack_at_the_end_of_the_user_half_is_refused() {
+    let report = attack("handler-stack");
+    assert_eq!(domain_end(&report), ("exited".to_owned(), 0));
+}
+
+#[test]
+fn a_domain_cannot_end_the_run() {
+    let report = attack("shutdown");
+    let log = &report.failure_report;
+    assert_eq!(domain_end(&report), ("exited".to_owned(), 0), "{log}");
+    assert!(
+        report
+            .records_of("shutdown")
+            .all(|r| r.get("program") == Some("monitor")),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_domain_cannot_notify_without_a_capability() {
+    let report = attack("notify");
+    assert_eq!(domain_end(&report), ("exited".to_owned(), 0));
+}
+
+#[test]
+fn a_domains_panic_ends_only_the_domain() {
+    let report = attack("domain-panic");
+    let log = &report.failure_report;
+    assert_eq!(domain_end(&report), ("panicked".to_owned(), 0), "{log}");
+    let panics: Vec<_> = report.records_of("program-panic").collect();
+    assert_eq!(panics.len(), 1, "{log}");
+    assert_eq!(panics[0].get("program"), Some("hostile"), "{log}");
+    assert_eq!(panics[0].get("domain"), Some("1"), "{log}");
+}
