@@ -1035,6 +1035,115 @@ pub mod user {
         (rax, rdx)
     }
 
+    /// How a fuzzer's call enters the kernel ([`invoke_regs_via`]).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Via {
+        /// A plain `syscall`.
+        Syscall,
+        /// A `syscall` made with these RFLAGS (set with `popfq`, so only
+        /// the bits ring 3 may change take effect), restored after it.
+        Flags(u64),
+        /// A jump to the kernel's entry ([`super::SYSCALL_ENTRY`]) from
+        /// ring 3, with RCX just after a `syscall` instruction of the
+        /// caller's and this word in R11, as if SYSCALL had not reached
+        /// ring 0: the kernel must serve it as a call with the caller's
+        /// own flags.
+        Forged(u64),
+    }
+
+    /// Makes a raw system call as `via` says; returns `rax`, `rdx` and the
+    /// RFLAGS the kernel returned with (before any restore).
+    ///
+    /// # Safety
+    ///
+    /// As for [`raw`].
+    #[inline(always)]
+    pub unsafe fn raw6_via(n: u64, a: [u64; 6], via: Via) -> (u64, u64, u64) {
+        let (rax, rdx, flags): (u64, u64, u64);
+        match via {
+            Via::Syscall => {
+                // SAFETY: as in `raw6_regs`; the stack holds the flags
+                // word only between the two pushes and pops.
+                unsafe {
+                    core::arch::asm!(
+                        "syscall",
+                        "pushfq",
+                        "popq {flags}",
+                        flags = lateout(reg) flags,
+                        inlateout("rax") n => rax,
+                        in("rdi") a[0],
+                        in("rsi") a[1],
+                        inlateout("rdx") a[2] => rdx,
+                        in("r10") a[3],
+                        in("r8") a[4],
+                        in("r9") a[5],
+                        out("rcx") _,
+                        out("r11") _,
+                        options(att_syntax)
+                    );
+                }
+            }
+            Via::Flags(set) => {
+                // SAFETY: as in `raw6_regs`; the caller's flags are saved
+                // on the stack and restored after the call.
+                unsafe {
+                    core::arch::asm!(
+                        "pushfq",
+                        "pushq {set}",
+                        "popfq",
+                        "syscall",
+                        "pushfq",
+                        "popq {set}",
+                        "popfq",
+                        set = inlateout(reg) set => flags,
+                        inlateout("rax") n => rax,
+                        in("rdi") a[0],
+                        in("rsi") a[1],
+                        inlateout("rdx") a[2] => rdx,
+                        in("r10") a[3],
+                        in("r8") a[4],
+                        in("r9") a[5],
+                        out("rcx") _,
+                        out("r11") _,
+                        options(att_syntax)
+                    );
+                }
+            }
+            Via::Forged(r11) => {
+                // SAFETY: the jump to the kernel's entry faults as a ring-3
+                // fetch of a kernel page, which the kernel serves as this
+                // call and returns from at label 2 (the `syscall` before it
+                // is never executed); registers as in `raw6_regs`. The
+                // caller's flags are saved on the stack and restored after
+                // (R11 may set DF or AC).
+                unsafe {
+                    core::arch::asm!(
+                        "pushfq",
+                        "lea 2f(%rip), %rcx",
+                        "jmp *{entry}",
+                        "syscall",
+                        "2:",
+                        "pushfq",
+                        "popq {entry}",
+                        "popfq",
+                        entry = inlateout(reg) super::SYSCALL_ENTRY => flags,
+                        inlateout("rax") n => rax,
+                        in("rdi") a[0],
+                        in("rsi") a[1],
+                        inlateout("rdx") a[2] => rdx,
+                        in("r10") a[3],
+                        in("r8") a[4],
+                        in("r9") a[5],
+                        out("rcx") _,
+                        inlateout("r11") r11 => _,
+                        options(att_syntax)
+                    );
+                }
+            }
+        }
+        (rax, rdx, flags)
+    }
+
     /// Makes call `n` with arbitrary registers `a`, for a fuzzer, and
     /// returns `rax` and `rdx` as the kernel left them, undecoded. Only the
     /// capability invocations and the numbers above them are made (the
@@ -1048,7 +1157,18 @@ pub mod user {
     /// kernel to refuse. Import's pointer is only read, and goes through.
     ///
     /// [`IMAGE_BASE`]: super::IMAGE_BASE
-    pub fn invoke_regs(n: u64, mut a: [u64; 6], out: &mut CapIdentity) -> Option<(u64, u64)> {
+    pub fn invoke_regs(n: u64, a: [u64; 6], out: &mut CapIdentity) -> Option<(u64, u64)> {
+        invoke_regs_via(n, a, out, Via::Syscall).map(|(rax, rdx, _)| (rax, rdx))
+    }
+
+    /// As [`invoke_regs`], entering the kernel as `via` says; also returns
+    /// the RFLAGS the kernel returned with.
+    pub fn invoke_regs_via(
+        n: u64,
+        mut a: [u64; 6],
+        out: &mut CapIdentity,
+        via: Via,
+    ) -> Option<(u64, u64, u64)> {
         if n < number::CAP_IDENTIFY {
             return None;
         }
@@ -1068,7 +1188,7 @@ pub mod user {
         // does not own (never mapped below `IMAGE_BASE`, or not in the user
         // half): the kernel writes at most 32 bytes, one `CapIdentity`'s
         // size, to `out`, or refuses. Import only reads.
-        Some(unsafe { raw6_regs(n, a) })
+        Some(unsafe { raw6_via(n, a, via) })
     }
 
     /// Invokes a capability with arguments that hold no pointer.

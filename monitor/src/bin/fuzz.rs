@@ -14,6 +14,15 @@
 //! first slots of its cspace (root, Kernel, RAM, pool RAM) and never
 //! copies the root CNode, so the run never loses its authority.
 //!
+//! One call in eight enters the kernel oddly (`sys::Via`): with random
+//! flags set by `popfq` (NT, TF, AC, DF), or by a jump to the kernel's
+//! entry from ring 3 with a forged R11 (IOPL, NT, VM, RF, TF, interrupts
+//! off) and RCX just after a `syscall` of its own. Every call must come
+//! back with interrupts on and without TF, IOPL, NT, RF, VM, VIF or VIP
+//! (`fuzz-flags`, `flags-leaked` otherwise). Calls with a non-canonical
+//! RIP or RSP end the caller by design (the `hostile` program's tests
+//! make them).
+//!
 //! Every call must return success or an error that `abi::Error` knows
 //! (a call number past the last must return `unknown-syscall`). Anything
 //! else ends the run with a `fail`: `fuzz-recent` records list the last
@@ -131,6 +140,12 @@ fn root_or_ram(raw: u64) -> bool {
     matches!(CPtr::decode(raw), Ok(c) if c.bits == slot::ROOT_CNODE || c.bits == slot::RAM || c.bits == slot::KERNEL)
 }
 
+/// RFLAGS bits no return to ring 3 may carry: TF, IOPL, NT, RF, VM, VIF
+/// and VIP.
+const FLAGS_NEVER_BACK: u64 = 0x100 | 0x3000 | 0x4000 | 0x1_0000 | 0x2_0000 | 0x8_0000 | 0x10_0000;
+/// The interrupt flag, which every return to ring 3 sets.
+const IF: u64 = 0x200;
+
 fn l1(i: u32) -> CPtr {
     CPtr::l1(i)
 }
@@ -153,7 +168,8 @@ impl Fuzz {
                 format_args!("call={index} number={number} args={}", Args(&args)),
             );
         }
-        let (rax, rdx) = sys::invoke_regs(number, args, &mut self.identity)?;
+        let via = self.via();
+        let (rax, rdx, flags) = sys::invoke_regs_via(number, args, &mut self.identity, via)?;
         self.index += 1;
         self.recent[(index % RECENT as u64) as usize] = Call {
             index,
@@ -167,6 +183,13 @@ impl Fuzz {
                 "fuzz-result",
                 format_args!("call={index} rax={rax:#x} rdx={rdx:#x}"),
             );
+        }
+        if flags & FLAGS_NEVER_BACK != 0 || flags & IF == 0 {
+            record(
+                "fuzz-flags",
+                format_args!("call={index} via={via:?} flags={flags:#x}"),
+            );
+            self.fail(index, "flags-leaked");
         }
         let decoded = if rax == 0 {
             Some(Ok(rdx))
@@ -191,6 +214,19 @@ impl Fuzz {
             );
         }
         Some(result)
+    }
+
+    /// How the next call enters the kernel: mostly a plain `syscall`; one
+    /// in 16 with random flags (NT, TF, AC, DF and IOPL, of which ring 3
+    /// can set all but IOPL), one in 16 as a forged entry with a random
+    /// R11 (any of IOPL, NT, VM, RF, TF, AC, DF, IF clear).
+    fn via(&mut self) -> sys::Via {
+        const SETTABLE: u64 = 0x4000 | 0x100 | 0x4_0000 | 0x400 | 0x3000;
+        match self.rng.below(16) {
+            0 => sys::Via::Flags(0x202 | (self.rng.next_u64() & SETTABLE)),
+            1 => sys::Via::Forged(self.rng.next_u64() & 0x3f_7fd7 | 2),
+            _ => sys::Via::Syscall,
+        }
     }
 
     /// Reports the last calls and the one at `index`, and ends the run.
