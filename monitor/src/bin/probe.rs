@@ -7,10 +7,13 @@
 #![no_std]
 #![no_main]
 
-use abi::SysError;
+use abi::cap::{CPtr, CapError, slot};
+use abi::{Error, SysError};
 use services::platforms::ring3::{record, sys};
 
-fn check(call: &str, expected: SysError, got: Result<u64, SysError>) {
+fn check(call: &str, expected: impl Into<Error>, got: Result<u64, impl Into<Error>>) {
+    let expected = expected.into();
+    let got = got.map_err(Into::into);
     let got_name = match got {
         Ok(_) => "ok",
         Err(e) => e.name(),
@@ -27,7 +30,7 @@ fn check(call: &str, expected: SysError, got: Result<u64, SysError>) {
 }
 
 #[unsafe(no_mangle)]
-extern "C" fn program_main(_core: u32, cores: u32) -> u64 {
+extern "C" fn program_main(_core: u32, _cores: u32) -> u64 {
     let kernel = 0xffff_ffff_8020_0000u64;
     // SAFETY: the arguments are deliberately bad; the kernel must check
     // them and write nothing.
@@ -67,9 +70,12 @@ extern "C" fn program_main(_core: u32, cores: u32) -> u64 {
             sys::raw(abi::number::INFO, 0x40_0000, 3, 0),
         );
         check(
-            "notify-bad-core",
-            SysError::BadCore,
-            sys::raw(abi::number::NOTIFY, u64::from(cores) + 7, 0, 0),
+            "notify-without-a-capability",
+            CapError::NoSuchSlot,
+            sys::raw6(
+                abi::number::NOTIFY,
+                [CPtr::l1(slot::NOTIFY).raw(), 0, 0, 0, 0, 0],
+            ),
         );
         // The call that once mapped the channel pool without a capability
         // is gone: the pool is reached only through its Frames.
@@ -81,7 +87,7 @@ extern "C" fn program_main(_core: u32, cores: u32) -> u64 {
         check(
             "shutdown-bad-code",
             SysError::BadCode,
-            sys::raw(abi::number::SHUTDOWN, 9, 0, 0),
+            sys::raw(abi::number::SHUTDOWN, CPtr::l1(slot::SHUTDOWN).raw(), 9, 0),
         );
         check(
             "unknown-syscall",

@@ -855,6 +855,7 @@ fn type_and_right_codes_match_the_abi() {
         (CapType::Endpoint, ty::ENDPOINT),
         (CapType::Notify, ty::NOTIFY),
         (CapType::Kernel, ty::KERNEL),
+        (CapType::Shutdown, ty::SHUTDOWN),
     ];
     assert_eq!(codes.len(), CapType::ALL.len());
     for (t, code) in codes {
