@@ -593,6 +593,29 @@ mod tests {
     }
 
     #[test]
+    fn programs_ended_by_the_kernel_and_domain_panics_are_problems_unless_expected() {
+        let killed = "[core 1] @flotilla/1 user-killed program=hostile reason=noncanonical-rsp rip=0x400c2f rsp=0x800000001000";
+        let panic =
+            "[core 1] @flotilla/1 program-panic core=1 program=hostile file=a.rs line=5 domain=1";
+        let l = lines(&[&up(0), &up(1), killed, panic, DONE2]);
+        let expect = Expect {
+            cores: 2,
+            monitors: false,
+            faults: &["hostile"],
+        };
+        let a = analyse(&expect, &Outcome::Exit(ExitCode::Pass), &l);
+        assert_eq!(a.problems, Vec::<String>::new());
+        let a = analyse(&Expect::kernel(2), &Outcome::Exit(ExitCode::Pass), &l);
+        assert_eq!(
+            a.problems,
+            [
+                "core 1: program 'hostile' was ended for a noncanonical-rsp (rip 0x400c2f, rsp 0x800000001000)",
+                "core 1: ring-3 program 'hostile' panicked at a.rs:5"
+            ]
+        );
+    }
+
+    #[test]
     fn with_monitors_the_mesh_and_every_monitor_must_finish() {
         let expect = Expect {
             cores: 2,

@@ -180,6 +180,12 @@ pub fn human(r: &OwnedRecord, tsc_hz: Option<u64>) -> Option<Human> {
             f("program"),
             f("code")
         )),
+        "program-panic" if r.get("domain") == Some("1") => Human::alert(format!(
+            "PANIC in a domain on core {core}: '{}' panicked at {}:{} and ended alone",
+            f("program"),
+            f("file"),
+            f("line")
+        )),
         "program-panic" => Human::alert(format!(
             "PANIC in ring 3 on core {core}: a program panicked at {}:{}",
             f("file"),
@@ -627,6 +633,18 @@ mod tests {
         assert_eq!(
             text("[core 1] @flotilla/1 program-panic file=src/main.rs line=7"),
             "!! PANIC in ring 3 on core 1: a program panicked at src/main.rs:7"
+        );
+        assert_eq!(
+            text(
+                "[core 1] @flotilla/1 program-panic core=1 program=hostile file=a.rs line=7 domain=1"
+            ),
+            "!! PANIC in a domain on core 1: 'hostile' panicked at a.rs:7 and ended alone"
+        );
+        assert_eq!(
+            text(
+                "[core 1] @flotilla/1 user-killed program=hostile reason=noncanonical-rip rip=0x800000000000 rsp=0x7ff0"
+            ),
+            "!! ENDED in ring 3 on core 1: program 'hostile' would have returned with a noncanonical-rip (rip 0x800000000000, rsp 0x7ff0)"
         );
         assert_eq!(
             text("[core 1] @flotilla/1 monitor-error what=pool-too-small"),
