@@ -5,32 +5,14 @@
 //! the protocol machine that owns its tag, so two protocols never share a
 //! tag, and a tag outside every range is refused as `unknown-tag`.
 //!
-//! A new protocol takes the next free range here, defines its tags with
-//! [`TagRange::tag`] (which refuses, at compile time, a tag outside the
-//! range) and adds one line to the router. The tests below prove the ranges
-//! disjoint and every tag that a protocol defines unique and inside its own
-//! range.
-
-/// Who owns a range of tags.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Owner {
-    /// The `urpc` crate's own benchmark messages (`urpc::bench::BENCH_TAG`).
-    UrpcBench,
-    /// Building the mesh of channels (`proto::mesh`).
-    Mesh,
-    /// The job phase: arena hand-out and completion (`proto::job`).
-    Job,
-    /// The update server of experiment E2 (`proto::update`).
-    Update,
-    /// Locks over messages (`proto::lock`).
-    Lock,
-    /// Barriers over messages (`proto::barrier`).
-    Barrier,
-    /// The replicated key-value map (`proto::replica`).
-    Replica,
-    /// Spawning programs on other cores (`proto::spawn`).
-    Spawn,
-}
+//! The table is one [`registry!`] declaration: each protocol is one line,
+//! its owner, its constant, its name, its range and the list of the tags it
+//! defines; the macro makes the [`Owner`] enum, the constants, [`REGISTRY`]
+//! and the list the tests check. A new protocol takes the next free range
+//! with one line here, defines its tags with [`TagRange::tag`] (which
+//! refuses, at compile time, a tag outside the range) and adds one line to
+//! the router. The tests below prove the ranges disjoint and in order, and
+//! every tag that a protocol defines unique and inside its own range.
 
 /// A contiguous, inclusive range of tags and its owner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -62,72 +44,65 @@ impl TagRange {
     }
 }
 
-/// Tags of the `urpc` crate's benchmark loops (E1).
-pub const URPC_BENCH: TagRange = TagRange {
-    owner: Owner::UrpcBench,
-    name: "urpc-bench",
-    first: 0x00B0,
-    last: 0x00BF,
-};
+/// Declares the registry: for each protocol, its owner (a variant of
+/// [`Owner`], with its doc), its constant, its name as records print it, its
+/// first and last tag, and an expression for every tag it defines (an array
+/// of `u16`, for the tests).
+macro_rules! registry {
+    ($(
+        $(#[doc = $doc:literal])*
+        $owner:ident, $konst:ident, $name:literal, $first:literal ..= $last:literal, $tags:expr;
+    )*) => {
+        /// Who owns a range of tags.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Owner {
+            $(
+                $(#[doc = $doc])*
+                $owner,
+            )*
+        }
 
-/// Tags of the mesh protocol.
-pub const MESH: TagRange = TagRange {
-    owner: Owner::Mesh,
-    name: "mesh",
-    first: 0x0100,
-    last: 0x010F,
-};
+        $(
+            #[doc = concat!("Tags of the `", $name, "` protocol.")]
+            pub const $konst: TagRange = TagRange {
+                owner: Owner::$owner,
+                name: $name,
+                first: $first,
+                last: $last,
+            };
+        )*
 
-/// Tags of the job phase.
-pub const JOB: TagRange = TagRange {
-    owner: Owner::Job,
-    name: "job",
-    first: 0x0110,
-    last: 0x011F,
-};
+        /// Every range, in tag order.
+        pub const REGISTRY: [TagRange; [$($name),*].len()] = [$($konst),*];
 
-/// Tags of the E2 update server.
-pub const UPDATE: TagRange = TagRange {
-    owner: Owner::Update,
-    name: "update",
-    first: 0x0120,
-    last: 0x012F,
-};
+        /// Every tag a protocol defines, with the range it must lie in.
+        #[cfg(test)]
+        fn defined() -> alloc::vec::Vec<(TagRange, u16)> {
+            let mut all = alloc::vec::Vec::new();
+            $(all.extend($tags.map(|t: u16| ($konst, t)));)*
+            all
+        }
+    };
+}
 
-/// Tags of the locks over messages.
-pub const LOCK: TagRange = TagRange {
-    owner: Owner::Lock,
-    name: "lock",
-    first: 0x0130,
-    last: 0x013F,
-};
-
-/// Tags of the barriers over messages.
-pub const BARRIER: TagRange = TagRange {
-    owner: Owner::Barrier,
-    name: "barrier",
-    first: 0x0140,
-    last: 0x014F,
-};
-
-/// Tags of the replicated key-value map.
-pub const REPLICA: TagRange = TagRange {
-    owner: Owner::Replica,
-    name: "replica",
-    first: 0x0150,
-    last: 0x015F,
-};
-
-/// Tags of spawning a program on another core.
-pub const SPAWN: TagRange = TagRange {
-    owner: Owner::Spawn,
-    name: "spawn",
-    first: 0x0160,
-    last: 0x016F,
-};
-
-/// Every range, in tag order.
-pub const REGISTRY: [TagRange; 8] = [URPC_BENCH, MESH, JOB, UPDATE, LOCK, BARRIER, REPLICA, SPAWN];
+registry! {
+    /// The `urpc` crate's own benchmark messages (`urpc::bench::BENCH_TAG`).
+    UrpcBench, URPC_BENCH, "urpc-bench", 0x00B0..=0x00BF, [urpc::bench::BENCH_TAG];
+    /// Building the mesh of channels (`proto::mesh`).
+    Mesh, MESH, "mesh", 0x0100..=0x010F, crate::proto::mesh::tag::ALL;
+    /// The job phase: arena hand-out and completion (`proto::job`).
+    Job, JOB, "job", 0x0110..=0x011F, crate::proto::job::tag::ALL;
+    /// The update server of experiment E2 (`proto::update`).
+    Update, UPDATE, "update", 0x0120..=0x012F, crate::proto::update::tag::ALL;
+    /// Locks over messages (`proto::lock`).
+    Lock, LOCK, "lock", 0x0130..=0x013F, crate::proto::lock::tag::ALL;
+    /// Barriers over messages (`proto::barrier`).
+    Barrier, BARRIER, "barrier", 0x0140..=0x014F, crate::proto::barrier::tag::ALL;
+    /// The replicated key-value map (`proto::replica`).
+    Replica, REPLICA, "replica", 0x0150..=0x015F, crate::proto::replica::tag::ALL;
+    /// Spawning programs on other cores (`proto::spawn`).
+    Spawn, SPAWN, "spawn", 0x0160..=0x016F, crate::proto::spawn::tag::ALL;
+}
 
 const _: () = assert!(URPC_BENCH.contains(urpc::bench::BENCH_TAG));
 
@@ -145,20 +120,6 @@ pub fn owner(tag: u16) -> Option<Owner> {
 mod tests {
     use super::*;
     use alloc::vec::Vec;
-
-    /// Every tag a protocol defines, with the range it must lie in.
-    fn defined() -> Vec<(TagRange, u16)> {
-        let mut all = Vec::new();
-        all.push((URPC_BENCH, urpc::bench::BENCH_TAG));
-        all.extend(crate::proto::mesh::tag::ALL.map(|t| (MESH, t)));
-        all.extend(crate::proto::job::tag::ALL.map(|t| (JOB, t)));
-        all.extend(crate::proto::update::tag::ALL.map(|t| (UPDATE, t)));
-        all.extend(crate::proto::lock::tag::ALL.map(|t| (LOCK, t)));
-        all.extend(crate::proto::barrier::tag::ALL.map(|t| (BARRIER, t)));
-        all.extend(crate::proto::replica::tag::ALL.map(|t| (REPLICA, t)));
-        all.extend(crate::proto::spawn::tag::ALL.map(|t| (SPAWN, t)));
-        all
-    }
 
     #[test]
     fn ranges_are_disjoint_and_in_order() {
