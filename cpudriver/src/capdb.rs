@@ -286,6 +286,12 @@ static GONE: Mutex<alloc::vec::Vec<(CapType, u64)>> = Mutex::new(alloc::vec::Vec
 /// Whether [`GONE`] may hold something: the common call looks only here.
 static GONE_PENDING: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
+/// Whether a dispatcher or PML4 may have been destroyed since the last
+/// [`take_gone`].
+pub fn gone_pending() -> bool {
+    GONE_PENDING.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 /// Takes the list of dispatchers and PML4s destroyed since the last call.
 pub fn take_gone() -> alloc::vec::Vec<(CapType, u64)> {
     if !GONE_PENDING.swap(false, core::sync::atomic::Ordering::Relaxed) {

@@ -139,6 +139,17 @@ pub(super) fn recv(frame: &mut TrapFrame, dest: Option<CPtr>, slot: u32, timeout
             return Done::Return(Err(CapError::NoSuchSlot.into()));
         };
         deliver(c, cs, dest, msg, frame);
+        drop(guard);
+        // A capability the receiver could not take is deleted, and it may
+        // have been the last of a Dispatcher or PML4 (the receiver's own,
+        // even): that domain ends now, not at the next invocation.
+        let Some(i) = super::dispatch::end_gone(&mut s) else {
+            return Done::Switched;
+        };
+        let after = i.checked_sub(1).or(s.programs.len().checked_sub(1));
+        drop(s);
+        super::fuzz::program_ended();
+        schedule(frame, after);
         return Done::Switched;
     }
     let deadline = (timeout > 0).then(|| rdtsc().saturating_add(timeout));
