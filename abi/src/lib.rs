@@ -277,8 +277,10 @@ pub enum Syscall {
     /// core: `NotPermitted` for this one) and records that a copy exists
     /// there. Needs the Kernel capability at `kernel` (`NoKernelCap`);
     /// bytes that do not encode a capability are `Malformed`; only RAM,
-    /// Frame and Notify may arrive (`NotPermitted`); the object may not
-    /// overlap a local one partially (`WouldOverlap`).
+    /// Frame and Notify may arrive (`NotPermitted`); the memory of a RAM
+    /// or Frame must lie in what core `owner` hands out, the RAM given to
+    /// its monitor or (core 0) the shared pool (`NotImportable`); the
+    /// object may not overlap a local one partially (`WouldOverlap`).
     ///
     /// Registers: `rdi` = `kernel`, `rsi` = `ptr`, `rdx` = `dest`, `r10` =
     /// `dest_slot`, `r8` = `owner` (a core id: `BadArgument` otherwise);

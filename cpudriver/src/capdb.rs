@@ -7,9 +7,10 @@
 //!
 //! - the **first cspace**, which the monitor (and, under `test=caps`, the
 //!   `captest` program) holds; its slots are `abi::cap::slot`: the root
-//!   CNode itself, the Kernel capability, RAM for the part of the partition
-//!   handed out (`layout::user_ram`), the channel pool's Frames, a CNode
-//!   of one Notify capability per core, and the Shutdown capability;
+//!   CNode itself, the Kernel capability (without GRANT: it is never
+//!   copied on), RAM for the part of the partition handed out
+//!   (`layout::user_ram`), the channel pool's Frames, a CNode of one
+//!   Notify capability per core, and the Shutdown capability;
 //! - the **kernel cspace**, which no program can name: for every 2 MiB
 //!   region of a program's capability window (`abi::CAP_MAP_BASE`) where
 //!   frames are mapped, it holds a RAM capability for one kernel frame and
@@ -146,7 +147,11 @@ pub fn init(user_ram: PhysRange) -> bool {
     let built = (|| -> Result<(CSpace, CSpace), CapError> {
         let first = mdb.boot_cspace(root, slot::ROOT_BITS)?;
         let kernel = mdb.boot_cspace(kroot, KERNEL_BITS)?;
-        mdb.boot_insert(first, slot::KERNEL, Cap::new(CapType::Kernel, 0, 0))?;
+        // Without GRANT: no copy of the Kernel capability leaves the first
+        // cspace (not by copy, mint or LMP).
+        let mut kernel_cap = Cap::new(CapType::Kernel, 0, 0);
+        kernel_cap.rights = Rights::ALL - Rights::GRANT;
+        mdb.boot_insert(first, slot::KERNEL, kernel_cap)?;
         let mut shutdown = Cap::new(CapType::Shutdown, 0, 0);
         shutdown.rights = Rights::WRITE;
         mdb.boot_insert(first, slot::SHUTDOWN, shutdown)?;
@@ -295,6 +300,40 @@ fn notify_caps(mdb: &mut Mdb, first: CSpace, base: u64, cores: u32) -> Result<()
         mdb.boot_insert(cs, c, notify)?;
     }
     Ok(())
+}
+
+/// The memory capabilities received from other cores may name
+/// (`caps::Mdb::create_received_within`): for each core, the RAM it hands
+/// out to its monitor, as it reported it before its first program ran
+/// (nothing yet for a core that has not), kept inside the partition the
+/// boot core gave it; and the shared pool, which core 0 owns. Never a
+/// kernel's own frames, page tables or heap.
+pub fn importable() -> alloc::vec::Vec<caps::Importable> {
+    use core::sync::atomic::Ordering;
+    let me = percpu::this();
+    let mut ranges = alloc::vec::Vec::new();
+    for core in 0..me.count {
+        let params = percpu::params_of(core);
+        let end = params.report.user_ram_end.load(Ordering::Acquire);
+        let start = params.report.user_ram_start.load(Ordering::Relaxed);
+        let part = params.given.partition;
+        if start < end && start >= part.start && end <= part.end {
+            ranges.push(caps::Importable {
+                owner: core,
+                base: start,
+                end,
+            });
+        }
+    }
+    let pool = me.params.given.shared_pool;
+    if !pool.is_empty() {
+        ranges.push(caps::Importable {
+            owner: 0,
+            base: pool.start,
+            end: pool.end,
+        });
+    }
+    ranges
 }
 
 /// The read-only Frame over the boot-module archive's pages, if the
