@@ -78,6 +78,7 @@ fn in_domain(attack: Attack, c: &mut Checks) {
         Attack::Shutdown => authority::shutdown(c),
         Attack::Notify => authority::notify(c),
         Attack::DomainPanic => authority::domain_panic(),
+        Attack::LmpReap => lmp_reap::receive(c),
         _ => c.holds("attack-has-a-domain-part", false),
     }
 }
