@@ -19,7 +19,9 @@
 //! once; delivery moves it into the slot the receiver named. A receiver
 //! that named none, or a slot that cannot take it, gets the `CAP_DROPPED`
 //! flag and the copy is deleted. When a receiver ends, the capabilities of
-//! its waiting messages are deleted with them. Each sender has a fixed
+//! its waiting messages are deleted with them. Either deletion may destroy
+//! a Dispatcher or PML4: the domains they took end at once, before the
+//! call returns or the next program runs (`dispatch::end_gone`). Each sender has a fixed
 //! share of those kernel slots (`capdb::HELD_SHARE`, 16; all senders
 //! together `capdb::HELD_MAX`, 512, so that the capability-window tables
 //! always find theirs): a send past it is `CapsInFlight`, and sends
