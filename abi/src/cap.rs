@@ -239,11 +239,15 @@ pub enum CapError {
     NotMapped = 0x10f,
     /// The capability is locked by an operation in progress across cores.
     Locked = 0x110,
+    /// Bytes received from another core name memory that core does not
+    /// hand out: not its RAM given to its monitor, nor (for core 0) the
+    /// shared pool; a kernel's own frames, for instance.
+    NotImportable = 0x111,
 }
 
 impl CapError {
     /// Every error.
-    pub const ALL: [CapError; 17] = [
+    pub const ALL: [CapError; 18] = [
         CapError::NoSuchSlot,
         CapError::EmptySlot,
         CapError::WrongType,
@@ -261,6 +265,7 @@ impl CapError {
         CapError::AlreadyMapped,
         CapError::NotMapped,
         CapError::Locked,
+        CapError::NotImportable,
     ];
 
     /// Decodes a code; `None` for a code that names no capability error.
@@ -293,6 +298,7 @@ impl CapError {
             CapError::AlreadyMapped => "already-mapped",
             CapError::NotMapped => "not-mapped",
             CapError::Locked => "locked",
+            CapError::NotImportable => "not-importable",
         }
     }
 }

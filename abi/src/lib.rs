@@ -11,7 +11,7 @@
 //! error code, and `rdx` holds the result. `rcx` and `r11` are clobbered, as
 //! the instruction requires; every other register is kept.
 //!
-//! Error codes are [`SysError`] codes (1 to 12) for every call, and
+//! Error codes are [`SysError`] codes (1 to 13) for every call, and
 //! [`CapError`] codes (from `0x100`) for the capability invocations; the
 //! two ranges are disjoint, and [`Error`] decodes either.
 //!
@@ -277,8 +277,10 @@ pub enum Syscall {
     /// core: `NotPermitted` for this one) and records that a copy exists
     /// there. Needs the Kernel capability at `kernel` (`NoKernelCap`);
     /// bytes that do not encode a capability are `Malformed`; only RAM,
-    /// Frame and Notify may arrive (`NotPermitted`); the object may not
-    /// overlap a local one partially (`WouldOverlap`).
+    /// Frame and Notify may arrive (`NotPermitted`); the memory of a RAM
+    /// or Frame must lie in what core `owner` hands out, the RAM given to
+    /// its monitor or (core 0) the shared pool (`NotImportable`); the
+    /// object may not overlap a local one partially (`WouldOverlap`).
     ///
     /// Registers: `rdi` = `kernel`, `rsi` = `ptr`, `rdx` = `dest`, `r10` =
     /// `dest_slot`, `r8` = `owner` (a core id: `BadArgument` otherwise);
@@ -403,7 +405,9 @@ pub enum Syscall {
     /// the message waits in the receiver's buffer of [`LMP_BUFFER`]
     /// messages (`Full` when it is full). The endpoint must be an Endpoint
     /// (`WrongType`) of a running dispatcher (`NoReceiver`); a capability
-    /// sent needs GRANT (`MissingRight`) and travels as a copy. The
+    /// sent needs GRANT (`MissingRight`) and travels as a copy, held by
+    /// the kernel until it is received: each sender may have a fixed number
+    /// of them in flight (`CapsInFlight` past it; nothing is sent). The
     /// receiver sees the endpoint's badge.
     ///
     /// Registers: `rdi` = `ep`, `rsi` = the capability's register form (0:
@@ -778,11 +782,15 @@ pub enum SysError {
     TimedOut = 11,
     /// [`Syscall::FaultResume`] outside an exception handler.
     NoFault = 12,
+    /// The sender already has its share of capabilities in flight in LMP
+    /// messages not yet received (or the core has its most of them):
+    /// [`Syscall::LmpSend`] with a capability sent nothing.
+    CapsInFlight = 13,
 }
 
 impl SysError {
     /// Every error.
-    pub const ALL: [SysError; 12] = [
+    pub const ALL: [SysError; 13] = [
         SysError::UnknownSyscall,
         SysError::BadPointer,
         SysError::BadLength,
@@ -795,6 +803,7 @@ impl SysError {
         SysError::NoReceiver,
         SysError::TimedOut,
         SysError::NoFault,
+        SysError::CapsInFlight,
     ];
 
     /// Decodes a non-zero `rax`.
@@ -817,6 +826,7 @@ impl SysError {
             SysError::NoReceiver => "no-receiver",
             SysError::TimedOut => "timed-out",
             SysError::NoFault => "no-fault",
+            SysError::CapsInFlight => "caps-in-flight",
         }
     }
 }
@@ -833,7 +843,7 @@ pub fn result(rax: u64, rdx: u64) -> Result<u64, SysError> {
 /// a capability error. Their codes in `rax` are disjoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
-    /// A [`SysError`] (codes 1 to 12).
+    /// A [`SysError`] (codes 1 to 13).
     Sys(SysError),
     /// A [`CapError`] (codes from `0x100`).
     Cap(CapError),

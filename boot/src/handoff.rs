@@ -205,6 +205,13 @@ pub struct Report {
     /// core has printed `boot-done` and checked the initrd. The other cores
     /// read it and start their ring-3 programs only after it is set.
     pub programs_go: AtomicU32,
+    /// First byte of the RAM the core hands out to its monitor (set with
+    /// [`Report::user_ram_end`] before its first program runs; both zero
+    /// until then). Other cores accept capabilities owned by this core
+    /// only over this RAM.
+    pub user_ram_start: AtomicU64,
+    /// One past the last byte of that RAM.
+    pub user_ram_end: AtomicU64,
 }
 
 /// The per-core parameter page.

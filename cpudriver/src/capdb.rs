@@ -7,9 +7,10 @@
 //!
 //! - the **first cspace**, which the monitor (and, under `test=caps`, the
 //!   `captest` program) holds; its slots are `abi::cap::slot`: the root
-//!   CNode itself, the Kernel capability, RAM for the part of the partition
-//!   handed out (`layout::user_ram`), the channel pool's Frames, a CNode
-//!   of one Notify capability per core, and the Shutdown capability;
+//!   CNode itself, the Kernel capability (without GRANT: it is never
+//!   copied on), RAM for the part of the partition handed out
+//!   (`layout::user_ram`), the channel pool's Frames, a CNode of one
+//!   Notify capability per core, and the Shutdown capability;
 //! - the **kernel cspace**, which no program can name: for every 2 MiB
 //!   region of a program's capability window (`abi::CAP_MAP_BASE`) where
 //!   frames are mapped, it holds a RAM capability for one kernel frame and
@@ -20,6 +21,27 @@
 //!
 //! Every operation's [`Effect`]s are applied before the call returns
 //! ([`Caps::apply`]).
+//!
+//! # Slots of the kernel cspace
+//!
+//! The kernel cspace has 1,024 slots ([`KERNEL_BITS`]); slot 0 holds its
+//! root's own capability, so 1,023 serve two uses: the capability-window
+//! page tables (two slots each) and the capabilities of LMP messages in
+//! flight (one slot each, `crate::user::lmp`). So that no program can take
+//! the slots every program of the core needs:
+//!
+//! - capabilities in flight take at most [`HELD_MAX`] = 512 slots, all
+//!   senders together, which leaves 511 to the tables: [`TABLES_MIN`] =
+//!   255 of them (510 MiB of capability windows mapped on the core) never
+//!   fail for want of a slot;
+//! - each sender takes at most [`HELD_SHARE`] = 16 of those, four full LMP
+//!   buffers (`abi::LMP_BUFFER`). A sender is a dispatcher (by its
+//!   Dispatcher object) or, for a program the kernel started, its cspace.
+//!   The slot is the sender's until the receiver takes the capability or
+//!   it is deleted (the receiver named no slot, or ended).
+//!
+//! A send that would go past either gets `SysError::CapsInFlight`, and
+//! nothing is sent.
 
 use abi::cap::slot;
 use boot::plan::PhysRange;
@@ -32,8 +54,26 @@ use crate::frames;
 use crate::layout::phys_to_virt;
 use crate::percpu;
 
-/// Slot bits of the kernel cspace's root: 1024 slots, two per page table.
-const KERNEL_BITS: u32 = 10;
+/// Slot bits of the kernel cspace's root: 1024 slots, two per page table
+/// and one per capability in flight.
+pub const KERNEL_BITS: u32 = 10;
+/// Most slots of the kernel cspace that capabilities in flight take, all
+/// senders together; the rest are the capability-window tables'.
+pub const HELD_MAX: usize = 512;
+/// Most capabilities in flight one sender has.
+pub const HELD_SHARE: u32 = 16;
+/// Capability-window tables that always find their two slots each.
+pub const TABLES_MIN: usize = 255;
+const _: () = assert!(HELD_MAX + 2 * TABLES_MIN < 1 << KERNEL_BITS);
+
+/// Who sent a capability in flight, for its share of the kernel cspace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Sender {
+    /// A dispatcher, by the base of its Dispatcher object.
+    Dispatcher(u64),
+    /// A program the kernel started, by the root of its cspace.
+    CSpace(u64),
+}
 
 /// The core's capability state.
 pub struct Caps {
@@ -45,6 +85,11 @@ pub struct Caps {
     pub kernel: CSpace,
     /// Free slots of the kernel cspace.
     free: alloc::vec::Vec<u32>,
+    /// The kernel-cspace slots that hold a capability in flight, with its
+    /// sender.
+    held: alloc::collections::BTreeMap<u32, Sender>,
+    /// How many capabilities in flight each sender has (none: no entry).
+    shares: alloc::collections::BTreeMap<Sender, u32>,
     /// The kernel's page tables, by physical address: the PML4 of the
     /// address space that links each and the first address it maps, so
     /// that an unmap invalidates just its pages.
@@ -102,7 +147,11 @@ pub fn init(user_ram: PhysRange) -> bool {
     let built = (|| -> Result<(CSpace, CSpace), CapError> {
         let first = mdb.boot_cspace(root, slot::ROOT_BITS)?;
         let kernel = mdb.boot_cspace(kroot, KERNEL_BITS)?;
-        mdb.boot_insert(first, slot::KERNEL, Cap::new(CapType::Kernel, 0, 0))?;
+        // Without GRANT: no copy of the Kernel capability leaves the first
+        // cspace (not by copy, mint or LMP).
+        let mut kernel_cap = Cap::new(CapType::Kernel, 0, 0);
+        kernel_cap.rights = Rights::ALL - Rights::GRANT;
+        mdb.boot_insert(first, slot::KERNEL, kernel_cap)?;
         let mut shutdown = Cap::new(CapType::Shutdown, 0, 0);
         shutdown.rights = Rights::WRITE;
         mdb.boot_insert(first, slot::SHUTDOWN, shutdown)?;
@@ -152,6 +201,8 @@ pub fn init(user_ram: PhysRange) -> bool {
         first,
         kernel,
         free,
+        held: alloc::collections::BTreeMap::new(),
+        shares: alloc::collections::BTreeMap::new(),
         tables: alloc::collections::BTreeMap::new(),
     });
     true
@@ -251,6 +302,40 @@ fn notify_caps(mdb: &mut Mdb, first: CSpace, base: u64, cores: u32) -> Result<()
     Ok(())
 }
 
+/// The memory capabilities received from other cores may name
+/// (`caps::Mdb::create_received_within`): for each core, the RAM it hands
+/// out to its monitor, as it reported it before its first program ran
+/// (nothing yet for a core that has not), kept inside the partition the
+/// boot core gave it; and the shared pool, which core 0 owns. Never a
+/// kernel's own frames, page tables or heap.
+pub fn importable() -> alloc::vec::Vec<caps::Importable> {
+    use core::sync::atomic::Ordering;
+    let me = percpu::this();
+    let mut ranges = alloc::vec::Vec::new();
+    for core in 0..me.count {
+        let params = percpu::params_of(core);
+        let end = params.report.user_ram_end.load(Ordering::Acquire);
+        let start = params.report.user_ram_start.load(Ordering::Relaxed);
+        let part = params.given.partition;
+        if start < end && start >= part.start && end <= part.end {
+            ranges.push(caps::Importable {
+                owner: core,
+                base: start,
+                end,
+            });
+        }
+    }
+    let pool = me.params.given.shared_pool;
+    if !pool.is_empty() {
+        ranges.push(caps::Importable {
+            owner: 0,
+            base: pool.start,
+            end: pool.end,
+        });
+    }
+    ranges
+}
+
 /// The read-only Frame over the boot-module archive's pages, if the
 /// machine has an archive that starts on a page boundary (QEMU loads boot
 /// modules page aligned). The bytes of its last page past the archive's end
@@ -285,6 +370,12 @@ pub fn initrd_extent() -> (u64, u64) {
 static GONE: Mutex<alloc::vec::Vec<(CapType, u64)>> = Mutex::new(alloc::vec::Vec::new());
 /// Whether [`GONE`] may hold something: the common call looks only here.
 static GONE_PENDING: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Whether a dispatcher or PML4 may have been destroyed since the last
+/// [`take_gone`].
+pub fn gone_pending() -> bool {
+    GONE_PENDING.load(core::sync::atomic::Ordering::Relaxed)
+}
 
 /// Takes the list of dispatchers and PML4s destroyed since the last call.
 pub fn take_gone() -> alloc::vec::Vec<(CapType, u64)> {
@@ -365,20 +456,48 @@ impl Caps {
     }
 
     /// Holds a copy of the capability at `src` of `cs` in a slot of the
-    /// kernel cspace, for an LMP message in flight; returns the slot. The
-    /// source needs GRANT.
-    pub fn hold(&mut self, cs: CSpace, src: CapAddr) -> Result<u32, abi::Error> {
+    /// kernel cspace, for an LMP message in flight from `sender`; returns
+    /// the slot. The source needs GRANT. `CapsInFlight` when the sender
+    /// has its share of slots ([`HELD_SHARE`]) or all senders have
+    /// [`HELD_MAX`]; nothing is held then.
+    pub fn hold(&mut self, cs: CSpace, src: CapAddr, sender: Sender) -> Result<u32, abi::Error> {
+        let share = self.shares.get(&sender).copied().unwrap_or(0);
+        // A slot is taken only under both limits, so the free list always
+        // keeps the tables' slots.
+        if share >= HELD_SHARE || self.held.len() >= HELD_MAX {
+            return Err(abi::SysError::CapsInFlight.into());
+        }
         let slot = self.free.pop().ok_or(abi::SysError::NoMemory)?;
         match self
             .mdb
             .copy_across(cs, src, self.kernel, CapAddr::l1(0), slot)
         {
-            Ok(()) => Ok(slot),
+            Ok(()) => {
+                self.held.insert(slot, sender);
+                self.shares.insert(sender, share + 1);
+                Ok(slot)
+            }
             Err(e) => {
                 self.free.push(slot);
                 Err(e.into())
             }
         }
+    }
+
+    /// Gives kernel slot `slot` back to its sender's share and to the free
+    /// slots, once its capability has gone.
+    fn release_held(&mut self, slot: u32) {
+        if let Some(sender) = self.held.remove(&slot) {
+            match self.shares.get(&sender).copied() {
+                Some(n) if n > 1 => {
+                    self.shares.insert(sender, n - 1);
+                }
+                _ => {
+                    self.shares.remove(&sender);
+                }
+            }
+        }
+        self.free.push(slot);
     }
 
     /// Moves the capability held in kernel slot `slot` into slot
@@ -403,7 +522,7 @@ impl Caps {
             Ok(effects) => self.apply(&effects),
             Err(e) => log::error!("held capability in kernel slot {slot}: delete refused: {e}"),
         }
-        self.free.push(slot);
+        self.release_held(slot);
     }
 
     /// Applies the effects of one operation, in order: zeroes created

@@ -196,6 +196,16 @@ pub fn start_when_released() -> ! {
 fn run(core: &Core, archive: &Archive<'_>) -> ! {
     let given = &core.params.given;
     let user_ram = crate::layout::user_ram(core.first_free, given.partition.end);
+    // Said before any program runs here, so before anything this core
+    // owns can be exported: other cores accept imports of this core's
+    // memory only inside this range (`capdb::importable`).
+    let report = &core.params.report;
+    report
+        .user_ram_start
+        .store(user_ram.start, core::sync::atomic::Ordering::Relaxed);
+    report
+        .user_ram_end
+        .store(user_ram.end, core::sync::atomic::Ordering::Release);
     frames::init(core.first_free, user_ram.start);
     if !capdb::init(user_ram) {
         exit(ExitCode::Fail);

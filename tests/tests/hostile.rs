@@ -119,3 +119,99 @@ fn a_domains_panic_ends_only_the_domain() {
     assert_eq!(panics[0].get("program"), Some("hostile"), "{log}");
     assert_eq!(panics[0].get("domain"), Some("1"), "{log}");
 }
+
+// Attacks on capability authority, made by the program itself with the
+// core's first cspace: each gets its typed error, the program goes on to
+// its later checks, and the run passes.
+
+/// Asserts that every check in `want` was made (and, by [`attack`], passed).
+fn checked(report: &BootReport, want: &[&str]) {
+    let log = &report.failure_report;
+    let names: Vec<String> = passed_checks(report, "hostile-check")
+        .into_values()
+        .flatten()
+        .collect();
+    for w in want {
+        assert!(names.iter().any(|n| n == w), "no check {w}\n{log}");
+    }
+}
+
+#[test]
+fn an_import_names_no_kernel_memory_and_the_kernel_cap_is_not_copied() {
+    let report = attack("import-kernel");
+    checked(
+        &report,
+        &[
+            "import-a-frame-over-this-kernels-frames",
+            "import-2-mib-of-this-kernels-frames",
+            "import-ram-over-this-kernels-frames",
+            "import-a-frame-over-the-kernel-image",
+            "import-a-frame-across-the-ram-start",
+            "import-this-cores-ram-as-core-0s",
+            "nothing-was-imported",
+            "import-a-frame-of-the-pool",
+            "the-kernel-cap-has-no-grant",
+            "copy-the-kernel-cap",
+            "mint-the-kernel-cap",
+            "the-ram-stays",
+        ],
+    );
+}
+
+#[test]
+fn one_sender_cannot_fill_the_kernel_cspace() {
+    let report = attack("kernel-cspace");
+    checked(
+        &report,
+        &[
+            "the-share-is-sent",
+            "send-one-past-the-share",
+            "a-message-without-a-capability-still-goes",
+            "map-it-in-a-fresh-region",
+            "send-a-capability-after-the-receivers-ended",
+        ],
+    );
+}
+
+#[test]
+fn a_pml4_dropped_in_flight_ends_its_domain_at_once() {
+    let report = attack("lmp-reap");
+    let log = &report.failure_report;
+    checked(
+        &report,
+        &[
+            "send-the-victims-pml4",
+            "the-victim-runs-on-the-pml4-in-flight",
+            "end-the-receiver",
+            "the-victim-ended-at-once",
+            "release-a-domain",
+            // The same through a receive that drops the capability.
+            "the-receiving-domain-runs",
+            "receive-the-pml4",
+            "its-capability-was-dropped",
+            "the-victim-ended-at-the-receive",
+            "the-receiver-saw-the-victim-revoked",
+            "the-second-victim-is-revoked",
+        ],
+    );
+    let revoked: Vec<_> = report
+        .records_of("domain-revoked")
+        .filter_map(|r| r.get("object"))
+        .collect();
+    assert_eq!(revoked.iter().filter(|o| **o == "Pml4").count(), 2, "{log}");
+}
+
+#[test]
+fn a_dispatcher_starts_only_with_a_writable_cnode_and_pml4() {
+    let report = attack("run-rights");
+    checked(
+        &report,
+        &[
+            "run-with-a-read-only-cnode",
+            "run-with-a-read-only-pml4",
+            "nothing-started",
+            "run-with-writable-copies",
+            "it-exits-with-0",
+        ],
+    );
+}

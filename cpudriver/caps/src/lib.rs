@@ -78,6 +78,7 @@ pub use effect::Effect;
 pub use invariants::InvariantViolation;
 pub use mdb::{Mdb, RemoteRelations, SlotView};
 pub use ops::RetypeArgs;
+pub use ops::monitor::Importable;
 pub use rights::Rights;
 pub use types::{Cap, CapType};
 pub use vnode::{Level, Mapping};

@@ -4,7 +4,12 @@
 //! The parent retypes its own RAM into the domain's objects and maps its
 //! VNodes and frames with capability invocations; the kernel checks every
 //! step there. [`run`] then only has to check the three capabilities and
-//! the entry state, and put the domain on the core's run queue. The
+//! the entry state, and put the domain on the core's run queue. Starting a
+//! domain hands it the authority of all three, so each needs WRITE (the
+//! right to change the object): the Dispatcher, the root CNode of its
+//! cspace and the PML4 of its address space; a copy without it gets
+//! `MissingRight`. (A parent that retyped the objects holds them with every
+//! right; a read-only copy it passed on cannot start a domain.) The
 //! domain's saved registers live in the kernel's program list, not in the
 //! Dispatcher object's memory, which stays zero: no user-writable memory
 //! is ever trusted as kernel state.
@@ -17,7 +22,7 @@ use caps::{CapType, Rights};
 
 use super::space::{AddressSpace, USER_END};
 use super::syscall::Done;
-use super::{Program, SCHED, State, blank_frame, leave_space, remove, schedule};
+use super::{Program, SCHED, Scheduler, State, blank_frame, leave_space, remove, schedule};
 use crate::arch::trap::TrapFrame;
 use crate::console::record;
 use crate::{capdb, percpu};
@@ -52,11 +57,17 @@ pub(super) fn run(disp: CPtr, ptr: u64, len: u64) -> Result<u64, Error> {
     }
     let root = super::invoke::addr(CPtr::decode(params.cspace)?)?;
     let child_cs = c.mdb.cspace_of(cs, root)?;
+    if !c.mdb.identify(cs, root)?.rights.contains(Rights::WRITE) {
+        return Err(CapError::MissingRight.into());
+    }
     let v = c
         .mdb
         .identify(cs, super::invoke::addr(CPtr::decode(params.vspace)?)?)?;
     if v.ty != CapType::Pml4 {
         return Err(CapError::WrongType.into());
+    }
+    if !v.rights.contains(Rights::WRITE) {
+        return Err(CapError::MissingRight.into());
     }
     if params.entry >= USER_END || params.stack > USER_END {
         return Err(CapError::KernelHalf.into());
@@ -115,39 +126,18 @@ pub(super) fn status(disp: CPtr) -> Result<u64, Error> {
     Ok(status.encode())
 }
 
-/// After an invocation: ends every domain whose Dispatcher or PML4 the
-/// invocation destroyed (with a `domain-revoked` record) and forgets the
-/// state of destroyed dispatchers. When the caller itself was among them,
-/// the next program is scheduled into `frame`; otherwise the caller gets
-/// `result`.
+/// After a call that may have destroyed objects (an invocation, an LMP
+/// send or receive, the end of a program whose inbox held capabilities):
+/// ends every domain whose Dispatcher or PML4 went (with a
+/// `domain-revoked` record) and forgets the state of destroyed
+/// dispatchers. When the caller itself was among them, the next program is
+/// scheduled into `frame`; otherwise the caller gets `result`.
 pub(super) fn reap(frame: &mut TrapFrame, result: Result<u64, Error>) -> Done {
-    let gone = capdb::take_gone();
-    if gone.is_empty() {
+    if !capdb::gone_pending() {
         return Done::Return(result);
     }
     let mut s = SCHED.lock();
-    let mut caller_ended = None;
-    for (ty, base) in gone {
-        while let Some(i) = s.programs.iter().position(|p| match ty {
-            CapType::Dispatcher => p.disp == Some(base),
-            _ => p.space.is_vnode() && p.space.root() == base,
-        }) {
-            if s.current == Some(i) {
-                leave_space();
-                s.current = None;
-                caller_ended = Some(i);
-            }
-            record(
-                "domain-revoked",
-                format_args!("program={} object={ty:?}", s.programs[i].name),
-            );
-            remove(&mut s, i, Status::Revoked);
-        }
-        if ty == CapType::Dispatcher {
-            s.statuses.remove(&base);
-        }
-    }
-    let Some(i) = caller_ended else {
+    let Some(i) = end_gone(&mut s) else {
         return Done::Return(result);
     };
     let after = i.checked_sub(1).or(s.programs.len().checked_sub(1));
@@ -155,4 +145,39 @@ pub(super) fn reap(frame: &mut TrapFrame, result: Result<u64, Error>) -> Done {
     super::fuzz::program_ended();
     schedule(frame, after);
     Done::Switched
+}
+
+/// Ends every domain whose Dispatcher or PML4 was destroyed since the last
+/// look, until none is left: ending one drops the capabilities of its
+/// waiting messages, which may destroy more. Returns the index the running
+/// program had when it was among them (the core is then in its kernel
+/// address space and nothing runs).
+pub(super) fn end_gone(s: &mut Scheduler) -> Option<usize> {
+    let mut caller_ended = None;
+    loop {
+        let gone = capdb::take_gone();
+        if gone.is_empty() {
+            return caller_ended;
+        }
+        for (ty, base) in gone {
+            while let Some(i) = s.programs.iter().position(|p| match ty {
+                CapType::Dispatcher => p.disp == Some(base),
+                _ => p.space.is_vnode() && p.space.root() == base,
+            }) {
+                if s.current == Some(i) {
+                    leave_space();
+                    s.current = None;
+                    caller_ended = Some(i);
+                }
+                record(
+                    "domain-revoked",
+                    format_args!("program={} object={ty:?}", s.programs[i].name),
+                );
+                remove(s, i, Status::Revoked);
+            }
+            if ty == CapType::Dispatcher {
+                s.statuses.remove(&base);
+            }
+        }
+    }
 }

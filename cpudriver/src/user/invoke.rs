@@ -166,7 +166,10 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
             unsafe {
                 core::ptr::copy_nonoverlapping(ptr as *const u8, bytes.as_mut_ptr(), bytes.len())
             };
-            c.mdb.create_received(
+            // Only memory some core hands out, never a kernel's own.
+            let within = capdb::importable();
+            c.mdb.create_received_within(
+                &within,
                 cs,
                 kernel,
                 &bytes,

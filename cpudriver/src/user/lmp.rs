@@ -19,7 +19,13 @@
 //! once; delivery moves it into the slot the receiver named. A receiver
 //! that named none, or a slot that cannot take it, gets the `CAP_DROPPED`
 //! flag and the copy is deleted. When a receiver ends, the capabilities of
-//! its waiting messages are deleted with them.
+//! its waiting messages are deleted with them. Either deletion may destroy
+//! a Dispatcher or PML4: the domains they took end at once, before the
+//! call returns or the next program runs (`dispatch::end_gone`). Each sender has a fixed
+//! share of those kernel slots (`capdb::HELD_SHARE`, 16; all senders
+//! together `capdb::HELD_MAX`, 512, so that the capability-window tables
+//! always find theirs): a send past it is `CapsInFlight`, and sends
+//! nothing.
 
 use abi::cap::CPtr;
 use abi::{CapError, Error, LMP_BUFFER, SysError, lmp};
@@ -31,7 +37,7 @@ use super::syscall::Done;
 use super::{SCHED, State, clone_frame, save_current, schedule};
 use crate::arch::rdtsc;
 use crate::arch::trap::TrapFrame;
-use crate::capdb::{self, Caps};
+use crate::capdb::{self, Caps, Sender};
 
 /// A message waiting for its receiver.
 #[derive(Clone, Copy, Debug)]
@@ -83,7 +89,11 @@ fn send_inner(
             if !sent.rights.contains(Rights::GRANT) {
                 return Err(CapError::MissingRight.into());
             }
-            Some(c.hold(cs, src)?)
+            let sender = match s.programs[me].disp {
+                Some(base) => Sender::Dispatcher(base),
+                None => Sender::CSpace(cs.root()),
+            };
+            Some(c.hold(cs, src, sender)?)
         }
         None => None,
     };
@@ -139,6 +149,17 @@ pub(super) fn recv(frame: &mut TrapFrame, dest: Option<CPtr>, slot: u32, timeout
             return Done::Return(Err(CapError::NoSuchSlot.into()));
         };
         deliver(c, cs, dest, msg, frame);
+        drop(guard);
+        // A capability the receiver could not take is deleted, and it may
+        // have been the last of a Dispatcher or PML4 (the receiver's own,
+        // even): that domain ends now, not at the next invocation.
+        let Some(i) = super::dispatch::end_gone(&mut s) else {
+            return Done::Switched;
+        };
+        let after = i.checked_sub(1).or(s.programs.len().checked_sub(1));
+        drop(s);
+        super::fuzz::program_ended();
+        schedule(frame, after);
         return Done::Switched;
     }
     let deadline = (timeout > 0).then(|| rdtsc().saturating_add(timeout));

@@ -412,6 +412,9 @@ fn end_current(frame: &mut TrapFrame, how: Status) {
     };
     leave_space();
     remove(&mut s, i, how);
+    // Its waiting messages may have held the last capability of another
+    // domain's Dispatcher or PML4: that domain ends before anything runs.
+    dispatch::end_gone(&mut s);
     let after = i.checked_sub(1).or(s.programs.len().checked_sub(1));
     drop(s);
     fuzz::program_ended();

@@ -618,9 +618,10 @@ fn xfer_send(p: &mut Ring3, c: &mut Checks, mb: &services::shm::arena::Arena) {
         Some(E::NotPermitted),
         sys::cap_export(kernel, root()),
     );
+    // The Kernel capability has no GRANT: it leaves no cspace.
     c.check(
         "export-the-kernel-cap",
-        Some(E::NotPermitted),
+        Some(E::MissingRight),
         sys::cap_export(kernel, kernel),
     );
     let no_grant = l1(XFER_SLOT + 1);

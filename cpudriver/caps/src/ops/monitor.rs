@@ -10,6 +10,29 @@ use crate::wire;
 use abi::CapError;
 use alloc::vec::Vec;
 
+/// Memory that capabilities received from other cores may name: the range
+/// `[base, end)`, handed out by core `owner`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Importable {
+    /// The core that hands it out (owns the objects made of it).
+    pub owner: u32,
+    /// First byte.
+    pub base: u64,
+    /// One past the last byte.
+    pub end: u64,
+}
+
+impl Importable {
+    /// Whether `[base, base + size)` lies whole inside this range, handed
+    /// out by `owner`.
+    pub fn holds(&self, owner: u32, base: u64, size: u64) -> bool {
+        owner == self.owner
+            && base
+                .checked_add(size)
+                .is_some_and(|end| base >= self.base && end <= self.end)
+    }
+}
+
 impl Mdb {
     /// Checks that `kernel` names a Kernel capability (locked or not):
     /// `NoKernelCap` for another capability, the address's own error for
@@ -36,6 +59,10 @@ impl Mdb {
     /// another); local copies of it have the same owner
     /// (`NotPermitted`). The relations are merged into those of the local
     /// copies.
+    ///
+    /// This form trusts the bytes to name memory that the owner hands out:
+    /// it is for the kernel's own boot steps and for tests. Bytes a program
+    /// gives go through [`Mdb::create_received_within`].
     #[allow(clippy::too_many_arguments)]
     pub fn create_received(
         &mut self,
@@ -47,13 +74,47 @@ impl Mdb {
         dest_cnode: CapAddr,
         dest_slot: u32,
     ) -> Result<(), CapError> {
-        let r = self.create_received_inner(cs, kernel, bytes, owner, remote, dest_cnode, dest_slot);
+        let r = self.create_received_inner(
+            None, cs, kernel, bytes, owner, remote, dest_cnode, dest_slot,
+        );
+        self.finish(r)
+    }
+
+    /// [`Mdb::create_received`] for bytes a program gave: the memory of a
+    /// RAM or Frame capability must lie whole inside one of `within` whose
+    /// owner is `owner` (`NotImportable`; checked right after the type).
+    /// The kernel passes the memory each core hands out and the shared
+    /// pool, so that no import names its own frames, page tables or heap,
+    /// nor memory another core keeps. (A Notify names no memory.)
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_received_within(
+        &mut self,
+        within: &[Importable],
+        cs: CSpace,
+        kernel: CapAddr,
+        bytes: &[u8],
+        owner: u32,
+        remote: RemoteRelations,
+        dest_cnode: CapAddr,
+        dest_slot: u32,
+    ) -> Result<(), CapError> {
+        let r = self.create_received_inner(
+            Some(within),
+            cs,
+            kernel,
+            bytes,
+            owner,
+            remote,
+            dest_cnode,
+            dest_slot,
+        );
         self.finish(r)
     }
 
     #[allow(clippy::too_many_arguments)]
     fn create_received_inner(
         &mut self,
+        within: Option<&[Importable]>,
         cs: CSpace,
         kernel: CapAddr,
         bytes: &[u8],
@@ -66,6 +127,12 @@ impl Mdb {
         let cap = wire::from_bytes(bytes)?;
         if !cap.ty.transferable() {
             return Err(CapError::NotPermitted);
+        }
+        if let Some(within) = within
+            && cap.ty != CapType::Notify
+            && !within.iter().any(|r| r.holds(owner, cap.base, cap.size))
+        {
+            return Err(CapError::NotImportable);
         }
         let slot = self.resolve_dest(cs, dest_cnode, dest_slot, 1)?;
         self.place_new(cap, slot, owner, remote)

@@ -954,3 +954,95 @@ fn copy_across_puts_a_copy_in_another_cspace_with_the_same_checks() {
     refused(&mut db, CapError::EmptySlot, |d| d.identify(other, l1(1)));
     db.check_invariants().expect("invariants");
 }
+
+#[test]
+fn imports_name_only_memory_their_owner_hands_out() {
+    use crate::Importable;
+    let (mut db, cs) = fresh();
+    let none = RemoteRelations::empty();
+    // Core 1 hands out [0x8000_0000, 0x8010_0000); core 0 the pool above.
+    let within = [
+        Importable {
+            owner: 1,
+            base: 0x8000_0000,
+            end: 0x8010_0000,
+        },
+        Importable {
+            owner: 0,
+            base: 0xc000_0000,
+            end: 0xc020_0000,
+        },
+    ];
+    let import = |d: &mut Mdb, cap: Cap, owner: u32, slot: u32| {
+        let bytes = wire::to_bytes(&cap);
+        d.create_received_within(&within, cs, KERNEL, &bytes, owner, none, ROOT, slot)
+    };
+    // Memory no core hands out: a kernel's own frames, below and above.
+    for cap in [
+        Cap::new(CapType::Frame, 0x1000_0000, 4096),
+        Cap::new(CapType::Ram, 0x7fff_f000, 4096),
+        Cap::new(CapType::Frame, 0x8010_0000, 4096),
+        // Straddling the end of the RAM handed out.
+        Cap::new(CapType::Frame, 0x800f_f000, 8192),
+    ] {
+        refused(&mut db, CapError::NotImportable, |d| import(d, cap, 1, 10));
+    }
+    // Inside the RAM of another core than the owner named.
+    let inside = Cap::new(CapType::Frame, 0x8000_4000, 4096);
+    refused(&mut db, CapError::NotImportable, |d| {
+        import(d, inside, 0, 10)
+    });
+    refused(&mut db, CapError::NotImportable, |d| {
+        import(d, Cap::new(CapType::Frame, 0xc000_0000, 4096), 1, 10)
+    });
+    // The earlier checks come first: the Kernel capability, the bytes,
+    // the type.
+    let outside = wire::to_bytes(&Cap::new(CapType::Frame, 0x1000_0000, 4096));
+    refused(&mut db, CapError::NoKernelCap, |d| {
+        d.create_received_within(&within, cs, l1(22), &outside, 1, none, ROOT, 10)
+    });
+    let disp = wire::to_bytes(&Cap::new(CapType::Dispatcher, 0x1000_0000, 1024));
+    refused(&mut db, CapError::NotPermitted, |d| {
+        d.create_received_within(&within, cs, KERNEL, &disp, 1, none, ROOT, 10)
+    });
+    // Nothing handed out at all: every memory import is refused.
+    refused(&mut db, CapError::NotImportable, |d| {
+        let bytes = wire::to_bytes(&inside);
+        d.create_received_within(&[], cs, KERNEL, &bytes, 1, none, ROOT, 10)
+    });
+    // Inside, with the right owner: accepted, and then the usual checks.
+    import(&mut db, inside, 1, 10).expect("frame of core 1");
+    let whole = Cap::new(CapType::Ram, 0x8000_0000, 0x10_0000);
+    import(&mut db, whole, 1, 11).expect("all of core 1's RAM");
+    import(
+        &mut db,
+        Cap::new(CapType::Frame, 0xc000_0000, 0x20_0000),
+        0,
+        12,
+    )
+    .expect("the pool");
+    refused(&mut db, CapError::SlotOccupied, |d| {
+        import(d, inside, 1, 10)
+    });
+    // A Notify names no memory.
+    let notify = Cap::new(CapType::Notify, 2, 0);
+    import(&mut db, notify, 1, 13).expect("notify");
+    db.check_invariants().expect("invariants");
+}
+
+#[test]
+fn a_kernel_capability_without_grant_is_not_copied() {
+    let (mut db, cs) = fresh();
+    let mut kernel = Cap::new(CapType::Kernel, 0, 0);
+    kernel.rights = Rights::ALL - Rights::GRANT;
+    db.boot_insert(cs, 10, kernel).expect("kernel");
+    refused(&mut db, CapError::MissingRight, |d| {
+        d.copy(cs, l1(10), ROOT, 11)
+    });
+    refused(&mut db, CapError::MissingRight, |d| {
+        d.mint(cs, l1(10), ROOT, 11, Rights::READ, 0)
+    });
+    // It still serves the monitor's operations.
+    assert_eq!(db.kernel_cap(cs, l1(10)), Ok(()));
+    assert_eq!(db.create_notify(cs, l1(10), 1, ROOT, 11), Ok(()));
+}

@@ -68,7 +68,7 @@ pub fn this_domain() -> Option<Attack> {
 }
 
 /// The entry of `attack`'s stub.
-fn entry_of(attack: Attack) -> u64 {
+pub fn entry_of(attack: Attack) -> u64 {
     let k = Attack::ALL.iter().position(|a| *a == attack).unwrap_or(0) as u64;
     &raw const ENTRIES as u64 + STUB * k
 }

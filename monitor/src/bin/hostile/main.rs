@@ -20,10 +20,14 @@
 mod authority;
 mod domain;
 mod entry_paths;
+mod import_kernel;
+mod kernel_cspace;
+mod lmp_reap;
+mod run_rights;
 
 use abi::attack::Attack;
 use services::platforms::ring3::checks::Checks;
-use services::platforms::ring3::{record, sys};
+use services::platforms::ring3::{Ring3, record, sys};
 
 /// The kind of every check record.
 const CHECK: &str = "hostile-check";
@@ -45,9 +49,11 @@ extern "C" fn program_main(_core: u32, _cores: u32) -> u64 {
         record("hostile-done", format_args!("attack=? error=bad-argument"));
         return 2;
     };
-    // Every attack so far runs in a domain; one the program makes itself,
-    // with the first cspace, is called here instead.
-    domain::run(attack, &mut checks);
+    // Most attacks run in a domain; those the program makes itself, with
+    // the first cspace, are called here instead.
+    if !with_first_cspace(attack, &mut checks) {
+        domain::run(attack, &mut checks);
+    }
     record(
         "hostile-done",
         format_args!(
@@ -72,6 +78,33 @@ fn in_domain(attack: Attack, c: &mut Checks) {
         Attack::Shutdown => authority::shutdown(c),
         Attack::Notify => authority::notify(c),
         Attack::DomainPanic => authority::domain_panic(),
+        Attack::LmpReap => lmp_reap::receive(c),
         _ => c.holds("attack-has-a-domain-part", false),
     }
+}
+
+/// Makes `attack` here, with the core's first cspace and the monitor's
+/// loader, if it is one of those, and takes back everything it made for
+/// the monitor after it. Returns whether it was.
+fn with_first_cspace(attack: Attack, c: &mut Checks) -> bool {
+    let run: fn(&mut Ring3, &mut Checks) = match attack {
+        Attack::ImportKernel => import_kernel::run,
+        Attack::KernelCspace => kernel_cspace::run,
+        Attack::LmpReap => lmp_reap::run,
+        Attack::RunRights => run_rights::run,
+        _ => return false,
+    };
+    let mut p = match Ring3::new() {
+        Ok(p) => p,
+        Err(e) => {
+            c.check::<()>("info", None, Err(e.into()));
+            return true;
+        }
+    };
+    run(&mut p, c);
+    if let Err(e) = p.loader().reset() {
+        c.holds("hand-back", false);
+        record("hostile-error", format_args!("step=reset error={e:?}"));
+    }
+    true
 }
