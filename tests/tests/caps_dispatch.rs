@@ -8,7 +8,7 @@
 use flotilla_tests::{boot_ok, passed_cap_checks, with_monitors};
 
 /// Checks every core must report.
-const CHECKS: [&str; 34] = [
+const CHECKS: [&str; 35] = [
     "a-boot-program-registers-no-fault-handler",
     "a-boot-program-registers-no-run-upcall",
     "a-boot-program-receives-no-lmp",
@@ -25,6 +25,7 @@ const CHECKS: [&str; 34] = [
     "run-with-a-pdpt-as-vspace",
     "run-with-an-empty-cspace-slot",
     "run-with-a-kernel-entry",
+    "run-with-the-stack-at-the-user-end",
     "run-with-a-misaligned-stack",
     "run-with-no-name",
     "run-with-a-non-utf8-name",

@@ -69,7 +69,9 @@ pub(super) fn run(disp: CPtr, ptr: u64, len: u64) -> Result<u64, Error> {
     if !v.rights.contains(Rights::WRITE) {
         return Err(CapError::MissingRight.into());
     }
-    if params.entry >= USER_END || params.stack > USER_END {
+    // A stack top at the end of the user half would be a non-canonical
+    // stack pointer.
+    if params.entry >= USER_END || params.stack >= USER_END {
         return Err(CapError::KernelHalf.into());
     }
     if !params.stack.is_multiple_of(16) {

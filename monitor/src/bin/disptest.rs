@@ -128,7 +128,7 @@ fn refusals(c: &mut Checks, chunk: CPtr) {
         run(DISP, &params(199, PML4)),
     );
     // One field of the parameters wrong at a time.
-    let bad_fields: [(&str, Option<Error>, Spoil); 6] = [
+    let bad_fields: [(&str, Option<Error>, Spoil); 7] = [
         (
             "run-with-a-bad-cspace-address",
             cap(CapError::BadArgument),
@@ -137,6 +137,11 @@ fn refusals(c: &mut Checks, chunk: CPtr) {
         ("run-with-a-kernel-entry", cap(CapError::KernelHalf), |p| {
             p.entry = 0xffff_8000_0000_0000
         }),
+        (
+            "run-with-the-stack-at-the-user-end",
+            cap(CapError::KernelHalf),
+            |p| p.stack = 0x8000_0000_0000,
+        ),
         (
             "run-with-a-misaligned-stack",
             cap(CapError::Misaligned),
