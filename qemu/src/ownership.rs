@@ -55,6 +55,8 @@ const PROBE: &[Owner] = &[Owner::Boot("probe")];
 const CAPTEST: &[Owner] = &[Owner::Boot("captest")];
 const FUZZ: &[Owner] = &[Owner::Boot("fuzz")];
 const PINGPONG: &[Owner] = &[Owner::Domain("pingpong")];
+const HOSTILE: &[Owner] = &[Owner::Boot("hostile")];
+const HOSTILE_AND_ITS_DOMAINS: &[Owner] = &[Owner::Boot("hostile"), Owner::Domain("hostile")];
 
 /// Every record kind and the programs that may print it.
 pub const OWNERS: &[(&str, &[Owner])] = &[
@@ -70,6 +72,7 @@ pub const OWNERS: &[(&str, &[Owner])] = &[
     ("caps-boot", KERNEL),
     ("sched", KERNEL),
     ("user-fault", KERNEL),
+    ("user-killed", KERNEL),
     ("program-exit", KERNEL),
     ("program-panic", KERNEL),
     ("shutdown", KERNEL),
@@ -126,6 +129,11 @@ pub const OWNERS: &[(&str, &[Owner])] = &[
     ("fuzz-call", FUZZ),
     ("fuzz-result", FUZZ),
     ("fuzz-fail", FUZZ),
+    ("hostile-done", HOSTILE),
+    ("hostile-domain", HOSTILE),
+    ("hostile-error", HOSTILE),
+    ("hostile-check", HOSTILE_AND_ITS_DOMAINS),
+    ("hostile-step", HOSTILE_AND_ITS_DOMAINS),
     // The domains' (their names are their builders' word).
     ("lmp-check", PINGPONG),
     ("lmp-bench", PINGPONG),

@@ -20,6 +20,7 @@
 mod authority;
 mod domain;
 mod entry_paths;
+mod forged_record;
 
 use abi::attack::Attack;
 use services::platforms::ring3::checks::Checks;
@@ -72,6 +73,7 @@ fn in_domain(attack: Attack, c: &mut Checks) {
         Attack::Shutdown => authority::shutdown(c),
         Attack::Notify => authority::notify(c),
         Attack::DomainPanic => authority::domain_panic(),
+        Attack::ForgedRecord => forged_record::forged_record(),
         _ => c.holds("attack-has-a-domain-part", false),
     }
 }
