@@ -129,6 +129,7 @@ pub const OWNERS: &[(&str, &[Owner])] = &[
     ("fuzz-call", FUZZ),
     ("fuzz-result", FUZZ),
     ("fuzz-fail", FUZZ),
+    ("fuzz-flags", FUZZ),
     ("hostile-done", HOSTILE),
     ("hostile-domain", HOSTILE),
     ("hostile-error", HOSTILE),
