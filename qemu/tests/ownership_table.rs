@@ -53,7 +53,11 @@ fn every_record_kind_printed_has_an_owner() {
             }
         }
     }
-    assert!(seen > 50, "only {seen} records found under {}", root.display());
+    assert!(
+        seen > 50,
+        "only {seen} records found under {}",
+        root.display()
+    );
     assert!(missing.is_empty(), "kinds without an owner: {missing:#?}");
 }
 
