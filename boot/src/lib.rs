@@ -14,7 +14,8 @@
 //! - [`srat`]: NUMA affinity from the ACPI SRAT;
 //! - [`plan`]: the split of physical memory into per-core partitions;
 //! - [`handoff`]: the boot handshake between the boot core and the others;
-//! - [`protocol`]: exit codes and the structured serial record format.
+//! - [`protocol`]: exit codes and the structured serial record format;
+//! - [`stamp`]: the kernel's stamp on every line a ring-3 program prints.
 #![no_std]
 
 pub mod cmdline;
@@ -23,6 +24,7 @@ pub mod plan;
 pub mod protocol;
 pub mod pvh;
 pub mod srat;
+pub mod stamp;
 pub mod x86;
 
 pub use modules::{initrd, text};

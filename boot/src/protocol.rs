@@ -26,6 +26,15 @@
 //! Keys are `[a-z0-9_-]+`; values contain no spaces. The `/1` in the tag is the
 //! format version: a change that alters the meaning of an existing record
 //! kind or field bumps it. [`Record::parse`] reads such a line back.
+//!
+//! A line printed by a ring-3 program carries the kernel's stamp after the
+//! core prefix ([`crate::stamp`]), and its record says who printed it:
+//!
+//! ```text
+//! [core 2] [boot monitor] @flotilla/1 monitor-up cores=4 pool_frames=1044
+//! ```
+
+use crate::stamp::{Stamp, split_stamp};
 
 /// I/O port of QEMU's `isa-debug-exit` device as the host configures it
 /// (`-device isa-debug-exit,iobase=0xf4,iosize=0x04`).
@@ -96,6 +105,9 @@ impl ExitCode {
 pub struct Record<'a> {
     /// The logical id of the core that printed the line.
     pub core: u32,
+    /// The program that printed it, from the kernel's stamp; `None` for a
+    /// record the kernel printed itself.
+    pub by: Option<Stamp<'a>>,
     /// The record kind, such as `core-up`.
     pub kind: &'a str,
     fields: &'a str,
@@ -104,7 +116,8 @@ pub struct Record<'a> {
 /// Why a line is not a well-formed record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordError {
-    /// The line does not start with `[core N] `.
+    /// The line does not start with `[core N] ` (and a well-formed stamp,
+    /// if it has one).
     NoCorePrefix,
     /// The line has a core prefix but no [`RECORD_TAG`]; it is a log line.
     NotARecord,
@@ -119,7 +132,7 @@ pub enum RecordError {
 impl<'a> Record<'a> {
     /// Parses one serial line (without its line terminator).
     pub fn parse(line: &'a str) -> Result<Record<'a>, RecordError> {
-        let (core, rest) = split_core_prefix(line).ok_or(RecordError::NoCorePrefix)?;
+        let (core, by, rest) = split_line(line).ok_or(RecordError::NoCorePrefix)?;
         let rest = match rest.strip_prefix(RECORD_TAG) {
             Some(after) if after.is_empty() || after.starts_with(' ') => after.trim_start(),
             Some(_) => return Err(RecordError::Version),
@@ -130,7 +143,12 @@ impl<'a> Record<'a> {
         if kind.is_empty() {
             return Err(RecordError::NoKind);
         }
-        let record = Record { core, kind, fields };
+        let record = Record {
+            core,
+            by,
+            kind,
+            fields,
+        };
         for field in record.raw_fields() {
             let (key, _) = field.split_once('=').ok_or(RecordError::BadField)?;
             if !valid_key(key) {
@@ -166,6 +184,19 @@ pub fn split_core_prefix(line: &str) -> Option<(u32, &str)> {
     let (num, rest) = rest.split_once("] ")?;
     let core = num.parse().ok()?;
     Some((core, rest))
+}
+
+/// Splits a serial line into its core, the program that printed it (`None`
+/// for the kernel) and its text: `[core N] [boot NAME] text` into
+/// `(N, Some(stamp), text)`, `[core N] text` into `(N, None, text)`.
+pub fn split_line(line: &str) -> Option<(u32, Option<Stamp<'_>>, &str)> {
+    let (core, rest) = split_core_prefix(line)?;
+    if rest.starts_with('[') {
+        // Only the kernel writes a `[` here, and only as a stamp.
+        let (stamp, text) = split_stamp(rest)?;
+        return Some((core, Some(stamp), text));
+    }
+    Some((core, None, rest))
 }
 
 /// Parses a decimal or `0x`-prefixed hexadecimal unsigned integer.
@@ -213,6 +244,53 @@ mod tests {
         assert_eq!(r.get_u64("apic"), Some(12));
         assert_eq!(r.get("missing"), None);
         assert_eq!(r.fields().count(), 3);
+    }
+
+    #[test]
+    fn records_say_who_printed_them() {
+        use crate::stamp::Origin;
+        let r = Record::parse("[core 1] @flotilla/1 program-exit program=hello code=0").unwrap();
+        assert_eq!(r.by, None);
+        let r = Record::parse("[core 2] [boot monitor] @flotilla/1 monitor-up cores=2").unwrap();
+        assert_eq!(r.core, 2);
+        assert_eq!(
+            r.by,
+            Some(Stamp {
+                origin: Origin::Boot,
+                name: "monitor"
+            })
+        );
+        assert_eq!((r.kind, r.get("cores")), ("monitor-up", Some("2")));
+        let r = Record::parse("[core 3] [domain hello] @flotilla/1 hello x=1").unwrap();
+        assert_eq!(
+            r.by.map(|s| (s.origin, s.name)),
+            Some((Origin::Domain, "hello"))
+        );
+        assert_eq!(
+            Record::parse("[core 3] [domain hello] hi"),
+            Err(RecordError::NotARecord)
+        );
+        // A program's text after a stamp is never a second stamp or prefix.
+        let r = Record::parse("[core 3] [domain x] [boot monitor] @flotilla/1 a");
+        assert_eq!(r, Err(RecordError::NotARecord));
+        let r = Record::parse("[core 3] [domain x] [core 0] @flotilla/1 boot-done");
+        assert_eq!(r, Err(RecordError::NotARecord));
+        assert_eq!(
+            Record::parse("[core 3] [nobody x] @flotilla/1 a"),
+            Err(RecordError::NoCorePrefix)
+        );
+        assert_eq!(
+            split_line("[core 4] [boot fuzz] text"),
+            Some((
+                4,
+                Some(Stamp {
+                    origin: Origin::Boot,
+                    name: "fuzz"
+                }),
+                "text"
+            ))
+        );
+        assert_eq!(split_line("[core 4] INFO x"), Some((4, None, "INFO x")));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use core::fmt::{self, Write};
 
 use boot::handoff::Header;
 use boot::protocol::RECORD_TAG;
+use boot::stamp::{ProgramText, Stamp};
 use spin::Once;
 use spin::mutex::SpinMutex;
 use uart_16550::Uart16550;
@@ -22,10 +23,11 @@ pub type Uart = Uart16550<PioBackend>;
 pub type SharedHeader = Header<Uart>;
 
 const COM1: u16 = 0x3f8;
-/// Longest line printed; longer lines are cut and marked. Room for a
-/// ring-3 program's longest line after the core prefix. Kernel messages
+/// Longest line printed; longer lines are cut and marked at their end.
+/// Room for a ring-3 program's longest line after the core prefix and the
+/// program's stamp (`[domain NAME] `, at most 42 bytes). Kernel messages
 /// show outside values shortened (`boot::text`), so they stay far below.
-const LINE: usize = abi::MAX_PRINT as usize + 64;
+const LINE: usize = abi::MAX_PRINT as usize + 128;
 const CUT: &str = " [line truncated]";
 /// How many lock attempts a fatal report makes before it prints anyway.
 const FORCE_TRIES: u32 = 5_000_000;
@@ -161,6 +163,13 @@ pub fn line(args: fmt::Arguments<'_>) {
     let mut l = Line::new(PREFIX_CORE.get().copied());
     let _ = l.write_fmt(args);
     emit(l.finish().as_bytes(), false);
+}
+
+/// Prints one line that a ring-3 program printed: the kernel's stamp
+/// naming the program, then its text, kept on this one line
+/// (`boot::stamp`).
+pub fn program_line(stamp: Stamp<'_>, text: &str) {
+    line(format_args!("{stamp} {}", ProgramText(text)));
 }
 
 /// Prints one line of a fatal report: it does not wait forever for the lock.

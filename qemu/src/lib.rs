@@ -23,7 +23,10 @@
 //!   reported. Only [`Outcome::is_pass`] is a pass.
 //! - [`report`]: [`failure_report`] prints what failed, the whole serial log,
 //!   stderr and the command to reproduce.
-//! - [`records`](mod@records): owned copies of the structured `@flotilla/1` records.
+//! - [`records`](mod@records): owned copies of the structured `@flotilla/1` records,
+//!   each with the [`Printer`] the kernel's stamp names.
+//! - [`ownership`]: the one table of which printer owns which record kind;
+//!   a record from any other printer is [`Forged`] and does not count.
 //!
 //! # Example
 //!
@@ -51,6 +54,7 @@ pub mod cmdline;
 pub mod config;
 pub mod launch;
 pub mod outcome;
+pub mod ownership;
 mod process;
 pub mod records;
 pub mod report;
@@ -74,6 +78,9 @@ pub use config::{
 };
 pub use launch::{Launch, LaunchError};
 pub use outcome::Outcome;
-pub use records::{OwnedRecord, malformed_records, records, records_of_kind};
+pub use ownership::{Forged, Owner};
+pub use records::{
+    OwnedRecord, Printer, ReadError, forged_records, malformed_records, records, records_of_kind,
+};
 pub use report::{RunSummary, failure_report};
 pub use runner::{Observer, Qemu, SerialLine, WaitError};

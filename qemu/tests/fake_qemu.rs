@@ -227,10 +227,15 @@ fn leftover_children_are_killed_with_qemu() {
 fn records_are_collected_and_awaited() {
     let mut run = start(
         "echo '[core 0] INFO hello'; echo '[core 1] @flotilla/1 core-up apic=0x1 node=0'; \
-         echo '[core 0] @flotilla/1 done passed=3'; exit 33",
+         echo '[core 1] [domain x] @flotilla/1 monitor-done ok=0'; \
+         echo '[core 0] [boot monitor] @flotilla/1 monitor-done ok=1'; exit 33",
     );
-    let done = run.wait_for_record("done", LONG).unwrap();
-    assert_eq!(done.get_u64("passed"), Some(3));
+    let done = run.wait_for_record("monitor-done", LONG).unwrap();
+    assert_eq!(
+        done.get_u64("ok"),
+        Some(1),
+        "a forged record is not awaited"
+    );
     run.wait_exit(LONG);
     let records = run.records();
     assert_eq!(records.len(), 2);

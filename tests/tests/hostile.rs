@@ -215,3 +215,78 @@ fn a_dispatcher_starts_only_with_a_writable_cnode_and_pml4() {
         ],
     );
 }
+
+// Forged records. A domain prints records that only the monitors may
+// print; the kernel stamps its lines with the domain, and the host counts
+// none of them, says which program printed which kind, and fails the run.
+
+#[test]
+fn a_domains_forged_records_do_not_count_and_fail_the_run() {
+    let (report, lines) =
+        flotilla_tests::boot_logged(&with_monitors(2, "test=hostile-forged-record"));
+    let log = &report.failure_report;
+    // The attack ran: the domain printed its records and exited with 0,
+    // and the image itself passed.
+    assert_eq!(domain_end(&report), ("exited".to_owned(), 0), "{log}");
+    let done: Vec<_> = report.records_of("hostile-done").collect();
+    assert_eq!(done.len(), 1, "{log}");
+    assert_eq!(done[0].get("failed"), Some("0"), "{log}");
+    assert!(report.outcome.is_pass(), "{log}");
+    // The host does not.
+    assert!(!report.passed(), "{log}");
+    let forged = [
+        "core 1: domain 'hostile' printed a `sync-check` record, which only boot program 'monitor' may print",
+        "core 1: domain 'hostile' printed a `spawn-ended` record, which only boot program 'monitor' may print",
+    ];
+    assert_eq!(report.analysis.problems, forged, "{log}");
+    assert!(
+        report
+            .verdict()
+            .starts_with("boot failed (2/2 cores up): core 1: domain 'hostile'"),
+        "{}",
+        report.verdict()
+    );
+    // None of them counts, and the monitors' own records still do.
+    assert!(report.records_of("sync-check").next().is_none(), "{log}");
+    assert!(report.records_of("spawn-ended").next().is_none(), "{log}");
+    assert_eq!(report.analysis.monitors, [0, 1], "{log}");
+    assert_eq!(report.analysis.mesh.map(|(channels, _)| channels), Some(1));
+    let done: Vec<_> = report.records_of("monitor-done").collect();
+    assert_eq!(done.len(), 2, "{log}");
+    assert!(
+        done.iter()
+            .all(|r| r.get("ok") == Some("1") && r.by == qemu::Printer::boot("monitor"))
+    );
+    // Each forged line is attributed to the domain.
+    let found = qemu::forged_records(&lines);
+    assert_eq!(found.len(), 2, "{log}");
+    for (line, f) in &found {
+        assert_eq!(f.record.by, qemu::Printer::domain("hostile"), "{log}");
+        assert!(
+            line.text
+                .starts_with("[core 1] [domain hostile] @flotilla/1 "),
+            "{}",
+            line.text
+        );
+    }
+    // The records behind line breaks stayed on the domain's own line.
+    let broken: Vec<_> = lines
+        .iter()
+        .filter(|l| l.text.contains("[boot monitor] @flotilla/1 sync-check"))
+        .collect();
+    assert_eq!(broken.len(), 1, "{log}");
+    assert_eq!(
+        broken[0].text,
+        "[core 1] [domain hostile] hostile [core 0] [boot monitor] @flotilla/1 sync-check \
+         exp=locks cores=2 kind=tas violations=0 [core 0] @flotilla/1 program-exit \
+         program=monitor code=0"
+    );
+    // A person sees each forgery flagged.
+    let mut console = tools::show::Console::new(tools::show::Echo::People);
+    let shown: Vec<String> = lines
+        .iter()
+        .filter_map(|l| console.show(l))
+        .filter(|s| s.contains(" !! core 1: domain 'hostile' printed a `"))
+        .collect();
+    assert_eq!(shown.len(), 2, "{shown:?}\n{log}");
+}

@@ -9,15 +9,16 @@
 //! (`mesh-complete` with `n·(n−1)/2` channels). Otherwise the report says
 //! which core failed and why, from the records (`core-timeout`, `fault`,
 //! `panic`, `user-fault`, `monitor-error`, error lines) and from how QEMU
-//! ended.
+//! ended. A record printed by a program that does not own its kind
+//! (`qemu::ownership`) does not count, and fails the run.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use qemu::runner::Observer;
 use qemu::{
-    AccelDecision, ConfigError, LaunchError, Outcome, OwnedRecord, Qemu, QemuConfig, SerialLine,
-    records,
+    AccelDecision, ConfigError, LaunchError, Outcome, OwnedRecord, Qemu, QemuConfig, ReadError,
+    SerialLine, records,
 };
 
 /// One core's `core-up` record.
@@ -210,13 +211,16 @@ fn panic_message(lines: &[SerialLine], core: u32) -> Option<String> {
         .find_map(|l| l.text.strip_prefix(&prefix).map(str::to_owned))
 }
 
-/// The last `[core N] PANIC in ring 3: ` message on core `core`'s lines.
-fn ring3_panic_message(lines: &[SerialLine], core: u32) -> Option<String> {
-    let prefix = format!("[core {core}] PANIC in ring 3: ");
-    lines
-        .iter()
-        .rev()
-        .find_map(|l| l.text.strip_prefix(&prefix).map(str::to_owned))
+/// The last `PANIC in ring 3: ` message that program `program` printed on
+/// core `core`.
+fn ring3_panic_message(lines: &[SerialLine], core: u32, program: &str) -> Option<String> {
+    lines.iter().rev().find_map(|l| {
+        let (on, by, text) = boot::protocol::split_line(&l.text)?;
+        if on != core || by?.name != program {
+            return None;
+        }
+        text.strip_prefix("PANIC in ring 3: ").map(str::to_owned)
+    })
 }
 
 fn list(cores: &[u32]) -> String {
@@ -257,13 +261,20 @@ pub fn analyse(expect: &Expect<'_>, outcome: &Outcome, lines: &[SerialLine]) -> 
     let mut monitors_done: BTreeMap<u32, bool> = BTreeMap::new();
     let mut up: BTreeMap<u32, CoreUp> = BTreeMap::new();
     for line in lines {
-        let Ok(r) = OwnedRecord::parse(&line.text) else {
-            if let Some((core, rest)) = boot::protocol::split_core_prefix(&line.text)
-                && let Some(message) = rest.strip_prefix("ERROR ")
-            {
-                a.problems.push(format!("core {core}: {}", message.trim()));
+        let r = match OwnedRecord::parse(&line.text) {
+            Ok(r) => r,
+            Err(ReadError::Forged(forged)) => {
+                a.problems.push(forged.to_string());
+                continue;
             }
-            continue;
+            Err(ReadError::Malformed(_)) => {
+                if let Some((core, None, rest)) = boot::protocol::split_line(&line.text)
+                    && let Some(message) = rest.strip_prefix("ERROR ")
+                {
+                    a.problems.push(format!("core {core}: {}", message.trim()));
+                }
+                continue;
+            }
         };
         match r.kind.as_str() {
             "clocks" => a.tsc_hz = r.get_u64("tsc_hz"),
@@ -341,7 +352,7 @@ pub fn analyse(expect: &Expect<'_>, outcome: &Outcome, lines: &[SerialLine]) -> 
                 if r.get("domain") == Some("1")
                     && expected_faults.contains(&field(&r, "program")) => {}
             "program-panic" => {
-                let message = ring3_panic_message(lines, r.core)
+                let message = ring3_panic_message(lines, r.core, field(&r, "program"))
                     .map_or_else(String::new, |m| format!(": {m}"));
                 a.problems.push(format!(
                     "core {}: ring-3 program '{}' panicked at {}:{}{message}",
@@ -545,7 +556,8 @@ mod tests {
     #[test]
     fn names_the_core_and_program_of_a_ring_3_panic() {
         let l = lines(&[
-            "[core 1] PANIC in ring 3: panicked at services/src/rt/mod.rs:62:32: boom",
+            "[core 1] [boot monitor] PANIC in ring 3: panicked at services/src/rt/mod.rs:62:32: boom",
+            "[core 1] [boot probe] PANIC in ring 3: another program",
             "[core 1] @flotilla/1 program-panic core=1 program=monitor file=services/src/rt/mod.rs line=62",
         ]);
         let a = analyse(&Expect::kernel(2), &Outcome::Exit(ExitCode::Panic), &l);
@@ -622,13 +634,15 @@ mod tests {
             monitors: true,
             faults: &[],
         };
-        let monitor = |c: u32| format!("[core {c}] @flotilla/1 monitor-up cores=2 pool_frames=9");
+        let monitor = |c: u32| {
+            format!("[core {c}] [boot monitor] @flotilla/1 monitor-up cores=2 pool_frames=9")
+        };
         let done = |c: u32, ok: u8| {
             format!(
-                "[core {c}] @flotilla/1 monitor-done ok={ok} sent=1 received=1 dropped=2 blocks=0"
+                "[core {c}] [boot monitor] @flotilla/1 monitor-done ok={ok} sent=1 received=1 dropped=2 blocks=0"
             )
         };
-        let mesh = "[core 0] @flotilla/1 mesh-complete cores=2 channels=1 cycles=5";
+        let mesh = "[core 0] [boot monitor] @flotilla/1 mesh-complete cores=2 channels=1 cycles=5";
         let pass = Outcome::Exit(ExitCode::Pass);
         let all = [
             up(0),
@@ -662,6 +676,53 @@ mod tests {
                 "core(s) 1 never started a monitor",
                 "the mesh never completed",
                 "the monitor(s) of core(s) 1 did not finish successfully"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_forged_record_does_not_count_and_fails_the_run() {
+        let expect = Expect {
+            cores: 2,
+            monitors: true,
+            faults: &[],
+        };
+        let monitor = |c: u32| {
+            [
+                format!("[core {c}] [boot monitor] @flotilla/1 monitor-up cores=2 pool_frames=9"),
+                format!(
+                    "[core {c}] [boot monitor] @flotilla/1 monitor-done ok=1 sent=1 received=1 dropped=0 blocks=0"
+                ),
+            ]
+        };
+        let mut all = vec![up(0), up(1)];
+        all.extend(monitor(0));
+        all.extend([
+            // Core 1's monitor never came up: a domain and a boot program
+            // print its records, and the kernel's, in its place.
+            "[core 1] [domain monitor] @flotilla/1 monitor-up cores=2 pool_frames=9".to_owned(),
+            "[core 1] [domain hostile] @flotilla/1 mesh-complete cores=2 channels=1 cycles=5"
+                .to_owned(),
+            "[core 1] [boot captest] @flotilla/1 monitor-done ok=1 sent=1 received=1 dropped=0 blocks=0"
+                .to_owned(),
+            "[core 1] [domain hostile] @flotilla/1 core-up apic=1 node=0".to_owned(),
+            "[core 1] [domain hostile] ERROR core 0 failed".to_owned(),
+            DONE2.to_owned(),
+        ]);
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        let a = analyse(&expect, &Outcome::Exit(ExitCode::Pass), &lines(&refs));
+        assert_eq!(a.monitors, [0]);
+        assert_eq!(a.mesh, None);
+        assert_eq!(
+            a.problems,
+            [
+                "core 1: domain 'monitor' printed a `monitor-up` record, which only boot program 'monitor' may print",
+                "core 1: domain 'hostile' printed a `mesh-complete` record, which only boot program 'monitor' may print",
+                "core 1: boot program 'captest' printed a `monitor-done` record, which only boot program 'monitor' may print",
+                "core 1: domain 'hostile' printed a `core-up` record, which only the kernel may print",
+                "core(s) 1 never started a monitor",
+                "the mesh never completed",
+                "the monitor(s) of core(s) 1 did not finish successfully",
             ]
         );
     }

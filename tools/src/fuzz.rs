@@ -443,8 +443,8 @@ mod tests {
     }
 
     const DONE: [&str; 4] = [
-        "[core 0] @flotilla/1 fuzz-done seed=7 calls=5 ok=2 errors=3 touched=1",
-        "[core 1] @flotilla/1 fuzz-done seed=7 calls=5 ok=1 errors=4 touched=0",
+        "[core 0] [boot fuzz] @flotilla/1 fuzz-done seed=7 calls=5 ok=2 errors=3 touched=1",
+        "[core 1] [boot fuzz] @flotilla/1 fuzz-done seed=7 calls=5 ok=1 errors=4 touched=0",
         "[core 0] @flotilla/1 caps-fuzz-check ok=1 invocations=5 records=9",
         "[core 1] @flotilla/1 caps-fuzz-check ok=1 invocations=5 records=4",
     ];
@@ -480,7 +480,7 @@ mod tests {
         let last = s.last_line();
         assert!(last.starts_with("fuzz failed (seed 7; 0 calls, 0 kernel faults, 1 invariant violations): core 0: invariant violation slot-mismatch@0x10:4 found after call 999"), "{last}");
         let r = recs(&[
-            "[core 0] @flotilla/1 fuzz-fail seed=7 call=999 number=12 args=0x1,0x2,0x3,0x4,0x5,0x6 rax=0x7777 rdx=0x0 reason=untyped-result",
+            "[core 0] [boot fuzz] @flotilla/1 fuzz-fail seed=7 call=999 number=12 args=0x1,0x2,0x3,0x4,0x5,0x6 rax=0x7777 rdx=0x0 reason=untyped-result",
         ]);
         let s = summarize(&req(10), &r, &[], &[], &fail);
         assert_eq!(s.untyped, 1);

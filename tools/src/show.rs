@@ -6,7 +6,11 @@
 //! and the records that matter to a person are translated into short lines
 //! ([`human`]): `core 1 up (apic 1, node 0)`, `monitor 2 up`,
 //! `mesh complete: 6 channels in 12.3 ms`; faults and panics are marked
-//! with `!!`. The other records are not shown. [`Echo::Records`] shows every
+//! with `!!`. The other records are not shown. A program's lines carry the
+//! kernel's stamp that names the program (`[core 3] [domain hello] ...`)
+//! and are shown as printed; a record printed by a program that does not
+//! own its kind (`qemu::ownership`) is marked with `!!`, says so, and is
+//! shown as printed. [`Echo::Records`] shows every
 //! line as the image printed it, and [`Echo::Quiet`] shows nothing.
 //!
 //! Every line shown carries one time: seconds since QEMU started, as
@@ -17,7 +21,7 @@
 use std::time::Duration;
 
 use qemu::runner::Observer;
-use qemu::{OwnedRecord, SerialLine};
+use qemu::{OwnedRecord, ReadError, SerialLine};
 
 /// How much of the serial stream is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -427,9 +431,10 @@ pub fn human(r: &OwnedRecord, tsc_hz: Option<u64>) -> Option<Human> {
     }
 }
 
-/// Whether `text` is a structured record line (parsed or not).
+/// Whether `text` is a structured record line (parsed or not), the
+/// kernel's or a program's.
 fn is_record_line(text: &str) -> bool {
-    boot::protocol::split_core_prefix(text).is_some_and(|(_, rest)| rest.starts_with("@flotilla/"))
+    boot::protocol::split_line(text).is_some_and(|(_, _, rest)| rest.starts_with("@flotilla/"))
 }
 
 /// Turns serial lines into what the terminal shows, in one [`Echo`] mode.
@@ -472,6 +477,7 @@ impl Console {
                         h.text
                     }
                 }
+                Err(ReadError::Forged(forged)) => format!("{ALERT}{forged}: {}", line.text),
                 Err(_) if is_record_line(&line.text) => return None,
                 Err(_) => line.text.clone(),
             },
@@ -511,7 +517,8 @@ mod tests {
     }
 
     fn hidden(line: &str) -> bool {
-        human(&rec(line), Some(2_000_000_000)).is_none()
+        let r = OwnedRecord::parse_any(line).unwrap();
+        human(&r, Some(2_000_000_000)).is_none()
     }
 
     fn serial(ms: u64, text: &str) -> SerialLine {
@@ -563,42 +570,46 @@ mod tests {
     #[test]
     fn lock_and_barrier_checks_alert_only_on_a_violation() {
         assert!(hidden(
-            "[core 0] @flotilla/1 sync-check exp=locks series=mcs cores=2 expected=9 counted=9 violations=0 ok=1"
+            "[core 0] [boot monitor] @flotilla/1 sync-check exp=locks series=mcs cores=2 expected=9 counted=9 violations=0 ok=1"
         ));
         assert_eq!(
             text(
-                "[core 0] @flotilla/1 sync-check exp=locks series=broken-tas cores=2 expected=9 counted=7 violations=3 ok=0"
+                "[core 0] [boot monitor] @flotilla/1 sync-check exp=locks series=broken-tas cores=2 expected=9 counted=7 violations=3 ok=0"
             ),
             "!! locks broken-tas on 2 cores: 3 violations, counted 7 of 9"
         );
         assert_eq!(
             text(
-                "[core 0] @flotilla/1 sync-skip exp=locks series=msg-server cores=1 reason=needs-a-server-and-a-client-core"
+                "[core 0] [boot monitor] @flotilla/1 sync-skip exp=locks series=msg-server cores=1 reason=needs-a-server-and-a-client-core"
             ),
             "locks msg-server skipped: needs a server and a client core"
         );
         assert!(hidden(
-            "[core 0] @flotilla/1 lock-point series=mcs cores=2 tput=1.00"
+            "[core 0] [boot monitor] @flotilla/1 lock-point series=mcs cores=2 tput=1.00"
         ));
     }
 
     #[test]
     fn spawns_read_as_sentences_and_a_bad_end_is_an_alert() {
         assert_eq!(
-            text("[core 0] @flotilla/1 spawned program=hello core=3 cycles=123"),
+            text("[core 0] [boot monitor] @flotilla/1 spawned program=hello core=3 cycles=123"),
             "monitor 0: 'hello' spawned on core 3 (123 cycles there)"
         );
         assert_eq!(
-            text("[core 0] @flotilla/1 spawn-ended program=hello core=3 status=exited code=0"),
+            text(
+                "[core 0] [boot monitor] @flotilla/1 spawn-ended program=hello core=3 status=exited code=0"
+            ),
             "monitor 0: 'hello' on core 3 exited with code 0"
         );
         assert_eq!(
-            text("[core 0] @flotilla/1 spawn-ended program=probe core=1 status=killed vector=14"),
+            text(
+                "[core 0] [boot monitor] @flotilla/1 spawn-ended program=probe core=1 status=killed vector=14"
+            ),
             "!! monitor 0: 'probe' on core 1 was killed by vector 14"
         );
         assert_eq!(
             text(
-                "[core 0] @flotilla/1 spawn-failed program=nosuch core=1 reason=not-found code=0x3"
+                "[core 0] [boot monitor] @flotilla/1 spawn-failed program=nosuch core=1 reason=not-found code=0x3"
             ),
             "!! monitor 0: 'nosuch' could not be spawned on core 1: not-found"
         );
@@ -647,7 +658,7 @@ mod tests {
             "!! ENDED in ring 3 on core 1: program 'hostile' would have returned with a noncanonical-rip (rip 0x800000000000, rsp 0x7ff0)"
         );
         assert_eq!(
-            text("[core 1] @flotilla/1 monitor-error what=pool-too-small"),
+            text("[core 1] [boot monitor] @flotilla/1 monitor-error what=pool-too-small"),
             "!! monitor 1 stopped: pool-too-small"
         );
         assert_eq!(
@@ -655,7 +666,9 @@ mod tests {
             "!! core 0: program 'monitor' ended the run: fail"
         );
         assert_eq!(
-            text("[core 2] @flotilla/1 monitor-done ok=0 sent=1 received=2 dropped=3 blocks=0"),
+            text(
+                "[core 2] [boot monitor] @flotilla/1 monitor-done ok=0 sent=1 received=2 dropped=3 blocks=0"
+            ),
             "!! monitor 2 finished with errors: 1 sent, 2 received, 3 dropped"
         );
     }
@@ -663,27 +676,35 @@ mod tests {
     #[test]
     fn ring_3_records_read_as_sentences() {
         assert_eq!(
-            text("[core 2] @flotilla/1 monitor-up cores=4 pool_frames=1044"),
+            text("[core 2] [boot monitor] @flotilla/1 monitor-up cores=4 pool_frames=1044"),
             "monitor 2 up"
         );
         assert_eq!(
-            text("[core 0] @flotilla/1 mesh-complete cores=4 channels=6 cycles=24600000"),
+            text(
+                "[core 0] [boot monitor] @flotilla/1 mesh-complete cores=4 channels=6 cycles=24600000"
+            ),
             "mesh complete: 6 channels in 12.3 ms"
         );
         let no_clock = human(
-            &rec("[core 0] @flotilla/1 mesh-complete cores=4 channels=6 cycles=24600000"),
+            &rec(
+                "[core 0] [boot monitor] @flotilla/1 mesh-complete cores=4 channels=6 cycles=24600000",
+            ),
             None,
         );
         assert_eq!(no_clock.unwrap().text, "mesh complete: 6 channels");
         assert!(hidden(
-            "[core 1] @flotilla/1 mesh-member links=3 cycles=37557740"
+            "[core 1] [boot monitor] @flotilla/1 mesh-member links=3 cycles=37557740"
         ));
         assert_eq!(
-            text("[core 3] @flotilla/1 monitor-done ok=1 sent=10 received=11 dropped=0 blocks=6"),
+            text(
+                "[core 3] [boot monitor] @flotilla/1 monitor-done ok=1 sent=10 received=11 dropped=0 blocks=6"
+            ),
             "monitor 3 done: 10 sent, 11 received, 0 dropped"
         );
         assert_eq!(
-            text("[core 1] @flotilla/1 dropped channel=mesh peer=2 tag=7 reason=unknown-tag"),
+            text(
+                "[core 1] [boot monitor] @flotilla/1 dropped channel=mesh peer=2 tag=7 reason=unknown-tag"
+            ),
             "monitor 1 dropped a message from core 2 on its mesh channel (tag 7: unknown-tag)"
         );
         assert_eq!(
@@ -699,36 +720,38 @@ mod tests {
     #[test]
     fn probe_and_experiment_records() {
         assert!(hidden(
-            "[core 1] @flotilla/1 syscall-check call=print expected=BadPointer got=BadPointer pass=1"
+            "[core 1] [boot probe] @flotilla/1 syscall-check call=print expected=BadPointer got=BadPointer pass=1"
         ));
         assert_eq!(
-            text("[core 1] @flotilla/1 syscall-check call=print expected=BadPointer got=Ok pass=0"),
+            text(
+                "[core 1] [boot probe] @flotilla/1 syscall-check call=print expected=BadPointer got=Ok pass=0"
+            ),
             "!! probe on core 1: system call print returned Ok, expected BadPointer"
         );
         assert_eq!(
-            text("[core 1] @flotilla/1 probe checks=11 next=fault"),
+            text("[core 1] [boot probe] @flotilla/1 probe checks=11 next=fault"),
             "probe on core 1: 11 system-call checks done, next: fault"
         );
         assert_eq!(
-            text("[core 0] @flotilla/1 exp-start exp=urpc cores=2 quick=1 rounds=1"),
+            text("[core 0] [boot monitor] @flotilla/1 exp-start exp=urpc cores=2 quick=1 rounds=1"),
             "experiment urpc started on 2 cores, quick"
         );
         assert_eq!(
-            text("[core 0] @flotilla/1 exp-start exp=update-cost cores=1 quick=0"),
+            text("[core 0] [boot monitor] @flotilla/1 exp-start exp=update-cost cores=1 quick=0"),
             "experiment update-cost started on 1 core"
         );
         assert_eq!(
-            text("[core 0] @flotilla/1 exp-done exp=urpc cores=2 ok=1"),
+            text("[core 0] [boot monitor] @flotilla/1 exp-done exp=urpc cores=2 ok=1"),
             "experiment urpc done"
         );
         assert_eq!(
-            text("[core 0] @flotilla/1 exp-done exp=urpc cores=2 ok=0"),
+            text("[core 0] [boot monitor] @flotilla/1 exp-done exp=urpc cores=2 ok=0"),
             "!! experiment urpc failed"
         );
         for measurement in [
-            "[core 0] @flotilla/1 urpc-pair src=0 dst=1 variant=ack rtt_median=900",
-            "[core 0] @flotilla/1 update-cost series=shm k=1 cycles=5",
-            "[core 0] @flotilla/1 hosted pinned=1",
+            "[core 0] [boot monitor] @flotilla/1 urpc-pair src=0 dst=1 variant=ack rtt_median=900",
+            "[core 0] [boot monitor] @flotilla/1 update-cost series=shm k=1 cycles=5",
+            "[core 0] [boot monitor] @flotilla/1 hosted pinned=1",
             "[core 0] @flotilla/1 something-new a=1",
         ] {
             assert!(hidden(measurement), "{measurement}");
@@ -746,10 +769,13 @@ mod tests {
                 "[core 0] @flotilla/1 clocks tsc_hz=2000000000 source=pit lapic_timer_hz=1000000",
             ),
             serial(120, "[core 1] @flotilla/1 core-up apic=1 node=0 x2apic=0"),
-            serial(121, "[core 1] @flotilla/1 mesh-member links=1 cycles=5"),
+            serial(
+                121,
+                "[core 1] [boot monitor] @flotilla/1 mesh-member links=1 cycles=5",
+            ),
             serial(
                 122,
-                "[core 0] @flotilla/1 mesh-complete channels=1 cycles=4000000",
+                "[core 0] [boot monitor] @flotilla/1 mesh-complete channels=1 cycles=4000000",
             ),
             serial(123, "[core 0] @flotilla/1 broken field"),
             serial(12_345, "[core 0] @flotilla/1 panic file=a.rs line=2"),
@@ -775,12 +801,47 @@ mod tests {
     }
 
     #[test]
+    fn people_see_a_forged_record_as_an_alert_and_a_programs_lines_as_printed() {
+        let mut console = Console::new(Echo::People);
+        let forged = "[core 1] [domain hostile] @flotilla/1 sync-check exp=locks cores=2 kind=tas violations=0";
+        let shown: Vec<Option<String>> = [
+            serial(5, "[core 1] [domain hello] hello from core 1"),
+            serial(6, forged),
+            serial(
+                7,
+                "[core 1] [boot probe] @flotilla/1 shutdown program=monitor result=pass",
+            ),
+            serial(8, "[core 1] [domain hostile] @flotilla/1 broken field"),
+        ]
+        .iter()
+        .map(|l| console.show(l))
+        .collect();
+        assert_eq!(
+            shown,
+            [
+                Some("+0.005s  [core 1] [domain hello] hello from core 1".to_owned()),
+                Some(format!(
+                    "+0.006s  !! core 1: domain 'hostile' printed a `sync-check` record, which only boot program 'monitor' may print: {forged}"
+                )),
+                Some(
+                    "+0.007s  !! core 1: boot program 'probe' printed a `shutdown` record, which only the kernel may print: [core 1] [boot probe] @flotilla/1 shutdown program=monitor result=pass"
+                        .to_owned()
+                ),
+                None,
+            ]
+        );
+    }
+
+    #[test]
     fn records_mode_shows_every_line_as_printed_and_quiet_shows_none() {
-        let line = serial(5, "[core 0] @flotilla/1 mesh-member links=1 cycles=5");
+        let line = serial(
+            5,
+            "[core 0] [boot monitor] @flotilla/1 mesh-member links=1 cycles=5",
+        );
         let mut console = Console::new(Echo::Records);
         assert_eq!(
             console.show(&line).as_deref(),
-            Some("+0.005s  [core 0] @flotilla/1 mesh-member links=1 cycles=5")
+            Some("+0.005s  [core 0] [boot monitor] @flotilla/1 mesh-member links=1 cycles=5")
         );
         let mut quiet = Console::new(Echo::Quiet);
         assert_eq!(quiet.header(), None);
@@ -799,10 +860,13 @@ mod tests {
         let mut observer = Console::new(Echo::People)
             .observer(move |s| sink.lock().unwrap().push(s.to_owned()))
             .unwrap();
-        observer(&serial(1, "[core 0] @flotilla/1 monitor-up cores=1"));
+        observer(&serial(
+            1,
+            "[core 0] [boot monitor] @flotilla/1 monitor-up cores=1",
+        ));
         observer(&serial(
             2,
-            "[core 0] @flotilla/1 mesh-member links=0 cycles=1",
+            "[core 0] [boot monitor] @flotilla/1 mesh-member links=0 cycles=1",
         ));
         assert_eq!(*printed.lock().unwrap(), ["+0.001s  monitor 0 up"]);
     }

@@ -91,7 +91,9 @@ pub(super) fn run(disp: CPtr, ptr: u64, len: u64) -> Result<u64, Error> {
     context.rsi = u64::from(core.count);
     context.rdx = 0;
     s.programs.push(Program {
-        name: String::from(name),
+        // The builder's word: kept to the characters a stamp shows, so that
+        // it cannot add fields to the kernel's records that name it.
+        name: name.chars().map(boot::stamp::stamp_char).collect(),
         args: String::new(),
         space: AddressSpace::of_vnode(v.base),
         cspace: Some(child_cs),

@@ -10,7 +10,7 @@ use caps::CapType;
 use super::{PENDING, SCHED, State, end_current, save_current, schedule};
 use crate::arch::rdtsc;
 use crate::arch::trap::{NOTIFY_VECTOR, TrapFrame};
-use crate::console::{fatal_record, line, record};
+use crate::console::{fatal_record, record};
 use crate::percpu;
 
 /// What a handled call does to the caller.
@@ -284,7 +284,21 @@ fn print(ptr: u64, len: u64) -> Result<u64, SysError> {
     // live address space; it is copied out before it is used.
     unsafe { core::ptr::copy_nonoverlapping(ptr as *const u8, text.as_mut_ptr(), text.len()) };
     let text = core::str::from_utf8(text).map_err(|_| SysError::BadUtf8)?;
-    line(format_args!("{}", text.trim_end_matches(['\n', '\r'])));
+    // The line names its printer, so that no program can pass its text off
+    // as the kernel's or as another program's.
+    let origin = if is_domain() {
+        boot::stamp::Origin::Domain
+    } else {
+        boot::stamp::Origin::Boot
+    };
+    let name = super::current_name();
+    crate::console::program_line(
+        boot::stamp::Stamp {
+            origin,
+            name: &name,
+        },
+        text.trim_end_matches(['\n', '\r']),
+    );
     Ok(0)
 }
 

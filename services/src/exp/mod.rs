@@ -39,9 +39,11 @@
 //! # Records (format `@flotilla/1`)
 //!
 //! Results are printed with [`Platform::record`], one line each:
-//! `[core N] @flotilla/1 <kind> key=value ...`. Cycle counts are TSC
-//! cycles with the `tsc_begin`/`tsc_end` overhead (`tsc_overhead`)
-//! subtracted. `X.YY` values are decimals with two places. Latencies and
+//! `[core N] [boot monitor] @flotilla/1 <kind> key=value ...` under the
+//! kernel, which stamps the monitor's lines (`boot::stamp`), and
+//! `[core N] @flotilla/1 <kind> key=value ...` in a hosted run. Cycle
+//! counts are TSC cycles with the `tsc_begin`/`tsc_end` overhead
+//! (`tsc_overhead`) subtracted. `X.YY` values are decimals with two places. Latencies and
 //! update costs are timed in batches (E1: `rtt_batch` round trips per
 //! sample; E2: `batch` updates or RPCs per sample) and reported per
 //! operation, because the TSC may advance in steps of tens of cycles

@@ -231,19 +231,7 @@ struct Raw {
 
 /// The text of a record line, as the core printed it.
 pub fn record_line(r: &OwnedRecord) -> String {
-    let mut line = format!(
-        "[core {}] {} {}",
-        r.core,
-        ::boot::protocol::RECORD_TAG,
-        r.kind
-    );
-    for (k, v) in &r.fields {
-        line.push(' ');
-        line.push_str(k);
-        line.push('=');
-        line.push_str(v);
-    }
-    line
+    r.line()
 }
 
 fn run_qemu(
@@ -636,9 +624,14 @@ mod tests {
 
     #[test]
     fn record_lines_read_back_as_the_same_record() {
-        let line = "[core 1] @flotilla/1 urpc-pair src=1 dst=0 variant=ack";
+        let line = "[core 1] [boot monitor] @flotilla/1 urpc-pair src=1 dst=0 variant=ack";
         let r = OwnedRecord::parse(line).unwrap();
         assert_eq!(record_line(&r), line);
+        let hosted = "[core 1] @flotilla/1 urpc-pair src=1 dst=0 variant=ack";
+        assert_eq!(
+            record_line(&OwnedRecord::parse_any(hosted).unwrap()),
+            hosted
+        );
         assert!(is_experiment_record("update-check"));
         assert!(!is_experiment_record("core-up"));
     }

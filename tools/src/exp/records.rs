@@ -377,11 +377,13 @@ pub fn parse(
     Ok(out)
 }
 
-/// The records among `[core N] ...` lines (others are skipped).
+/// The records among `[core N] ...` lines of a hosted run (others are
+/// skipped). A hosted run has no kernel and no program but its monitors,
+/// and its lines carry no stamp: every record is read, whoever printed it.
 pub fn from_lines<S: AsRef<str>>(lines: &[S]) -> Vec<OwnedRecord> {
     lines
         .iter()
-        .filter_map(|l| OwnedRecord::parse(l.as_ref()).ok())
+        .filter_map(|l| OwnedRecord::parse_any(l.as_ref()).ok())
         .collect()
 }
 

@@ -20,6 +20,7 @@
 mod authority;
 mod domain;
 mod entry_paths;
+mod forged_record;
 mod import_kernel;
 mod kernel_cspace;
 mod lmp_reap;
@@ -79,6 +80,7 @@ fn in_domain(attack: Attack, c: &mut Checks) {
         Attack::Notify => authority::notify(c),
         Attack::DomainPanic => authority::domain_panic(),
         Attack::LmpReap => lmp_reap::receive(c),
+        Attack::ForgedRecord => forged_record::forged_record(),
         _ => c.holds("attack-has-a-domain-part", false),
     }
 }

@@ -8,8 +8,9 @@
 //! core, the clock is `rdtsc`, the TSC rate is measured once against the
 //! monotonic clock, and printed lines get the kernel's `[core N] ` prefix.
 //! The monitors build the same mesh over the same router as in ring 3 and
-//! then run the job. So the output of a hosted run reads exactly like a
-//! ring-3 run's serial log. [`run_experiment`] is [`run_monitors`] with an
+//! then run the job. So the output of a hosted run reads like a ring-3
+//! run's serial log, without the kernel's stamp that names the printing
+//! program (`boot::stamp`): every line here is a monitor's. [`run_experiment`] is [`run_monitors`] with an
 //! experiment as the job.
 //!
 //! A panic on one thread ends the run as a panic in ring 3 does: the
