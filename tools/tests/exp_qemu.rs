@@ -100,7 +100,9 @@ fn records_flag_echoes_the_records_of_every_boot() {
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     let start = stdout
         .lines()
-        .find(|l| l.contains("  [core 0] @flotilla/1 exp-start exp=update-cost cores=1 "))
+        .find(|l| {
+            l.contains("  [core 0] [boot monitor] @flotilla/1 exp-start exp=update-cost cores=1 ")
+        })
         .unwrap_or_else(|| panic!("no exp-start record in\n{stdout}"));
     assert!(start.starts_with('+'), "{start}");
     assert!(
