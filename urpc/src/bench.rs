@@ -107,9 +107,11 @@ pub fn tsc_end() -> u64 {
 }
 
 /// Reads the time-stamp counter with a bare `rdtsc` (no fences), so that
-/// successive reads are as close together as the instruction allows.
+/// successive reads are as close together as the instruction allows. The
+/// one plain TSC read of the project: the CPU driver, the ring-3 runtime and
+/// the hosted platform all use it.
 #[inline(always)]
-fn rdtsc() -> u64 {
+pub fn rdtsc() -> u64 {
     let lo: u32;
     let hi: u32;
     // SAFETY: as for `tsc_begin`.

@@ -8,13 +8,8 @@ pub mod pic;
 pub mod trap;
 pub mod tsc;
 
-/// Reads the time-stamp counter.
-#[inline(always)]
-pub fn rdtsc() -> u64 {
-    // SAFETY: RDTSC has no memory effects; CR4.TSD is clear, so it is allowed
-    // at every privilege level the kernel runs in.
-    unsafe { core::arch::x86_64::_rdtsc() }
-}
+/// Reads the time-stamp counter (CR4.TSD is clear, so ring 3 may too).
+pub use urpc::bench::rdtsc;
 
 /// Writes a byte to an I/O port.
 ///

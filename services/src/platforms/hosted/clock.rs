@@ -7,10 +7,7 @@ use std::time::{Duration, Instant};
 pub const CALIBRATION: Duration = Duration::from_millis(50);
 
 /// The time-stamp counter (unfenced).
-pub fn rdtsc() -> u64 {
-    // SAFETY: `rdtsc` only reads the time-stamp counter.
-    unsafe { core::arch::x86_64::_rdtsc() }
-}
+pub use urpc::bench::rdtsc;
 
 /// TSC ticks per second, measured once per process: the TSC against
 /// `Instant` over 50 ms.

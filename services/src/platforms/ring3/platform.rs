@@ -101,9 +101,8 @@ impl Platform for Ring3 {
     }
 
     fn now(&self) -> u64 {
-        // SAFETY: RDTSC is allowed in ring 3 (the CPU driver leaves CR4.TSD
-        // clear) and has no memory effects.
-        unsafe { core::arch::x86_64::_rdtsc() }
+        // RDTSC is allowed in ring 3: the CPU driver leaves CR4.TSD clear.
+        urpc::bench::rdtsc()
     }
 
     fn pool_frames(&self) -> u64 {
