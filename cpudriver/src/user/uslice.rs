@@ -59,8 +59,11 @@ const _: () = assert!(core::mem::size_of::<CapIdentity>() == 2 + 6 + 3 * 8);
 
 /// A checked range of the running program's memory.
 ///
-/// It borrows the address space, so that the space cannot be changed or
-/// dropped while the slice is in use.
+/// It borrows the address space, so that the space cannot be dropped or
+/// changed through its owner while the slice is in use. (The tables of a
+/// domain built from user level are also VNode objects of the capability
+/// database; a slice is made and used within one call, with no capability
+/// operation in between.)
 pub struct USlice<'a> {
     _space: &'a AddressSpace,
     ptr: u64,
@@ -73,8 +76,9 @@ impl<'a> USlice<'a> {
     /// address space (the caller's, during its call): the range must not
     /// overflow or reach past the user half, and every page of it must be
     /// mapped user-accessible (and writable for [`UAccess::Write`]).
-    /// Anything else is [`SysError::BadPointer`]. An empty range is only
-    /// checked to start in the user half.
+    /// Anything else, or a `space` that is not live, is
+    /// [`SysError::BadPointer`]. An empty range is only checked to lie at or
+    /// below the end of the user half.
     pub fn new(
         space: &'a AddressSpace,
         ptr: u64,
