@@ -22,6 +22,7 @@ use caps::{CapType, Rights};
 
 use super::space::{AddressSpace, USER_END};
 use super::syscall::Done;
+use super::uslice::{UAccess, USlice};
 use super::{Program, SCHED, Scheduler, State, blank_frame, leave_space, remove, schedule};
 use crate::arch::trap::TrapFrame;
 use crate::console::record;
@@ -36,12 +37,7 @@ pub(super) fn run(disp: CPtr, ptr: u64, len: u64) -> Result<u64, Error> {
     let mut s = SCHED.lock();
     let i = s.current.ok_or(CapError::NoSuchSlot)?;
     let caller = &s.programs[i];
-    caller.space.check(ptr, len, false)?;
-    let mut params = DispatcherParams::default();
-    // SAFETY: the range was just checked to be mapped user memory of the
-    // live address space (the caller's, during its call); plain integers
-    // are copied out before they are used.
-    unsafe { core::ptr::copy_nonoverlapping(ptr as *const DispatcherParams, &mut params, 1) };
+    let params: DispatcherParams = USlice::new(&caller.space, ptr, len, UAccess::Read)?.read();
     let cs = caller.cspace.ok_or(CapError::NoSuchSlot)?;
     let guard = capdb::lock();
     let c = guard.as_ref().ok_or(CapError::NoSuchSlot)?;

@@ -19,6 +19,7 @@ use caps::{CSpace, CapAddr, CapType, RemoteRelations, RetypeArgs, Rights};
 
 use super::SCHED;
 use super::space::{AddressSpace, USER_END};
+use super::uslice::{UAccess, USlice};
 use crate::capdb::{self, Caps};
 
 /// The library's address for a decoded register.
@@ -50,12 +51,8 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
                 size: cap.size,
                 badge: cap.badge,
             };
-            let len = core::mem::size_of::<CapIdentity>();
-            p.space.check(ptr, len as u64, true)?;
-            // SAFETY: `CapIdentity` is plain `repr(C)` integers with no
-            // padding (two bytes, six reserved bytes, three u64).
-            let bytes = unsafe { core::slice::from_raw_parts((&raw const id).cast::<u8>(), len) };
-            p.space.write(ptr, bytes)?;
+            let len = core::mem::size_of::<CapIdentity>() as u64;
+            USlice::new(&p.space, ptr, len, UAccess::Write)?.write_value(&id);
             Ok(0)
         }
         Syscall::CapRetype {
@@ -132,12 +129,7 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
         }
         Syscall::CapExport { kernel, cap, ptr } => {
             let bytes = c.mdb.export_with(cs, addr(kernel)?, addr(cap)?)?;
-            p.space.check(ptr, bytes.len() as u64, true)?;
-            // SAFETY: `[ptr, ptr + WIRE_LEN)` was just checked to be mapped,
-            // user-accessible and writable in the caller's address space,
-            // which is the live one during its system call; only plain
-            // bytes are written there.
-            unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr as *mut u8, bytes.len()) };
+            USlice::new(&p.space, ptr, bytes.len() as u64, UAccess::Write)?.write(&bytes);
             Ok(0)
         }
         Syscall::CapImport {
@@ -159,13 +151,9 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
             if owner == me.id {
                 return Err(CapError::NotPermitted.into());
             }
-            let mut bytes = [0u8; abi::cap::WIRE_LEN];
-            p.space.check(ptr, bytes.len() as u64, false)?;
-            // SAFETY: the range was just checked to be mapped user memory of
-            // the live address space; it is copied out before it is used.
-            unsafe {
-                core::ptr::copy_nonoverlapping(ptr as *const u8, bytes.as_mut_ptr(), bytes.len())
-            };
+            let len = abi::cap::WIRE_LEN as u64;
+            let bytes: [u8; abi::cap::WIRE_LEN] =
+                USlice::new(&p.space, ptr, len, UAccess::Read)?.read();
             // Only memory some core hands out, never a kernel's own.
             let within = capdb::importable();
             c.mdb.create_received_within(

@@ -30,6 +30,7 @@ mod lmp;
 pub mod space;
 mod syscall;
 mod upcall;
+mod uslice;
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 

@@ -265,24 +265,6 @@ impl AddressSpace {
         Ok(())
     }
 
-    /// Checks that `[ptr, ptr + len)` is mapped for ring 3 (and writable
-    /// when `write`).
-    pub fn check(&self, ptr: u64, len: u64, write: bool) -> Result<(), SysError> {
-        let end = ptr.checked_add(len).ok_or(SysError::BadPointer)?;
-        if end > USER_END {
-            return Err(SysError::BadPointer);
-        }
-        let mut page = ptr & !(FRAME - 1);
-        while page < end {
-            let (_, flags) = self.lookup(page).ok_or(SysError::BadPointer)?;
-            if !flags.contains(F::USER_ACCESSIBLE) || (write && !flags.contains(F::WRITABLE)) {
-                return Err(SysError::BadPointer);
-            }
-            page += FRAME;
-        }
-        Ok(())
-    }
-
     /// Copies `bytes` to user address `va` through the direct map (the
     /// space need not be live). The range must be mapped.
     pub fn write(&self, va: u64, bytes: &[u8]) -> Result<(), SysError> {
@@ -304,6 +286,15 @@ impl AddressSpace {
             done += n;
         }
         Ok(())
+    }
+
+    /// Whether this is the live address space (in CR3).
+    pub fn is_live(&self) -> bool {
+        x86_64::registers::control::Cr3::read()
+            .0
+            .start_address()
+            .as_u64()
+            == self.pml4
     }
 
     /// Makes this the live address space.

@@ -7,6 +7,7 @@ use abi::{CapError, Error, ProgramInfo, SysError, Syscall};
 use boot::protocol::ExitCode;
 use caps::CapType;
 
+use super::uslice::{UAccess, USlice};
 use super::{PENDING, SCHED, State, end_current, save_current, schedule};
 use crate::arch::rdtsc;
 use crate::arch::trap::{NOTIFY_VECTOR, TrapFrame};
@@ -40,10 +41,12 @@ pub fn undelivered(frame: &TrapFrame, cr2: u64) -> bool {
     let Some(at) = frame.rcx.checked_sub(2) else {
         return false;
     };
-    let readable = with_space(|space, _| space.check(at, 2, false).is_ok()).unwrap_or(false);
-    // SAFETY: the two bytes were just checked to be mapped user memory of
-    // the live address space.
-    readable && unsafe { core::ptr::read_unaligned(at as *const [u8; 2]) } == [0x0f, 0x05]
+    let bytes = with_space(|space, _| {
+        USlice::new(space, at, 2, UAccess::Read)
+            .ok()
+            .map(|u| u.read::<[u8; 2]>())
+    });
+    bytes.flatten() == Some([0x0f, 0x05])
 }
 
 /// Serves a system call that arrived as [`undelivered`] says: restores the
@@ -219,10 +222,10 @@ fn program_panic(ptr: u64, len: u64, line: u64) -> Result<abi::disp::Status, Sys
     let mut buf = [0u8; abi::MAX_PANIC_FILE as usize];
     let text = &mut buf[..len as usize];
     if len > 0 {
-        with_space(|space, _| space.check(ptr, len, false)).ok_or(SysError::BadPointer)??;
-        // SAFETY: the range was just checked to be mapped user memory of
-        // the live address space; it is copied out before it is used.
-        unsafe { core::ptr::copy_nonoverlapping(ptr as *const u8, text.as_mut_ptr(), text.len()) };
+        with_space(|space, _| {
+            USlice::new(space, ptr, len, UAccess::Read).map(|u| u.read_into(text))
+        })
+        .ok_or(SysError::BadPointer)??;
     }
     let file = core::str::from_utf8(text).map_err(|_| SysError::BadUtf8)?;
     let core = percpu::this().id;
@@ -279,10 +282,8 @@ fn print(ptr: u64, len: u64) -> Result<u64, SysError> {
     }
     let mut buf = [0u8; abi::MAX_PRINT as usize];
     let text = &mut buf[..len as usize];
-    with_space(|space, _| space.check(ptr, len, false)).ok_or(SysError::BadPointer)??;
-    // SAFETY: the range was just checked to be mapped user memory of the
-    // live address space; it is copied out before it is used.
-    unsafe { core::ptr::copy_nonoverlapping(ptr as *const u8, text.as_mut_ptr(), text.len()) };
+    with_space(|space, _| USlice::new(space, ptr, len, UAccess::Read).map(|u| u.read_into(text)))
+        .ok_or(SysError::BadPointer)??;
     let text = core::str::from_utf8(text).map_err(|_| SysError::BadUtf8)?;
     // The line names its printer, so that no program can pass its text off
     // as the kernel's or as another program's.
@@ -320,16 +321,8 @@ fn info(ptr: u64, len: u64) -> Result<u64, SysError> {
         hypervisor: u32::from(super::HYPERVISOR.load(Ordering::Relaxed)),
         domain: u32::from(is_domain()),
     };
-    // SAFETY: `ProgramInfo` is plain `repr(C)` integers.
-    let bytes = unsafe {
-        core::slice::from_raw_parts(
-            (&raw const info).cast::<u8>(),
-            core::mem::size_of::<ProgramInfo>(),
-        )
-    };
     with_space(|space, _| {
-        space.check(ptr, len, true)?;
-        space.write(ptr, bytes)
+        USlice::new(space, ptr, len, UAccess::Write).map(|u| u.write_value(&info))
     })
     .ok_or(SysError::BadPointer)??;
     Ok(0)
@@ -345,8 +338,7 @@ fn args(ptr: u64, len: u64) -> Result<u64, SysError> {
     with_space(|space, args| {
         let n = (len as usize).min(args.len());
         if n > 0 {
-            space.check(ptr, n as u64, true)?;
-            space.write(ptr, &args.as_bytes()[..n])?;
+            USlice::new(space, ptr, n as u64, UAccess::Write)?.write(&args.as_bytes()[..n]);
         }
         Ok(args.len() as u64)
     })
