@@ -7,13 +7,15 @@
 //! must still work; and once the receivers have ended, their messages'
 //! slots are the sender's again.
 
-use abi::cap::{CPtr, rights, slot, ty};
+use abi::cap::{rights, slot, ty};
 use abi::user as sys;
 use abi::{Error, LMP_BUFFER, SysError};
-use services::platform::{Platform, SpawnError};
+use services::platform::Platform;
 use services::platforms::ring3::Ring3;
 
 use services::platforms::ring3::checks::Checks;
+
+use crate::{l1, spawn_error};
 
 /// Capabilities in flight one sender may have (`capdb::HELD_SHARE`).
 const SHARE: usize = 16;
@@ -23,17 +25,6 @@ const RECEIVERS: usize = SHARE / LMP_BUFFER + 1;
 const EPS: u32 = 204;
 /// Where a frame is mapped to take a fresh capability-window table.
 const MAP_VA: u64 = abi::CAP_MAP_BASE + (200 << 30);
-
-fn l1(i: u32) -> CPtr {
-    CPtr::l1(i)
-}
-
-fn spawn_error(e: SpawnError) -> Error {
-    match e {
-        SpawnError::Invocation { error, .. } => error,
-        _ => Error::Sys(SysError::BadCode),
-    }
-}
 
 /// Runs the attack.
 pub fn run(p: &mut Ring3, c: &mut Checks) {

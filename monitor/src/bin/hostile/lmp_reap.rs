@@ -11,30 +11,21 @@
 //! naming a slot for its capability, so the kernel deletes it there; its
 //! very next call must see a second victim revoked.
 
-use abi::cap::{CPtr, slot, ty};
+use abi::Error;
+use abi::cap::{slot, ty};
 use abi::disp::Status;
 use abi::user as sys;
-use abi::{Error, SysError};
-use services::platform::{Platform, SpawnError};
+use services::platform::Platform;
 use services::platforms::ring3::Ring3;
 use services::platforms::ring3::checks::Checks;
+
+use crate::{l1, spawn_error};
 
 /// A root slot of the first cspace for the endpoint to the receiver.
 const EP: u32 = 201;
 /// The root slot of the receiving domain's cspace with a copy of the
 /// second victim's Dispatcher (the slots before it are `domain`'s).
 const VICTIM: u32 = 13;
-
-fn l1(i: u32) -> CPtr {
-    CPtr::l1(i)
-}
-
-fn spawn_error(e: SpawnError) -> Error {
-    match e {
-        SpawnError::Invocation { error, .. } => error,
-        _ => Error::Sys(SysError::BadCode),
-    }
-}
 
 /// Runs the attack.
 pub fn run(p: &mut Ring3, c: &mut Checks) {

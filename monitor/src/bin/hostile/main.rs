@@ -30,6 +30,20 @@ use abi::attack::Attack;
 use services::platforms::ring3::checks::Checks;
 use services::platforms::ring3::{Ring3, record, sys};
 
+/// Root slot `i` of this program's cspace.
+fn l1(i: u32) -> abi::cap::CPtr {
+    abi::cap::CPtr::l1(i)
+}
+
+/// The error of a failed spawn, for a check record (the invocation's error,
+/// or `bad-code` for a failure that has none).
+fn spawn_error(e: services::platform::SpawnError) -> abi::Error {
+    match e {
+        services::platform::SpawnError::Invocation { error, .. } => error,
+        _ => abi::Error::Sys(abi::SysError::BadCode),
+    }
+}
+
 /// The kind of every check record.
 const CHECK: &str = "hostile-check";
 

@@ -6,26 +6,17 @@
 use abi::cap::{CPtr, rights, slot};
 use abi::disp::{DispatcherParams, Status};
 use abi::user as sys;
-use abi::{CapError, Error, SysError};
-use services::platform::{Platform, SpawnError};
+use abi::{CapError, Error};
+use services::platform::Platform;
 use services::platforms::ring3::Ring3;
 
 use services::platforms::ring3::checks::Checks;
 
+use crate::{l1, spawn_error};
+
 /// Root slots of the first cspace for the read-only copies.
 const RO_CNODE: u32 = 202;
 const RO_PML4: u32 = 203;
-
-fn l1(i: u32) -> CPtr {
-    CPtr::l1(i)
-}
-
-fn spawn_error(e: SpawnError) -> Error {
-    match e {
-        SpawnError::Invocation { error, .. } => error,
-        _ => Error::Sys(SysError::BadCode),
-    }
-}
 
 /// Start parameters naming `cspace` and `vspace` of this cspace, with an
 /// entry and a stack the kernel accepts.
