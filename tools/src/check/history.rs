@@ -12,7 +12,11 @@
 //! returned, a write's what it wrote), `invoke` and `response` are TSC
 //! cycles with `invoke <= response`. Every key starts at value 0. Blank
 //! lines are skipped, a trailing `\r` is dropped and spaces around a field
-//! are ignored; anything else is an error.
+//! are ignored; anything else is an error. A core is one sequential client:
+//! two of its operations may not overlap (an error naming both lines), but
+//! may touch (one's response is the next one's invocation, as two reads of
+//! a coarse TSC can be), and are then in program order: by invocation, then
+//! by line.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -163,6 +167,21 @@ pub enum HistoryError {
         /// The response time.
         response: u64,
     },
+    /// Two operations of one core overlap: a core is one sequential client.
+    #[error(
+        "lines {first} and {second}: two operations of core {core} overlap ([{}, {}] and [{}, {}]); a core's operations follow one another",
+        spans.0, spans.1, spans.2, spans.3
+    )]
+    Overlap {
+        /// The core.
+        core: u32,
+        /// The line of the operation invoked first (1-based).
+        first: usize,
+        /// The line of the other.
+        second: usize,
+        /// Their invocations and responses.
+        spans: (u64, u64, u64, u64),
+    },
     /// `meta.json` is not JSON.
     #[error("{}: not JSON: {source}", path.display())]
     MetaJson {
@@ -180,6 +199,27 @@ pub enum HistoryError {
         /// What is there (`nothing` when absent).
         found: String,
     },
+}
+
+/// Refuses two operations of one core whose intervals overlap. Intervals
+/// that only touch (one's response is the other's invocation, as two reads
+/// of a coarse TSC can be) are accepted: the core's program order, by
+/// invocation and then by line, orders them.
+fn check_cores(ops: &[Op]) -> Result<(), HistoryError> {
+    let mut order: Vec<&Op> = ops.iter().collect();
+    order.sort_by_key(|o| (o.core, o.invoke, o.response, o.line));
+    for pair in order.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if a.core == b.core && b.invoke < a.response {
+            return Err(HistoryError::Overlap {
+                core: a.core,
+                first: a.line,
+                second: b.line,
+                spans: (a.invoke, a.response, b.invoke, b.response),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn field<T: std::str::FromStr>(
@@ -268,6 +308,7 @@ impl History {
                 line,
             });
         }
+        check_cores(&ops)?;
         Ok(History { ops })
     }
 
@@ -330,6 +371,28 @@ pub fn skew_from_meta(path: &Path) -> Result<u64, HistoryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlapping_operations_of_one_core_are_refused_and_touching_ones_kept() {
+        let e =
+            History::parse(&format!("{HEADER}\n0,write,1,1,0,10\n0,read,1,1,5,20\n")).unwrap_err();
+        assert!(matches!(
+            e,
+            HistoryError::Overlap {
+                core: 0,
+                first: 2,
+                second: 3,
+                ..
+            }
+        ));
+        assert_eq!(
+            e.to_string(),
+            "lines 2 and 3: two operations of core 0 overlap ([0, 10] and [5, 20]); a core's operations follow one another"
+        );
+        // Touching, or overlapping on two cores, is fine.
+        assert!(History::parse(&format!("{HEADER}\n0,write,1,1,0,10\n0,read,1,1,10,20\n")).is_ok());
+        assert!(History::parse(&format!("{HEADER}\n0,write,1,1,0,10\n1,read,1,1,5,20\n")).is_ok());
+    }
 
     #[test]
     fn parses_rows_and_skips_blank_lines() {
