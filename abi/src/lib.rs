@@ -75,6 +75,10 @@ pub const STACK_TOP: u64 = 0x7fff_0000_0000;
 pub const STACK_SIZE: u64 = 256 * 1024;
 /// Size of a frame.
 pub const FRAME: u64 = 4096;
+/// Longest argument string a program is given ([`Syscall::Args`]; the
+/// kernel's `user=` option), in bytes. The monitor's items need most: see
+/// `services::monitor::MAX_ARGS_NEEDED`.
+pub const MAX_ARGS: usize = 1024;
 // The regions of a program's address space are disjoint and in the lower
 // half.
 const _: () = assert!(IMAGE_LIMIT <= HEAP_BASE);
