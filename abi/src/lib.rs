@@ -49,4 +49,4 @@ pub use error::{Error, SysError, invoke_result, result};
 pub use layout::*;
 pub use lmp::{LMP_BUFFER, LmpMessage};
 pub use program::{ProgramInfo, StartTest};
-pub use syscall::{MAX_PANIC_FILE, MAX_PRINT, Syscall};
+pub use syscall::{MAX_ARGS, MAX_PANIC_FILE, MAX_PRINT, Syscall};

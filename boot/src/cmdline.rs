@@ -214,12 +214,16 @@ impl SelfTest {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UserArgs {
     bytes: [u8; UserArgs::CAPACITY],
-    len: u8,
+    len: u16,
 }
 
+// The length is stored in a `u16`.
+const _: () = assert!(UserArgs::CAPACITY <= u16::MAX as usize);
+
 impl UserArgs {
-    /// Longest argument string.
-    pub const CAPACITY: usize = 160;
+    /// Longest argument string: what a program can be given
+    /// ([`abi::MAX_ARGS`]).
+    pub const CAPACITY: usize = abi::MAX_ARGS;
 
     /// An empty argument string.
     pub const EMPTY: UserArgs = UserArgs {
@@ -233,7 +237,7 @@ impl UserArgs {
         args.bytes
             .get_mut(..text.len())?
             .copy_from_slice(text.as_bytes());
-        args.len = text.len() as u8;
+        args.len = text.len() as u16;
         Some(args)
     }
 
@@ -730,14 +734,14 @@ mod tests {
 
     #[test]
     fn long_values_are_shortened_and_the_accepted_values_still_end_the_error() {
-        let value = "v".repeat(400);
+        let value = "v".repeat(1100);
         let line = std::format!("log=info user={value}");
         let error = Config::parse(&line).unwrap_err();
         let e = error.to_string();
         assert_eq!(
             e,
             std::format!(
-                "option 'user' cannot take '{}…' (400 bytes) (at most 160 bytes)",
+                "option 'user' cannot take '{}…' (1100 bytes) (at most 1024 bytes)",
                 "v".repeat(crate::text::SHOWN)
             )
         );
@@ -750,8 +754,8 @@ mod tests {
             r.starts_with("bad kernel command line 'log=info user=vvv"),
             "{r}"
         );
-        assert!(r.contains("…' (414 bytes): option 'user'"), "{r}");
-        assert!(r.ends_with("(at most 160 bytes)"), "{r}");
+        assert!(r.contains("…' (1114 bytes): option 'user'"), "{r}");
+        assert!(r.ends_with("(at most 1024 bytes)"), "{r}");
         let word = "w".repeat(300);
         let e = Config::parse(&word).unwrap_err().to_string();
         assert!(e.ends_with("…=...)"), "{e}");
@@ -762,6 +766,37 @@ mod tests {
             e.ends_with("(300 bytes) (known: log, test, ap-timeout-ms, user, initrd, fuzz, sched)"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_longest_line_fits() {
+        use crate::pvh::{MAX_CMDLINE, OTHER_OPTIONS};
+        let longest_test = SelfTest::ALL
+            .iter()
+            .map(|t| t.name())
+            .max_by_key(|n| n.len())
+            .unwrap();
+        // Every option but `user=` once, in its longest accepted form.
+        let others: [std::string::String; 6] = [
+            "log=trace".into(),
+            std::format!("test={longest_test}"),
+            std::format!("ap-timeout-ms={}", u32::MAX),
+            "initrd=required".into(),
+            std::format!("fuzz={}:{}:trace", u64::MAX, FuzzRun::MAX_CALLS),
+            std::format!("sched=rr,slice-us={}", Sched::MAX_SLICE_US),
+        ];
+        let others = others.join(" ");
+        assert!(others.len() < OTHER_OPTIONS, "{} bytes", others.len());
+        let user = "u".repeat(UserArgs::CAPACITY);
+        let line = std::format!("{others} user={user}");
+        assert!(line.len() <= MAX_CMDLINE, "{} bytes", line.len());
+        let config = Config::parse(&line).unwrap();
+        assert_eq!(config.user.as_str(), user);
+        let over = std::format!("{others} user={user}u");
+        assert!(matches!(
+            Config::parse(&over),
+            Err(CmdlineError::BadValue { option: "user", .. })
+        ));
     }
 
     #[test]

@@ -17,7 +17,15 @@ pub const MAX_MEMMAP: usize = 64;
 /// Most boot modules kept.
 pub const MAX_MODULES: usize = 8;
 /// Longest kernel command line kept.
-pub const MAX_CMDLINE: usize = 512;
+pub const MAX_CMDLINE: usize = 2048;
+
+/// Room on the command line for the options other than `user=`, each given
+/// once in its longest form (see the test `the_longest_line_fits`).
+pub const OTHER_OPTIONS: usize = 512;
+
+// The longest `user=` and every other option fit on one command line.
+const _: () =
+    assert!("user=".len() + crate::cmdline::UserArgs::CAPACITY + 1 + OTHER_OPTIONS <= MAX_CMDLINE);
 
 /// Read access to physical memory during boot.
 pub trait PhysMemory {
@@ -106,8 +114,10 @@ pub enum StartInfoError {
     Unreadable(u64),
     /// The magic number is wrong: this is not a PVH boot.
     BadMagic(u32),
-    /// The command line is longer than [`MAX_CMDLINE`] or not UTF-8.
-    BadCmdline,
+    /// The command line is longer than [`MAX_CMDLINE`] bytes.
+    CmdlineTooLong,
+    /// The command line is not UTF-8.
+    CmdlineNotUtf8,
     /// More modules than [`MAX_MODULES`].
     TooManyModules(u32),
     /// More memory-map entries than [`MAX_MEMMAP`].
@@ -121,12 +131,10 @@ impl core::fmt::Display for StartInfoError {
         match self {
             StartInfoError::Unreadable(a) => write!(f, "cannot read physical address {a:#x}"),
             StartInfoError::BadMagic(m) => write!(f, "bad hvm_start_info magic {m:#x}"),
-            StartInfoError::BadCmdline => {
-                write!(
-                    f,
-                    "command line is not UTF-8 or longer than {MAX_CMDLINE} bytes"
-                )
+            StartInfoError::CmdlineTooLong => {
+                write!(f, "command line is longer than {MAX_CMDLINE} bytes")
             }
+            StartInfoError::CmdlineNotUtf8 => write!(f, "command line is not UTF-8"),
             StartInfoError::TooManyModules(n) => {
                 write!(f, "{n} boot modules (at most {MAX_MODULES})")
             }
@@ -164,12 +172,14 @@ fn read_cmdline(mem: &dyn PhysMemory, at: u64) -> Result<String<MAX_CMDLINE>, St
             return Err(StartInfoError::Unreadable(at + offset));
         }
         if b[0] == 0 {
-            let text = core::str::from_utf8(&bytes).map_err(|_| StartInfoError::BadCmdline)?;
-            return String::try_from(text).map_err(|_| StartInfoError::BadCmdline);
+            let text = core::str::from_utf8(&bytes).map_err(|_| StartInfoError::CmdlineNotUtf8)?;
+            return String::try_from(text).map_err(|_| StartInfoError::CmdlineTooLong);
         }
-        bytes.push(b[0]).map_err(|_| StartInfoError::BadCmdline)?;
+        bytes
+            .push(b[0])
+            .map_err(|_| StartInfoError::CmdlineTooLong)?;
     }
-    Err(StartInfoError::BadCmdline)
+    Err(StartInfoError::CmdlineTooLong)
 }
 
 impl StartInfo {
@@ -361,10 +371,26 @@ mod tests {
     #[test]
     fn unterminated_or_invalid_cmdline_is_refused() {
         let mut m = image(1);
-        m.put(0x300, &[b'a'; 600]);
-        assert_eq!(StartInfo::parse(&m, 0x100), Err(StartInfoError::BadCmdline));
+        m.put_u64(0x118, 0x1000);
+        m.put(0x1000, &[b'a'; MAX_CMDLINE + 1]);
+        assert_eq!(
+            StartInfo::parse(&m, 0x100),
+            Err(StartInfoError::CmdlineTooLong)
+        );
+        let mut m = image(1);
+        let mut longest = [b'a'; MAX_CMDLINE + 1];
+        longest[MAX_CMDLINE] = 0;
+        m.put_u64(0x118, 0x1000);
+        m.put(0x1000, &longest);
+        assert_eq!(
+            StartInfo::parse(&m, 0x100).unwrap().cmdline.len(),
+            MAX_CMDLINE
+        );
         let mut m = image(1);
         m.put(0x300, &[0xff, 0xfe, 0]);
-        assert_eq!(StartInfo::parse(&m, 0x100), Err(StartInfoError::BadCmdline));
+        assert_eq!(
+            StartInfo::parse(&m, 0x100),
+            Err(StartInfoError::CmdlineNotUtf8)
+        );
     }
 }

@@ -169,7 +169,11 @@ fn programs_start_only_after_boot_done() {
 
 #[test]
 fn a_long_bad_value_is_shown_shortened_and_the_message_ends() {
-    let value = "u".repeat(400);
+    // The longest user= boots; one byte more is refused by the kernel.
+    let longest = "u".repeat(boot::cmdline::UserArgs::CAPACITY);
+    let report = boot(&tcg(1, &format!("log=info user={longest}")));
+    assert!(report.passed(), "{}", report.failure_report);
+    let value = format!("{longest}u");
     let report = boot(&tcg(1, &format!("log=info user={value}")));
     expect_fail(&report);
     let p = problem(&report);
@@ -177,10 +181,18 @@ fn a_long_bad_value_is_shown_shortened_and_the_message_ends() {
     assert_eq!(
         p,
         format!(
-            "core 0: boot failed: bad kernel command line 'log=info user={}…' (414 bytes): \
-             option 'user' cannot take '{shown}…' (400 bytes) (at most 160 bytes)",
+            "core 0: boot failed: bad kernel command line 'log=info user={}…' (1039 bytes): \
+             option 'user' cannot take '{shown}…' (1025 bytes) (at most 1024 bytes)",
             &shown[..boot::text::SHOWN - "log=info user=".len()]
         )
+    ); // A command line longer than the kernel reads is refused by type.
+    let long = "x".repeat(boot::pvh::MAX_CMDLINE + 1);
+    let report = boot(&tcg(1, &long));
+    expect_fail(&report);
+    assert_eq!(
+        problem(&report),
+        "core 0: boot failed: cannot read the PVH start info: command line is longer than \
+         2048 bytes"
     );
 }
 

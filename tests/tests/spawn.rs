@@ -66,6 +66,38 @@ fn more_domains_than_a_monitor_holds_at_once_wait_their_turn() {
 }
 
 #[test]
+fn the_documented_most_spawns_all_run_and_one_more_byte_is_refused_before_qemu() {
+    use tools::cmdline::{Added, merge};
+    // The README's maximum.
+    const MAX_SPAWNS: usize = 16;
+    // The command line `boot --cores 2 --spawn hello@1,...` builds.
+    let items = vec!["hello@1".to_owned(); MAX_SPAWNS];
+    let user = tools::spawn::user_items(&items, 2).unwrap();
+    let line = merge(&[Added::flag("user", &user, "--spawn")], "").unwrap();
+    let report = boot_ok(&with_monitors(2, &line));
+    let log = &report.failure_report;
+    assert_eq!(of(&report, "spawned", "hello").len(), MAX_SPAWNS, "{log}");
+    let ended = of(&report, "spawn-ended", "hello");
+    assert_eq!(ended.len(), MAX_SPAWNS, "{log}");
+    assert!(
+        ended
+            .iter()
+            .all(|r| r.get("status") == Some("exited") && r.get("code") == Some("0")),
+        "{log}"
+    );
+    // One item more, or one byte more than `user=` takes, is refused on
+    // the host, naming the limit, before anything boots.
+    let more = vec!["hello@1".to_owned(); MAX_SPAWNS + 1];
+    let err = tools::spawn::user_items(&more, 2).unwrap_err().to_string();
+    assert!(err.contains("at most 16 programs"), "{err}");
+    let over = "x".repeat(boot::cmdline::UserArgs::CAPACITY + 1);
+    let err = merge(&[Added::flag("user", &over, "--spawn")], "")
+        .unwrap_err()
+        .to_string();
+    assert!(err.ends_with("(at most 1024 bytes)"), "{err}");
+}
+
+#[test]
 fn a_program_the_modules_lack_fails_the_run_with_the_reason() {
     let report = boot(&with_monitors(2, "user=spawn=nosuch@1"));
     let log = &report.failure_report;

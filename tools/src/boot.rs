@@ -119,6 +119,41 @@ pub fn check(config: &QemuConfig) -> Result<AccelDecision, ConfigError> {
     config.resolve_accel()
 }
 
+/// Most cores a run with the ring-3 programs boots on this design. Monitor
+/// 0 sends every monitor its part of the full mesh of `n·(n−1)/2` channels
+/// at once, gathering the `n·(n−1)` messages in one vector of 72-byte
+/// entries; past 32768 messages (182 cores) it doubles to 4.5 MiB while
+/// the 2.25 MiB it grows from and the messages' other copies are still
+/// live, more than the monitor's heap (`abi::HEAP_SIZE`, 8 MiB), and the
+/// allocation fails. 181 cores boot (measured under TCG: the mesh
+/// completes in 35 s).
+pub const MAX_MONITOR_CORES: u32 = 181;
+
+/// A run with monitors on more cores than [`MAX_MONITOR_CORES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{cores} cores with the ring-3 programs: monitor 0 sets up the full mesh of {channels} \
+     channels at once, and above {MAX_MONITOR_CORES} cores its messages outgrow the monitor's \
+     {heap_mib} MiB heap; boot at most {MAX_MONITOR_CORES} cores with monitors, or use \
+     --kernel-only (the CPU drivers alone boot up to 255 cores under TCG)",
+    channels = u64::from(*cores) * u64::from(cores.saturating_sub(1)) / 2,
+    heap_mib = abi::HEAP_SIZE >> 20
+)]
+pub struct TooManyMonitors {
+    /// The cores asked for.
+    pub cores: u32,
+}
+
+/// Refuses a run with monitors on more cores than they can mesh
+/// ([`MAX_MONITOR_CORES`]); `monitors` is whether the run has the ring-3
+/// programs (an initrd).
+pub fn check_monitors(cores: u32, monitors: bool) -> Result<(), TooManyMonitors> {
+    if monitors && cores > MAX_MONITOR_CORES {
+        return Err(TooManyMonitors { cores });
+    }
+    Ok(())
+}
+
 /// Boots `config`, passing every serial line to `echo` as it arrives, and
 /// judges the run.
 pub fn run(config: &QemuConfig, echo: Option<Observer>) -> Result<BootReport, LaunchError> {
@@ -458,6 +493,24 @@ pub fn analyse(expect: &Expect<'_>, outcome: &Outcome, lines: &[SerialLine]) -> 
 mod tests {
     use super::*;
     use boot::protocol::ExitCode;
+
+    #[test]
+    fn more_cores_than_the_monitors_mesh_are_refused_with_what_works() {
+        assert_eq!(check_monitors(2, true), Ok(()));
+        assert_eq!(check_monitors(MAX_MONITOR_CORES, true), Ok(()));
+        assert_eq!(check_monitors(255, false), Ok(()));
+        let err = check_monitors(MAX_MONITOR_CORES + 1, true).unwrap_err();
+        assert_eq!(err, TooManyMonitors { cores: 182 });
+        let err = check_monitors(255, true).unwrap_err().to_string();
+        assert!(
+            err.starts_with("255 cores with the ring-3 programs"),
+            "{err}"
+        );
+        assert!(err.contains("full mesh of 32385 channels"), "{err}");
+        assert!(err.contains("8 MiB heap"), "{err}");
+        assert!(err.contains("at most 181 cores with monitors"), "{err}");
+        assert!(err.contains("--kernel-only"), "{err}");
+    }
 
     fn lines(text: &[&str]) -> Vec<SerialLine> {
         text.iter()

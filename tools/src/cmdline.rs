@@ -72,6 +72,17 @@ pub enum CmdlineError {
         /// The value `--append` gives it.
         append_value: String,
     },
+    /// The merged command line is longer than the kernel reads.
+    #[error(
+        "the kernel command line would be {len} bytes, but the kernel reads at most {max} \
+         (user= takes at most {user_max})",
+        max = boot::pvh::MAX_CMDLINE,
+        user_max = boot::cmdline::UserArgs::CAPACITY
+    )]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
     /// The kernel would refuse the merged command line.
     #[error("the kernel would refuse the command line `{cmdline}`: {reason}")]
     Refused {
@@ -108,6 +119,9 @@ pub fn merge(added: &[Added], append: &str) -> Result<String, CmdlineError> {
     }
     words.extend(append.split_whitespace().map(str::to_owned));
     let cmdline = words.join(" ");
+    if cmdline.len() > boot::pvh::MAX_CMDLINE {
+        return Err(CmdlineError::TooLong { len: cmdline.len() });
+    }
     if let Err(err) = Config::parse(&cmdline) {
         return Err(CmdlineError::Refused {
             reason: err.to_string(),

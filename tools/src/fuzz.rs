@@ -373,6 +373,7 @@ pub fn main(args: &FuzzArgs) -> Result<ExitCode> {
         timeout,
     );
     crate::boot::check(&probe)?;
+    crate::boot::check_monitors(probe.cores, true)?;
     qemu::find_qemu(None)?;
     eprintln!("building the image: {}", crate::image::build_command_line());
     let image = crate::image::build()?;

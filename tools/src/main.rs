@@ -216,6 +216,7 @@ fn boot(args: &BootArgs) -> Result<ExitCode> {
     let cmdline = args.kernel_cmdline()?;
     // Refuse what cannot run before looking for QEMU and building.
     run_boot::check(&args.qemu_config(Path::new("kernel"), cmdline.clone()))?;
+    run_boot::check_monitors(args.cores, !args.kernel_only)?;
     qemu::find_qemu(None)?;
     let image = build()?;
     let mut config = args.qemu_config(&image.kernel, cmdline);

@@ -7,8 +7,13 @@
 //! program is in the boot modules is the monitor's to say: a missing one
 //! is a `spawn-failed ... reason=not-found` record and a failed run.
 
-use services::monitor::MAX_SPAWNS;
+use services::monitor::{CORE_DIGITS, MAX_ARGS_NEEDED, MAX_SPAWNS};
 use services::proto::spawn::Name;
+
+// Every core number fits a `spawn=` item's digits, and the kernel's
+// `user=` takes the longest argument string a monitor must take.
+const _: () = assert!(boot::plan::MAX_CORES <= 10usize.pow(CORE_DIGITS as u32));
+const _: () = assert!(MAX_ARGS_NEEDED <= boot::cmdline::UserArgs::CAPACITY);
 
 /// Why a `--spawn` value was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -100,5 +105,65 @@ mod tests {
             user_items(&many, 1),
             Err(SpawnArgError::TooMany(MAX_SPAWNS + 1))
         );
+    }
+
+    /// The most `--spawn` items, each with the longest name on the highest
+    /// core, with `inject=malformed` and an experiment: the string fits
+    /// `user=`, the monitor takes it, and the whole command line fits what
+    /// the kernel reads.
+    #[test]
+    fn the_longest_spawn_items_fit_every_limit() {
+        use crate::cmdline::{Added, CmdlineError, merge};
+        use boot::cmdline::{Config, UserArgs};
+        use services::monitor::args::MonitorArgs;
+        use services::monitor::{EXP_ROOM, MAX_SPAWN_ITEM};
+
+        let cores = boot::plan::MAX_CORES as u32;
+        let name = "n".repeat(abi::disp::MAX_NAME);
+        let longest = vec![format!("{name}@{}", cores - 1); MAX_SPAWNS];
+        let spawns = user_items(&longest, cores).unwrap();
+        assert_eq!(spawns.len(), MAX_SPAWNS * (MAX_SPAWN_ITEM + 1) - 1);
+        let exp = format!("exp=urpc,pairs={}", "9".repeat(EXP_ROOM - 15));
+        assert_eq!(exp.len(), EXP_ROOM);
+        let user = format!("{spawns},inject=malformed,{exp}");
+        assert_eq!(user.len(), MAX_ARGS_NEEDED);
+        assert!(user.len() <= UserArgs::CAPACITY);
+        let monitor = MonitorArgs::parse(&format!("{spawns},inject=malformed")).unwrap();
+        assert!(monitor.options.spawns.iter().all(Option::is_some));
+        assert!(monitor.options.inject_malformed);
+
+        // With every other option in its longest form, the line still fits.
+        let test = boot::cmdline::SelfTest::ALL
+            .iter()
+            .map(|t| t.name())
+            .max_by_key(|n| n.len())
+            .unwrap();
+        let added = [
+            Added::flag("log", "trace", "--log"),
+            Added::flag("test", test, "--test"),
+            Added::flag("user", &user, "--spawn"),
+        ];
+        let line = merge(
+            &added,
+            "ap-timeout-ms=4294967295 initrd=required sched=rr,slice-us=1000000 \
+             fuzz=18446744073709551615:1099511627776:trace",
+        )
+        .unwrap();
+        assert!(line.len() <= boot::pvh::MAX_CMDLINE, "{}", line.len());
+        assert_eq!(Config::parse(&line).unwrap().user.as_str(), user);
+
+        // One byte more than user= takes is refused, naming the limit.
+        let over = "x".repeat(UserArgs::CAPACITY + 1);
+        let err = merge(&[Added::flag("user", &over, "--spawn")], "").unwrap_err();
+        assert!(matches!(err, CmdlineError::Refused { .. }), "{err}");
+        assert!(err.to_string().ends_with("(at most 1024 bytes)"), "{err}");
+        // And a line longer than the kernel reads.
+        let err = merge(
+            &[],
+            &format!("user={} {}", "x".repeat(1000), "y=".repeat(600)),
+        )
+        .unwrap_err();
+        assert!(matches!(err, CmdlineError::TooLong { len: 2206 }), "{err}");
+        assert!(err.to_string().contains("at most 2048"), "{err}");
     }
 }

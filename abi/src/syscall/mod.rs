@@ -32,6 +32,10 @@ use crate::{CAP_MAP_BASE, CapError, Error, LMP_BUFFER, ProgramInfo, SysError, ca
 
 /// Longest line [`Syscall::Print`] accepts.
 pub const MAX_PRINT: u64 = 1024;
+/// Longest argument string a program is given ([`Syscall::Args`]; the
+/// kernel's `user=` option), in bytes. The monitor's items need most: see
+/// `services::monitor::MAX_ARGS_NEEDED`.
+pub const MAX_ARGS: usize = 1024;
 /// Longest file name [`Syscall::Panic`] accepts.
 pub const MAX_PANIC_FILE: u64 = 256;
 

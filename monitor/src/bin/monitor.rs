@@ -21,7 +21,7 @@ fn fail(what: &str, why: core::fmt::Arguments<'_>) -> ! {
 
 #[unsafe(no_mangle)]
 extern "C" fn program_main(core: u32, _cores: u32) -> u64 {
-    let mut buf = [0u8; 256];
+    let mut buf = [0u8; abi::MAX_ARGS];
     let len = match sys::args(&mut buf) {
         Ok(n) if n <= buf.len() => n,
         Ok(n) => fail(

@@ -64,6 +64,26 @@ pub trait Job<P: Platform> {
 /// Most `spawn=` items a run takes.
 pub const MAX_SPAWNS: usize = 16;
 
+/// Most digits of a core number in a `spawn=` item: the kernel takes fewer
+/// than 1000 cores.
+pub const CORE_DIGITS: usize = 3;
+
+/// The longest `spawn=NAME@CORE` item.
+pub const MAX_SPAWN_ITEM: usize = "spawn=".len() + abi::disp::MAX_NAME + "@".len() + CORE_DIGITS;
+
+/// Room the argument string keeps for an experiment's items (`exp=NAME`
+/// and its options) beside the monitor's own.
+pub const EXP_ROOM: usize = 256;
+
+/// The longest argument string a monitor must be able to take: the most
+/// `spawn=` items, each as long as it can be, `inject=malformed` and
+/// [`EXP_ROOM`], comma separated.
+pub const MAX_ARGS_NEEDED: usize =
+    MAX_SPAWNS * (MAX_SPAWN_ITEM + 1) + "inject=malformed".len() + 1 + EXP_ROOM;
+
+// The kernel hands a program that much.
+const _: () = assert!(MAX_ARGS_NEEDED <= abi::MAX_ARGS);
+
 /// How a monitor behaves.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Options {

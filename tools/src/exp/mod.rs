@@ -307,6 +307,7 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         for &n in &cores {
             let planned = args.qemu_config(Path::new("kernel"), Path::new("initrd"), &cmdline, n);
             boot::check(&planned).with_context(|| format!("{experiment} on {n} cores"))?;
+            boot::check_monitors(n, true).with_context(|| format!("{experiment} on {n} cores"))?;
         }
         qemu::find_qemu(None)?;
         eprintln!("building the image: {}", image::build_command_line());
