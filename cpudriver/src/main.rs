@@ -187,7 +187,10 @@ fn boot_core(core: &'static Core, identity: &Identity) -> ! {
         ),
     );
     let Some(timer_cycles) = timing::check_timer(false) else {
-        log::error!("the local APIC timer did not interrupt within a second");
+        log::error!(
+            "the local APIC timer did not interrupt within {} seconds",
+            timing::CHECK_TIMER_S
+        );
         exit(ExitCode::Fail);
     };
     percpu::report_stage(Stage::Initialised);
@@ -250,7 +253,10 @@ fn other_core(core: &'static Core, identity: &Identity) -> ! {
     timing::set(clocks);
     percpu::report_stage(Stage::Initialised);
     let Some(timer_cycles) = timing::check_timer(true) else {
-        log::error!("the local APIC timer did not interrupt within a second");
+        log::error!(
+            "the local APIC timer did not interrupt within {} seconds",
+            timing::CHECK_TIMER_S
+        );
         arch::halt_forever();
     };
     let config = core.params.given.config;

@@ -79,13 +79,20 @@ pub fn halt_until(deadline: u64, tick: u64, mut done: impl FnMut() -> bool) -> b
     }
 }
 
+/// How long [`check_timer`] waits for the interrupt, in seconds. A healthy
+/// timer answers in about 100 µs; the bound is wide because under a loaded
+/// host, or a hypervisor that emulates ring 0, a vCPU can lose the
+/// processor for a good part of a second.
+pub const CHECK_TIMER_S: u64 = 5;
+
 /// Checks that the local APIC timer interrupts this core: arms it for about
-/// 100 µs and waits up to a second for the interrupt, halting in between
-/// when `halt` (otherwise polling). Returns the cycles it took.
+/// 100 µs and waits up to [`CHECK_TIMER_S`] seconds for the interrupt,
+/// halting in between when `halt` (otherwise polling). Returns the cycles
+/// it took.
 pub fn check_timer(halt: bool) -> Option<u64> {
     let before = crate::irq::timer_ticks();
     let start = rdtsc();
-    let deadline = start + get().tsc_hz;
+    let deadline = start + get().tsc_hz * CHECK_TIMER_S;
     arm_after(get().tsc_hz / 10_000);
     while crate::irq::timer_ticks() == before {
         if rdtsc() > deadline {
