@@ -198,6 +198,27 @@ fn skew_widening_turns_a_no_into_a_yes() {
     let out = check(&h, &["--model", "lin", "--meta", meta.to_str().unwrap()]);
     assert_eq!(status(&out), 0, "{}{}", stdout(&out), stderr(&out));
 
+    // The bound of the run that wrote the history, not the largest of the
+    // experiment: by its file name, else by its core count (2 here).
+    let meta = file(
+        "skew",
+        "runs-meta.json",
+        r#"{"tsc_skew_cycles": 5, "consistency": [
+            {"cores": 8, "history": "history.csv", "tsc_skew_cycles": 4},
+            {"cores": 2, "history": "other.csv", "tsc_skew_cycles": 5}]}"#,
+    );
+    let out = check(&h, &["--model", "lin", "--meta", meta.to_str().unwrap()]);
+    assert_eq!(status(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    let meta = file(
+        "skew",
+        "cores-meta.json",
+        r#"{"tsc_skew_cycles": 5, "consistency": [
+            {"cores": 8, "history": "h8.csv", "tsc_skew_cycles": 5},
+            {"cores": 2, "history": "h2.csv", "tsc_skew_cycles": 4}]}"#,
+    );
+    let out = check(&h, &["--model", "lin", "--meta", meta.to_str().unwrap()]);
+    assert_eq!(status(&out), 1, "{}{}", stdout(&out), stderr(&out));
+
     let meta = file("skew", "bad-meta.json", r#"{"tsc_skew_cycles": -3}"#);
     let out = check(&h, &["--meta", meta.to_str().unwrap()]);
     assert_eq!(status(&out), 2);
@@ -251,6 +272,13 @@ fn malformed_input_is_a_typed_error_naming_line_and_field() {
     let out = check(&missing, &[]);
     assert_eq!(status(&out), 2);
     assert!(stderr(&out).contains("cannot read"), "{}", stderr(&out));
+    // The operating system's word, once.
+    assert_eq!(
+        stderr(&out).matches("os error").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
     let path = file("malformed", "bytes.csv", "");
     std::fs::write(
         &path,

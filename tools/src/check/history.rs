@@ -113,8 +113,8 @@ pub struct History {
 /// Why a history or meta file could not be read.
 #[derive(Debug, Error)]
 pub enum HistoryError {
-    /// The file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    /// The file could not be read (the cause follows in the error's chain).
+    #[error("cannot read {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -345,8 +345,16 @@ impl History {
     }
 }
 
-/// Reads `tsc_skew_cycles` from an experiment's `meta.json`.
-pub fn skew_from_meta(path: &Path) -> Result<u64, HistoryError> {
+/// The bound on the TSC skew of `history` (read from `history_file`), from
+/// its experiment's `meta.json`: the bound of the run that wrote that file
+/// (`consistency[].history` and `tsc_skew_cycles`), else of a run with the
+/// history's core count, else the largest of the experiment
+/// (`tsc_skew_cycles` at the top).
+pub fn skew_from_meta(
+    path: &Path,
+    history_file: &Path,
+    history: &History,
+) -> Result<u64, HistoryError> {
     let text = std::fs::read_to_string(path).map_err(|source| HistoryError::Io {
         path: path.to_owned(),
         source,
@@ -356,7 +364,20 @@ pub fn skew_from_meta(path: &Path) -> Result<u64, HistoryError> {
             path: path.to_owned(),
             source,
         })?;
-    match json.get("tsc_skew_cycles") {
+    let runs = json.get("consistency").and_then(|c| c.as_array());
+    let name = history_file.file_name().and_then(|n| n.to_str());
+    let cores = history.ops.iter().map(|o| u64::from(o.core) + 1).max();
+    let own = runs.and_then(|runs| {
+        let by_file = runs
+            .iter()
+            .find(|r| name.is_some() && r.get("history").and_then(|h| h.as_str()) == name);
+        let by_cores = || {
+            runs.iter()
+                .find(|r| cores.is_some() && r.get("cores").and_then(|c| c.as_u64()) == cores)
+        };
+        by_file.or_else(by_cores)?.get("tsc_skew_cycles")
+    });
+    match own.or_else(|| json.get("tsc_skew_cycles")) {
         Some(v) => v.as_u64().ok_or_else(|| HistoryError::MetaSkew {
             path: path.to_owned(),
             found: v.to_string(),

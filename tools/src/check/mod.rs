@@ -69,7 +69,9 @@ pub struct CheckArgs {
     /// by this much on each side.
     #[arg(long, conflicts_with = "meta")]
     pub skew: Option<u64>,
-    /// Read the skew from this `meta.json`'s `tsc_skew_cycles`.
+    /// Read the skew from this `meta.json`: the `tsc_skew_cycles` of the run
+    /// that wrote the history (by file name, else by core count), else the
+    /// largest.
     #[arg(long)]
     pub meta: Option<PathBuf>,
     /// Give up a model's check after this many seconds (exit status 3).
@@ -88,12 +90,12 @@ pub fn main(args: &CheckArgs) -> Result<ExitCode> {
                 args.timeout_s
             )
         })?;
+    let history = History::load(&args.history)?;
     let skew = match (&args.meta, args.skew) {
-        (Some(meta), _) => history::skew_from_meta(meta)?,
+        (Some(meta), _) => history::skew_from_meta(meta, &args.history, &history)?,
         (None, Some(skew)) => skew,
         (None, None) => 0,
     };
-    let history = History::load(&args.history)?;
     if history.ops.len() > u32::MAX as usize / 2 {
         bail!("{}: too many operations", args.history.display());
     }
