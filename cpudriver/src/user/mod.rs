@@ -487,13 +487,23 @@ pub fn to_ring3(frame: &mut TrapFrame) {
         record(
             "user-killed",
             format_args!(
-                "program={name} reason={reason} rip={:#x} rsp={:#x}",
-                frame.rip, frame.rsp
+                "program={name} domain={} reason={reason} rip={:#x} rsp={:#x}",
+                u8::from(current_is_domain()),
+                frame.rip,
+                frame.rsp
             ),
         );
         // The #GP the CPU would have raised.
         end_current(frame, Status::Killed(13));
     }
+}
+
+/// Whether the running program is a domain built from user level (its
+/// records say `domain=1`: its name is its builder's word, not the
+/// kernel's).
+fn current_is_domain() -> bool {
+    let s = SCHED.lock();
+    s.current.is_some_and(|i| s.programs[i].disp.is_some())
 }
 
 /// The running program's name, for reports.
@@ -543,8 +553,10 @@ fn kill(frame: &mut TrapFrame, vector: u64, cr2: u64) {
     record(
         "user-fault",
         format_args!(
-            "program={name} vector={vector} rip={:#x} error={:#x} cr2={cr2:#x}",
-            frame.rip, frame.error
+            "program={name} domain={} vector={vector} rip={:#x} error={:#x} cr2={cr2:#x}",
+            u8::from(current_is_domain()),
+            frame.rip,
+            frame.error
         ),
     );
     end_current(frame, Status::Killed(vector));

@@ -175,7 +175,10 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
             let preempted = super::current_preempted();
             record(
                 "program-exit",
-                format_args!("program={name} code={code} preempted={preempted}"),
+                format_args!(
+                    "program={name} domain={} code={code} preempted={preempted}",
+                    u8::from(super::current_is_domain())
+                ),
             );
             end_current(frame, abi::disp::Status::Exited(code));
             Done::Switched
@@ -230,7 +233,7 @@ fn program_panic(ptr: u64, len: u64, line: u64) -> Result<abi::disp::Status, Sys
     let file = core::str::from_utf8(text).map_err(|_| SysError::BadUtf8)?;
     let core = percpu::this().id;
     let name = super::current_name();
-    if is_domain() {
+    if super::current_is_domain() {
         record(
             "program-panic",
             format_args!(
@@ -287,7 +290,7 @@ fn print(ptr: u64, len: u64) -> Result<u64, SysError> {
     let text = core::str::from_utf8(text).map_err(|_| SysError::BadUtf8)?;
     // The line names its printer, so that no program can pass its text off
     // as the kernel's or as another program's.
-    let origin = if is_domain() {
+    let origin = if super::current_is_domain() {
         boot::stamp::Origin::Domain
     } else {
         boot::stamp::Origin::Boot
@@ -319,19 +322,13 @@ fn info(ptr: u64, len: u64) -> Result<u64, SysError> {
         heap_base: abi::HEAP_BASE,
         heap_size: abi::HEAP_SIZE,
         hypervisor: u32::from(super::HYPERVISOR.load(Ordering::Relaxed)),
-        domain: u32::from(is_domain()),
+        domain: u32::from(super::current_is_domain()),
     };
     with_space(|space, _| {
         USlice::new(space, ptr, len, UAccess::Write).map(|u| u.write_value(&info))
     })
     .ok_or(SysError::BadPointer)??;
     Ok(0)
-}
-
-/// Whether the running program is a domain started from user level.
-fn is_domain() -> bool {
-    let s = SCHED.lock();
-    s.current.is_some_and(|i| s.programs[i].disp.is_some())
 }
 
 fn args(ptr: u64, len: u64) -> Result<u64, SysError> {

@@ -88,7 +88,7 @@ pub(super) fn enter(frame: &mut TrapFrame, cr2: u64) -> bool {
         record(
             "user-fault",
             format_args!(
-                "program={name} vector={} rip={:#x} error={:#x} cr2={cr2:#x} handler=1",
+                "program={name} domain=1 vector={} rip={:#x} error={:#x} cr2={cr2:#x} handler=1",
                 frame.vector, frame.rip, frame.error
             ),
         );
