@@ -92,6 +92,16 @@ pub enum Via {
     Forged(u64),
 }
 
+/// The caller's RFLAGS.
+#[inline(always)]
+fn own_flags() -> u64 {
+    let flags: u64;
+    // SAFETY: reads RFLAGS through the stack, which holds the word only
+    // between the push and the pop.
+    unsafe { core::arch::asm!("pushfq", "popq {}", out(reg) flags, options(att_syntax)) };
+    flags
+}
+
 /// Makes a raw system call as `via` says; returns `rax`, `rdx` and the
 /// RFLAGS the kernel returned with (before any restore).
 ///
@@ -102,29 +112,12 @@ pub enum Via {
 pub unsafe fn raw6_via(n: u64, a: [u64; 6], via: Via) -> (u64, u64, u64) {
     let (rax, rdx, flags): (u64, u64, u64);
     match via {
-        Via::Syscall => {
-            // SAFETY: as in `raw6_regs`; the stack holds the flags
-            // word only between the two pushes and pops.
-            unsafe {
-                core::arch::asm!(
-                    "syscall",
-                    "pushfq",
-                    "popq {flags}",
-                    flags = lateout(reg) flags,
-                    inlateout("rax") n => rax,
-                    in("rdi") a[0],
-                    in("rsi") a[1],
-                    inlateout("rdx") a[2] => rdx,
-                    in("r10") a[3],
-                    in("r8") a[4],
-                    in("r9") a[5],
-                    out("rcx") _,
-                    out("r11") _,
-                    options(att_syntax)
-                );
-            }
-        }
-        Via::Flags(set) => {
+        Via::Syscall | Via::Flags(_) => {
+            // A plain call is one made with the caller's own flags.
+            let set = match via {
+                Via::Flags(set) => set,
+                _ => own_flags(),
+            };
             // SAFETY: as in `raw6_regs`; the caller's flags are saved
             // on the stack and restored after the call.
             unsafe {

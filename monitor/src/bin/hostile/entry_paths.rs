@@ -3,7 +3,7 @@
 //! reached ring 0", the nested-task flag, a non-canonical stack pointer and
 //! an exception handler's stack at the end of the user half.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::AtomicU64;
 
 use abi::cap::{CPtr, rights, slot, ty};
 use abi::{Error, SysError, number};
@@ -194,7 +194,6 @@ pub fn nt_flag(c: &mut Checks) {
     // handler above, which ends the domain the second time.
     let _ = unsafe { core::ptr::read_volatile(UNMAPPED as *const u64) };
     c.holds("resumed-after-an-unmapped-read", false);
-    let _ = HOSTILE_NT_ENTRIES.load(Ordering::Relaxed);
 }
 
 /// Makes a system call with a non-canonical stack pointer: the kernel must
