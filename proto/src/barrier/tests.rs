@@ -1,0 +1,373 @@
+//! **Checks:** each kind of barrier keeps its guarantee (nobody leaves an
+//! episode before the last core arrived at it, every episode released on
+//! every core, in order) on random schedules of a simulated network, a
+//! deliberately broken coordinator is caught by the same checks, and bad
+//! input is refused without effect.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use urpc::RawMessage;
+
+use super::*;
+use crate::Via;
+use crate::lock::sim::{Net, Rng};
+
+/// What the checker found wrong with a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Violation {
+    /// `core` left `episode` before every core arrived at it.
+    EarlyRelease { core: u32, episode: u64 },
+    /// A core was released from episodes out of order.
+    Order { core: u32, episode: u64 },
+    /// A machine refused a message or call of a correct run.
+    Refused { core: u32, error: BarrierError },
+    /// The run ended (or never did) with an episode not released
+    /// everywhere.
+    Stuck,
+}
+
+/// A run's history: the event clock of each core's arrival at and release
+/// from each episode.
+#[derive(Debug, Default)]
+struct History {
+    arrive: Vec<Vec<u64>>,
+    release: Vec<Vec<u64>>,
+    refused: Option<(u32, BarrierError)>,
+    order: Option<(u32, u64)>,
+    stuck: bool,
+}
+
+/// Runs `cores` machines, each arriving `episodes` times at random moments,
+/// on a network that delivers in a random order chosen by `seed`.
+fn simulate(mut bars: Vec<MsgBarrier>, episodes: u64, seed: u64) -> History {
+    let n = bars.len() as u32;
+    let mut rng = Rng::new(seed);
+    let mut net = Net::new(n);
+    let mut h = History {
+        arrive: vec![Vec::new(); n as usize],
+        release: vec![Vec::new(); n as usize],
+        ..History::default()
+    };
+    let mut clock = 0u64;
+    let mut steps = 0u64;
+    loop {
+        steps += 1;
+        if steps > 1_000_000 {
+            h.stuck = true;
+            return h;
+        }
+        let ready: Vec<u32> = (0..n)
+            .filter(|&c| {
+                !bars[c as usize].waiting() && (h.arrive[c as usize].len() as u64) < episodes
+            })
+            .collect();
+        if ready.is_empty() && net.in_flight() == 0 {
+            break;
+        }
+        let mut out = Out::new();
+        let core;
+        if !ready.is_empty() && (net.in_flight() == 0 || rng.below(3) == 0) {
+            core = ready[rng.index(ready.len())];
+            clock += 1;
+            h.arrive[core as usize].push(clock);
+            if let Err(e) = bars[core as usize].arrive(&mut out) {
+                h.refused = Some((core, e));
+                return h;
+            }
+        } else {
+            let Some((to, m)) = net.deliver(&mut rng) else {
+                continue;
+            };
+            core = to;
+            // A refused message is dropped, as the monitor drops it, and
+            // the run goes on: a later violation is still found.
+            if let Err(e) = bars[to as usize].on_message(0, &m, &mut out) {
+                h.refused.get_or_insert((to, e));
+            }
+        }
+        for BarrierEffect::Released { episode } in out.effects {
+            clock += 1;
+            let rel = &mut h.release[core as usize];
+            if episode != rel.len() as u64 {
+                h.order.get_or_insert((core, episode));
+            }
+            rel.push(clock);
+        }
+        net.send(core, out.sends);
+    }
+    h
+}
+
+/// The first violation in a history, safety first.
+fn check(h: &History, episodes: u64) -> Result<(), Violation> {
+    let n = h.arrive.len();
+    for (core, rel) in h.release.iter().enumerate() {
+        for (e, &at) in rel.iter().enumerate() {
+            let last_arrival = h.arrive.iter().map(|a| a.get(e).copied()).max();
+            let everyone = h.arrive.iter().all(|a| a.len() > e);
+            if !everyone || last_arrival.flatten().is_none_or(|l| l > at) {
+                return Err(Violation::EarlyRelease {
+                    core: core as u32,
+                    episode: e as u64,
+                });
+            }
+        }
+    }
+    if let Some((core, episode)) = h.order {
+        return Err(Violation::Order { core, episode });
+    }
+    if let Some((core, error)) = h.refused {
+        return Err(Violation::Refused { core, error });
+    }
+    if h.stuck || (0..n).any(|c| h.release[c].len() as u64 != episodes) {
+        return Err(Violation::Stuck);
+    }
+    Ok(())
+}
+
+fn machines(kind: BarrierKind, cores: u32, arity: u32) -> Vec<MsgBarrier> {
+    (0..cores)
+        .map(|c| MsgBarrier::new(kind, c, cores, arity))
+        .collect()
+}
+
+#[test]
+fn every_kind_keeps_its_guarantee_on_random_schedules() {
+    for kind in BarrierKind::ALL {
+        for cores in 1..=9 {
+            for seed in 0..60 {
+                let arity = 2 + (seed % 3) as u32;
+                let episodes = 1 + seed % 6;
+                let bars = machines(kind, cores, arity);
+                let h = simulate(bars, episodes, seed);
+                if let Err(v) = check(&h, episodes) {
+                    panic!("{kind:?} on {cores} cores, arity {arity}, seed {seed}: {v:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_checker_catches_a_coordinator_that_releases_one_arrival_early() {
+    for cores in 2..=9 {
+        let mut early = 0;
+        for seed in 0..20 {
+            let bars = (0..cores).map(|c| MsgBarrier::broken(c, cores)).collect();
+            let v = check(&simulate(bars, 3, seed), 3);
+            // When the missing arrival is already on its way, the early
+            // release happens to be safe, but the arrival is then refused.
+            assert!(v.is_err(), "{cores} cores, seed {seed}: not caught");
+            early += usize::from(matches!(v, Err(Violation::EarlyRelease { .. })));
+        }
+        assert!(early > 0, "{cores} cores: no early release seen");
+    }
+    // With one core, N − 1 = 0 arrivals: an arrival still comes first.
+    let h = simulate(vec![MsgBarrier::broken(0, 1)], 3, 0);
+    assert_eq!(check(&h, 3), Ok(()));
+}
+
+#[test]
+fn one_core_releases_every_arrival_at_once() {
+    for kind in BarrierKind::ALL {
+        let mut b = MsgBarrier::new(kind, 0, 1, 2);
+        for e in 0..4 {
+            let mut out = Out::new();
+            b.arrive(&mut out).unwrap();
+            assert!(out.sends.is_empty());
+            assert_eq!(out.effects, [BarrierEffect::Released { episode: e }]);
+            assert_eq!(b.released(), e + 1);
+            assert!(!b.waiting());
+        }
+    }
+}
+
+fn inbound(from: u32, msg: RawMessage) -> Inbound {
+    Inbound {
+        from,
+        via: Via::Mesh,
+        msg,
+    }
+}
+
+fn take(b: &mut MsgBarrier, from: u32, msg: RawMessage) -> Out<BarrierEffect> {
+    let mut out = Out::new();
+    b.on_message(0, &inbound(from, msg), &mut out).unwrap();
+    out
+}
+
+#[test]
+fn a_message_of_the_next_episode_is_kept_for_it() {
+    // Dissemination on two cores: core 1 leaves episode 0 and arrives at 1
+    // before core 0 has heard of episode 0.
+    let mut b: Vec<MsgBarrier> = machines(BarrierKind::Dissemination, 2, 2);
+    let mut o0 = Out::new();
+    b[0].arrive(&mut o0).unwrap();
+    let mut o1 = Out::new();
+    b[1].arrive(&mut o1).unwrap();
+    let to1 = take(&mut b[1], 0, o0.sends[0].1);
+    assert_eq!(to1.effects, [BarrierEffect::Released { episode: 0 }]);
+    let mut o1b = Out::new();
+    b[1].arrive(&mut o1b).unwrap();
+    // Core 0 gets round 0 of episode 0, then of episode 1.
+    let first = take(&mut b[0], 1, o1.sends[0].1);
+    assert_eq!(first.effects, [BarrierEffect::Released { episode: 0 }]);
+    let early = take(&mut b[0], 1, o1b.sends[0].1);
+    assert!(early.is_empty(), "kept, not counted for episode 0");
+    assert_eq!(b[0].released(), 1);
+    let mut o0b = Out::new();
+    b[0].arrive(&mut o0b).unwrap();
+    assert_eq!(o0b.effects, [BarrierEffect::Released { episode: 1 }]);
+
+    // Central: the coordinator keeps arrivals that come before its own.
+    let mut c = machines(BarrierKind::Central, 3, 2);
+    for core in [1, 2] {
+        let mut out = Out::new();
+        c[core].arrive(&mut out).unwrap();
+        assert!(take(&mut c[0], core as u32, out.sends[0].1).is_empty());
+    }
+    let mut out = Out::new();
+    c[0].arrive(&mut out).unwrap();
+    assert_eq!(out.effects, [BarrierEffect::Released { episode: 0 }]);
+    assert_eq!(out.sends.len(), 2);
+}
+
+/// Delivers `msg` and asserts that it is refused with `want` and changes
+/// nothing.
+fn refused(b: &mut MsgBarrier, from: u32, msg: RawMessage, want: BarrierError) {
+    let before = b.clone();
+    let mut out = Out::new();
+    assert_eq!(
+        b.on_message(0, &inbound(from, msg), &mut out),
+        Err(want),
+        "{:?} from {from}",
+        BarrierMsg::decode(&msg)
+    );
+    assert!(out.is_empty());
+    assert_eq!(*b, before);
+}
+
+#[test]
+fn bad_input_is_refused_without_effect() {
+    let arrive = |episode| BarrierMsg::Arrive { episode }.encode();
+    let release = |episode| BarrierMsg::Release { episode }.encode();
+    let up = |episode| BarrierMsg::TreeArrive { episode }.encode();
+    let down = |episode| BarrierMsg::TreeRelease { episode }.encode();
+    let round = |episode, round| BarrierMsg::Round { episode, round }.encode();
+    for kind in BarrierKind::ALL {
+        for me in 0..4 {
+            let mut b = MsgBarrier::new(kind, me, 4, 2);
+            refused(
+                &mut b,
+                1,
+                RawMessage::new(tag::ARRIVE, &[0; 4]).unwrap(),
+                BarrierError::Malformed(Malformed::BadLength {
+                    tag: tag::ARRIVE,
+                    len: 4,
+                }),
+            );
+            refused(
+                &mut b,
+                1,
+                RawMessage::new(BARRIER.tag(9), &[0; 8]).unwrap(),
+                BarrierError::Malformed(Malformed::UnknownTag(BARRIER.tag(9))),
+            );
+            for m in [arrive(0), up(0), round(0, 0)] {
+                refused(&mut b, 4, m, BarrierError::UnknownCore(4));
+                refused(&mut b, u32::MAX, m, BarrierError::UnknownCore(u32::MAX));
+            }
+        }
+    }
+
+    // Central: arrivals only to core 0, releases only from it, for the
+    // current episode, once.
+    let mut c = machines(BarrierKind::Central, 3, 2);
+    refused(&mut c[1], 2, arrive(0), BarrierError::OutOfOrder);
+    refused(&mut c[1], 2, release(0), BarrierError::OutOfOrder);
+    refused(&mut c[1], 0, release(0), BarrierError::OutOfOrder);
+    refused(&mut c[0], 0, arrive(0), BarrierError::OutOfOrder);
+    refused(
+        &mut c[0],
+        1,
+        arrive(1),
+        BarrierError::WrongEpisode {
+            expected: 0,
+            got: 1,
+        },
+    );
+    refused(&mut c[0], 1, up(0), BarrierError::OutOfOrder);
+    take(&mut c[0], 1, arrive(0));
+    refused(&mut c[0], 1, arrive(0), BarrierError::Duplicate);
+    let mut out = Out::new();
+    c[1].arrive(&mut out).unwrap();
+    assert_eq!(c[1].arrive(&mut out), Err(BarrierError::AlreadyArrived));
+    refused(
+        &mut c[1],
+        0,
+        release(1),
+        BarrierError::WrongEpisode {
+            expected: 0,
+            got: 1,
+        },
+    );
+    assert_eq!(
+        take(&mut c[1], 0, release(0)).effects,
+        [BarrierEffect::Released { episode: 0 }]
+    );
+    refused(&mut c[1], 0, release(0), BarrierError::Duplicate);
+
+    // Tree (binary, 4 cores: 0 → 1, 2; 1 → 3): only children arrive, only
+    // the parent releases.
+    let mut t = machines(BarrierKind::Tree, 4, 2);
+    refused(&mut t[1], 2, up(0), BarrierError::OutOfOrder);
+    refused(&mut t[1], 0, up(0), BarrierError::OutOfOrder);
+    refused(&mut t[3], 0, down(0), BarrierError::OutOfOrder);
+    refused(&mut t[3], 1, down(0), BarrierError::OutOfOrder);
+    refused(&mut t[1], 3, arrive(0), BarrierError::OutOfOrder);
+    take(&mut t[1], 3, up(0));
+    refused(&mut t[1], 3, up(0), BarrierError::Duplicate);
+
+    // Dissemination (4 cores, 2 rounds): only the round's partner, only
+    // rounds that exist, the current episode or the next.
+    let mut d = machines(BarrierKind::Dissemination, 4, 2);
+    refused(&mut d[0], 1, round(0, 0), BarrierError::OutOfOrder);
+    refused(&mut d[0], 3, round(0, 2), BarrierError::OutOfOrder);
+    refused(&mut d[0], 3, round(0, 1), BarrierError::OutOfOrder);
+    refused(
+        &mut d[0],
+        3,
+        round(2, 0),
+        BarrierError::WrongEpisode {
+            expected: 0,
+            got: 2,
+        },
+    );
+    refused(&mut d[0], 3, release(0), BarrierError::OutOfOrder);
+    take(&mut d[0], 3, round(1, 0));
+    refused(&mut d[0], 3, round(1, 0), BarrierError::Duplicate);
+    take(&mut d[0], 2, round(0, 1));
+    refused(&mut d[0], 2, round(0, 1), BarrierError::Duplicate);
+}
+
+#[test]
+fn messages_round_trip_and_kinds_have_names() {
+    for m in [
+        BarrierMsg::Arrive { episode: 1 },
+        BarrierMsg::Release { episode: 2 },
+        BarrierMsg::TreeArrive { episode: 3 },
+        BarrierMsg::TreeRelease { episode: 4 },
+        BarrierMsg::Round {
+            episode: 5,
+            round: 6,
+        },
+    ] {
+        assert_eq!(BarrierMsg::decode(&m.encode()), Ok(m));
+    }
+    for k in BarrierKind::ALL {
+        assert_eq!(BarrierKind::from_name(k.name()), Some(k));
+    }
+    assert_eq!(BarrierKind::from_name("msg-tree"), Some(BarrierKind::Tree));
+    assert_eq!(BarrierKind::from_name("tournament"), None);
+    assert_eq!(BarrierError::AlreadyArrived.reason(), "already-arrived");
+}
