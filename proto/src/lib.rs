@@ -36,6 +36,8 @@ extern crate alloc;
 pub mod frames;
 pub mod host;
 pub mod rng;
+#[cfg(test)]
+mod testnet;
 pub mod wire;
 
 pub mod barrier;

@@ -11,7 +11,7 @@ use urpc::RawMessage;
 
 use super::*;
 use crate::Via;
-use crate::lock::sim::{Net, Rng};
+use crate::testnet::{Net, Rng};
 
 /// What the checker found wrong with a run.
 #[derive(Clone, Debug, PartialEq, Eq)]

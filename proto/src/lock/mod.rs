@@ -55,8 +55,6 @@ mod msg;
 mod queue;
 mod server;
 #[cfg(test)]
-pub(crate) mod sim;
-#[cfg(test)]
 mod tests;
 mod token;
 

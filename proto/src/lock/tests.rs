@@ -9,9 +9,9 @@ use alloc::vec::Vec;
 
 use urpc::RawMessage;
 
-use super::sim::{Net, Rng};
 use super::*;
 use crate::Via;
+use crate::testnet::{Net, Rng};
 
 /// What the checker found wrong with a run.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::*;
-use crate::lock::sim::{Net, Rng};
+use crate::testnet::{Net, Rng};
 
 /// One completed operation, with logical invoke and response times.
 #[derive(Clone, Copy, Debug)]

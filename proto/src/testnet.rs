@@ -3,8 +3,10 @@
 //! interleaving across channels is chosen by a seeded generator, so a seed
 //! replays exactly.
 //!
-//! A simulated network for the tests of the lock, barrier and replica
-//! protocols (the generator is the simulator's).
+//! The one test network of the protocols' own tests (lock, barrier,
+//! replica, ...): seeded FIFO channels between machines in one thread. The
+//! generator is the simulator's; the simulator itself (`services`) adds
+//! timing, faults and notifications on top of the same machines.
 
 use alloc::collections::VecDeque;
 use alloc::vec;
