@@ -23,6 +23,8 @@
 //!   and barriers (central, tree, dissemination) over messages;
 //! - [`replica`]: a replicated key-value map under a chosen consistency
 //!   model (linearizable, sequential, eventual);
+//! - [`caps`]: capabilities replicated across cores (copy, retype,
+//!   revoke, delete), asking only the cores that hold copies;
 //! - [`spawn`]: starting a program on another core's monitor, and hearing
 //!   of its end;
 //! - [`wire`]: message codecs and the one tag registry;
@@ -41,6 +43,7 @@ mod testnet;
 pub mod wire;
 
 pub mod barrier;
+pub mod caps;
 pub mod job;
 pub mod lock;
 pub mod mesh;

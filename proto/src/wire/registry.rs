@@ -102,6 +102,8 @@ registry! {
     Replica, REPLICA, "replica", 0x0150..=0x015F, crate::replica::tag::ALL;
     /// Spawning programs on other cores (`proto::spawn`).
     Spawn, SPAWN, "spawn", 0x0160..=0x016F, crate::spawn::tag::ALL;
+    /// Capabilities across cores (`proto::caps`).
+    Caps, CAPS, "caps", 0x0170..=0x017F, crate::caps::tag::ALL;
 }
 
 const _: () = assert!(URPC_BENCH.contains(urpc::bench::BENCH_TAG));
