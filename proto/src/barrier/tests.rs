@@ -364,10 +364,33 @@ fn messages_round_trip_and_kinds_have_names() {
     ] {
         assert_eq!(BarrierMsg::decode(&m.encode()), Ok(m));
     }
+    assert_eq!(
+        BarrierKind::ALL.map(BarrierKind::name),
+        ["msg-central", "msg-tree", "msg-dissemination"]
+    );
     for k in BarrierKind::ALL {
         assert_eq!(BarrierKind::from_name(k.name()), Some(k));
     }
     assert_eq!(BarrierKind::from_name("msg-tree"), Some(BarrierKind::Tree));
     assert_eq!(BarrierKind::from_name("tournament"), None);
-    assert_eq!(BarrierError::AlreadyArrived.reason(), "already-arrived");
+    let reasons = [
+        (
+            BarrierError::Malformed(Malformed::BadValue { tag: tag::ARRIVE }),
+            "bad-value",
+        ),
+        (BarrierError::UnknownCore(1), "unknown-core"),
+        (BarrierError::OutOfOrder, "out-of-order"),
+        (BarrierError::Duplicate, "duplicate"),
+        (
+            BarrierError::WrongEpisode {
+                expected: 0,
+                got: 1,
+            },
+            "wrong-episode",
+        ),
+        (BarrierError::AlreadyArrived, "already-arrived"),
+    ];
+    for (e, reason) in reasons {
+        assert_eq!(e.reason(), reason, "{e:?}");
+    }
 }

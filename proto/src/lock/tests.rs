@@ -319,11 +319,37 @@ fn the_checker_catches_a_server_that_grants_before_the_release() {
 
 #[test]
 fn kinds_have_names() {
+    assert_eq!(
+        LockKind::ALL.map(LockKind::name),
+        ["msg-server", "msg-token", "msg-delegation", "msg-queue"]
+    );
     for k in LockKind::ALL {
         assert_eq!(LockKind::from_name(k.name()), Some(k));
     }
     assert_eq!(LockKind::from_name("msg-queue"), Some(LockKind::Queue));
     assert_eq!(LockKind::from_name("mcs"), None);
+    assert_eq!(LockKind::from_name("Server"), None);
+}
+
+#[test]
+fn refusals_have_their_reasons() {
+    let reasons = [
+        (
+            LockError::Malformed(Malformed::UnknownTag(tag::GRANT)),
+            "unknown-tag",
+        ),
+        (LockError::UnknownCore(1), "unknown-core"),
+        (LockError::NotParticipant(1), "not-participant"),
+        (LockError::Duplicate, "duplicate"),
+        (LockError::OutOfOrder, "out-of-order"),
+        (LockError::AlreadyAsked, "already-asked"),
+        (LockError::NotHeld, "not-held"),
+        (LockError::NothingToRelease, "nothing-to-release"),
+        (LockError::Finished, "finished"),
+    ];
+    for (e, reason) in reasons {
+        assert_eq!(e.reason(), reason, "{e:?}");
+    }
 }
 
 #[test]
