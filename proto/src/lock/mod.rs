@@ -51,6 +51,7 @@
 //! nothing.
 
 mod delegation;
+pub mod model;
 mod msg;
 mod queue;
 mod server;
@@ -61,6 +62,7 @@ mod token;
 use alloc::vec::Vec;
 use core::fmt;
 
+pub use model::{LockModel, LockViolation};
 pub use msg::{LockMsg, tag};
 
 use super::{Inbound, Out, Protocol, Refusal};
@@ -102,6 +104,16 @@ impl LockKind {
     /// The kind named `name` ([`LockKind::name`]).
     pub fn from_name(name: &str) -> Option<LockKind> {
         name.parse().ok()
+    }
+
+    /// Whether `core` uses a lock of this kind served by `server` (every
+    /// core but the server of a server or delegation lock; every core of
+    /// a token or queue lock).
+    pub fn participates(self, core: u32, server: u32) -> bool {
+        match self {
+            LockKind::Server | LockKind::Delegation => core != server,
+            LockKind::Token | LockKind::Queue => true,
+        }
     }
 }
 
