@@ -37,6 +37,7 @@
 
 mod central;
 mod dissemination;
+pub mod model;
 mod msg;
 #[cfg(test)]
 mod tests;
@@ -44,6 +45,7 @@ mod tree;
 
 use core::fmt;
 
+pub use model::{BarrierModel, BarrierViolation};
 pub use msg::{BarrierMsg, tag};
 
 use super::{Inbound, Out, Protocol, Refusal};

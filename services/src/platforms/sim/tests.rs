@@ -120,6 +120,64 @@ fn every_injected_bug_is_found() {
     }
 }
 
+/// The first seed at which each protocol model's injected bug is found,
+/// and what is found there, as `flotilla sim` prints it.
+#[test]
+fn the_models_find_their_injected_bugs_at_their_first_seeds() {
+    let none = Faults::default();
+    let lock = Protocol::Lock(LockKind::Server);
+    let barrier = Protocol::Barrier(BarrierKind::Central);
+    for (inject, protocol, cores, ops, faults, first, what) in [
+        (
+            Inject::LockForgets,
+            lock,
+            4,
+            8,
+            FAULTS,
+            0,
+            "core 2 was granted the lock while core 1 holds it",
+        ),
+        (
+            Inject::LockForgets,
+            lock,
+            3,
+            1,
+            none,
+            1,
+            "core 1 was granted the lock while core 2 holds it",
+        ),
+        (
+            Inject::BarrierEarly,
+            barrier,
+            4,
+            8,
+            FAULTS,
+            0,
+            "core 0 left episode 0 before core 3 arrived at it",
+        ),
+        (
+            Inject::BarrierEarly,
+            barrier,
+            3,
+            1,
+            none,
+            0,
+            "core 0 left episode 0 before core 0 arrived at it",
+        ),
+    ] {
+        let mut s = spec(protocol, cores, ops);
+        s.faults = faults;
+        s.inject = Some(inject);
+        let found =
+            (0..100).find_map(|seed| run_seed(&s, seed).outcome.violation.map(|v| (seed, v.what)));
+        assert_eq!(
+            found,
+            Some((first, what.into())),
+            "{inject:?} on {cores} cores, {ops} ops"
+        );
+    }
+}
+
 #[test]
 fn a_bug_of_another_protocol_is_refused() {
     let mut s = spec(Protocol::Replica(Model::Seq), 4, 8);
