@@ -19,7 +19,8 @@
 //! client) is a typed [`UpdateError`] and changes nothing.
 //!
 //! Messages and their wire forms are in `msg.rs`, the server in
-//! `server.rs`.
+//! `server.rs`, the reference model its tests and the simulator check it
+//! against in [`model`].
 //!
 //! Wire format (tags in range [`UPDATE`](crate::wire::UPDATE)):
 //!
@@ -29,6 +30,7 @@
 //! | [`ClientMsg::Done`] | [`tag::DONE`] | client (u32), padding, sent (u64) |
 //! | [`ServerReply::Applied`] | [`tag::APPLIED`] | seq, applied (this client's count so far) |
 
+pub mod model;
 mod msg;
 mod server;
 #[cfg(test)]
@@ -36,6 +38,7 @@ mod tests;
 
 use core::fmt;
 
+pub use model::{UpdateModel, UpdateViolation};
 pub use msg::{AppliedWire, ClientMsg, ServerReply, UpdateWire, tag};
 pub use server::{Conservation, Effect, Step, UpdateServer};
 

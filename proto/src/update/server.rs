@@ -67,6 +67,11 @@ pub struct UpdateServer {
     clients: Vec<ClientState>,
     copy: Vec<Line>,
     done: u32,
+    /// Test only: leaves an update out of the copy when the previous
+    /// update came from another client.
+    lossy: bool,
+    /// The client of the previous update (kept only when `lossy`).
+    last: Option<u32>,
 }
 
 impl UpdateServer {
@@ -78,6 +83,19 @@ impl UpdateServer {
             clients: vec![ClientState::default(); clients as usize],
             copy: vec![Line::default(); k],
             done: 0,
+            lossy: false,
+            last: None,
+        }
+    }
+
+    /// A server that counts and answers an update but leaves it out of its
+    /// copy when the previous update it took came from another client (a
+    /// lost update): a deliberately wrong variant that the tests and the
+    /// simulator must catch.
+    pub fn broken(first_client: u32, clients: u32, k: usize) -> UpdateServer {
+        UpdateServer {
+            lossy: true,
+            ..UpdateServer::new(first_client, clients, k)
         }
     }
 
@@ -119,9 +137,12 @@ impl UpdateServer {
                         got: seq,
                     });
                 }
-                for line in &mut self.copy {
-                    for w in &mut line.0 {
-                        *w = w.wrapping_add(delta);
+                let lost = self.lossy && self.last.replace(channel).is_some_and(|l| l != channel);
+                if !lost {
+                    for line in &mut self.copy {
+                        for w in &mut line.0 {
+                            *w = w.wrapping_add(delta);
+                        }
                     }
                 }
                 let applied = state.applied + 1;

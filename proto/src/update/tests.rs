@@ -1,9 +1,16 @@
 //! **Checks:** the server applies, counts and conserves; refused
-//! messages change nothing; malformed wire messages are typed errors.
+//! messages change nothing; malformed wire messages are typed errors; the
+//! server and its clients keep the model's invariants on random schedules
+//! of a simulated network, and a deliberately broken server is caught by
+//! the same model.
+
+use alloc::vec;
+use alloc::vec::Vec;
 
 use urpc::RawMessage;
 
 use super::*;
+use crate::testnet::{Net, Rng};
 use crate::{Inbound, Out, Protocol, Refusal};
 
 fn update(client: u32, seq: u64) -> ClientMsg {
@@ -185,4 +192,151 @@ fn malformed_wire_messages_are_typed_errors() {
         ServerReply::decode(&raw),
         Err(UpdateError::UnknownTag { tag: tag::UPDATE })
     );
+}
+
+/// Why a seeded run failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    /// The model found a broken invariant.
+    Model(UpdateViolation),
+    /// The server refused a message of a correct client.
+    Refused(UpdateError),
+    /// The run did not end.
+    Stuck,
+}
+
+impl From<UpdateViolation> for Failure {
+    fn from(v: UpdateViolation) -> Failure {
+        Failure::Model(v)
+    }
+}
+
+/// The server on core 0 and a client on every other core, each sending
+/// `updates` updates of random deltas with up to `window` in flight, then
+/// `Done`, on a network that delivers in an order chosen by the seed.
+struct Run {
+    server: UpdateServer,
+    model: UpdateModel,
+    net: Net,
+    updates: u64,
+    window: u64,
+    sent: Vec<u64>,
+    done: Vec<bool>,
+}
+
+impl Run {
+    fn new(server: UpdateServer, cores: u32, updates: u64, window: u64) -> Run {
+        Run {
+            server,
+            model: UpdateModel::new(1, cores - 1),
+            net: Net::new(cores),
+            updates,
+            window,
+            sent: vec![0; cores as usize],
+            done: vec![false; cores as usize],
+        }
+    }
+
+    /// Clients that can send now.
+    fn ready(&self) -> Vec<u32> {
+        (1..self.sent.len() as u32)
+            .filter(|&c| {
+                let (sent, answered) = (self.sent[c as usize], self.model.answers(c));
+                (sent < self.updates && sent - answered < self.window)
+                    || (answered == self.updates && !self.done[c as usize])
+            })
+            .collect()
+    }
+
+    fn act(&mut self, client: u32, rng: &mut Rng) -> Result<(), Failure> {
+        let c = client as usize;
+        let msg = if self.sent[c] < self.updates {
+            let (seq, delta) = (self.sent[c], 1 + rng.below(5));
+            self.sent[c] += 1;
+            self.model.sent(client, seq, delta)?;
+            ClientMsg::Update { client, seq, delta }
+        } else {
+            self.done[c] = true;
+            self.model.done(client)?;
+            ClientMsg::Done {
+                client,
+                sent: self.updates,
+            }
+        };
+        self.net.send(client, vec![(0, msg.encode())]);
+        Ok(())
+    }
+
+    fn deliver(&mut self, rng: &mut Rng) -> Result<(), Failure> {
+        let Some((to, m)) = self.net.deliver(rng) else {
+            return Ok(());
+        };
+        if to == 0 {
+            let mut out = Out::new();
+            self.server
+                .on_message(0, &m, &mut out)
+                .map_err(Failure::Refused)?;
+            for e in out.effects {
+                self.model.effect(e)?;
+            }
+            self.model.check_copy(self.server.copy())?;
+            self.net.send(0, out.sends);
+        } else {
+            let ServerReply::Applied { seq, applied } =
+                ServerReply::decode(&m.msg).map_err(Failure::Refused)?;
+            self.model.answered(to, seq, applied)?;
+        }
+        Ok(())
+    }
+
+    fn run(mut self, seed: u64) -> Result<(), Failure> {
+        let mut rng = Rng::new(seed);
+        for _ in 0..1_000_000 {
+            let ready = self.ready();
+            if ready.is_empty() && self.net.in_flight() == 0 {
+                return self
+                    .model
+                    .check_end(self.server.conservation())
+                    .map_err(Failure::Model);
+            }
+            if !ready.is_empty() && (self.net.in_flight() == 0 || rng.below(3) == 0) {
+                self.act(ready[rng.index(ready.len())], &mut rng)?;
+            } else {
+                self.deliver(&mut rng)?;
+            }
+        }
+        Err(Failure::Stuck)
+    }
+}
+
+#[test]
+fn the_server_keeps_the_model_on_random_schedules() {
+    for cores in 1..=6 {
+        for seed in 0..40 {
+            let (updates, window, k) = (seed % 5, 1 + seed % 3, 1 + (seed % 3) as usize);
+            let server = UpdateServer::new(1, cores - 1, k);
+            if let Err(f) = Run::new(server, cores, updates, window).run(seed) {
+                panic!("{cores} cores, seed {seed}: {f:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_model_catches_a_server_that_loses_an_update() {
+    for cores in 3..=6 {
+        let caught = (0..20).any(|seed| {
+            let server = UpdateServer::broken(1, cores - 1, 2);
+            matches!(
+                Run::new(server, cores, 3, 2).run(seed),
+                Err(Failure::Model(UpdateViolation::Copy { .. }))
+            )
+        });
+        assert!(caught, "{cores} cores: the lossy server went unnoticed");
+    }
+    // With one client, no update follows another client's: nothing lost.
+    for seed in 0..20 {
+        let server = UpdateServer::broken(1, 1, 2);
+        assert_eq!(Run::new(server, 2, 3, 2).run(seed), Ok(()));
+    }
 }

@@ -111,6 +111,7 @@ fn every_injected_bug_is_found() {
             Inject::BarrierEarly => Protocol::Barrier(BarrierKind::Central),
             Inject::LockForgets => Protocol::Lock(LockKind::Server),
             Inject::SpawnHidesEnd => Protocol::Spawn,
+            Inject::UpdateLoses => Protocol::Update,
         };
         let mut s = spec(protocol, 4, 8);
         s.inject = Some(inject);
@@ -163,6 +164,15 @@ fn the_models_find_their_injected_bugs_at_their_first_seeds() {
             none,
             0,
             "core 0 left episode 0 before core 0 arrived at it",
+        ),
+        (
+            Inject::UpdateLoses,
+            Protocol::Update,
+            4,
+            8,
+            FAULTS,
+            0,
+            "the server's copy holds 6 where the applied updates add up to 7",
         ),
     ] {
         let mut s = spec(protocol, cores, ops);
