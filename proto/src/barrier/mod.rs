@@ -37,6 +37,7 @@
 
 mod central;
 mod dissemination;
+pub mod model;
 mod msg;
 #[cfg(test)]
 mod tests;
@@ -44,20 +45,25 @@ mod tree;
 
 use core::fmt;
 
+pub use model::{BarrierModel, BarrierViolation};
 pub use msg::{BarrierMsg, tag};
 
 use super::{Inbound, Out, Protocol, Refusal};
 use crate::wire::registry::BARRIER;
 use crate::wire::{Malformed, TagRange};
 
-/// The kind of barrier over messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// The kind of barrier over messages; its name in results (CSV series)
+/// and on the command line is [`BarrierKind::name`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
 pub enum BarrierKind {
     /// Everyone reports to a coordinator, which releases everyone.
+    #[strum(serialize = "msg-central")]
     Central,
     /// Arrivals combine up a k-ary tree and releases fan out down it.
+    #[strum(serialize = "msg-tree")]
     Tree,
     /// `⌈log2 N⌉` rounds of messages to cores at doubling distances.
+    #[strum(serialize = "msg-dissemination")]
     Dissemination,
 }
 
@@ -71,16 +77,12 @@ impl BarrierKind {
 
     /// The name in results (CSV series).
     pub fn name(self) -> &'static str {
-        match self {
-            BarrierKind::Central => "msg-central",
-            BarrierKind::Tree => "msg-tree",
-            BarrierKind::Dissemination => "msg-dissemination",
-        }
+        self.into()
     }
 
     /// The kind named `name` ([`BarrierKind::name`]).
     pub fn from_name(name: &str) -> Option<BarrierKind> {
-        BarrierKind::ALL.into_iter().find(|k| k.name() == name)
+        name.parse().ok()
     }
 }
 
@@ -94,8 +96,11 @@ pub enum BarrierEffect {
     },
 }
 
-/// A refused message or call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A refused message or call; [`Refusal::reason`] is its variant's name
+/// in kebab case (a malformed message's own reason for
+/// [`BarrierError::Malformed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum BarrierError {
     /// The message does not decode.
     Malformed(Malformed),
@@ -140,11 +145,7 @@ impl Refusal for BarrierError {
     fn reason(&self) -> &'static str {
         match self {
             BarrierError::Malformed(m) => m.reason(),
-            BarrierError::UnknownCore(_) => "unknown-core",
-            BarrierError::OutOfOrder => "out-of-order",
-            BarrierError::Duplicate => "duplicate",
-            BarrierError::WrongEpisode { .. } => "wrong-episode",
-            BarrierError::AlreadyArrived => "already-arrived",
+            other => other.into(),
         }
     }
 }

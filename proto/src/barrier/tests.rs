@@ -1,8 +1,9 @@
-//! **Checks:** each kind of barrier keeps its guarantee (nobody leaves an
-//! episode before the last core arrived at it, every episode released on
-//! every core, in order) on random schedules of a simulated network, a
-//! deliberately broken coordinator is caught by the same checks, and bad
-//! input is refused without effect.
+//! **Checks:** each kind of barrier keeps the guarantee of its model
+//! ([`model`](super::model): nobody leaves an episode before the last core
+//! arrived at it, every episode released on every core, in order) on
+//! random schedules of a simulated network, a deliberately broken
+//! coordinator is caught by the same model, and bad input is refused
+//! without effect.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -13,117 +14,62 @@ use super::*;
 use crate::Via;
 use crate::testnet::{Net, Rng};
 
-/// What the checker found wrong with a run.
+/// Why a run failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Violation {
-    /// `core` left `episode` before every core arrived at it.
-    EarlyRelease { core: u32, episode: u64 },
-    /// A core was released from episodes out of order.
-    Order { core: u32, episode: u64 },
+enum Failure {
+    /// The model found a broken invariant.
+    Model(BarrierViolation),
     /// A machine refused a message or call of a correct run.
     Refused { core: u32, error: BarrierError },
-    /// The run ended (or never did) with an episode not released
-    /// everywhere.
+    /// The run did not end.
     Stuck,
 }
 
-/// A run's history: the event clock of each core's arrival at and release
-/// from each episode.
-#[derive(Debug, Default)]
-struct History {
-    arrive: Vec<Vec<u64>>,
-    release: Vec<Vec<u64>>,
-    refused: Option<(u32, BarrierError)>,
-    order: Option<(u32, u64)>,
-    stuck: bool,
-}
-
 /// Runs `cores` machines, each arriving `episodes` times at random moments,
-/// on a network that delivers in a random order chosen by `seed`.
-fn simulate(mut bars: Vec<MsgBarrier>, episodes: u64, seed: u64) -> History {
+/// on a network that delivers in a random order chosen by `seed`; the
+/// model checks every step. A refused message is dropped, as the monitor
+/// drops it, and the run goes on: a later broken invariant is still found
+/// and comes first; else the first refusal.
+fn simulate(mut bars: Vec<MsgBarrier>, episodes: u64, seed: u64) -> Result<(), Failure> {
     let n = bars.len() as u32;
     let mut rng = Rng::new(seed);
     let mut net = Net::new(n);
-    let mut h = History {
-        arrive: vec![Vec::new(); n as usize],
-        release: vec![Vec::new(); n as usize],
-        ..History::default()
-    };
-    let mut clock = 0u64;
-    let mut steps = 0u64;
-    loop {
-        steps += 1;
-        if steps > 1_000_000 {
-            h.stuck = true;
-            return h;
-        }
+    let mut model = BarrierModel::new(n, episodes);
+    let mut refused = None;
+    let broke = Failure::Model;
+    for _ in 0..1_000_000 {
         let ready: Vec<u32> = (0..n)
-            .filter(|&c| {
-                !bars[c as usize].waiting() && (h.arrive[c as usize].len() as u64) < episodes
-            })
+            .filter(|&c| !bars[c as usize].waiting() && model.has_more(c))
             .collect();
         if ready.is_empty() && net.in_flight() == 0 {
-            break;
+            model
+                .check_end(bars.iter().map(|b| !b.waiting()))
+                .map_err(broke)?;
+            return refused.map_or(Ok(()), Err);
         }
         let mut out = Out::new();
         let core;
         if !ready.is_empty() && (net.in_flight() == 0 || rng.below(3) == 0) {
             core = ready[rng.index(ready.len())];
-            clock += 1;
-            h.arrive[core as usize].push(clock);
-            if let Err(e) = bars[core as usize].arrive(&mut out) {
-                h.refused = Some((core, e));
-                return h;
-            }
+            model.arrived(core).map_err(broke)?;
+            bars[core as usize]
+                .arrive(&mut out)
+                .map_err(|error| Failure::Refused { core, error })?;
         } else {
             let Some((to, m)) = net.deliver(&mut rng) else {
                 continue;
             };
             core = to;
-            // A refused message is dropped, as the monitor drops it, and
-            // the run goes on: a later violation is still found.
-            if let Err(e) = bars[to as usize].on_message(0, &m, &mut out) {
-                h.refused.get_or_insert((to, e));
+            if let Err(error) = bars[to as usize].on_message(0, &m, &mut out) {
+                refused.get_or_insert(Failure::Refused { core: to, error });
             }
         }
         for BarrierEffect::Released { episode } in out.effects {
-            clock += 1;
-            let rel = &mut h.release[core as usize];
-            if episode != rel.len() as u64 {
-                h.order.get_or_insert((core, episode));
-            }
-            rel.push(clock);
+            model.released(core, episode).map_err(broke)?;
         }
         net.send(core, out.sends);
     }
-    h
-}
-
-/// The first violation in a history, safety first.
-fn check(h: &History, episodes: u64) -> Result<(), Violation> {
-    let n = h.arrive.len();
-    for (core, rel) in h.release.iter().enumerate() {
-        for (e, &at) in rel.iter().enumerate() {
-            let last_arrival = h.arrive.iter().map(|a| a.get(e).copied()).max();
-            let everyone = h.arrive.iter().all(|a| a.len() > e);
-            if !everyone || last_arrival.flatten().is_none_or(|l| l > at) {
-                return Err(Violation::EarlyRelease {
-                    core: core as u32,
-                    episode: e as u64,
-                });
-            }
-        }
-    }
-    if let Some((core, episode)) = h.order {
-        return Err(Violation::Order { core, episode });
-    }
-    if let Some((core, error)) = h.refused {
-        return Err(Violation::Refused { core, error });
-    }
-    if h.stuck || (0..n).any(|c| h.release[c].len() as u64 != episodes) {
-        return Err(Violation::Stuck);
-    }
-    Ok(())
+    Err(Failure::Stuck)
 }
 
 fn machines(kind: BarrierKind, cores: u32, arity: u32) -> Vec<MsgBarrier> {
@@ -140,8 +86,7 @@ fn every_kind_keeps_its_guarantee_on_random_schedules() {
                 let arity = 2 + (seed % 3) as u32;
                 let episodes = 1 + seed % 6;
                 let bars = machines(kind, cores, arity);
-                let h = simulate(bars, episodes, seed);
-                if let Err(v) = check(&h, episodes) {
+                if let Err(v) = simulate(bars, episodes, seed) {
                     panic!("{kind:?} on {cores} cores, arity {arity}, seed {seed}: {v:?}");
                 }
             }
@@ -155,17 +100,19 @@ fn the_checker_catches_a_coordinator_that_releases_one_arrival_early() {
         let mut early = 0;
         for seed in 0..20 {
             let bars = (0..cores).map(|c| MsgBarrier::broken(c, cores)).collect();
-            let v = check(&simulate(bars, 3, seed), 3);
+            let v = simulate(bars, 3, seed);
             // When the missing arrival is already on its way, the early
             // release happens to be safe, but the arrival is then refused.
             assert!(v.is_err(), "{cores} cores, seed {seed}: not caught");
-            early += usize::from(matches!(v, Err(Violation::EarlyRelease { .. })));
+            early += usize::from(matches!(
+                v,
+                Err(Failure::Model(BarrierViolation::EarlyRelease { .. }))
+            ));
         }
         assert!(early > 0, "{cores} cores: no early release seen");
     }
     // With one core, N − 1 = 0 arrivals: an arrival still comes first.
-    let h = simulate(vec![MsgBarrier::broken(0, 1)], 3, 0);
-    assert_eq!(check(&h, 3), Ok(()));
+    assert_eq!(simulate(vec![MsgBarrier::broken(0, 1)], 3, 0), Ok(()));
 }
 
 #[test]
@@ -364,10 +311,33 @@ fn messages_round_trip_and_kinds_have_names() {
     ] {
         assert_eq!(BarrierMsg::decode(&m.encode()), Ok(m));
     }
+    assert_eq!(
+        BarrierKind::ALL.map(BarrierKind::name),
+        ["msg-central", "msg-tree", "msg-dissemination"]
+    );
     for k in BarrierKind::ALL {
         assert_eq!(BarrierKind::from_name(k.name()), Some(k));
     }
     assert_eq!(BarrierKind::from_name("msg-tree"), Some(BarrierKind::Tree));
     assert_eq!(BarrierKind::from_name("tournament"), None);
-    assert_eq!(BarrierError::AlreadyArrived.reason(), "already-arrived");
+    let reasons = [
+        (
+            BarrierError::Malformed(Malformed::BadValue { tag: tag::ARRIVE }),
+            "bad-value",
+        ),
+        (BarrierError::UnknownCore(1), "unknown-core"),
+        (BarrierError::OutOfOrder, "out-of-order"),
+        (BarrierError::Duplicate, "duplicate"),
+        (
+            BarrierError::WrongEpisode {
+                expected: 0,
+                got: 1,
+            },
+            "wrong-episode",
+        ),
+        (BarrierError::AlreadyArrived, "already-arrived"),
+    ];
+    for (e, reason) in reasons {
+        assert_eq!(e.reason(), reason, "{e:?}");
+    }
 }

@@ -51,6 +51,7 @@
 //! nothing.
 
 mod delegation;
+pub mod model;
 mod msg;
 mod queue;
 mod server;
@@ -61,22 +62,28 @@ mod token;
 use alloc::vec::Vec;
 use core::fmt;
 
+pub use model::{LockModel, LockViolation};
 pub use msg::{LockMsg, tag};
 
 use super::{Inbound, Out, Protocol, Refusal};
 use crate::wire::registry::LOCK;
 use crate::wire::{Malformed, TagRange};
 
-/// The kind of lock over messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// The kind of lock over messages; its name in results (CSV series) and
+/// on the command line is [`LockKind::name`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
 pub enum LockKind {
     /// A lock server grants requests in arrival order.
+    #[strum(serialize = "msg-server")]
     Server,
     /// A token circulates around the ring of cores.
+    #[strum(serialize = "msg-token")]
     Token,
     /// Clients delegate their critical sections to a server.
+    #[strum(serialize = "msg-delegation")]
     Delegation,
     /// An MCS queue lock over messages.
+    #[strum(serialize = "msg-queue")]
     Queue,
 }
 
@@ -91,17 +98,22 @@ impl LockKind {
 
     /// The name in results (CSV series).
     pub fn name(self) -> &'static str {
-        match self {
-            LockKind::Server => "msg-server",
-            LockKind::Token => "msg-token",
-            LockKind::Delegation => "msg-delegation",
-            LockKind::Queue => "msg-queue",
-        }
+        self.into()
     }
 
     /// The kind named `name` ([`LockKind::name`]).
     pub fn from_name(name: &str) -> Option<LockKind> {
-        LockKind::ALL.into_iter().find(|k| k.name() == name)
+        name.parse().ok()
+    }
+
+    /// Whether `core` uses a lock of this kind served by `server` (every
+    /// core but the server of a server or delegation lock; every core of
+    /// a token or queue lock).
+    pub fn participates(self, core: u32, server: u32) -> bool {
+        match self {
+            LockKind::Server | LockKind::Delegation => core != server,
+            LockKind::Token | LockKind::Queue => true,
+        }
     }
 }
 
@@ -118,8 +130,11 @@ pub enum LockEffect {
     },
 }
 
-/// A refused message or call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A refused message or call; [`Refusal::reason`] is its variant's name
+/// in kebab case (a malformed message's own reason for
+/// [`LockError::Malformed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum LockError {
     /// The message does not decode.
     Malformed(Malformed),
@@ -167,14 +182,7 @@ impl Refusal for LockError {
     fn reason(&self) -> &'static str {
         match self {
             LockError::Malformed(m) => m.reason(),
-            LockError::UnknownCore(_) => "unknown-core",
-            LockError::NotParticipant(_) => "not-participant",
-            LockError::Duplicate => "duplicate",
-            LockError::OutOfOrder => "out-of-order",
-            LockError::AlreadyAsked => "already-asked",
-            LockError::NotHeld => "not-held",
-            LockError::NothingToRelease => "nothing-to-release",
-            LockError::Finished => "finished",
+            other => other.into(),
         }
     }
 }

@@ -1,10 +1,9 @@
-//! **Checks:** each kind of lock keeps its guarantee (mutual exclusion,
-//! FIFO where promised, every request granted, every machine at rest at
-//! the end) on random schedules of a simulated network, a deliberately
-//! broken server is caught by the same checks, and bad input is refused
-//! without effect.
+//! **Checks:** each kind of lock keeps the guarantee of its model
+//! ([`model`](super::model): mutual exclusion, FIFO where promised, every
+//! request granted, every machine at rest at the end) on random schedules
+//! of a simulated network, a deliberately broken server is caught by the
+//! same model, and bad input is refused without effect.
 
-use alloc::vec;
 use alloc::vec::Vec;
 
 use urpc::RawMessage;
@@ -13,24 +12,24 @@ use super::*;
 use crate::Via;
 use crate::testnet::{Net, Rng};
 
-/// What the checker found wrong with a run.
+/// Why a run failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Violation {
-    /// `core` was granted the lock while `holder` held it.
-    MutualExclusion { step: u64, core: u32, holder: u32 },
-    /// A machine gave a grant or a result nobody asked for.
-    Unasked { core: u32 },
+enum Failure {
+    /// The model found a broken invariant.
+    Model(LockViolation),
     /// A machine refused a message or call of a correct run.
     Refused { core: u32, error: LockError },
     /// The run did not end: a request never granted, or a token that never
     /// stops.
     Stuck,
-    /// Grants came in another order than the one promised.
-    Order,
-    /// Delegation ran another number of sections than submitted.
-    Count,
-    /// A machine is not at rest at the end.
-    NotQuiescent { core: u32 },
+    /// A machine's log of grants differs from what the model saw.
+    Log { core: u32 },
+}
+
+impl From<LockViolation> for Failure {
+    fn from(v: LockViolation) -> Failure {
+        Failure::Model(v)
+    }
 }
 
 /// One simulated run.
@@ -45,31 +44,15 @@ struct Setup {
     broken: bool,
 }
 
-fn participates(kind: LockKind, core: u32, server: u32) -> bool {
-    match kind {
-        LockKind::Server | LockKind::Delegation => core != server,
-        LockKind::Token | LockKind::Queue => true,
-    }
-}
-
-/// The driver's view of each core, and the history it checks.
+/// The driver: each core's machine and client, the network, and the
+/// model that checks every step.
 struct World {
     setup: Setup,
     locks: Vec<MsgLock>,
     net: Net,
+    model: LockModel,
+    /// Acquisitions each core has left.
     left: Vec<u32>,
-    waiting: Vec<bool>,
-    holding: Vec<bool>,
-    done: Vec<bool>,
-    holder: Option<u32>,
-    step: u64,
-    /// Cores in the order they were granted (not delegation).
-    grants: Vec<u32>,
-    /// Cores in the order their requests reached the server.
-    arrivals: Vec<u32>,
-    /// Delegation: each core's last result.
-    last_count: Vec<u64>,
-    executed: Vec<u64>,
 }
 
 impl World {
@@ -84,61 +67,29 @@ impl World {
                 }
             })
             .collect();
-        let left = (0..n)
-            .map(|c| {
-                if participates(setup.kind, c, setup.server) {
-                    setup.rounds
-                } else {
-                    0
-                }
-            })
-            .collect();
+        let model = LockModel::new(n, |c| setup.kind.participates(c, setup.server));
         World {
             setup,
             locks,
             net: Net::new(n),
-            left,
-            waiting: vec![false; n as usize],
-            holding: vec![false; n as usize],
-            done: (0..n)
-                .map(|c| !participates(setup.kind, c, setup.server))
+            left: (0..n)
+                .map(|c| {
+                    if model.is_finished(c) {
+                        0
+                    } else {
+                        setup.rounds
+                    }
+                })
                 .collect(),
-            holder: None,
-            step: 0,
-            grants: Vec::new(),
-            arrivals: Vec::new(),
-            last_count: vec![0; n as usize],
-            executed: Vec::new(),
+            model,
         }
     }
 
-    fn apply(&mut self, core: u32, out: Out<LockEffect>) -> Result<(), Violation> {
-        let c = core as usize;
+    fn apply(&mut self, core: u32, out: Out<LockEffect>) -> Result<(), Failure> {
         for e in out.effects {
-            if !self.waiting[c] {
-                return Err(Violation::Unasked { core });
-            }
-            self.waiting[c] = false;
             match e {
-                LockEffect::Granted => {
-                    if let Some(holder) = self.holder {
-                        return Err(Violation::MutualExclusion {
-                            step: self.step,
-                            core,
-                            holder,
-                        });
-                    }
-                    self.holder = Some(core);
-                    self.holding[c] = true;
-                    self.grants.push(core);
-                }
-                LockEffect::Executed { count } => {
-                    if count <= self.last_count[c] {
-                        return Err(Violation::Order);
-                    }
-                    self.last_count[c] = count;
-                    self.executed.push(count);
-                }
+                LockEffect::Granted => self.model.granted(core)?,
+                LockEffect::Executed { count } => self.model.executed(core, count)?,
             }
         }
         self.net.send(core, out.sends);
@@ -149,119 +100,92 @@ impl World {
     fn actionable(&self) -> Vec<u32> {
         (0..self.setup.cores)
             .filter(|&c| {
-                let c = c as usize;
-                self.holding[c] || (!self.waiting[c] && (self.left[c] > 0 || !self.done[c]))
+                self.model.holds(c)
+                    || (!self.model.waiting(c)
+                        && (self.left[c as usize] > 0 || !self.model.is_finished(c)))
             })
             .collect()
     }
 
-    fn act(&mut self, core: u32, rng: &mut Rng) -> Result<(), Violation> {
+    fn act(&mut self, core: u32, rng: &mut Rng) -> Result<(), Failure> {
         let c = core as usize;
         let mut out = Out::new();
-        let refused = |error| Violation::Refused { core, error };
-        if self.holding[c] {
-            if self.left[c] == 0 && !self.done[c] && rng.below(2) == 0 {
+        let refused = |error| Failure::Refused { core, error };
+        if self.model.holds(core) {
+            if self.left[c] == 0 && !self.model.is_finished(core) && rng.below(2) == 0 {
                 // Finishing while holding: the release still follows.
+                self.model.finished(core)?;
                 self.locks[c].finish(&mut out);
-                self.done[c] = true;
             } else {
+                self.model.released(core)?;
                 self.locks[c].release(&mut out).map_err(refused)?;
-                self.holding[c] = false;
-                self.holder = None;
             }
         } else if self.left[c] > 0 {
+            self.model.asked(core)?;
             self.locks[c].acquire(&mut out).map_err(refused)?;
             self.left[c] -= 1;
-            self.waiting[c] = true;
         } else {
+            self.model.finished(core)?;
             self.locks[c].finish(&mut out);
-            self.done[c] = true;
         }
         self.apply(core, out)
     }
 
-    fn deliver(&mut self, rng: &mut Rng) -> Result<(), Violation> {
+    fn deliver(&mut self, step: u64, rng: &mut Rng) -> Result<(), Failure> {
         let Some((to, m)) = self.net.deliver(rng) else {
             return Ok(());
         };
         if to == self.setup.server && matches!(m.msg.tag(), tag::REQUEST | tag::ENQUEUE) {
-            self.arrivals.push(m.from);
+            self.model.reached(m.from);
         }
         let mut out = Out::new();
         self.locks[to as usize]
-            .on_message(self.step, &m, &mut out)
-            .map_err(|error| Violation::Refused { core: to, error })?;
+            .on_message(step, &m, &mut out)
+            .map_err(|error| Failure::Refused { core: to, error })?;
         self.apply(to, out)
     }
 
-    /// Runs to the end; the first violation, if any.
-    fn run(&mut self, seed: u64) -> Result<(), Violation> {
+    /// Runs to the end; the first failure, if any.
+    fn run(&mut self, seed: u64) -> Result<(), Failure> {
         let mut rng = Rng::new(seed);
-        loop {
-            self.step += 1;
-            if self.step > 1_000_000 {
-                return Err(Violation::Stuck);
-            }
+        for step in 0..1_000_000 {
             let actionable = self.actionable();
             if actionable.is_empty() && self.net.in_flight() == 0 {
-                break;
+                return self.check_end();
             }
             if !actionable.is_empty() && (self.net.in_flight() == 0 || rng.below(3) == 0) {
                 let core = actionable[rng.index(actionable.len())];
                 self.act(core, &mut rng)?;
             } else {
-                self.deliver(&mut rng)?;
+                self.deliver(step, &mut rng)?;
             }
         }
-        self.check_end()
+        Err(Failure::Stuck)
     }
 
-    fn check_end(&self) -> Result<(), Violation> {
+    /// The model's end check, then the machines' own logs against what
+    /// the model saw.
+    fn check_end(&self) -> Result<(), Failure> {
         let s = self.setup;
+        self.model
+            .check_end(self.locks.iter().map(|l| l.quiescent() && !l.holds()))?;
         let server = &self.locks[s.server as usize];
-        let total: u64 = (0..s.cores)
-            .filter(|&c| participates(s.kind, c, s.server))
-            .map(|_| u64::from(s.rounds))
-            .sum();
-        match s.kind {
-            LockKind::Server | LockKind::Queue => {
-                if server.grant_log() != self.arrivals.as_slice() || self.grants != self.arrivals {
-                    return Err(Violation::Order);
-                }
-                if self.grants.len() as u64 != total {
-                    return Err(Violation::Stuck);
-                }
-            }
-            LockKind::Token => {
-                if self.grants.len() as u64 != total {
-                    return Err(Violation::Stuck);
-                }
-                for (c, l) in self.locks.iter().enumerate() {
-                    if l.grant_log().len() as u32 != s.rounds
-                        || l.grant_log().iter().any(|&g| g != c as u32)
-                    {
-                        return Err(Violation::Order);
-                    }
-                }
-            }
+        let logs_agree = match s.kind {
+            LockKind::Server | LockKind::Queue => server.grant_log() == self.model.grants(),
+            LockKind::Token => self.locks.iter().enumerate().all(|(c, l)| {
+                l.grant_log().len() as u32 == s.rounds
+                    && l.grant_log().iter().all(|&g| g == c as u32)
+            }),
             LockKind::Delegation => {
-                let mut counts = self.executed.clone();
-                counts.sort_unstable();
-                if server.count() != total
-                    || server.grant_log().len() as u64 != total
-                    || counts != (1..=total).collect::<Vec<_>>()
-                    || !server.delegation_data_matches()
-                {
-                    return Err(Violation::Count);
-                }
+                server.count() == server.grant_log().len() as u64
+                    && server.delegation_data_matches()
             }
+        };
+        if logs_agree {
+            Ok(())
+        } else {
+            Err(Failure::Log { core: s.server })
         }
-        for (c, l) in self.locks.iter().enumerate() {
-            if !l.quiescent() || l.holds() {
-                return Err(Violation::NotQuiescent { core: c as u32 });
-            }
-        }
-        Ok(())
     }
 }
 
@@ -302,7 +226,7 @@ fn the_checker_catches_a_server_that_grants_before_the_release() {
             };
             matches!(
                 World::new(s).run(seed),
-                Err(Violation::MutualExclusion { .. })
+                Err(Failure::Model(LockViolation::MutualExclusion { .. }))
             )
         });
         assert!(caught, "{cores} cores: the broken server went unnoticed");
@@ -319,11 +243,37 @@ fn the_checker_catches_a_server_that_grants_before_the_release() {
 
 #[test]
 fn kinds_have_names() {
+    assert_eq!(
+        LockKind::ALL.map(LockKind::name),
+        ["msg-server", "msg-token", "msg-delegation", "msg-queue"]
+    );
     for k in LockKind::ALL {
         assert_eq!(LockKind::from_name(k.name()), Some(k));
     }
     assert_eq!(LockKind::from_name("msg-queue"), Some(LockKind::Queue));
     assert_eq!(LockKind::from_name("mcs"), None);
+    assert_eq!(LockKind::from_name("Server"), None);
+}
+
+#[test]
+fn refusals_have_their_reasons() {
+    let reasons = [
+        (
+            LockError::Malformed(Malformed::UnknownTag(tag::GRANT)),
+            "unknown-tag",
+        ),
+        (LockError::UnknownCore(1), "unknown-core"),
+        (LockError::NotParticipant(1), "not-participant"),
+        (LockError::Duplicate, "duplicate"),
+        (LockError::OutOfOrder, "out-of-order"),
+        (LockError::AlreadyAsked, "already-asked"),
+        (LockError::NotHeld, "not-held"),
+        (LockError::NothingToRelease, "nothing-to-release"),
+        (LockError::Finished, "finished"),
+    ];
+    for (e, reason) in reasons {
+        assert_eq!(e.reason(), reason, "{e:?}");
+    }
 }
 
 #[test]
