@@ -23,18 +23,13 @@ pub(super) struct Held {
     pub copies: u32,
 }
 
-/// Whose marks: an operation of an owner, or a request of this core.
+/// Whose marks: operation `op` of owner `owner`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum MarkKey {
-    /// Operation `op` of owner `owner`.
-    Op {
-        /// The owner.
-        owner: u32,
-        /// Its operation.
-        op: u64,
-    },
-    /// This core's own request `req`.
-    Req(u64),
+pub(super) struct MarkKey {
+    /// The owner.
+    pub owner: u32,
+    /// Its operation.
+    pub op: u64,
 }
 
 /// One marked object: its owner and how many copies.
@@ -159,32 +154,6 @@ impl Holder {
             .map(|(o, _)| *o)
             .collect();
         let mut marked = Vec::new();
-        if let MarkKey::Op { .. } = key {
-            // Copies this core marked for its own revoke, still undecided,
-            // belong from now to the owner's operation: if that own revoke
-            // then fails, they must not come back. But the one copy this
-            // core keeps, if it has no live one, stays with its own revoke
-            // (which decides whether it comes back).
-            let mut spare = keep_one && !self.held.contains_key(&obj);
-            for (k, list) in self.marks.iter_mut() {
-                if let MarkKey::Req(_) = k {
-                    for entry in list.iter_mut() {
-                        let (o, own, n) = *entry;
-                        if own != owner || !obj.covers(o) {
-                            continue;
-                        }
-                        let left = u32::from(spare && o == obj);
-                        spare &= left == 0;
-                        if n > left {
-                            marked.push((o, own, n - left));
-                        }
-                        entry.2 = left;
-                    }
-                    list.retain(|e| e.2 > 0);
-                }
-            }
-            self.marks.retain(|_, list| !list.is_empty());
-        }
         for o in hit {
             let h = self.held[&o];
             let n = if o == obj && keep_one {
@@ -233,7 +202,7 @@ impl Holder {
         let done: Vec<MarkKey> = self
             .marks
             .keys()
-            .filter(|k| matches!(k, MarkKey::Op { owner: o, op } if *o == owner && *op < settled))
+            .filter(|k| k.owner == owner && k.op < settled)
             .copied()
             .collect();
         for key in done {

@@ -28,15 +28,16 @@
 //! - **retype**: the owner knows every descendant (each was made through
 //!   it), so it decides alone: the requester's question and the answer,
 //!   2 messages, 0 when the owner asks;
-//! - **revoke**: the requester marks its own extra copies and
-//!   descendants at once, the owner marks its own and sends one
-//!   [`CapsMsg::Mark`] to each of the `R` other cores that hold a copy or
-//!   descendant (the requester among them: what the owner sent it before
-//!   may still be on its way, and the mark follows on the same channel);
-//!   each marks and answers; then the owner removes the descendants from
-//!   its records and answers. A marked copy behaves as
-//!   deleted at once; its removal for good rides on the owner's next
-//!   message to that core (`settled`), so it costs no message;
+//! - **revoke**: the owner marks its own copies and descendants and sends
+//!   one [`CapsMsg::Mark`] to each of the `R` other cores that hold a copy
+//!   or descendant (the requester among them, which keeps one copy: what
+//!   the owner sent it before may still be on its way, and the mark
+//!   follows on the same channel); each marks and answers; then the owner
+//!   removes the descendants from its records and answers. A marked copy
+//!   behaves as deleted at once; its removal for good comes with the
+//!   answer (the requester) or rides on the owner's next message to that
+//!   core (`settled`), so it costs no message. While its revoke runs, the
+//!   requester makes no new local copy ([`CapsError::Busy`]);
 //! - **delete** of a core's last copy: one [`CapsMsg::Dropped`] to the
 //!   owner, which frees the tree's memory when nothing is left.
 //!
@@ -312,12 +313,6 @@ impl Caps {
         let req = self.next_req;
         self.next_req += 1;
         self.asked.insert(req, (obj, what, held.owner));
-        if what == Request::Revoke {
-            // The requester's own extra copies and descendants are marked
-            // now, so the owner need not message this core.
-            self.holder
-                .mark(MarkKey::Req(req), held.owner, obj, true, out);
-        }
         if held.owner == self.me {
             self.start(now, self.me, req, obj, what, out);
             self.flush_drops(now, out);
@@ -380,15 +375,9 @@ impl Caps {
         let Some((_, what, owner)) = self.asked.remove(&req) else {
             return;
         };
-        let key = MarkKey::Req(req);
-        match (what, outcome) {
-            (Request::Retype { child }, Outcome::Done) => {
-                self.holder.add_sent(child, owner, seq);
-                out.effect(CapsEffect::Install { obj: child, owner });
-            }
-            (Request::Revoke, Outcome::Done) => self.holder.finish(key, out),
-            (Request::Revoke, _) => self.holder.restore(key, out),
-            _ => {}
+        if let (Request::Retype { child }, Outcome::Done) = (what, outcome) {
+            self.holder.add_sent(child, owner, seq);
+            out.effect(CapsEffect::Install { obj: child, owner });
         }
         out.effect(CapsEffect::Answered { req, outcome });
     }
@@ -418,7 +407,7 @@ impl Caps {
                 if outcome == Outcome::Done {
                     // The revoke that ran this request is decided: its
                     // marks here go for good now.
-                    self.holder.finish(MarkKey::Op { owner: from, op }, out);
+                    self.holder.finish(MarkKey { owner: from, op }, out);
                 }
                 self.answered(req, outcome, seq, out);
             }
@@ -434,15 +423,15 @@ impl Caps {
                 settled,
             } => {
                 self.holder.settle(from, settled, out);
-                let key = MarkKey::Op { owner: from, op };
+                let key = MarkKey { owner: from, op };
                 self.holder.mark(key, from, obj, keep == self.me, out);
                 self.send(out, from, CapsMsg::Marked { op });
             }
             CapsMsg::Restore { op } => {
-                self.holder.restore(MarkKey::Op { owner: from, op }, out);
+                self.holder.restore(MarkKey { owner: from, op }, out);
             }
             CapsMsg::Sweep { op } => {
-                self.holder.finish(MarkKey::Op { owner: from, op }, out);
+                self.holder.finish(MarkKey { owner: from, op }, out);
                 self.send(out, from, CapsMsg::Marked { op });
             }
             CapsMsg::Query { op, obj, within } => {

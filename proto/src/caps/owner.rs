@@ -422,7 +422,7 @@ impl Caps {
         let op = self.run(now, Some((from, req)), obj, Phase::Marking, cores);
         // The owner's own copies and descendants (one copy stays if the
         // owner asked): what it made since the request is marked too.
-        let key = MarkKey::Op { owner: self.me, op };
+        let key = MarkKey { owner: self.me, op };
         self.holder.mark(key, self.me, obj, from == self.me, out);
         let settled = self.owned.settled();
         for c in cores.iter() {
@@ -501,7 +501,7 @@ impl Caps {
                     }
                     n.sent.retain(|c, _| kept && *c == from);
                 }
-                self.holder.finish(MarkKey::Op { owner: self.me, op }, out);
+                self.holder.finish(MarkKey { owner: self.me, op }, out);
                 if !kept {
                     self.free(r.obj, out);
                 }
@@ -544,7 +544,7 @@ impl Caps {
             self.owned.locked.remove(&r.root);
             let silent = r.waiting.iter().next().unwrap_or(self.me);
             if matches!(r.phase, Phase::Marking | Phase::Sweeping) {
-                self.holder.restore(MarkKey::Op { owner: self.me, op }, out);
+                self.holder.restore(MarkKey { owner: self.me, op }, out);
                 for c in r.asked.iter() {
                     self.send(out, c, CapsMsg::Restore { op });
                 }
