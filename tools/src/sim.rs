@@ -26,6 +26,7 @@ use clap::{Args, ValueEnum};
 use services::platforms::sim::scenario::HistoryOp;
 use services::platforms::sim::{self, Faults, Inject, Protocol, SeedRun, Spec, Step, Traced};
 use services::proto::barrier::BarrierKind;
+use services::proto::caps::Variant;
 use services::proto::lock::LockKind;
 use services::proto::replica::{Model, Op};
 
@@ -48,6 +49,9 @@ pub enum ProtocolName {
     Mesh,
     /// Spawning programs on other cores (`--ops` requests from core 0).
     Spawn,
+    /// Capabilities across cores (`--kind targeted|broadcast`, `--ops`
+    /// actions per core).
+    Caps,
 }
 
 /// Options of `flotilla sim`.
@@ -59,7 +63,8 @@ pub struct SimArgs {
     /// Replica: the consistency model (`lin`, `seq`, `eventual`).
     #[arg(long, default_value = "lin")]
     pub model: String,
-    /// Barrier or lock: the kind (default: the first of its list).
+    /// Barrier or lock: the kind (default: the first of its list); caps:
+    /// the variant (`targeted`, the default, or `broadcast`).
     #[arg(long)]
     pub kind: Option<String>,
     /// Cores.
@@ -80,7 +85,7 @@ pub struct SimArgs {
     pub ops: u32,
     /// A deliberately broken variant: early-reply, commit-short (replica
     /// lin), barrier-early (barrier), lock-forgets (lock),
-    /// spawn-hides-end (spawn), update-loses (update).
+    /// spawn-hides-end (spawn), update-loses (update), revoke-skips (caps).
     #[arg(long)]
     pub inject: Option<String>,
     /// Replica (lin): do not check at each write's completion that every
@@ -146,9 +151,21 @@ fn spec_of(args: &SimArgs) -> Result<Spec> {
         ProtocolName::Update => Protocol::Update,
         ProtocolName::Mesh => Protocol::Mesh,
         ProtocolName::Spawn => Protocol::Spawn,
+        ProtocolName::Caps => {
+            let name = args.kind.as_deref().unwrap_or("targeted");
+            match name.parse::<Variant>() {
+                Ok(v) => Protocol::Caps(v),
+                Err(_) => bail!("--kind `{name}` is not a variant (accepted: targeted, broadcast)"),
+            }
+        }
     };
-    if args.kind.is_some() && !matches!(args.protocol, ProtocolName::Barrier | ProtocolName::Lock) {
-        bail!("--kind is for --protocol barrier or lock");
+    if args.kind.is_some()
+        && !matches!(
+            args.protocol,
+            ProtocolName::Barrier | ProtocolName::Lock | ProtocolName::Caps
+        )
+    {
+        bail!("--kind is for --protocol barrier, lock or caps");
     }
     let inject = match args.inject.as_deref() {
         None => None,

@@ -28,11 +28,12 @@ pub use faults::Faults;
 pub use world::{Config, Outcome, Step, Traced, Violation};
 
 use crate::proto::barrier::BarrierKind;
+use crate::proto::caps::Variant;
 use crate::proto::lock::LockKind;
 use crate::proto::replica::{Bug, Model};
 use scenario::{
-    BarrierScenario, HistoryOp, LockScenario, MeshScenario, ReplicaScenario, ReplicaSetup,
-    SpawnScenario, UpdateScenario,
+    BarrierScenario, CapsScenario, HistoryOp, LockScenario, MeshScenario, ReplicaScenario,
+    ReplicaSetup, SpawnScenario, UpdateScenario,
 };
 
 /// The protocol a run simulates.
@@ -50,6 +51,8 @@ pub enum Protocol {
     Mesh,
     /// Spawning on other cores.
     Spawn,
+    /// Capabilities across cores.
+    Caps(Variant),
 }
 
 /// A deliberately introduced bug.
@@ -66,17 +69,20 @@ pub enum Inject {
     /// The update server leaves an update out of its copy when clients
     /// interleave.
     UpdateLoses,
+    /// A capability owner's revoke leaves one holder out of its marks.
+    RevokeSkips,
 }
 
 impl Inject {
     /// Every injectable bug, with its command-line name.
-    pub const ALL: [(Inject, &'static str); 6] = [
+    pub const ALL: [(Inject, &'static str); 7] = [
         (Inject::Replica(Bug::EarlyReply), "early-reply"),
         (Inject::Replica(Bug::CommitShort), "commit-short"),
         (Inject::BarrierEarly, "barrier-early"),
         (Inject::LockForgets, "lock-forgets"),
         (Inject::SpawnHidesEnd, "spawn-hides-end"),
         (Inject::UpdateLoses, "update-loses"),
+        (Inject::RevokeSkips, "revoke-skips"),
     ];
 
     /// The bug named `name`.
@@ -107,7 +113,7 @@ impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "`{}` is a bug of another protocol (early-reply and commit-short: --protocol replica --model lin; barrier-early: --protocol barrier; lock-forgets: --protocol lock; spawn-hides-end: --protocol spawn; update-loses: --protocol update)",
+            "`{}` is a bug of another protocol (early-reply and commit-short: --protocol replica --model lin; barrier-early: --protocol barrier; lock-forgets: --protocol lock; spawn-hides-end: --protocol spawn; update-loses: --protocol update; revoke-skips: --protocol caps)",
             self.inject.name()
         )
     }
@@ -143,6 +149,7 @@ impl Spec {
                 | (Some(Inject::LockForgets), Protocol::Lock(_))
                 | (Some(Inject::SpawnHidesEnd), Protocol::Spawn)
                 | (Some(Inject::UpdateLoses), Protocol::Update)
+                | (Some(Inject::RevokeSkips), Protocol::Caps(_))
         );
         match (ok, self.inject) {
             (false, Some(inject)) => Err(Mismatch { inject }),
@@ -216,6 +223,10 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedRun {
         Protocol::Spawn => {
             let broken = spec.inject == Some(Inject::SpawnHidesEnd);
             world::run(cfg, &mut SpawnScenario::new(n, ops, broken))
+        }
+        Protocol::Caps(variant) => {
+            let broken = spec.inject == Some(Inject::RevokeSkips);
+            world::run(cfg, &mut CapsScenario::new(variant, n, ops, broken))
         }
     };
     SeedRun { outcome, history }

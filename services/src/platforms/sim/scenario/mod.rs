@@ -3,6 +3,7 @@
 //! what must hold (its module doc opens with its checks).
 
 mod barrier;
+mod caps;
 mod lock;
 mod mesh;
 mod replica;
@@ -10,6 +11,7 @@ mod spawn;
 mod update;
 
 pub use barrier::BarrierScenario;
+pub use caps::CapsScenario;
 pub use lock::LockScenario;
 pub use mesh::MeshScenario;
 pub use replica::{HistoryOp, ReplicaScenario, ReplicaSetup};

@@ -1,0 +1,186 @@
+//! **Checks:** the invariants of `proto::caps::model` after every effect
+//! (no two live objects of one depth overlap, a revoke takes effect only
+//! when no other live copy or descendant is left, memory is freed once and
+//! only when nothing of its tree is held, every request is answered once)
+//! and, at the end of a run without a failed core, that every machine is
+//! at rest and every owner's records name exactly the cores that hold
+//! copies; no machine refuses a message of a correct run.
+//!
+//! The capability protocol (`proto::caps`) on every core: each core makes
+//! a root of its own memory, then `ops` times copies, retypes, revokes or
+//! deletes what it holds, at random. An operation whose participant
+//! stalls past the bound is abandoned, as the protocol says.
+
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::super::world::{Ctx, Scenario, Violation};
+use crate::proto::caps::model::{CapsModel, Violation as CapsViolation};
+use crate::proto::caps::{Bug, Caps, CapsEffect, Obj, Request, Variant};
+use crate::proto::{Inbound, Out, Protocol};
+
+/// Cycles between a core's actions: up to this.
+const THINK: u64 = 4_000;
+/// Cycles an operation may wait for its replies before it is abandoned.
+const BOUND: u64 = 2_000_000;
+
+/// Capabilities on every core.
+#[derive(Debug)]
+pub struct CapsScenario {
+    caps: Vec<Caps>,
+    model: CapsModel,
+    left: Vec<u32>,
+    next_act: Vec<u64>,
+}
+
+fn broke(v: CapsViolation) -> Violation {
+    Violation::new(v.0)
+}
+
+/// The root of core `core`'s memory.
+fn root(core: u32) -> Obj {
+    Obj {
+        base: (u64::from(core) + 1) << 32,
+        size: 1 << 20,
+        ty: 1,
+        depth: 0,
+    }
+}
+
+impl CapsScenario {
+    /// `variant` on `cores` cores, `ops` actions each; `broken` takes the
+    /// owner whose revoke skips a holder.
+    pub fn new(variant: Variant, cores: u32, ops: u32, broken: bool) -> CapsScenario {
+        CapsScenario {
+            caps: (0..cores)
+                .map(|c| {
+                    if broken {
+                        Caps::broken(c, cores, variant, BOUND, Bug::RevokeSkipsOne)
+                    } else {
+                        Caps::new(c, cores, variant, BOUND)
+                    }
+                })
+                .collect(),
+            model: CapsModel::new(),
+            left: vec![ops; cores as usize],
+            next_act: vec![0; cores as usize],
+        }
+    }
+
+    /// Sends what core `core`'s machine gave out, checks its effects, and
+    /// wakes the core at its next deadline.
+    fn apply(
+        &mut self,
+        core: u32,
+        out: Out<CapsEffect>,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Violation> {
+        for e in &out.effects {
+            self.model.effect(core, e).map_err(broke)?;
+        }
+        ctx.send_all(out.sends);
+        if let Some(d) = self.caps[core as usize].deadline() {
+            ctx.timer(d.saturating_sub(ctx.now()).max(1));
+        }
+        Ok(())
+    }
+
+    /// One random action of core `core`.
+    fn act(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+        let c = core as usize;
+        let cores = self.caps.len() as u64;
+        let held: Vec<(Obj, u32, u32)> = self.caps[c].held().collect();
+        let Some((obj, ..)) = ctx.rng().pick(&held) else {
+            return Ok(());
+        };
+        let now = ctx.now();
+        let mut out = Out::new();
+        let what = match ctx.rng().below(8) {
+            0 | 1 => Some(Request::Copy {
+                to: ctx.rng().below(cores) as u32,
+            }),
+            2 | 3 if obj.depth < 3 => {
+                let size = obj.size / 4;
+                let k = ctx.rng().below(4);
+                Some(Request::Retype {
+                    child: Obj {
+                        base: obj.base + k * size,
+                        size,
+                        ty: obj.ty + 1,
+                        depth: obj.depth + 1,
+                    },
+                })
+            }
+            4 => Some(Request::Revoke),
+            5 => {
+                if self.caps[c].copy_here(obj).is_ok() {
+                    self.model.copied_here(core, obj);
+                }
+                None
+            }
+            _ => {
+                self.caps[c]
+                    .delete(now, obj, &mut out)
+                    .map_err(|e| Violation::new(format!("core {core} could not delete: {e:?}")))?;
+                self.model.deleted(core, obj).map_err(broke)?;
+                None
+            }
+        };
+        if let Some(what) = what {
+            let req = self.caps[c]
+                .request(now, obj, what, &mut out)
+                .map_err(|e| Violation::new(format!("core {core} could not ask: {e:?}")))?;
+            self.model.requested(core, req, obj, what);
+        }
+        self.apply(core, out, ctx)
+    }
+}
+
+impl Scenario for CapsScenario {
+    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+        let obj = root(core);
+        self.caps[core as usize]
+            .create(obj)
+            .map_err(|e| Violation::new(format!("core {core} could not make its root: {e:?}")))?;
+        self.model.created(core, obj);
+        let think = ctx.rng().below(THINK);
+        self.next_act[core as usize] = think;
+        ctx.timer(think);
+        Ok(())
+    }
+
+    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+        let out = super::deliver(&mut self.caps[core as usize], core, m, ctx)?;
+        self.apply(core, out, ctx)
+    }
+
+    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+        let (c, now) = (core as usize, ctx.now());
+        if self.caps[c].deadline().is_some_and(|d| d <= now) {
+            let mut out = Out::new();
+            self.caps[c].on_deadline(now, &mut out);
+            self.apply(core, out, ctx)?;
+        }
+        if self.left[c] > 0 && now >= self.next_act[c] {
+            self.left[c] -= 1;
+            self.act(core, ctx)?;
+            let think = 1 + ctx.rng().below(THINK);
+            self.next_act[c] = now + think;
+            ctx.timer(think);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
+        if super::degraded(failed) {
+            return Ok(());
+        }
+        if let Some(c) = self.caps.iter().position(|m| !m.quiescent()) {
+            return Err(Violation::new(format!(
+                "core {c}'s capability machine is not at rest at the end"
+            )));
+        }
+        self.model.check_rest(&self.caps).map_err(broke)
+    }
+}
