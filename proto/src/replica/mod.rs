@@ -49,10 +49,12 @@
 //! typed [`ReplicaError`] that changes nothing.
 //!
 //! [`Replica::broken`] builds the deliberately wrong variants ([`Bug`])
-//! that the simulator and the tests must catch.
+//! that the simulator and the tests must catch; [`ReplicaModel`] is the
+//! reference model and the invariants both check runs against.
 
 mod eventual;
 mod lin;
+mod model;
 mod msg;
 mod seq;
 mod store;
@@ -62,6 +64,7 @@ mod tests;
 use core::fmt;
 
 pub use eventual::GOSSIP_BATCH;
+pub use model::{ReplicaModel, ReplicaViolation};
 pub use msg::{ReplicaMsg, tag};
 pub use store::{Stamp, Store};
 

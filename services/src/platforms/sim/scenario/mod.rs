@@ -49,3 +49,8 @@ fn deliver<M: Machines>(
 fn degraded(failed: &[bool]) -> bool {
     failed.iter().any(|&f| f)
 }
+
+/// A reference model's finding, as the world's violation.
+fn violation(v: impl core::fmt::Display) -> Violation {
+    Violation::new(format!("{v}"))
+}
