@@ -17,6 +17,10 @@
 //! Refused: an answer for a request that was not made, or from another
 //! core than the one asked; a second answer; an end before the start; a
 //! request with a bad name or a repeated id; a bad status.
+//!
+//! [`SpawnModel`] is the reference model and the invariants that the tests
+//! and the simulator check runs against; [`Spawns::broken`] is the
+//! deliberately wrong server they must catch.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -29,8 +33,11 @@ use super::{Inbound, Out, Protocol, Refusal};
 use crate::wire::registry::SPAWN;
 use crate::wire::{self, Malformed, TagRange};
 
+mod model;
 #[cfg(test)]
 mod tests;
+
+pub use model::{Chosen, Heard, SpawnModel, SpawnViolation};
 
 /// The spawn protocol's tags (range [`SPAWN`]).
 pub mod tag {
