@@ -97,8 +97,10 @@ impl JobMsg {
     }
 }
 
-/// A message the job phase refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A message the job phase refused; its reason ([`Refusal::reason`]) is
+/// its variant's name in kebab case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum JobError {
     /// The message does not decode.
     Malformed(Malformed),
@@ -127,9 +129,7 @@ impl Refusal for JobError {
     fn reason(&self) -> &'static str {
         match self {
             JobError::Malformed(m) => m.reason(),
-            JobError::UnknownCore(_) => "unknown-core",
-            JobError::Duplicate => "duplicate",
-            JobError::OutOfOrder => "out-of-order",
+            other => other.into(),
         }
     }
 }
@@ -269,6 +269,19 @@ impl Protocol for JobPhase {
 mod tests {
     use super::*;
     use crate::Via;
+
+    #[test]
+    fn the_refusals_print_their_pinned_reasons() {
+        let reasons = [
+            JobError::UnknownCore(3),
+            JobError::Duplicate,
+            JobError::OutOfOrder,
+        ]
+        .map(|e| e.reason());
+        assert_eq!(reasons, ["unknown-core", "duplicate", "out-of-order"]);
+        let m = Malformed::UnknownTag(7);
+        assert_eq!(JobError::Malformed(m).reason(), m.reason());
+    }
 
     fn deliver(to: &mut JobPhase, from: u32, msg: RawMessage) -> Result<Out<JobEffect>, JobError> {
         let mut out = Out::new();

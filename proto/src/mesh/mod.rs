@@ -43,8 +43,10 @@ use super::{Inbound, Out, Protocol, Refusal, Via};
 use crate::frames::FrameAllocator;
 use crate::wire::{MESH, Malformed, TagRange};
 
-/// A message the protocol refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A message the protocol refused; its reason ([`Refusal::reason`]) is its
+/// variant's name in kebab case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum MeshError {
     /// The message does not decode.
     Malformed(Malformed),
@@ -77,11 +79,7 @@ impl Refusal for MeshError {
     fn reason(&self) -> &'static str {
         match self {
             MeshError::Malformed(m) => m.reason(),
-            MeshError::UnknownCore(_) => "unknown-core",
-            MeshError::Duplicate => "duplicate",
-            MeshError::OutOfOrder => "out-of-order",
-            MeshError::WrongChannel => "wrong-channel",
-            MeshError::PoolExhausted => "pool-exhausted",
+            other => other.into(),
         }
     }
 

@@ -233,3 +233,27 @@ fn a_pool_without_room_is_fatal() {
     assert!(e.is_fatal());
     assert!(!MeshError::Duplicate.is_fatal());
 }
+
+#[test]
+fn the_refusals_print_their_pinned_reasons() {
+    let reasons = [
+        MeshError::UnknownCore(3),
+        MeshError::Duplicate,
+        MeshError::OutOfOrder,
+        MeshError::WrongChannel,
+        MeshError::PoolExhausted,
+    ]
+    .map(|e| e.reason());
+    assert_eq!(
+        reasons,
+        [
+            "unknown-core",
+            "duplicate",
+            "out-of-order",
+            "wrong-channel",
+            "pool-exhausted"
+        ]
+    );
+    let m = Malformed::UnknownTag(7);
+    assert_eq!(MeshError::Malformed(m).reason(), m.reason());
+}

@@ -485,3 +485,39 @@ fn misdirected_and_malformed_messages_change_nothing() {
         Err(ReplicaError::Busy)
     );
 }
+
+#[test]
+fn the_printed_names_are_pinned() {
+    assert_eq!(Model::ALL.map(Model::name), ["lin", "seq", "eventual"]);
+    assert_eq!(Bug::ALL.map(Bug::name), ["early-reply", "commit-short"]);
+    for m in Model::ALL {
+        assert_eq!(Model::from_name(m.name()), Some(m));
+    }
+    for b in Bug::ALL {
+        assert_eq!(Bug::from_name(b.name()), Some(b));
+    }
+    assert_eq!(Model::from_name("strong"), None);
+    assert_eq!(Bug::from_name("Early-Reply"), None);
+    let reasons = [
+        ReplicaError::UnknownCore(3),
+        ReplicaError::WrongModel,
+        ReplicaError::NotLeader(1),
+        ReplicaError::Duplicate,
+        ReplicaError::OutOfOrder,
+        ReplicaError::Busy,
+    ]
+    .map(|e| e.reason());
+    assert_eq!(
+        reasons,
+        [
+            "unknown-core",
+            "wrong-model",
+            "not-leader",
+            "duplicate",
+            "out-of-order",
+            "busy"
+        ]
+    );
+    let m = crate::wire::Malformed::UnknownTag(7);
+    assert_eq!(ReplicaError::Malformed(m).reason(), m.reason());
+}

@@ -358,3 +358,27 @@ fn the_broken_server_hides_a_failed_end_and_the_model_test_sees_it() {
         assert_eq!(zero.all_passed(), want == Status::Exited(0));
     }
 }
+
+#[test]
+fn the_refusals_print_their_pinned_reasons() {
+    let reasons = [
+        SpawnProtoError::UnknownCore(3),
+        SpawnProtoError::BadName,
+        SpawnProtoError::UnknownRequest,
+        SpawnProtoError::Duplicate,
+        SpawnProtoError::OutOfOrder,
+    ]
+    .map(|e| e.reason());
+    assert_eq!(
+        reasons,
+        [
+            "unknown-core",
+            "bad-value",
+            "unknown-request",
+            "duplicate",
+            "out-of-order"
+        ]
+    );
+    let m = Malformed::UnknownTag(7);
+    assert_eq!(SpawnProtoError::Malformed(m).reason(), m.reason());
+}
