@@ -23,9 +23,14 @@
 //! channel of the core it names, so `Linked` means that channel carried a
 //! message each way. Unexpected messages (unknown core, duplicate, out of
 //! order, wrong channel) are typed [`MeshError`]s that change nothing.
+//!
+//! [`MeshModel`] is the reference model and the invariants that the tests
+//! and the simulator check runs against; [`Mesh::broken`] is the
+//! deliberately wrong broker they must catch.
 
 mod broker;
 mod member;
+mod model;
 mod msg;
 #[cfg(test)]
 mod tests;
@@ -37,6 +42,7 @@ use urpc::Side;
 
 pub use broker::{Broker, Outgoing};
 pub use member::{Action, Member};
+pub use model::{MeshModel, MeshViolation};
 pub use msg::{MeshMsg, tag};
 
 use super::{Inbound, Out, Protocol, Refusal, Via};
@@ -125,6 +131,15 @@ impl Mesh {
             core,
             broker: (core == 0).then(|| Broker::new(cores, frames)),
             member: Member::new(core, cores),
+        }
+    }
+
+    /// Core `core`'s machine with, on core 0, the deliberately wrong
+    /// [`Broker::broken`], for the tests that must catch it.
+    pub fn broken(core: u32, cores: u32, frames: FrameAllocator) -> Mesh {
+        Mesh {
+            broker: (core == 0).then(|| Broker::broken(cores, frames)),
+            ..Mesh::new(core, cores, frames)
         }
     }
 

@@ -63,16 +63,19 @@ pub enum Inject {
     LockForgets,
     /// A spawn server reports every domain's end as an exit with 0.
     SpawnHidesEnd,
+    /// The mesh broker gives two pairs of cores the same frames.
+    MeshSharesFrames,
 }
 
 impl Inject {
     /// Every injectable bug, with its command-line name.
-    pub const ALL: [(Inject, &'static str); 5] = [
+    pub const ALL: [(Inject, &'static str); 6] = [
         (Inject::Replica(Bug::EarlyReply), "early-reply"),
         (Inject::Replica(Bug::CommitShort), "commit-short"),
         (Inject::BarrierEarly, "barrier-early"),
         (Inject::LockForgets, "lock-forgets"),
         (Inject::SpawnHidesEnd, "spawn-hides-end"),
+        (Inject::MeshSharesFrames, "mesh-shares-frames"),
     ];
 
     /// The bug named `name`.
@@ -103,7 +106,7 @@ impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "`{}` is a bug of another protocol (early-reply and commit-short: --protocol replica --model lin; barrier-early: --protocol barrier; lock-forgets: --protocol lock; spawn-hides-end: --protocol spawn)",
+            "`{}` is a bug of another protocol (early-reply and commit-short: --protocol replica --model lin; barrier-early: --protocol barrier; lock-forgets: --protocol lock; spawn-hides-end: --protocol spawn; mesh-shares-frames: --protocol mesh)",
             self.inject.name()
         )
     }
@@ -138,6 +141,7 @@ impl Spec {
                 | (Some(Inject::BarrierEarly), Protocol::Barrier(_))
                 | (Some(Inject::LockForgets), Protocol::Lock(_))
                 | (Some(Inject::SpawnHidesEnd), Protocol::Spawn)
+                | (Some(Inject::MeshSharesFrames), Protocol::Mesh)
         );
         match (ok, self.inject) {
             (false, Some(inject)) => Err(Mismatch { inject }),
@@ -201,7 +205,10 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedRun {
             world::run(cfg, &mut LockScenario::new(kind, n, ops, broken))
         }
         Protocol::Update => world::run(cfg, &mut UpdateScenario::new(n, 2, u64::from(ops), 4)),
-        Protocol::Mesh => world::run(cfg, &mut MeshScenario::new(n)),
+        Protocol::Mesh => {
+            let broken = spec.inject == Some(Inject::MeshSharesFrames);
+            world::run(cfg, &mut MeshScenario::new(n, broken))
+        }
         Protocol::Spawn => {
             let broken = spec.inject == Some(Inject::SpawnHidesEnd);
             world::run(cfg, &mut SpawnScenario::new(n, ops, broken))

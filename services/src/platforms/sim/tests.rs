@@ -111,6 +111,7 @@ fn every_injected_bug_is_found() {
             Inject::BarrierEarly => Protocol::Barrier(BarrierKind::Central),
             Inject::LockForgets => Protocol::Lock(LockKind::Server),
             Inject::SpawnHidesEnd => Protocol::Spawn,
+            Inject::MeshSharesFrames => Protocol::Mesh,
         };
         let mut s = spec(protocol, 4, 8);
         s.inject = Some(inject);

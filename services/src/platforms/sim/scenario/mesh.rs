@@ -1,19 +1,21 @@
-//! **Checks:** no machine refuses a message of a correct run; no two
-//! channels share a frame; at the end of a run without a failed core,
-//! every core is linked with every other and the broker is done.
+//! **Checks:** no machine refuses a message of a correct run; the rest is
+//! the mesh protocol's reference model ([`MeshModel`]), told every effect
+//! and every channel a monitor opened, and checked at the end of a run
+//! without a failed core, when no monitor left a channel with messages
+//! unpolled.
 //!
 //! The mesh of channels (`proto::mesh`): each core's machine, with the
 //! monitor's choice of channel (the mesh channel with a peer once both
 //! ends opened it, else the bootstrap channel with core 0), and a channel
 //! that opens some cycles after the machine asks for it.
 
-use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
-use crate::proto::mesh::{Mesh, MeshEffect};
+use super::violation;
+use crate::proto::mesh::{Mesh, MeshEffect, MeshModel};
 use crate::proto::{Inbound, Out, Refusal, Via};
 use crate::shm::FrameAllocator;
 
@@ -35,21 +37,23 @@ pub struct MeshScenario {
     polled: Vec<Vec<bool>>,
     /// Per core, mesh messages waiting in channels it does not poll yet.
     waiting: Vec<Vec<Inbound>>,
-    frames: BTreeSet<u64>,
+    model: MeshModel,
 }
 
 impl MeshScenario {
-    /// The mesh of `cores` cores.
-    pub fn new(cores: u32) -> MeshScenario {
+    /// The mesh of `cores` cores; with `broken`, core 0's broker is
+    /// [`Mesh::broken`].
+    pub fn new(cores: u32, broken: bool) -> MeshScenario {
         let frames = FrameAllocator::new(64, 64 + u64::from(cores * cores) * 8);
+        let make = if broken { Mesh::broken } else { Mesh::new };
         MeshScenario {
-            machines: (0..cores).map(|c| Mesh::new(c, cores, frames)).collect(),
+            machines: (0..cores).map(|c| make(c, cores, frames)).collect(),
             open: vec![vec![false; cores as usize]; cores as usize],
             opening: vec![Vec::new(); cores as usize],
             ready: vec![Vec::new(); cores as usize],
             polled: vec![vec![false; cores as usize]; cores as usize],
             waiting: vec![Vec::new(); cores as usize],
-            frames: BTreeSet::new(),
+            model: MeshModel::new(cores),
         }
     }
 
@@ -59,6 +63,7 @@ impl MeshScenario {
         out: Out<MeshEffect>,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Violation> {
+        self.model.effects(core, &out.effects).map_err(violation)?;
         for (to, msg) in out.sends {
             let via = if to == core {
                 Via::Local
@@ -71,17 +76,7 @@ impl MeshScenario {
             ctx.send_via(to, via, msg);
         }
         for e in out.effects {
-            if let MeshEffect::Open {
-                peer, first_frame, ..
-            } = e
-            {
-                let pair = (core.min(peer), core.max(peer));
-                if pair.0 == core && !self.frames.insert(first_frame) {
-                    return Err(Violation::new(format!(
-                        "the channel of cores {} and {} reuses frame {first_frame}",
-                        pair.0, pair.1
-                    )));
-                }
+            if let MeshEffect::Open { peer, .. } = e {
                 self.opening[core as usize].push(peer);
                 let t = ctx.rng().below(OPEN);
                 ctx.timer(t);
@@ -123,6 +118,7 @@ impl Scenario for MeshScenario {
             }
         }
         for peer in core::mem::take(&mut self.ready[core as usize]) {
+            self.model.opened(core, peer).map_err(violation)?;
             let mut out = Out::new();
             self.machines[core as usize]
                 .opened(peer, &mut out)
@@ -147,23 +143,11 @@ impl Scenario for MeshScenario {
         if super::degraded(failed) {
             return Ok(());
         }
-        let n = self.machines.len();
         if let Some(c) = self.waiting.iter().position(|w| !w.is_empty()) {
             return Err(Violation::new(format!(
                 "core {c} never polled a channel that holds messages"
             )));
         }
-        match self
-            .machines
-            .iter()
-            .position(|m| !m.is_done() || m.linked() != n - 1)
-        {
-            Some(c) => Err(Violation::new(format!(
-                "core {c} linked {} of {} peers",
-                self.machines[c].linked(),
-                n - 1
-            ))),
-            None => Ok(()),
-        }
+        self.model.finish(&self.machines).map_err(violation)
     }
 }
