@@ -132,3 +132,40 @@ fn a_bug_of_another_protocol_is_refused() {
         "the primary's bugs are of the lin model"
     );
 }
+
+#[test]
+fn the_models_find_these_injected_bugs_at_their_pinned_first_seeds() {
+    let with_fail = Faults {
+        fail: true,
+        ..FAULTS
+    };
+    for (inject, protocol, cores, ops, faults, first) in [
+        (
+            Inject::Replica(Bug::EarlyReply),
+            Protocol::Replica(Model::Lin),
+            2,
+            3,
+            FAULTS,
+            6,
+        ),
+        (
+            Inject::Replica(Bug::CommitShort),
+            Protocol::Replica(Model::Lin),
+            2,
+            3,
+            FAULTS,
+            4,
+        ),
+        (Inject::SpawnHidesEnd, Protocol::Spawn, 3, 1, FAULTS, 8),
+        (Inject::SpawnHidesEnd, Protocol::Spawn, 2, 1, with_fail, 11),
+        (Inject::MeshSharesFrames, Protocol::Mesh, 3, 1, FAULTS, 0),
+    ] {
+        let s = Spec {
+            inject: Some(inject),
+            faults,
+            ..spec(protocol, cores, ops)
+        };
+        let found = (0..100).find(|&seed| run_seed(&s, seed).outcome.violation.is_some());
+        assert_eq!(found, Some(first), "{inject:?} on {cores} cores, {ops} ops");
+    }
+}
