@@ -46,7 +46,7 @@ pub enum Protocol {
     Lock(LockKind),
     /// E2's update server and its clients.
     Update,
-    /// The mesh of channels.
+    /// The mesh of channels, then the job phase over it.
     Mesh,
     /// Spawning on other cores.
     Spawn,
@@ -65,17 +65,21 @@ pub enum Inject {
     SpawnHidesEnd,
     /// The mesh broker gives two pairs of cores the same frames.
     MeshSharesFrames,
+    /// The job phase that follows the mesh reports the job done before
+    /// the last core's part ended.
+    JobEarlyDone,
 }
 
 impl Inject {
     /// Every injectable bug, with its command-line name.
-    pub const ALL: [(Inject, &'static str); 6] = [
+    pub const ALL: [(Inject, &'static str); 7] = [
         (Inject::Replica(Bug::EarlyReply), "early-reply"),
         (Inject::Replica(Bug::CommitShort), "commit-short"),
         (Inject::BarrierEarly, "barrier-early"),
         (Inject::LockForgets, "lock-forgets"),
         (Inject::SpawnHidesEnd, "spawn-hides-end"),
         (Inject::MeshSharesFrames, "mesh-shares-frames"),
+        (Inject::JobEarlyDone, "job-early-done"),
     ];
 
     /// The bug named `name`.
@@ -106,7 +110,7 @@ impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "`{}` is a bug of another protocol (early-reply and commit-short: --protocol replica --model lin; barrier-early: --protocol barrier; lock-forgets: --protocol lock; spawn-hides-end: --protocol spawn; mesh-shares-frames: --protocol mesh)",
+            "`{}` is a bug of another protocol (early-reply and commit-short: --protocol replica --model lin; barrier-early: --protocol barrier; lock-forgets: --protocol lock; spawn-hides-end: --protocol spawn; mesh-shares-frames and job-early-done: --protocol mesh)",
             self.inject.name()
         )
     }
@@ -141,7 +145,10 @@ impl Spec {
                 | (Some(Inject::BarrierEarly), Protocol::Barrier(_))
                 | (Some(Inject::LockForgets), Protocol::Lock(_))
                 | (Some(Inject::SpawnHidesEnd), Protocol::Spawn)
-                | (Some(Inject::MeshSharesFrames), Protocol::Mesh)
+                | (
+                    Some(Inject::MeshSharesFrames | Inject::JobEarlyDone),
+                    Protocol::Mesh
+                )
         );
         match (ok, self.inject) {
             (false, Some(inject)) => Err(Mismatch { inject }),
@@ -206,8 +213,9 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedRun {
         }
         Protocol::Update => world::run(cfg, &mut UpdateScenario::new(n, 2, u64::from(ops), 4)),
         Protocol::Mesh => {
-            let broken = spec.inject == Some(Inject::MeshSharesFrames);
-            world::run(cfg, &mut MeshScenario::new(n, broken))
+            let mesh = spec.inject == Some(Inject::MeshSharesFrames);
+            let job = spec.inject == Some(Inject::JobEarlyDone);
+            world::run(cfg, &mut MeshScenario::new(n, mesh, job))
         }
         Protocol::Spawn => {
             let broken = spec.inject == Some(Inject::SpawnHidesEnd);

@@ -111,7 +111,7 @@ fn every_injected_bug_is_found() {
             Inject::BarrierEarly => Protocol::Barrier(BarrierKind::Central),
             Inject::LockForgets => Protocol::Lock(LockKind::Server),
             Inject::SpawnHidesEnd => Protocol::Spawn,
-            Inject::MeshSharesFrames => Protocol::Mesh,
+            Inject::MeshSharesFrames | Inject::JobEarlyDone => Protocol::Mesh,
         };
         let mut s = spec(protocol, 4, 8);
         s.inject = Some(inject);
@@ -159,6 +159,7 @@ fn the_models_find_these_injected_bugs_at_their_pinned_first_seeds() {
         (Inject::SpawnHidesEnd, Protocol::Spawn, 3, 1, FAULTS, 8),
         (Inject::SpawnHidesEnd, Protocol::Spawn, 2, 1, with_fail, 11),
         (Inject::MeshSharesFrames, Protocol::Mesh, 3, 1, FAULTS, 0),
+        (Inject::JobEarlyDone, Protocol::Mesh, 2, 1, FAULTS, 0),
     ] {
         let s = Spec {
             inject: Some(inject),
