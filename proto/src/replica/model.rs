@@ -9,13 +9,14 @@
 //!   the same number of writes applied the same writes in the same order
 //!   (checked after every step, [`ReplicaModel::step`]);
 //! - with the map's rules on ([`ReplicaModel::new`]), operations behave as
-//!   on one sequential map ordered by the versions the replicas give: a
-//!   version names one write (its key and value), version 0 the initial 0;
-//!   a core's reads never go back in time and see its own writes; a
-//!   write's version is newer than anything its core saw before it; and,
-//!   under the linearizable model, a read sees every write and read that
-//!   completed before it was invoked, and a write completes only once
-//!   every replica holds it;
+//!   on one sequential map ordered by the versions (eventual: Lamport
+//!   times) the replicas give: under the linearizable and sequential
+//!   models a version names one write (its key and value), version 0 the
+//!   initial 0; per key, a core's reads never go back in time and see its
+//!   own writes, and a write's version is newer than any its core saw; and,
+//!   under the linearizable model, an operation sees every operation on
+//!   its key that completed before it was invoked (a write: is newer), and
+//!   a write completes only once every replica holds it;
 //! - at the end of a run ([`ReplicaModel::finish`]), every client made all
 //!   its operations and they completed, every replica is at rest, and all
 //!   hold the same map: with the map's rules on, the model's map, where
