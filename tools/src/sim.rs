@@ -45,7 +45,7 @@ pub enum ProtocolName {
     Lock,
     /// E2's update server and its clients.
     Update,
-    /// The mesh of channels.
+    /// The mesh of channels, then the job phase over it.
     Mesh,
     /// Spawning programs on other cores (`--ops` requests from core 0).
     Spawn,
@@ -85,7 +85,8 @@ pub struct SimArgs {
     pub ops: u32,
     /// A deliberately broken variant: early-reply, commit-short (replica
     /// lin), barrier-early (barrier), lock-forgets (lock),
-    /// spawn-hides-end (spawn), update-loses (update), revoke-skips (caps).
+    /// spawn-hides-end (spawn), update-loses (update), mesh-shares-frames
+    /// and job-early-done (mesh), revoke-skips (caps).
     #[arg(long)]
     pub inject: Option<String>,
     /// Replica (lin): do not check at each write's completion that every

@@ -11,6 +11,14 @@
 //! [`JobEffect::AllDone`]. A second `Start`, a `Start` from another core
 //! than 0, a `Done` on another core than 0 and a second `Done` from one
 //! core are refused and change nothing.
+//!
+//! [`JobModel`] is the reference model and the invariants that the tests
+//! check runs against; [`JobPhase::broken`] is the deliberately wrong
+//! phase they must catch.
+
+mod model;
+
+pub use model::{JobModel, JobViolation};
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -97,8 +105,10 @@ impl JobMsg {
     }
 }
 
-/// A message the job phase refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A message the job phase refused; its reason ([`Refusal::reason`]) is
+/// its variant's name in kebab case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum JobError {
     /// The message does not decode.
     Malformed(Malformed),
@@ -127,9 +137,7 @@ impl Refusal for JobError {
     fn reason(&self) -> &'static str {
         match self {
             JobError::Malformed(m) => m.reason(),
-            JobError::UnknownCore(_) => "unknown-core",
-            JobError::Duplicate => "duplicate",
-            JobError::OutOfOrder => "out-of-order",
+            other => other.into(),
         }
     }
 }
@@ -160,6 +168,8 @@ pub struct JobPhase {
     finished: bool,
     /// Monitor 0: each core's verdict.
     done: Vec<Option<bool>>,
+    /// The deliberately wrong phase of [`JobPhase::broken`].
+    reports_early: bool,
 }
 
 impl JobPhase {
@@ -175,6 +185,17 @@ impl JobPhase {
             } else {
                 Vec::new()
             },
+            reports_early: false,
+        }
+    }
+
+    /// A deliberately wrong machine, for the tests that must catch it: as
+    /// monitor 0 it reports the job done as soon as all cores but one
+    /// reported, before the last one's end.
+    pub fn broken(core: u32, cores: u32) -> JobPhase {
+        JobPhase {
+            reports_early: true,
+            ..JobPhase::new(core, cores)
         }
     }
 
@@ -256,7 +277,14 @@ impl Protocol for JobPhase {
                     return Err(JobError::Duplicate);
                 }
                 *slot = Some(ok);
-                if let Some(ok) = self.verdict() {
+                let open = self.done.iter().filter(|d| d.is_none()).count();
+                let verdict = match self.verdict() {
+                    None if self.reports_early && open == 1 => {
+                        Some(self.done.iter().flatten().all(|&ok| ok))
+                    }
+                    v => v,
+                };
+                if let Some(ok) = verdict {
                     out.effect(JobEffect::AllDone { ok });
                 }
             }
@@ -270,6 +298,19 @@ mod tests {
     use super::*;
     use crate::Via;
 
+    #[test]
+    fn the_refusals_print_their_pinned_reasons() {
+        let reasons = [
+            JobError::UnknownCore(3),
+            JobError::Duplicate,
+            JobError::OutOfOrder,
+        ]
+        .map(|e| e.reason());
+        assert_eq!(reasons, ["unknown-core", "duplicate", "out-of-order"]);
+        let m = Malformed::UnknownTag(7);
+        assert_eq!(JobError::Malformed(m).reason(), m.reason());
+    }
+
     fn deliver(to: &mut JobPhase, from: u32, msg: RawMessage) -> Result<Out<JobEffect>, JobError> {
         let mut out = Out::new();
         let m = Inbound {
@@ -280,44 +321,76 @@ mod tests {
         to.on_message(0, &m, &mut out).map(|()| out)
     }
 
-    /// Runs the phase on `n` cores with the given verdicts; returns monitor
-    /// 0's effects.
-    fn run(verdicts: &[bool]) -> Vec<JobEffect> {
+    /// Runs the phase on `n` cores of machines made by `make` with the
+    /// given verdicts, in a seeded order of messages and ends; returns the
+    /// model's verdict on the run.
+    fn run(
+        make: fn(u32, u32) -> JobPhase,
+        verdicts: &[bool],
+        seed: u64,
+    ) -> Result<(), JobViolation> {
         let n = verdicts.len() as u32;
-        let mut cores: Vec<JobPhase> = (0..n).map(|c| JobPhase::new(c, n)).collect();
+        let mut cores: Vec<JobPhase> = (0..n).map(|c| make(c, n)).collect();
+        let mut model = JobModel::new(n);
+        let mut rng = crate::rng::Rng::new(seed);
         let mut out = Out::new();
         cores[0].start(3, 2, &mut out).unwrap();
+        model.started(3, 2)?;
         assert_eq!(out.sends.len(), n as usize);
-        let mut zero = Vec::new();
-        for (to, msg) in out.sends {
-            let got = deliver(&mut cores[to as usize], 0, msg).unwrap();
-            assert_eq!(
-                got.effects,
-                [JobEffect::Run {
-                    first: 3,
-                    frames: 2
-                }]
-            );
-            let mut done = Out::new();
-            cores[to as usize]
-                .finished(verdicts[to as usize], &mut done)
-                .unwrap();
-            for (dest, msg) in done.sends {
-                assert_eq!(dest, 0);
-                zero.extend(deliver(&mut cores[0], to, msg).unwrap().effects);
-            }
+        // Messages in flight (from, to, msg), and cores that ran and have
+        // not ended.
+        let mut net: Vec<(u32, u32, RawMessage)> =
+            out.sends.into_iter().map(|(to, m)| (0, to, m)).collect();
+        let mut running: Vec<u32> = Vec::new();
+        while !net.is_empty() || !running.is_empty() {
+            let k = rng.index(net.len() + running.len());
+            let mut out = Out::new();
+            let at = if k < net.len() {
+                let (from, to, msg) = net.swap_remove(k);
+                out = deliver(&mut cores[to as usize], from, msg).unwrap();
+                if out
+                    .effects
+                    .iter()
+                    .any(|e| matches!(e, JobEffect::Run { .. }))
+                {
+                    running.push(to);
+                }
+                to
+            } else {
+                let c = running.swap_remove(k - net.len());
+                cores[c as usize]
+                    .finished(verdicts[c as usize], &mut out)
+                    .unwrap();
+                model.finished(c, verdicts[c as usize])?;
+                c
+            };
+            model.effects(at, &out.effects)?;
+            net.extend(out.sends.into_iter().map(|(to, m)| (at, to, m)));
         }
-        zero
+        model.finish()
     }
 
     #[test]
     fn every_core_runs_once_and_the_verdict_is_the_conjunction() {
-        assert_eq!(run(&[true]), [JobEffect::AllDone { ok: true }]);
-        assert_eq!(run(&[true; 4]), [JobEffect::AllDone { ok: true }]);
-        assert_eq!(
-            run(&[true, true, false, true]),
-            [JobEffect::AllDone { ok: false }]
-        );
+        for seed in 0..20 {
+            for verdicts in [&[true][..], &[true; 4], &[true, true, false, true]] {
+                assert_eq!(run(JobPhase::new, verdicts, seed), Ok(()), "{verdicts:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_model_catches_a_phase_that_reports_done_early() {
+        assert_eq!(run(JobPhase::broken, &[true], 0), Ok(()), "one core");
+        let mut early = 0;
+        for seed in 0..40 {
+            let found = run(JobPhase::broken, &[true, false, true], seed);
+            let Err(JobViolation::BadDone { core: 0, ended, .. }) = found else {
+                panic!("seed {seed}: {found:?}");
+            };
+            early += usize::from(ended < 3);
+        }
+        assert!(early > 0, "never reported before the last end");
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct Broker {
     frames: FrameAllocator,
     connected: bool,
     done: bool,
+    /// The deliberately wrong broker of [`Broker::broken`].
+    shares_frames: bool,
 }
 
 impl Broker {
@@ -38,6 +40,17 @@ impl Broker {
             frames,
             connected: false,
             done: n == 1,
+            shares_frames: false,
+        }
+    }
+
+    /// A deliberately wrong broker, for the tests that must catch it: it
+    /// gives the last pair of cores the first pair's frames (with three
+    /// cores or more, two channels then share their frames).
+    pub fn broken(cores: u32, frames: FrameAllocator) -> Broker {
+        Broker {
+            shares_frames: true,
+            ..Broker::new(cores, frames)
         }
     }
 
@@ -74,12 +87,18 @@ impl Broker {
         }
         self.connected = true;
         let mut out = Vec::new();
+        let mut first = None;
         for a in 0..self.cores {
             for b in a + 1..self.cores {
-                let first_frame = self
-                    .frames
-                    .take(CHANNEL_FRAMES)
-                    .ok_or(MeshError::PoolExhausted)?;
+                let last = (a, b) == (self.cores - 2, self.cores - 1);
+                let first_frame = match first {
+                    Some(f) if last && self.shares_frames => f,
+                    _ => self
+                        .frames
+                        .take(CHANNEL_FRAMES)
+                        .ok_or(MeshError::PoolExhausted)?,
+                };
+                first.get_or_insert(first_frame);
                 out.push((
                     a,
                     MeshMsg::Connect {

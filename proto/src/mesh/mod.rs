@@ -23,9 +23,14 @@
 //! channel of the core it names, so `Linked` means that channel carried a
 //! message each way. Unexpected messages (unknown core, duplicate, out of
 //! order, wrong channel) are typed [`MeshError`]s that change nothing.
+//!
+//! [`MeshModel`] is the reference model and the invariants that the tests
+//! and the simulator check runs against; [`Mesh::broken`] is the
+//! deliberately wrong broker they must catch.
 
 mod broker;
 mod member;
+mod model;
 mod msg;
 #[cfg(test)]
 mod tests;
@@ -37,14 +42,17 @@ use urpc::Side;
 
 pub use broker::{Broker, Outgoing};
 pub use member::{Action, Member};
+pub use model::{MeshModel, MeshViolation};
 pub use msg::{MeshMsg, tag};
 
 use super::{Inbound, Out, Protocol, Refusal, Via};
 use crate::frames::FrameAllocator;
 use crate::wire::{MESH, Malformed, TagRange};
 
-/// A message the protocol refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A message the protocol refused; its reason ([`Refusal::reason`]) is its
+/// variant's name in kebab case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum MeshError {
     /// The message does not decode.
     Malformed(Malformed),
@@ -77,11 +85,7 @@ impl Refusal for MeshError {
     fn reason(&self) -> &'static str {
         match self {
             MeshError::Malformed(m) => m.reason(),
-            MeshError::UnknownCore(_) => "unknown-core",
-            MeshError::Duplicate => "duplicate",
-            MeshError::OutOfOrder => "out-of-order",
-            MeshError::WrongChannel => "wrong-channel",
-            MeshError::PoolExhausted => "pool-exhausted",
+            other => other.into(),
         }
     }
 
@@ -127,6 +131,15 @@ impl Mesh {
             core,
             broker: (core == 0).then(|| Broker::new(cores, frames)),
             member: Member::new(core, cores),
+        }
+    }
+
+    /// Core `core`'s machine with, on core 0, the deliberately wrong
+    /// [`Broker::broken`], for the tests that must catch it.
+    pub fn broken(core: u32, cores: u32, frames: FrameAllocator) -> Mesh {
+        Mesh {
+            broker: (core == 0).then(|| Broker::broken(cores, frames)),
+            ..Mesh::new(core, cores, frames)
         }
     }
 

@@ -53,18 +53,16 @@ fn messages_round_trip_and_malformed_ones_are_typed_errors() {
     );
 }
 
-/// A channel opening in the simulation: (core, peer, first frame, side).
-type Opened = (u32, u32, u64, Side);
-
-/// Runs `n` mesh machines to completion on a network that delivers each
-/// message FIFO, over the channel the monitor would pick: the mesh channel
-/// once both ends opened it, else the bootstrap channel.
-fn simulate(n: u32) -> (Vec<Mesh>, Vec<Opened>) {
+/// Runs `n` mesh machines made by `make` to completion on a network that
+/// delivers each message FIFO, over the channel the monitor would pick:
+/// the mesh channel once both ends opened it, else the bootstrap channel;
+/// returns the model's verdict on the run.
+fn simulate(make: fn(u32, u32, FrameAllocator) -> Mesh, n: u32) -> Result<(), MeshViolation> {
     let frames = FrameAllocator::new(100, 100 + u64::from(n * n) * 2);
-    let mut cores: Vec<Mesh> = (0..n).map(|c| Mesh::new(c, n, frames)).collect();
+    let mut cores: Vec<Mesh> = (0..n).map(|c| make(c, n, frames)).collect();
+    let mut model = MeshModel::new(n);
     let mut open = vec![vec![false; n as usize]; n as usize];
     let mut net: VecDeque<(u32, Inbound)> = VecDeque::new();
-    let mut opened = Vec::new();
     let mut pending: VecDeque<(u32, Out<MeshEffect>)> = VecDeque::new();
     for c in 0..n {
         let mut out = Out::new();
@@ -76,6 +74,7 @@ fn simulate(n: u32) -> (Vec<Mesh>, Vec<Opened>) {
         steps += 1;
         assert!(steps < 1_000_000, "no progress");
         while let Some((me, out)) = pending.pop_front() {
+            model.effects(me, &out.effects)?;
             for (to, msg) in out.sends {
                 let via = if to == me {
                     Via::Local
@@ -87,18 +86,13 @@ fn simulate(n: u32) -> (Vec<Mesh>, Vec<Opened>) {
                 net.push_back((to, Inbound { from: me, via, msg }));
             }
             for e in out.effects {
-                if let MeshEffect::Open {
-                    peer,
-                    first_frame,
-                    side,
-                } = e
-                {
-                    opened.push((me, peer, first_frame, side));
+                if let MeshEffect::Open { peer, .. } = e {
                     open[me as usize][peer as usize] = true;
                     // Both ends open before the first ping is sent, as side
                     // B attaches only after side A formatted.
                     if open[peer as usize][me as usize] {
                         for (a, b) in [(me, peer), (peer, me)] {
+                            model.opened(a, b)?;
                             let mut out = Out::new();
                             cores[a as usize].opened(b, &mut out).unwrap();
                             pending.push_back((a, out));
@@ -116,28 +110,27 @@ fn simulate(n: u32) -> (Vec<Mesh>, Vec<Opened>) {
             .unwrap_or_else(|e| panic!("core {to} refused {inbound:?}: {e:?}"));
         pending.push_back((to, out));
     }
-    (cores, opened)
+    model.finish(&cores)
 }
 
 #[test]
 fn every_pair_links_over_distinct_frames_and_the_broker_finishes() {
     for n in [1, 2, 3, 4, 8, 16] {
-        let (cores, opened) = simulate(n);
-        for m in &cores {
-            assert!(m.is_done(), "{n} cores");
-            assert_eq!(m.linked() as u32, n - 1);
-        }
-        let mut frames: Vec<u64> = Vec::new();
-        for &(a, b, f, side) in &opened {
-            assert_eq!(side == Side::A, a < b);
-            assert!(opened.iter().any(|o| (o.0, o.1, o.2) == (b, a, f)));
-            if a < b {
-                frames.push(f);
-            }
-        }
-        frames.sort_unstable();
-        frames.dedup();
-        assert_eq!(frames.len() as u32, n * (n - 1) / 2, "frames shared");
+        assert_eq!(simulate(Mesh::new, n), Ok(()), "{n} cores");
+    }
+}
+
+#[test]
+fn the_model_catches_the_broker_that_shares_frames() {
+    for n in [1, 2] {
+        assert_eq!(simulate(Mesh::broken, n), Ok(()), "one pair shares nothing");
+    }
+    for n in [3, 4, 8] {
+        let found = simulate(Mesh::broken, n);
+        assert!(
+            matches!(found, Err(MeshViolation::Shared { other: (0, 1), .. })),
+            "{n} cores: {found:?}"
+        );
     }
 }
 
@@ -232,4 +225,28 @@ fn a_pool_without_room_is_fatal() {
     assert_eq!(e, MeshError::PoolExhausted);
     assert!(e.is_fatal());
     assert!(!MeshError::Duplicate.is_fatal());
+}
+
+#[test]
+fn the_refusals_print_their_pinned_reasons() {
+    let reasons = [
+        MeshError::UnknownCore(3),
+        MeshError::Duplicate,
+        MeshError::OutOfOrder,
+        MeshError::WrongChannel,
+        MeshError::PoolExhausted,
+    ]
+    .map(|e| e.reason());
+    assert_eq!(
+        reasons,
+        [
+            "unknown-core",
+            "duplicate",
+            "out-of-order",
+            "wrong-channel",
+            "pool-exhausted"
+        ]
+    );
+    let m = Malformed::UnknownTag(7);
+    assert_eq!(MeshError::Malformed(m).reason(), m.reason());
 }

@@ -49,10 +49,12 @@
 //! typed [`ReplicaError`] that changes nothing.
 //!
 //! [`Replica::broken`] builds the deliberately wrong variants ([`Bug`])
-//! that the simulator and the tests must catch.
+//! that the simulator and the tests must catch; [`ReplicaModel`] is the
+//! reference model and the invariants both check runs against.
 
 mod eventual;
 mod lin;
+mod model;
 mod msg;
 mod seq;
 mod store;
@@ -62,6 +64,7 @@ mod tests;
 use core::fmt;
 
 pub use eventual::GOSSIP_BATCH;
+pub use model::{ReplicaModel, ReplicaViolation};
 pub use msg::{ReplicaMsg, tag};
 pub use store::{Stamp, Store};
 
@@ -73,7 +76,8 @@ use crate::wire::{Malformed, TagRange};
 pub const LEADER: u32 = 0;
 
 /// A consistency model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Model {
     /// Primary copy with synchronous replication.
     Lin,
@@ -89,21 +93,18 @@ impl Model {
 
     /// The name on the command line and in results.
     pub fn name(self) -> &'static str {
-        match self {
-            Model::Lin => "lin",
-            Model::Seq => "seq",
-            Model::Eventual => "eventual",
-        }
+        self.into()
     }
 
     /// The model named `name` ([`Model::name`]).
     pub fn from_name(name: &str) -> Option<Model> {
-        Model::ALL.into_iter().find(|m| m.name() == name)
+        name.parse().ok()
     }
 }
 
 /// A deliberately wrong variant, for the tests and the simulator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Bug {
     /// Linearizable: the primary answers the writer before the replicas
     /// voted.
@@ -118,15 +119,12 @@ impl Bug {
 
     /// The name on the command line.
     pub fn name(self) -> &'static str {
-        match self {
-            Bug::EarlyReply => "early-reply",
-            Bug::CommitShort => "commit-short",
-        }
+        self.into()
     }
 
     /// The bug named `name` ([`Bug::name`]).
     pub fn from_name(name: &str) -> Option<Bug> {
-        Bug::ALL.into_iter().find(|b| b.name() == name)
+        name.parse().ok()
     }
 }
 
@@ -175,8 +173,10 @@ pub enum ReplicaEffect {
     Completed(Completion),
 }
 
-/// A refused message or call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A refused message or call; its reason ([`Refusal::reason`]) is its
+/// variant's name in kebab case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum ReplicaError {
     /// The message does not decode.
     Malformed(Malformed),
@@ -212,12 +212,7 @@ impl Refusal for ReplicaError {
     fn reason(&self) -> &'static str {
         match self {
             ReplicaError::Malformed(m) => m.reason(),
-            ReplicaError::UnknownCore(_) => "unknown-core",
-            ReplicaError::WrongModel => "wrong-model",
-            ReplicaError::NotLeader(_) => "not-leader",
-            ReplicaError::Duplicate => "duplicate",
-            ReplicaError::OutOfOrder => "out-of-order",
-            ReplicaError::Busy => "busy",
+            other => other.into(),
         }
     }
 }

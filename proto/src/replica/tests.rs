@@ -1,7 +1,8 @@
 //! The replica protocols on a simulated network of FIFO channels with
-//! seeded random interleavings, against reference checks: a brute-force
-//! linearizability check per key (linearizability is local), a brute-force
-//! sequential-consistency check over the whole history, and convergence.
+//! seeded random interleavings, against the reference model
+//! ([`ReplicaModel`], told every step) and, for the whole history, a
+//! brute-force linearizability check per key (linearizability is local)
+//! and a brute-force sequential-consistency check.
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec;
@@ -20,23 +21,32 @@ struct Event {
     response: u64,
 }
 
+/// Keeps the first violation.
+fn first(verdict: &mut Result<(), ReplicaViolation>, r: Result<(), ReplicaViolation>) {
+    if verdict.is_ok() {
+        *verdict = r;
+    }
+}
+
 /// Runs `ops` random operations per core over `keys` keys and returns the
-/// history and the final replicas.
+/// history and the model's verdict on the run.
 fn run(
-    model: Model,
+    kind: Model,
     bug: Option<Bug>,
     cores: u32,
     ops: u32,
     keys: u64,
     seed: u64,
-) -> (Vec<Event>, Vec<Replica>) {
+) -> (Vec<Event>, Result<(), ReplicaViolation>) {
     let mut rng = Rng::new(seed);
     let mut reps: Vec<Replica> = (0..cores)
         .map(|c| match bug {
-            Some(b) => Replica::broken(model, c, cores, b),
-            None => Replica::new(model, c, cores),
+            Some(b) => Replica::broken(kind, c, cores, b),
+            None => Replica::new(kind, c, cores),
         })
         .collect();
+    let mut model = ReplicaModel::new(kind, cores, ops, true);
+    let mut verdict = Ok(());
     let mut net = Net::new(cores);
     let mut left = vec![ops; cores as usize];
     let mut started = vec![0u64; cores as usize];
@@ -69,6 +79,7 @@ fn run(
             };
             left[c as usize] -= 1;
             started[c as usize] = now;
+            first(&mut verdict, model.invoke(c, op));
             reps[c as usize].invoke(op, &mut out).expect("not busy");
             c
         } else if let Some(c) = (0..cores).find(|&c| !reps[c as usize].quiescent()) {
@@ -78,6 +89,8 @@ fn run(
         } else {
             break;
         };
+        first(&mut verdict, model.effects(at, &out.effects, &reps));
+        first(&mut verdict, model.step(&reps));
         for e in out.effects.drain(..) {
             let ReplicaEffect::Completed(done) = e;
             hist.push(Event {
@@ -90,7 +103,8 @@ fn run(
         }
         net.send(at, core::mem::take(&mut out.sends));
     }
-    (hist, reps)
+    first(&mut verdict, model.finish(&reps));
+    (hist, verdict)
 }
 
 /// Whether the operations on one key can be linearized as a register
@@ -193,17 +207,6 @@ fn sequential(hist: &[Event], cores: u32) -> bool {
     )
 }
 
-fn converged(reps: &[Replica]) -> bool {
-    let first: Vec<(u64, u64)> = reps[0].store().entries().map(|(k, v, _)| (k, v)).collect();
-    reps.iter().all(|r| {
-        r.store()
-            .entries()
-            .map(|(k, v, _)| (k, v))
-            .collect::<Vec<_>>()
-            == first
-    })
-}
-
 #[test]
 fn the_reference_checks_tell_good_from_bad() {
     let ev = |core, op, value, invoke, response| Event {
@@ -236,13 +239,9 @@ fn the_reference_checks_tell_good_from_bad() {
 fn linearizable_histories_are_linearizable_and_replicas_agree() {
     for cores in 1..=5 {
         for seed in 0..150 {
-            let (hist, reps) = run(Model::Lin, None, cores, 4, 2, seed);
-            assert_eq!(hist.len(), 4 * cores as usize, "cores={cores} seed={seed}");
+            let (hist, verdict) = run(Model::Lin, None, cores, 4, 2, seed);
+            assert_eq!(verdict, Ok(()), "cores={cores} seed={seed}");
             assert!(linearizable(&hist), "cores={cores} seed={seed}: {hist:?}");
-            assert!(converged(&reps), "cores={cores} seed={seed}");
-            assert!(reps.iter().all(Replica::quiescent));
-            let d = reps[0].store().digest();
-            assert!(reps.iter().all(|r| r.store().digest() == d));
         }
     }
 }
@@ -252,15 +251,12 @@ fn sequential_histories_are_sequentially_consistent() {
     let mut not_lin = 0;
     for cores in 1..=4 {
         for seed in 0..150 {
-            let (hist, reps) = run(Model::Seq, None, cores, 4, 2, seed);
-            assert_eq!(hist.len(), 4 * cores as usize);
+            let (hist, verdict) = run(Model::Seq, None, cores, 4, 2, seed);
+            assert_eq!(verdict, Ok(()), "cores={cores} seed={seed}");
             assert!(
                 sequential(&hist, cores),
                 "cores={cores} seed={seed}: {hist:?}"
             );
-            assert!(converged(&reps));
-            let d = reps[0].store().digest();
-            assert!(reps.iter().all(|r| r.store().digest() == d));
             not_lin += usize::from(!linearizable(&hist));
         }
     }
@@ -275,9 +271,8 @@ fn eventual_replicas_converge_but_histories_are_not_linearizable() {
     let mut not_lin = 0;
     for cores in 2..=4 {
         for seed in 0..150 {
-            let (hist, reps) = run(Model::Eventual, None, cores, 4, 2, seed);
-            assert_eq!(hist.len(), 4 * cores as usize);
-            assert!(converged(&reps), "cores={cores} seed={seed}");
+            let (hist, verdict) = run(Model::Eventual, None, cores, 4, 2, seed);
+            assert_eq!(verdict, Ok(()), "cores={cores} seed={seed}");
             not_lin += usize::from(!linearizable(&hist));
         }
     }
@@ -285,14 +280,72 @@ fn eventual_replicas_converge_but_histories_are_not_linearizable() {
 }
 
 #[test]
-fn each_broken_primary_is_caught() {
+fn each_broken_primary_is_caught_by_the_model_and_the_history() {
     for bug in Bug::ALL {
-        let caught = (0..300).any(|seed| {
-            let (hist, _) = run(Model::Lin, Some(bug), 3, 4, 1, seed);
-            !linearizable(&hist)
-        });
-        assert!(caught, "{bug:?} was never caught");
+        let runs: Vec<_> = (0..300)
+            .map(|seed| run(Model::Lin, Some(bug), 3, 4, 1, seed))
+            .collect();
+        assert!(
+            runs.iter().any(|(_, verdict)| verdict.is_err()),
+            "{bug:?} was never caught by the model"
+        );
+        assert!(
+            runs.iter().any(|(hist, _)| !linearizable(hist)),
+            "{bug:?} was never caught by the history check"
+        );
     }
+}
+
+#[test]
+fn the_model_tells_good_from_bad() {
+    let w = |value| Op::Write { key: 0, value };
+    let r = Op::Read { key: 0 };
+    let done = |op, value, version| [ReplicaEffect::Completed(Completion { op, value, version })];
+    let reps: Vec<Replica> = (0..2).map(|c| Replica::new(Model::Lin, c, 2)).collect();
+    // Core 0 writes 5 as version 1; core 1 then reads the old 0.
+    let mut m = ReplicaModel::new(Model::Lin, 2, 1, false);
+    m.invoke(0, w(5)).unwrap();
+    m.effects(0, &done(w(5), 5, 1), &reps).unwrap();
+    m.invoke(1, r).unwrap();
+    m.effects(1, &done(r, 0, 0), &reps).unwrap();
+    assert_eq!(
+        m.finish(&reps),
+        Ok(()),
+        "without the map's rules a stale read is the history checker's"
+    );
+    let mut m = ReplicaModel::new(Model::Seq, 2, 2, true);
+    m.invoke(0, w(5)).unwrap();
+    m.effects(0, &done(w(5), 5, 1), &reps).unwrap();
+    m.invoke(1, r).unwrap();
+    m.effects(1, &done(r, 0, 0), &reps).unwrap();
+    m.invoke(0, r).unwrap();
+    assert_eq!(
+        m.effects(0, &done(r, 0, 0), &reps),
+        Err(ReplicaViolation::Stale {
+            core: 0,
+            op: r,
+            version: 0,
+            floor: 1
+        }),
+        "a core reads its own write"
+    );
+    let mut m = ReplicaModel::new(Model::Lin, 2, 1, true);
+    m.invoke(1, r).unwrap();
+    assert_eq!(
+        m.effects(1, &done(r, 7, 1), &reps),
+        Ok(()),
+        "a read may see a write before its writer hears of it"
+    );
+    m.invoke(0, w(5)).unwrap();
+    let held = |v: &ReplicaViolation| matches!(v, ReplicaViolation::NotHeld { replica: 0, .. });
+    assert!(
+        m.effects(0, &done(w(5), 5, 1), &reps)
+            .is_err_and(|v| held(&v))
+    );
+    assert_eq!(
+        m.effects(1, &done(r, 0, 0), &reps),
+        Err(ReplicaViolation::Unasked { core: 1 })
+    );
 }
 
 #[test]
@@ -431,4 +484,40 @@ fn misdirected_and_malformed_messages_change_nothing() {
         r.invoke(Op::Read { key: 0 }, &mut out),
         Err(ReplicaError::Busy)
     );
+}
+
+#[test]
+fn the_printed_names_are_pinned() {
+    assert_eq!(Model::ALL.map(Model::name), ["lin", "seq", "eventual"]);
+    assert_eq!(Bug::ALL.map(Bug::name), ["early-reply", "commit-short"]);
+    for m in Model::ALL {
+        assert_eq!(Model::from_name(m.name()), Some(m));
+    }
+    for b in Bug::ALL {
+        assert_eq!(Bug::from_name(b.name()), Some(b));
+    }
+    assert_eq!(Model::from_name("strong"), None);
+    assert_eq!(Bug::from_name("Early-Reply"), None);
+    let reasons = [
+        ReplicaError::UnknownCore(3),
+        ReplicaError::WrongModel,
+        ReplicaError::NotLeader(1),
+        ReplicaError::Duplicate,
+        ReplicaError::OutOfOrder,
+        ReplicaError::Busy,
+    ]
+    .map(|e| e.reason());
+    assert_eq!(
+        reasons,
+        [
+            "unknown-core",
+            "wrong-model",
+            "not-leader",
+            "duplicate",
+            "out-of-order",
+            "busy"
+        ]
+    );
+    let m = crate::wire::Malformed::UnknownTag(7);
+    assert_eq!(ReplicaError::Malformed(m).reason(), m.reason());
 }

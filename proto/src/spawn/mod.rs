@@ -17,6 +17,10 @@
 //! Refused: an answer for a request that was not made, or from another
 //! core than the one asked; a second answer; an end before the start; a
 //! request with a bad name or a repeated id; a bad status.
+//!
+//! [`SpawnModel`] is the reference model and the invariants that the tests
+//! and the simulator check runs against; [`Spawns::broken`] is the
+//! deliberately wrong server they must catch.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -29,8 +33,11 @@ use super::{Inbound, Out, Protocol, Refusal};
 use crate::wire::registry::SPAWN;
 use crate::wire::{self, Malformed, TagRange};
 
+mod model;
 #[cfg(test)]
 mod tests;
+
+pub use model::{Chosen, Heard, SpawnModel, SpawnViolation};
 
 /// The spawn protocol's tags (range [`SPAWN`]).
 pub mod tag {
@@ -219,14 +226,18 @@ fn ended(s: Status) -> bool {
     )
 }
 
-/// Why the machine refused a message or a call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why the machine refused a message or a call; its reason
+/// ([`Refusal::reason`]) is its variant's name in kebab case (a bad name is
+/// a `bad-value`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum SpawnProtoError {
     /// The message does not decode.
     Malformed(Malformed),
     /// A core that does not exist.
     UnknownCore(u32),
     /// A program name that is not one.
+    #[strum(serialize = "bad-value")]
     BadName,
     /// An answer for a request that was not made (or not to the sender).
     UnknownRequest,
@@ -256,11 +267,7 @@ impl Refusal for SpawnProtoError {
     fn reason(&self) -> &'static str {
         match self {
             SpawnProtoError::Malformed(m) => m.reason(),
-            SpawnProtoError::UnknownCore(_) => "unknown-core",
-            SpawnProtoError::BadName => "bad-value",
-            SpawnProtoError::UnknownRequest => "unknown-request",
-            SpawnProtoError::Duplicate => "duplicate",
-            SpawnProtoError::OutOfOrder => "out-of-order",
+            other => other.into(),
         }
     }
 }

@@ -31,23 +31,30 @@ enum Outcome {
     End(Status),
 }
 
-/// Runs requests (`(core, outcome)`) from core 0 on `n` cores, delivering
-/// messages of the per-pair FIFO channels in a seeded order; returns core
-/// 0's effects.
-fn run(n: u32, requests: &[(u32, Outcome)], seed: u64) -> Vec<SpawnEffect> {
-    let mut cores: Vec<Spawns> = (0..n).map(|_| Spawns::new(n)).collect();
+/// Runs requests (`(core, outcome)`) from core 0 on `n` cores of machines
+/// made by `make`, delivering messages of the per-pair FIFO channels in a
+/// seeded order, and returns the model's verdict on the run.
+fn run(
+    make: fn(u32) -> Spawns,
+    n: u32,
+    requests: &[(u32, Outcome)],
+    seed: u64,
+) -> Result<(), SpawnViolation> {
+    let mut cores: Vec<Spawns> = (0..n).map(|_| make(n)).collect();
+    let mut model = SpawnModel::new();
     let mut rng = Rng::new(seed);
     // One FIFO per (from, to).
     let mut chans: Vec<VecDeque<RawMessage>> = vec![VecDeque::new(); (n * n) as usize];
     let mut out = Out::new();
+    let name = Name::new("hello").unwrap();
     for (i, (core, _)) in requests.iter().enumerate() {
         let id = cores[0].request("hello", *core, &mut out).unwrap();
         assert_eq!(id, i as u32);
+        model.requested(0, id, *core, name);
     }
     for (to, msg) in out.sends.drain(..) {
         chans[to as usize].push_back(msg);
     }
-    let mut zero = Vec::new();
     // Served requests waiting to end: (core, from, id).
     let mut running: Vec<(u32, u32, u32)> = Vec::new();
     loop {
@@ -61,6 +68,7 @@ fn run(n: u32, requests: &[(u32, Outcome)], seed: u64) -> Vec<SpawnEffect> {
             let Outcome::End(status) = requests[id as usize].1 else {
                 unreachable!()
             };
+            model.ended(core, from, id, status)?;
             let mut o = Out::new();
             cores[core as usize]
                 .ended(from, id, status, &mut o)
@@ -74,111 +82,80 @@ fn run(n: u32, requests: &[(u32, Outcome)], seed: u64) -> Vec<SpawnEffect> {
         let (from, to) = (c as u32 / n, c as u32 % n);
         let msg = chans[c].pop_front().unwrap();
         let got = deliver(&mut cores[to as usize], from, msg).unwrap();
+        model.effects(to, &got.effects)?;
         for (dest, msg) in got.sends {
             chans[(to * n + dest) as usize].push_back(msg);
         }
         for e in got.effects {
-            match e {
-                SpawnEffect::Start { from, id, name } => {
-                    assert_eq!(name.as_str(), "hello");
-                    let mut o = Out::new();
-                    match requests[id as usize].1 {
-                        Outcome::Fail(code) => cores[to as usize]
-                            .started(from, id, Err(code), &mut o)
-                            .unwrap(),
-                        Outcome::End(_) => {
-                            cores[to as usize]
-                                .started(from, id, Ok(99), &mut o)
-                                .unwrap();
-                            running.push((to, from, id));
-                        }
-                    }
-                    for (dest, msg) in o.sends {
-                        chans[(to * n + dest) as usize].push_back(msg);
-                    }
+            let SpawnEffect::Start { from, id, .. } = e else {
+                continue;
+            };
+            let result = match requests[id as usize].1 {
+                Outcome::Fail(code) => Err(code),
+                Outcome::End(_) => {
+                    running.push((to, from, id));
+                    Ok(99)
                 }
-                other => {
-                    assert_eq!(to, 0);
-                    zero.push(other);
-                }
+            };
+            model.started(to, from, id, result)?;
+            let mut o = Out::new();
+            cores[to as usize]
+                .started(from, id, result, &mut o)
+                .unwrap();
+            for (dest, msg) in o.sends {
+                chans[(to * n + dest) as usize].push_back(msg);
             }
         }
     }
-    assert_eq!(cores[0].pending(), 0);
-    zero
+    model.finish(&cores)
 }
 
-/// The model: per request, a failure, or a start then its end.
-fn expected(requests: &[(u32, Outcome)]) -> Vec<Vec<SpawnEffect>> {
-    let name = Name::new("hello").unwrap();
-    requests
-        .iter()
-        .enumerate()
-        .map(|(i, &(core, outcome))| {
-            let id = i as u32;
-            match outcome {
-                Outcome::Fail(failure) => vec![SpawnEffect::Failed {
-                    id,
-                    core,
-                    name,
-                    failure,
-                }],
-                Outcome::End(status) => vec![
-                    SpawnEffect::Spawned {
-                        id,
-                        core,
-                        name,
-                        cycles: 99,
-                    },
-                    SpawnEffect::Ended {
-                        id,
-                        core,
-                        name,
-                        status,
-                    },
-                ],
-            }
+/// Seeded requests: `(core, outcome)` on a seeded number of cores.
+fn requests(seed: u64) -> (u32, Vec<(u32, Outcome)>) {
+    let mut rng = Rng::stream(seed, 1);
+    let n = 1 + rng.below(5) as u32;
+    let requests = (0..1 + rng.below(8))
+        .map(|_| {
+            let outcome = match rng.below(4) {
+                0 => Outcome::Fail(1 + rng.below(9) as u32),
+                1 => Outcome::End(Status::Killed(14)),
+                2 => Outcome::End(Status::Exited(rng.below(3))),
+                _ => Outcome::End(Status::Exited(0)),
+            };
+            (rng.below(u64::from(n)) as u32, outcome)
         })
-        .collect()
-}
-
-fn id_of(e: &SpawnEffect) -> u32 {
-    match *e {
-        SpawnEffect::Start { id, .. }
-        | SpawnEffect::Spawned { id, .. }
-        | SpawnEffect::Failed { id, .. }
-        | SpawnEffect::Ended { id, .. } => id,
-    }
+        .collect();
+    (n, requests)
 }
 
 #[test]
 fn every_request_is_answered_exactly_as_the_model_says() {
     for seed in 0..300u64 {
-        let mut rng = Rng::stream(seed, 1);
-        let n = 1 + rng.below(5) as u32;
-        let requests: Vec<(u32, Outcome)> = (0..1 + rng.below(8))
-            .map(|_| {
-                let outcome = match rng.below(4) {
-                    0 => Outcome::Fail(1 + rng.below(9) as u32),
-                    1 => Outcome::End(Status::Killed(14)),
-                    2 => Outcome::End(Status::Exited(rng.below(3))),
-                    _ => Outcome::End(Status::Exited(0)),
-                };
-                (rng.below(u64::from(n)) as u32, outcome)
-            })
-            .collect();
-        let got = run(n, &requests, seed);
-        let model = expected(&requests);
-        for (id, want) in model.iter().enumerate() {
-            let per: Vec<SpawnEffect> = got
-                .iter()
-                .filter(|e| id_of(e) == id as u32)
-                .copied()
-                .collect();
-            assert_eq!(&per, want, "seed {seed}, request {id}");
-        }
-        assert_eq!(got.len(), model.iter().map(Vec::len).sum::<usize>());
+        let (n, requests) = requests(seed);
+        assert_eq!(run(Spawns::new, n, &requests, seed), Ok(()), "seed {seed}");
     }
+}
+
+#[test]
+fn the_model_catches_the_broken_server() {
+    let caught = (0..300u64).find_map(|seed| {
+        let (n, requests) = requests(seed);
+        run(Spawns::broken, n, &requests, seed).err()
+    });
+    assert!(
+        matches!(
+            caught,
+            Some(SpawnViolation::Answer {
+                core: 0,
+                effect: SpawnEffect::Ended {
+                    status: Status::Exited(0),
+                    ..
+                },
+                ..
+            })
+        ),
+        "{caught:?}"
+    );
 }
 
 #[test]
@@ -380,4 +357,28 @@ fn the_broken_server_hides_a_failed_end_and_the_model_test_sees_it() {
         assert_eq!(ended, Some(want));
         assert_eq!(zero.all_passed(), want == Status::Exited(0));
     }
+}
+
+#[test]
+fn the_refusals_print_their_pinned_reasons() {
+    let reasons = [
+        SpawnProtoError::UnknownCore(3),
+        SpawnProtoError::BadName,
+        SpawnProtoError::UnknownRequest,
+        SpawnProtoError::Duplicate,
+        SpawnProtoError::OutOfOrder,
+    ]
+    .map(|e| e.reason());
+    assert_eq!(
+        reasons,
+        [
+            "unknown-core",
+            "bad-value",
+            "unknown-request",
+            "duplicate",
+            "out-of-order"
+        ]
+    );
+    let m = Malformed::UnknownTag(7);
+    assert_eq!(SpawnProtoError::Malformed(m).reason(), m.reason());
 }

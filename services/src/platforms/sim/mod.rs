@@ -47,7 +47,7 @@ pub enum Protocol {
     Lock(LockKind),
     /// E2's update server and its clients.
     Update,
-    /// The mesh of channels.
+    /// The mesh of channels, then the job phase over it.
     Mesh,
     /// Spawning on other cores.
     Spawn,
@@ -71,11 +71,16 @@ pub enum Inject {
     UpdateLoses,
     /// A capability owner's revoke leaves one holder out of its marks.
     RevokeSkips,
+    /// The mesh broker gives two pairs of cores the same frames.
+    MeshSharesFrames,
+    /// The job phase that follows the mesh reports the job done before
+    /// the last core's part ended.
+    JobEarlyDone,
 }
 
 impl Inject {
     /// Every injectable bug, with its command-line name.
-    pub const ALL: [(Inject, &'static str); 7] = [
+    pub const ALL: [(Inject, &'static str); 9] = [
         (Inject::Replica(Bug::EarlyReply), "early-reply"),
         (Inject::Replica(Bug::CommitShort), "commit-short"),
         (Inject::BarrierEarly, "barrier-early"),
@@ -83,6 +88,8 @@ impl Inject {
         (Inject::SpawnHidesEnd, "spawn-hides-end"),
         (Inject::UpdateLoses, "update-loses"),
         (Inject::RevokeSkips, "revoke-skips"),
+        (Inject::MeshSharesFrames, "mesh-shares-frames"),
+        (Inject::JobEarlyDone, "job-early-done"),
     ];
 
     /// The bug named `name`.
@@ -113,7 +120,7 @@ impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "`{}` is a bug of another protocol (early-reply and commit-short: --protocol replica --model lin; barrier-early: --protocol barrier; lock-forgets: --protocol lock; spawn-hides-end: --protocol spawn; update-loses: --protocol update; revoke-skips: --protocol caps)",
+            "`{}` is a bug of another protocol (early-reply and commit-short: --protocol replica --model lin; barrier-early: --protocol barrier; lock-forgets: --protocol lock; spawn-hides-end: --protocol spawn; update-loses: --protocol update; mesh-shares-frames and job-early-done: --protocol mesh; revoke-skips: --protocol caps)",
             self.inject.name()
         )
     }
@@ -150,6 +157,10 @@ impl Spec {
                 | (Some(Inject::SpawnHidesEnd), Protocol::Spawn)
                 | (Some(Inject::UpdateLoses), Protocol::Update)
                 | (Some(Inject::RevokeSkips), Protocol::Caps(_))
+                | (
+                    Some(Inject::MeshSharesFrames | Inject::JobEarlyDone),
+                    Protocol::Mesh
+                )
         );
         match (ok, self.inject) {
             (false, Some(inject)) => Err(Mismatch { inject }),
@@ -219,7 +230,11 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedRun {
                 &mut UpdateScenario::new(n, 2, u64::from(ops), 4, broken),
             )
         }
-        Protocol::Mesh => world::run(cfg, &mut MeshScenario::new(n)),
+        Protocol::Mesh => {
+            let mesh = spec.inject == Some(Inject::MeshSharesFrames);
+            let job = spec.inject == Some(Inject::JobEarlyDone);
+            world::run(cfg, &mut MeshScenario::new(n, mesh, job))
+        }
         Protocol::Spawn => {
             let broken = spec.inject == Some(Inject::SpawnHidesEnd);
             world::run(cfg, &mut SpawnScenario::new(n, ops, broken))

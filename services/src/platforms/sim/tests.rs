@@ -38,6 +38,7 @@ fn every_protocol() -> alloc::vec::Vec<Protocol> {
     v.push(Protocol::Update);
     v.push(Protocol::Mesh);
     v.push(Protocol::Spawn);
+    v.extend([Variant::Targeted, Variant::Broadcast].map(Protocol::Caps));
     v
 }
 
@@ -112,6 +113,8 @@ fn every_injected_bug_is_found() {
             Inject::LockForgets => Protocol::Lock(LockKind::Server),
             Inject::SpawnHidesEnd => Protocol::Spawn,
             Inject::UpdateLoses => Protocol::Update,
+            Inject::MeshSharesFrames | Inject::JobEarlyDone => Protocol::Mesh,
+            Inject::RevokeSkips => Protocol::Caps(Variant::Targeted),
         };
         let mut s = spec(protocol, 4, 8);
         s.inject = Some(inject);
@@ -198,4 +201,50 @@ fn a_bug_of_another_protocol_is_refused() {
         s.validate().is_err(),
         "the primary's bugs are of the lin model"
     );
+}
+
+#[test]
+fn the_models_find_these_injected_bugs_at_their_pinned_first_seeds() {
+    let with_fail = Faults {
+        fail: true,
+        ..FAULTS
+    };
+    for (inject, protocol, cores, ops, faults, first) in [
+        (
+            Inject::Replica(Bug::EarlyReply),
+            Protocol::Replica(Model::Lin),
+            2,
+            3,
+            FAULTS,
+            6,
+        ),
+        (
+            Inject::Replica(Bug::CommitShort),
+            Protocol::Replica(Model::Lin),
+            2,
+            3,
+            FAULTS,
+            4,
+        ),
+        (Inject::SpawnHidesEnd, Protocol::Spawn, 3, 1, FAULTS, 8),
+        (Inject::SpawnHidesEnd, Protocol::Spawn, 2, 1, with_fail, 11),
+        (Inject::MeshSharesFrames, Protocol::Mesh, 3, 1, FAULTS, 0),
+        (Inject::JobEarlyDone, Protocol::Mesh, 2, 1, FAULTS, 0),
+        (
+            Inject::RevokeSkips,
+            Protocol::Caps(Variant::Targeted),
+            4,
+            40,
+            FAULTS,
+            0,
+        ),
+    ] {
+        let s = Spec {
+            inject: Some(inject),
+            faults,
+            ..spec(protocol, cores, ops)
+        };
+        let found = (0..100).find(|&seed| run_seed(&s, seed).outcome.violation.is_some());
+        assert_eq!(found, Some(first), "{inject:?} on {cores} cores, {ops} ops");
+    }
 }

@@ -1,26 +1,38 @@
-//! **Checks:** no machine refuses a message of a correct run; no two
-//! channels share a frame; at the end of a run without a failed core,
-//! every core is linked with every other and the broker is done.
+//! **Checks:** no machine refuses a message of a correct run; the rest is
+//! the reference models of the mesh ([`MeshModel`]) and of the job phase
+//! ([`JobModel`]), told every effect, every channel a monitor opened and
+//! every part of the job that ended, and checked at the end of a run
+//! without a failed core, when no monitor left a channel with messages
+//! unpolled.
 //!
 //! The mesh of channels (`proto::mesh`): each core's machine, with the
 //! monitor's choice of channel (the mesh channel with a peer once both
 //! ends opened it, else the bootstrap channel with core 0), and a channel
-//! that opens some cycles after the machine asks for it.
+//! that opens some cycles after the machine asks for it. Then, as the
+//! monitors do, the job phase (`proto::job`) over the bootstrap channels:
+//! once its mesh is done, core 0 hands every core an arena, and each
+//! core's part ends after a random time, mostly with success.
 
-use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
-use crate::proto::mesh::{Mesh, MeshEffect};
+use super::violation;
+use crate::proto::host::Machines;
+use crate::proto::job::{JobEffect, JobModel, JobPhase};
+use crate::proto::mesh::{Mesh, MeshEffect, MeshModel};
 use crate::proto::{Inbound, Out, Refusal, Via};
 use crate::shm::FrameAllocator;
 
 /// Cycles to format or attach a channel: up to this many.
 const OPEN: u64 = 20_000;
+/// Cycles a core's part of the job runs: up to this many.
+const JOB: u64 = 50_000;
+/// Pool frames of the job's arena.
+const ARENA: u64 = 4;
 
-/// The mesh machines of every core.
+/// The mesh and job-phase machines of every core.
 #[derive(Debug)]
 pub struct MeshScenario {
     machines: Vec<Mesh>,
@@ -35,22 +47,107 @@ pub struct MeshScenario {
     polled: Vec<Vec<bool>>,
     /// Per core, mesh messages waiting in channels it does not poll yet.
     waiting: Vec<Vec<Inbound>>,
-    frames: BTreeSet<u64>,
+    model: MeshModel,
+    jobs: Vec<JobPhase>,
+    job_model: JobModel,
+    job_started: bool,
+    /// Per core, when its part of the job ends, while it runs.
+    job_ends: Vec<Option<u64>>,
 }
 
 impl MeshScenario {
-    /// The mesh of `cores` cores.
-    pub fn new(cores: u32) -> MeshScenario {
+    /// The mesh of `cores` cores, then the job phase; with `broken_mesh`,
+    /// core 0's broker is [`Mesh::broken`], with `broken_job`, every job
+    /// machine is [`JobPhase::broken`].
+    pub fn new(cores: u32, broken_mesh: bool, broken_job: bool) -> MeshScenario {
         let frames = FrameAllocator::new(64, 64 + u64::from(cores * cores) * 8);
+        let make = if broken_mesh { Mesh::broken } else { Mesh::new };
+        let job = if broken_job {
+            JobPhase::broken
+        } else {
+            JobPhase::new
+        };
         MeshScenario {
-            machines: (0..cores).map(|c| Mesh::new(c, cores, frames)).collect(),
+            machines: (0..cores).map(|c| make(c, cores, frames)).collect(),
             open: vec![vec![false; cores as usize]; cores as usize],
             opening: vec![Vec::new(); cores as usize],
             ready: vec![Vec::new(); cores as usize],
             polled: vec![vec![false; cores as usize]; cores as usize],
             waiting: vec![Vec::new(); cores as usize],
-            frames: BTreeSet::new(),
+            model: MeshModel::new(cores),
+            jobs: (0..cores).map(|c| job(c, cores)).collect(),
+            job_model: JobModel::new(cores),
+            job_started: false,
+            job_ends: vec![None; cores as usize],
         }
+    }
+
+    /// Core 0, once its mesh is done: hands every core the job's arena.
+    fn start_job(&mut self, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+        if self.job_started || !self.machines[0].is_done() {
+            return Ok(());
+        }
+        self.job_started = true;
+        let first = self.machines[0]
+            .frames()
+            .and_then(|mut f| f.take(ARENA))
+            .unwrap_or(0);
+        self.job_model.started(first, ARENA).map_err(violation)?;
+        let mut out = Out::new();
+        self.jobs[0]
+            .start(first, ARENA, &mut out)
+            .map_err(|e| Violation::new(format!("core 0 could not start the job: {e}")))?;
+        self.job_out(0, out, ctx)
+    }
+
+    /// Carries out what core `core`'s job machine gave out: messages on
+    /// the bootstrap channels, and a part of the job that runs for a while.
+    fn job_out(
+        &mut self,
+        core: u32,
+        out: Out<JobEffect>,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Violation> {
+        self.job_model
+            .effects(core, &out.effects)
+            .map_err(violation)?;
+        for (to, msg) in out.sends {
+            let via = if to == core {
+                Via::Local
+            } else {
+                Via::Bootstrap
+            };
+            ctx.send_via(to, via, msg);
+        }
+        if out
+            .effects
+            .iter()
+            .any(|e| matches!(e, JobEffect::Run { .. }))
+        {
+            let t = ctx.rng().below(JOB);
+            self.job_ends[core as usize] = Some(ctx.now() + t);
+            ctx.timer(t);
+        }
+        Ok(())
+    }
+
+    /// Ends core `core`'s part of the job if it is due, else waits for it.
+    fn end_job(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+        let Some(at) = self.job_ends[core as usize] else {
+            return Ok(());
+        };
+        if at > ctx.now() {
+            ctx.timer(at - ctx.now());
+            return Ok(());
+        }
+        self.job_ends[core as usize] = None;
+        let ok = ctx.rng().chance(90);
+        self.job_model.finished(core, ok).map_err(violation)?;
+        let mut out = Out::new();
+        self.jobs[core as usize]
+            .finished(ok, &mut out)
+            .map_err(|e| Violation::new(format!("core {core} could not end its part: {e}")))?;
+        self.job_out(core, out, ctx)
     }
 
     fn apply(
@@ -59,6 +156,7 @@ impl MeshScenario {
         out: Out<MeshEffect>,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Violation> {
+        self.model.effects(core, &out.effects).map_err(violation)?;
         for (to, msg) in out.sends {
             let via = if to == core {
                 Via::Local
@@ -71,21 +169,14 @@ impl MeshScenario {
             ctx.send_via(to, via, msg);
         }
         for e in out.effects {
-            if let MeshEffect::Open {
-                peer, first_frame, ..
-            } = e
-            {
-                let pair = (core.min(peer), core.max(peer));
-                if pair.0 == core && !self.frames.insert(first_frame) {
-                    return Err(Violation::new(format!(
-                        "the channel of cores {} and {} reuses frame {first_frame}",
-                        pair.0, pair.1
-                    )));
-                }
+            if let MeshEffect::Open { peer, .. } = e {
                 self.opening[core as usize].push(peer);
                 let t = ctx.rng().below(OPEN);
                 ctx.timer(t);
             }
+        }
+        if core == 0 {
+            self.start_job(ctx)?;
         }
         Ok(())
     }
@@ -105,6 +196,10 @@ impl Scenario for MeshScenario {
             self.waiting[core as usize].push(*m);
             return Ok(());
         }
+        if self.jobs[core as usize].owns(m.msg.tag()) {
+            let out = super::deliver(&mut self.jobs[core as usize], core, m, ctx)?;
+            return self.job_out(core, out, ctx);
+        }
         let out = super::deliver(&mut self.machines[core as usize], core, m, ctx)?;
         self.apply(core, out, ctx)
     }
@@ -123,6 +218,7 @@ impl Scenario for MeshScenario {
             }
         }
         for peer in core::mem::take(&mut self.ready[core as usize]) {
+            self.model.opened(core, peer).map_err(violation)?;
             let mut out = Out::new();
             self.machines[core as usize]
                 .opened(peer, &mut out)
@@ -140,30 +236,19 @@ impl Scenario for MeshScenario {
                 self.on_message(core, &m, ctx)?;
             }
         }
-        Ok(())
+        self.end_job(core, ctx)
     }
 
     fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
         if super::degraded(failed) {
             return Ok(());
         }
-        let n = self.machines.len();
         if let Some(c) = self.waiting.iter().position(|w| !w.is_empty()) {
             return Err(Violation::new(format!(
                 "core {c} never polled a channel that holds messages"
             )));
         }
-        match self
-            .machines
-            .iter()
-            .position(|m| !m.is_done() || m.linked() != n - 1)
-        {
-            Some(c) => Err(Violation::new(format!(
-                "core {c} linked {} of {} peers",
-                self.machines[c].linked(),
-                n - 1
-            ))),
-            None => Ok(()),
-        }
+        self.model.finish(&self.machines).map_err(violation)?;
+        self.job_model.finish().map_err(violation)
     }
 }

@@ -1,6 +1,9 @@
 //! The scenarios the simulator runs: each puts one protocol's machines on
 //! every core, drives them as their monitors and clients would, and says
-//! what must hold (its module doc opens with its checks).
+//! what must hold (its module doc opens with its checks). The replica,
+//! spawn and mesh scenarios (the mesh's with the job phase after it) keep
+//! only their workload and check with their protocols' reference models,
+//! the ones the host tests use.
 
 mod barrier;
 mod caps;
@@ -50,4 +53,9 @@ fn deliver<M: Machines>(
 /// at the end).
 fn degraded(failed: &[bool]) -> bool {
     failed.iter().any(|&f| f)
+}
+
+/// A reference model's finding, as the world's violation.
+fn violation(v: impl core::fmt::Display) -> Violation {
+    Violation::new(format!("{v}"))
 }

@@ -1,23 +1,21 @@
-//! **Checks:** no replica refuses a message of a correct run; after every
-//! step, replicas that applied the same number of writes applied the same
-//! writes in the same order (linearizable and sequential); when a
-//! linearizable write completes, every replica holds or applied it (unless
-//! [`ReplicaSetup::write_check`] is off); at the
-//! end of a run without a failed core, every operation completed, every
-//! replica is at rest and all hold the same map. The history of every
-//! operation goes to the history checker.
+//! **Checks:** no replica refuses a message of a correct run; the rest is
+//! the replicated map's reference model ([`ReplicaModel`]), told every
+//! call and completion and checked after every step and at the end of a
+//! run without a failed core; [`ReplicaSetup::write_check`] switches its
+//! map's rules (off: leave the reads and writes to the history checker).
+//! The history of every operation goes to the history checker.
 //!
 //! The replicated map (`proto::replica`) with a closed-loop client on every
 //! core: each issues `ops` operations, one at a time, over `keys` keys,
 //! with a think time between them.
 
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
-use crate::proto::replica::{Bug, Model, Op, Replica, ReplicaEffect};
+use super::violation;
+use crate::proto::replica::{Bug, Model, Op, Replica, ReplicaEffect, ReplicaModel};
 use crate::proto::{Inbound, Out};
 
 /// One operation of the history. A write that never completed has
@@ -52,8 +50,8 @@ pub struct ReplicaSetup {
     pub write_percent: u64,
     /// A deliberately broken primary, if any.
     pub bug: Option<Bug>,
-    /// Check, when a linearizable write completes, that every replica
-    /// holds it.
+    /// Check the reads and writes against the model's map (linearizable:
+    /// that every replica holds a write when it completes).
     pub write_check: bool,
 }
 
@@ -65,8 +63,7 @@ pub struct ReplicaScenario {
     left: Vec<u32>,
     invoked: Vec<Option<(u64, Op)>>,
     history: Vec<HistoryOp>,
-    /// The digest of the first `n` applied writes, as first seen.
-    prefixes: BTreeMap<u64, u64>,
+    model: ReplicaModel,
     next_value: Vec<u64>,
 }
 
@@ -88,7 +85,7 @@ impl ReplicaScenario {
             left: vec![setup.ops; n as usize],
             invoked: vec![None; n as usize],
             history: Vec::new(),
-            prefixes: BTreeMap::new(),
+            model: ReplicaModel::new(setup.model, n, setup.ops, setup.write_check),
             next_value: vec![0; n as usize],
         }
     }
@@ -118,34 +115,19 @@ impl ReplicaScenario {
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Violation> {
         ctx.send_all(out.sends);
-        for ReplicaEffect::Completed(done) in out.effects {
-            let Some((invoke, op)) = self.invoked[core as usize].take() else {
-                return Err(Violation::new(format!(
-                    "core {core}: a completion with no operation in progress"
-                )));
-            };
-            if op != done.op {
-                return Err(Violation::new(format!(
-                    "core {core}: completed {:?}, but {op:?} was in progress",
-                    done.op
-                )));
-            }
-            self.history.push(HistoryOp {
-                core,
-                op,
-                value: done.value,
-                invoke,
-                response: ctx.now(),
-            });
-            if self.setup.model == Model::Lin
-                && self.setup.write_check
-                && matches!(op, Op::Write { .. })
-                && let Some(r) = self.reps.iter().position(|r| !r.knows(done.version))
-            {
-                return Err(Violation::new(format!(
-                    "core {core}'s write {op:?} completed as version {} while replica {r} does not hold it",
-                    done.version
-                )));
+        for e in out.effects {
+            self.model
+                .effects(core, &[e], &self.reps)
+                .map_err(violation)?;
+            let ReplicaEffect::Completed(done) = e;
+            if let Some((invoke, op)) = self.invoked[core as usize].take() {
+                self.history.push(HistoryOp {
+                    core,
+                    op,
+                    value: done.value,
+                    invoke,
+                    response: ctx.now(),
+                });
             }
             if self.left[core as usize] > 0 {
                 let think = ctx.rng().below(THINK);
@@ -192,6 +174,7 @@ impl Scenario for ReplicaScenario {
             Op::Read { key }
         };
         self.invoked[c] = Some((ctx.now(), op));
+        self.model.invoke(core, op).map_err(violation)?;
         let mut out = Out::new();
         self.reps[c]
             .invoke(op, &mut out)
@@ -200,51 +183,13 @@ impl Scenario for ReplicaScenario {
     }
 
     fn check(&mut self) -> Result<(), Violation> {
-        if self.setup.model == Model::Eventual {
-            return Ok(());
-        }
-        for (core, r) in self.reps.iter().enumerate() {
-            let s = r.store();
-            let d = *self.prefixes.entry(s.applied()).or_insert(s.digest());
-            if d != s.digest() {
-                return Err(Violation::new(format!(
-                    "replica {core} applied its first {} writes in another order than another replica",
-                    s.applied()
-                )));
-            }
-        }
-        Ok(())
+        self.model.step(&self.reps).map_err(violation)
     }
 
     fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
         if super::degraded(failed) {
             return Ok(());
         }
-        if let Some(c) = (0..self.reps.len()).find(|&c| self.left[c] > 0 || self.reps[c].busy()) {
-            return Err(Violation::new(format!(
-                "core {c}'s client did not finish: {} operations left, one in progress: {}",
-                self.left[c],
-                self.reps[c].busy()
-            )));
-        }
-        if let Some(c) = self.reps.iter().position(|r| !r.quiescent()) {
-            return Err(Violation::new(format!(
-                "replica {c} is not at rest at the end"
-            )));
-        }
-        let first: Vec<(u64, u64)> = self.reps[0]
-            .store()
-            .entries()
-            .map(|(k, v, _)| (k, v))
-            .collect();
-        for (c, r) in self.reps.iter().enumerate().skip(1) {
-            let mine: Vec<(u64, u64)> = r.store().entries().map(|(k, v, _)| (k, v)).collect();
-            if mine != first {
-                return Err(Violation::new(format!(
-                    "replicas 0 and {c} hold different maps at the end"
-                )));
-            }
-        }
-        Ok(())
+        self.model.finish(&self.reps).map_err(violation)
     }
 }

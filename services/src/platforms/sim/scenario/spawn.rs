@@ -1,9 +1,7 @@
-//! **Checks:** every request core 0 makes is answered exactly once, with
-//! the outcome its serving core chose (started, or failed with that code),
-//! and a started domain's end arrives exactly once, after its start, with
-//! the status its core saw; at the end of a run without a failed core no
-//! request is pending, and the verdict passes exactly when every domain
-//! exited with 0.
+//! **Checks:** no machine refuses a message of a correct run, nor its own
+//! monitor's report; the rest is the spawn protocol's reference model
+//! ([`SpawnModel`]), told every request, effect and report, and checked at
+//! the end of a run without a failed core.
 //!
 //! The spawn protocol (`proto::spawn`) on every core. Core 0 asks for
 //! `requests` programs on cores it picks at random (itself included). A
@@ -19,45 +17,21 @@ use alloc::vec::Vec;
 use abi::disp::Status;
 
 use super::super::world::{Ctx, Scenario, Violation};
-use crate::proto::spawn::{SpawnEffect, Spawns};
+use super::violation;
+use crate::proto::spawn::{Name, SpawnEffect, SpawnModel, Spawns};
 use crate::proto::{Inbound, Out};
 
-/// What a serving core chose for a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Chosen {
-    /// Not served yet.
-    Open,
-    /// Failed with this code.
-    Fail(u32),
-    /// Started; it ends with this status.
-    Start(Status),
-}
+/// The program every request starts.
+const PROGRAM: &str = "hello";
 
-/// What core 0 has heard of a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Heard {
-    Nothing,
-    Spawned,
-    Failed,
-    Ended,
-}
-
-/// One request: its core, the server's choice, what core 0 heard.
-#[derive(Clone, Copy, Debug)]
-struct Request {
-    core: u32,
-    chosen: Chosen,
-    heard: Heard,
-}
-
-/// The spawn machines of every core, and a model of every request.
+/// The spawn machines of every core, and the model of every request.
 #[derive(Debug)]
 pub struct SpawnScenario {
     machines: Vec<Spawns>,
     count: u32,
-    requests: Vec<Request>,
-    /// Per core: domains to end, as (cycle, requester, id).
-    ends: Vec<Vec<(u64, u32, u32)>>,
+    model: SpawnModel,
+    /// Per core: domains to end, as (cycle, requester, id, status).
+    ends: Vec<Vec<(u64, u32, u32, Status)>>,
 }
 
 impl SpawnScenario {
@@ -68,57 +42,17 @@ impl SpawnScenario {
         SpawnScenario {
             machines: (0..cores).map(|_| make(cores)).collect(),
             count: requests.max(1),
-            requests: Vec::new(),
+            model: SpawnModel::new(),
             ends: vec![Vec::new(); cores as usize],
         }
     }
 
-    fn request(&mut self, id: u32) -> Result<&mut Request, Violation> {
-        self.requests
-            .get_mut(id as usize)
-            .ok_or_else(|| Violation::new(format!("an answer for request {id}, never made")))
-    }
-
     /// Carries out an effect of core `core`'s machine.
     fn effect(&mut self, core: u32, e: SpawnEffect, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+        self.model.effects(core, &[e]).map_err(violation)?;
         match e {
             SpawnEffect::Start { from, id, .. } => self.serve(core, from, id, ctx),
-            SpawnEffect::Spawned { id, core: at, .. } => {
-                let r = self.request(id)?;
-                if !matches!(r.chosen, Chosen::Start(_))
-                    || r.heard != Heard::Nothing
-                    || at != r.core
-                {
-                    return Err(Violation::new(format!(
-                        "request {id}: spawned on core {at}, but chosen {:?} on core {}, heard {:?}",
-                        r.chosen, r.core, r.heard
-                    )));
-                }
-                r.heard = Heard::Spawned;
-                Ok(())
-            }
-            SpawnEffect::Failed { id, failure, .. } => {
-                let r = self.request(id)?;
-                if r.chosen != Chosen::Fail(failure) || r.heard != Heard::Nothing {
-                    return Err(Violation::new(format!(
-                        "request {id}: failed with {failure}, but chosen {:?}, heard {:?}",
-                        r.chosen, r.heard
-                    )));
-                }
-                r.heard = Heard::Failed;
-                Ok(())
-            }
-            SpawnEffect::Ended { id, status, .. } => {
-                let r = self.request(id)?;
-                if r.chosen != Chosen::Start(status) || r.heard != Heard::Spawned {
-                    return Err(Violation::new(format!(
-                        "request {id}: ended {status:?}, but chosen {:?}, heard {:?}",
-                        r.chosen, r.heard
-                    )));
-                }
-                r.heard = Heard::Ended;
-                Ok(())
-            }
+            _ => Ok(()),
         }
     }
 
@@ -126,36 +60,27 @@ impl SpawnScenario {
     fn serve(&mut self, core: u32, from: u32, id: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
         let rng = ctx.rng();
         let chosen = if rng.chance(20) {
-            Chosen::Fail(1 + rng.below(9) as u32)
+            Err(1 + rng.below(9) as u32)
         } else {
-            let status = match rng.below(10) {
+            Ok(match rng.below(10) {
                 0 => Status::Exited(1 + rng.below(5)),
                 1 => Status::Killed(14),
                 2 => Status::Revoked,
                 _ => Status::Exited(0),
-            };
-            Chosen::Start(status)
+            })
         };
         let after = ctx.rng().between(1_000, 200_000);
-        let r = self.request(id)?;
-        if r.chosen != Chosen::Open || r.core != core {
-            return Err(Violation::new(format!(
-                "request {id} served on core {core}, asked of core {}, already {:?}",
-                r.core, r.chosen
-            )));
-        }
-        r.chosen = chosen;
+        let result = chosen.map(|_| after);
+        self.model
+            .started(core, from, id, result)
+            .map_err(violation)?;
         let mut out = Out::new();
-        let result = match chosen {
-            Chosen::Fail(code) => Err(code),
-            _ => Ok(after),
-        };
         self.machines[core as usize]
             .started(from, id, result, &mut out)
             .map_err(|e| Violation::new(format!("core {core} refused its own start: {e}")))?;
         ctx.send_all(out.sends);
-        if matches!(chosen, Chosen::Start(_)) {
-            self.ends[core as usize].push((ctx.now() + after, from, id));
+        if let Ok(status) = chosen {
+            self.ends[core as usize].push((ctx.now() + after, from, id, status));
             self.arm(core, ctx);
         }
         Ok(())
@@ -175,17 +100,14 @@ impl Scenario for SpawnScenario {
             return Ok(());
         }
         let cores = self.machines.len() as u64;
+        let name = Name::new(PROGRAM).ok_or_else(|| Violation::new("a bad program name"))?;
         let mut out = Out::new();
         for _ in 0..self.count {
             let at = ctx.rng().below(cores) as u32;
-            self.machines[0]
-                .request("hello", at, &mut out)
+            let id = self.machines[0]
+                .request(PROGRAM, at, &mut out)
                 .map_err(|e| Violation::new(format!("core 0 refused its own request: {e}")))?;
-            self.requests.push(Request {
-                core: at,
-                chosen: Chosen::Open,
-                heard: Heard::Nothing,
-            });
+            self.model.requested(0, id, at, name);
         }
         ctx.send_all(out.sends);
         Ok(())
@@ -205,12 +127,10 @@ impl Scenario for SpawnScenario {
         let (due, rest): (Vec<_>, Vec<_>) =
             self.ends[core as usize].iter().partition(|e| e.0 <= now);
         self.ends[core as usize] = rest;
-        for (_, from, id) in due {
-            let Chosen::Start(status) = self.request(id)?.chosen else {
-                return Err(Violation::new(format!(
-                    "request {id} ends, but never started"
-                )));
-            };
+        for (_, from, id, status) in due {
+            self.model
+                .ended(core, from, id, status)
+                .map_err(violation)?;
             let mut out = Out::new();
             self.machines[core as usize]
                 .ended(from, id, status, &mut out)
@@ -225,30 +145,6 @@ impl Scenario for SpawnScenario {
         if super::degraded(failed) {
             return Ok(());
         }
-        if let Some((id, r)) = self
-            .requests
-            .iter()
-            .enumerate()
-            .find(|(_, r)| !matches!(r.heard, Heard::Failed | Heard::Ended))
-        {
-            return Err(Violation::new(format!(
-                "request {id} (core {}) unfinished: chosen {:?}, heard {:?}",
-                r.core, r.chosen, r.heard
-            )));
-        }
-        if self.machines[0].pending() != 0 {
-            return Err(Violation::new("core 0 still counts a pending request"));
-        }
-        let all_zero = self
-            .requests
-            .iter()
-            .all(|r| r.chosen == Chosen::Start(Status::Exited(0)));
-        if self.machines[0].all_passed() != all_zero {
-            return Err(Violation::new(format!(
-                "the verdict is {} but every domain exiting with 0 is {all_zero}",
-                self.machines[0].all_passed()
-            )));
-        }
-        Ok(())
+        self.model.finish(&self.machines).map_err(violation)
     }
 }
