@@ -25,6 +25,8 @@
 //!   model (linearizable, sequential, eventual);
 //! - [`caps`]: capabilities replicated across cores (copy, retype,
 //!   revoke, delete), asking only the cores that hold copies;
+//! - [`ram`]: RAM across cores (each monitor serves its own partition,
+//!   borrows from its peers, same NUMA node first, and gives back);
 //! - [`spawn`]: starting a program on another core's monitor, and hearing
 //!   of its end;
 //! - [`wire`]: message codecs and the one tag registry;
@@ -47,6 +49,7 @@ pub mod caps;
 pub mod job;
 pub mod lock;
 pub mod mesh;
+pub mod ram;
 pub mod replica;
 pub mod spawn;
 pub mod update;

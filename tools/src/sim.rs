@@ -52,6 +52,8 @@ pub enum ProtocolName {
     /// Capabilities across cores (`--kind targeted|broadcast`, `--ops`
     /// actions per core).
     Caps,
+    /// RAM across cores (`--ops` allocations and frees per core).
+    Ram,
 }
 
 /// Options of `flotilla sim`.
@@ -86,7 +88,7 @@ pub struct SimArgs {
     /// A deliberately broken variant: early-reply, commit-short (replica
     /// lin), barrier-early (barrier), lock-forgets (lock),
     /// spawn-hides-end (spawn), update-loses (update), mesh-shares-frames
-    /// and job-early-done (mesh), revoke-skips (caps).
+    /// and job-early-done (mesh), revoke-skips (caps), ram-keeps (ram).
     #[arg(long)]
     pub inject: Option<String>,
     /// Replica (lin): do not check at each write's completion that every
@@ -152,6 +154,7 @@ fn spec_of(args: &SimArgs) -> Result<Spec> {
         ProtocolName::Update => Protocol::Update,
         ProtocolName::Mesh => Protocol::Mesh,
         ProtocolName::Spawn => Protocol::Spawn,
+        ProtocolName::Ram => Protocol::Ram,
         ProtocolName::Caps => {
             let name = args.kind.as_deref().unwrap_or("targeted");
             match name.parse::<Variant>() {

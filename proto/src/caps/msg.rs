@@ -147,17 +147,8 @@ struct Body {
     _pad: u32,
 }
 
-/// One wire type per tag, all of the form [`Body`].
-macro_rules! wire_types {
-    ($($name:ident => $tag:expr),+ $(,)?) => {
-        $(#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-        #[repr(C)]
-        struct $name(Body);)+
-        crate::pod_messages! { $($name => $tag),+ }
-    };
-}
-
-wire_types! {
+crate::tagged_wire! {
+    Body:
     Ask => tag::ASK,
     Answer => tag::ANSWER,
     Grant => tag::GRANT,

@@ -78,6 +78,19 @@ macro_rules! pod_messages {
     };
 }
 
+/// One wire type per tag, each a newtype of one plain-old-data form
+/// (`tagged_wire! { Body: Ask => tag::ASK, Give => tag::GIVE }`), so a
+/// protocol whose messages share a form still gives each tag its own type.
+#[macro_export]
+macro_rules! tagged_wire {
+    ($body:ty: $($name:ident => $tag:expr),+ $(,)?) => {
+        $(#[derive(Clone, Copy, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
+        #[repr(C)]
+        struct $name($body);)+
+        $crate::pod_messages! { $($name => $tag),+ }
+    };
+}
+
 /// Encodes a message.
 #[inline]
 pub fn encode<M: PodMessage>(msg: &M) -> RawMessage {

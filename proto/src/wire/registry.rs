@@ -104,6 +104,8 @@ registry! {
     Spawn, SPAWN, "spawn", 0x0160..=0x016F, crate::spawn::tag::ALL;
     /// Capabilities across cores (`proto::caps`).
     Caps, CAPS, "caps", 0x0170..=0x017F, crate::caps::tag::ALL;
+    /// RAM across cores (`proto::ram`).
+    Ram, RAM, "ram", 0x0180..=0x018F, crate::ram::tag::ALL;
 }
 
 const _: () = assert!(URPC_BENCH.contains(urpc::bench::BENCH_TAG));

@@ -32,8 +32,8 @@ use crate::proto::caps::Variant;
 use crate::proto::lock::LockKind;
 use crate::proto::replica::{Bug, Model};
 use scenario::{
-    BarrierScenario, CapsScenario, HistoryOp, LockScenario, MeshScenario, ReplicaScenario,
-    ReplicaSetup, SpawnScenario, UpdateScenario,
+    BarrierScenario, CapsScenario, HistoryOp, LockScenario, MeshScenario, RamScenario,
+    ReplicaScenario, ReplicaSetup, SpawnScenario, UpdateScenario,
 };
 
 /// The protocol a run simulates.
@@ -53,6 +53,8 @@ pub enum Protocol {
     Spawn,
     /// Capabilities across cores.
     Caps(Variant),
+    /// RAM across cores.
+    Ram,
 }
 
 /// A deliberately introduced bug.
@@ -71,6 +73,8 @@ pub enum Inject {
     UpdateLoses,
     /// A capability owner's revoke leaves one holder out of its marks.
     RevokeSkips,
+    /// A core gives RAM to a peer and keeps it free as well.
+    RamKeeps,
     /// The mesh broker gives two pairs of cores the same frames.
     MeshSharesFrames,
     /// The job phase that follows the mesh reports the job done before
@@ -80,7 +84,7 @@ pub enum Inject {
 
 impl Inject {
     /// Every injectable bug, with its command-line name.
-    pub const ALL: [(Inject, &'static str); 9] = [
+    pub const ALL: [(Inject, &'static str); 10] = [
         (Inject::Replica(Bug::EarlyReply), "early-reply"),
         (Inject::Replica(Bug::CommitShort), "commit-short"),
         (Inject::BarrierEarly, "barrier-early"),
@@ -90,6 +94,7 @@ impl Inject {
         (Inject::RevokeSkips, "revoke-skips"),
         (Inject::MeshSharesFrames, "mesh-shares-frames"),
         (Inject::JobEarlyDone, "job-early-done"),
+        (Inject::RamKeeps, "ram-keeps"),
     ];
 
     /// The bug named `name`.
@@ -120,7 +125,7 @@ impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "`{}` is a bug of another protocol (early-reply and commit-short: --protocol replica --model lin; barrier-early: --protocol barrier; lock-forgets: --protocol lock; spawn-hides-end: --protocol spawn; update-loses: --protocol update; mesh-shares-frames and job-early-done: --protocol mesh; revoke-skips: --protocol caps)",
+            "`{}` is a bug of another protocol (early-reply and commit-short: --protocol replica --model lin; barrier-early: --protocol barrier; lock-forgets: --protocol lock; spawn-hides-end: --protocol spawn; update-loses: --protocol update; mesh-shares-frames and job-early-done: --protocol mesh; revoke-skips: --protocol caps; ram-keeps: --protocol ram)",
             self.inject.name()
         )
     }
@@ -157,6 +162,7 @@ impl Spec {
                 | (Some(Inject::SpawnHidesEnd), Protocol::Spawn)
                 | (Some(Inject::UpdateLoses), Protocol::Update)
                 | (Some(Inject::RevokeSkips), Protocol::Caps(_))
+                | (Some(Inject::RamKeeps), Protocol::Ram)
                 | (
                     Some(Inject::MeshSharesFrames | Inject::JobEarlyDone),
                     Protocol::Mesh
@@ -242,6 +248,10 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedRun {
         Protocol::Caps(variant) => {
             let broken = spec.inject == Some(Inject::RevokeSkips);
             world::run(cfg, &mut CapsScenario::new(variant, n, ops, broken))
+        }
+        Protocol::Ram => {
+            let broken = spec.inject == Some(Inject::RamKeeps);
+            world::run(cfg, &mut RamScenario::new(n, ops, broken))
         }
     };
     SeedRun { outcome, history }

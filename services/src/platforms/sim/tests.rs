@@ -39,6 +39,7 @@ fn every_protocol() -> alloc::vec::Vec<Protocol> {
     v.push(Protocol::Mesh);
     v.push(Protocol::Spawn);
     v.extend([Variant::Targeted, Variant::Broadcast].map(Protocol::Caps));
+    v.push(Protocol::Ram);
     v
 }
 
@@ -115,6 +116,7 @@ fn every_injected_bug_is_found() {
             Inject::UpdateLoses => Protocol::Update,
             Inject::MeshSharesFrames | Inject::JobEarlyDone => Protocol::Mesh,
             Inject::RevokeSkips => Protocol::Caps(Variant::Targeted),
+            Inject::RamKeeps => Protocol::Ram,
         };
         let mut s = spec(protocol, 4, 8);
         s.inject = Some(inject);
@@ -238,6 +240,7 @@ fn the_models_find_these_injected_bugs_at_their_pinned_first_seeds() {
             FAULTS,
             0,
         ),
+        (Inject::RamKeeps, Protocol::Ram, 4, 40, FAULTS, 0),
     ] {
         let s = Spec {
             inject: Some(inject),

@@ -1,0 +1,147 @@
+//! **Checks:** the invariants of `proto::ram::model` after every step (no
+//! byte free or in use on two cores at once, every request answered once)
+//! and, at the end of a run without a failed core, that every machine is
+//! at rest and the cores hold, free or in use, exactly the RAM the run
+//! began with; no machine refuses a message of a correct run.
+//!
+//! The RAM protocol (`proto::ram`) on every core, each with a partition of
+//! its own, cores on two NUMA nodes by parity: each core `ops` times
+//! allocates up to a third of a partition or frees what it holds, so cores
+//! run short and borrow from their peers.
+
+use alloc::format;
+use alloc::vec::Vec;
+
+use super::super::world::{Ctx, Scenario, Violation};
+use crate::proto::ram::model::{RamModel, Violation as RamViolation};
+use crate::proto::ram::{Ram, RamEffect, Region};
+use crate::proto::{Inbound, Out, Protocol};
+
+/// Cycles between a core's actions: up to this.
+const THINK: u64 = 4_000;
+/// Cycles a core waits for a peer before it asks the next.
+const BOUND: u64 = 2_000_000;
+/// Bytes of each partition.
+const PART: u64 = 1 << 20;
+
+/// RAM on every core.
+#[derive(Debug)]
+pub struct RamScenario {
+    ram: Vec<Ram>,
+    model: RamModel,
+    got: Vec<Vec<Region>>,
+    left: Vec<u32>,
+    next_act: Vec<u64>,
+}
+
+fn broke(v: RamViolation) -> Violation {
+    Violation::new(v.0)
+}
+
+impl RamScenario {
+    /// `cores` cores, `ops` actions each; `broken` takes the peers that
+    /// keep what they give.
+    pub fn new(cores: u32, ops: u32, broken: bool) -> RamScenario {
+        let node: Vec<u32> = (0..cores).map(|c| c % 2).collect();
+        RamScenario {
+            ram: (0..cores)
+                .map(|c| {
+                    let mine = [Region {
+                        base: (u64::from(c) + 1) << 32,
+                        size: PART,
+                    }];
+                    if broken {
+                        Ram::broken(c, cores, &node, &mine, BOUND)
+                    } else {
+                        Ram::new(c, cores, &node, &mine, BOUND)
+                    }
+                })
+                .collect(),
+            model: RamModel::new(u64::from(cores) * PART),
+            got: (0..cores).map(|_| Vec::new()).collect(),
+            left: alloc::vec![ops; cores as usize],
+            next_act: alloc::vec![0; cores as usize],
+        }
+    }
+
+    fn apply(
+        &mut self,
+        core: u32,
+        out: Out<RamEffect>,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Violation> {
+        for e in &out.effects {
+            self.model.effect(core, e).map_err(broke)?;
+            if let RamEffect::Allocated { region, .. } = e {
+                self.got[core as usize].push(*region);
+            }
+        }
+        ctx.send_all(out.sends);
+        if let Some(d) = self.ram[core as usize].deadline() {
+            ctx.timer(d.saturating_sub(ctx.now()).max(1));
+        }
+        self.model.check(&self.ram).map_err(broke)
+    }
+
+    fn act(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+        let c = core as usize;
+        let mut out = Out::new();
+        let held = self.got[c].len();
+        if held > 0 && ctx.rng().chance(45) {
+            let region = self.got[c].swap_remove(ctx.rng().index(held));
+            self.ram[c]
+                .free(region, &mut out)
+                .map_err(|e| Violation::new(format!("core {core} could not free: {e:?}")))?;
+        } else {
+            let size = (1 + ctx.rng().below(6)) << 16;
+            let req = self.ram[c]
+                .alloc(ctx.now(), size, &mut out)
+                .map_err(|e| Violation::new(format!("core {core} could not ask: {e:?}")))?;
+            self.model.requested(core, req);
+        }
+        self.apply(core, out, ctx)
+    }
+}
+
+impl Scenario for RamScenario {
+    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+        let think = ctx.rng().below(THINK);
+        self.next_act[core as usize] = think;
+        ctx.timer(think);
+        Ok(())
+    }
+
+    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+        let out = super::deliver(&mut self.ram[core as usize], core, m, ctx)?;
+        self.apply(core, out, ctx)
+    }
+
+    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+        let (c, now) = (core as usize, ctx.now());
+        if self.ram[c].deadline().is_some_and(|d| d <= now) {
+            let mut out = Out::new();
+            self.ram[c].on_deadline(now, &mut out);
+            self.apply(core, out, ctx)?;
+        }
+        if self.left[c] > 0 && now >= self.next_act[c] {
+            self.left[c] -= 1;
+            self.act(core, ctx)?;
+            let think = 1 + ctx.rng().below(THINK);
+            self.next_act[c] = now + think;
+            ctx.timer(think);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
+        if super::degraded(failed) {
+            return Ok(());
+        }
+        if let Some(c) = self.ram.iter().position(|r| !r.quiescent()) {
+            return Err(Violation::new(format!(
+                "core {c}'s RAM machine still waits at the end"
+            )));
+        }
+        self.model.check_rest(&self.ram).map(|_| ()).map_err(broke)
+    }
+}
