@@ -103,7 +103,7 @@ pub mod slot {
 }
 
 /// The slots of a domain's root CNode that the monitor's loader fills
-/// when it spawns the domain (`services::platforms::ring3::spawn`); the
+/// when it spawns the domain (`services::platforms::ring3::domain_loader`); the
 /// domain's runtime pages its heap from them. Slot 0 holds the root CNode
 /// itself; the slots below [`domain::HEAP_RAM`] are the parent's to give.
 pub mod domain {

@@ -286,7 +286,7 @@ pub struct QemuConfig {
     /// The accelerator asked for.
     pub accel: Accel,
     /// The vCPU model (`-cpu`); `None` means the accelerator's default (see
-    /// [`crate::cmdline::default_cpu`]).
+    /// [`crate::qemu_cmdline::default_cpu`]).
     pub cpu: Option<String>,
     /// The kernel command line (`-append`).
     pub append: String,

@@ -14,7 +14,7 @@ use qemu::{Accel, Machine, QemuConfig, ResolvedAccel};
 use serde::Serialize;
 
 use crate::boot;
-use crate::cmdline::{Added, CmdlineError, merge};
+use crate::cmdline_merge::{Added, CmdlineError, merge};
 
 /// One boot's figures.
 #[derive(Clone, Debug, Serialize)]

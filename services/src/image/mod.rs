@@ -3,7 +3,7 @@
 //! which rights, and which page tables that takes.
 //!
 //! The plan is pure: it reads the image and computes; the ring-3 loader
-//! (`platforms::ring3::spawn`) carries it out with capability invocations,
+//! (`platforms::ring3::domain_loader`) carries it out with capability invocations,
 //! and the kernel checks every one of those. It is tested here on the host.
 //!
 //! The backing frame holds, in order, the pages the image's loadable

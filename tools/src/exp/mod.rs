@@ -55,7 +55,7 @@ use qemu::{Accel, Machine, OwnedRecord, QemuConfig, ResolvedAccel};
 use services::exp::{Experiment, Request};
 use services::platforms::hosted::{self, PinPolicy};
 
-use crate::cmdline::{self, Added};
+use crate::cmdline_merge::{self, Added};
 use crate::show::{Console, Echo};
 use crate::{boot, image, results};
 use output::Meta;
@@ -191,7 +191,7 @@ impl ExpArgs {
             Added::default("log", "warn"),
             Added::flag("user", req.to_string(), "the experiment request"),
         ];
-        Ok(cmdline::merge(&added, &self.append)?)
+        Ok(cmdline_merge::merge(&added, &self.append)?)
     }
 
     /// The configuration of the boot of `cores` cores with the kernel
