@@ -33,8 +33,10 @@ pub const PAGE: u64 = 4096;
 /// Pages of stack a spawned domain gets (its top page at `abi::STACK_TOP`).
 pub const STACK_PAGES: u64 = 16;
 
-/// Why an image cannot become a domain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why an image cannot become a domain; its name in records
+/// ([`ImageError::name`]) is the variant's in kebab case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum ImageError {
     /// The image is shorter than its own headers say.
     Truncated(ElfTruncated),
@@ -59,14 +61,7 @@ pub enum ImageError {
 impl ImageError {
     /// A short name, for records.
     pub fn name(&self) -> &'static str {
-        match self {
-            ImageError::Truncated(_) => "truncated",
-            ImageError::NotElf => "not-elf",
-            ImageError::WrongKind => "wrong-kind",
-            ImageError::BadSegment => "bad-segment",
-            ImageError::BadEntry => "bad-entry",
-            ImageError::TooLarge { .. } => "too-large",
-        }
+        self.into()
     }
 }
 
