@@ -60,7 +60,8 @@ pub enum PinPolicy {
 }
 
 impl PinPolicy {
-    fn name(&self) -> &'static str {
+    /// The policy's name in results: `none`, `round-robin` or `list`.
+    pub fn name(&self) -> &'static str {
         self.into()
     }
 }
