@@ -3,10 +3,9 @@
 //!
 //! - [`platform`]: the one narrow interface between the protocols and the
 //!   place they run;
-//! - [`wire`]: message codecs on `urpc`'s `PodMessage`, and the one tag
-//!   registry;
-//! - [`proto`]: the sans-IO protocol machines (`mesh`, `job`, `update`,
-//!   `lock`, `barrier`, `replica`), which deny `unsafe` code;
+//! - [`proto`]: the sans-IO protocol machines, their [`wire`] and the one
+//!   host that carries their messages (the `proto` crate, which forbids
+//!   `unsafe` code), re-exported;
 //! - [`monitor`]: the monitor: links, doorbells, and the router from tag
 //!   ranges to protocol machines;
 //! - [`platforms`]: `ring3` (system calls; bare metal only), `hosted`
@@ -16,7 +15,7 @@
 //!   `unsafe` outside the platforms;
 //! - [`exp`]: the experiments, including the shared-memory algorithms they
 //!   compare against;
-//! - [`rng`]: the one seeded generator;
+//! - [`rng`]: the one seeded generator (the `proto` crate's);
 //! - [`image`]: the memory plan of a domain spawned from an ELF image.
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -28,7 +27,7 @@ pub mod image;
 pub mod monitor;
 pub mod platform;
 pub mod platforms;
-pub mod proto;
-pub mod rng;
 pub mod shm;
-pub mod wire;
+
+pub use ::proto;
+pub use ::proto::{rng, wire};

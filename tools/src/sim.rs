@@ -80,7 +80,7 @@ pub struct SimArgs {
     pub ops: u32,
     /// A deliberately broken variant: early-reply, commit-short (replica
     /// lin), barrier-early (barrier), lock-forgets (lock),
-    /// spawn-hides-end (spawn).
+    /// spawn-hides-end (spawn), update-loses (update).
     #[arg(long)]
     pub inject: Option<String>,
     /// Replica (lin): do not check at each write's completion that every

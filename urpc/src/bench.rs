@@ -520,6 +520,96 @@ pub fn lines_ping_pong_responder(lines: Duplex<'_>, first: u64, rounds: usize) {
     }
 }
 
+/// Physical streaming baseline over the lines of a duplex region, sending
+/// side: message `r` (numbered from `first + 1`, `count` of them) is one
+/// 8-byte Release store of its flag into the header word of slot `r mod N`
+/// of the A-to-B ring, as soon as the receiver has consumed the message
+/// that slot held before (`r − N`). The receiver's credit is one line, the
+/// header of slot 0 of the B-to-A ring, written every `N/2` messages: the
+/// least a bounded ring can cost, so that a URPC variant's throughput can
+/// be given as a fraction of what the same lines carry with no protocol.
+/// Run [`lines_stream_receiver`] with the same `first` on another core.
+///
+/// The region is not a channel while and after this runs (format it again
+/// to use it as one), and no endpoint may be attached to it. `first` must
+/// be at least the number of rounds or messages every earlier run on these
+/// lines made (0 on freshly formatted lines).
+pub fn lines_stream_sender(lines: Duplex<'_>, first: u64, count: u64) {
+    let (out, credit) = (lines.a_to_b.slots, lines.b_to_a.slots);
+    let n = out.len() as u64;
+    let Some(credit) = credit.first() else { return };
+    if n == 0 {
+        return;
+    }
+    let mut consumed = first;
+    for r in first + 1..=first + count {
+        while r - consumed > n {
+            let c = credit.header.load(Ordering::Acquire) & !HEADER_FULL;
+            consumed = consumed.max(c);
+        }
+        out[(r % n) as usize]
+            .header
+            .store(line_flag(r), Ordering::Release);
+    }
+}
+
+/// Physical streaming baseline, measuring side: waits for the first message
+/// of [`lines_stream_sender`] (untimed), then for each sample times the
+/// arrival of `batch` messages, as [`throughput_receiver`] does for a
+/// channel. Returns the number of messages that were overwritten before
+/// they were read (0 unless the sender ran past the credit). Run the sender
+/// with the same `first` and [`throughput_messages`]`(samples.len(), batch)`
+/// messages.
+pub fn lines_stream_receiver(
+    lines: Duplex<'_>,
+    first: u64,
+    batch: u64,
+    samples: &mut [u64],
+) -> u64 {
+    let (inn, credit) = (lines.a_to_b.slots, lines.b_to_a.slots);
+    let n = inn.len() as u64;
+    let Some(credit) = credit.first() else {
+        return 0;
+    };
+    if n == 0 {
+        return 0;
+    }
+    let every = (n / 2).max(1);
+    let mut round = first;
+    let mut bad = 0;
+    let mut take = |round: u64| {
+        let want = line_flag(round);
+        let slot = &inn[(round % n) as usize].header;
+        loop {
+            let h = slot.load(Ordering::Acquire);
+            if h == want {
+                break;
+            }
+            // A later message in this slot: the one wanted was overwritten.
+            if h & HEADER_FULL != 0 && h > want {
+                bad += 1;
+                break;
+            }
+        }
+        if (round - first).is_multiple_of(every) {
+            credit.header.store(line_flag(round), Ordering::Release);
+        }
+    };
+    round += 1;
+    take(round);
+    for s in samples.iter_mut() {
+        let t0 = tsc_begin();
+        for _ in 0..batch {
+            round += 1;
+            take(round);
+        }
+        let t1 = tsc_end();
+        *s = t1.wrapping_sub(t0);
+    }
+    credit.header.store(line_flag(round), Ordering::Release);
+    bad
+}
+
 /// Round trip, measuring side: for each sample, runs `batch` round trips
 /// (sends a message and waits for its echo) and records the cycles of the
 /// whole batch. Each echo is compared with the message sent (branch-free)

@@ -188,3 +188,31 @@ fn the_lines_ping_pong_moves_through_every_slot_of_both_rings_in_turn() {
         assert!((0..SLOTS).all(|i| header(ring, i) & HEADER_FULL != 0));
     }
 }
+
+#[test]
+fn the_lines_stream_carries_every_message_in_order_within_the_credit() {
+    const SLOTS: usize = 4;
+    const BATCH: u64 = 8;
+    let mut mem = vec![CacheLine::ZERO; duplex_region_size(SLOTS) / 64];
+    let bytes = CacheLine::as_bytes_mut(&mut mem);
+    let d = Duplex::format(bytes, SLOTS, Variant::AckLine).unwrap();
+    let mut samples = [0u64; 64];
+    let count = bench::throughput_messages(samples.len(), BATCH);
+    // A ping-pong first, then two streams on the same lines, each starting
+    // after every earlier run's rounds.
+    let rounds = bench::batched_ops(2, BATCH);
+    thread::scope(|s| {
+        s.spawn(|| bench::lines_ping_pong_responder(d, 0, rounds));
+        bench::lines_ping_pong_initiator(d, 0, BATCH, &mut [0u64; 2]);
+    });
+    let mut first = rounds as u64;
+    for _ in 0..2 {
+        let bad = thread::scope(|s| {
+            s.spawn(|| bench::lines_stream_sender(d, first, count));
+            bench::lines_stream_receiver(d, first, BATCH, &mut samples)
+        });
+        assert_eq!(bad, 0, "a message was overwritten before it was read");
+        assert!(samples.iter().all(|&c| c > 0));
+        first += count;
+    }
+}

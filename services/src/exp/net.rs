@@ -21,7 +21,8 @@ use urpc::{AckLine, Endpoint, RawMessage, RecvError, SendError, Side, Variant, r
 
 use super::ExpError;
 use super::shared::{BLOCK, Control};
-use crate::proto::{Inbound, Out, Protocol, Via};
+use crate::proto::host::Machines;
+use crate::proto::{Inbound, Out, Via};
 use crate::shm::Shared;
 
 /// Slots per ring: the protocols keep few messages in flight per pair.
@@ -146,9 +147,10 @@ impl<'a> Net<'a> {
     }
 
     /// One pass: flushes the outboxes, then hands every message that
-    /// arrived to `machine`, and sends what it gives out; effects go to
-    /// `effects`. Looks at the abort flag now and then when nothing moves.
-    pub(crate) fn poll<M: Protocol>(
+    /// arrived to `machine` (one machine or a set, through the one host),
+    /// and sends what it gives out; effects go to `out`. Looks at the abort
+    /// flag now and then when nothing moves.
+    pub(crate) fn poll<M: Machines>(
         &mut self,
         ctl: &Control<'_>,
         machine: &mut M,

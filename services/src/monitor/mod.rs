@@ -37,6 +37,7 @@ use core::sync::atomic::Ordering;
 use urpc::{RawMessage, Side};
 
 use crate::platform::{Platform, PlatformError};
+use crate::proto::host::{self, Machines};
 use crate::proto::job::{JobEffect, JobPhase};
 use crate::proto::mesh::{Mesh, MeshEffect, tag as mesh_tag};
 use crate::proto::spawn::{Name, Spawns};
@@ -323,8 +324,8 @@ impl<'p, P: Platform> Monitor<'p, P> {
     }
 
     fn dispatch(&mut self, m: Inbound) -> Result<(), MonitorError> {
-        match self.router.route(self.p.now(), &m) {
-            Ok(output) => self.apply(output),
+        match host::handle(&mut self.router, self.p.now(), &m) {
+            Ok(out) => self.apply((out.sends, out.effects)),
             Err(d) if d.fatal => Err(MonitorError::Protocol { what: d.reason }),
             Err(d) => {
                 self.drop_message(m.via, m.from, m.msg.tag(), d.reason);
@@ -360,8 +361,9 @@ impl<'p, P: Platform> Monitor<'p, P> {
         let now = self.p.now();
         if self.router.deadline().is_some_and(|d| d <= now) {
             progress = true;
-            let output = self.router.on_deadlines(now);
-            self.apply(output)?;
+            let mut out = Out::new();
+            self.router.on_deadlines(now, &mut out);
+            self.apply((out.sends, out.effects))?;
         }
         if !self.children.is_empty() {
             progress |= self.poll_children()?;

@@ -16,8 +16,7 @@ use super::FRAME;
 
 /// Slots per ring: `urpc::region_size(60)` is exactly one frame.
 pub const SLOTS: usize = 60;
-/// Frames of one duplex channel.
-pub const CHANNEL_FRAMES: u64 = 2;
+pub use proto::frames::{CHANNEL_FRAMES, FrameAllocator};
 
 const _: () = assert!(urpc::region_size(SLOTS) == FRAME);
 
@@ -61,41 +60,6 @@ impl Layout {
     }
 }
 
-/// Hands out pool frames (monitor 0 only, from [`Layout::first_free`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FrameAllocator {
-    next: u64,
-    end: u64,
-}
-
-impl FrameAllocator {
-    /// An allocator over `[first, end)`.
-    pub const fn new(first: u64, end: u64) -> FrameAllocator {
-        FrameAllocator { next: first, end }
-    }
-
-    /// Takes `count` consecutive frames; `None` when the pool is exhausted.
-    pub fn take(&mut self, count: u64) -> Option<u64> {
-        let first = self.next;
-        let end = first.checked_add(count)?;
-        if end > self.end {
-            return None;
-        }
-        self.next = end;
-        Some(first)
-    }
-
-    /// The first frame not yet handed out.
-    pub fn next(&self) -> u64 {
-        self.next
-    }
-
-    /// Frames left.
-    pub fn remaining(&self) -> u64 {
-        self.end - self.next
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,16 +80,6 @@ mod tests {
             let pairs = u64::from(cores) * u64::from(cores.saturating_sub(1)) / 2;
             assert_eq!(l.mesh_frames(), pairs * 2);
         }
-    }
-
-    #[test]
-    fn allocator_refuses_what_it_does_not_have() {
-        let mut a = FrameAllocator::new(10, 20);
-        assert_eq!(a.take(4), Some(10));
-        assert_eq!(a.take(6), Some(14));
-        assert_eq!(a.take(1), None);
-        assert_eq!(a.remaining(), 0);
-        assert_eq!(FrameAllocator::new(0, 5).take(u64::MAX), None);
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //! | [`locks::Mcs`] | `mcs`: list-based queue lock, one node per core | 1 + N blocks |
 //! | [`locks::Clh`] | `clh`: list-based queue lock, nodes passed on | 2 + N blocks |
 //! | [`locks::BrokenTas`] | `broken-tas`: load, then store (not atomic) | 1 block |
+//! | `locks::StdMutex` | `std-mutex`: `std::sync::Mutex` (hosted only) | 1 block (its number) |
+//! | `locks::ParkingLot` | `parking-lot`: `parking_lot::Mutex` (hosted only) | 1 block (its number) |
 //!
 //! | barrier | [`BarrierKind`] | words |
 //! |---|---|---|
@@ -152,6 +154,12 @@ pub enum LockKind {
     Clh,
     /// [`locks::BrokenTas`]: not a lock; for tests.
     BrokenTas,
+    /// `locks::StdMutex`: hosted runs only.
+    #[cfg(feature = "std")]
+    StdMutex,
+    /// `locks::ParkingLot`: hosted runs only.
+    #[cfg(feature = "std")]
+    ParkingLot,
 }
 
 /// Code generic in the lock, run for a [`LockKind`] by [`LockKind::visit`].
@@ -173,6 +181,17 @@ impl LockKind {
         LockKind::Clh,
     ];
 
+    /// The locks of the Rust ecosystem, which only hosted runs have (they
+    /// are Rust objects that park threads in the host kernel, not words of
+    /// an arena).
+    #[cfg(feature = "std")]
+    pub const HOSTED: [LockKind; 2] = [LockKind::StdMutex, LockKind::ParkingLot];
+    /// The locks of the Rust ecosystem: none outside hosted runs.
+    #[cfg(not(feature = "std"))]
+    pub const HOSTED: [LockKind; 0] = [];
+    /// Their names, which a ring-3 run refuses with a reason.
+    pub const HOSTED_NAMES: [&'static str; 2] = ["std-mutex", "parking-lot"];
+
     /// The series name ([`ShmLock::NAME`]).
     pub fn name(self) -> &'static str {
         struct Name;
@@ -189,6 +208,7 @@ impl LockKind {
     pub fn from_name(name: &str) -> Option<LockKind> {
         Self::ALL
             .into_iter()
+            .chain(Self::HOSTED)
             .chain([LockKind::BrokenTas])
             .find(|k| k.name() == name)
     }
@@ -215,6 +235,10 @@ impl LockKind {
             LockKind::Mcs => v.visit::<locks::Mcs>(),
             LockKind::Clh => v.visit::<locks::Clh>(),
             LockKind::BrokenTas => v.visit::<locks::BrokenTas>(),
+            #[cfg(feature = "std")]
+            LockKind::StdMutex => v.visit::<locks::StdMutex>(),
+            #[cfg(feature = "std")]
+            LockKind::ParkingLot => v.visit::<locks::ParkingLot>(),
         }
     }
 }

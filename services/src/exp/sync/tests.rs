@@ -159,7 +159,7 @@ fn check_lock(kind: LockKind, threads: u32, iters: u64, pause: Pause) {
 /// each hand-over to a thread that is not running costs a time slice.
 #[test]
 fn every_lock_excludes_on_one_and_two_spinning_threads() {
-    for kind in LockKind::ALL {
+    for kind in LockKind::ALL.into_iter().chain(LockKind::HOSTED) {
         check_lock(kind, 1, 1_000, Pause::Spin);
         check_lock(kind, 2, 500, Pause::Spin);
     }
@@ -167,7 +167,7 @@ fn every_lock_excludes_on_one_and_two_spinning_threads() {
 
 #[test]
 fn every_lock_excludes_on_two_to_four_yielding_threads() {
-    for kind in LockKind::ALL {
+    for kind in LockKind::ALL.into_iter().chain(LockKind::HOSTED) {
         for threads in 2..=4 {
             check_lock(kind, threads, 2_000, Pause::Yield);
         }
@@ -176,7 +176,7 @@ fn every_lock_excludes_on_two_to_four_yielding_threads() {
 
 #[test]
 fn every_lock_excludes_on_all_255_cores() {
-    for kind in LockKind::ALL {
+    for kind in LockKind::ALL.into_iter().chain(LockKind::HOSTED) {
         check_lock(kind, MAX_CORES, 3, Pause::Yield);
     }
 }
@@ -298,7 +298,11 @@ fn layouts_are_whole_blocks() {
         }
     }
     for cores in 1..=MAX_CORES {
-        for kind in LockKind::ALL.into_iter().chain([LockKind::BrokenTas]) {
+        for kind in LockKind::ALL
+            .into_iter()
+            .chain(LockKind::HOSTED)
+            .chain([LockKind::BrokenTas])
+        {
             let w = kind.visit(Words(cores));
             assert!(
                 w > 0 && w % BLOCK_WORDS == 0,
@@ -341,7 +345,7 @@ fn every_lock_serves_every_core_of_every_size() {
         }
     }
     for cores in 1..=MAX_CORES {
-        for kind in LockKind::ALL {
+        for kind in LockKind::ALL.into_iter().chain(LockKind::HOSTED) {
             kind.visit(Turns(cores));
         }
     }
@@ -349,9 +353,15 @@ fn every_lock_serves_every_core_of_every_size() {
 
 #[test]
 fn kinds_are_named() {
-    for kind in LockKind::ALL.into_iter().chain([LockKind::BrokenTas]) {
+    for kind in LockKind::ALL
+        .into_iter()
+        .chain(LockKind::HOSTED)
+        .chain([LockKind::BrokenTas])
+    {
         assert_eq!(LockKind::from_name(kind.name()), Some(kind));
     }
+    let hosted: Vec<_> = LockKind::HOSTED.iter().map(|k| k.name()).collect();
+    assert_eq!(hosted, LockKind::HOSTED_NAMES);
     for kind in BarrierKind::ALL
         .into_iter()
         .chain([BarrierKind::BrokenSense])

@@ -63,16 +63,20 @@ pub enum Inject {
     LockForgets,
     /// A spawn server reports every domain's end as an exit with 0.
     SpawnHidesEnd,
+    /// The update server leaves an update out of its copy when clients
+    /// interleave.
+    UpdateLoses,
 }
 
 impl Inject {
     /// Every injectable bug, with its command-line name.
-    pub const ALL: [(Inject, &'static str); 5] = [
+    pub const ALL: [(Inject, &'static str); 6] = [
         (Inject::Replica(Bug::EarlyReply), "early-reply"),
         (Inject::Replica(Bug::CommitShort), "commit-short"),
         (Inject::BarrierEarly, "barrier-early"),
         (Inject::LockForgets, "lock-forgets"),
         (Inject::SpawnHidesEnd, "spawn-hides-end"),
+        (Inject::UpdateLoses, "update-loses"),
     ];
 
     /// The bug named `name`.
@@ -103,7 +107,7 @@ impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "`{}` is a bug of another protocol (early-reply and commit-short: --protocol replica --model lin; barrier-early: --protocol barrier; lock-forgets: --protocol lock; spawn-hides-end: --protocol spawn)",
+            "`{}` is a bug of another protocol (early-reply and commit-short: --protocol replica --model lin; barrier-early: --protocol barrier; lock-forgets: --protocol lock; spawn-hides-end: --protocol spawn; update-loses: --protocol update)",
             self.inject.name()
         )
     }
@@ -138,6 +142,7 @@ impl Spec {
                 | (Some(Inject::BarrierEarly), Protocol::Barrier(_))
                 | (Some(Inject::LockForgets), Protocol::Lock(_))
                 | (Some(Inject::SpawnHidesEnd), Protocol::Spawn)
+                | (Some(Inject::UpdateLoses), Protocol::Update)
         );
         match (ok, self.inject) {
             (false, Some(inject)) => Err(Mismatch { inject }),
@@ -200,7 +205,13 @@ pub fn run_seed(spec: &Spec, seed: u64) -> SeedRun {
             let broken = spec.inject == Some(Inject::LockForgets);
             world::run(cfg, &mut LockScenario::new(kind, n, ops, broken))
         }
-        Protocol::Update => world::run(cfg, &mut UpdateScenario::new(n, 2, u64::from(ops), 4)),
+        Protocol::Update => {
+            let broken = spec.inject == Some(Inject::UpdateLoses);
+            world::run(
+                cfg,
+                &mut UpdateScenario::new(n, 2, u64::from(ops), 4, broken),
+            )
+        }
         Protocol::Mesh => world::run(cfg, &mut MeshScenario::new(n)),
         Protocol::Spawn => {
             let broken = spec.inject == Some(Inject::SpawnHidesEnd);

@@ -111,12 +111,80 @@ fn every_injected_bug_is_found() {
             Inject::BarrierEarly => Protocol::Barrier(BarrierKind::Central),
             Inject::LockForgets => Protocol::Lock(LockKind::Server),
             Inject::SpawnHidesEnd => Protocol::Spawn,
+            Inject::UpdateLoses => Protocol::Update,
         };
         let mut s = spec(protocol, 4, 8);
         s.inject = Some(inject);
         assert_eq!(s.validate(), Ok(()));
         let found = (0..10_000).find(|&seed| run_seed(&s, seed).outcome.violation.is_some());
         assert!(found.is_some(), "{inject:?} was never found");
+    }
+}
+
+/// The first seed at which each protocol model's injected bug is found,
+/// and what is found there, as `flotilla sim` prints it.
+#[test]
+fn the_models_find_their_injected_bugs_at_their_first_seeds() {
+    let none = Faults::default();
+    let lock = Protocol::Lock(LockKind::Server);
+    let barrier = Protocol::Barrier(BarrierKind::Central);
+    for (inject, protocol, cores, ops, faults, first, what) in [
+        (
+            Inject::LockForgets,
+            lock,
+            4,
+            8,
+            FAULTS,
+            0,
+            "core 2 was granted the lock while core 1 holds it",
+        ),
+        (
+            Inject::LockForgets,
+            lock,
+            3,
+            1,
+            none,
+            1,
+            "core 1 was granted the lock while core 2 holds it",
+        ),
+        (
+            Inject::BarrierEarly,
+            barrier,
+            4,
+            8,
+            FAULTS,
+            0,
+            "core 0 left episode 0 before core 3 arrived at it",
+        ),
+        (
+            Inject::BarrierEarly,
+            barrier,
+            3,
+            1,
+            none,
+            0,
+            "core 0 left episode 0 before core 0 arrived at it",
+        ),
+        (
+            Inject::UpdateLoses,
+            Protocol::Update,
+            4,
+            8,
+            FAULTS,
+            0,
+            "the server's copy holds 6 where the applied updates add up to 7",
+        ),
+    ] {
+        let mut s = spec(protocol, cores, ops);
+        s.faults = faults;
+        s.inject = Some(inject);
+        let found =
+            (0..100).find_map(|seed| run_seed(&s, seed).outcome.violation.map(|v| (seed, v.what)));
+        assert_eq!(
+            found,
+            Some((first, what.into())),
+            "{inject:?} on {cores} cores, {ops} ops"
+        );
     }
 }
 

@@ -6,6 +6,8 @@ mod anderson;
 mod broken_tas;
 mod clh;
 mod mcs;
+#[cfg(feature = "std")]
+mod os;
 mod tas;
 mod ticket;
 mod ttas;
@@ -14,6 +16,8 @@ pub use anderson::Anderson;
 pub use broken_tas::BrokenTas;
 pub use clh::Clh;
 pub use mcs::Mcs;
+#[cfg(feature = "std")]
+pub use os::{ParkingLot, StdMutex};
 pub use tas::Tas;
 pub use ticket::{TICKET_BACKOFF, Ticket};
 pub use ttas::{BACKOFF_MAX, BACKOFF_MIN, Ttas};

@@ -1,16 +1,19 @@
-//! **Checks:** no core leaves episode `e` before every core arrived at
-//! `e`; no machine refuses a message of a correct run; at the end of a run
-//! without a failed core, every core left every episode.
+//! **Checks:** the invariants of `proto::barrier::model` after every step
+//! (no core leaves episode `e` before every core arrived at `e`; each core
+//! leaves its episodes in order) and, at the end of a run without a failed
+//! core, its end check (every core left every episode, no machine still
+//! waits); no machine refuses a message of a correct run.
 //!
 //! A message barrier (`proto::barrier`) on every core; each core arrives
 //! at `episodes` episodes, thinking a random while between them.
 
 use alloc::format;
-use alloc::vec;
 use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
-use crate::proto::barrier::{BarrierEffect, BarrierKind, MsgBarrier};
+use crate::proto::barrier::{
+    BarrierEffect, BarrierKind, BarrierModel, BarrierViolation, MsgBarrier,
+};
 use crate::proto::{Inbound, Out, Refusal};
 
 /// Cycles a core works between episodes: up to this many.
@@ -20,11 +23,12 @@ const THINK: u64 = 5_000;
 #[derive(Debug)]
 pub struct BarrierScenario {
     machines: Vec<MsgBarrier>,
-    episodes: u64,
-    /// Episodes each core arrived at.
-    arrived: Vec<u64>,
-    /// Episodes each core left.
-    left: Vec<u64>,
+    model: BarrierModel,
+}
+
+/// A broken invariant, as the simulator reports it.
+fn broke(v: BarrierViolation) -> Violation {
+    Violation::new(format!("{v}"))
 }
 
 impl BarrierScenario {
@@ -41,9 +45,7 @@ impl BarrierScenario {
                     }
                 })
                 .collect(),
-            episodes,
-            arrived: vec![0; cores as usize],
-            left: vec![0; cores as usize],
+            model: BarrierModel::new(cores, episodes),
         }
     }
 
@@ -55,13 +57,8 @@ impl BarrierScenario {
     ) -> Result<(), Violation> {
         ctx.send_all(out.sends);
         for BarrierEffect::Released { episode } in out.effects {
-            if let Some(late) = self.arrived.iter().position(|&a| a <= episode) {
-                return Err(Violation::new(format!(
-                    "core {core} left episode {episode} before core {late} arrived at it"
-                )));
-            }
-            self.left[core as usize] = episode + 1;
-            if episode + 1 < self.episodes {
+            self.model.released(core, episode).map_err(broke)?;
+            if self.model.has_more(core) {
                 let think = ctx.rng().below(THINK);
                 ctx.timer(think);
             }
@@ -71,8 +68,8 @@ impl BarrierScenario {
 }
 
 impl Scenario for BarrierScenario {
-    fn start(&mut self, _core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
-        if self.episodes > 0 {
+    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+        if self.model.has_more(core) {
             let think = ctx.rng().below(THINK);
             ctx.timer(think);
         }
@@ -86,10 +83,10 @@ impl Scenario for BarrierScenario {
 
     fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
         let c = core as usize;
-        if self.machines[c].waiting() || self.arrived[c] >= self.episodes {
+        if self.machines[c].waiting() || !self.model.has_more(core) {
             return Ok(());
         }
-        self.arrived[c] += 1;
+        self.model.arrived(core).map_err(broke)?;
         let mut out = Out::new();
         self.machines[c]
             .arrive(&mut out)
@@ -101,12 +98,8 @@ impl Scenario for BarrierScenario {
         if super::degraded(failed) {
             return Ok(());
         }
-        match self.left.iter().position(|&l| l != self.episodes) {
-            Some(c) => Err(Violation::new(format!(
-                "core {c} left {} of {} episodes",
-                self.left[c], self.episodes
-            ))),
-            None => Ok(()),
-        }
+        self.model
+            .check_end(self.machines.iter().map(|m| !m.waiting()))
+            .map_err(broke)
     }
 }

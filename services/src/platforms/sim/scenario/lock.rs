@@ -1,17 +1,18 @@
-//! **Checks:** at most one core holds the lock at any time (delegation:
-//! each client's results grow); no machine refuses a message of a correct
-//! run; at the end of a run without a failed core, every participant got
-//! every acquisition it asked for and every machine is at rest.
+//! **Checks:** the invariants of `proto::lock::model` after every step (at
+//! most one core holds the lock; a grant or a delegated result goes only
+//! to a core that asked; each client's delegated results grow) and, at the
+//! end of a run without a failed core, its end check (every participant
+//! finished with every acquisition answered, every machine at rest); no
+//! machine refuses a message or call of a correct run.
 //!
 //! A message lock (`proto::lock`) on every core; each participant acquires
 //! it `rounds` times and holds it a random while.
 
 use alloc::format;
-use alloc::vec;
 use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
-use crate::proto::lock::{LockEffect, LockKind, MsgLock};
+use crate::proto::lock::{LockEffect, LockError, LockKind, LockModel, LockViolation, MsgLock};
 use crate::proto::{Inbound, Out, Refusal};
 
 /// The core that serves the server, delegation and queue locks.
@@ -19,30 +20,18 @@ const SERVER: u32 = 0;
 /// Cycles a core holds the lock, or works between acquisitions: up to this.
 const THINK: u64 = 2_000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    Idle,
-    Asked,
-    Holding,
-    Finished,
-}
-
 /// A lock on every core.
 #[derive(Debug)]
 pub struct LockScenario {
-    kind: LockKind,
     locks: Vec<MsgLock>,
-    phase: Vec<Phase>,
+    model: LockModel,
+    /// Acquisitions each core has left.
     left: Vec<u32>,
-    holder: Option<u32>,
-    last_count: Vec<u64>,
 }
 
-fn participates(kind: LockKind, core: u32) -> bool {
-    match kind {
-        LockKind::Server | LockKind::Delegation => core != SERVER,
-        LockKind::Token | LockKind::Queue => true,
-    }
+/// A broken invariant, as the simulator reports it.
+fn broke(v: LockViolation) -> Violation {
+    Violation::new(format!("{v}"))
 }
 
 impl LockScenario {
@@ -50,8 +39,8 @@ impl LockScenario {
     /// `broken` takes the lock server that forgets its holder.
     pub fn new(kind: LockKind, cores: u32, rounds: u32, broken: bool) -> LockScenario {
         let kind = if broken { LockKind::Server } else { kind };
+        let model = LockModel::new(cores, |c| kind.participates(c, SERVER));
         LockScenario {
-            kind,
             locks: (0..cores)
                 .map(|c| {
                     if broken {
@@ -61,20 +50,10 @@ impl LockScenario {
                     }
                 })
                 .collect(),
-            phase: (0..cores)
-                .map(|c| {
-                    if participates(kind, c) {
-                        Phase::Idle
-                    } else {
-                        Phase::Finished
-                    }
-                })
-                .collect(),
             left: (0..cores)
-                .map(|c| if participates(kind, c) { rounds } else { 0 })
+                .map(|c| if model.is_finished(c) { 0 } else { rounds })
                 .collect(),
-            holder: None,
-            last_count: vec![0; cores as usize],
+            model,
         }
     }
 
@@ -85,34 +64,12 @@ impl LockScenario {
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Violation> {
         ctx.send_all(out.sends);
-        let c = core as usize;
         for e in out.effects {
-            if self.phase[c] != Phase::Asked {
-                return Err(Violation::new(format!(
-                    "core {core} was granted a lock it did not ask for"
-                )));
-            }
             match e {
-                LockEffect::Granted => {
-                    if let Some(h) = self.holder {
-                        return Err(Violation::new(format!(
-                            "core {core} was granted the lock while core {h} holds it"
-                        )));
-                    }
-                    self.holder = Some(core);
-                    self.phase[c] = Phase::Holding;
-                }
-                LockEffect::Executed { count } => {
-                    if count <= self.last_count[c] {
-                        return Err(Violation::new(format!(
-                            "core {core}'s delegated section ran out of order ({count} after {})",
-                            self.last_count[c]
-                        )));
-                    }
-                    self.last_count[c] = count;
-                    self.phase[c] = Phase::Idle;
-                }
+                LockEffect::Granted => self.model.granted(core),
+                LockEffect::Executed { count } => self.model.executed(core, count),
             }
+            .map_err(broke)?;
             let think = ctx.rng().below(THINK);
             ctx.timer(think);
         }
@@ -122,7 +79,7 @@ impl LockScenario {
 
 impl Scenario for LockScenario {
     fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
-        if participates(self.kind, core) {
+        if !self.model.is_finished(core) {
             let think = ctx.rng().below(THINK);
             ctx.timer(think);
         }
@@ -137,29 +94,25 @@ impl Scenario for LockScenario {
     fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
         let c = core as usize;
         let mut out = Out::new();
-        let refused = |e: crate::proto::lock::LockError| {
+        let refused = |e: LockError| {
             Violation::new(format!(
                 "core {core}'s lock refused its caller: {}",
                 e.reason()
             ))
         };
-        match self.phase[c] {
-            Phase::Holding => {
-                self.holder = None;
-                self.locks[c].release(&mut out).map_err(refused)?;
-                self.phase[c] = Phase::Idle;
-                ctx.timer(0);
-            }
-            Phase::Idle if self.left[c] > 0 => {
-                self.left[c] -= 1;
-                self.phase[c] = Phase::Asked;
-                self.locks[c].acquire(&mut out).map_err(refused)?;
-            }
-            Phase::Idle => {
-                self.locks[c].finish(&mut out);
-                self.phase[c] = Phase::Finished;
-            }
-            Phase::Asked | Phase::Finished => {}
+        if self.model.holds(core) {
+            self.model.released(core).map_err(broke)?;
+            self.locks[c].release(&mut out).map_err(refused)?;
+            ctx.timer(0);
+        } else if self.model.waiting(core) || self.model.is_finished(core) {
+            return Ok(());
+        } else if self.left[c] > 0 {
+            self.left[c] -= 1;
+            self.model.asked(core).map_err(broke)?;
+            self.locks[c].acquire(&mut out).map_err(refused)?;
+        } else {
+            self.model.finished(core).map_err(broke)?;
+            self.locks[c].finish(&mut out);
         }
         self.apply(core, out, ctx)
     }
@@ -168,17 +121,8 @@ impl Scenario for LockScenario {
         if super::degraded(failed) {
             return Ok(());
         }
-        if let Some(c) = self.phase.iter().position(|&p| p != Phase::Finished) {
-            return Err(Violation::new(format!(
-                "core {c} did not finish: {:?} with {} acquisitions left",
-                self.phase[c], self.left[c]
-            )));
-        }
-        match self.locks.iter().position(|l| !l.quiescent()) {
-            Some(c) => Err(Violation::new(format!(
-                "core {c}'s lock is not at rest at the end"
-            ))),
-            None => Ok(()),
-        }
+        self.model
+            .check_end(self.locks.iter().map(MsgLock::quiescent))
+            .map_err(broke)
     }
 }

@@ -19,11 +19,13 @@ pub use update::UpdateScenario;
 use alloc::format;
 
 use super::world::{Ctx, Violation};
-use crate::proto::{Inbound, Out, Protocol, Refusal};
+use crate::proto::host::Machines;
+use crate::proto::{Inbound, Out};
 
-/// Hands `m` to core `core`'s machine; a refusal is a violation, since a
-/// correct run never sends a message its receiver cannot take.
-fn deliver<M: Protocol>(
+/// Hands `m` to core `core`'s machine (or set of machines) through the one
+/// host; a refusal is a violation, since a correct run never sends a
+/// message its receiver cannot take.
+fn deliver<M: Machines>(
     machine: &mut M,
     core: u32,
     m: &Inbound,
@@ -36,7 +38,7 @@ fn deliver<M: Protocol>(
             m.msg.tag(),
             m.from,
             m.via.name(),
-            e.reason()
+            e.reason
         ))
     })?;
     Ok(out)

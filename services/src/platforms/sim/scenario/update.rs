@@ -1,7 +1,9 @@
-//! **Checks:** the server applies each client's updates once and in order
-//! (it never refuses one of a correct run) and every client's reply counts
-//! match; at the end of a run without a failed core, conservation holds:
-//! every client's applied count equals what it said it sent.
+//! **Checks:** the invariants of `proto::update::model` after every step
+//! (the server applies each client's updates once and in order, its copy
+//! holds what it applied, each reply comes in order after its update was
+//! applied) and, at the end of a run without a failed core, its end check
+//! (every client done, every update applied and answered, the server's
+//! conservation); no machine refuses a message of a correct run.
 //!
 //! E2's update server (`proto::update`) on core 0 and a client on every
 //! other core, each sending `updates` updates with up to `window` in
@@ -12,39 +14,52 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
-use crate::proto::update::{ClientMsg, ServerReply, UpdateServer};
+use crate::proto::update::{ClientMsg, ServerReply, UpdateModel, UpdateServer, UpdateViolation};
 use crate::proto::{Inbound, Refusal};
 
 /// The update server on core 0 and its clients.
 #[derive(Debug)]
 pub struct UpdateScenario {
     server: UpdateServer,
+    model: UpdateModel,
     updates: u64,
     window: u64,
     sent: Vec<u64>,
-    acked: Vec<u64>,
     done: Vec<bool>,
 }
 
+/// A broken invariant, as the simulator reports it.
+fn broke(v: UpdateViolation) -> Violation {
+    Violation::new(format!("{v}"))
+}
+
 impl UpdateScenario {
-    /// A server of `k` lines for clients `1..cores`.
-    pub fn new(cores: u32, k: usize, updates: u64, window: u64) -> UpdateScenario {
+    /// A server of `k` lines for clients `1..cores`; `broken` takes the
+    /// server that loses an update when clients interleave.
+    pub fn new(cores: u32, k: usize, updates: u64, window: u64, broken: bool) -> UpdateScenario {
+        let clients = cores.saturating_sub(1);
         UpdateScenario {
-            server: UpdateServer::new(1, cores.saturating_sub(1), k),
+            server: if broken {
+                UpdateServer::broken(1, clients, k)
+            } else {
+                UpdateServer::new(1, clients, k)
+            },
+            model: UpdateModel::new(1, clients),
             updates,
             window: window.max(1),
             sent: vec![0; cores as usize],
-            acked: vec![0; cores as usize],
             done: vec![false; cores as usize],
         }
     }
 
     /// A client sends what its window allows, then `Done`.
-    fn pump(&mut self, core: u32, ctx: &mut Ctx<'_>) {
+    fn pump(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
         let c = core as usize;
-        while self.sent[c] < self.updates && self.sent[c] - self.acked[c] < self.window {
+        let answered = self.model.answers(core);
+        while self.sent[c] < self.updates && self.sent[c] - answered < self.window {
             let seq = self.sent[c];
             self.sent[c] += 1;
+            self.model.sent(core, seq, 1).map_err(broke)?;
             ctx.send(
                 0,
                 ClientMsg::Update {
@@ -55,8 +70,9 @@ impl UpdateScenario {
                 .encode(),
             );
         }
-        if self.sent[c] == self.updates && self.acked[c] == self.updates && !self.done[c] {
+        if self.sent[c] == self.updates && answered == self.updates && !self.done[c] {
             self.done[c] = true;
+            self.model.done(core).map_err(broke)?;
             ctx.send(
                 0,
                 ClientMsg::Done {
@@ -66,13 +82,14 @@ impl UpdateScenario {
                 .encode(),
             );
         }
+        Ok(())
     }
 }
 
 impl Scenario for UpdateScenario {
     fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
         if core != 0 {
-            self.pump(core, ctx);
+            self.pump(core, ctx)?;
         }
         Ok(())
     }
@@ -81,39 +98,25 @@ impl Scenario for UpdateScenario {
         if core == 0 {
             let out = super::deliver(&mut self.server, core, m, ctx)?;
             ctx.send_all(out.sends);
-            return Ok(());
+            for e in out.effects {
+                self.model.effect(e).map_err(broke)?;
+            }
+            return self.model.check_copy(self.server.copy()).map_err(broke);
         }
         let reply = ServerReply::decode(&m.msg).map_err(|e| {
             Violation::new(format!("client {core} got a bad reply: {}", e.reason()))
         })?;
         let ServerReply::Applied { seq, applied } = reply;
-        let c = core as usize;
-        if seq != self.acked[c] || applied != seq + 1 {
-            return Err(Violation::new(format!(
-                "client {core} got applied={applied} for update {seq}, expected update {}",
-                self.acked[c]
-            )));
-        }
-        self.acked[c] += 1;
-        self.pump(core, ctx);
-        Ok(())
+        self.model.answered(core, seq, applied).map_err(broke)?;
+        self.pump(core, ctx)
     }
 
     fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
         if super::degraded(failed) {
             return Ok(());
         }
-        let c = self
-            .server
-            .conservation()
-            .map_err(|e| Violation::new(format!("conservation: {}", e.reason())))?;
-        if c.applied != self.updates * u64::from(c.clients) {
-            return Err(Violation::new(format!(
-                "the server applied {} updates of {}",
-                c.applied,
-                self.updates * u64::from(c.clients)
-            )));
-        }
-        Ok(())
+        self.model
+            .check_end(self.server.conservation())
+            .map_err(broke)
     }
 }
