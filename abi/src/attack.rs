@@ -5,8 +5,11 @@
 /// An attack of the `hostile` program on the CPU driver (`test=hostile-NAME`).
 ///
 /// Each is one way a ring-3 program could take over, stop or fool the
-/// machine; the kernel must stop it as its integration test says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// machine; the kernel must stop it as its integration test says. Its
+/// `test=` value ([`Attack::test_name`]) is `hostile-` and the variant's
+/// name in kebab case ([`Attack::name`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "kebab-case", prefix = "hostile-")]
 pub enum Attack {
     /// A domain returns from a system call to a non-canonical address (its
     /// `syscall` is the last instruction of the user half).
@@ -41,6 +44,9 @@ pub enum Attack {
     ForgedRecord,
 }
 
+/// What every attack's `test=` value starts with.
+const TEST_PREFIX: &str = "hostile-";
+
 impl Attack {
     /// Every attack.
     pub const ALL: [Attack; 13] = [
@@ -61,34 +67,48 @@ impl Attack {
 
     /// The attack's name (the `hostile` program's argument).
     pub fn name(self) -> &'static str {
-        self.names().1
+        &self.test_name()[TEST_PREFIX.len()..]
     }
 
     /// Its `test=` value, `hostile-` and the name.
     pub fn test_name(self) -> &'static str {
-        self.names().0
-    }
-
-    fn names(self) -> (&'static str, &'static str) {
-        match self {
-            Attack::Sysret => ("hostile-sysret", "sysret"),
-            Attack::ForgedEntry => ("hostile-forged-entry", "forged-entry"),
-            Attack::NtFlag => ("hostile-nt-flag", "nt-flag"),
-            Attack::BadRsp => ("hostile-bad-rsp", "bad-rsp"),
-            Attack::HandlerStack => ("hostile-handler-stack", "handler-stack"),
-            Attack::Shutdown => ("hostile-shutdown", "shutdown"),
-            Attack::Notify => ("hostile-notify", "notify"),
-            Attack::DomainPanic => ("hostile-domain-panic", "domain-panic"),
-            Attack::ImportKernel => ("hostile-import-kernel", "import-kernel"),
-            Attack::KernelCspace => ("hostile-kernel-cspace", "kernel-cspace"),
-            Attack::LmpReap => ("hostile-lmp-reap", "lmp-reap"),
-            Attack::RunRights => ("hostile-run-rights", "run-rights"),
-            Attack::ForgedRecord => ("hostile-forged-record", "forged-record"),
-        }
+        self.into()
     }
 
     /// Looks an attack up by name.
     pub fn from_name(name: &str) -> Option<Attack> {
         Attack::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_attack_is_listed_once_and_keeps_its_names() {
+        use strum::IntoEnumIterator;
+        assert!(Attack::iter().eq(Attack::ALL));
+        let names = [
+            "sysret",
+            "forged-entry",
+            "nt-flag",
+            "bad-rsp",
+            "handler-stack",
+            "shutdown",
+            "notify",
+            "domain-panic",
+            "import-kernel",
+            "kernel-cspace",
+            "lmp-reap",
+            "run-rights",
+            "forged-record",
+        ];
+        assert_eq!(Attack::ALL.map(Attack::name), names);
+        for (attack, name) in Attack::ALL.into_iter().zip(names) {
+            assert_eq!(attack.test_name(), ["hostile-", name].concat());
+            assert_eq!(Attack::from_name(name), Some(attack));
+        }
+        assert_eq!(Attack::from_name("hostile-sysret"), None);
     }
 }

@@ -103,7 +103,7 @@ pub mod slot {
 }
 
 /// The slots of a domain's root CNode that the monitor's loader fills
-/// when it spawns the domain (`services::platforms::ring3::spawn`); the
+/// when it spawns the domain (`services::platforms::ring3::domain_loader`); the
 /// domain's runtime pages its heap from them. Slot 0 holds the root CNode
 /// itself; the slots below [`domain::HEAP_RAM`] are the parent's to give.
 pub mod domain {
@@ -145,24 +145,45 @@ pub mod ty {
     /// The right to end the run.
     pub const SHUTDOWN: u8 = 12;
 
-    /// A short name, for records.
+    /// The type codes as an enum, named in records by their kebab-case
+    /// names ([`name`]).
+    #[derive(
+        Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::FromRepr, strum::EnumIter,
+    )]
+    #[strum(serialize_all = "kebab-case")]
+    #[repr(u8)]
+    pub enum Type {
+        /// [`NULL`].
+        Null = NULL,
+        /// [`RAM`].
+        Ram = RAM,
+        /// [`FRAME`].
+        Frame = FRAME,
+        /// [`CNODE`].
+        Cnode = CNODE,
+        /// [`PML4`].
+        Pml4 = PML4,
+        /// [`PDPT`].
+        Pdpt = PDPT,
+        /// [`PD`].
+        Pd = PD,
+        /// [`PT`].
+        Pt = PT,
+        /// [`DISPATCHER`].
+        Dispatcher = DISPATCHER,
+        /// [`ENDPOINT`].
+        Endpoint = ENDPOINT,
+        /// [`NOTIFY`].
+        Notify = NOTIFY,
+        /// [`KERNEL`].
+        Kernel = KERNEL,
+        /// [`SHUTDOWN`].
+        Shutdown = SHUTDOWN,
+    }
+
+    /// A short name, for records; `unknown` for a code that names no type.
     pub fn name(code: u8) -> &'static str {
-        match code {
-            NULL => "null",
-            RAM => "ram",
-            FRAME => "frame",
-            CNODE => "cnode",
-            PML4 => "pml4",
-            PDPT => "pdpt",
-            PD => "pd",
-            PT => "pt",
-            DISPATCHER => "dispatcher",
-            ENDPOINT => "endpoint",
-            NOTIFY => "notify",
-            KERNEL => "kernel",
-            SHUTDOWN => "shutdown",
-            _ => "unknown",
-        }
+        Type::from_repr(code).map_or("unknown", Into::into)
     }
 }
 
@@ -199,7 +220,12 @@ pub struct CapIdentity {
 }
 
 /// Why a capability operation was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Its name in records ([`CapError::name`]) is the variant's in kebab case.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, strum::IntoStaticStr, strum::EnumIter,
+)]
+#[strum(serialize_all = "kebab-case")]
 #[repr(u64)]
 pub enum CapError {
     /// A capability address names a slot that does not exist (an index past
@@ -280,26 +306,7 @@ impl CapError {
 
     /// A short name, for records.
     pub fn name(self) -> &'static str {
-        match self {
-            CapError::NoSuchSlot => "no-such-slot",
-            CapError::EmptySlot => "empty-slot",
-            CapError::WrongType => "wrong-type",
-            CapError::MissingRight => "missing-right",
-            CapError::SlotOccupied => "slot-occupied",
-            CapError::WouldOverlap => "would-overlap",
-            CapError::HasDescendants => "has-descendants",
-            CapError::Misaligned => "misaligned",
-            CapError::OutOfRange => "out-of-range",
-            CapError::KernelHalf => "kernel-half",
-            CapError::Malformed => "malformed",
-            CapError::NotPermitted => "not-permitted",
-            CapError::NoKernelCap => "no-kernel-cap",
-            CapError::BadArgument => "bad-argument",
-            CapError::AlreadyMapped => "already-mapped",
-            CapError::NotMapped => "not-mapped",
-            CapError::Locked => "locked",
-            CapError::NotImportable => "not-importable",
-        }
+        self.into()
     }
 }
 
@@ -339,6 +346,62 @@ mod tests {
         assert_eq!(CPtr::decode(3 << 32), Err(CapError::BadArgument));
         assert_eq!(CPtr::decode(1 << 33 | 1 << 40), Err(CapError::BadArgument));
         assert_eq!(core::mem::size_of::<CapIdentity>(), 32);
+    }
+
+    #[test]
+    fn every_error_is_listed_once_and_keeps_its_name() {
+        use strum::IntoEnumIterator;
+        assert!(CapError::iter().eq(CapError::ALL));
+        assert_eq!(
+            CapError::ALL.map(CapError::name),
+            [
+                "no-such-slot",
+                "empty-slot",
+                "wrong-type",
+                "missing-right",
+                "slot-occupied",
+                "would-overlap",
+                "has-descendants",
+                "misaligned",
+                "out-of-range",
+                "kernel-half",
+                "malformed",
+                "not-permitted",
+                "no-kernel-cap",
+                "bad-argument",
+                "already-mapped",
+                "not-mapped",
+                "locked",
+                "not-importable",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_type_code_keeps_its_name() {
+        use strum::IntoEnumIterator;
+        let names = [
+            "null",
+            "ram",
+            "frame",
+            "cnode",
+            "pml4",
+            "pdpt",
+            "pd",
+            "pt",
+            "dispatcher",
+            "endpoint",
+            "notify",
+            "kernel",
+            "shutdown",
+        ];
+        assert_eq!(ty::Type::iter().count(), names.len());
+        for (code, name) in (0u8..).zip(names) {
+            assert_eq!(ty::name(code), name);
+            assert_eq!(ty::Type::from_repr(code).map(|t| t as u8), Some(code));
+        }
+        assert_eq!(ty::name(ty::SHUTDOWN + 1), "unknown");
+        assert_eq!(ty::name(u8::MAX), "unknown");
     }
 
     #[test]

@@ -7,7 +7,10 @@ use crate::Syscall;
 use crate::cap::CapError;
 
 /// Why a system call failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Its name in records ([`SysError::name`]) is the variant's in kebab case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "kebab-case")]
 #[repr(u64)]
 pub enum SysError {
     /// No such system call.
@@ -66,21 +69,7 @@ impl SysError {
 
     /// A short name, for records.
     pub fn name(self) -> &'static str {
-        match self {
-            SysError::UnknownSyscall => "unknown-syscall",
-            SysError::BadPointer => "bad-pointer",
-            SysError::BadLength => "bad-length",
-            SysError::BadCore => "bad-core",
-            SysError::BadFrame => "bad-frame",
-            SysError::BadUtf8 => "bad-utf8",
-            SysError::BadCode => "bad-code",
-            SysError::NoMemory => "no-memory",
-            SysError::Full => "full",
-            SysError::NoReceiver => "no-receiver",
-            SysError::TimedOut => "timed-out",
-            SysError::NoFault => "no-fault",
-            SysError::CapsInFlight => "caps-in-flight",
-        }
+        self.into()
     }
 }
 
@@ -173,6 +162,30 @@ mod tests {
         assert_eq!(
             invoke_result(0x7777, 0),
             Err(Error::Sys(SysError::UnknownSyscall))
+        );
+    }
+
+    #[test]
+    fn every_error_is_listed_once_and_keeps_its_name() {
+        use strum::IntoEnumIterator;
+        assert!(SysError::iter().eq(SysError::ALL));
+        assert_eq!(
+            SysError::ALL.map(SysError::name),
+            [
+                "unknown-syscall",
+                "bad-pointer",
+                "bad-length",
+                "bad-core",
+                "bad-frame",
+                "bad-utf8",
+                "bad-code",
+                "no-memory",
+                "full",
+                "no-receiver",
+                "timed-out",
+                "no-fault",
+                "caps-in-flight",
+            ]
         );
     }
 

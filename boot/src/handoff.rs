@@ -30,7 +30,7 @@
 
 use core::sync::atomic::{AtomicU32, AtomicU64};
 
-use crate::cmdline::Config;
+use crate::kernel_cmdline::Config;
 use crate::plan::PhysRange;
 
 /// Size of a page.

@@ -7,7 +7,7 @@
 //! - [`x86`]: the PVH entry, the switch to long mode and the AP trampoline
 //!   (assembly, built only for the bare-metal target);
 //! - [`pvh`]: parsing of the PVH `hvm_start_info`;
-//! - [`cmdline`]: the kernel command line as a typed [`cmdline::Config`];
+//! - [`kernel_cmdline`]: the kernel command line as a typed [`kernel_cmdline::Config`];
 //! - [`initrd`]: the checked `newc` archive of ring-3 programs, and the
 //!   truncation check of their ELF images;
 //! - [`text`]: untrusted values in messages, shortened with their length;
@@ -18,8 +18,8 @@
 //! - [`stamp`]: the kernel's stamp on every line a ring-3 program prints.
 #![no_std]
 
-pub mod cmdline;
 pub mod handoff;
+pub mod kernel_cmdline;
 pub mod plan;
 pub mod protocol;
 pub mod pvh;

@@ -46,7 +46,9 @@ pub const RECORD_TAG: &str = "@flotilla/1";
 /// How a run ended, as written by the image to `isa-debug-exit`.
 ///
 /// The host decodes QEMU's exit status with [`ExitCode::from_qemu_status`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Its name in reports ([`ExitCode::name`]) is the variant's in lower case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "kebab-case")]
 #[repr(u8)]
 pub enum ExitCode {
     /// Every check the run was asked to make passed.
@@ -90,13 +92,8 @@ impl ExitCode {
     }
 
     /// A lower-case name for reports.
-    pub const fn name(self) -> &'static str {
-        match self {
-            ExitCode::Pass => "pass",
-            ExitCode::Fail => "fail",
-            ExitCode::Panic => "panic",
-            ExitCode::Fault => "fault",
-        }
+    pub fn name(self) -> &'static str {
+        self.into()
     }
 }
 
@@ -217,6 +214,16 @@ fn valid_key(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_exit_code_is_listed_once_and_keeps_its_name() {
+        use strum::IntoEnumIterator;
+        assert!(ExitCode::iter().eq(ExitCode::ALL));
+        assert_eq!(
+            ExitCode::ALL.map(ExitCode::name),
+            ["pass", "fail", "panic", "fault"]
+        );
+    }
 
     #[test]
     fn exit_codes_round_trip_and_never_collide_with_qemu_statuses() {

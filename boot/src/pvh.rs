@@ -24,8 +24,9 @@ pub const MAX_CMDLINE: usize = 2048;
 pub const OTHER_OPTIONS: usize = 512;
 
 // The longest `user=` and every other option fit on one command line.
-const _: () =
-    assert!("user=".len() + crate::cmdline::UserArgs::CAPACITY + 1 + OTHER_OPTIONS <= MAX_CMDLINE);
+const _: () = assert!(
+    "user=".len() + crate::kernel_cmdline::UserArgs::CAPACITY + 1 + OTHER_OPTIONS <= MAX_CMDLINE
+);
 
 /// Read access to physical memory during boot.
 pub trait PhysMemory {

@@ -23,8 +23,12 @@
 
 use core::fmt::{self, Write};
 
-/// Where a program came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Where a program came from; its word in a stamp ([`Origin::word`]) is
+/// the variant's name in lower case.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, strum::IntoStaticStr, strum::EnumIter,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Origin {
     /// Loaded by the kernel from the boot modules (`monitor`, the test
     /// programs); its name is the module's.
@@ -36,11 +40,8 @@ pub enum Origin {
 
 impl Origin {
     /// The word in the stamp: `boot` or `domain`.
-    pub const fn word(self) -> &'static str {
-        match self {
-            Origin::Boot => "boot",
-            Origin::Domain => "domain",
-        }
+    pub fn word(self) -> &'static str {
+        self.into()
     }
 }
 
@@ -133,6 +134,13 @@ mod tests {
     use std::string::String;
 
     use super::*;
+
+    #[test]
+    fn origins_keep_their_words() {
+        use strum::IntoEnumIterator;
+        let words: std::vec::Vec<_> = Origin::iter().map(Origin::word).collect();
+        assert_eq!(words, ["boot", "domain"]);
+    }
 
     fn line(origin: Origin, name: &str, text: &str) -> String {
         let stamp = Stamp { origin, name };

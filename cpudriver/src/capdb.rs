@@ -110,8 +110,8 @@ pub fn lock() -> MutexGuard<'static, Option<Caps>> {
 pub fn init(user_ram: PhysRange) -> bool {
     let core = percpu::this();
     let mut mdb = Mdb::new(core.id);
-    if crate::user::fuzz::enabled() {
-        mdb.set_fuzz_mode(crate::user::fuzz::interval());
+    if crate::user::fuzz_watch::enabled() {
+        mdb.set_fuzz_mode(crate::user::fuzz_watch::interval());
     }
     let root_bytes = caps::types::SLOT_SIZE << slot::ROOT_BITS;
     let kernel_bytes = caps::types::SLOT_SIZE << KERNEL_BITS;

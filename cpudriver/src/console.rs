@@ -220,8 +220,8 @@ impl log::Log for Logger {
 static LOGGER: Logger = Logger;
 
 /// Installs this core's logger at `level`.
-pub fn init_log(level: boot::cmdline::LogLevel) {
-    use boot::cmdline::LogLevel;
+pub fn init_log(level: boot::kernel_cmdline::LogLevel) {
+    use boot::kernel_cmdline::LogLevel;
     let filter = match level {
         LogLevel::Off => log::LevelFilter::Off,
         LogLevel::Error => log::LevelFilter::Error,

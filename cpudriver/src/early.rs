@@ -16,8 +16,8 @@
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use boot::cmdline::{Config, Refusal};
 use boot::handoff::{ApEntry, BootParams, EarlyError, Given, Header, Layout, PARAMS_MAGIC, Stage};
+use boot::kernel_cmdline::{Config, Refusal};
 use boot::plan::{PhysRange, PlanRequest, plan, shared_pool_bytes};
 use boot::protocol::ExitCode;
 use boot::pvh::{MAX_MEMMAP, MemKind, PhysMemory, StartInfo};
@@ -49,7 +49,7 @@ impl PhysMemory for IdentityMemory {
 /// A boot failure message. Every value from the outside in it is shown
 /// shortened (`boot::text`), so the longest message fits: a refused
 /// command line is the longest, at most `MAX_REFUSAL` bytes.
-type Message = String<{ boot::cmdline::MAX_REFUSAL + 64 }>;
+type Message = String<{ boot::kernel_cmdline::MAX_REFUSAL + 64 }>;
 
 fn message(args: core::fmt::Arguments<'_>) -> Message {
     let mut m = Message::new();

@@ -110,7 +110,7 @@ pub fn exception(frame: &TrapFrame) -> ! {
     }
     backtrace(frame.rbp);
     if !crate::arch::on_boot_page_tables() {
-        crate::user::fuzz::report_recent();
+        crate::user::fuzz_watch::report_recent();
     }
     fatal_record(
         "fault",
@@ -135,7 +135,7 @@ pub fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
         exit(ExitCode::Panic);
     }
     fatal_line(format_args!("PANIC: {info}"));
-    crate::user::fuzz::report_recent();
+    crate::user::fuzz_watch::report_recent();
     let (file, line) = info
         .location()
         .map(|l| (l.file(), l.line()))

@@ -39,8 +39,8 @@ mod user;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use boot::cmdline::SelfTest;
 use boot::handoff::Stage;
+use boot::kernel_cmdline::SelfTest;
 use boot::protocol::ExitCode;
 
 use crate::arch::cpu::Identity;

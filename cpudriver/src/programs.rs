@@ -12,7 +12,7 @@
 //! `test=lmp` `lmptest`. With `test=hostile-NAME` the last core first
 //! runs `hostile` with the argument `NAME` and the first cspace. With
 //! `fuzz=SEED:CALLS[:trace]` every core first runs `fuzz`, with that value
-//! as its argument string and the first cspace (`user::fuzz`).
+//! as its argument string and the first cspace (`user::fuzz_watch`).
 //!
 //! A core's programs run in the order listed: each after the first is
 //! held until the one before it ends, so that a test program and the
@@ -36,8 +36,8 @@
 use core::sync::atomic::Ordering;
 
 use abi::StartTest;
-use boot::cmdline::{Initrd, SelfTest};
 use boot::initrd::Archive;
+use boot::kernel_cmdline::{Initrd, SelfTest};
 use boot::protocol::ExitCode;
 
 use crate::arch::apic;

@@ -1,5 +1,5 @@
 //! The deliberate test scenarios selected with `test=` on the command line
-//! (see `boot::cmdline::SelfTest`).
+//! (see `boot::kernel_cmdline::SelfTest`).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 

@@ -19,8 +19,9 @@ pub const KVM_API_VERSION: i32 = 12;
 /// `KVM_GET_API_VERSION`, `_IO(KVMIO, 0x00)` with `KVMIO = 0xAE`.
 const KVM_GET_API_VERSION: libc::c_ulong = 0xAE00;
 
-/// The accelerator a run actually uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// The accelerator a run actually uses, named by the variant in lower case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "kebab-case")]
 pub enum ResolvedAccel {
     /// `-accel kvm -cpu host,-arch-capabilities`.
     Kvm,
@@ -30,11 +31,8 @@ pub enum ResolvedAccel {
 
 impl ResolvedAccel {
     /// The lower-case name (`kvm`, `tcg`), as recorded in result metadata.
-    pub const fn name(self) -> &'static str {
-        match self {
-            ResolvedAccel::Kvm => "kvm",
-            ResolvedAccel::Tcg => "tcg",
-        }
+    pub fn name(self) -> &'static str {
+        self.into()
     }
 }
 
@@ -157,6 +155,13 @@ pub fn kvm_usable() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resolved_accelerators_keep_their_names() {
+        use strum::IntoEnumIterator;
+        let names: Vec<_> = ResolvedAccel::iter().map(ResolvedAccel::name).collect();
+        assert_eq!(names, ["kvm", "tcg"]);
+    }
 
     const INTEL_VMX: &str = "processor\t: 0\nvendor_id\t: GenuineIntel\n\
         flags\t\t: fpu vme de pse tsc msr pae mce vmx sse4_2 x2apic\n\nprocessor\t: 1\n";

@@ -50,8 +50,11 @@ pub fn default_memory_mib(cores: u32, numa_nodes: u32) -> u64 {
     wanted.div_ceil(unit) * unit
 }
 
-/// A QEMU machine type.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// A QEMU machine type, named by the variant in lower case.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumIter,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Machine {
     /// QEMU's minimal machine: fast to boot, no PCI, no NUMA description.
     #[default]
@@ -67,12 +70,8 @@ impl Machine {
     pub const ALL: [Machine; 3] = [Machine::Microvm, Machine::Q35, Machine::Pc];
 
     /// The name used on the command line (`microvm`, `q35`, `pc`).
-    pub const fn name(self) -> &'static str {
-        match self {
-            Machine::Microvm => "microvm",
-            Machine::Q35 => "q35",
-            Machine::Pc => "pc",
-        }
+    pub fn name(self) -> &'static str {
+        self.into()
     }
 
     /// The most vCPUs QEMU 7.2 accepts for this machine.
@@ -89,8 +88,11 @@ impl Machine {
     }
 }
 
-/// The accelerator a run asks for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// The accelerator a run asks for, named by the variant in lower case.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumIter,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Accel {
     /// KVM where the host offers hardware virtualisation, TCG elsewhere; see
     /// [`crate::accel::decide_accel`].
@@ -107,12 +109,8 @@ impl Accel {
     pub const ALL: [Accel; 3] = [Accel::Auto, Accel::Kvm, Accel::Tcg];
 
     /// The name used on the command line (`auto`, `kvm`, `tcg`).
-    pub const fn name(self) -> &'static str {
-        match self {
-            Accel::Auto => "auto",
-            Accel::Kvm => "kvm",
-            Accel::Tcg => "tcg",
-        }
+    pub fn name(self) -> &'static str {
+        self.into()
     }
 }
 
@@ -286,7 +284,7 @@ pub struct QemuConfig {
     /// The accelerator asked for.
     pub accel: Accel,
     /// The vCPU model (`-cpu`); `None` means the accelerator's default (see
-    /// [`crate::cmdline::default_cpu`]).
+    /// [`crate::qemu_cmdline::default_cpu`]).
     pub cpu: Option<String>,
     /// The kernel command line (`-append`).
     pub append: String,
@@ -519,6 +517,21 @@ fn check_file(path: &Path) -> Result<(), bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn machines_and_accelerators_are_listed_once_and_keep_their_names() {
+        use strum::IntoEnumIterator;
+        assert!(Machine::iter().eq(Machine::ALL));
+        assert_eq!(Machine::ALL.map(Machine::name), ["microvm", "q35", "pc"]);
+        assert!(Accel::iter().eq(Accel::ALL));
+        assert_eq!(Accel::ALL.map(Accel::name), ["auto", "kvm", "tcg"]);
+        for m in Machine::ALL {
+            assert_eq!(m.name().to_uppercase().parse::<Machine>(), Ok(m));
+        }
+        for a in Accel::ALL {
+            assert_eq!(a.name().parse::<Accel>(), Ok(a));
+        }
+    }
 
     fn shape(config: QemuConfig) -> Result<(), ConfigError> {
         config.validate_shape()

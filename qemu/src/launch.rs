@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::accel::AccelDecision;
 use crate::binary::{QemuNotFound, find_qemu};
-use crate::cmdline::{gdb_instructions, qemu_args, shell_join};
 use crate::config::{ConfigError, QemuConfig};
+use crate::qemu_cmdline::{gdb_instructions, qemu_args, shell_join};
 use crate::runner::{Qemu, SerialLine};
 
 /// Why QEMU could not be started.

@@ -9,7 +9,7 @@
 //!   [`ConfigError`] that says what to change.
 //! - [`accel`]: [`decide_accel`] picks KVM or TCG for `auto`, with the
 //!   reason; [`kvm_usable`] tells whether KVM works at all.
-//! - [`cmdline`]: [`qemu_args`] builds the command line as a pure function;
+//! - [`qemu_cmdline`]: [`qemu_args`] builds the command line as a pure function;
 //!   [`shell_join`] renders it as one line a shell runs unchanged.
 //! - [`binary`]: [`find_qemu`] finds the QEMU binary (config, then
 //!   `$FLOTILLA_QEMU`, then `PATH`) or says how to install it;
@@ -50,12 +50,12 @@
 
 pub mod accel;
 pub mod binary;
-pub mod cmdline;
 pub mod config;
 pub mod launch;
 pub mod outcome;
 pub mod ownership;
 mod process;
+pub mod qemu_cmdline;
 pub mod records;
 pub mod report;
 pub mod runner;
@@ -69,16 +69,16 @@ pub use binary::{
     parse_qemu_version, qemu_version,
 };
 pub use boot::protocol::ExitCode;
-pub use cmdline::{
-    GDB_PORT, cpu_model, cpu_note, default_cpu, gdb_instructions, kernel_cmdline, qemu_args,
-    shell_join, shell_quote,
-};
 pub use config::{
     Accel, ConfigError, Machine, ParseChoiceError, QemuConfig, TCG_MAX_CORES, default_memory_mib,
 };
 pub use launch::{Launch, LaunchError};
 pub use outcome::Outcome;
 pub use ownership::{Forged, Owner};
+pub use qemu_cmdline::{
+    GDB_PORT, cpu_model, cpu_note, default_cpu, gdb_instructions, kernel_cmdline, qemu_args,
+    shell_join, shell_quote,
+};
 pub use records::{
     OwnedRecord, Printer, ReadError, forged_records, malformed_records, records, records_of_kind,
 };

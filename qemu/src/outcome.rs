@@ -11,9 +11,11 @@ use boot::protocol::ExitCode;
 /// Only [`Outcome::Exit`] with [`ExitCode::Pass`] is a pass: QEMU exits 0
 /// when the guest triple-faults (with `-no-reboot`), so status 0 is
 /// [`Outcome::Reset`], not success.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Outcome {
     /// The image wrote this code to `isa-debug-exit`.
+    #[strum(transparent)]
     Exit(ExitCode),
     /// QEMU exited 0: the guest reset, triple-faulted or shut down without
     /// writing an exit code.
@@ -29,6 +31,7 @@ pub enum Outcome {
     /// QEMU was killed by a signal that the host did not send.
     Signal(i32),
     /// A wait ran out of time and the host killed QEMU.
+    #[strum(serialize = "timeout")]
     TimedOut,
     /// The host stopped QEMU on request before it ended by itself.
     Killed,
@@ -79,14 +82,7 @@ impl Outcome {
     /// `fail`, `panic`, `fault`, `reset`, `qemu-error`, `signal`, `timeout` or
     /// `killed`.
     pub fn label(&self) -> &'static str {
-        match self {
-            Outcome::Exit(code) => code.name(),
-            Outcome::Reset => "reset",
-            Outcome::QemuError { .. } => "qemu-error",
-            Outcome::Signal(_) => "signal",
-            Outcome::TimedOut => "timeout",
-            Outcome::Killed => "killed",
-        }
+        self.into()
     }
 }
 
@@ -263,5 +259,34 @@ mod tests {
         assert_eq!(exited(0).label(), "reset");
         assert_eq!(exited(1).label(), "qemu-error");
         assert_eq!(Outcome::TimedOut.label(), "timeout");
+        let labels = [
+            Outcome::Exit(ExitCode::Pass),
+            Outcome::Exit(ExitCode::Fail),
+            Outcome::Exit(ExitCode::Panic),
+            Outcome::Exit(ExitCode::Fault),
+            Outcome::Reset,
+            Outcome::QemuError {
+                status: 1,
+                stderr: String::new(),
+            },
+            Outcome::Signal(9),
+            Outcome::TimedOut,
+            Outcome::Killed,
+        ]
+        .map(|o| o.label());
+        assert_eq!(
+            labels,
+            [
+                "pass",
+                "fail",
+                "panic",
+                "fault",
+                "reset",
+                "qemu-error",
+                "signal",
+                "timeout",
+                "killed"
+            ]
+        );
     }
 }

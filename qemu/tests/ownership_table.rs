@@ -35,7 +35,12 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn every_record_kind_printed_has_an_owner() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut files = Vec::new();
-    for dir in ["cpudriver/src", "monitor/src", "services/src"] {
+    for dir in [
+        "cpudriver/src",
+        "monitor/src",
+        "programs/src",
+        "services/src",
+    ] {
         rust_files(&root.join(dir), &mut files);
     }
     let mut seen = 0;

@@ -170,7 +170,7 @@ fn programs_start_only_after_boot_done() {
 #[test]
 fn a_long_bad_value_is_shown_shortened_and_the_message_ends() {
     // The longest user= boots; one byte more is refused by the kernel.
-    let longest = "u".repeat(boot::cmdline::UserArgs::CAPACITY);
+    let longest = "u".repeat(boot::kernel_cmdline::UserArgs::CAPACITY);
     let report = boot(&tcg(1, &format!("log=info user={longest}")));
     assert!(report.passed(), "{}", report.failure_report);
     let value = format!("{longest}u");

@@ -2,10 +2,10 @@
 //! closing line, and the deliberately broken kernel paths make a run fail
 //! with the seed and the call that caused it.
 
-use boot::cmdline::{FuzzRun, SelfTest};
+use boot::kernel_cmdline::{FuzzRun, SelfTest};
 use flotilla_tests::{BOOT_TIMEOUT, image, qemu_slot};
 use qemu::Accel;
-use tools::fuzz::{FuzzRequest, FuzzSummary};
+use tools::fuzz_command::{FuzzRequest, FuzzSummary};
 
 fn fuzz(calls: u64, trace: bool, test: Option<SelfTest>) -> (FuzzSummary, String) {
     let req = FuzzRequest {
@@ -20,7 +20,7 @@ fn fuzz(calls: u64, trace: bool, test: Option<SelfTest>) -> (FuzzSummary, String
     let img = image();
     let config = req.config(&img.kernel, &img.initrd, Accel::Tcg, BOOT_TIMEOUT);
     let _slot = qemu_slot();
-    match tools::fuzz::run(&req, &config, None) {
+    match tools::fuzz_command::run(&req, &config, None) {
         Ok((summary, report)) => (summary, report.failure_report),
         Err(err) => panic!("cannot start QEMU: {err:#}"),
     }

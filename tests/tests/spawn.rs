@@ -67,12 +67,12 @@ fn more_domains_than_a_monitor_holds_at_once_wait_their_turn() {
 
 #[test]
 fn the_documented_most_spawns_all_run_and_one_more_byte_is_refused_before_qemu() {
-    use tools::cmdline::{Added, merge};
+    use tools::cmdline_merge::{Added, merge};
     // The README's maximum.
     const MAX_SPAWNS: usize = 16;
     // The command line `boot --cores 2 --spawn hello@1,...` builds.
     let items = vec!["hello@1".to_owned(); MAX_SPAWNS];
-    let user = tools::spawn::user_items(&items, 2).unwrap();
+    let user = tools::spawn_items::user_items(&items, 2).unwrap();
     let line = merge(&[Added::flag("user", &user, "--spawn")], "").unwrap();
     let report = boot_ok(&with_monitors(2, &line));
     let log = &report.failure_report;
@@ -88,9 +88,11 @@ fn the_documented_most_spawns_all_run_and_one_more_byte_is_refused_before_qemu()
     // One item more, or one byte more than `user=` takes, is refused on
     // the host, naming the limit, before anything boots.
     let more = vec!["hello@1".to_owned(); MAX_SPAWNS + 1];
-    let err = tools::spawn::user_items(&more, 2).unwrap_err().to_string();
+    let err = tools::spawn_items::user_items(&more, 2)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("at most 16 programs"), "{err}");
-    let over = "x".repeat(boot::cmdline::UserArgs::CAPACITY + 1);
+    let over = "x".repeat(boot::kernel_cmdline::UserArgs::CAPACITY + 1);
     let err = merge(&[Added::flag("user", &over, "--spawn")], "")
         .unwrap_err()
         .to_string();

@@ -10,11 +10,11 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use qemu::{Accel, Machine, QemuConfig, ResolvedAccel};
+use qemu::{Accel, Machine, QemuConfig};
 use serde::Serialize;
 
 use crate::boot;
-use crate::cmdline::{Added, CmdlineError, merge};
+use crate::cmdline_merge::{Added, CmdlineError, merge};
 
 /// One boot's figures.
 #[derive(Clone, Debug, Serialize)]
@@ -210,10 +210,7 @@ pub fn run(req: &BenchRequest) -> Result<(Vec<Sample>, Meta, PathBuf)> {
     }
     bar.finish_and_clear();
     let accel = accel.context("nothing was measured")?;
-    let accel_name = match accel.accel {
-        ResolvedAccel::Kvm => "kvm",
-        ResolvedAccel::Tcg => "tcg",
-    };
+    let accel_name = accel.accel.name();
     let qemu_version = crate::results::qemu_version();
     let meta = Meta {
         experiment: "boot-time",

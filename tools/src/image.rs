@@ -31,7 +31,7 @@ fn cargo() -> std::ffi::OsString {
 /// The image build, for messages.
 pub fn build_command_line() -> String {
     format!(
-        "cargo build --release -p {KERNEL_PACKAGE} -p {PROGRAMS_PACKAGE} --target {KERNEL_TARGET}"
+        "cargo build --release -p {KERNEL_PACKAGE} -p {MONITOR_PACKAGE} -p {PROGRAMS_PACKAGE} --target {KERNEL_TARGET}"
     )
 }
 
@@ -85,19 +85,21 @@ pub struct Image {
     pub initrd: PathBuf,
 }
 
-/// The ring-3 programs packed into the initrd (all binaries of the monitor
-/// package).
+/// The ring-3 programs packed into the initrd: the monitor (the only binary
+/// of [`MONITOR_PACKAGE`]) and every binary of [`PROGRAMS_PACKAGE`].
 pub const PROGRAMS: [&str; 16] = [
     "monitor", "probe", "captest", "fuzz", "hello", "disptest", "spin", "forever", "lmptest",
     "pingpong", "grow", "readonly", "uthreads", "badpager", "upcalls", "hostile",
 ];
-/// The package of the ring-3 programs.
-pub const PROGRAMS_PACKAGE: &str = "monitor";
+/// The package of the monitor.
+pub const MONITOR_PACKAGE: &str = "monitor";
+/// The package of the test programs.
+pub const PROGRAMS_PACKAGE: &str = "programs";
 
 /// Builds the kernel and the ring-3 programs (release profile) for the
 /// bare-metal target and packs the programs into the initrd.
 pub fn build() -> Result<Image> {
-    let artifacts = cargo_build(&[KERNEL_PACKAGE, PROGRAMS_PACKAGE])?;
+    let artifacts = cargo_build(&[KERNEL_PACKAGE, MONITOR_PACKAGE, PROGRAMS_PACKAGE])?;
     let find = |name: &str| {
         artifacts
             .iter()
@@ -232,5 +234,29 @@ mod tests {
     #[test]
     fn workspace_root_holds_the_kernel_crate() {
         assert!(workspace_root().join("cpudriver/Cargo.toml").is_file());
+    }
+
+    /// The names of the `[[bin]]` targets of `package`'s manifest.
+    fn bin_names(package: &str) -> Vec<String> {
+        let path = workspace_root().join(package).join("Cargo.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        text.split("[[bin]]")
+            .skip(1)
+            .filter_map(|bin| {
+                let line = bin.lines().find(|l| l.starts_with("name = "))?;
+                Some(line["name = ".len()..].trim_matches('"').to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_initrd_holds_every_binary_of_the_two_program_packages() {
+        assert_eq!(bin_names(MONITOR_PACKAGE), ["monitor"]);
+        let mut built = bin_names(MONITOR_PACKAGE);
+        built.extend(bin_names(PROGRAMS_PACKAGE));
+        built.sort();
+        let mut packed = PROGRAMS.map(str::to_owned).to_vec();
+        packed.sort();
+        assert_eq!(built, packed);
     }
 }

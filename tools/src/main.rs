@@ -8,11 +8,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Result;
-use boot::cmdline::SelfTest;
+use boot::kernel_cmdline::SelfTest;
 use clap::{Args, Parser, Subcommand};
 use qemu::runner::Observer;
 use qemu::{Accel, Machine, QemuConfig};
-use tools::cmdline::{self, Added};
+use tools::cmdline_merge::{self, Added};
 use tools::show::{Console, Echo};
 use tools::{bench, boot as run_boot, image};
 
@@ -43,7 +43,7 @@ enum Command {
     Sim(tools::sim::SimArgs),
     /// Fuzz the capability invocations from ring 3 on every core while the
     /// kernels check their capability databases.
-    Fuzz(tools::fuzz::FuzzArgs),
+    Fuzz(tools::fuzz_command::FuzzArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -144,7 +144,7 @@ fn main() -> ExitCode {
         Command::Exp(args) => tools::exp::main(&args),
         Command::Check(args) => tools::check::main(&args),
         Command::Sim(args) => tools::sim::main(&args),
-        Command::Fuzz(args) => tools::fuzz::main(&args),
+        Command::Fuzz(args) => tools::fuzz_command::main(&args),
     };
     match result {
         Ok(code) => code,
@@ -178,10 +178,10 @@ impl BootArgs {
             added.push(Added::flag("test", test, "--test"));
         }
         if !self.spawn.is_empty() {
-            let items = tools::spawn::user_items(&self.spawn, self.cores)?;
+            let items = tools::spawn_items::user_items(&self.spawn, self.cores)?;
             added.push(Added::flag("user", &items, "--spawn"));
         }
-        Ok(cmdline::merge(&added, &self.append)?)
+        Ok(cmdline_merge::merge(&added, &self.append)?)
     }
 }
 

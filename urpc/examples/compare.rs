@@ -126,15 +126,23 @@ impl Rx for MpscRx {
 
 // ---------------------------------------------------------------- driver
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, strum::IntoStaticStr)]
 enum Queue {
+    #[strum(serialize = "raw ping-pong, ring lines")]
     Raw,
+    #[strum(serialize = "raw ping-pong, one pair")]
     RawPair,
+    #[strum(serialize = "urpc ack line (default)")]
     UrpcAck,
+    #[strum(serialize = "urpc used bit")]
     UrpcUsed,
+    #[strum(serialize = "rtrb")]
     Rtrb,
+    #[strum(serialize = "crossbeam ArrayQueue")]
     CrossbeamArray,
+    #[strum(serialize = "crossbeam bounded chan")]
     CrossbeamChannel,
+    #[strum(serialize = "std mpsc sync_channel")]
     Mpsc,
 }
 
@@ -151,16 +159,7 @@ impl Queue {
     ];
 
     fn name(self) -> &'static str {
-        match self {
-            Queue::Raw => "raw ping-pong, ring lines",
-            Queue::RawPair => "raw ping-pong, one pair",
-            Queue::UrpcAck => "urpc ack line (default)",
-            Queue::UrpcUsed => "urpc used bit",
-            Queue::Rtrb => "rtrb",
-            Queue::CrossbeamArray => "crossbeam ArrayQueue",
-            Queue::CrossbeamChannel => "crossbeam bounded chan",
-            Queue::Mpsc => "std mpsc sync_channel",
-        }
+        self.into()
     }
 }
 

@@ -12,25 +12,24 @@ const PIT_HZ: u64 = 1_193_182;
 /// PIT ticks per measuring window (10 ms).
 const WINDOW: u16 = 11_932;
 
-/// Where a TSC frequency came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a TSC frequency came from, named in reports ([`Source::name`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
 pub enum Source {
     /// Measured against the PIT.
+    #[strum(serialize = "pit")]
     Pit,
     /// CPUID leaf 0x15 (crystal clock ratio).
+    #[strum(serialize = "cpuid-0x15")]
     CpuidCrystal,
     /// The hypervisor timing leaf 0x40000010.
+    #[strum(serialize = "cpuid-0x40000010")]
     Hypervisor,
 }
 
 impl Source {
     /// A short name for reports.
     pub fn name(self) -> &'static str {
-        match self {
-            Source::Pit => "pit",
-            Source::CpuidCrystal => "cpuid-0x15",
-            Source::Hypervisor => "cpuid-0x40000010",
-        }
+        self.into()
     }
 }
 

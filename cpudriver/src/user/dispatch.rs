@@ -142,7 +142,7 @@ pub(super) fn reap(frame: &mut TrapFrame, result: Result<u64, Error>) -> Done {
     };
     let after = i.checked_sub(1).or(s.programs.len().checked_sub(1));
     drop(s);
-    super::fuzz::program_ended();
+    super::fuzz_watch::program_ended();
     schedule(frame, after);
     Done::Switched
 }

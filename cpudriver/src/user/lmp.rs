@@ -158,7 +158,7 @@ pub(super) fn recv(frame: &mut TrapFrame, dest: Option<CPtr>, slot: u32, timeout
         };
         let after = i.checked_sub(1).or(s.programs.len().checked_sub(1));
         drop(s);
-        super::fuzz::program_ended();
+        super::fuzz_watch::program_ended();
         schedule(frame, after);
         return Done::Switched;
     }

@@ -24,7 +24,7 @@
 pub mod dispatch;
 pub mod elf;
 mod entry;
-pub mod fuzz;
+pub mod fuzz_watch;
 mod invoke;
 mod lmp;
 pub mod space;
@@ -134,10 +134,10 @@ static HYPERVISOR: AtomicBool = AtomicBool::new(false);
 static SLICE: AtomicU64 = AtomicU64::new(0);
 
 /// Sets how the core's programs share it, and says so in a `sched` record.
-pub fn set_sched(sched: boot::cmdline::Sched) {
+pub fn set_sched(sched: boot::kernel_cmdline::Sched) {
     let (name, us) = match sched {
-        boot::cmdline::Sched::RoundRobin { slice_us } => ("rr", slice_us),
-        boot::cmdline::Sched::RunToBlock => ("block", 0),
+        boot::kernel_cmdline::Sched::RoundRobin { slice_us } => ("rr", slice_us),
+        boot::kernel_cmdline::Sched::RunToBlock => ("block", 0),
     };
     let hz = crate::timing::get().tsc_hz;
     SLICE.store(hz / 1_000_000 * u64::from(us), Ordering::Relaxed);
@@ -418,7 +418,7 @@ fn end_current(frame: &mut TrapFrame, how: Status) {
     dispatch::end_gone(&mut s);
     let after = i.checked_sub(1).or(s.programs.len().checked_sub(1));
     drop(s);
-    fuzz::program_ended();
+    fuzz_watch::program_ended();
     schedule(frame, after);
 }
 
@@ -543,7 +543,7 @@ pub fn fault(frame: &mut TrapFrame) {
 /// address of a page fault) in `frame`, with a report.
 fn kill(frame: &mut TrapFrame, vector: u64, cr2: u64) {
     let name = current_name();
-    fuzz::report_recent();
+    fuzz_watch::report_recent();
     log::warn!(
         "program '{name}' killed: {} (vector {vector}) at rip {:#x}, error code {:#x}, cr2 {cr2:#x}",
         exception_name(vector),

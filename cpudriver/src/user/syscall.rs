@@ -78,9 +78,9 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
     ];
     let number = frame.rax;
     // Every call from the capability invocations up is a fuzzer's call.
-    let fuzzed = number >= abi::number::CAP_IDENTIFY && super::fuzz::enabled();
+    let fuzzed = number >= abi::number::CAP_IDENTIFY && super::fuzz_watch::enabled();
     if fuzzed {
-        super::fuzz::before(number, args);
+        super::fuzz_watch::before(number, args);
     }
     let done = match Syscall::decode(number, args) {
         Ok(call) => handle(call, frame),
@@ -98,7 +98,7 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
             }
         }
         if fuzzed {
-            super::fuzz::after(frame);
+            super::fuzz_watch::after(frame);
         }
     }
     super::to_ring3(frame);

@@ -3,7 +3,7 @@
 //! which rights, and which page tables that takes.
 //!
 //! The plan is pure: it reads the image and computes; the ring-3 loader
-//! (`platforms::ring3::spawn`) carries it out with capability invocations,
+//! (`platforms::ring3::domain_loader`) carries it out with capability invocations,
 //! and the kernel checks every one of those. It is tested here on the host.
 //!
 //! The backing frame holds, in order, the pages the image's loadable
@@ -33,8 +33,10 @@ pub const PAGE: u64 = 4096;
 /// Pages of stack a spawned domain gets (its top page at `abi::STACK_TOP`).
 pub const STACK_PAGES: u64 = 16;
 
-/// Why an image cannot become a domain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why an image cannot become a domain; its name in records
+/// ([`ImageError::name`]) is the variant's in kebab case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum ImageError {
     /// The image is shorter than its own headers say.
     Truncated(ElfTruncated),
@@ -59,14 +61,7 @@ pub enum ImageError {
 impl ImageError {
     /// A short name, for records.
     pub fn name(&self) -> &'static str {
-        match self {
-            ImageError::Truncated(_) => "truncated",
-            ImageError::NotElf => "not-elf",
-            ImageError::WrongKind => "wrong-kind",
-            ImageError::BadSegment => "bad-segment",
-            ImageError::BadEntry => "bad-entry",
-            ImageError::TooLarge { .. } => "too-large",
-        }
+        self.into()
     }
 }
 

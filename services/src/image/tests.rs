@@ -261,3 +261,31 @@ fn refuses_bad_images_with_typed_errors() {
     cut.truncate(cut.len() - 1);
     assert!(matches!(plan(&cut, 100), Err(ImageError::Truncated(_))));
 }
+
+#[test]
+fn every_image_error_keeps_its_name() {
+    let truncated = ImageError::Truncated(ElfTruncated {
+        len: 10,
+        part: modules::initrd::ElfPart::Header,
+        needed: 64,
+    });
+    let errors = [
+        truncated,
+        ImageError::NotElf,
+        ImageError::WrongKind,
+        ImageError::BadSegment,
+        ImageError::BadEntry,
+        ImageError::TooLarge { pages: 2, limit: 1 },
+    ];
+    assert_eq!(
+        errors.map(|e| e.name()),
+        [
+            "truncated",
+            "not-elf",
+            "wrong-kind",
+            "bad-segment",
+            "bad-entry",
+            "too-large"
+        ]
+    );
+}

@@ -29,8 +29,20 @@ pub const HEADER: &str = "core,op,key,value,invoke,response";
 /// The columns, in order.
 const COLUMNS: [&str; 6] = ["core", "op", "key", "value", "invoke", "response"];
 
-/// What an operation does to its key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// What an operation does to its key, named in the file by the variant in
+/// lower case.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Kind {
     /// Returned the key's value.
     Read,
@@ -41,10 +53,7 @@ pub enum Kind {
 impl Kind {
     /// The name used in the file.
     pub fn name(self) -> &'static str {
-        match self {
-            Kind::Read => "read",
-            Kind::Write => "write",
-        }
+        self.into()
     }
 }
 
@@ -274,18 +283,12 @@ impl History {
                 });
             }
             let core = field(line, 0, parts[0], "an unsigned 32-bit integer")?;
-            let kind = match parts[1] {
-                "read" => Kind::Read,
-                "write" => Kind::Write,
-                other => {
-                    return Err(HistoryError::Field {
-                        line,
-                        field: "op",
-                        expected: "`read` or `write`",
-                        found: other.to_owned(),
-                    });
-                }
-            };
+            let kind = parts[1].parse().map_err(|_| HistoryError::Field {
+                line,
+                field: "op",
+                expected: "`read` or `write`",
+                found: parts[1].to_owned(),
+            })?;
             let u64_ = "an unsigned 64-bit integer";
             let key = field(line, 2, parts[2], u64_)?;
             let value = field(line, 3, parts[3], u64_)?;
@@ -392,6 +395,17 @@ pub fn skew_from_meta(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_keep_their_names_and_parse_back() {
+        use strum::IntoEnumIterator;
+        let names: Vec<_> = Kind::iter().map(Kind::name).collect();
+        assert_eq!(names, ["read", "write"]);
+        for kind in Kind::iter() {
+            assert_eq!(kind.name().parse(), Ok(kind));
+        }
+        assert!("Read".parse::<Kind>().is_err());
+    }
 
     #[test]
     fn overlapping_operations_of_one_core_are_refused_and_touching_ones_kept() {

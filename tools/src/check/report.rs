@@ -15,8 +15,10 @@ use super::history::{HEADER, History};
 use super::outcome::{Counterexample, Verdict};
 use super::stale::{Spread, Staleness};
 
-/// A model's name on the command line and its word in the verdict line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A model's name on the command line and its word in the verdict line:
+/// the variant's name in lower case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "kebab-case")]
 pub enum ModelName {
     /// Linearizability.
     Lin,
@@ -27,10 +29,7 @@ pub enum ModelName {
 impl ModelName {
     /// `lin` or `seq`.
     pub fn name(self) -> &'static str {
-        match self {
-            ModelName::Lin => "lin",
-            ModelName::Seq => "seq",
-        }
+        self.into()
     }
 
     /// `linearizable` or `sequential`.
@@ -134,5 +133,17 @@ pub fn exit_status(verdicts: &[&Verdict]) -> u8 {
         3
     } else {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn models_keep_their_names() {
+        use strum::IntoEnumIterator;
+        let names: Vec<_> = ModelName::iter().map(ModelName::name).collect();
+        assert_eq!(names, ["lin", "seq"]);
     }
 }

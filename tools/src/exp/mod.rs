@@ -51,11 +51,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use qemu::{Accel, Machine, OwnedRecord, QemuConfig, ResolvedAccel};
+use qemu::{Accel, Machine, OwnedRecord, QemuConfig};
 use services::exp::{Experiment, Request};
 use services::platforms::hosted::{self, PinPolicy};
 
-use crate::cmdline::{self, Added};
+use crate::cmdline_merge::{self, Added};
 use crate::show::{Console, Echo};
 use crate::{boot, image, results};
 use output::Meta;
@@ -191,7 +191,7 @@ impl ExpArgs {
             Added::default("log", "warn"),
             Added::flag("user", req.to_string(), "the experiment request"),
         ];
-        Ok(cmdline::merge(&added, &self.append)?)
+        Ok(cmdline_merge::merge(&added, &self.append)?)
     }
 
     /// The configuration of the boot of `cores` cores with the kernel
@@ -361,11 +361,7 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
 
     let (accel_name, reason, machine, qemu_version, ring) = match &accel {
         Some(a) => (
-            match a.accel {
-                ResolvedAccel::Kvm => "kvm",
-                ResolvedAccel::Tcg => "tcg",
-            }
-            .to_owned(),
+            a.accel.name().to_owned(),
             a.reason.clone(),
             args.machine.to_string(),
             Some(results::qemu_version()),
@@ -373,7 +369,7 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         ),
         None => (
             "hosted".to_owned(),
-            format!("Linux threads on the host, pinning {}", pin_name(&pin)),
+            format!("Linux threads on the host, pinning {}", pin.name()),
             "host".to_owned(),
             None,
             serde_json::json!("hosted"),
@@ -464,7 +460,7 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
     {
         println!(
             "note: more logical cores than host cores; threads share host cores (pinning {}), so spinning waits include scheduler delays",
-            pin_name(&pin)
+            pin.name()
         );
     }
     if args.hosted && cfg!(debug_assertions) {
@@ -505,14 +501,6 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn pin_name(pin: &PinPolicy) -> &'static str {
-    match pin {
-        PinPolicy::None => "none",
-        PinPolicy::RoundRobin => "round-robin",
-        PinPolicy::List(_) => "list",
-    }
 }
 
 /// Whether a record kind belongs to the experiments (or the hosted

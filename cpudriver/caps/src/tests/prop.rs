@@ -89,8 +89,9 @@ pub(crate) enum EntryPick {
     Raw(u32),
 }
 
-/// One operation with its arguments.
-#[derive(Clone, Debug)]
+/// One operation with its arguments, named by the variant in lower case.
+#[derive(Clone, Debug, strum::IntoStaticStr, strum::VariantNames)]
+#[strum(serialize_all = "kebab-case")]
 pub(crate) enum Op {
     Retype {
         src: Pick,
@@ -166,27 +167,8 @@ pub(crate) enum Op {
 }
 
 impl Op {
-    const NAMES: [&'static str; 13] = [
-        "retype", "copy", "mint", "delete", "revoke", "identify", "map", "unmap", "protect",
-        "receive", "notify", "lock", "remote",
-    ];
-
     fn name(&self) -> &'static str {
-        match self {
-            Op::Retype { .. } => "retype",
-            Op::Copy { .. } => "copy",
-            Op::Mint { .. } => "mint",
-            Op::Delete { .. } => "delete",
-            Op::Revoke { .. } => "revoke",
-            Op::Identify { .. } => "identify",
-            Op::Map { .. } => "map",
-            Op::Unmap { .. } => "unmap",
-            Op::Protect { .. } => "protect",
-            Op::Receive { .. } => "receive",
-            Op::Notify { .. } => "notify",
-            Op::Lock { .. } => "lock",
-            Op::Remote { .. } => "remote",
-        }
+        self.into()
     }
 }
 
@@ -681,7 +663,15 @@ fn generator_reaches_every_success_path() {
             }
         }
     }
-    for name in Op::NAMES {
+    use strum::VariantNames;
+    assert_eq!(
+        Op::VARIANTS,
+        [
+            "retype", "copy", "mint", "delete", "revoke", "identify", "map", "unmap", "protect",
+            "receive", "notify", "lock", "remote",
+        ]
+    );
+    for name in Op::VARIANTS {
         assert!(
             ok.get(name).copied().unwrap_or(0) > 0,
             "{name} never succeeded: {ok:?}"

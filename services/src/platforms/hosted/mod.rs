@@ -46,8 +46,9 @@ use crate::exp::{self, ExpError, ExpJob, Request};
 use crate::monitor::{self, Job, Monitor, MonitorError, Stats};
 use crate::shm::Layout;
 
-/// Where the threads run.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Where the threads run; named in results by the variant in kebab case.
+#[derive(Clone, Debug, Default, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum PinPolicy {
     /// Wherever the host's scheduler puts them.
     None,
@@ -59,12 +60,9 @@ pub enum PinPolicy {
 }
 
 impl PinPolicy {
-    fn name(&self) -> &'static str {
-        match self {
-            PinPolicy::None => "none",
-            PinPolicy::RoundRobin => "round-robin",
-            PinPolicy::List(_) => "list",
-        }
+    /// The policy's name in results: `none`, `round-robin` or `list`.
+    pub fn name(&self) -> &'static str {
+        self.into()
     }
 }
 
@@ -350,6 +348,17 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pin_policies_keep_their_names() {
+        let names = [
+            PinPolicy::None,
+            PinPolicy::RoundRobin,
+            PinPolicy::List(vec![1]),
+        ]
+        .map(|p| p.name());
+        assert_eq!(names, ["none", "round-robin", "list"]);
+    }
 
     #[test]
     fn round_robin_wraps_around_the_host_cores() {

@@ -25,10 +25,10 @@ use core::fmt::{self, Write};
 use linked_list_allocator::LockedHeap;
 
 pub mod checks;
+pub mod domain_loader;
 pub mod pager;
 mod platform;
 pub mod runs;
-pub mod spawn;
 
 pub use abi::user as sys;
 pub use platform::Ring3;

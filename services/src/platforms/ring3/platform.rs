@@ -6,7 +6,7 @@ use core::ptr::NonNull;
 use abi::cap::{CPtr, rights, slot};
 use abi::{CapError, ProgramInfo, SysError};
 
-use super::spawn::Loader;
+use super::domain_loader::Loader;
 use super::sys;
 use crate::platform::{Platform, PlatformError, SpawnError};
 use crate::shm::Arena;

@@ -13,7 +13,7 @@ use services::proto::spawn::Name;
 // Every core number fits a `spawn=` item's digits, and the kernel's
 // `user=` takes the longest argument string a monitor must take.
 const _: () = assert!(boot::plan::MAX_CORES <= 10usize.pow(CORE_DIGITS as u32));
-const _: () = assert!(MAX_ARGS_NEEDED <= boot::cmdline::UserArgs::CAPACITY);
+const _: () = assert!(MAX_ARGS_NEEDED <= boot::kernel_cmdline::UserArgs::CAPACITY);
 
 /// Why a `--spawn` value was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -113,8 +113,8 @@ mod tests {
     /// the kernel reads.
     #[test]
     fn the_longest_spawn_items_fit_every_limit() {
-        use crate::cmdline::{Added, CmdlineError, merge};
-        use boot::cmdline::{Config, UserArgs};
+        use crate::cmdline_merge::{Added, CmdlineError, merge};
+        use boot::kernel_cmdline::{Config, UserArgs};
         use services::monitor::args::MonitorArgs;
         use services::monitor::{EXP_ROOM, MAX_SPAWN_ITEM};
 
@@ -133,7 +133,7 @@ mod tests {
         assert!(monitor.options.inject_malformed);
 
         // With every other option in its longest form, the line still fits.
-        let test = boot::cmdline::SelfTest::ALL
+        let test = boot::kernel_cmdline::SelfTest::ALL
             .iter()
             .map(|t| t.name())
             .max_by_key(|n| n.len())

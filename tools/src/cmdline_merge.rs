@@ -8,10 +8,10 @@
 //! `--log debug` or `--test isolation`) must agree with `--append`: the same
 //! value is passed once, and a different one is refused, naming both. The
 //! merged line is then checked with the kernel's own parser
-//! ([`boot::cmdline::Config::parse`]), so that a line the kernel would refuse
+//! ([`boot::kernel_cmdline::Config::parse`]), so that a line the kernel would refuse
 //! is refused on the host, before anything boots.
 
-use boot::cmdline::Config;
+use boot::kernel_cmdline::Config;
 
 /// Where an option the command adds comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,7 +77,7 @@ pub enum CmdlineError {
         "the kernel command line would be {len} bytes, but the kernel reads at most {max} \
          (user= takes at most {user_max})",
         max = boot::pvh::MAX_CMDLINE,
-        user_max = boot::cmdline::UserArgs::CAPACITY
+        user_max = boot::kernel_cmdline::UserArgs::CAPACITY
     )]
     TooLong {
         /// Its length in bytes.

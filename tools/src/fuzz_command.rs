@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use boot::cmdline::{FuzzRun, SelfTest};
+use boot::kernel_cmdline::{FuzzRun, SelfTest};
 use qemu::{Accel, Machine, Outcome, OwnedRecord, QemuConfig, SerialLine};
 
 use crate::boot::BootReport;
@@ -512,6 +512,6 @@ mod tests {
         r.run.trace = true;
         r.test = Some(SelfTest::FuzzCorrupt);
         assert_eq!(r.cmdline(), "log=info fuzz=7:1000:trace test=fuzz-corrupt");
-        assert!(boot::cmdline::Config::parse(&r.cmdline()).is_ok());
+        assert!(boot::kernel_cmdline::Config::parse(&r.cmdline()).is_ok());
     }
 }

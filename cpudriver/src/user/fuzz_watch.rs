@@ -20,7 +20,7 @@
 
 use core::fmt;
 
-use boot::cmdline::SelfTest;
+use boot::kernel_cmdline::SelfTest;
 use boot::protocol::ExitCode;
 use caps::InvariantViolation;
 use spin::Mutex;

@@ -22,10 +22,25 @@
 //! shortened with its length when it is long (see [`crate::text`]), so
 //! every error fits a fixed buffer and ends with what is accepted.
 
+use strum::IntoEnumIterator;
+
 use crate::text::{Quoted, Short};
 
-/// Log verbosity, from the `log=` option.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// Log verbosity, from the `log=` option, named by the variant in lower
+/// case.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum LogLevel {
     /// Nothing but structured records and fatal reports.
     Off,
@@ -42,30 +57,19 @@ pub enum LogLevel {
 }
 
 impl LogLevel {
-    const NAMES: [(&'static str, LogLevel); 6] = [
-        ("off", LogLevel::Off),
-        ("error", LogLevel::Error),
-        ("warn", LogLevel::Warn),
-        ("info", LogLevel::Info),
-        ("debug", LogLevel::Debug),
-        ("trace", LogLevel::Trace),
-    ];
-
     /// The option value naming this level.
     pub fn name(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(_, l)| *l == self)
-            .map(|(n, _)| *n)
-            .unwrap_or("info")
+        self.into()
     }
 }
 
 /// A deliberate test scenario, selected with `test=`.
 ///
 /// Each scenario ends the run in a documented way, which the integration
-/// tests check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// tests check. Its `test=` value ([`SelfTest::name`]) is the variant's name
+/// in kebab case, or the attack's for [`SelfTest::Hostile`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum SelfTest {
     /// Every core increments a kernel static once and reports its value and
     /// the physical frame behind it; the run passes.
@@ -138,6 +142,7 @@ pub enum SelfTest {
     /// The last core runs the `hostile` program before its monitor: it
     /// tries one attack on the kernel from ring 3 (`test=hostile-NAME`,
     /// an [`Attack`]), and reports how it was stopped.
+    #[strum(transparent)]
     Hostile(Attack),
 }
 
@@ -182,26 +187,7 @@ impl SelfTest {
 
     /// The `test=` value naming this scenario.
     pub fn name(self) -> &'static str {
-        match self {
-            SelfTest::Isolation => "isolation",
-            SelfTest::PageFault => "page-fault",
-            SelfTest::DivideError => "divide-error",
-            SelfTest::ApPanic => "ap-panic",
-            SelfTest::StackOverflow => "stack-overflow",
-            SelfTest::ApStall => "ap-stall",
-            SelfTest::UserProbe => "user-probe",
-            SelfTest::UserPanic => "user-panic",
-            SelfTest::UserOom => "user-oom",
-            SelfTest::Caps => "caps",
-            SelfTest::CapsBench => "caps-bench",
-            SelfTest::CapsIsolation => "caps-isolation",
-            SelfTest::CapsXfer => "caps-xfer",
-            SelfTest::CapsDispatch => "caps-dispatch",
-            SelfTest::Lmp => "lmp",
-            SelfTest::FuzzCorrupt => "fuzz-corrupt",
-            SelfTest::FuzzUntyped => "fuzz-untyped",
-            SelfTest::Hostile(attack) => attack.test_name(),
-        }
+        self.into()
     }
 
     /// Looks a scenario up by name.
@@ -248,8 +234,20 @@ impl UserArgs {
     }
 }
 
-/// Whether the run must have an initrd of ring-3 programs (`initrd=`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Whether the run must have an initrd of ring-3 programs (`initrd=`),
+/// named by the variant in lower case.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Initrd {
     /// Without an initrd the CPU drivers boot alone, and the run passes
     /// once every core is up.
@@ -260,10 +258,10 @@ pub enum Initrd {
 }
 
 impl Initrd {
-    const NAMES: [(&'static str, Initrd); 2] = [
-        ("optional", Initrd::Optional),
-        ("required", Initrd::Required),
-    ];
+    /// The option value naming this choice.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// A fuzzing run (`fuzz=SEED:CALLS[:trace]`).
@@ -426,9 +424,9 @@ impl core::fmt::Display for CmdlineError<'_> {
                 write!(f, "option '{option}' cannot take {} (", Quoted(value))?;
                 match option {
                     "log" => {
-                        for (i, (name, _)) in LogLevel::NAMES.iter().enumerate() {
+                        for (i, level) in LogLevel::iter().enumerate() {
                             let sep = if i == 0 { "" } else { ", " };
-                            write!(f, "{sep}{name}")?;
+                            write!(f, "{sep}{}", level.name())?;
                         }
                     }
                     "test" => {
@@ -447,9 +445,9 @@ impl core::fmt::Display for CmdlineError<'_> {
                         Sched::MAX_SLICE_US
                     )?,
                     "initrd" => {
-                        for (i, (name, _)) in Initrd::NAMES.iter().enumerate() {
+                        for (i, initrd) in Initrd::iter().enumerate() {
                             let sep = if i == 0 { "" } else { ", " };
-                            write!(f, "{sep}{name}")?;
+                            write!(f, "{sep}{}", initrd.name())?;
                         }
                     }
                     _ => write!(f, "a whole number of milliseconds, at least 1")?,
@@ -500,11 +498,7 @@ impl Config {
             let bad = CmdlineError::BadValue { option, value };
             let slot = match option {
                 "log" => {
-                    config.log = LogLevel::NAMES
-                        .iter()
-                        .find(|(n, _)| *n == value)
-                        .map(|(_, l)| *l)
-                        .ok_or(bad)?;
+                    config.log = value.parse().map_err(|_| bad)?;
                     0
                 }
                 "test" => {
@@ -520,11 +514,7 @@ impl Config {
                     3
                 }
                 "initrd" => {
-                    config.initrd = Initrd::NAMES
-                        .iter()
-                        .find(|(n, _)| *n == value)
-                        .map(|(_, i)| *i)
-                        .ok_or(bad)?;
+                    config.initrd = value.parse().map_err(|_| bad)?;
                     4
                 }
                 "fuzz" => {
@@ -615,11 +605,51 @@ mod tests {
             let line = std::format!("test={}", t.name());
             assert_eq!(Config::parse(&line).unwrap().test, Some(t));
         }
-        for (name, level) in LogLevel::NAMES {
-            let line = std::format!("log={name}");
+        for level in LogLevel::iter() {
+            let line = std::format!("log={}", level.name());
             assert_eq!(Config::parse(&line).unwrap().log, level);
-            assert_eq!(level.name(), name);
         }
+        for initrd in Initrd::iter() {
+            let line = std::format!("initrd={}", initrd.name());
+            assert_eq!(Config::parse(&line).unwrap().initrd, initrd);
+        }
+    }
+
+    #[test]
+    fn option_values_keep_their_names() {
+        let levels: std::vec::Vec<_> = LogLevel::iter().map(LogLevel::name).collect();
+        assert_eq!(levels, ["off", "error", "warn", "info", "debug", "trace"]);
+        let initrds: std::vec::Vec<_> = Initrd::iter().map(Initrd::name).collect();
+        assert_eq!(initrds, ["optional", "required"]);
+        assert_eq!(
+            SelfTest::PLAIN.map(SelfTest::name),
+            [
+                "isolation",
+                "page-fault",
+                "divide-error",
+                "ap-panic",
+                "stack-overflow",
+                "ap-stall",
+                "user-probe",
+                "user-panic",
+                "user-oom",
+                "caps",
+                "caps-bench",
+                "caps-isolation",
+                "caps-xfer",
+                "caps-dispatch",
+                "lmp",
+                "fuzz-corrupt",
+                "fuzz-untyped",
+            ]
+        );
+        for attack in Attack::ALL {
+            assert_eq!(SelfTest::Hostile(attack).name(), attack.test_name());
+        }
+        assert_eq!(
+            SelfTest::Hostile(Attack::LmpReap).name(),
+            "hostile-lmp-reap"
+        );
     }
 
     #[test]

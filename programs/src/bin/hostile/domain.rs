@@ -15,8 +15,8 @@ use abi::cap::CPtr;
 use abi::disp::Status;
 use services::platform::SpawnError;
 use services::platforms::ring3::checks::Checks;
+use services::platforms::ring3::domain_loader::Loader;
 use services::platforms::ring3::record;
-use services::platforms::ring3::spawn::Loader;
 use services::platforms::ring3::sys;
 
 /// Root slot of the domain's cspace with a copy of its PML4.
