@@ -25,7 +25,7 @@ use crate::exp::sync::{BLOCK_WORDS, Mem, ShmLock, Word, check_core, check_cores}
 
 /// The lock objects of a process, by the number an arena holds (`n` is
 /// at index `n - 1`, so 0 means "not made yet").
-struct Registry<T: 'static> {
+pub struct Registry<T: 'static> {
     made: Mutex<Vec<&'static T>>,
 }
 
@@ -69,57 +69,61 @@ fn find<T: Default + Sync, M: Mem>(
 static STD: Registry<Mutex<()>> = Registry::new();
 static PARKING: Registry<parking_lot::Mutex<()>> = Registry::new();
 
-/// `std::sync::Mutex<()>` (a futex on Linux).
-#[derive(Debug)]
-pub struct StdMutex {
-    base: usize,
-    lock: Option<&'static Mutex<()>>,
-    guard: Option<MutexGuard<'static, ()>>,
+/// A lock object of the host's, as [`HostedLock`] uses it.
+pub trait HostLock: Default + Sync + Sized + 'static {
+    /// What holding the lock is.
+    type Guard: core::fmt::Debug + 'static;
+    /// The series name.
+    const NAME: &'static str;
+    /// The process's objects of this kind.
+    fn registry() -> &'static Registry<Self>;
+    /// Waits for the lock.
+    fn take(&'static self) -> Self::Guard;
 }
 
-impl ShmLock for StdMutex {
+impl HostLock for Mutex<()> {
+    type Guard = MutexGuard<'static, ()>;
     const NAME: &'static str = "std-mutex";
 
-    fn words(cores: u32) -> usize {
-        check_cores(cores);
-        BLOCK_WORDS
+    fn registry() -> &'static Registry<Self> {
+        &STD
     }
 
-    fn init<M: Mem>(mem: &M, base: usize, cores: u32) {
-        init_in(&STD, mem, base, cores);
-    }
-
-    fn new(base: usize, me: u32, cores: u32) -> Self {
-        check_core(me, cores);
-        StdMutex {
-            base,
-            lock: None,
-            guard: None,
-        }
-    }
-
-    fn acquire<M: Mem>(&mut self, mem: &M) {
-        let lock = find(&STD, &mut self.lock, mem, self.base);
+    fn take(&'static self) -> Self::Guard {
         // A holder that panicked poisons the lock; the critical section's
         // own checks report what it left, so the lock is taken anyway.
-        self.guard = Some(lock.lock().unwrap_or_else(PoisonError::into_inner));
-    }
-
-    fn release<M: Mem>(&mut self, _mem: &M) {
-        self.guard = None;
+        self.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// `parking_lot::Mutex<()>`: one byte, a short spin, then parking.
-#[derive(Debug)]
-pub struct ParkingLot {
-    base: usize,
-    lock: Option<&'static parking_lot::Mutex<()>>,
-    guard: Option<parking_lot::MutexGuard<'static, ()>>,
-}
-
-impl ShmLock for ParkingLot {
+impl HostLock for parking_lot::Mutex<()> {
+    type Guard = parking_lot::MutexGuard<'static, ()>;
     const NAME: &'static str = "parking-lot";
+
+    fn registry() -> &'static Registry<Self> {
+        &PARKING
+    }
+
+    fn take(&'static self) -> Self::Guard {
+        self.lock()
+    }
+}
+
+/// A host lock object behind the arena word that holds its number.
+#[derive(Debug)]
+pub struct HostedLock<L: HostLock> {
+    base: usize,
+    lock: Option<&'static L>,
+    guard: Option<L::Guard>,
+}
+
+/// `std::sync::Mutex<()>` (a futex on Linux).
+pub type StdMutex = HostedLock<Mutex<()>>;
+/// `parking_lot::Mutex<()>`: one byte, a short spin, then parking.
+pub type ParkingLot = HostedLock<parking_lot::Mutex<()>>;
+
+impl<L: HostLock + core::fmt::Debug> ShmLock for HostedLock<L> {
+    const NAME: &'static str = L::NAME;
 
     fn words(cores: u32) -> usize {
         check_cores(cores);
@@ -127,12 +131,12 @@ impl ShmLock for ParkingLot {
     }
 
     fn init<M: Mem>(mem: &M, base: usize, cores: u32) {
-        init_in(&PARKING, mem, base, cores);
+        init_in(L::registry(), mem, base, cores);
     }
 
     fn new(base: usize, me: u32, cores: u32) -> Self {
         check_core(me, cores);
-        ParkingLot {
+        HostedLock {
             base,
             lock: None,
             guard: None,
@@ -140,8 +144,8 @@ impl ShmLock for ParkingLot {
     }
 
     fn acquire<M: Mem>(&mut self, mem: &M) {
-        let lock = find(&PARKING, &mut self.lock, mem, self.base);
-        self.guard = Some(lock.lock());
+        let lock = find(L::registry(), &mut self.lock, mem, self.base);
+        self.guard = Some(lock.take());
     }
 
     fn release<M: Mem>(&mut self, _mem: &M) {

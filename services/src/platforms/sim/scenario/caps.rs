@@ -12,13 +12,12 @@
 //! stalls past the bound is abandoned, as the protocol says.
 
 use alloc::format;
-use alloc::vec;
 use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
 use crate::proto::caps::model::{CapsModel, Violation as CapsViolation};
 use crate::proto::caps::{Bug, Caps, CapsEffect, Obj, Request, Variant};
-use crate::proto::{Inbound, Out, Protocol};
+use crate::proto::{Inbound, Out};
 
 /// Cycles between a core's actions: up to this.
 const THINK: u64 = 4_000;
@@ -30,8 +29,7 @@ const BOUND: u64 = 2_000_000;
 pub struct CapsScenario {
     caps: Vec<Caps>,
     model: CapsModel,
-    left: Vec<u32>,
-    next_act: Vec<u64>,
+    paced: super::Paced,
 }
 
 fn broke(v: CapsViolation) -> Violation {
@@ -63,8 +61,7 @@ impl CapsScenario {
                 })
                 .collect(),
             model: CapsModel::new(),
-            left: vec![ops; cores as usize],
-            next_act: vec![0; cores as usize],
+            paced: super::Paced::new(cores, ops, THINK),
         }
     }
 
@@ -80,9 +77,7 @@ impl CapsScenario {
             self.model.effect(core, e).map_err(broke)?;
         }
         ctx.send_all(out.sends);
-        if let Some(d) = self.caps[core as usize].deadline() {
-            ctx.timer(d.saturating_sub(ctx.now()).max(1));
-        }
+        super::wake_for(&self.caps[core as usize], ctx);
         Ok(())
     }
 
@@ -144,9 +139,7 @@ impl Scenario for CapsScenario {
             .create(obj)
             .map_err(|e| Violation::new(format!("core {core} could not make its root: {e:?}")))?;
         self.model.created(core, obj);
-        let think = ctx.rng().below(THINK);
-        self.next_act[core as usize] = think;
-        ctx.timer(think);
+        self.paced.start(core, ctx);
         Ok(())
     }
 
@@ -156,18 +149,10 @@ impl Scenario for CapsScenario {
     }
 
     fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
-        let (c, now) = (core as usize, ctx.now());
-        if self.caps[c].deadline().is_some_and(|d| d <= now) {
-            let mut out = Out::new();
-            self.caps[c].on_deadline(now, &mut out);
-            self.apply(core, out, ctx)?;
-        }
-        if self.left[c] > 0 && now >= self.next_act[c] {
-            self.left[c] -= 1;
+        let out = super::expire(&mut self.caps[core as usize], ctx);
+        self.apply(core, out, ctx)?;
+        if self.paced.due(core, ctx) {
             self.act(core, ctx)?;
-            let think = 1 + ctx.rng().below(THINK);
-            self.next_act[c] = now + think;
-            ctx.timer(think);
         }
         Ok(())
     }
@@ -176,11 +161,7 @@ impl Scenario for CapsScenario {
         if super::degraded(failed) {
             return Ok(());
         }
-        if let Some(c) = self.caps.iter().position(|m| !m.quiescent()) {
-            return Err(Violation::new(format!(
-                "core {c}'s capability machine is not at rest at the end"
-            )));
-        }
+        super::at_rest(&self.caps, Caps::quiescent, "capability")?;
         self.model.check_rest(&self.caps).map_err(broke)
     }
 }

@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 use super::super::world::{Ctx, Scenario, Violation};
 use crate::proto::ram::model::{RamModel, Violation as RamViolation};
 use crate::proto::ram::{Ram, RamEffect, Region};
-use crate::proto::{Inbound, Out, Protocol};
+use crate::proto::{Inbound, Out};
 
 /// Cycles between a core's actions: up to this.
 const THINK: u64 = 4_000;
@@ -30,8 +30,7 @@ pub struct RamScenario {
     ram: Vec<Ram>,
     model: RamModel,
     got: Vec<Vec<Region>>,
-    left: Vec<u32>,
-    next_act: Vec<u64>,
+    paced: super::Paced,
 }
 
 fn broke(v: RamViolation) -> Violation {
@@ -59,8 +58,7 @@ impl RamScenario {
                 .collect(),
             model: RamModel::new(u64::from(cores) * PART),
             got: (0..cores).map(|_| Vec::new()).collect(),
-            left: alloc::vec![ops; cores as usize],
-            next_act: alloc::vec![0; cores as usize],
+            paced: super::Paced::new(cores, ops, THINK),
         }
     }
 
@@ -77,9 +75,7 @@ impl RamScenario {
             }
         }
         ctx.send_all(out.sends);
-        if let Some(d) = self.ram[core as usize].deadline() {
-            ctx.timer(d.saturating_sub(ctx.now()).max(1));
-        }
+        super::wake_for(&self.ram[core as usize], ctx);
         self.model.check(&self.ram).map_err(broke)
     }
 
@@ -105,9 +101,7 @@ impl RamScenario {
 
 impl Scenario for RamScenario {
     fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
-        let think = ctx.rng().below(THINK);
-        self.next_act[core as usize] = think;
-        ctx.timer(think);
+        self.paced.start(core, ctx);
         Ok(())
     }
 
@@ -117,18 +111,10 @@ impl Scenario for RamScenario {
     }
 
     fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
-        let (c, now) = (core as usize, ctx.now());
-        if self.ram[c].deadline().is_some_and(|d| d <= now) {
-            let mut out = Out::new();
-            self.ram[c].on_deadline(now, &mut out);
-            self.apply(core, out, ctx)?;
-        }
-        if self.left[c] > 0 && now >= self.next_act[c] {
-            self.left[c] -= 1;
+        let out = super::expire(&mut self.ram[core as usize], ctx);
+        self.apply(core, out, ctx)?;
+        if self.paced.due(core, ctx) {
             self.act(core, ctx)?;
-            let think = 1 + ctx.rng().below(THINK);
-            self.next_act[c] = now + think;
-            ctx.timer(think);
         }
         Ok(())
     }
@@ -137,11 +123,7 @@ impl Scenario for RamScenario {
         if super::degraded(failed) {
             return Ok(());
         }
-        if let Some(c) = self.ram.iter().position(|r| !r.quiescent()) {
-            return Err(Violation::new(format!(
-                "core {c}'s RAM machine still waits at the end"
-            )));
-        }
+        super::at_rest(&self.ram, Ram::quiescent, "RAM")?;
         self.model.check_rest(&self.ram).map(|_| ()).map_err(broke)
     }
 }
