@@ -32,6 +32,9 @@ pub const STACK_TOP: u64 = 0x7fff_0000_0000;
 pub const STACK_SIZE: u64 = 256 * 1024;
 /// Size of a frame.
 pub const FRAME: u64 = 4096;
+/// Most bytes of the boot-module archive a monitor's loader maps (32
+/// pieces of 2 MiB); the host refuses to boot a larger one.
+pub const MAX_INITRD: u64 = 64 << 20;
 // The regions of a program's address space are disjoint and in the lower
 // half.
 const _: () = assert!(IMAGE_LIMIT <= HEAP_BASE);

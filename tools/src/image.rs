@@ -114,6 +114,7 @@ pub fn build() -> Result<Image> {
     }
     let initrd = kernel.with_file_name("initrd.cpio");
     write_initrd(&programs, &initrd)?;
+    check_initrd_size(&initrd)?;
     Ok(Image { kernel, initrd })
 }
 
@@ -125,6 +126,24 @@ pub fn build_kernel() -> Result<PathBuf> {
         .find(|(n, _)| n == KERNEL_PACKAGE)
         .map(|(_, p)| p)
         .with_context(|| format!("`{}` reported no kernel executable", build_command_line()))
+}
+
+/// Refuses an archive larger than a monitor's loader maps
+/// (`abi::layout::MAX_INITRD`): its programs could not be spawned.
+fn check_initrd_size(initrd: &Path) -> Result<()> {
+    let len = std::fs::metadata(initrd)
+        .with_context(|| format!("reading {}", initrd.display()))?
+        .len();
+    if len > abi::layout::MAX_INITRD {
+        anyhow::bail!(
+            "the boot-module archive {} is {} MiB, more than the {} MiB a monitor maps \
+             (are the programs built with their debug information?)",
+            initrd.display(),
+            len >> 20,
+            abi::layout::MAX_INITRD >> 20
+        );
+    }
+    Ok(())
 }
 
 /// Packs `programs` (name, ELF path) into a `newc` cpio archive at `out`,

@@ -48,8 +48,8 @@ const PIECE: u64 = CHUNK / PIECES as u64;
 pub const MAX_PAGES: u64 = PIECE / PAGE;
 /// Where the boot-module archive is mapped in the capability window.
 pub const INITRD_VA: u64 = abi::CAP_MAP_BASE + (256 << 30);
-/// Most 2 MiB pieces of the archive mapped (64 MiB).
-const INITRD_REGIONS: u32 = 32;
+/// Most 2 MiB pieces of the archive mapped.
+const INITRD_REGIONS: u32 = (abi::layout::MAX_INITRD >> 21) as u32;
 /// Where a domain's backing frame is mapped while it is written (a 2 MiB
 /// region per domain).
 const SCRATCH_VA: u64 = abi::CAP_MAP_BASE + (384 << 30);
