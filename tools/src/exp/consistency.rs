@@ -558,7 +558,7 @@ mod tests {
     use super::*;
     use crate::exp::output::tests::meta;
     use crate::exp::records::{from_lines, parse};
-    use services::exp::Experiment;
+    use services::exp::ExpKind;
 
     fn op(core: u32, write: bool, key: u64, value: u64, invoke: u64, response: u64) -> HistoryOp {
         HistoryOp {
@@ -588,7 +588,7 @@ mod tests {
 
     #[test]
     fn records_become_points_histories_and_files() {
-        let c = parse(Experiment::Consistency, 2, &from_lines(&lines(1))).unwrap();
+        let c = parse(ExpKind::Consistency, 2, &from_lines(&lines(1))).unwrap();
         let e7 = &c.consistency;
         assert_eq!(e7.tsc_skew_cycles, 60);
         assert_eq!(
@@ -645,7 +645,7 @@ mod tests {
     #[test]
     fn a_divergence_or_a_missing_operation_makes_the_run_unusable() {
         assert_eq!(
-            parse(Experiment::Consistency, 2, &from_lines(&lines(0))),
+            parse(ExpKind::Consistency, 2, &from_lines(&lines(0))),
             Err(RecordsError::Diverged {
                 cores: 2,
                 model: "lin".into()
@@ -654,7 +654,7 @@ mod tests {
         let mut l = lines(1);
         l.remove(5);
         assert!(matches!(
-            parse(Experiment::Consistency, 2, &from_lines(&l)),
+            parse(ExpKind::Consistency, 2, &from_lines(&l)),
             Err(RecordsError::HistoryIncomplete {
                 core: 1,
                 found: 1,
@@ -665,7 +665,7 @@ mod tests {
         let mut l = lines(1);
         l[2] = l[2].replace("op=w", "op=x");
         assert!(matches!(
-            parse(Experiment::Consistency, 2, &from_lines(&l)),
+            parse(ExpKind::Consistency, 2, &from_lines(&l)),
             Err(RecordsError::BadField { key: "op", .. })
         ));
     }

@@ -12,7 +12,7 @@
 //!
 //! Each configuration (core count) boots the image once with the kernel
 //! option `user=<request>` (the monitor's argument string: `exp=urpc,quick`
-//! and so on, see `services::exp::args`), or with `--hosted` runs the same
+//! and so on, see `services::exp::request`), or with `--hosted` runs the same
 //! experiment code in whole monitors on host threads (`services::platforms::hosted`). A configuration
 //! counts only if its boot passed and its records are complete and
 //! consistent ([`records::parse`]); otherwise the command fails and prints
@@ -52,7 +52,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use qemu::{Accel, Machine, OwnedRecord, QemuConfig, ResolvedAccel};
-use services::exp::{Experiment, Request};
+use services::exp::{ExpKind, Request};
 use services::platforms::hosted::{self, PinPolicy};
 
 use crate::cmdline::{self, Added};
@@ -128,7 +128,7 @@ pub struct ExpArgs {
 impl ExpArgs {
     /// The experiment request every core runs.
     pub fn request(&self) -> Result<Request> {
-        let experiment = Experiment::from_name(&self.experiment).with_context(|| {
+        let experiment = ExpKind::from_name(&self.experiment).with_context(|| {
             format!(
                 "unknown experiment '{}' (known: urpc, update-cost, locks, barriers, consistency)",
                 self.experiment
@@ -163,14 +163,13 @@ impl ExpArgs {
     }
 
     /// The core counts to run.
-    pub fn core_counts(&self, experiment: Experiment) -> Result<Vec<u32>> {
+    pub fn core_counts(&self, experiment: ExpKind) -> Result<Vec<u32>> {
         let cores = if self.cores.is_empty() {
             match experiment {
-                Experiment::Urpc => vec![2],
-                Experiment::UpdateCost
-                | Experiment::Locks
-                | Experiment::Barriers
-                | Experiment::Consistency => vec![1, 2, 4],
+                ExpKind::Urpc => vec![2],
+                ExpKind::UpdateCost | ExpKind::Locks | ExpKind::Barriers | ExpKind::Consistency => {
+                    vec![1, 2, 4]
+                }
             }
         } else {
             self.cores.clone()
@@ -178,7 +177,7 @@ impl ExpArgs {
         if cores.contains(&0) {
             bail!("a core count must be at least 1");
         }
-        if experiment == Experiment::Urpc && cores.iter().any(|&c| c < 2) {
+        if experiment == ExpKind::Urpc && cores.iter().any(|&c| c < 2) {
             bail!("the urpc experiment needs at least 2 cores (it measures core pairs)");
         }
         Ok(cores)
@@ -413,35 +412,35 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         format!("ring 3, {} on {}", meta.accelerator, meta.machine)
     };
     let dir = results::create_dir(&root, experiment.name(), started)?;
-    if experiment == Experiment::Consistency {
+    if experiment == ExpKind::Consistency {
         meta.consistency = consistency::write_and_check(&dir, &configs)?;
         meta.files
             .extend(meta.consistency.iter().map(|r| r.history.clone()));
     }
     let (csv, svg) = match experiment {
-        Experiment::Urpc => (
+        ExpKind::Urpc => (
             output::urpc_csv(&meta, &configs),
             plot::urpc_svg(
                 &format!("URPC round trip per core pair ({where_})"),
                 &configs,
             )?,
         ),
-        Experiment::UpdateCost => (
+        ExpKind::UpdateCost => (
             output::update_csv(&meta, &configs),
             plot::update_svg(
                 &format!("Cost of updating k shared cache lines ({where_})"),
                 &configs,
             )?,
         ),
-        Experiment::Locks => (
+        ExpKind::Locks => (
             sync::locks_csv(&meta, &configs),
             sync::locks_svg(&format!("Lock throughput ({where_})"), &configs)?,
         ),
-        Experiment::Barriers => (
+        ExpKind::Barriers => (
             sync::barriers_csv(&meta, &configs),
             sync::barriers_svg(&format!("Barrier episode cost ({where_})"), &configs)?,
         ),
-        Experiment::Consistency => (
+        ExpKind::Consistency => (
             consistency::consistency_csv(&meta, &configs, &meta.consistency),
             consistency::consistency_svg(
                 &format!("Replicated map: latency per operation ({where_})"),
@@ -473,17 +472,17 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         );
     }
     match experiment {
-        Experiment::Urpc => print!("{}", summary::urpc_report(&configs)),
-        Experiment::UpdateCost => print!("{}", summary::update_report(&configs)),
-        Experiment::Locks => print!("{}", sync::locks_report(&configs)),
-        Experiment::Barriers => print!("{}", sync::barriers_report(&configs)),
-        Experiment::Consistency => print!(
+        ExpKind::Urpc => print!("{}", summary::urpc_report(&configs)),
+        ExpKind::UpdateCost => print!("{}", summary::update_report(&configs)),
+        ExpKind::Locks => print!("{}", sync::locks_report(&configs)),
+        ExpKind::Barriers => print!("{}", sync::barriers_report(&configs)),
+        ExpKind::Consistency => print!(
             "{}",
             consistency::consistency_report(&configs, &meta.consistency)
         ),
     }
     println!("results: {}", dir.display());
-    if experiment == Experiment::Urpc
+    if experiment == ExpKind::Urpc
         && let Some((variant, ratio)) = configs.last().and_then(summary::urpc_ratio)
     {
         println!(
@@ -492,7 +491,7 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         );
         println!("{}", summary::ratio_line(ratio));
     }
-    if experiment == Experiment::Consistency {
+    if experiment == ExpKind::Consistency {
         let (broken, notes) = consistency::promises(&meta.consistency);
         for n in notes {
             println!("note: {n}");
@@ -557,7 +556,7 @@ mod tests {
             a.request().unwrap().to_string(),
             "exp=update-cost,quick,rounds=3,k=1;8,series=shm"
         );
-        assert_eq!(a.core_counts(Experiment::UpdateCost).unwrap(), [1, 2, 4]);
+        assert_eq!(a.core_counts(ExpKind::UpdateCost).unwrap(), [1, 2, 4]);
         let a = args(&["locks", "--cs-lines", "4", "--cores", "1,2"]);
         assert_eq!(a.request().unwrap().to_string(), "exp=locks,cs-lines=4");
         assert!(args(&["urpc", "--cs-lines", "4"]).request().is_err());
@@ -566,7 +565,7 @@ mod tests {
             a.request().unwrap().to_string(),
             "exp=consistency,quick,models=lin;eventual"
         );
-        assert_eq!(a.core_counts(Experiment::Consistency).unwrap(), [1, 2, 4]);
+        assert_eq!(a.core_counts(ExpKind::Consistency).unwrap(), [1, 2, 4]);
         assert!(
             args(&["consistency", "--models", "lin,strong"])
                 .request()
@@ -576,7 +575,7 @@ mod tests {
         assert!(is_experiment_record("replica-op"));
         let a = args(&["urpc", "--cores", "2,4"]);
         assert_eq!(a.request().unwrap().to_string(), "exp=urpc");
-        assert_eq!(a.core_counts(Experiment::Urpc).unwrap(), [2, 4]);
+        assert_eq!(a.core_counts(ExpKind::Urpc).unwrap(), [2, 4]);
     }
 
     #[test]
@@ -585,12 +584,12 @@ mod tests {
         assert!(args(&["urpc", "--args", "k=1"]).request().is_err());
         assert!(
             args(&["urpc", "--cores", "1"])
-                .core_counts(Experiment::Urpc)
+                .core_counts(ExpKind::Urpc)
                 .is_err()
         );
         assert!(
             args(&["update-cost", "--cores", "0"])
-                .core_counts(Experiment::UpdateCost)
+                .core_counts(ExpKind::UpdateCost)
                 .is_err()
         );
         assert!(args(&["urpc", "--pin", "odd"]).pin().is_err());

@@ -226,7 +226,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::exp::records::tests::{URPC2, update_configs, update_lines};
     use crate::exp::records::{from_lines, parse};
-    use services::exp::Experiment;
+    use services::exp::ExpKind;
 
     pub(crate) fn meta(experiment: &str) -> Meta {
         Meta {
@@ -260,7 +260,7 @@ pub(crate) mod tests {
 
     #[test]
     fn urpc_csv_has_a_row_per_pair_and_variant() {
-        let c = parse(Experiment::Urpc, 2, &from_lines(URPC2)).unwrap();
+        let c = parse(ExpKind::Urpc, 2, &from_lines(URPC2)).unwrap();
         let csv = urpc_csv(&meta("urpc"), &[c]);
         let rows: Vec<&str> = csv.lines().collect();
         assert_eq!(rows.len(), 7);
@@ -298,12 +298,7 @@ pub(crate) mod tests {
     fn writes_every_file_and_well_formed_json() {
         let dir = std::env::temp_dir().join(format!("flotilla-exp-out-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let configs = [parse(
-            Experiment::UpdateCost,
-            2,
-            &from_lines(&update_lines(2, 1.0)),
-        )
-        .unwrap()];
+        let configs = [parse(ExpKind::UpdateCost, 2, &from_lines(&update_lines(2, 1.0))).unwrap()];
         let mut m = meta("update-cost");
         m.add_configs(&configs);
         let files =

@@ -247,11 +247,11 @@ mod tests {
     use super::*;
     use crate::exp::records::tests::{URPC2, update_configs};
     use crate::exp::records::{from_lines, parse};
-    use services::exp::Experiment;
+    use services::exp::ExpKind;
 
     #[test]
     fn urpc_plot_names_every_series_and_pair() {
-        let c = parse(Experiment::Urpc, 2, &from_lines(URPC2)).unwrap();
+        let c = parse(ExpKind::Urpc, 2, &from_lines(URPC2)).unwrap();
         let svg = urpc_svg("URPC on 2 cores", &[c]).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..100.min(svg.len())]);
         for name in [

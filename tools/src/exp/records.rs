@@ -12,7 +12,7 @@
 
 use qemu::OwnedRecord;
 use serde::Serialize;
-use services::exp::Experiment;
+use services::exp::ExpKind;
 
 /// One `urpc-pair` record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -270,7 +270,7 @@ use field::{float, int, small, text};
 /// Parses the records of one configuration of `experiment` on `cores`
 /// cores (other record kinds are ignored).
 pub fn parse(
-    experiment: Experiment,
+    experiment: ExpKind,
     cores: u32,
     records: &[OwnedRecord],
 ) -> Result<ConfigResult, RecordsError> {
@@ -291,7 +291,7 @@ pub fn parse(
         args: text(start, "args")?.to_owned(),
         timer_resolution: start.get_u64("timer_resolution"),
         batch: start.get_u64(match experiment {
-            Experiment::Urpc => "rtt_batch",
+            ExpKind::Urpc => "rtt_batch",
             _ => "batch",
         }),
         ..ConfigResult::default()
@@ -370,7 +370,7 @@ pub fn parse(
     if !done {
         return Err(RecordsError::NotDone);
     }
-    if experiment == Experiment::Consistency {
+    if experiment == ExpKind::Consistency {
         out.consistency.tsc_skew_cycles = int(start, "tsc_skew_cycles")?;
         super::consistency::check_complete(cores, &out.consistency)?;
     }
@@ -408,14 +408,7 @@ pub(crate) mod tests {
     pub(crate) fn update_configs(cores: &[u32]) -> Vec<ConfigResult> {
         cores
             .iter()
-            .map(|&n| {
-                parse(
-                    Experiment::UpdateCost,
-                    n,
-                    &from_lines(&update_lines(n, 1.0)),
-                )
-                .unwrap()
-            })
+            .map(|&n| parse(ExpKind::UpdateCost, n, &from_lines(&update_lines(n, 1.0))).unwrap())
             .collect()
     }
 
@@ -460,7 +453,7 @@ pub(crate) mod tests {
 
     #[test]
     fn urpc_records_become_rows() {
-        let c = parse(Experiment::Urpc, 2, &from_lines(URPC2)).unwrap();
+        let c = parse(ExpKind::Urpc, 2, &from_lines(URPC2)).unwrap();
         assert_eq!(c.tsc_hz, 2_800_000_000);
         assert_eq!(c.args, "exp=urpc,quick");
         assert_eq!(c.urpc.len(), 6);
@@ -476,28 +469,18 @@ pub(crate) mod tests {
             "oneway_median=150.00 oneway_fine=149.75",
         );
         lines[1] = &fine;
-        let c = parse(Experiment::Urpc, 2, &from_lines(&lines)).unwrap();
+        let c = parse(ExpKind::Urpc, 2, &from_lines(&lines)).unwrap();
         assert_eq!(c.urpc[0].oneway_fine, Some(149.75));
     }
 
     #[test]
     fn update_records_become_rows() {
-        let c = parse(
-            Experiment::UpdateCost,
-            2,
-            &from_lines(&update_lines(2, 1.0)),
-        )
-        .unwrap();
+        let c = parse(ExpKind::UpdateCost, 2, &from_lines(&update_lines(2, 1.0))).unwrap();
         assert_eq!(c.update.len(), 10);
         assert_eq!(c.update[3].label(), "SHM8");
         assert_eq!(c.update[9].label(), "MSG8 server");
         assert_eq!(c.checks.len(), 1);
-        let c = parse(
-            Experiment::UpdateCost,
-            1,
-            &from_lines(&update_lines(1, 1.0)),
-        )
-        .unwrap();
+        let c = parse(ExpKind::UpdateCost, 1, &from_lines(&update_lines(1, 1.0))).unwrap();
         assert_eq!(c.skips.len(), 2);
     }
 
@@ -505,25 +488,25 @@ pub(crate) mod tests {
     fn incomplete_or_inconsistent_records_are_refused() {
         let all = from_lines(URPC2);
         assert_eq!(
-            parse(Experiment::Urpc, 2, &all[..all.len() - 1]),
+            parse(ExpKind::Urpc, 2, &all[..all.len() - 1]),
             Err(RecordsError::NotDone)
         );
         assert_eq!(
-            parse(Experiment::Urpc, 2, &all[1..]),
+            parse(ExpKind::Urpc, 2, &all[1..]),
             Err(RecordsError::Missing("exp-start"))
         );
         assert!(matches!(
-            parse(Experiment::Urpc, 4, &all),
+            parse(ExpKind::Urpc, 4, &all),
             Err(RecordsError::Mismatch { .. })
         ));
         assert!(matches!(
-            parse(Experiment::UpdateCost, 2, &all),
+            parse(ExpKind::UpdateCost, 2, &all),
             Err(RecordsError::Mismatch { .. })
         ));
         let mut bad = URPC2.to_vec();
         bad[2] = "[core 0] @flotilla/1 urpc-pair src=0 dst=1 variant=ack rtt_median=x";
         assert_eq!(
-            parse(Experiment::Urpc, 2, &from_lines(&bad)),
+            parse(ExpKind::Urpc, 2, &from_lines(&bad)),
             Err(RecordsError::BadField {
                 kind: "urpc-pair".into(),
                 key: "rtt_median"
@@ -533,7 +516,7 @@ pub(crate) mod tests {
         let n = lines.len();
         lines[n - 2] = "[core 0] @flotilla/1 update-check series=msg-client k=8 cores=2 sent=1000 applied=999 conserved=0".into();
         assert!(matches!(
-            parse(Experiment::UpdateCost, 2, &from_lines(&lines)),
+            parse(ExpKind::UpdateCost, 2, &from_lines(&lines)),
             Err(RecordsError::NotConserved { applied: 999, .. })
         ));
     }

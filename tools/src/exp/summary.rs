@@ -209,11 +209,11 @@ mod tests {
     use super::*;
     use crate::exp::records::tests::{URPC2, update_configs};
     use crate::exp::records::{from_lines, parse};
-    use services::exp::Experiment;
+    use services::exp::ExpKind;
 
     #[test]
     fn the_ratio_uses_the_faster_variant() {
-        let c = parse(Experiment::Urpc, 2, &from_lines(URPC2)).unwrap();
+        let c = parse(ExpKind::Urpc, 2, &from_lines(URPC2)).unwrap();
         let (name, ratio) = urpc_ratio(&c).unwrap();
         assert_eq!(name, "ack");
         // ack one-way medians 250, 260 -> 250; raw 150, 160 -> 150.
@@ -231,7 +231,7 @@ mod tests {
             "oneway_median=250.00 oneway_fine=249.00",
         );
         lines[2] = &fine;
-        let c = parse(Experiment::Urpc, 2, &from_lines(&lines)).unwrap();
+        let c = parse(ExpKind::Urpc, 2, &from_lines(&lines)).unwrap();
         // ack one-way 249 (unrounded) and 260 -> 249; raw 150.
         assert_eq!(urpc_ratio(&c), Some(("ack", 249.0 / 150.0)));
     }

@@ -12,7 +12,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 use qemu::OwnedRecord;
 use serde::Serialize;
-use services::exp::args::{BARRIER_SERIES, LOCK_SERIES};
+use services::exp::{BARRIER_SERIES, LOCK_SERIES};
 
 use super::anchors;
 use super::output::Meta;
@@ -450,7 +450,7 @@ mod tests {
     use super::*;
     use crate::exp::output::tests::meta;
     use crate::exp::records::{from_lines, parse};
-    use services::exp::Experiment;
+    use services::exp::ExpKind;
 
     const LOCKS2: &[&str] = &[
         "[core 0] @flotilla/1 exp-start exp=locks cores=2 quick=1 rounds=2 acquisitions=2000 cs_lines=1 batch=32 points=3 tsc_hz=2800000000 args=exp=locks,quick",
@@ -474,7 +474,7 @@ mod tests {
 
     #[test]
     fn lock_records_become_rows_csv_plot_and_report() {
-        let c = parse(Experiment::Locks, 2, &from_lines(LOCKS2)).unwrap();
+        let c = parse(ExpKind::Locks, 2, &from_lines(LOCKS2)).unwrap();
         assert_eq!(c.sync.locks.len(), 3);
         assert_eq!(c.sync.checks.len(), 3);
         assert_eq!(c.sync.locks[1].max_run, None);
@@ -499,7 +499,7 @@ mod tests {
 
     #[test]
     fn barrier_records_become_rows_csv_plot_and_report() {
-        let c = parse(Experiment::Barriers, 1, &from_lines(BARRIERS1)).unwrap();
+        let c = parse(ExpKind::Barriers, 1, &from_lines(BARRIERS1)).unwrap();
         assert_eq!(c.sync.barriers.len(), 2);
         let csv = barriers_csv(&meta("barriers"), std::slice::from_ref(&c));
         assert_eq!(csv.lines().count(), 3, "{csv}");
@@ -514,7 +514,7 @@ mod tests {
     fn a_violation_makes_the_configuration_unusable() {
         let mut lines = LOCKS2.to_vec();
         lines[2] = "[core 0] @flotilla/1 sync-check exp=locks series=ticket cores=2 expected=4096 counted=4090 violations=3 ok=0";
-        let err = parse(Experiment::Locks, 2, &from_lines(&lines)).unwrap_err();
+        let err = parse(ExpKind::Locks, 2, &from_lines(&lines)).unwrap_err();
         assert!(
             matches!(err, RecordsError::SyncViolation { violations: 3, .. }),
             "{err:?}"
@@ -522,7 +522,7 @@ mod tests {
         let mut lines = LOCKS2.to_vec();
         lines[1] = "[core 0] @flotilla/1 lock-point series=ticket cores=2";
         assert!(matches!(
-            parse(Experiment::Locks, 2, &from_lines(&lines)),
+            parse(ExpKind::Locks, 2, &from_lines(&lines)),
             Err(RecordsError::BadField { .. })
         ));
     }

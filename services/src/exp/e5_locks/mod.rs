@@ -39,21 +39,64 @@
 //! rounds.
 
 use alloc::vec::Vec;
+use core::fmt;
 use core::sync::atomic::Ordering;
 
 use urpc::bench::{self, Summary};
 
 use super::ExpError;
-use super::args::{LOCK_SERIES, LockArgs, Params, Request, SeriesSet};
+use super::experiment::{Experiment, Run};
 use super::net::{self, Net};
 use super::points::{self, Results};
+use super::request::{ArgsError, Request};
+use super::series_set::SeriesSet;
 use super::shared::{BLOCK, Bump, Control, control_bytes};
-use super::stats::{self, Centi, median, pooled, sample_buffer};
+use super::stats::{Centi, median, pooled, sample_buffer};
 use super::sync::{LockKind as ShmKind, LockVisitor, ShmLock};
 use crate::platform::Platform;
 use crate::proto::Out;
 use crate::proto::lock::{LockEffect, LockKind as MsgKind, MsgLock};
 use crate::shm::Shared;
+
+mod args;
+
+pub use args::{LOCK_SERIES, LockArgs};
+
+/// E5 (`exp=locks`).
+#[derive(Clone, Copy, Debug)]
+pub struct Locks;
+
+impl Experiment for Locks {
+    const NAME: &'static str = "locks";
+    const KEYS: &'static [&'static str] = &args::KEYS;
+    type Args = LockArgs;
+    type Plan = Plan;
+    type Layout = Layout;
+
+    fn parse_key(args: &mut LockArgs, key: &str, value: &str) -> Result<bool, ArgsError> {
+        args.parse_key(key, value)
+    }
+
+    fn write_args(args: &LockArgs, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        args.write(f)
+    }
+
+    fn plan(req: &Request, args: &LockArgs, _cores: u32) -> Result<Plan, ExpError> {
+        Ok(Plan::new(req, args))
+    }
+
+    fn layout(plan: &Plan, cores: u32) -> Layout {
+        Layout::new(plan, cores)
+    }
+
+    fn arena_bytes(lay: &Layout) -> usize {
+        lay.end
+    }
+
+    fn run<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpError> {
+        run_series(p, run)
+    }
+}
 
 /// Acquisitions per timed sample.
 pub const BATCH: u64 = 32;
@@ -95,7 +138,7 @@ impl Series {
 
 /// E5's parameters, defaults applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Plan {
+pub struct Plan {
     series: Vec<&'static str>,
     cs_lines: u32,
     acquisitions: u64,
@@ -120,7 +163,7 @@ impl Plan {
 
 /// Where E5's regions are in the arena (byte offsets).
 #[derive(Clone, Copy, Debug)]
-struct Layout {
+pub struct Layout {
     lock: usize,
     lock_words: usize,
     inside: usize,
@@ -168,11 +211,6 @@ impl Layout {
     fn result(&self, point: usize, core: u32, word: usize) -> usize {
         self.results.word(point, core, word)
     }
-}
-
-/// Bytes E5 needs on `cores` cores.
-pub(crate) fn arena_bytes(req: &Request, a: &LockArgs, cores: u32) -> usize {
-    Layout::new(&Plan::new(req, a), cores).end
 }
 
 /// The critical section (see the module documentation).
@@ -390,35 +428,18 @@ struct Check {
 }
 
 /// Runs E5 on this core.
-pub(crate) fn run<P: Platform>(
-    p: &mut P,
-    ctl: Control<'_>,
-    mem: Shared<'_>,
-    req: &Request,
-) -> Result<(), ExpError> {
-    let Params::Locks(args) = req.params else {
-        return Err(ExpError::BadRequest("not a locks request"));
-    };
-    let plan = Plan::new(req, &args);
-    let lay = Layout::new(&plan, ctl.cores());
-    let (me, cores) = (ctl.me(), ctl.cores());
-    let timer = stats::timer();
-    let overhead = timer.overhead;
-    if me == 0 {
-        p.record(
-            "exp-start",
-            format_args!(
-                "exp=locks cores={cores} quick={} rounds={} acquisitions={} cs_lines={} batch={BATCH} points={} timer_resolution={} tsc_overhead={overhead} tsc_hz={} args={req}",
-                u8::from(req.quick),
-                plan.rounds,
-                plan.acquisitions,
-                plan.cs_lines,
-                plan.series.len(),
-                timer.step,
-                p.tsc_hz()
-            ),
-        );
-    }
+fn run_series<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpError> {
+    let (plan, lay, ctl, mem) = (&run.plan, &run.lay, &run.ctl, &run.mem);
+    let (me, cores, overhead) = (run.me, run.cores, run.overhead());
+    run.start(
+        p,
+        format_args!(
+            "acquisitions={} cs_lines={} batch={BATCH} points={}",
+            plan.acquisitions,
+            plan.cs_lines,
+            plan.series.len(),
+        ),
+    );
     for (i, &name) in plan.series.iter().enumerate() {
         let series = Series::of(
             name,
@@ -443,20 +464,20 @@ pub(crate) fn run<P: Platform>(
         let mut check = Check::default();
         for _ in 0..plan.rounds {
             if me == 0 {
-                reset(&ctl, &mem, &lay, &plan, series)?;
+                reset(ctl, mem, lay, plan, series)?;
             }
             ctl.barrier(p)?;
             ctl.start_barrier(p)?;
             samples.clear();
             let r = match series {
                 Series::Shm(kind) => kind.visit(ShmRound {
-                    ctl: &ctl,
-                    mem: &mem,
-                    lay: &lay,
-                    plan: &plan,
+                    ctl,
+                    mem,
+                    lay,
+                    plan,
                     samples: &mut samples,
                 }),
-                Series::Msg(kind) => msg_round(&ctl, &mem, &lay, &plan, kind, &mut samples)?,
+                Series::Msg(kind) => msg_round(ctl, mem, lay, plan, kind, &mut samples)?,
             };
             rounds.push(core::mem::replace(
                 &mut samples,
@@ -476,7 +497,7 @@ pub(crate) fn run<P: Platform>(
                 .store(r.violations, Ordering::Relaxed);
             ctl.barrier(p)?;
             if me == 0 {
-                check_round(&mem, &lay, i, series, cores, &mut check);
+                check_round(mem, lay, i, series, cores, &mut check);
             }
             ctl.barrier(p)?;
         }
@@ -499,9 +520,7 @@ pub(crate) fn run<P: Platform>(
         }
         ctl.barrier(p)?;
         if me == 0 {
-            print_point(
-                p, &mem, &lay, i, name, series, cores, &plan, &check, overhead,
-            );
+            print_point(p, mem, lay, i, name, series, cores, plan, &check, overhead);
             if check.violations > 0 || check.counted != check.expected {
                 return Err(ExpError::SyncViolation {
                     series: name,
@@ -511,9 +530,7 @@ pub(crate) fn run<P: Platform>(
         }
         ctl.barrier(p)?;
     }
-    if me == 0 {
-        p.record("exp-done", format_args!("exp=locks cores={cores} ok=1"));
-    }
+    run.done(p);
     Ok(())
 }
 
