@@ -42,25 +42,28 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::sync::atomic::Ordering;
 
-use urpc::bench::{self, Summary};
+use urpc::bench::Summary;
 
 use super::ExpError;
 use super::experiment::{Experiment, Run};
-use super::net::{self, Net};
+use super::net;
 use super::points::{self, Results};
 use super::request::{ArgsError, Request};
 use super::series_set::SeriesSet;
 use super::shared::{BLOCK, Bump, Control, control_bytes};
-use super::stats::{Centi, median, pooled, sample_buffer};
-use super::sync::{LockKind as ShmKind, LockVisitor, ShmLock};
+use super::stats::{pooled, sample_buffer};
+use super::sync::LockKind as ShmKind;
 use crate::platform::Platform;
-use crate::proto::Out;
-use crate::proto::lock::{LockEffect, LockKind as MsgKind, MsgLock};
+use crate::proto::lock::LockKind as MsgKind;
 use crate::shm::Shared;
 
 mod args;
+mod records;
+mod rounds;
 
 pub use args::{LOCK_SERIES, LockArgs};
+use records::{Check, check_round, print_point};
+use rounds::{Init, Round, ShmRound, msg_round};
 
 /// E5 (`exp=locks`).
 #[derive(Clone, Copy, Debug)]
@@ -213,172 +216,6 @@ impl Layout {
     }
 }
 
-/// The critical section (see the module documentation).
-#[inline(always)]
-fn critical(mem: &Shared<'_>, lay: &Layout, cs_lines: u32, me: u32, violations: &mut u64) {
-    let inside = mem.word(lay.inside);
-    if inside.load(Ordering::Relaxed) != 0 {
-        *violations += 1;
-    }
-    inside.store(1, Ordering::Relaxed);
-    for line in 0..cs_lines as usize {
-        let w = mem.word(lay.lines + line * 64);
-        w.store(w.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
-    }
-    let counter = mem.word(lay.counter);
-    let n = counter.load(Ordering::Relaxed);
-    if (n as usize) < GRANT_LOG {
-        mem.word(lay.log + n as usize * 8)
-            .store(u64::from(me) + 1, Ordering::Relaxed);
-    }
-    counter.store(n.wrapping_add(1), Ordering::Relaxed);
-    inside.store(0, Ordering::Relaxed);
-}
-
-/// What one core did in one round.
-#[derive(Clone, Copy, Debug, Default)]
-struct Round {
-    acquired: u64,
-    violations: u64,
-    elapsed: u64,
-    /// Delegation: the largest server count a reply carried.
-    seen: u64,
-}
-
-/// One core's part of a round with a shared-memory lock.
-struct ShmRound<'r, 'a> {
-    ctl: &'r Control<'a>,
-    mem: &'r Shared<'a>,
-    lay: &'r Layout,
-    plan: &'r Plan,
-    samples: &'r mut Vec<u64>,
-}
-
-impl LockVisitor for ShmRound<'_, '_> {
-    type Output = Round;
-    fn visit<L: ShmLock>(self) -> Round {
-        let (me, cores) = (self.ctl.me(), self.ctl.cores());
-        let mut lock = L::new(self.lay.lock / 8, me, cores);
-        let stop = self.ctl.stop();
-        let mut r = Round::default();
-        let start = bench::tsc_begin();
-        while r.acquired < self.plan.acquisitions {
-            let t0 = bench::tsc_begin();
-            for _ in 0..BATCH {
-                lock.acquire(self.mem);
-                critical(
-                    self.mem,
-                    self.lay,
-                    self.plan.cs_lines,
-                    me,
-                    &mut r.violations,
-                );
-                lock.release(self.mem);
-            }
-            let t1 = bench::tsc_end();
-            if self.samples.len() < self.samples.capacity() {
-                self.samples.push(t1.wrapping_sub(t0));
-            }
-            r.acquired += BATCH;
-            if stop.load(Ordering::Relaxed) != 0 {
-                break;
-            }
-        }
-        stop.store(1, Ordering::Relaxed);
-        r.elapsed = bench::tsc_end().wrapping_sub(start);
-        r
-    }
-}
-
-/// Puts a shared-memory lock's words in their initial state.
-struct Init<'r, 'a> {
-    mem: &'r Shared<'a>,
-    base: usize,
-    cores: u32,
-}
-
-impl LockVisitor for Init<'_, '_> {
-    type Output = ();
-    fn visit<L: ShmLock>(self) {
-        L::init(self.mem, self.base, self.cores);
-    }
-}
-
-/// Waits, polling the mesh, until the machine gives an effect.
-fn await_effect(
-    ctl: &Control<'_>,
-    net: &mut Net<'_>,
-    m: &mut MsgLock,
-    out: &mut Out<LockEffect>,
-) -> Result<LockEffect, ExpError> {
-    loop {
-        if let Some(e) = out.effects.pop() {
-            return Ok(e);
-        }
-        net.poll(ctl, m, out)?;
-    }
-}
-
-/// One core's part of a round with a message lock: its acquisitions, then
-/// serving the others until every participant finished.
-fn msg_round(
-    ctl: &Control<'_>,
-    mem: &Shared<'_>,
-    lay: &Layout,
-    plan: &Plan,
-    kind: MsgKind,
-    samples: &mut Vec<u64>,
-) -> Result<Round, ExpError> {
-    let (me, cores) = (ctl.me(), ctl.cores());
-    let series = Series::Msg(kind);
-    let mut net = Net::attach(mem, lay.mesh, me, cores)?;
-    let mut m = MsgLock::new(kind, me, cores, SERVER, plan.cs_lines);
-    let mut out = Out::new();
-    let refused = |_| ExpError::Refused { peer: me };
-    let stop = ctl.stop();
-    let finished = mem.word(lay.finished);
-    let mut r = Round::default();
-    let start = bench::tsc_begin();
-    if series.participates(me) {
-        while r.acquired < plan.acquisitions {
-            let t0 = bench::tsc_begin();
-            for _ in 0..BATCH {
-                m.acquire(&mut out).map_err(refused)?;
-                net.send(&mut out.sends)?;
-                match await_effect(ctl, &mut net, &mut m, &mut out)? {
-                    LockEffect::Granted => {
-                        critical(mem, lay, plan.cs_lines, me, &mut r.violations);
-                        m.release(&mut out).map_err(refused)?;
-                        net.send(&mut out.sends)?;
-                    }
-                    LockEffect::Executed { count } => r.seen = r.seen.max(count),
-                }
-            }
-            let t1 = bench::tsc_end();
-            if samples.len() < samples.capacity() {
-                samples.push(t1.wrapping_sub(t0));
-            }
-            r.acquired += BATCH;
-            if stop.load(Ordering::Relaxed) != 0 {
-                break;
-            }
-        }
-        stop.store(1, Ordering::Relaxed);
-        r.elapsed = bench::tsc_end().wrapping_sub(start);
-        m.finish(&mut out);
-        net.send(&mut out.sends)?;
-        finished.fetch_add(1, Ordering::AcqRel);
-    }
-    // Serve the others (pass the token on, answer as the server) until
-    // every participant is done and this machine owes nobody anything.
-    let all = u64::from(series.participants(cores));
-    while !(finished.load(Ordering::Acquire) == all && m.quiescent() && net.flushed()) {
-        net.poll(ctl, &mut m, &mut out)?;
-        out.effects.clear();
-    }
-    Ok(r)
-}
-
 /// Core 0, before each round.
 fn reset(
     ctl: &Control<'_>,
@@ -404,27 +241,6 @@ fn reset(
         Series::Msg(_) => net::format(mem, lay.mesh, cores)?,
     }
     Ok(())
-}
-
-/// The longest run of consecutive grants to one core in the log.
-fn longest_run(mem: &Shared<'_>, lay: &Layout, grants: u64) -> u64 {
-    let (mut best, mut run, mut last) = (0, 0, 0);
-    for i in 0..(grants as usize).min(GRANT_LOG) {
-        let who = mem.word(lay.log + i * 8).load(Ordering::Relaxed);
-        run = if who == last { run + 1 } else { 1 };
-        last = who;
-        best = best.max(run);
-    }
-    best
-}
-
-/// What core 0 checks across a point's rounds.
-#[derive(Clone, Copy, Debug, Default)]
-struct Check {
-    expected: u64,
-    counted: u64,
-    violations: u64,
-    max_run: u64,
 }
 
 /// Runs E5 on this core.
@@ -532,89 +348,4 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpErro
     }
     run.done(p);
     Ok(())
-}
-
-/// Core 0, after a round: the counter against the acquisitions.
-fn check_round(
-    mem: &Shared<'_>,
-    lay: &Layout,
-    i: usize,
-    series: Series,
-    cores: u32,
-    check: &mut Check,
-) {
-    let get = |c: u32, w| mem.word(lay.result(i, c, w)).load(Ordering::Relaxed);
-    let expected: u64 = (0..cores).map(|c| get(c, slot::ROUND_ACQUIRED)).sum();
-    let counted = match series {
-        Series::Msg(MsgKind::Delegation) => {
-            (0..cores).map(|c| get(c, slot::SEEN)).max().unwrap_or(0)
-        }
-        _ => mem.word(lay.counter).load(Ordering::Relaxed),
-    };
-    check.expected += expected;
-    check.counted += counted;
-    check.violations += (0..cores).map(|c| get(c, slot::VIOLATIONS)).sum::<u64>();
-    if series != Series::Msg(MsgKind::Delegation) {
-        check.max_run = check.max_run.max(longest_run(mem, lay, counted));
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn print_point<P: Platform>(
-    p: &mut P,
-    mem: &Shared<'_>,
-    lay: &Layout,
-    i: usize,
-    name: &str,
-    series: Series,
-    cores: u32,
-    plan: &Plan,
-    check: &Check,
-    overhead: u64,
-) {
-    let get = |c: u32, w| mem.word(lay.result(i, c, w)).load(Ordering::Relaxed);
-    let who: Vec<u32> = (0..cores).filter(|&c| series.participates(c)).collect();
-    let acquired: Vec<u64> = who.iter().map(|&c| get(c, slot::ACQUIRED)).collect();
-    let total: u64 = acquired.iter().sum();
-    let wall = who
-        .iter()
-        .map(|&c| get(c, slot::ELAPSED))
-        .max()
-        .unwrap_or(0);
-    let mut medians: Vec<u64> = who.iter().map(|&c| get(c, slot::MEDIAN_X100)).collect();
-    let p99 = who
-        .iter()
-        .map(|&c| get(c, slot::P99_X100))
-        .max()
-        .unwrap_or(0);
-    let samples: u64 = who.iter().map(|&c| get(c, slot::SAMPLES)).sum();
-    let latency = median(&mut medians);
-    let tput = Centi::ratio(total.saturating_mul(1_000_000), wall.max(1));
-    let min = acquired.iter().copied().min().unwrap_or(0);
-    let max = acquired.iter().copied().max().unwrap_or(0);
-    let max_run = if series == Series::Msg(MsgKind::Delegation) {
-        alloc::string::String::from("na")
-    } else {
-        alloc::format!("{}", check.max_run)
-    };
-    p.record(
-        "lock-point",
-        format_args!(
-            "series={name} cores={cores} cs_lines={} participants={} acquisitions={total} cycles={wall} tput={tput} latency={} p99={} min_core={min} max_core={max} max_run={max_run} samples={samples} tsc_overhead={overhead}",
-            plan.cs_lines,
-            who.len(),
-            Centi(latency),
-            Centi(p99),
-        ),
-    );
-    p.record(
-        "sync-check",
-        format_args!(
-            "exp=locks series={name} cores={cores} expected={} counted={} violations={} ok={}",
-            check.expected,
-            check.counted,
-            check.violations,
-            u8::from(check.violations == 0 && check.counted == check.expected)
-        ),
-    );
 }
