@@ -83,6 +83,7 @@ mod error;
 mod experiment;
 mod net;
 mod points;
+pub mod record;
 pub mod registry;
 pub mod request;
 mod series_set;
@@ -91,7 +92,9 @@ mod stats;
 pub mod sync;
 
 pub use e1_urpc::{Pairs, Urpc, UrpcArgs};
-pub use e2_update_cost::{Lines, MAX_LINES, Series, UpdateArgs, UpdateCost};
+pub use e2_update_cost::{
+    Lines, MAX_LINES, Series, UpdateArgs, UpdateCheck, UpdateCost, UpdatePoint, UpdateSkip,
+};
 pub use e5_locks::{LOCK_SERIES, LockArgs, Locks};
 pub use e6_barriers::{BARRIER_SERIES, BarrierArgs, Barriers};
 pub use e7_consistency::{

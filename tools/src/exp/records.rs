@@ -13,6 +13,8 @@
 use qemu::OwnedRecord;
 use serde::Serialize;
 use services::exp::ExpKind;
+use services::exp::record::{Fields, Record};
+use services::exp::{UpdateCheck, UpdatePoint, UpdateSkip};
 
 /// One `urpc-pair` record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -267,6 +269,15 @@ pub(crate) mod field {
 
 use field::{float, int, small, text};
 
+/// Reads `r` as the typed record `R` (one defined in `services::exp`).
+pub(crate) fn typed<'a, R: Record<'a>>(r: &'a OwnedRecord) -> Result<R, RecordsError> {
+    let get = |key: &str| r.get(key);
+    R::read(Fields::new(&get)).map_err(|e| RecordsError::BadField {
+        kind: r.kind.clone(),
+        key: e.key,
+    })
+}
+
 /// Parses the records of one configuration of `experiment` on `cores`
 /// cores (other record kinds are ignored).
 pub fn parse(
@@ -319,27 +330,31 @@ pub fn parse(
                 samples: int(r, "samples")?,
                 tsc_overhead: int(r, "tsc_overhead")?,
             }),
-            "update-cost" => out.update.push(UpdateRow {
-                cores,
-                series: text(r, "series")?.to_owned(),
-                k: small(r, "k")?,
-                cycles: float(r, "cycles")?,
-                p99: float(r, "p99")?,
-                min_core: float(r, "min_core")?,
-                max_core: float(r, "max_core")?,
-                samples: int(r, "samples")?,
-                updates: int(r, "updates")?,
-                lost: int(r, "lost")?,
-                tsc_overhead: int(r, "tsc_overhead")?,
-            }),
-            "update-check" => {
+            UpdatePoint::KIND => {
+                let u: UpdatePoint = typed(r)?;
+                out.update.push(UpdateRow {
+                    cores,
+                    series: u.series.to_owned(),
+                    k: u.k,
+                    cycles: u.cycles.as_f64(),
+                    p99: u.p99.as_f64(),
+                    min_core: u.min_core.as_f64(),
+                    max_core: u.max_core.as_f64(),
+                    samples: u.samples,
+                    updates: u.updates,
+                    lost: u.lost,
+                    tsc_overhead: u.tsc_overhead,
+                });
+            }
+            UpdateCheck::KIND => {
+                let c: UpdateCheck = typed(r)?;
                 let row = CheckRow {
                     cores,
-                    series: text(r, "series")?.to_owned(),
-                    k: small(r, "k")?,
-                    sent: int(r, "sent")?,
-                    applied: int(r, "applied")?,
-                    conserved: int(r, "conserved")? == 1,
+                    series: c.series.to_owned(),
+                    k: c.k,
+                    sent: c.sent,
+                    applied: c.applied,
+                    conserved: c.conserved,
                 };
                 if !row.conserved || row.sent != row.applied {
                     return Err(RecordsError::NotConserved {
@@ -352,12 +367,15 @@ pub fn parse(
                 }
                 out.checks.push(row);
             }
-            "update-skip" => out.skips.push(SkipRow {
-                cores,
-                series: text(r, "series")?.to_owned(),
-                k: small(r, "k")?,
-                reason: text(r, "reason")?.to_owned(),
-            }),
+            UpdateSkip::KIND => {
+                let s: UpdateSkip = typed(r)?;
+                out.skips.push(SkipRow {
+                    cores,
+                    series: s.series.to_owned(),
+                    k: s.k,
+                    reason: s.reason.to_owned(),
+                });
+            }
             "hosted" => out.hosted = Some(r.fields.clone()),
             "exp-done" => done = int(r, "ok")? == 1,
             _ => {

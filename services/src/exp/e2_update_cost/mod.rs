@@ -52,6 +52,7 @@ use urpc::{duplex_region_size, region_size};
 
 use super::ExpError;
 use super::experiment::{Experiment, Run};
+use super::record::emit;
 use super::request::{ArgsError, Request};
 use super::shared::{BLOCK, Bump, Control, control_bytes};
 use super::stats::{pooled_per_op, sample_buffer};
@@ -61,10 +62,12 @@ use crate::shm::Shared;
 mod args;
 mod msg;
 mod records;
+mod typed;
 
 pub use args::{Lines, MAX_LINES, Series, UpdateArgs};
 use msg::{client, serve};
 use records::{Check, print_point};
+pub use typed::{UpdateCheck, UpdatePoint, UpdateSkip};
 
 /// E2 (`exp=update-cost`).
 #[derive(Clone, Copy, Debug)]
@@ -245,13 +248,13 @@ fn run_points<P: Platform>(p: &mut P, run: Run<'_, UpdateCost>) -> Result<(), Ex
     for (i, &point) in plan.points.iter().enumerate() {
         if point.series == Series::Msg && cores < 2 {
             if me == 0 {
-                p.record(
-                    "update-skip",
-                    format_args!(
-                        "series=msg k={} cores={cores} reason=needs-a-server-and-a-client-core",
-                        point.k
-                    ),
-                );
+                let rec = UpdateSkip {
+                    series: "msg",
+                    k: point.k,
+                    cores,
+                    reason: "needs-a-server-and-a-client-core",
+                };
+                emit(p, &rec);
             }
             continue;
         }

@@ -1,12 +1,15 @@
 //! Core 0's checks of a point's rounds and the point's records
-//! (`update-cost`, `update-check`).
+//! (`update-cost`, `update-check`; their types are in `super::typed`).
 
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
-use super::{LINE_WORDS, Layout, Point, Series, series_name, shared_words, slot};
+use super::{
+    LINE_WORDS, Layout, Point, Series, UpdateCheck, UpdatePoint, series_name, shared_words, slot,
+};
 use crate::exp::ExpError;
-use crate::exp::stats::{Centi, median};
+use crate::exp::record::{Centi, emit};
+use crate::exp::stats::median;
 use crate::platform::Platform;
 use crate::shm::Shared;
 
@@ -131,27 +134,30 @@ pub(super) fn print_point<P: Platform>(
         } else {
             0
         };
-        p.record(
-            "update-cost",
-            format_args!(
-                "series={name} k={k} cores={cores} cycles={} p99={} min_core={} max_core={} samples={samples} updates={updates} lost={lost} tsc_overhead={overhead}",
-                Centi(cycles),
-                Centi(p99),
-                Centi(min),
-                Centi(max)
-            ),
-        );
+        let rec = UpdatePoint {
+            series: name,
+            k,
+            cores,
+            cycles: Centi(cycles),
+            p99: Centi(p99),
+            min_core: Centi(min),
+            max_core: Centi(max),
+            samples,
+            updates,
+            lost,
+            tsc_overhead: overhead,
+        };
+        emit(p, &rec);
     }
     if point.series != Series::Shm {
-        p.record(
-            "update-check",
-            format_args!(
-                "series={} k={k} cores={cores} sent={} applied={} conserved={}",
-                series_name(point.series, 1),
-                check.sent,
-                check.applied,
-                u8::from(check.sent == check.applied)
-            ),
-        );
+        let rec = UpdateCheck {
+            series: series_name(point.series, 1),
+            k,
+            cores,
+            sent: check.sent,
+            applied: check.applied,
+            conserved: check.sent == check.applied,
+        };
+        emit(p, &rec);
     }
 }

@@ -1,0 +1,116 @@
+//! Typed records: one struct per record kind, defined once, written by the
+//! cores ([`emit`]) and read back by the host ([`Record::read`]) from the
+//! fields of a parsed `@flotilla/1` line.
+
+use core::fmt;
+
+use crate::platform::Platform;
+
+pub use super::stats::Centi;
+
+/// A field that is missing or malformed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field.
+    pub key: &'static str,
+}
+
+/// One record kind: its name and how its fields are written and read.
+pub trait Record<'a>: Sized {
+    /// The record kind (`update-cost`, ...).
+    const KIND: &'static str;
+
+    /// Writes the fields, `key=value` separated by spaces.
+    fn write_fields(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+
+    /// Reads the record from its fields, in the order they are written:
+    /// the first missing or malformed field is the error.
+    fn read(fields: Fields<'a, '_>) -> Result<Self, FieldError>;
+}
+
+/// The fields of one record, looked up by key.
+#[derive(Clone, Copy)]
+pub struct Fields<'a, 'g> {
+    get: &'g dyn Fn(&str) -> Option<&'a str>,
+}
+
+impl<'a, 'g> Fields<'a, 'g> {
+    /// The fields `get` looks up.
+    pub fn new(get: &'g dyn Fn(&str) -> Option<&'a str>) -> Fields<'a, 'g> {
+        Fields { get }
+    }
+
+    /// A field as text.
+    pub fn text(&self, key: &'static str) -> Result<&'a str, FieldError> {
+        (self.get)(key).ok_or(FieldError { key })
+    }
+
+    /// A field as a whole number (decimal, or hexadecimal after `0x`).
+    pub fn int(&self, key: &'static str) -> Result<u64, FieldError> {
+        let text = self.text(key)?;
+        let n = match text.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16).ok(),
+            None => text.parse().ok(),
+        };
+        n.ok_or(FieldError { key })
+    }
+
+    /// A field as a whole number that fits 32 bits.
+    pub fn small(&self, key: &'static str) -> Result<u32, FieldError> {
+        u32::try_from(self.int(key)?).map_err(|_| FieldError { key })
+    }
+
+    /// A field as a decimal with at most two places (`X.YY`).
+    pub fn centi(&self, key: &'static str) -> Result<Centi, FieldError> {
+        Centi::parse(self.text(key)?).ok_or(FieldError { key })
+    }
+
+    /// A field that is `1` (true) or anything else (false).
+    pub fn flag(&self, key: &'static str) -> Result<bool, FieldError> {
+        Ok(self.int(key)? == 1)
+    }
+}
+
+/// Prints `rec` with [`Platform::record`].
+pub(crate) fn emit<'a, P: Platform, R: Record<'a>>(p: &mut P, rec: &R) {
+    p.record(R::KIND, format_args!("{}", Shown(rec)));
+}
+
+/// The fields of `rec` as its record line holds them.
+pub fn shown<'a, 'r, R: Record<'a>>(rec: &'r R) -> impl fmt::Display + 'r {
+    Shown(rec)
+}
+
+/// A record's fields as [`fmt::Display`].
+struct Shown<'r, R>(&'r R);
+
+impl<'a, R: Record<'a>> fmt::Display for Shown<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write_fields(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_typed() {
+        let get = |k: &str| match k {
+            "n" => Some("12"),
+            "h" => Some("0x1f"),
+            "c" => Some("3.5"),
+            "big" => Some("4294967296"),
+            "x" => Some("x"),
+            _ => None,
+        };
+        let f = Fields::new(&get);
+        assert_eq!(f.int("n"), Ok(12));
+        assert_eq!(f.int("h"), Ok(31));
+        assert_eq!(f.centi("c"), Ok(Centi(350)));
+        assert_eq!(f.small("big"), Err(FieldError { key: "big" }));
+        assert_eq!(f.int("x"), Err(FieldError { key: "x" }));
+        assert_eq!(f.text("none"), Err(FieldError { key: "none" }));
+        assert_eq!(f.flag("n"), Ok(false));
+    }
+}
