@@ -90,13 +90,14 @@ mod series_set;
 mod shared;
 mod stats;
 pub mod sync;
+mod sync_records;
 
 pub use e1_urpc::{Pairs, Urpc, UrpcArgs};
 pub use e2_update_cost::{
     Lines, MAX_LINES, Series, UpdateArgs, UpdateCheck, UpdateCost, UpdatePoint, UpdateSkip,
 };
-pub use e5_locks::{LOCK_SERIES, LockArgs, Locks};
-pub use e6_barriers::{BARRIER_SERIES, BarrierArgs, Barriers};
+pub use e5_locks::{LOCK_SERIES, LockArgs, LockPoint, Locks};
+pub use e6_barriers::{BARRIER_SERIES, BarrierArgs, BarrierPoint, Barriers};
 pub use e7_consistency::{
     Consistency, ConsistencyArgs, HISTORY_BYTES_PER_OP, HISTORY_HEAP_BYTES, ModelSet, converged,
     map_digest,
@@ -106,6 +107,7 @@ pub use experiment::{Experiment, Run};
 pub use registry::{ExpKind, KEYS, Params};
 pub use request::{ArgsError, Request, SAMPLE_HEAP_BYTES};
 pub use series_set::SeriesSet;
+pub use sync_records::{SyncCheck, SyncSkip};
 
 use crate::platform::Platform;
 use crate::shm::Shared;

@@ -65,6 +65,14 @@ impl<'a, 'g> Fields<'a, 'g> {
         Centi::parse(self.text(key)?).ok_or(FieldError { key })
     }
 
+    /// A field that is `na` (none) or a whole number.
+    pub fn int_or_na(&self, key: &'static str) -> Result<Option<u64>, FieldError> {
+        match self.text(key)? {
+            "na" => Ok(None),
+            _ => self.int(key).map(Some),
+        }
+    }
+
     /// A field that is `1` (true) or anything else (false).
     pub fn flag(&self, key: &'static str) -> Result<bool, FieldError> {
         Ok(self.int(key)? == 1)
@@ -79,6 +87,37 @@ pub(crate) fn emit<'a, P: Platform, R: Record<'a>>(p: &mut P, rec: &R) {
 /// The fields of `rec` as its record line holds them.
 pub fn shown<'a, 'r, R: Record<'a>>(rec: &'r R) -> impl fmt::Display + 'r {
     Shown(rec)
+}
+
+/// A value, or `na` for none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrNa<T>(pub Option<T>);
+
+impl<T: fmt::Display> fmt::Display for OrNa<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(v) => v.fmt(f),
+            None => f.write_str("na"),
+        }
+    }
+}
+
+/// Prints `rec`, checks that the line is `line`, and reads it back as
+/// `rec`.
+#[cfg(test)]
+pub(crate) fn round_trip<'a, R: Record<'a> + fmt::Debug + PartialEq>(
+    rec: &R,
+    line: &str,
+    scratch: &'a mut alloc::string::String,
+) {
+    *scratch = alloc::format!("{}", shown(rec));
+    assert_eq!(scratch, line);
+    let pairs: alloc::vec::Vec<(&str, &str)> = scratch
+        .split(' ')
+        .map(|kv| kv.split_once('=').unwrap())
+        .collect();
+    let get = |k: &str| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+    assert_eq!(&R::read(Fields::new(&get)).unwrap(), rec);
 }
 
 /// A record's fields as [`fmt::Display`].
@@ -112,5 +151,12 @@ mod tests {
         assert_eq!(f.int("x"), Err(FieldError { key: "x" }));
         assert_eq!(f.text("none"), Err(FieldError { key: "none" }));
         assert_eq!(f.flag("n"), Ok(false));
+        assert_eq!(f.int_or_na("n"), Ok(Some(12)));
+        let na = |_: &str| Some("na");
+        assert_eq!(Fields::new(&na).int_or_na("k"), Ok(None));
+        assert_eq!(
+            alloc::format!("{} {}", OrNa(Some(3)), OrNa::<u64>(None)),
+            "3 na"
+        );
     }
 }

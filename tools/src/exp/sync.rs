@@ -17,7 +17,9 @@ use services::exp::{BARRIER_SERIES, LOCK_SERIES};
 use super::anchors;
 use super::output::Meta;
 use super::plot::{PALETTE, SIZE, err};
-use super::records::{ConfigResult, RecordsError, field};
+use super::records::{ConfigResult, RecordsError, typed};
+use services::exp::record::Record;
+use services::exp::{BarrierPoint, LockPoint, SyncCheck as CheckRecord, SyncSkip as SkipRecord};
 
 /// One `lock-point` record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -114,42 +116,45 @@ pub fn parse_record(
     out: &mut SyncResult,
 ) -> Result<bool, RecordsError> {
     match r.kind.as_str() {
-        "lock-point" => out.locks.push(LockRow {
-            cores,
-            series: field::text(r, "series")?.to_owned(),
-            cs_lines: field::small(r, "cs_lines")?,
-            participants: field::small(r, "participants")?,
-            acquisitions: field::int(r, "acquisitions")?,
-            tput: field::float(r, "tput")?,
-            latency: field::float(r, "latency")?,
-            p99: field::float(r, "p99")?,
-            min_core: field::int(r, "min_core")?,
-            max_core: field::int(r, "max_core")?,
-            max_run: match field::text(r, "max_run")? {
-                "na" => None,
-                _ => Some(field::int(r, "max_run")?),
-            },
-        }),
-        "barrier-point" => out.barriers.push(BarrierRow {
-            cores,
-            series: field::text(r, "series")?.to_owned(),
-            cycles: field::float(r, "cycles")?,
-            p99: field::float(r, "p99")?,
-            min_core: field::float(r, "min_core")?,
-            max_core: field::float(r, "max_core")?,
-            episodes: field::int(r, "episodes")?,
-        }),
-        "sync-check" => {
+        LockPoint::KIND => {
+            let l: LockPoint = typed(r)?;
+            out.locks.push(LockRow {
+                cores,
+                series: l.series.to_owned(),
+                cs_lines: l.cs_lines,
+                participants: l.participants,
+                acquisitions: l.acquisitions,
+                tput: l.tput.as_f64(),
+                latency: l.latency.as_f64(),
+                p99: l.p99.as_f64(),
+                min_core: l.min_core,
+                max_core: l.max_core,
+                max_run: l.max_run,
+            });
+        }
+        BarrierPoint::KIND => {
+            let b: BarrierPoint = typed(r)?;
+            out.barriers.push(BarrierRow {
+                cores,
+                series: b.series.to_owned(),
+                cycles: b.cycles.as_f64(),
+                p99: b.p99.as_f64(),
+                min_core: b.min_core.as_f64(),
+                max_core: b.max_core.as_f64(),
+                episodes: b.episodes,
+            });
+        }
+        CheckRecord::KIND => {
+            let c: CheckRecord = typed(r)?;
             let check = SyncCheck {
                 cores,
-                exp: field::text(r, "exp")?.to_owned(),
-                series: field::text(r, "series")?.to_owned(),
-                expected: field::int(r, "expected")?,
-                counted: field::int(r, "counted")?,
-                violations: field::int(r, "violations")?,
+                exp: c.exp.to_owned(),
+                series: c.series.to_owned(),
+                expected: c.expected,
+                counted: c.counted,
+                violations: c.violations,
             };
-            if field::int(r, "ok")? != 1 || check.violations > 0 || check.expected != check.counted
-            {
+            if !c.ok || check.violations > 0 || check.expected != check.counted {
                 return Err(RecordsError::SyncViolation {
                     cores,
                     series: check.series,
@@ -160,11 +165,14 @@ pub fn parse_record(
             }
             out.checks.push(check);
         }
-        "sync-skip" => out.skips.push(SyncSkip {
-            cores,
-            series: field::text(r, "series")?.to_owned(),
-            reason: field::text(r, "reason")?.to_owned(),
-        }),
+        SkipRecord::KIND => {
+            let s: SkipRecord = typed(r)?;
+            out.skips.push(SyncSkip {
+                cores,
+                series: s.series.to_owned(),
+                reason: s.reason.to_owned(),
+            });
+        }
         _ => return Ok(false),
     }
     Ok(true)

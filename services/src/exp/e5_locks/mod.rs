@@ -48,11 +48,13 @@ use super::ExpError;
 use super::experiment::{Experiment, Run};
 use super::net;
 use super::points::{self, Results};
+use super::record::emit;
 use super::request::{ArgsError, Request};
 use super::series_set::SeriesSet;
 use super::shared::{BLOCK, Bump, Control, control_bytes};
 use super::stats::{pooled, sample_buffer};
 use super::sync::LockKind as ShmKind;
+use super::sync_records::SyncSkip;
 use crate::platform::Platform;
 use crate::proto::lock::LockKind as MsgKind;
 use crate::shm::Shared;
@@ -60,10 +62,12 @@ use crate::shm::Shared;
 mod args;
 mod records;
 mod rounds;
+mod typed;
 
 pub use args::{LOCK_SERIES, LockArgs};
 use records::{Check, check_round, print_point};
 use rounds::{Init, Round, ShmRound, msg_round};
+pub use typed::LockPoint;
 
 /// E5 (`exp=locks`).
 #[derive(Clone, Copy, Debug)]
@@ -265,12 +269,13 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpErro
         )?;
         if series.served() && cores < 2 {
             if me == 0 {
-                p.record(
-                    "sync-skip",
-                    format_args!(
-                        "exp=locks series={name} cores={cores} reason=needs-a-server-and-a-client-core"
-                    ),
-                );
+                let skip = SyncSkip {
+                    exp: Locks::NAME,
+                    series: name,
+                    cores,
+                    reason: "needs-a-server-and-a-client-core",
+                };
+                emit(p, &skip);
             }
             continue;
         }

@@ -5,7 +5,11 @@ use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use super::{GRANT_LOG, Layout, Plan, Series, slot};
-use crate::exp::stats::{Centi, median};
+use super::{LockPoint, Locks};
+use crate::exp::Experiment;
+use crate::exp::record::{Centi, emit};
+use crate::exp::stats::median;
+use crate::exp::sync_records::SyncCheck;
 use crate::platform::Platform;
 use crate::proto::lock::LockKind as MsgKind;
 use crate::shm::Shared;
@@ -89,29 +93,32 @@ pub(super) fn print_point<P: Platform>(
     let tput = Centi::ratio(total.saturating_mul(1_000_000), wall.max(1));
     let min = acquired.iter().copied().min().unwrap_or(0);
     let max = acquired.iter().copied().max().unwrap_or(0);
-    let max_run = if series == Series::Msg(MsgKind::Delegation) {
-        alloc::string::String::from("na")
-    } else {
-        alloc::format!("{}", check.max_run)
+    let max_run = (series != Series::Msg(MsgKind::Delegation)).then_some(check.max_run);
+    let point = LockPoint {
+        series: name,
+        cores,
+        cs_lines: plan.cs_lines,
+        participants: who.len() as u32,
+        acquisitions: total,
+        cycles: wall,
+        tput,
+        latency: Centi(latency),
+        p99: Centi(p99),
+        min_core: min,
+        max_core: max,
+        max_run,
+        samples,
+        tsc_overhead: overhead,
     };
-    p.record(
-        "lock-point",
-        format_args!(
-            "series={name} cores={cores} cs_lines={} participants={} acquisitions={total} cycles={wall} tput={tput} latency={} p99={} min_core={min} max_core={max} max_run={max_run} samples={samples} tsc_overhead={overhead}",
-            plan.cs_lines,
-            who.len(),
-            Centi(latency),
-            Centi(p99),
-        ),
-    );
-    p.record(
-        "sync-check",
-        format_args!(
-            "exp=locks series={name} cores={cores} expected={} counted={} violations={} ok={}",
-            check.expected,
-            check.counted,
-            check.violations,
-            u8::from(check.violations == 0 && check.counted == check.expected)
-        ),
-    );
+    emit(p, &point);
+    let check = SyncCheck {
+        exp: Locks::NAME,
+        series: name,
+        cores,
+        expected: check.expected,
+        counted: check.counted,
+        violations: check.violations,
+        ok: check.violations == 0 && check.counted == check.expected,
+    };
+    emit(p, &check);
 }

@@ -30,19 +30,23 @@ use super::ExpError;
 use super::experiment::{Experiment, Run};
 use super::net::{self, Net};
 use super::points::{self, Results};
+use super::record::emit;
 use super::request::{ArgsError, Request};
 use super::series_set::SeriesSet;
 use super::shared::{BLOCK, Bump, Control, control_bytes};
 use super::stats::{Centi, median, pooled, sample_buffer};
 use super::sync::{BarrierKind as ShmKind, BarrierVisitor, ShmBarrier};
+use super::sync_records::SyncCheck;
 use crate::platform::Platform;
 use crate::proto::Out;
 use crate::proto::barrier::{BarrierKind as MsgKind, MsgBarrier};
 use crate::shm::Shared;
 
 mod args;
+mod typed;
 
 pub use args::{BARRIER_SERIES, BarrierArgs};
+pub use typed::BarrierPoint;
 
 /// E6 (`exp=barriers`).
 #[derive(Clone, Copy, Debug)]
@@ -360,26 +364,29 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Barriers>) -> Result<(), ExpE
             let samples: u64 = (0..cores).map(|c| get(c, slot::SAMPLES)).sum();
             let bad: u64 = (0..cores).map(|c| get(c, slot::VIOLATIONS)).sum();
             let episodes = get(0, slot::EPISODES);
-            p.record(
-                "barrier-point",
-                format_args!(
-                    "series={name} cores={cores} arity={} episodes={episodes} cycles={} p99={} min_core={} max_core={} samples={samples} tsc_overhead={overhead}",
-                    plan.arity,
-                    Centi(median(&mut medians)),
-                    Centi(p99),
-                    Centi(min),
-                    Centi(max),
-                ),
-            );
-            p.record(
-                "sync-check",
-                format_args!(
-                    "exp=barriers series={name} cores={cores} expected={} counted={} violations={bad} ok={}",
-                    plan.rounds as u64 * plan.checked,
-                    plan.rounds as u64 * plan.checked,
-                    u8::from(bad == 0)
-                ),
-            );
+            let point = BarrierPoint {
+                series: name,
+                cores,
+                arity: plan.arity,
+                episodes,
+                cycles: Centi(median(&mut medians)),
+                p99: Centi(p99),
+                min_core: Centi(min),
+                max_core: Centi(max),
+                samples,
+                tsc_overhead: overhead,
+            };
+            emit(p, &point);
+            let check = SyncCheck {
+                exp: Barriers::NAME,
+                series: name,
+                cores,
+                expected: plan.rounds as u64 * plan.checked,
+                counted: plan.rounds as u64 * plan.checked,
+                violations: bad,
+                ok: bad == 0,
+            };
+            emit(p, &check);
             if bad > 0 {
                 return Err(ExpError::SyncViolation {
                     series: name,
