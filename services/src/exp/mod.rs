@@ -99,8 +99,8 @@ pub use e2_update_cost::{
 pub use e5_locks::{LOCK_SERIES, LockArgs, LockPoint, Locks};
 pub use e6_barriers::{BARRIER_SERIES, BarrierArgs, BarrierPoint, Barriers};
 pub use e7_consistency::{
-    Consistency, ConsistencyArgs, HISTORY_BYTES_PER_OP, HISTORY_HEAP_BYTES, ModelSet, converged,
-    map_digest,
+    Consistency, ConsistencyArgs, ExpSkew, HISTORY_BYTES_PER_OP, HISTORY_HEAP_BYTES, ModelSet,
+    ReplicaOp, ReplicaPoint, converged, map_digest,
 };
 pub use error::ExpError;
 pub use experiment::{Experiment, Run};

@@ -55,6 +55,16 @@ impl<'a, 'g> Fields<'a, 'g> {
         n.ok_or(FieldError { key })
     }
 
+    /// A field as a signed whole number.
+    pub fn signed(&self, key: &'static str) -> Result<i64, FieldError> {
+        self.text(key)?.parse().map_err(|_| FieldError { key })
+    }
+
+    /// A field as a hexadecimal number without `0x`.
+    pub fn hex(&self, key: &'static str) -> Result<u64, FieldError> {
+        u64::from_str_radix(self.text(key)?, 16).map_err(|_| FieldError { key })
+    }
+
     /// A field as a whole number that fits 32 bits.
     pub fn small(&self, key: &'static str) -> Result<u32, FieldError> {
         u32::try_from(self.int(key)?).map_err(|_| FieldError { key })
@@ -151,6 +161,8 @@ mod tests {
         assert_eq!(f.int("x"), Err(FieldError { key: "x" }));
         assert_eq!(f.text("none"), Err(FieldError { key: "none" }));
         assert_eq!(f.flag("n"), Ok(false));
+        assert_eq!(f.hex("n"), Ok(0x12));
+        assert_eq!(f.signed("n"), Ok(12));
         assert_eq!(f.int_or_na("n"), Ok(Some(12)));
         let na = |_: &str| Some("na");
         assert_eq!(Fields::new(&na).int_or_na("k"), Ok(None));

@@ -33,10 +33,12 @@ use serde::Serialize;
 
 use super::anchors;
 use super::output::Meta;
-use super::records::{ConfigResult, RecordsError, field};
+use super::records::{ConfigResult, RecordsError, typed};
 use crate::check::history::{History, Op as CheckOp};
 use crate::check::outcome::{Deadline, Verdict};
 use crate::check::{lin, seq, stale};
+use services::exp::record::Record;
+use services::exp::{ExpSkew, ReplicaOp, ReplicaPoint as PointRecord};
 
 /// One operation of a history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -117,58 +119,48 @@ pub fn parse_record(
     out: &mut ConsistencyResult,
 ) -> Result<bool, RecordsError> {
     match r.kind.as_str() {
-        "exp-skew" => out.skews.push(SkewRow {
-            cores,
-            core: field::small(r, "core")?,
-            offset: field::text(r, "offset")?
-                .parse()
-                .map_err(|_| RecordsError::BadField {
-                    kind: r.kind.clone(),
-                    key: "offset",
-                })?,
-            rtt: field::int(r, "rtt")?,
-        }),
-        "replica-op" => {
-            let write = match field::text(r, "op")? {
-                "w" => true,
-                "r" => false,
-                _ => {
-                    return Err(RecordsError::BadField {
-                        kind: r.kind.clone(),
-                        key: "op",
-                    });
-                }
-            };
+        ExpSkew::KIND => {
+            let s: ExpSkew = typed(r)?;
+            out.skews.push(SkewRow {
+                cores,
+                core: s.core,
+                offset: s.offset,
+                rtt: s.rtt,
+            });
+        }
+        ReplicaOp::KIND => {
+            let o: ReplicaOp = typed(r)?;
             let op = HistoryOp {
-                core: field::small(r, "core")?,
-                write,
-                key: field::int(r, "key")?,
-                value: field::int(r, "value")?,
-                invoke: field::int(r, "invoke")?,
-                response: field::int(r, "response")?,
+                core: o.core,
+                write: o.write,
+                key: o.key,
+                value: o.value,
+                invoke: o.invoke,
+                response: o.response,
             };
             out.histories
-                .entry(field::text(r, "model")?.to_owned())
+                .entry(o.model.to_owned())
                 .or_default()
                 .push(op);
         }
-        "replica-point" => {
-            let model = field::text(r, "model")?.to_owned();
-            if field::int(r, "converged")? != 1 {
+        PointRecord::KIND => {
+            let p: PointRecord = typed(r)?;
+            let model = p.model.to_owned();
+            if !p.converged {
                 return Err(RecordsError::Diverged { cores, model });
             }
             out.points.push(ReplicaPoint {
                 cores,
                 model,
-                ops: field::int(r, "ops")?,
-                per_core: field::int(r, "per_core")?,
-                reads: field::int(r, "reads")?,
-                writes: field::int(r, "writes")?,
-                read_median: field::float(r, "read_median")?,
-                read_p99: field::float(r, "read_p99")?,
-                write_median: field::float(r, "write_median")?,
-                write_p99: field::float(r, "write_p99")?,
-                tput: field::float(r, "tput")?,
+                ops: p.ops,
+                per_core: p.per_core,
+                reads: p.reads,
+                writes: p.writes,
+                read_median: p.read_median.as_f64(),
+                read_p99: p.read_p99.as_f64(),
+                write_median: p.write_median.as_f64(),
+                write_p99: p.write_p99.as_f64(),
+                tput: p.tput.as_f64(),
             });
         }
         _ => return Ok(false),

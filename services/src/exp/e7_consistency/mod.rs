@@ -55,6 +55,7 @@ use urpc::bench::{self, Summary};
 use super::ExpError;
 use super::experiment::{Experiment, Run};
 use super::net::{self, Net};
+use super::record::emit;
 use super::request::{ArgsError, Request, SAMPLE_HEAP_BYTES};
 use super::shared::{BLOCK, Bump, Control, control_bytes};
 use super::stats::{Centi, median, sample_buffer};
@@ -66,9 +67,11 @@ use crate::shm::Shared;
 
 mod args;
 mod skew;
+mod typed;
 
 pub use args::{ConsistencyArgs, HISTORY_BYTES_PER_OP, HISTORY_HEAP_BYTES, ModelSet};
 use skew::measure_skew;
+pub use typed::{ExpSkew, ReplicaOp, ReplicaPoint};
 
 /// E7 (`exp=consistency`).
 #[derive(Clone, Copy, Debug)]
@@ -372,17 +375,8 @@ fn run_models<P: Platform>(p: &mut P, run: Run<'_, Consistency>) -> Result<(), E
         ),
     );
     if me == 0 {
-        for (i, s) in skews.iter().enumerate() {
-            p.record(
-                "exp-skew",
-                format_args!(
-                    "core={} offset={} rtt={} bound={}",
-                    i + 1,
-                    s.offset,
-                    s.rtt,
-                    s.bound()
-                ),
-            );
+        for s in &skews {
+            emit(p, s);
         }
     }
     let ops = usize::try_from(plan.ops).unwrap_or(usize::MAX);
@@ -418,17 +412,16 @@ fn run_models<P: Platform>(p: &mut P, run: Run<'_, Consistency>) -> Result<(), E
         let name = model.name();
         for e in history.chunks_exact(ENTRY_WORDS) {
             let write = e[0] & WRITE_BIT != 0;
-            p.record(
-                "replica-op",
-                format_args!(
-                    "model={name} core={me} op={} key={} value={} invoke={} response={}",
-                    if write { "w" } else { "r" },
-                    e[0] & !WRITE_BIT,
-                    e[1],
-                    e[2],
-                    e[3]
-                ),
-            );
+            let op = ReplicaOp {
+                model: name,
+                core: me,
+                write,
+                key: e[0] & !WRITE_BIT,
+                value: e[1],
+                invoke: e[2],
+                response: e[3],
+            };
+            emit(p, &op);
         }
         drop(history);
         ctl.barrier(p)?;
@@ -467,16 +460,24 @@ fn print_point<P: Platform>(
     let wall = (0..cores).map(|c| get(c, slot::ELAPSED)).max().unwrap_or(0);
     let tput = Centi::ratio(ops.saturating_mul(1_000_000), wall.max(1));
     let min_core = (0..cores).map(|c| get(c, slot::OPS)).min().unwrap_or(0);
-    p.record(
-        "replica-point",
-        format_args!(
-            "model={} cores={cores} ops={ops} per_core={} min_core={min_core} reads={reads} writes={writes} read_median={read_median} read_p99={read_p99} write_median={write_median} write_p99={write_p99} cycles={wall} tput={tput} digest={:016x} converged={}",
-            model.name(),
-            plan.ops,
-            digests.first().copied().unwrap_or(0),
-            u8::from(verdict.is_ok())
-        ),
-    );
+    let point = ReplicaPoint {
+        model: model.name(),
+        cores,
+        ops,
+        per_core: plan.ops,
+        min_core,
+        reads,
+        writes,
+        read_median,
+        read_p99,
+        write_median,
+        write_p99,
+        cycles: wall,
+        tput,
+        digest: digests.first().copied().unwrap_or(0),
+        converged: verdict.is_ok(),
+    };
+    emit(p, &point);
     match verdict {
         Ok(()) if min_core == plan.ops => Ok(()),
         Ok(()) => Err(ExpError::BadRequest(
@@ -491,7 +492,6 @@ fn print_point<P: Platform>(
 
 #[cfg(test)]
 mod tests {
-    use super::skew::Skew;
     use super::*;
 
     #[test]
@@ -531,7 +531,8 @@ mod tests {
 
     #[test]
     fn skew_bounds_and_layout() {
-        let s = Skew {
+        let s = ExpSkew {
+            core: 1,
             offset: -30,
             rtt: 101,
         };

@@ -6,27 +6,14 @@ use core::sync::atomic::Ordering;
 
 use urpc::bench;
 
-use super::{CHECK_EVERY, Layout, SKEW_ROUNDS};
+use super::{CHECK_EVERY, ExpSkew, Layout, SKEW_ROUNDS};
 use crate::exp::ExpError;
 use crate::exp::shared::{Control, POLL_CYCLES};
 use crate::platform::Platform;
 use crate::shm::Shared;
 
-/// Core 0's measurement of core `i`: its offset and the round trip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Skew {
-    pub(super) offset: i64,
-    pub(super) rtt: u64,
-}
-
-impl Skew {
-    pub(super) fn bound(self) -> u64 {
-        self.offset.unsigned_abs() + self.rtt / 2
-    }
-}
-
 /// Spins until `done()`, looking at the abort flag now and then.
-pub(super) fn spin_until(ctl: &Control<'_>, done: impl Fn() -> bool) -> Result<(), ExpError> {
+fn spin_until(ctl: &Control<'_>, done: impl Fn() -> bool) -> Result<(), ExpError> {
     let mut spins = 0u32;
     while !done() {
         spins = spins.wrapping_add(1);
@@ -45,7 +32,7 @@ pub(super) fn measure_skew<P: Platform>(
     ctl: &Control<'_>,
     mem: &Shared<'_>,
     lay: &Layout,
-) -> Result<Vec<Skew>, ExpError> {
+) -> Result<Vec<ExpSkew>, ExpError> {
     let (me, cores) = (ctl.me(), ctl.cores());
     let mut skews = Vec::new();
     if me == 0 {
@@ -53,7 +40,7 @@ pub(super) fn measure_skew<P: Platform>(
             let req = mem.word(lay.request(i));
             let tsc = mem.word(lay.answer(i));
             let seq = mem.word(lay.answer(i) + 8);
-            let mut best: Option<Skew> = None;
+            let mut best: Option<ExpSkew> = None;
             // Round 1 is a warm-up and is not kept. Core i may have gone to
             // sleep between rounds (a slow or preempted virtual CPU): such a
             // round is slow and loses to the others.
@@ -66,7 +53,8 @@ pub(super) fn measure_skew<P: Platform>(
                 let ti = tsc.load(Ordering::Relaxed);
                 let rtt = t1.wrapping_sub(t0);
                 let mid = t0.wrapping_add(rtt / 2);
-                let s = Skew {
+                let s = ExpSkew {
+                    core: i,
                     offset: ti.wrapping_sub(mid) as i64,
                     rtt,
                 };
@@ -74,7 +62,11 @@ pub(super) fn measure_skew<P: Platform>(
                     best = Some(s);
                 }
             }
-            skews.push(best.unwrap_or(Skew { offset: 0, rtt: 0 }));
+            skews.push(best.unwrap_or(ExpSkew {
+                core: i,
+                offset: 0,
+                rtt: 0,
+            }));
         }
     } else {
         let req = mem.word(lay.request(me));
