@@ -92,7 +92,7 @@ mod stats;
 pub mod sync;
 mod sync_records;
 
-pub use e1_urpc::{Pairs, Urpc, UrpcArgs};
+pub use e1_urpc::{Pairs, Urpc, UrpcArgs, UrpcPair};
 pub use e2_update_cost::{
     Lines, MAX_LINES, Series, UpdateArgs, UpdateCheck, UpdateCost, UpdatePoint, UpdateSkip,
 };

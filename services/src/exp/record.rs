@@ -75,11 +75,27 @@ impl<'a, 'g> Fields<'a, 'g> {
         Centi::parse(self.text(key)?).ok_or(FieldError { key })
     }
 
-    /// A field that is `na` (none) or a whole number.
-    pub fn int_or_na(&self, key: &'static str) -> Result<Option<u64>, FieldError> {
+    /// A field that is `na` (none) or what `read` reads.
+    pub fn or_na<T>(
+        &self,
+        key: &'static str,
+        read: fn(&Self, &'static str) -> Result<T, FieldError>,
+    ) -> Result<Option<T>, FieldError> {
         match self.text(key)? {
             "na" => Ok(None),
-            _ => self.int(key).map(Some),
+            _ => read(self, key).map(Some),
+        }
+    }
+
+    /// A field that may be absent (none), else what `read` reads.
+    pub fn optional<T>(
+        &self,
+        key: &'static str,
+        read: fn(&Self, &'static str) -> Result<T, FieldError>,
+    ) -> Result<Option<T>, FieldError> {
+        match (self.get)(key) {
+            None => Ok(None),
+            Some(_) => read(self, key).map(Some),
         }
     }
 
@@ -163,9 +179,12 @@ mod tests {
         assert_eq!(f.flag("n"), Ok(false));
         assert_eq!(f.hex("n"), Ok(0x12));
         assert_eq!(f.signed("n"), Ok(12));
-        assert_eq!(f.int_or_na("n"), Ok(Some(12)));
+        assert_eq!(f.or_na("n", Fields::int), Ok(Some(12)));
         let na = |_: &str| Some("na");
-        assert_eq!(Fields::new(&na).int_or_na("k"), Ok(None));
+        assert_eq!(Fields::new(&na).or_na("k", Fields::int), Ok(None));
+        assert_eq!(f.optional("none", Fields::int), Ok(None));
+        assert_eq!(f.optional("c", Fields::centi), Ok(Some(Centi(350))));
+        assert_eq!(f.optional("x", Fields::int), Err(FieldError { key: "x" }));
         assert_eq!(
             alloc::format!("{} {}", OrNa(Some(3)), OrNa::<u64>(None)),
             "3 na"

@@ -13,8 +13,8 @@
 use qemu::OwnedRecord;
 use serde::Serialize;
 use services::exp::ExpKind;
-use services::exp::record::{Fields, Record};
-use services::exp::{UpdateCheck, UpdatePoint, UpdateSkip};
+use services::exp::record::{Centi, Fields, Record};
+use services::exp::{UpdateCheck, UpdatePoint, UpdateSkip, UrpcPair};
 
 /// One `urpc-pair` record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -248,17 +248,6 @@ pub(crate) mod field {
         })
     }
 
-    pub(crate) fn float(r: &OwnedRecord, key: &'static str) -> Result<f64, RecordsError> {
-        text(r, key)?
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| RecordsError::BadField {
-                kind: r.kind.clone(),
-                key,
-            })
-    }
-
     pub(crate) fn small(r: &OwnedRecord, key: &'static str) -> Result<u32, RecordsError> {
         u32::try_from(int(r, key)?).map_err(|_| RecordsError::BadField {
             kind: r.kind.clone(),
@@ -267,7 +256,7 @@ pub(crate) mod field {
     }
 }
 
-use field::{float, int, small, text};
+use field::{int, small, text};
 
 /// Reads `r` as the typed record `R` (one defined in `services::exp`).
 pub(crate) fn typed<'a, R: Record<'a>>(r: &'a OwnedRecord) -> Result<R, RecordsError> {
@@ -310,26 +299,23 @@ pub fn parse(
     let mut done = false;
     for r in records {
         match r.kind.as_str() {
-            "urpc-pair" => out.urpc.push(UrpcRow {
-                cores,
-                src: small(r, "src")?,
-                dst: small(r, "dst")?,
-                variant: text(r, "variant")?.to_owned(),
-                rtt_median: int(r, "rtt_median")?,
-                rtt_p99: int(r, "rtt_p99")?,
-                rtt_min: int(r, "rtt_min")?,
-                oneway_median: float(r, "oneway_median")?,
-                oneway_fine: r
-                    .get("oneway_fine")
-                    .map(|_| float(r, "oneway_fine"))
-                    .transpose()?,
-                tput: match text(r, "tput")? {
-                    "na" => None,
-                    _ => Some(float(r, "tput")?),
-                },
-                samples: int(r, "samples")?,
-                tsc_overhead: int(r, "tsc_overhead")?,
-            }),
+            UrpcPair::KIND => {
+                let u: UrpcPair = typed(r)?;
+                out.urpc.push(UrpcRow {
+                    cores,
+                    src: u.src,
+                    dst: u.dst,
+                    variant: u.variant.to_owned(),
+                    rtt_median: u.rtt_median,
+                    rtt_p99: u.rtt_p99,
+                    rtt_min: u.rtt_min,
+                    oneway_median: u.oneway_median.as_f64(),
+                    oneway_fine: u.oneway_fine.map(Centi::as_f64),
+                    tput: u.tput.map(Centi::as_f64),
+                    samples: u.samples,
+                    tsc_overhead: u.tsc_overhead,
+                });
+            }
             UpdatePoint::KIND => {
                 let u: UpdatePoint = typed(r)?;
                 out.update.push(UpdateRow {

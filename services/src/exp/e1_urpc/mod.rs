@@ -37,6 +37,7 @@ use urpc::{
 
 use super::ExpError;
 use super::experiment::{Experiment, Run};
+use super::record::emit;
 use super::request::{ArgsError, Request};
 use super::shared::{Bump, control_bytes};
 use super::stats::{Centi, median, pooled, pooled_per_op};
@@ -44,8 +45,10 @@ use crate::platform::Platform;
 use crate::shm::Shared;
 
 mod args;
+mod typed;
 
 pub use args::{Pairs, UrpcArgs};
+pub use typed::UrpcPair;
 
 /// E1 (`exp=urpc`).
 #[derive(Clone, Copy, Debug)]
@@ -468,23 +471,26 @@ fn print_pair<P: Platform>(
         let [median, p99, min] = [median_x100, p99_x100, min_x100].map(whole);
         let oneway = Centi::ratio(median, 2);
         let (fine, oneway_fine) = (Centi(median_x100), Centi::ratio(median_x100, 200));
-        if r == 0 {
-            p.record(
-                "urpc-pair",
-                format_args!(
-                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} rtt_fine={fine} oneway_fine={oneway_fine} one_pair_rtt={} tput=na tp_batch_median=na samples={samples} tp_samples=0 tsc_overhead={overhead}",
-                    Centi(pair_x100)
-                ),
-            );
-        } else {
-            p.record(
-                "urpc-pair",
-                format_args!(
-                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} rtt_fine={fine} oneway_fine={oneway_fine} tput={} tp_batch_median={batch_median} samples={samples} tp_samples={tp_samples} tsc_overhead={overhead}",
-                    Centi(tput_x100)
-                ),
-            );
-        }
+        // The raw row has no throughput, but one fixed pair of lines.
+        let raw = r == 0;
+        let rec = UrpcPair {
+            src,
+            dst,
+            variant: name,
+            rtt_median: median,
+            rtt_p99: p99,
+            rtt_min: min,
+            oneway_median: oneway,
+            rtt_fine: Some(fine),
+            oneway_fine: Some(oneway_fine),
+            one_pair_rtt: raw.then_some(Centi(pair_x100)),
+            tput: (!raw).then_some(Centi(tput_x100)),
+            tp_batch_median: (!raw).then_some(batch_median),
+            samples,
+            tp_samples: if raw { 0 } else { tp_samples },
+            tsc_overhead: overhead,
+        };
+        emit(p, &rec);
     }
 }
 

@@ -75,7 +75,7 @@ impl<'a> Record<'a> for LockPoint<'a> {
             p99: r.centi("p99")?,
             min_core: r.int("min_core")?,
             max_core: r.int("max_core")?,
-            max_run: r.int_or_na("max_run")?,
+            max_run: r.or_na("max_run", Fields::int)?,
             samples: r.int("samples")?,
             tsc_overhead: r.int("tsc_overhead")?,
         })
