@@ -442,7 +442,7 @@ pub fn consistency_svg(title: &str, configs: &[ConfigResult]) -> Result<String> 
         }
     }
     let max_cores = configs.iter().map(|c| c.cores).max().unwrap_or(1);
-    super::sync::log_lines_svg(title, "median cycles per operation (log)", lines, max_cores)
+    super::plot::log_lines_svg(title, "median cycles per operation (log)", lines, max_cores)
 }
 
 /// The E7 terminal report: a table per core count, the checker's lines,

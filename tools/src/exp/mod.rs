@@ -23,13 +23,14 @@
 //! | file | contents |
 //! |---|---|
 //! | `<experiment>.csv` | one row per measured point: E1 per configuration, pair and variant; E2 per configuration, series and `k` |
-//! | `<experiment>.svg` | the plot ([`plot`]) |
+//! | `<experiment>.svg` | the plot (drawn by the experiment's module over [`plot`]) |
 //! | `records.log` | every experiment record, as printed (`[core N] @flotilla/1 ...`) |
 //! | `history-<model>-<cores>.csv` | E7: every completed operation of one run, for the history checker ([`consistency`]) |
 //! | `meta.json` | [`output::Meta`]: git revision, QEMU version, accelerator and why, machine, host CPU, cores, TSC rate per configuration, timer step (`timer_resolution_cycles`) and operations per timed sample (`batch`), ring (`3` or `"hosted"`), quick or full, the request, conservation checks |
 //!
-//! The terminal summary ([`summary`]) prints a table and the paper's
-//! anchor figures beside ours. An E1 run ends with the line
+//! The terminal summary (the experiment's module: [`e1_urpc`],
+//! [`e2_update_cost`], [`sync`], [`consistency`]) prints a table and the
+//! paper's anchor figures beside ours. An E1 run ends with the line
 //! `urpc one-way / raw one-way = X.XX`: the median one-way latency of the
 //! faster URPC variant over the raw ping-pong's, from the same run (the
 //! last configuration).
@@ -39,6 +40,8 @@
 
 pub mod anchors;
 pub mod consistency;
+pub mod e1_urpc;
+pub mod e2_update_cost;
 pub mod output;
 pub mod plot;
 pub mod records;
@@ -419,15 +422,15 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
     }
     let (csv, svg) = match experiment {
         ExpKind::Urpc => (
-            output::urpc_csv(&meta, &configs),
-            plot::urpc_svg(
+            e1_urpc::urpc_csv(&meta, &configs),
+            e1_urpc::urpc_svg(
                 &format!("URPC round trip per core pair ({where_})"),
                 &configs,
             )?,
         ),
         ExpKind::UpdateCost => (
-            output::update_csv(&meta, &configs),
-            plot::update_svg(
+            e2_update_cost::update_csv(&meta, &configs),
+            e2_update_cost::update_svg(
                 &format!("Cost of updating k shared cache lines ({where_})"),
                 &configs,
             )?,
@@ -472,8 +475,8 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         );
     }
     match experiment {
-        ExpKind::Urpc => print!("{}", summary::urpc_report(&configs)),
-        ExpKind::UpdateCost => print!("{}", summary::update_report(&configs)),
+        ExpKind::Urpc => print!("{}", e1_urpc::urpc_report(&configs)),
+        ExpKind::UpdateCost => print!("{}", e2_update_cost::update_report(&configs)),
         ExpKind::Locks => print!("{}", sync::locks_report(&configs)),
         ExpKind::Barriers => print!("{}", sync::barriers_report(&configs)),
         ExpKind::Consistency => print!(
@@ -483,13 +486,13 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
     }
     println!("results: {}", dir.display());
     if experiment == ExpKind::Urpc
-        && let Some((variant, ratio)) = configs.last().and_then(summary::urpc_ratio)
+        && let Some((variant, ratio)) = configs.last().and_then(e1_urpc::urpc_ratio)
     {
         println!(
             "faster URPC variant: {variant} ({} cores)",
             configs.last().map_or(0, |c| c.cores)
         );
-        println!("{}", summary::ratio_line(ratio));
+        println!("{}", e1_urpc::ratio_line(ratio));
     }
     if experiment == ExpKind::Consistency {
         let (broken, notes) = consistency::promises(&meta.consistency);
