@@ -25,11 +25,11 @@
 //! | `<experiment>.csv` | one row per measured point: E1 per configuration, pair and variant; E2 per configuration, series and `k` |
 //! | `<experiment>.svg` | the plot (drawn by the experiment's module over [`plot`]) |
 //! | `records.log` | every experiment record, as printed (`[core N] @flotilla/1 ...`) |
-//! | `history-<model>-<cores>.csv` | E7: every completed operation of one run, for the history checker ([`consistency`]) |
+//! | `history-<model>-<cores>.csv` | E7: every completed operation of one run, for the history checker ([`e7_consistency`]) |
 //! | `meta.json` | [`output::Meta`]: git revision, QEMU version, accelerator and why, machine, host CPU, cores, TSC rate per configuration, timer step (`timer_resolution_cycles`) and operations per timed sample (`batch`), ring (`3` or `"hosted"`), quick or full, the request, conservation checks |
 //!
 //! The terminal summary (the experiment's module: [`e1_urpc`],
-//! [`e2_update_cost`], [`sync`], [`consistency`]) prints a table and the
+//! [`e2_update_cost`], [`e5_locks`], [`e6_barriers`], [`e7_consistency`]) prints a table and the
 //! paper's anchor figures beside ours. An E1 run ends with the line
 //! `urpc one-way / raw one-way = X.XX`: the median one-way latency of the
 //! faster URPC variant over the raw ping-pong's, from the same run (the
@@ -39,9 +39,11 @@
 //! reads version 1 of the format.
 
 pub mod anchors;
-pub mod consistency;
 pub mod e1_urpc;
 pub mod e2_update_cost;
+pub mod e5_locks;
+pub mod e6_barriers;
+pub mod e7_consistency;
 pub mod output;
 pub mod plot;
 pub mod records;
@@ -416,7 +418,7 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
     };
     let dir = results::create_dir(&root, experiment.name(), started)?;
     if experiment == ExpKind::Consistency {
-        meta.consistency = consistency::write_and_check(&dir, &configs)?;
+        meta.consistency = e7_consistency::write_and_check(&dir, &configs)?;
         meta.files
             .extend(meta.consistency.iter().map(|r| r.history.clone()));
     }
@@ -436,16 +438,16 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
             )?,
         ),
         ExpKind::Locks => (
-            sync::locks_csv(&meta, &configs),
-            sync::locks_svg(&format!("Lock throughput ({where_})"), &configs)?,
+            e5_locks::locks_csv(&meta, &configs),
+            e5_locks::locks_svg(&format!("Lock throughput ({where_})"), &configs)?,
         ),
         ExpKind::Barriers => (
-            sync::barriers_csv(&meta, &configs),
-            sync::barriers_svg(&format!("Barrier episode cost ({where_})"), &configs)?,
+            e6_barriers::barriers_csv(&meta, &configs),
+            e6_barriers::barriers_svg(&format!("Barrier episode cost ({where_})"), &configs)?,
         ),
         ExpKind::Consistency => (
-            consistency::consistency_csv(&meta, &configs, &meta.consistency),
-            consistency::consistency_svg(
+            e7_consistency::consistency_csv(&meta, &configs, &meta.consistency),
+            e7_consistency::consistency_svg(
                 &format!("Replicated map: latency per operation ({where_})"),
                 &configs,
             )?,
@@ -477,11 +479,11 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
     match experiment {
         ExpKind::Urpc => print!("{}", e1_urpc::urpc_report(&configs)),
         ExpKind::UpdateCost => print!("{}", e2_update_cost::update_report(&configs)),
-        ExpKind::Locks => print!("{}", sync::locks_report(&configs)),
-        ExpKind::Barriers => print!("{}", sync::barriers_report(&configs)),
+        ExpKind::Locks => print!("{}", e5_locks::locks_report(&configs)),
+        ExpKind::Barriers => print!("{}", e6_barriers::barriers_report(&configs)),
         ExpKind::Consistency => print!(
             "{}",
-            consistency::consistency_report(&configs, &meta.consistency)
+            e7_consistency::consistency_report(&configs, &meta.consistency)
         ),
     }
     println!("results: {}", dir.display());
@@ -495,7 +497,7 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         println!("{}", e1_urpc::ratio_line(ratio));
     }
     if experiment == ExpKind::Consistency {
-        let (broken, notes) = consistency::promises(&meta.consistency);
+        let (broken, notes) = e7_consistency::promises(&meta.consistency);
         for n in notes {
             println!("note: {n}");
         }

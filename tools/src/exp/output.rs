@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::consistency::RunCheck;
+use super::e7_consistency::RunCheck;
 use super::records::{CheckRow, ConfigResult, SkipRow};
 use super::sync::{SyncCheck, SyncSkip};
 

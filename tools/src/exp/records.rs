@@ -148,7 +148,7 @@ pub struct ConfigResult {
     /// E5 and E6 rows.
     pub sync: super::sync::SyncResult,
     /// E7 rows and histories.
-    pub consistency: super::consistency::ConsistencyResult,
+    pub consistency: super::e7_consistency::ConsistencyResult,
     /// The hosted runtime's note (`hosted` record fields), if hosted.
     pub hosted: Option<Vec<(String, String)>>,
 }
@@ -365,7 +365,7 @@ pub fn parse(
             "hosted" => out.hosted = Some(r.fields.clone()),
             "exp-done" => done = int(r, "ok")? == 1,
             _ => {
-                if !super::consistency::parse_record(r, cores, &mut out.consistency)? {
+                if !super::e7_consistency::parse_record(r, cores, &mut out.consistency)? {
                     super::sync::parse_record(r, cores, &mut out.sync)?;
                 }
             }
@@ -376,7 +376,7 @@ pub fn parse(
     }
     if experiment == ExpKind::Consistency {
         out.consistency.tsc_skew_cycles = int(start, "tsc_skew_cycles")?;
-        super::consistency::check_complete(cores, &out.consistency)?;
+        super::e7_consistency::check_complete(cores, &out.consistency)?;
     }
     Ok(out)
 }
