@@ -8,7 +8,7 @@ use crate::proto::update::UpdateError;
 /// Why an experiment failed on this core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExpError {
-    /// The arena is smaller than [`arena_frames`] asks for.
+    /// The arena is smaller than [`arena_frames`](super::arena_frames) asks for.
     ArenaTooSmall {
         /// Frames given.
         frames: u64,

@@ -74,11 +74,11 @@
 //! the other cores' waits then end with [`ExpError::Aborted`].
 #![deny(unsafe_code)]
 
-mod e1_urpc;
-mod e2_update_cost;
-mod e5_locks;
-mod e6_barriers;
-mod e7_consistency;
+pub mod e1_urpc;
+pub mod e2_update_cost;
+pub mod e5_locks;
+pub mod e6_barriers;
+pub mod e7_consistency;
 mod error;
 mod experiment;
 mod net;

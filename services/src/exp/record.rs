@@ -1,5 +1,5 @@
 //! Typed records: one struct per record kind, defined once, written by the
-//! cores ([`emit`]) and read back by the host ([`Record::read`]) from the
+//! cores (`emit`) and read back by the host ([`Record::read`]) from the
 //! fields of a parsed `@flotilla/1` line.
 
 use core::fmt;

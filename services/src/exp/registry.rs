@@ -1,7 +1,7 @@
 //! The list of experiments. Registering one is one line of the list at
 //! the end of this file: its kind, then the type that implements
 //! [`Experiment`]. From the list come [`ExpKind`], [`Params`] and
-//! [`KEYS`], and the only `match` on the experiment: [`Params::visit`].
+//! [`KEYS`], and the only `match` on the experiment: `Params::visit`.
 
 use core::fmt;
 

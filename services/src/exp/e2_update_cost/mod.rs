@@ -34,7 +34,7 @@
 //!   1..N−1 are its clients. Each client sends an update over its own URPC
 //!   channel and waits for the reply (a synchronous RPC; a sample times
 //!   [`BATCH`] consecutive calls, built before the clock starts and checked
-//!   after it stops); the server's [`UpdateServer`] applies it to its
+//!   after it stops); the server's [`UpdateServer`](crate::proto::update::UpdateServer) applies it to its
 //!   private copy of `k` lines and replies; the server times each message
 //!   from the poll that found it to the reply sent and adds those times up
 //!   over [`BATCH`] messages per sample (its waits for the clients are not
