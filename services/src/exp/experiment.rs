@@ -7,6 +7,8 @@ use core::hash::Hash;
 
 use urpc::bench::TimerResolution;
 
+use super::done::ExpDone;
+use super::record::emit;
 use super::request::{ArgsError, Request};
 use super::shared::Control;
 use super::{ExpError, stats};
@@ -138,10 +140,12 @@ impl<'a, E: Experiment> Run<'a, E> {
     /// On core 0, prints `exp-done`.
     pub fn done<P: Platform>(&self, p: &mut P) {
         if self.me == 0 {
-            p.record(
-                "exp-done",
-                format_args!("exp={} cores={} ok=1", E::NAME, self.cores),
-            );
+            let done = ExpDone {
+                exp: E::NAME,
+                cores: self.cores,
+                ok: true,
+            };
+            emit(p, &done);
         }
     }
 }

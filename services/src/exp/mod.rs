@@ -74,6 +74,7 @@
 //! the other cores' waits then end with [`ExpError::Aborted`].
 #![deny(unsafe_code)]
 
+mod done;
 pub mod e1_urpc;
 pub mod e2_update_cost;
 pub mod e5_locks;
@@ -92,6 +93,7 @@ mod stats;
 pub mod sync;
 mod sync_records;
 
+pub use done::ExpDone;
 pub use e1_urpc::{Pairs, Urpc, UrpcArgs, UrpcPair};
 pub use e2_update_cost::{
     Lines, MAX_LINES, Series, UpdateArgs, UpdateCheck, UpdateCost, UpdatePoint, UpdateSkip,

@@ -14,7 +14,7 @@ use qemu::OwnedRecord;
 use serde::Serialize;
 use services::exp::ExpKind;
 use services::exp::record::{Centi, Fields, Record};
-use services::exp::{UpdateCheck, UpdatePoint, UpdateSkip, UrpcPair};
+use services::exp::{ExpDone, UpdateCheck, UpdatePoint, UpdateSkip, UrpcPair};
 
 /// One `urpc-pair` record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -363,7 +363,7 @@ pub fn parse(
                 });
             }
             "hosted" => out.hosted = Some(r.fields.clone()),
-            "exp-done" => done = int(r, "ok")? == 1,
+            ExpDone::KIND => done = typed::<ExpDone>(r)?.ok,
             _ => {
                 if !super::e7_consistency::parse_record(r, cores, &mut out.consistency)? {
                     super::sync::parse_record(r, cores, &mut out.sync)?;
