@@ -53,6 +53,13 @@
 //! (`timer_resolution`): one sample of one ~300-cycle round trip would be
 //! off by up to a step.
 //!
+//! Every record but `exp-start` and `urpc-summary` is also a type that
+//! implements [`record::Record`], defined once beside the experiment that
+//! prints it ([`UrpcPair`], [`UpdatePoint`], [`UpdateCheck`],
+//! [`UpdateSkip`], [`LockPoint`], [`BarrierPoint`], [`SyncCheck`],
+//! [`SyncSkip`], [`ExpSkew`], [`ReplicaOp`], [`ReplicaPoint`],
+//! [`ExpDone`]): the cores print it and the host reads it back.
+//!
 //! | kind | printed by | fields |
 //! |---|---|---|
 //! | `exp-start` | core 0, first | `exp` (`urpc`, `update-cost`, `locks`, `barriers`, `consistency`), `cores`, `quick` (0/1), `rounds`, `tsc_hz`, `timer_resolution` (the smallest non-zero difference between successive TSC reads on core 0, cycles), `tsc_overhead` (core 0's), `args` (the request, as `exp=...` items); E1 also `samples` (round trips per round, a whole number of batches), `rtt_batch` (round trips per latency sample, raw and URPC alike), `batch` (messages per throughput sample), `tp_samples` (throughput samples per round), `slots`, `pairs` (`all`, `adjacent`, `from`), `npairs`; E2 also `updates` (most updates per core per round), `ms` (longest round), `points`, `server` (the server core, 0), `batch` (updates or RPCs per sample); E5 also `acquisitions`, `cs_lines`, `batch` (acquisitions per sample), `points`; E6 also `episodes`, `checked` (checked episodes per round), `arity`, `batch` (episodes per sample), `points`; E7 also `ops` (per core per model), `keys`, `writes` (percent), `models` (`lin;seq;eventual`), `points` (models), `skew_rounds`, `tsc_skew_cycles` (the bound on the TSC skew between any core and core 0, cycles: the largest `\|offset\| + rtt/2` of `exp-skew`, 0 on one core) |
@@ -112,8 +119,7 @@ pub use series_set::SeriesSet;
 pub use sync_records::{SyncCheck, SyncSkip};
 
 use crate::platform::Platform;
-use crate::shm::Shared;
-use crate::shm::{Arena, FRAME};
+use crate::shm::{Arena, FRAME, Shared};
 use experiment::Visit;
 use shared::{Control, control_bytes};
 
