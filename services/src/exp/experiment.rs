@@ -2,6 +2,7 @@
 //! opening every run shares ([`Run`]: the plan, the layout, the timer and
 //! the `exp-start` record).
 
+use alloc::string::String;
 use core::fmt;
 use core::hash::Hash;
 
@@ -11,6 +12,7 @@ use super::done::ExpDone;
 use super::record::emit;
 use super::request::{ArgsError, Request};
 use super::shared::Control;
+use super::start::{ExpStart, StartFields};
 use super::{ExpError, stats};
 use crate::platform::Platform;
 use crate::shm::Shared;
@@ -85,6 +87,8 @@ pub struct Run<'a, E: Experiment> {
     pub cores: u32,
     /// The timer's step and the `tsc_begin`/`tsc_end` overhead.
     pub timer: TimerResolution,
+    /// The request as `exp-start` prints it.
+    args_text: String,
 }
 
 impl<'a, E: Experiment> Run<'a, E> {
@@ -106,6 +110,7 @@ impl<'a, E: Experiment> Run<'a, E> {
             me: ctl.me(),
             cores,
             timer: stats::timer(),
+            args_text: alloc::format!("{req}"),
             ctl,
             mem,
         })
@@ -117,23 +122,21 @@ impl<'a, E: Experiment> Run<'a, E> {
     }
 
     /// On core 0, prints `exp-start`: the common fields around the
-    /// experiment's own `fields`.
-    pub fn start<P: Platform>(&self, p: &mut P, fields: fmt::Arguments<'_>) {
+    /// experiment's `own`.
+    pub fn start<'s, P: Platform, F: StartFields<'s>>(&'s self, p: &mut P, own: F) {
         if self.me == 0 {
-            p.record(
-                "exp-start",
-                format_args!(
-                    "exp={} cores={} quick={} rounds={} {fields} timer_resolution={} tsc_overhead={} tsc_hz={} args={}",
-                    E::NAME,
-                    self.cores,
-                    u8::from(self.req.quick),
-                    E::rounds(self.req),
-                    self.timer.step,
-                    self.timer.overhead,
-                    p.tsc_hz(),
-                    self.req
-                ),
-            );
+            let start = ExpStart {
+                exp: E::NAME,
+                cores: self.cores,
+                quick: self.req.quick,
+                rounds: E::rounds(self.req),
+                own,
+                timer_resolution: Some(self.timer.step),
+                tsc_overhead: Some(self.timer.overhead),
+                tsc_hz: p.tsc_hz(),
+                args: &self.args_text,
+            };
+            emit(p, &start);
         }
     }
 

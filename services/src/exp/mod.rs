@@ -53,9 +53,10 @@
 //! (`timer_resolution`): one sample of one ~300-cycle round trip would be
 //! off by up to a step.
 //!
-//! Every record but `exp-start` and `urpc-summary` is also a type that
-//! implements [`record::Record`], defined once beside the experiment that
-//! prints it ([`UrpcPair`], [`UpdatePoint`], [`UpdateCheck`],
+//! Every record but `urpc-summary` is also a type that implements
+//! [`record::Record`], defined once beside the experiment that prints it
+//! ([`ExpStart`] with each experiment's own fields, such as [`UrpcStart`];
+//! [`UrpcPair`], [`UpdatePoint`], [`UpdateCheck`],
 //! [`UpdateSkip`], [`LockPoint`], [`BarrierPoint`], [`SyncCheck`],
 //! [`SyncSkip`], [`ExpSkew`], [`ReplicaOp`], [`ReplicaPoint`],
 //! [`ExpDone`]): the cores print it and the host reads it back.
@@ -96,26 +97,29 @@ pub mod registry;
 pub mod request;
 mod series_set;
 mod shared;
+mod start;
 mod stats;
 pub mod sync;
 mod sync_records;
 
 pub use done::ExpDone;
-pub use e1_urpc::{Pairs, Urpc, UrpcArgs, UrpcPair};
+pub use e1_urpc::{Pairs, Urpc, UrpcArgs, UrpcPair, UrpcStart};
 pub use e2_update_cost::{
     Lines, MAX_LINES, Series, UpdateArgs, UpdateCheck, UpdateCost, UpdatePoint, UpdateSkip,
+    UpdateStart,
 };
-pub use e5_locks::{LOCK_SERIES, LockArgs, LockPoint, Locks};
-pub use e6_barriers::{BARRIER_SERIES, BarrierArgs, BarrierPoint, Barriers};
+pub use e5_locks::{LOCK_SERIES, LockArgs, LockPoint, LockStart, Locks};
+pub use e6_barriers::{BARRIER_SERIES, BarrierArgs, BarrierPoint, BarrierStart, Barriers};
 pub use e7_consistency::{
-    Consistency, ConsistencyArgs, ExpSkew, HISTORY_BYTES_PER_OP, HISTORY_HEAP_BYTES, ModelSet,
-    ReplicaOp, ReplicaPoint, converged, map_digest,
+    Consistency, ConsistencyArgs, ConsistencyStart, ExpSkew, HISTORY_BYTES_PER_OP,
+    HISTORY_HEAP_BYTES, ModelSet, ReplicaOp, ReplicaPoint, converged, map_digest,
 };
 pub use error::ExpError;
 pub use experiment::{Experiment, Run};
 pub use registry::{ExpKind, KEYS, Params};
 pub use request::{ArgsError, Request, SAMPLE_HEAP_BYTES};
 pub use series_set::SeriesSet;
+pub use start::{ExpStart, StartFields};
 pub use sync_records::{SyncCheck, SyncSkip};
 
 use crate::platform::Platform;

@@ -14,7 +14,9 @@ use qemu::OwnedRecord;
 use serde::Serialize;
 use services::exp::ExpKind;
 use services::exp::record::{Centi, Fields, Record};
-use services::exp::{ExpDone, UpdateCheck, UpdatePoint, UpdateSkip, UrpcPair};
+use services::exp::{
+    ConsistencyStart, ExpDone, ExpStart, UpdateCheck, UpdatePoint, UpdateSkip, UrpcPair,
+};
 
 /// One `urpc-pair` record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -230,34 +232,6 @@ pub enum RecordsError {
     },
 }
 
-/// Reading fields of a record, with typed errors.
-pub(crate) mod field {
-    use super::{OwnedRecord, RecordsError};
-
-    pub(crate) fn text<'a>(r: &'a OwnedRecord, key: &'static str) -> Result<&'a str, RecordsError> {
-        r.get(key).ok_or_else(|| RecordsError::BadField {
-            kind: r.kind.clone(),
-            key,
-        })
-    }
-
-    pub(crate) fn int(r: &OwnedRecord, key: &'static str) -> Result<u64, RecordsError> {
-        r.get_u64(key).ok_or_else(|| RecordsError::BadField {
-            kind: r.kind.clone(),
-            key,
-        })
-    }
-
-    pub(crate) fn small(r: &OwnedRecord, key: &'static str) -> Result<u32, RecordsError> {
-        u32::try_from(int(r, key)?).map_err(|_| RecordsError::BadField {
-            kind: r.kind.clone(),
-            key,
-        })
-    }
-}
-
-use field::{int, small, text};
-
 /// Reads `r` as the typed record `R` (one defined in `services::exp`).
 pub(crate) fn typed<'a, R: Record<'a>>(r: &'a OwnedRecord) -> Result<R, RecordsError> {
     let get = |key: &str| r.get(key);
@@ -274,11 +248,12 @@ pub fn parse(
     cores: u32,
     records: &[OwnedRecord],
 ) -> Result<ConfigResult, RecordsError> {
-    let start = records
+    let start_record = records
         .iter()
         .find(|r| r.kind == "exp-start")
         .ok_or(RecordsError::Missing("exp-start"))?;
-    let found = (text(start, "exp")?, small(start, "cores")?);
+    let start: ExpStart<()> = typed(start_record)?;
+    let found = (start.exp, start.cores);
     if found != (experiment.name(), cores) {
         return Err(RecordsError::Mismatch {
             expected: format!("{experiment} on {cores} cores"),
@@ -287,10 +262,10 @@ pub fn parse(
     }
     let mut out = ConfigResult {
         cores,
-        tsc_hz: int(start, "tsc_hz")?,
-        args: text(start, "args")?.to_owned(),
-        timer_resolution: start.get_u64("timer_resolution"),
-        batch: start.get_u64(match experiment {
+        tsc_hz: start.tsc_hz,
+        args: start.args.to_owned(),
+        timer_resolution: start.timer_resolution,
+        batch: start_record.get_u64(match experiment {
             ExpKind::Urpc => "rtt_batch",
             _ => "batch",
         }),
@@ -375,7 +350,8 @@ pub fn parse(
         return Err(RecordsError::NotDone);
     }
     if experiment == ExpKind::Consistency {
-        out.consistency.tsc_skew_cycles = int(start, "tsc_skew_cycles")?;
+        let start: ExpStart<ConsistencyStart> = typed(start_record)?;
+        out.consistency.tsc_skew_cycles = start.own.tsc_skew_cycles;
         super::e7_consistency::check_complete(cores, &out.consistency)?;
     }
     Ok(out)

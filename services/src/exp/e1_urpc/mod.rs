@@ -48,7 +48,7 @@ mod args;
 mod typed;
 
 pub use args::{Pairs, UrpcArgs};
-pub use typed::UrpcPair;
+pub use typed::{UrpcPair, UrpcStart};
 
 /// E1 (`exp=urpc`).
 #[derive(Clone, Copy, Debug)]
@@ -237,18 +237,16 @@ fn run_pairs<P: Platform>(p: &mut P, run: Run<'_, Urpc>) -> Result<(), ExpError>
         Pairs::Adjacent => "adjacent",
         Pairs::From(_) => "from",
     };
-    run.start(
-        p,
-        format_args!(
-            "samples={} rtt_batch={} batch={} tp_samples={} slots={} pairs={pairs} npairs={}",
-            plan.samples,
-            plan.rtt_batch,
-            plan.batch,
-            plan.tp_samples,
-            plan.slots,
-            plan.pairs.len(),
-        ),
-    );
+    let own = UrpcStart {
+        samples: plan.samples as u64,
+        rtt_batch: plan.rtt_batch,
+        batch: plan.batch,
+        tp_samples: plan.tp_samples as u64,
+        slots: plan.slots as u64,
+        pairs,
+        npairs: plan.pairs.len() as u64,
+    };
+    run.start(p, own);
     ctl.barrier(p)?;
     for (i, &(src, dst)) in plan.pairs.iter().enumerate() {
         if me == src {

@@ -4,6 +4,27 @@
 use core::fmt;
 
 use crate::exp::record::{Centi, FieldError, Fields, OrNa, Record};
+use crate::exp::start::start_fields;
+
+start_fields! {
+    /// E1's own fields of `exp-start`.
+    UrpcStart<'a> {
+        /// Round trips per round (a whole number of batches).
+        samples: u64 = int,
+        /// Round trips per latency sample.
+        rtt_batch: u64 = int,
+        /// Messages per throughput sample.
+        batch: u64 = int,
+        /// Throughput samples per round.
+        tp_samples: u64 = int,
+        /// Slots per ring.
+        slots: u64 = int,
+        /// `all`, `adjacent` or `from`.
+        pairs: &'a str = text,
+        /// Pairs measured.
+        npairs: u64 = int,
+    }
+}
 
 /// A `urpc-pair` record: one variant on one ordered pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -67,7 +67,7 @@ mod typed;
 pub use args::{Lines, MAX_LINES, Series, UpdateArgs};
 use msg::{client, serve};
 use records::{Check, print_point};
-pub use typed::{UpdateCheck, UpdatePoint, UpdateSkip};
+pub use typed::{UpdateCheck, UpdatePoint, UpdateSkip, UpdateStart};
 
 /// E2 (`exp=update-cost`).
 #[derive(Clone, Copy, Debug)]
@@ -235,15 +235,14 @@ fn run_points<P: Platform>(p: &mut P, run: Run<'_, UpdateCost>) -> Result<(), Ex
         hz => hz,
     };
     let budget = plan.ms.saturating_mul(hz) / 1000;
-    run.start(
-        p,
-        format_args!(
-            "updates={} ms={} points={} server=0 batch={BATCH}",
-            plan.updates,
-            plan.ms,
-            plan.points.len(),
-        ),
-    );
+    let own = UpdateStart {
+        updates: plan.updates,
+        ms: plan.ms,
+        points: plan.points.len() as u64,
+        server: 0,
+        batch: BATCH,
+    };
+    run.start(p, own);
     ctl.barrier(p)?;
     for (i, &point) in plan.points.iter().enumerate() {
         if point.series == Series::Msg && cores < 2 {

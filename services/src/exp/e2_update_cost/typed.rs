@@ -3,6 +3,23 @@
 use core::fmt;
 
 use crate::exp::record::{Centi, FieldError, Fields, Record};
+use crate::exp::start::start_fields;
+
+start_fields! {
+    /// E2's own fields of `exp-start`.
+    UpdateStart {
+        /// Most updates per core per round.
+        updates: u64 = int,
+        /// Longest round, milliseconds.
+        ms: u64 = int,
+        /// Points (series and line counts).
+        points: u64 = int,
+        /// The server core.
+        server: u32 = small,
+        /// Updates or RPCs per sample.
+        batch: u64 = int,
+    }
+}
 
 /// An `update-cost` record: one point of one series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -67,7 +67,7 @@ mod typed;
 pub use args::{LOCK_SERIES, LockArgs};
 use records::{Check, check_round, print_point};
 use rounds::{Init, Round, ShmRound, msg_round};
-pub use typed::LockPoint;
+pub use typed::{LockPoint, LockStart};
 
 /// E5 (`exp=locks`).
 #[derive(Clone, Copy, Debug)]
@@ -251,15 +251,13 @@ fn reset(
 fn run_series<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpError> {
     let (plan, lay, ctl, mem) = (&run.plan, &run.lay, &run.ctl, &run.mem);
     let (me, cores, overhead) = (run.me, run.cores, run.overhead());
-    run.start(
-        p,
-        format_args!(
-            "acquisitions={} cs_lines={} batch={BATCH} points={}",
-            plan.acquisitions,
-            plan.cs_lines,
-            plan.series.len(),
-        ),
-    );
+    let own = LockStart {
+        acquisitions: plan.acquisitions,
+        cs_lines: plan.cs_lines,
+        batch: BATCH,
+        points: plan.series.len() as u64,
+    };
+    run.start(p, own);
     for (i, &name) in plan.series.iter().enumerate() {
         let series = Series::of(
             name,

@@ -3,6 +3,21 @@
 use core::fmt;
 
 use crate::exp::record::{Centi, FieldError, Fields, OrNa, Record};
+use crate::exp::start::start_fields;
+
+start_fields! {
+    /// E5's own fields of `exp-start`.
+    LockStart {
+        /// Most acquisitions per core per round.
+        acquisitions: u64 = int,
+        /// Shared cache lines of the critical section.
+        cs_lines: u32 = small,
+        /// Acquisitions per sample.
+        batch: u64 = int,
+        /// Locks.
+        points: u64 = int,
+    }
+}
 
 /// A `lock-point` record: one lock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -46,7 +46,7 @@ mod args;
 mod typed;
 
 pub use args::{BARRIER_SERIES, BarrierArgs};
-pub use typed::BarrierPoint;
+pub use typed::{BarrierPoint, BarrierStart};
 
 /// E6 (`exp=barriers`).
 #[derive(Clone, Copy, Debug)]
@@ -282,16 +282,14 @@ fn msg_round(
 fn run_series<P: Platform>(p: &mut P, run: Run<'_, Barriers>) -> Result<(), ExpError> {
     let (plan, lay, ctl, mem) = (&run.plan, &run.lay, &run.ctl, &run.mem);
     let (me, cores, overhead) = (run.me, run.cores, run.overhead());
-    run.start(
-        p,
-        format_args!(
-            "episodes={} checked={} arity={} batch={BATCH} points={}",
-            plan.episodes,
-            plan.checked,
-            plan.arity,
-            plan.series.len(),
-        ),
-    );
+    let own = BarrierStart {
+        episodes: plan.episodes,
+        checked: plan.checked,
+        arity: plan.arity,
+        batch: BATCH,
+        points: plan.series.len() as u64,
+    };
+    run.start(p, own);
     for (i, &name) in plan.series.iter().enumerate() {
         let series = Series::of(
             name,

@@ -3,6 +3,23 @@
 use core::fmt;
 
 use crate::exp::record::{Centi, FieldError, Fields, Record};
+use crate::exp::start::start_fields;
+
+start_fields! {
+    /// E6's own fields of `exp-start`.
+    BarrierStart {
+        /// Timed episodes per round.
+        episodes: u64 = int,
+        /// Checked episodes per round.
+        checked: u64 = int,
+        /// Fan-in and fan-out of `msg-tree`.
+        arity: u32 = small,
+        /// Episodes per sample.
+        batch: u64 = int,
+        /// Barriers.
+        points: u64 = int,
+    }
+}
 
 /// A `barrier-point` record: one barrier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

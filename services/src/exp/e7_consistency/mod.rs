@@ -71,7 +71,7 @@ mod typed;
 
 pub use args::{ConsistencyArgs, HISTORY_BYTES_PER_OP, HISTORY_HEAP_BYTES, ModelSet};
 use skew::measure_skew;
-pub use typed::{ExpSkew, ReplicaOp, ReplicaPoint};
+pub use typed::{ConsistencyStart, ExpSkew, ReplicaOp, ReplicaPoint};
 
 /// E7 (`exp=consistency`).
 #[derive(Clone, Copy, Debug)]
@@ -363,17 +363,17 @@ fn run_models<P: Platform>(p: &mut P, run: Run<'_, Consistency>) -> Result<(), E
     let skews = measure_skew(p, ctl, mem, lay)?;
     ctl.barrier(p)?;
     let bound = skews.iter().map(|s| s.bound()).max().unwrap_or(0);
-    run.start(
-        p,
-        format_args!(
-            "ops={} keys={} writes={} models={} points={} skew_rounds={SKEW_ROUNDS} tsc_skew_cycles={bound}",
-            plan.ops,
-            plan.keys,
-            plan.writes,
-            run.args.models_in_effect(),
-            plan.models.len(),
-        ),
-    );
+    let models = alloc::format!("{}", run.args.models_in_effect());
+    let own = ConsistencyStart {
+        ops: plan.ops,
+        keys: plan.keys,
+        writes: plan.writes,
+        models: &models,
+        points: plan.models.len() as u64,
+        skew_rounds: SKEW_ROUNDS,
+        tsc_skew_cycles: bound,
+    };
+    run.start(p, own);
     if me == 0 {
         for s in &skews {
             emit(p, s);

@@ -3,6 +3,27 @@
 use core::fmt;
 
 use crate::exp::record::{Centi, FieldError, Fields, Record};
+use crate::exp::start::start_fields;
+
+start_fields! {
+    /// E7's own fields of `exp-start`.
+    ConsistencyStart<'a> {
+        /// Operations per core per model.
+        ops: u64 = int,
+        /// Distinct keys.
+        keys: u64 = int,
+        /// Percent of writes.
+        writes: u64 = int,
+        /// The models, separated by `;`.
+        models: &'a str = text,
+        /// Models.
+        points: u64 = int,
+        /// Rounds of the skew measurement.
+        skew_rounds: u64 = int,
+        /// The bound on the TSC skew between any core and core 0, cycles.
+        tsc_skew_cycles: u64 = int,
+    }
+}
 
 /// An `exp-skew` record: core `core`'s TSC against core 0's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
