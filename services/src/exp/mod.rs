@@ -53,13 +53,14 @@
 //! (`timer_resolution`): one sample of one ~300-cycle round trip would be
 //! off by up to a step.
 //!
-//! Every record but `urpc-summary` is also a type that implements
+//! Every record of the table below is also a type that implements
 //! [`record::Record`], defined once beside the experiment that prints it
-//! ([`ExpStart`] with each experiment's own fields, such as [`UrpcStart`];
-//! [`UrpcPair`], [`UpdatePoint`], [`UpdateCheck`],
-//! [`UpdateSkip`], [`LockPoint`], [`BarrierPoint`], [`SyncCheck`],
-//! [`SyncSkip`], [`ExpSkew`], [`ReplicaOp`], [`ReplicaPoint`],
-//! [`ExpDone`]): the cores print it and the host reads it back.
+//! ([`ExpStart`] with each experiment's own fields, such as
+//! [`UrpcStart`]; [`UrpcPair`], [`UrpcSummary`], [`UpdatePoint`],
+//! [`UpdateCheck`], [`UpdateSkip`], [`LockPoint`], [`BarrierPoint`],
+//! [`SyncCheck`], [`SyncSkip`], [`ExpSkew`], [`ReplicaOp`],
+//! [`ReplicaPoint`], [`ExpDone`]): the cores print it and the host reads
+//! it back.
 //!
 //! | kind | printed by | fields |
 //! |---|---|---|
@@ -103,7 +104,7 @@ pub mod sync;
 mod sync_records;
 
 pub use done::ExpDone;
-pub use e1_urpc::{Pairs, Urpc, UrpcArgs, UrpcPair, UrpcStart};
+pub use e1_urpc::{Pairs, Urpc, UrpcArgs, UrpcPair, UrpcStart, UrpcSummary};
 pub use e2_update_cost::{
     Lines, MAX_LINES, Series, UpdateArgs, UpdateCheck, UpdateCost, UpdatePoint, UpdateSkip,
     UpdateStart,

@@ -48,7 +48,7 @@ mod args;
 mod typed;
 
 pub use args::{Pairs, UrpcArgs};
-pub use typed::{UrpcPair, UrpcStart};
+pub use typed::{UrpcPair, UrpcStart, UrpcSummary};
 
 /// E1 (`exp=urpc`).
 #[derive(Clone, Copy, Debug)]
@@ -509,21 +509,14 @@ fn print_summary<P: Platform>(p: &mut P, mem: &Shared<'_>, lay: &Layout, plan: &
     let faster = if rtt[2] < rtt[1] { 2 } else { 1 };
     let [raw, ack, used] = rtt.map(whole);
     let one_pair = median(&mut column(0, 5));
-    p.record(
-        "urpc-summary",
-        format_args!(
-            "pairs={n} raw_rtt={} ack_rtt={} used_rtt={} raw_oneway={} ack_oneway={} used_oneway={} ack_tput={} used_tput={} faster={} ratio={} one_pair_oneway={}",
-            raw,
-            ack,
-            used,
-            Centi::ratio(rtt[0], 200),
-            Centi::ratio(rtt[1], 200),
-            Centi::ratio(rtt[2], 200),
-            Centi(tput[1]),
-            Centi(tput[2]),
-            ROWS[faster],
-            Centi::ratio(rtt[faster], rtt[0]),
-            Centi::ratio(one_pair, 200)
-        ),
-    );
+    let summary = UrpcSummary {
+        pairs: n as u64,
+        rtt: [raw, ack, used],
+        oneway: rtt.map(|r| Centi::ratio(r, 200)),
+        tput: [Centi(tput[1]), Centi(tput[2])],
+        faster: ROWS[faster],
+        ratio: Centi::ratio(rtt[faster], rtt[0]),
+        one_pair_oneway: Centi::ratio(one_pair, 200),
+    };
+    emit(p, &summary);
 }

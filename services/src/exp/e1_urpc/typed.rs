@@ -117,6 +117,57 @@ impl<'a> Record<'a> for UrpcPair<'a> {
     }
 }
 
+/// A `urpc-summary` record: the medians over the pairs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UrpcSummary<'a> {
+    /// Pairs measured.
+    pub pairs: u64,
+    /// Median round trip of each variant (`raw`, `ack`, `used`), whole
+    /// cycles.
+    pub rtt: [u64; 3],
+    /// Half of each unrounded median round trip.
+    pub oneway: [Centi; 3],
+    /// Median throughput of `ack` and `used`.
+    pub tput: [Centi; 2],
+    /// The URPC variant with the lower median round trip.
+    pub faster: &'a str,
+    /// Its one-way latency over the raw one-way latency.
+    pub ratio: Centi,
+    /// Half of the median round trip on one fixed pair of lines.
+    pub one_pair_oneway: Centi,
+}
+
+impl<'a> Record<'a> for UrpcSummary<'a> {
+    const KIND: &'static str = "urpc-summary";
+
+    fn write_fields(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [raw_rtt, ack_rtt, used_rtt] = self.rtt;
+        let [raw, ack, used] = self.oneway;
+        let [ack_tput, used_tput] = self.tput;
+        write!(
+            f,
+            "pairs={} raw_rtt={raw_rtt} ack_rtt={ack_rtt} used_rtt={used_rtt} raw_oneway={raw} ack_oneway={ack} used_oneway={used} ack_tput={ack_tput} used_tput={used_tput} faster={} ratio={} one_pair_oneway={}",
+            self.pairs, self.faster, self.ratio, self.one_pair_oneway
+        )
+    }
+
+    fn read(r: Fields<'a, '_>) -> Result<Self, FieldError> {
+        Ok(UrpcSummary {
+            pairs: r.int("pairs")?,
+            rtt: [r.int("raw_rtt")?, r.int("ack_rtt")?, r.int("used_rtt")?],
+            oneway: [
+                r.centi("raw_oneway")?,
+                r.centi("ack_oneway")?,
+                r.centi("used_oneway")?,
+            ],
+            tput: [r.centi("ack_tput")?, r.centi("used_tput")?],
+            faster: r.text("faster")?,
+            ratio: r.centi("ratio")?,
+            one_pair_oneway: r.centi("one_pair_oneway")?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +209,20 @@ mod tests {
         round_trip(
             &ack,
             "src=0 dst=1 variant=ack rtt_median=300 rtt_p99=400 rtt_min=250 oneway_median=150.00 rtt_fine=300.12 oneway_fine=150.06 tput=12.50 tp_batch_median=8000 samples=1800 tp_samples=72 tsc_overhead=40",
+            &mut String::new(),
+        );
+        let summary = UrpcSummary {
+            pairs: 2,
+            rtt: [300, 500, 600],
+            oneway: [Centi(15_000), Centi(25_000), Centi(30_000)],
+            tput: [Centi(1200), Centi(950)],
+            faster: "ack",
+            ratio: Centi(167),
+            one_pair_oneway: Centi(14_000),
+        };
+        round_trip(
+            &summary,
+            "pairs=2 raw_rtt=300 ack_rtt=500 used_rtt=600 raw_oneway=150.00 ack_oneway=250.00 used_oneway=300.00 ack_tput=12.00 used_tput=9.50 faster=ack ratio=1.67 one_pair_oneway=140.00",
             &mut String::new(),
         );
     }
