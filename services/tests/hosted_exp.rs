@@ -4,7 +4,7 @@
 mod common;
 
 use common::{of, run};
-use services::exp::{Experiment, Request};
+use services::exp::{ExpKind, Request};
 use services::platforms::hosted::{HostedError, PinPolicy, run_experiment};
 
 fn urpc_quick(cores: u32, args: &str) {
@@ -149,7 +149,7 @@ fn update_cost_on_1_thread_skips_msg_and_says_why() {
 #[test]
 fn a_request_the_machine_cannot_run_fails_on_every_core() {
     let req = Request::parse("exp=urpc,quick,from=5").unwrap().unwrap();
-    assert_eq!(req.experiment(), Experiment::Urpc);
+    assert_eq!(req.experiment(), ExpKind::Urpc);
     let err = run_experiment(&req, 2, PinPolicy::None).unwrap_err();
     assert!(matches!(err, HostedError::Failed { .. }), "{err:?}");
     assert!(err.to_string().contains("from="), "{err}");

@@ -5,8 +5,7 @@
 mod common;
 
 use common::{Rec, of, one_at_a_time, run};
-use services::exp::args::{BARRIER_SERIES, LOCK_SERIES};
-use services::exp::{ExpError, Request};
+use services::exp::{BARRIER_SERIES, ExpError, LOCK_SERIES, Request};
 use services::platforms::hosted::{HostedError, PinPolicy, run_experiment};
 
 fn checks_pass(recs: &[Rec], exp: &str, series: usize) {

@@ -8,33 +8,36 @@
 //! [`Platform::wait`] (the last arriver notifies). The measured loops make
 //! no platform call.
 //!
-//! - E1, `exp=urpc` ([`urpc_table`]): URPC round trip, one-way latency and
+//! - E1, `exp=urpc` ([`e1_urpc`]): URPC round trip, one-way latency and
 //!   pipelined throughput per ordered core pair, for both flow-control
 //!   variants, beside the raw cache-line ping-pong (Multikernel Table 2).
-//! - E2, `exp=update-cost` ([`update_cost`]): cycles per update of `k`
+//! - E2, `exp=update-cost` ([`e2_update_cost`]): cycles per update of `k`
 //!   shared cache lines by shared memory (plain, atomic, locked) and by
 //!   synchronous messages to a server core (Multikernel Figure 3). Core 0
 //!   is the server and cores 1..N−1 its clients; with one core the MSG
 //!   series is skipped.
 //!
-//! - E5, `exp=locks` ([`locks`]): throughput and latency of every lock
-//!   of [`args::LOCK_SERIES`]: test-and-set, test-and-test-and-set with
+//! - E5, `exp=locks` ([`e5_locks`]): throughput and latency of every lock
+//!   of [`LOCK_SERIES`]: test-and-set, test-and-test-and-set with
 //!   backoff, ticket, Anderson, MCS and CLH on shared memory ([`sync`]),
 //!   and a lock server, token passing, delegation and a queue lock by
 //!   messages (`crate::proto::lock`), with a critical section that touches
 //!   `cs-lines` shared cache lines and is checked every round.
-//! - E6, `exp=barriers` ([`barriers`]): cycles per episode of every barrier
-//!   of [`args::BARRIER_SERIES`]: sense-reversing, combining tree, MCS
+//! - E6, `exp=barriers` ([`e6_barriers`]): cycles per episode of every barrier
+//!   of [`BARRIER_SERIES`]: sense-reversing, combining tree, MCS
 //!   tree, tournament and dissemination on shared memory, and central,
 //!   tree and dissemination barriers by messages
 //!   (`crate::proto::barrier`), checked every round.
-//! - E7, `exp=consistency` ([`consistency`]): a replicated map
+//! - E7, `exp=consistency` ([`e7_consistency`]): a replicated map
 //!   (`crate::proto::replica`) with a replica and a closed-loop client on
 //!   every core, under each consistency model: read and write latency,
 //!   throughput, the history of every operation (for the host's history
 //!   checker) and a convergence check of the final maps.
 //!
-//! The arguments are described in [`args`] and parsed by [`Request::parse`].
+//! Each experiment is a type that implements [`Experiment`]: its own
+//! argument keys, the arena it needs and its run, registered by one line
+//! in the list of [`registry`]. The common arguments are described in
+//! [`request`] and every request is parsed by [`Request::parse`].
 //!
 //! # Records (format `@flotilla/1`)
 //!
@@ -49,6 +52,15 @@
 //! operation, because the TSC may advance in steps of tens of cycles
 //! (`timer_resolution`): one sample of one ~300-cycle round trip would be
 //! off by up to a step.
+//!
+//! Every record of the table below is also a type that implements
+//! [`record::Record`], defined once beside the experiment that prints it
+//! ([`ExpStart`] with each experiment's own fields, such as
+//! [`UrpcStart`]; [`UrpcPair`], [`UrpcSummary`], [`UpdatePoint`],
+//! [`UpdateCheck`], [`UpdateSkip`], [`LockPoint`], [`BarrierPoint`],
+//! [`SyncCheck`], [`SyncSkip`], [`ExpSkew`], [`ReplicaOp`],
+//! [`ReplicaPoint`], [`ExpDone`]): the cores print it and the host reads
+//! it back.
 //!
 //! | kind | printed by | fields |
 //! |---|---|---|
@@ -71,183 +83,50 @@
 //! the other cores' waits then end with [`ExpError::Aborted`].
 #![deny(unsafe_code)]
 
-pub mod args;
-pub mod barriers;
-pub mod consistency;
-pub mod locks;
+mod done;
+pub mod e1_urpc;
+pub mod e2_update_cost;
+pub mod e5_locks;
+pub mod e6_barriers;
+pub mod e7_consistency;
+mod error;
+mod experiment;
 mod net;
 mod points;
+pub mod record;
+pub mod registry;
+pub mod request;
+mod series_set;
 mod shared;
+mod start;
 mod stats;
 pub mod sync;
-pub mod update_cost;
-pub mod urpc_table;
+mod sync_records;
 
-use core::fmt;
-
-pub use args::{
-    ArgsError, ConsistencyArgs, Experiment, KEYS, Lines, MAX_LINES, ModelSet, Pairs, Params,
-    Request, Series, UpdateArgs, UrpcArgs,
+pub use done::ExpDone;
+pub use e1_urpc::{Pairs, Urpc, UrpcArgs, UrpcPair, UrpcStart, UrpcSummary};
+pub use e2_update_cost::{
+    Lines, MAX_LINES, Series, UpdateArgs, UpdateCheck, UpdateCost, UpdatePoint, UpdateSkip,
+    UpdateStart,
 };
+pub use e5_locks::{LOCK_SERIES, LockArgs, LockPoint, LockStart, Locks};
+pub use e6_barriers::{BARRIER_SERIES, BarrierArgs, BarrierPoint, BarrierStart, Barriers};
+pub use e7_consistency::{
+    Consistency, ConsistencyArgs, ConsistencyStart, ExpSkew, HISTORY_BYTES_PER_OP,
+    HISTORY_HEAP_BYTES, ModelSet, ReplicaOp, ReplicaPoint, converged, map_digest,
+};
+pub use error::ExpError;
+pub use experiment::{Experiment, Run};
+pub use registry::{ExpKind, KEYS, Params};
+pub use request::{ArgsError, Request, SAMPLE_HEAP_BYTES};
+pub use series_set::SeriesSet;
+pub use start::{ExpStart, StartFields};
+pub use sync_records::{SyncCheck, SyncSkip};
 
-use crate::platform::{Platform, PlatformError};
-use crate::proto::update::UpdateError;
-use crate::shm::{Arena, FRAME};
+use crate::platform::Platform;
+use crate::shm::{Arena, FRAME, Shared};
+use experiment::Visit;
 use shared::{Control, control_bytes};
-
-/// Why an experiment failed on this core.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExpError {
-    /// The arena is smaller than [`arena_frames`] asks for.
-    ArenaTooSmall {
-        /// Frames given.
-        frames: u64,
-        /// Frames needed.
-        needed: u64,
-    },
-    /// The request does not fit this machine.
-    BadRequest(&'static str),
-    /// A platform call failed.
-    Platform(PlatformError),
-    /// A channel region could not be formatted or attached.
-    Setup(urpc::SetupError),
-    /// A channel broke the URPC protocol.
-    Broken {
-        /// What was running.
-        what: &'static str,
-        /// The core at the other end.
-        peer: u32,
-    },
-    /// Messages arrived with other contents than were sent.
-    Corrupt {
-        /// Which stream.
-        what: &'static str,
-        /// The core at the other end.
-        peer: u32,
-        /// How many were wrong.
-        bad: u64,
-    },
-    /// The update server refused a message or its counts do not add up.
-    Update(UpdateError),
-    /// A client got a reply that does not answer its update.
-    BadReply {
-        /// The client.
-        client: u32,
-        /// The update it was waiting for.
-        seq: u64,
-    },
-    /// Updates that must not be lost were lost (or invented).
-    NotConserved {
-        /// The series.
-        series: &'static str,
-        /// Its cache lines.
-        k: u32,
-        /// Updates made.
-        expected: u64,
-        /// Updates found.
-        counted: u64,
-    },
-    /// A lock or barrier check found a violation.
-    SyncViolation {
-        /// The series.
-        series: &'static str,
-        /// Violations found.
-        violations: u64,
-    },
-    /// A message protocol refused a message or a call of the run.
-    Refused {
-        /// The core it came from (or this core, for a call).
-        peer: u32,
-    },
-    /// Replicas of the map ended different.
-    Diverged {
-        /// The consistency model.
-        model: &'static str,
-        /// The first core whose map differs from core 0's.
-        core: u32,
-    },
-    /// A replica still owed something after every message was delivered.
-    Unsettled {
-        /// The consistency model.
-        model: &'static str,
-        /// The core.
-        core: u32,
-    },
-    /// Another core failed first.
-    Aborted {
-        /// The core that failed.
-        by: u32,
-    },
-}
-
-impl fmt::Display for ExpError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExpError::ArenaTooSmall { frames, needed } => {
-                write!(
-                    f,
-                    "the arena has {frames} frames but the experiment needs {needed}"
-                )
-            }
-            ExpError::BadRequest(why) => write!(f, "bad request: {why}"),
-            ExpError::Platform(e) => write!(f, "platform: {e}"),
-            ExpError::Setup(e) => write!(f, "channel setup: {e}"),
-            ExpError::Broken { what, peer } => {
-                write!(f, "{what}: the channel with core {peer} broke")
-            }
-            ExpError::Corrupt { what, peer, bad } => {
-                write!(f, "{what} with core {peer}: {bad} corrupted messages")
-            }
-            ExpError::Update(e) => write!(f, "update server: {e}"),
-            ExpError::BadReply { client, seq } => {
-                write!(f, "client {client}: wrong reply to update {seq}")
-            }
-            ExpError::NotConserved {
-                series,
-                k,
-                expected,
-                counted,
-            } => write!(
-                f,
-                "{series} k={k}: {expected} updates made but {counted} counted"
-            ),
-            ExpError::SyncViolation { series, violations } => write!(
-                f,
-                "{series}: {violations} violations of mutual exclusion or of the barrier"
-            ),
-            ExpError::Refused { peer } => {
-                write!(f, "a sync protocol refused a message or call (core {peer})")
-            }
-            ExpError::Diverged { model, core } => write!(
-                f,
-                "{model}: the replicas did not converge (core {core}'s map differs from core 0's)"
-            ),
-            ExpError::Unsettled { model, core } => write!(
-                f,
-                "{model}: core {core}'s replica still owes an operation after every message arrived"
-            ),
-            ExpError::Aborted { by } => write!(f, "aborted: core {by} failed"),
-        }
-    }
-}
-
-impl From<PlatformError> for ExpError {
-    fn from(e: PlatformError) -> Self {
-        ExpError::Platform(e)
-    }
-}
-
-impl From<urpc::SetupError> for ExpError {
-    fn from(e: urpc::SetupError) -> Self {
-        ExpError::Setup(e)
-    }
-}
-
-impl From<UpdateError> for ExpError {
-    fn from(e: UpdateError) -> Self {
-        ExpError::Update(e)
-    }
-}
 
 /// An experiment as a monitor's job: runs [`run`] in the arena the job
 /// phase hands out; on failure prints why, reports an `exp-error` record
@@ -288,14 +167,41 @@ impl<P: Platform> crate::monitor::Job<P> for ExpJob {
 /// Pool frames the experiment needs for all its shared memory on `cores`
 /// cores.
 pub fn arena_frames(req: &Request, cores: u32) -> u64 {
-    let bytes = match &req.params {
-        Params::Urpc(a) => urpc_table::arena_bytes(req, a, cores),
-        Params::UpdateCost(a) => update_cost::arena_bytes(req, a, cores),
-        Params::Locks(a) => locks::arena_bytes(req, a, cores),
-        Params::Barriers(a) => barriers::arena_bytes(req, a, cores),
-        Params::Consistency(a) => consistency::arena_bytes(req, a, cores),
-    };
+    let bytes = req.params.visit(ArenaBytes { req, cores });
     bytes.max(control_bytes(cores)).div_ceil(FRAME) as u64
+}
+
+/// The bytes of the arena a request needs (none for a request the machine
+/// cannot run).
+struct ArenaBytes<'r> {
+    req: &'r Request,
+    cores: u32,
+}
+
+impl Visit for ArenaBytes<'_> {
+    type Out = usize;
+
+    fn visit<E: Experiment>(self, args: &E::Args) -> usize {
+        E::plan(self.req, args, self.cores)
+            .map_or(0, |plan| E::arena_bytes(&E::layout(&plan, self.cores)))
+    }
+}
+
+/// The opening of a run, then the experiment's own.
+struct Runs<'a, 'p, P> {
+    p: &'p mut P,
+    ctl: Control<'a>,
+    mem: Shared<'a>,
+    req: &'a Request,
+}
+
+impl<P: Platform> Visit for Runs<'_, '_, P> {
+    type Out = Result<(), ExpError>;
+
+    fn visit<E: Experiment>(self, args: &E::Args) -> Self::Out {
+        let run = Run::<E>::open(self.req, args, self.ctl, self.mem)?;
+        E::run(self.p, run)
+    }
 }
 
 /// TSC ticks per second, or a guess when the platform does not know.
@@ -329,13 +235,7 @@ pub fn run<P: Platform>(p: &mut P, arena: Arena, req: &Request) -> Result<(), Ex
     // start barriers poll for 2 ms.
     let hz = hz(p.tsc_hz());
     let ctl = Control::new(mem, p.core(), cores, hz / 200, hz / 500);
-    let result = match req.params {
-        Params::Urpc(_) => urpc_table::run(p, ctl, mem, req),
-        Params::UpdateCost(_) => update_cost::run(p, ctl, mem, req),
-        Params::Locks(_) => locks::run(p, ctl, mem, req),
-        Params::Barriers(_) => barriers::run(p, ctl, mem, req),
-        Params::Consistency(_) => consistency::run(p, ctl, mem, req),
-    };
+    let result = req.params.visit(Runs { p, ctl, mem, req });
     if let Err(e) = result
         && !matches!(e, ExpError::Aborted { .. })
     {

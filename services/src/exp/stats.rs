@@ -56,16 +56,45 @@ pub(crate) fn median(values: &mut [u64]) -> u64 {
 
 /// A fixed-point number with two decimals, printed as `12.34`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Centi(pub u64);
+pub struct Centi(pub u64);
 
 impl Centi {
     /// `num / den` with two decimals, rounded to nearest (0 when `den` is 0).
-    pub(crate) fn ratio(num: u64, den: u64) -> Centi {
+    pub fn ratio(num: u64, den: u64) -> Centi {
         if den == 0 {
             return Centi(0);
         }
         let v = (u128::from(num) * 100 + u128::from(den) / 2) / u128::from(den);
         Centi(v.min(u128::from(u64::MAX)) as u64)
+    }
+
+    /// The value of `text`: digits, then optionally `.` and one or two
+    /// more (`12`, `12.5`, `12.50`).
+    pub fn parse(text: &str) -> Option<Centi> {
+        let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 2 {
+            return None;
+        }
+        if text.ends_with('.') {
+            return None;
+        }
+        let cents = match frac.len() {
+            0 => 0,
+            1 => frac.parse::<u64>().ok()? * 10,
+            _ => frac.parse::<u64>().ok()?,
+        };
+        whole
+            .parse::<u64>()
+            .ok()?
+            .checked_mul(100)?
+            .checked_add(cents)
+            .map(Centi)
+    }
+
+    /// The value as a float (the nearest to the decimal).
+    pub fn as_f64(self) -> f64 {
+        self.0 as f64 / 100.0
     }
 }
 
@@ -119,6 +148,13 @@ mod tests {
         assert_eq!(format!("{}", Centi::ratio(2, 3)), "0.67");
         assert_eq!(format!("{}", Centi::ratio(1234, 100)), "12.34");
         assert_eq!(format!("{}", Centi::ratio(5, 0)), "0.00");
+        for (text, v) in [("12", 1200), ("12.5", 1250), ("0.07", 7), ("150.00", 15000)] {
+            assert_eq!(Centi::parse(text), Some(Centi(v)));
+        }
+        for bad in ["", ".5", "1.", "1.234", "-1", "1e3", "x", "1.x"] {
+            assert_eq!(Centi::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Centi(15000).as_f64(), "150.00".parse::<f64>().unwrap());
         assert_eq!(median(&mut [5, 1, 3, 2]), 2);
         assert_eq!(median(&mut []), 0);
     }

@@ -12,7 +12,7 @@
 //!
 //! Each configuration (core count) boots the image once with the kernel
 //! option `user=<request>` (the monitor's argument string: `exp=urpc,quick`
-//! and so on, see `services::exp::args`), or with `--hosted` runs the same
+//! and so on, see `services::exp::request`), or with `--hosted` runs the same
 //! experiment code in whole monitors on host threads (`services::platforms::hosted`). A configuration
 //! counts only if its boot passed and its records are complete and
 //! consistent ([`records::parse`]); otherwise the command fails and prints
@@ -23,13 +23,14 @@
 //! | file | contents |
 //! |---|---|
 //! | `<experiment>.csv` | one row per measured point: E1 per configuration, pair and variant; E2 per configuration, series and `k` |
-//! | `<experiment>.svg` | the plot ([`plot`]) |
+//! | `<experiment>.svg` | the plot (drawn by the experiment's module over [`plot`]) |
 //! | `records.log` | every experiment record, as printed (`[core N] @flotilla/1 ...`) |
-//! | `history-<model>-<cores>.csv` | E7: every completed operation of one run, for the history checker ([`consistency`]) |
+//! | `history-<model>-<cores>.csv` | E7: every completed operation of one run, for the history checker ([`e7_consistency`]) |
 //! | `meta.json` | [`output::Meta`]: git revision, QEMU version, accelerator and why, machine, host CPU, cores, TSC rate per configuration, timer step (`timer_resolution_cycles`) and operations per timed sample (`batch`), ring (`3` or `"hosted"`), quick or full, the request, conservation checks |
 //!
-//! The terminal summary ([`summary`]) prints a table and the paper's
-//! anchor figures beside ours. An E1 run ends with the line
+//! The terminal summary (the experiment's module: [`e1_urpc`],
+//! [`e2_update_cost`], [`e5_locks`], [`e6_barriers`], [`e7_consistency`]) prints a table and the
+//! paper's anchor figures beside ours. An E1 run ends with the line
 //! `urpc one-way / raw one-way = X.XX`: the median one-way latency of the
 //! faster URPC variant over the raw ping-pong's, from the same run (the
 //! last configuration).
@@ -38,7 +39,11 @@
 //! reads version 1 of the format.
 
 pub mod anchors;
-pub mod consistency;
+pub mod e1_urpc;
+pub mod e2_update_cost;
+pub mod e5_locks;
+pub mod e6_barriers;
+pub mod e7_consistency;
 pub mod output;
 pub mod plot;
 pub mod records;
@@ -52,7 +57,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use qemu::{Accel, Machine, OwnedRecord, QemuConfig};
-use services::exp::{Experiment, Request};
+use services::exp::{ExpKind, Request};
 use services::platforms::hosted::{self, PinPolicy};
 
 use crate::cmdline_merge::{self, Added};
@@ -128,7 +133,7 @@ pub struct ExpArgs {
 impl ExpArgs {
     /// The experiment request every core runs.
     pub fn request(&self) -> Result<Request> {
-        let experiment = Experiment::from_name(&self.experiment).with_context(|| {
+        let experiment = ExpKind::from_name(&self.experiment).with_context(|| {
             format!(
                 "unknown experiment '{}' (known: urpc, update-cost, locks, barriers, consistency)",
                 self.experiment
@@ -163,14 +168,13 @@ impl ExpArgs {
     }
 
     /// The core counts to run.
-    pub fn core_counts(&self, experiment: Experiment) -> Result<Vec<u32>> {
+    pub fn core_counts(&self, experiment: ExpKind) -> Result<Vec<u32>> {
         let cores = if self.cores.is_empty() {
             match experiment {
-                Experiment::Urpc => vec![2],
-                Experiment::UpdateCost
-                | Experiment::Locks
-                | Experiment::Barriers
-                | Experiment::Consistency => vec![1, 2, 4],
+                ExpKind::Urpc => vec![2],
+                ExpKind::UpdateCost | ExpKind::Locks | ExpKind::Barriers | ExpKind::Consistency => {
+                    vec![1, 2, 4]
+                }
             }
         } else {
             self.cores.clone()
@@ -178,7 +182,7 @@ impl ExpArgs {
         if cores.contains(&0) {
             bail!("a core count must be at least 1");
         }
-        if experiment == Experiment::Urpc && cores.iter().any(|&c| c < 2) {
+        if experiment == ExpKind::Urpc && cores.iter().any(|&c| c < 2) {
             bail!("the urpc experiment needs at least 2 cores (it measures core pairs)");
         }
         Ok(cores)
@@ -409,37 +413,37 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         format!("ring 3, {} on {}", meta.accelerator, meta.machine)
     };
     let dir = results::create_dir(&root, experiment.name(), started)?;
-    if experiment == Experiment::Consistency {
-        meta.consistency = consistency::write_and_check(&dir, &configs)?;
+    if experiment == ExpKind::Consistency {
+        meta.consistency = e7_consistency::write_and_check(&dir, &configs)?;
         meta.files
             .extend(meta.consistency.iter().map(|r| r.history.clone()));
     }
     let (csv, svg) = match experiment {
-        Experiment::Urpc => (
-            output::urpc_csv(&meta, &configs),
-            plot::urpc_svg(
+        ExpKind::Urpc => (
+            e1_urpc::urpc_csv(&meta, &configs),
+            e1_urpc::urpc_svg(
                 &format!("URPC round trip per core pair ({where_})"),
                 &configs,
             )?,
         ),
-        Experiment::UpdateCost => (
-            output::update_csv(&meta, &configs),
-            plot::update_svg(
+        ExpKind::UpdateCost => (
+            e2_update_cost::update_csv(&meta, &configs),
+            e2_update_cost::update_svg(
                 &format!("Cost of updating k shared cache lines ({where_})"),
                 &configs,
             )?,
         ),
-        Experiment::Locks => (
-            sync::locks_csv(&meta, &configs),
-            sync::locks_svg(&format!("Lock throughput ({where_})"), &configs)?,
+        ExpKind::Locks => (
+            e5_locks::locks_csv(&meta, &configs),
+            e5_locks::locks_svg(&format!("Lock throughput ({where_})"), &configs)?,
         ),
-        Experiment::Barriers => (
-            sync::barriers_csv(&meta, &configs),
-            sync::barriers_svg(&format!("Barrier episode cost ({where_})"), &configs)?,
+        ExpKind::Barriers => (
+            e6_barriers::barriers_csv(&meta, &configs),
+            e6_barriers::barriers_svg(&format!("Barrier episode cost ({where_})"), &configs)?,
         ),
-        Experiment::Consistency => (
-            consistency::consistency_csv(&meta, &configs, &meta.consistency),
-            consistency::consistency_svg(
+        ExpKind::Consistency => (
+            e7_consistency::consistency_csv(&meta, &configs, &meta.consistency),
+            e7_consistency::consistency_svg(
                 &format!("Replicated map: latency per operation ({where_})"),
                 &configs,
             )?,
@@ -469,27 +473,27 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
         );
     }
     match experiment {
-        Experiment::Urpc => print!("{}", summary::urpc_report(&configs)),
-        Experiment::UpdateCost => print!("{}", summary::update_report(&configs)),
-        Experiment::Locks => print!("{}", sync::locks_report(&configs)),
-        Experiment::Barriers => print!("{}", sync::barriers_report(&configs)),
-        Experiment::Consistency => print!(
+        ExpKind::Urpc => print!("{}", e1_urpc::urpc_report(&configs)),
+        ExpKind::UpdateCost => print!("{}", e2_update_cost::update_report(&configs)),
+        ExpKind::Locks => print!("{}", e5_locks::locks_report(&configs)),
+        ExpKind::Barriers => print!("{}", e6_barriers::barriers_report(&configs)),
+        ExpKind::Consistency => print!(
             "{}",
-            consistency::consistency_report(&configs, &meta.consistency)
+            e7_consistency::consistency_report(&configs, &meta.consistency)
         ),
     }
     println!("results: {}", dir.display());
-    if experiment == Experiment::Urpc
-        && let Some((variant, ratio)) = configs.last().and_then(summary::urpc_ratio)
+    if experiment == ExpKind::Urpc
+        && let Some((variant, ratio)) = configs.last().and_then(e1_urpc::urpc_ratio)
     {
         println!(
             "faster URPC variant: {variant} ({} cores)",
             configs.last().map_or(0, |c| c.cores)
         );
-        println!("{}", summary::ratio_line(ratio));
+        println!("{}", e1_urpc::ratio_line(ratio));
     }
-    if experiment == Experiment::Consistency {
-        let (broken, notes) = consistency::promises(&meta.consistency);
+    if experiment == ExpKind::Consistency {
+        let (broken, notes) = e7_consistency::promises(&meta.consistency);
         for n in notes {
             println!("note: {n}");
         }
@@ -545,7 +549,7 @@ mod tests {
             a.request().unwrap().to_string(),
             "exp=update-cost,quick,rounds=3,k=1;8,series=shm"
         );
-        assert_eq!(a.core_counts(Experiment::UpdateCost).unwrap(), [1, 2, 4]);
+        assert_eq!(a.core_counts(ExpKind::UpdateCost).unwrap(), [1, 2, 4]);
         let a = args(&["locks", "--cs-lines", "4", "--cores", "1,2"]);
         assert_eq!(a.request().unwrap().to_string(), "exp=locks,cs-lines=4");
         assert!(args(&["urpc", "--cs-lines", "4"]).request().is_err());
@@ -554,7 +558,7 @@ mod tests {
             a.request().unwrap().to_string(),
             "exp=consistency,quick,models=lin;eventual"
         );
-        assert_eq!(a.core_counts(Experiment::Consistency).unwrap(), [1, 2, 4]);
+        assert_eq!(a.core_counts(ExpKind::Consistency).unwrap(), [1, 2, 4]);
         assert!(
             args(&["consistency", "--models", "lin,strong"])
                 .request()
@@ -564,7 +568,7 @@ mod tests {
         assert!(is_experiment_record("replica-op"));
         let a = args(&["urpc", "--cores", "2,4"]);
         assert_eq!(a.request().unwrap().to_string(), "exp=urpc");
-        assert_eq!(a.core_counts(Experiment::Urpc).unwrap(), [2, 4]);
+        assert_eq!(a.core_counts(ExpKind::Urpc).unwrap(), [2, 4]);
     }
 
     #[test]
@@ -573,12 +577,12 @@ mod tests {
         assert!(args(&["urpc", "--args", "k=1"]).request().is_err());
         assert!(
             args(&["urpc", "--cores", "1"])
-                .core_counts(Experiment::Urpc)
+                .core_counts(ExpKind::Urpc)
                 .is_err()
         );
         assert!(
             args(&["update-cost", "--cores", "0"])
-                .core_counts(Experiment::UpdateCost)
+                .core_counts(ExpKind::UpdateCost)
                 .is_err()
         );
         assert!(args(&["urpc", "--pin", "odd"]).pin().is_err());

@@ -2,13 +2,12 @@
 //! `meta.json` with where the figures came from, the SVG plot and the raw
 //! records.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::consistency::RunCheck;
+use super::e7_consistency::RunCheck;
 use super::records::{CheckRow, ConfigResult, SkipRow};
 use super::sync::{SyncCheck, SyncSkip};
 
@@ -124,67 +123,6 @@ impl Meta {
     }
 }
 
-/// The CSV of E1: one row per pair and variant.
-pub fn urpc_csv(meta: &Meta, configs: &[ConfigResult]) -> String {
-    let mut out = String::from(
-        "experiment,ring,accel,cores,src,dst,variant,rtt_median,rtt_p99,rtt_min,oneway_median,tput_msgs_per_kcycle,samples,tsc_overhead,tsc_hz\n",
-    );
-    let ring = ring_text(meta);
-    for c in configs {
-        for r in &c.urpc {
-            let tput = r.tput.map_or(String::new(), |t| format!("{t:.2}"));
-            let _ = writeln!(
-                out,
-                "urpc,{ring},{},{},{},{},{},{},{},{},{:.2},{tput},{},{},{}",
-                meta.accelerator,
-                c.cores,
-                r.src,
-                r.dst,
-                r.variant,
-                r.rtt_median,
-                r.rtt_p99,
-                r.rtt_min,
-                r.oneway_median,
-                r.samples,
-                r.tsc_overhead,
-                c.tsc_hz
-            );
-        }
-    }
-    out
-}
-
-/// The CSV of E2: one row per configuration, series and `k`.
-pub fn update_csv(meta: &Meta, configs: &[ConfigResult]) -> String {
-    let mut out = String::from(
-        "experiment,ring,accel,cores,series,k,label,cycles_per_update,p99,min_core,max_core,samples,updates,lost,tsc_overhead,tsc_hz\n",
-    );
-    let ring = ring_text(meta);
-    for c in configs {
-        for r in &c.update {
-            let _ = writeln!(
-                out,
-                "update-cost,{ring},{},{},{},{},{},{:.2},{:.2},{:.2},{:.2},{},{},{},{},{}",
-                meta.accelerator,
-                c.cores,
-                r.series,
-                r.k,
-                r.label(),
-                r.cycles,
-                r.p99,
-                r.min_core,
-                r.max_core,
-                r.samples,
-                r.updates,
-                r.lost,
-                r.tsc_overhead,
-                c.tsc_hz
-            );
-        }
-    }
-    out
-}
-
 fn ring_text(meta: &Meta) -> String {
     match &meta.ring {
         serde_json::Value::String(s) => s.clone(),
@@ -224,9 +162,9 @@ pub fn write_all(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::exp::records::tests::{URPC2, update_configs, update_lines};
+    use crate::exp::records::tests::update_lines;
     use crate::exp::records::{from_lines, parse};
-    use services::exp::Experiment;
+    use services::exp::ExpKind;
 
     pub(crate) fn meta(experiment: &str) -> Meta {
         Meta {
@@ -259,51 +197,10 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn urpc_csv_has_a_row_per_pair_and_variant() {
-        let c = parse(Experiment::Urpc, 2, &from_lines(URPC2)).unwrap();
-        let csv = urpc_csv(&meta("urpc"), &[c]);
-        let rows: Vec<&str> = csv.lines().collect();
-        assert_eq!(rows.len(), 7);
-        let width = rows[0].split(',').count();
-        assert!(rows.iter().all(|r| r.split(',').count() == width), "{csv}");
-        assert_eq!(
-            rows[1],
-            "urpc,hosted,hosted,2,0,1,raw,300,400,250,150.00,,1800,40,2800000000"
-        );
-        assert!(
-            rows[2].contains(",ack,500,700,450,250.00,12.50,"),
-            "{}",
-            rows[2]
-        );
-    }
-
-    #[test]
-    fn update_csv_has_a_row_per_point() {
-        let configs = update_configs(&[1, 2]);
-        let mut m = meta("update-cost");
-        m.ring = serde_json::json!(3);
-        let csv = update_csv(&m, &configs);
-        let rows: Vec<&str> = csv.lines().collect();
-        assert_eq!(rows.len(), 1 + 6 + 10);
-        assert!(
-            rows[1].starts_with("update-cost,3,hosted,1,shm,1,SHM1,20.00,"),
-            "{}",
-            rows[1]
-        );
-        let width = rows[0].split(',').count();
-        assert!(rows.iter().all(|r| r.split(',').count() == width), "{csv}");
-    }
-
-    #[test]
     fn writes_every_file_and_well_formed_json() {
         let dir = std::env::temp_dir().join(format!("flotilla-exp-out-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let configs = [parse(
-            Experiment::UpdateCost,
-            2,
-            &from_lines(&update_lines(2, 1.0)),
-        )
-        .unwrap()];
+        let configs = [parse(ExpKind::UpdateCost, 2, &from_lines(&update_lines(2, 1.0))).unwrap()];
         let mut m = meta("update-cost");
         m.add_configs(&configs);
         let files =

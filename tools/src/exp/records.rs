@@ -12,7 +12,11 @@
 
 use qemu::OwnedRecord;
 use serde::Serialize;
-use services::exp::Experiment;
+use services::exp::ExpKind;
+use services::exp::record::{Centi, Fields, Record};
+use services::exp::{
+    ConsistencyStart, ExpDone, ExpStart, UpdateCheck, UpdatePoint, UpdateSkip, UrpcPair,
+};
 
 /// One `urpc-pair` record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -146,7 +150,7 @@ pub struct ConfigResult {
     /// E5 and E6 rows.
     pub sync: super::sync::SyncResult,
     /// E7 rows and histories.
-    pub consistency: super::consistency::ConsistencyResult,
+    pub consistency: super::e7_consistency::ConsistencyResult,
     /// The hosted runtime's note (`hosted` record fields), if hosted.
     pub hosted: Option<Vec<(String, String)>>,
 }
@@ -228,57 +232,28 @@ pub enum RecordsError {
     },
 }
 
-/// Reading fields of a record, with typed errors.
-pub(crate) mod field {
-    use super::{OwnedRecord, RecordsError};
-
-    pub(crate) fn text<'a>(r: &'a OwnedRecord, key: &'static str) -> Result<&'a str, RecordsError> {
-        r.get(key).ok_or_else(|| RecordsError::BadField {
-            kind: r.kind.clone(),
-            key,
-        })
-    }
-
-    pub(crate) fn int(r: &OwnedRecord, key: &'static str) -> Result<u64, RecordsError> {
-        r.get_u64(key).ok_or_else(|| RecordsError::BadField {
-            kind: r.kind.clone(),
-            key,
-        })
-    }
-
-    pub(crate) fn float(r: &OwnedRecord, key: &'static str) -> Result<f64, RecordsError> {
-        text(r, key)?
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| RecordsError::BadField {
-                kind: r.kind.clone(),
-                key,
-            })
-    }
-
-    pub(crate) fn small(r: &OwnedRecord, key: &'static str) -> Result<u32, RecordsError> {
-        u32::try_from(int(r, key)?).map_err(|_| RecordsError::BadField {
-            kind: r.kind.clone(),
-            key,
-        })
-    }
+/// Reads `r` as the typed record `R` (one defined in `services::exp`).
+pub(crate) fn typed<'a, R: Record<'a>>(r: &'a OwnedRecord) -> Result<R, RecordsError> {
+    let get = |key: &str| r.get(key);
+    R::read(Fields::new(&get)).map_err(|e| RecordsError::BadField {
+        kind: r.kind.clone(),
+        key: e.key,
+    })
 }
-
-use field::{float, int, small, text};
 
 /// Parses the records of one configuration of `experiment` on `cores`
 /// cores (other record kinds are ignored).
 pub fn parse(
-    experiment: Experiment,
+    experiment: ExpKind,
     cores: u32,
     records: &[OwnedRecord],
 ) -> Result<ConfigResult, RecordsError> {
-    let start = records
+    let start_record = records
         .iter()
         .find(|r| r.kind == "exp-start")
         .ok_or(RecordsError::Missing("exp-start"))?;
-    let found = (text(start, "exp")?, small(start, "cores")?);
+    let start: ExpStart<()> = typed(start_record)?;
+    let found = (start.exp, start.cores);
     if found != (experiment.name(), cores) {
         return Err(RecordsError::Mismatch {
             expected: format!("{experiment} on {cores} cores"),
@@ -287,11 +262,11 @@ pub fn parse(
     }
     let mut out = ConfigResult {
         cores,
-        tsc_hz: int(start, "tsc_hz")?,
-        args: text(start, "args")?.to_owned(),
-        timer_resolution: start.get_u64("timer_resolution"),
-        batch: start.get_u64(match experiment {
-            Experiment::Urpc => "rtt_batch",
+        tsc_hz: start.tsc_hz,
+        args: start.args.to_owned(),
+        timer_resolution: start.timer_resolution,
+        batch: start_record.get_u64(match experiment {
+            ExpKind::Urpc => "rtt_batch",
             _ => "batch",
         }),
         ..ConfigResult::default()
@@ -299,47 +274,48 @@ pub fn parse(
     let mut done = false;
     for r in records {
         match r.kind.as_str() {
-            "urpc-pair" => out.urpc.push(UrpcRow {
-                cores,
-                src: small(r, "src")?,
-                dst: small(r, "dst")?,
-                variant: text(r, "variant")?.to_owned(),
-                rtt_median: int(r, "rtt_median")?,
-                rtt_p99: int(r, "rtt_p99")?,
-                rtt_min: int(r, "rtt_min")?,
-                oneway_median: float(r, "oneway_median")?,
-                oneway_fine: r
-                    .get("oneway_fine")
-                    .map(|_| float(r, "oneway_fine"))
-                    .transpose()?,
-                tput: match text(r, "tput")? {
-                    "na" => None,
-                    _ => Some(float(r, "tput")?),
-                },
-                samples: int(r, "samples")?,
-                tsc_overhead: int(r, "tsc_overhead")?,
-            }),
-            "update-cost" => out.update.push(UpdateRow {
-                cores,
-                series: text(r, "series")?.to_owned(),
-                k: small(r, "k")?,
-                cycles: float(r, "cycles")?,
-                p99: float(r, "p99")?,
-                min_core: float(r, "min_core")?,
-                max_core: float(r, "max_core")?,
-                samples: int(r, "samples")?,
-                updates: int(r, "updates")?,
-                lost: int(r, "lost")?,
-                tsc_overhead: int(r, "tsc_overhead")?,
-            }),
-            "update-check" => {
+            UrpcPair::KIND => {
+                let u: UrpcPair = typed(r)?;
+                out.urpc.push(UrpcRow {
+                    cores,
+                    src: u.src,
+                    dst: u.dst,
+                    variant: u.variant.to_owned(),
+                    rtt_median: u.rtt_median,
+                    rtt_p99: u.rtt_p99,
+                    rtt_min: u.rtt_min,
+                    oneway_median: u.oneway_median.as_f64(),
+                    oneway_fine: u.oneway_fine.map(Centi::as_f64),
+                    tput: u.tput.map(Centi::as_f64),
+                    samples: u.samples,
+                    tsc_overhead: u.tsc_overhead,
+                });
+            }
+            UpdatePoint::KIND => {
+                let u: UpdatePoint = typed(r)?;
+                out.update.push(UpdateRow {
+                    cores,
+                    series: u.series.to_owned(),
+                    k: u.k,
+                    cycles: u.cycles.as_f64(),
+                    p99: u.p99.as_f64(),
+                    min_core: u.min_core.as_f64(),
+                    max_core: u.max_core.as_f64(),
+                    samples: u.samples,
+                    updates: u.updates,
+                    lost: u.lost,
+                    tsc_overhead: u.tsc_overhead,
+                });
+            }
+            UpdateCheck::KIND => {
+                let c: UpdateCheck = typed(r)?;
                 let row = CheckRow {
                     cores,
-                    series: text(r, "series")?.to_owned(),
-                    k: small(r, "k")?,
-                    sent: int(r, "sent")?,
-                    applied: int(r, "applied")?,
-                    conserved: int(r, "conserved")? == 1,
+                    series: c.series.to_owned(),
+                    k: c.k,
+                    sent: c.sent,
+                    applied: c.applied,
+                    conserved: c.conserved,
                 };
                 if !row.conserved || row.sent != row.applied {
                     return Err(RecordsError::NotConserved {
@@ -352,16 +328,19 @@ pub fn parse(
                 }
                 out.checks.push(row);
             }
-            "update-skip" => out.skips.push(SkipRow {
-                cores,
-                series: text(r, "series")?.to_owned(),
-                k: small(r, "k")?,
-                reason: text(r, "reason")?.to_owned(),
-            }),
+            UpdateSkip::KIND => {
+                let s: UpdateSkip = typed(r)?;
+                out.skips.push(SkipRow {
+                    cores,
+                    series: s.series.to_owned(),
+                    k: s.k,
+                    reason: s.reason.to_owned(),
+                });
+            }
             "hosted" => out.hosted = Some(r.fields.clone()),
-            "exp-done" => done = int(r, "ok")? == 1,
+            ExpDone::KIND => done = typed::<ExpDone>(r)?.ok,
             _ => {
-                if !super::consistency::parse_record(r, cores, &mut out.consistency)? {
+                if !super::e7_consistency::parse_record(r, cores, &mut out.consistency)? {
                     super::sync::parse_record(r, cores, &mut out.sync)?;
                 }
             }
@@ -370,9 +349,10 @@ pub fn parse(
     if !done {
         return Err(RecordsError::NotDone);
     }
-    if experiment == Experiment::Consistency {
-        out.consistency.tsc_skew_cycles = int(start, "tsc_skew_cycles")?;
-        super::consistency::check_complete(cores, &out.consistency)?;
+    if experiment == ExpKind::Consistency {
+        let start: ExpStart<ConsistencyStart> = typed(start_record)?;
+        out.consistency.tsc_skew_cycles = start.own.tsc_skew_cycles;
+        super::e7_consistency::check_complete(cores, &out.consistency)?;
     }
     Ok(out)
 }
@@ -408,14 +388,7 @@ pub(crate) mod tests {
     pub(crate) fn update_configs(cores: &[u32]) -> Vec<ConfigResult> {
         cores
             .iter()
-            .map(|&n| {
-                parse(
-                    Experiment::UpdateCost,
-                    n,
-                    &from_lines(&update_lines(n, 1.0)),
-                )
-                .unwrap()
-            })
+            .map(|&n| parse(ExpKind::UpdateCost, n, &from_lines(&update_lines(n, 1.0))).unwrap())
             .collect()
     }
 
@@ -460,7 +433,7 @@ pub(crate) mod tests {
 
     #[test]
     fn urpc_records_become_rows() {
-        let c = parse(Experiment::Urpc, 2, &from_lines(URPC2)).unwrap();
+        let c = parse(ExpKind::Urpc, 2, &from_lines(URPC2)).unwrap();
         assert_eq!(c.tsc_hz, 2_800_000_000);
         assert_eq!(c.args, "exp=urpc,quick");
         assert_eq!(c.urpc.len(), 6);
@@ -476,28 +449,18 @@ pub(crate) mod tests {
             "oneway_median=150.00 oneway_fine=149.75",
         );
         lines[1] = &fine;
-        let c = parse(Experiment::Urpc, 2, &from_lines(&lines)).unwrap();
+        let c = parse(ExpKind::Urpc, 2, &from_lines(&lines)).unwrap();
         assert_eq!(c.urpc[0].oneway_fine, Some(149.75));
     }
 
     #[test]
     fn update_records_become_rows() {
-        let c = parse(
-            Experiment::UpdateCost,
-            2,
-            &from_lines(&update_lines(2, 1.0)),
-        )
-        .unwrap();
+        let c = parse(ExpKind::UpdateCost, 2, &from_lines(&update_lines(2, 1.0))).unwrap();
         assert_eq!(c.update.len(), 10);
         assert_eq!(c.update[3].label(), "SHM8");
         assert_eq!(c.update[9].label(), "MSG8 server");
         assert_eq!(c.checks.len(), 1);
-        let c = parse(
-            Experiment::UpdateCost,
-            1,
-            &from_lines(&update_lines(1, 1.0)),
-        )
-        .unwrap();
+        let c = parse(ExpKind::UpdateCost, 1, &from_lines(&update_lines(1, 1.0))).unwrap();
         assert_eq!(c.skips.len(), 2);
     }
 
@@ -505,25 +468,25 @@ pub(crate) mod tests {
     fn incomplete_or_inconsistent_records_are_refused() {
         let all = from_lines(URPC2);
         assert_eq!(
-            parse(Experiment::Urpc, 2, &all[..all.len() - 1]),
+            parse(ExpKind::Urpc, 2, &all[..all.len() - 1]),
             Err(RecordsError::NotDone)
         );
         assert_eq!(
-            parse(Experiment::Urpc, 2, &all[1..]),
+            parse(ExpKind::Urpc, 2, &all[1..]),
             Err(RecordsError::Missing("exp-start"))
         );
         assert!(matches!(
-            parse(Experiment::Urpc, 4, &all),
+            parse(ExpKind::Urpc, 4, &all),
             Err(RecordsError::Mismatch { .. })
         ));
         assert!(matches!(
-            parse(Experiment::UpdateCost, 2, &all),
+            parse(ExpKind::UpdateCost, 2, &all),
             Err(RecordsError::Mismatch { .. })
         ));
         let mut bad = URPC2.to_vec();
         bad[2] = "[core 0] @flotilla/1 urpc-pair src=0 dst=1 variant=ack rtt_median=x";
         assert_eq!(
-            parse(Experiment::Urpc, 2, &from_lines(&bad)),
+            parse(ExpKind::Urpc, 2, &from_lines(&bad)),
             Err(RecordsError::BadField {
                 kind: "urpc-pair".into(),
                 key: "rtt_median"
@@ -533,7 +496,7 @@ pub(crate) mod tests {
         let n = lines.len();
         lines[n - 2] = "[core 0] @flotilla/1 update-check series=msg-client k=8 cores=2 sent=1000 applied=999 conserved=0".into();
         assert!(matches!(
-            parse(Experiment::UpdateCost, 2, &from_lines(&lines)),
+            parse(ExpKind::UpdateCost, 2, &from_lines(&lines)),
             Err(RecordsError::NotConserved { applied: 999, .. })
         ));
     }

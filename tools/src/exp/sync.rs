@@ -1,23 +1,19 @@
-//! E5 (locks) and E6 (barriers): their records, CSVs, plots and terminal
-//! reports.
+//! What E5 (locks) and E6 (barriers) share on the host: their records
+//! and rows. Each one's CSV, plot and report are in [`super::e5_locks`]
+//! and [`super::e6_barriers`].
 //!
 //! The records are `lock-point`, `barrier-point`, `sync-check` and
 //! `sync-skip`, documented in `services::exp`. A `sync-check` that is not
 //! `ok=1` makes the configuration unusable ([`RecordsError::SyncViolation`]).
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-
 use anyhow::Result;
-use plotters::prelude::*;
 use qemu::OwnedRecord;
 use serde::Serialize;
-use services::exp::args::{BARRIER_SERIES, LOCK_SERIES};
+use services::exp::{BARRIER_SERIES, LOCK_SERIES};
 
-use super::anchors;
-use super::output::Meta;
-use super::plot::{PALETTE, SIZE, err};
-use super::records::{ConfigResult, RecordsError, field};
+use super::records::{ConfigResult, RecordsError, typed};
+use services::exp::record::Record;
+use services::exp::{BarrierPoint, LockPoint, SyncCheck as CheckRecord, SyncSkip as SkipRecord};
 
 /// One `lock-point` record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -114,42 +110,45 @@ pub fn parse_record(
     out: &mut SyncResult,
 ) -> Result<bool, RecordsError> {
     match r.kind.as_str() {
-        "lock-point" => out.locks.push(LockRow {
-            cores,
-            series: field::text(r, "series")?.to_owned(),
-            cs_lines: field::small(r, "cs_lines")?,
-            participants: field::small(r, "participants")?,
-            acquisitions: field::int(r, "acquisitions")?,
-            tput: field::float(r, "tput")?,
-            latency: field::float(r, "latency")?,
-            p99: field::float(r, "p99")?,
-            min_core: field::int(r, "min_core")?,
-            max_core: field::int(r, "max_core")?,
-            max_run: match field::text(r, "max_run")? {
-                "na" => None,
-                _ => Some(field::int(r, "max_run")?),
-            },
-        }),
-        "barrier-point" => out.barriers.push(BarrierRow {
-            cores,
-            series: field::text(r, "series")?.to_owned(),
-            cycles: field::float(r, "cycles")?,
-            p99: field::float(r, "p99")?,
-            min_core: field::float(r, "min_core")?,
-            max_core: field::float(r, "max_core")?,
-            episodes: field::int(r, "episodes")?,
-        }),
-        "sync-check" => {
+        LockPoint::KIND => {
+            let l: LockPoint = typed(r)?;
+            out.locks.push(LockRow {
+                cores,
+                series: l.series.to_owned(),
+                cs_lines: l.cs_lines,
+                participants: l.participants,
+                acquisitions: l.acquisitions,
+                tput: l.tput.as_f64(),
+                latency: l.latency.as_f64(),
+                p99: l.p99.as_f64(),
+                min_core: l.min_core,
+                max_core: l.max_core,
+                max_run: l.max_run,
+            });
+        }
+        BarrierPoint::KIND => {
+            let b: BarrierPoint = typed(r)?;
+            out.barriers.push(BarrierRow {
+                cores,
+                series: b.series.to_owned(),
+                cycles: b.cycles.as_f64(),
+                p99: b.p99.as_f64(),
+                min_core: b.min_core.as_f64(),
+                max_core: b.max_core.as_f64(),
+                episodes: b.episodes,
+            });
+        }
+        CheckRecord::KIND => {
+            let c: CheckRecord = typed(r)?;
             let check = SyncCheck {
                 cores,
-                exp: field::text(r, "exp")?.to_owned(),
-                series: field::text(r, "series")?.to_owned(),
-                expected: field::int(r, "expected")?,
-                counted: field::int(r, "counted")?,
-                violations: field::int(r, "violations")?,
+                exp: c.exp.to_owned(),
+                series: c.series.to_owned(),
+                expected: c.expected,
+                counted: c.counted,
+                violations: c.violations,
             };
-            if field::int(r, "ok")? != 1 || check.violations > 0 || check.expected != check.counted
-            {
+            if !c.ok || check.violations > 0 || check.expected != check.counted {
                 return Err(RecordsError::SyncViolation {
                     cores,
                     series: check.series,
@@ -160,76 +159,21 @@ pub fn parse_record(
             }
             out.checks.push(check);
         }
-        "sync-skip" => out.skips.push(SyncSkip {
-            cores,
-            series: field::text(r, "series")?.to_owned(),
-            reason: field::text(r, "reason")?.to_owned(),
-        }),
+        SkipRecord::KIND => {
+            let s: SkipRecord = typed(r)?;
+            out.skips.push(SyncSkip {
+                cores,
+                series: s.series.to_owned(),
+                reason: s.reason.to_owned(),
+            });
+        }
         _ => return Ok(false),
     }
     Ok(true)
 }
 
-/// The CSV of E5: one row per configuration and lock.
-pub fn locks_csv(meta: &Meta, configs: &[ConfigResult]) -> String {
-    let mut out = String::from(
-        "experiment,ring,accel,cores,series,kind,cs_lines,participants,acquisitions,tput_per_mcycle,latency_cycles,p99,min_core,max_core,max_run,tsc_hz\n",
-    );
-    for c in configs {
-        for r in &c.sync.locks {
-            let run = r.max_run.map_or(String::new(), |v| v.to_string());
-            let _ = writeln!(
-                out,
-                "locks,{},{},{},{},{},{},{},{},{:.2},{:.2},{:.2},{},{},{run},{}",
-                meta.ring_text(),
-                meta.accelerator,
-                c.cores,
-                r.series,
-                kind(&r.series),
-                r.cs_lines,
-                r.participants,
-                r.acquisitions,
-                r.tput,
-                r.latency,
-                r.p99,
-                r.min_core,
-                r.max_core,
-                c.tsc_hz
-            );
-        }
-    }
-    out
-}
-
-/// The CSV of E6: one row per configuration and barrier.
-pub fn barriers_csv(meta: &Meta, configs: &[ConfigResult]) -> String {
-    let mut out = String::from(
-        "experiment,ring,accel,cores,series,kind,cycles_per_episode,p99,min_core,max_core,episodes,tsc_hz\n",
-    );
-    for c in configs {
-        for r in &c.sync.barriers {
-            let _ = writeln!(
-                out,
-                "barriers,{},{},{},{},{},{:.2},{:.2},{:.2},{:.2},{},{}",
-                meta.ring_text(),
-                meta.accelerator,
-                c.cores,
-                r.series,
-                kind(&r.series),
-                r.cycles,
-                r.p99,
-                r.min_core,
-                r.max_core,
-                r.episodes,
-                c.tsc_hz
-            );
-        }
-    }
-    out
-}
-
 /// `messages` or `shared-memory`.
-fn kind(series: &str) -> &'static str {
+pub(crate) fn kind(series: &str) -> &'static str {
     if series.starts_with("msg-") {
         "messages"
     } else {
@@ -238,7 +182,7 @@ fn kind(series: &str) -> &'static str {
 }
 
 /// A series' place in the legend: the order of the series tables.
-fn rank(series: &str) -> usize {
+pub(crate) fn rank(series: &str) -> usize {
     LOCK_SERIES
         .iter()
         .chain(BARRIER_SERIES.iter())
@@ -246,284 +190,7 @@ fn rank(series: &str) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// A line per series of (cores, value) points, on a log scale: E5's
-/// throughput and E6's cycles per episode against cores.
-pub(crate) fn log_lines_svg(
-    title: &str,
-    y_desc: &str,
-    lines: BTreeMap<(usize, String), Vec<(f64, f64)>>,
-    max_cores: u32,
-) -> Result<String> {
-    let values = lines.values().flatten().map(|p| p.1).filter(|v| *v > 0.0);
-    let (lo, hi) = values.fold((f64::MAX, 1.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let (lo, hi) = ((lo.min(hi) / 2.0).max(0.01), hi * 2.0);
-    let max_cores = max_cores.max(2);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(90)
-            .build_cartesian_2d(0.5f64..(f64::from(max_cores) + 0.5), (lo..hi).log_scale())
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_labels(max_cores as usize + 1)
-            .x_label_formatter(&|x| {
-                if (x - x.round()).abs() < 0.01 {
-                    format!("{}", x.round())
-                } else {
-                    String::new()
-                }
-            })
-            .label_style(("sans-serif", 14))
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .x_desc("cores")
-            .y_desc(y_desc)
-            .draw()
-            .map_err(err)?;
-        for (i, ((_, label), mut pts)) in lines.into_iter().enumerate() {
-            pts.retain(|p| p.1 > 0.0);
-            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let colour = PALETTE[i % PALETTE.len()];
-            let style = if label.starts_with("msg-") {
-                colour.stroke_width(3)
-            } else {
-                colour.stroke_width(1)
-            };
-            chart
-                .draw_series(LineSeries::new(pts.clone(), style))
-                .map_err(err)?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
-            chart
-                .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
-                .map_err(err)?;
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
-}
-
-fn max_cores(configs: &[ConfigResult]) -> u32 {
+/// The most cores of any configuration.
+pub(crate) fn max_cores(configs: &[ConfigResult]) -> u32 {
     configs.iter().map(|c| c.cores).max().unwrap_or(1)
-}
-
-/// The E5 plot: throughput against cores, a line per lock (log scale;
-/// message locks drawn thick).
-pub fn locks_svg(title: &str, configs: &[ConfigResult]) -> Result<String> {
-    let mut lines: BTreeMap<(usize, String), Vec<(f64, f64)>> = BTreeMap::new();
-    for c in configs {
-        for r in &c.sync.locks {
-            lines
-                .entry((rank(&r.series), r.series.clone()))
-                .or_default()
-                .push((f64::from(c.cores), r.tput));
-        }
-    }
-    log_lines_svg(
-        title,
-        "acquisitions per million cycles (log)",
-        lines,
-        max_cores(configs),
-    )
-}
-
-/// The E6 plot: cycles per episode against cores, a line per barrier (log
-/// scale).
-pub fn barriers_svg(title: &str, configs: &[ConfigResult]) -> Result<String> {
-    let mut lines: BTreeMap<(usize, String), Vec<(f64, f64)>> = BTreeMap::new();
-    for c in configs {
-        for r in &c.sync.barriers {
-            lines
-                .entry((rank(&r.series), r.series.clone()))
-                .or_default()
-                .push((f64::from(c.cores), r.cycles));
-        }
-    }
-    log_lines_svg(title, "cycles per episode (log)", lines, max_cores(configs))
-}
-
-/// The E5 terminal report: a table per core count, the best of each kind,
-/// and the anchors.
-pub fn locks_report(configs: &[ConfigResult]) -> String {
-    let mut out = String::new();
-    for c in configs {
-        let _ = writeln!(out, "{} cores:", c.cores);
-        let _ = writeln!(
-            out,
-            "  {:<15} {:>12} {:>12} {:>10} {:>14}",
-            "lock", "acq/Mcycle", "cycles/acq", "p99", "per core"
-        );
-        for r in &c.sync.locks {
-            let _ = writeln!(
-                out,
-                "  {:<15} {:>12.2} {:>12.2} {:>10.2} {:>14}",
-                r.series,
-                r.tput,
-                r.latency,
-                r.p99,
-                format!("{}–{}", r.min_core, r.max_core)
-            );
-        }
-        let best = |msg: bool| {
-            c.sync
-                .locks
-                .iter()
-                .filter(|r| r.series.starts_with("msg-") == msg)
-                .max_by(|a, b| a.tput.total_cmp(&b.tput))
-        };
-        if let (Some(shm), Some(msg)) = (best(false), best(true)) {
-            let _ = writeln!(
-                out,
-                "  best: {} ({:.2}) on shared memory, {} ({:.2}) by messages: messages {:.2}×",
-                shm.series,
-                shm.tput,
-                msg.series,
-                msg.tput,
-                msg.tput / shm.tput.max(f64::MIN_POSITIVE)
-            );
-        }
-        for s in &c.sync.skips {
-            let _ = writeln!(out, "  skipped {}: {}", s.series, s.reason);
-        }
-    }
-    let checks = configs.iter().map(|c| c.sync.checks.len()).sum::<usize>();
-    let _ = writeln!(out, "checks: {checks} sync-check records, 0 violations");
-    let _ = writeln!(out, "{}", anchors::mcs_lock_line());
-    let _ = writeln!(out, "{}", anchors::ffwd_line());
-    out
-}
-
-/// The E6 terminal report.
-pub fn barriers_report(configs: &[ConfigResult]) -> String {
-    let mut out = String::new();
-    for c in configs {
-        let _ = writeln!(out, "{} cores:", c.cores);
-        let _ = writeln!(
-            out,
-            "  {:<18} {:>14} {:>10} {:>20}",
-            "barrier", "cycles/episode", "p99", "per core"
-        );
-        for r in &c.sync.barriers {
-            let _ = writeln!(
-                out,
-                "  {:<18} {:>14.2} {:>10.2} {:>20}",
-                r.series,
-                r.cycles,
-                r.p99,
-                format!("{:.0}–{:.0}", r.min_core, r.max_core)
-            );
-        }
-        if let Some(best) = c
-            .sync
-            .barriers
-            .iter()
-            .min_by(|a, b| a.cycles.total_cmp(&b.cycles))
-        {
-            let _ = writeln!(
-                out,
-                "  fastest: {} ({:.2} cycles)",
-                best.series, best.cycles
-            );
-        }
-    }
-    let checks = configs.iter().map(|c| c.sync.checks.len()).sum::<usize>();
-    let _ = writeln!(out, "checks: {checks} sync-check records, 0 violations");
-    let _ = writeln!(out, "{}", anchors::mcs_barrier_line());
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::exp::output::tests::meta;
-    use crate::exp::records::{from_lines, parse};
-    use services::exp::Experiment;
-
-    const LOCKS2: &[&str] = &[
-        "[core 0] @flotilla/1 exp-start exp=locks cores=2 quick=1 rounds=2 acquisitions=2000 cs_lines=1 batch=32 points=3 tsc_hz=2800000000 args=exp=locks,quick",
-        "[core 0] @flotilla/1 lock-point series=ticket cores=2 cs_lines=1 participants=2 acquisitions=4096 cycles=900000 tput=4551.11 latency=210.50 p99=400.00 min_core=2016 max_core=2080 max_run=3 samples=128 tsc_overhead=40",
-        "[core 0] @flotilla/1 sync-check exp=locks series=ticket cores=2 expected=4096 counted=4096 violations=0 ok=1",
-        "[core 0] @flotilla/1 lock-point series=msg-delegation cores=2 cs_lines=1 participants=1 acquisitions=2016 cycles=800000 tput=2520.00 latency=390.00 p99=700.00 min_core=2016 max_core=2016 max_run=na samples=63 tsc_overhead=40",
-        "[core 0] @flotilla/1 sync-check exp=locks series=msg-delegation cores=2 expected=2016 counted=2016 violations=0 ok=1",
-        "[core 0] @flotilla/1 lock-point series=msg-queue cores=2 cs_lines=1 participants=2 acquisitions=4096 cycles=2000000 tput=2048.00 latency=900.00 p99=1500.00 min_core=2048 max_core=2048 max_run=1 samples=128 tsc_overhead=40",
-        "[core 0] @flotilla/1 sync-check exp=locks series=msg-queue cores=2 expected=4096 counted=4096 violations=0 ok=1",
-        "[core 0] @flotilla/1 exp-done exp=locks cores=2 ok=1",
-    ];
-
-    const BARRIERS1: &[&str] = &[
-        "[core 0] @flotilla/1 exp-start exp=barriers cores=1 quick=1 rounds=2 episodes=2000 checked=500 arity=4 batch=32 points=2 tsc_hz=2800000000 args=exp=barriers,quick",
-        "[core 0] @flotilla/1 barrier-point series=sense cores=1 arity=4 episodes=5032 cycles=20.00 p99=25.00 min_core=20.00 max_core=20.00 samples=126 tsc_overhead=40",
-        "[core 0] @flotilla/1 sync-check exp=barriers series=sense cores=1 expected=1000 counted=1000 violations=0 ok=1",
-        "[core 0] @flotilla/1 barrier-point series=msg-central cores=1 arity=4 episodes=5032 cycles=60.00 p99=80.00 min_core=60.00 max_core=60.00 samples=126 tsc_overhead=40",
-        "[core 0] @flotilla/1 sync-check exp=barriers series=msg-central cores=1 expected=1000 counted=1000 violations=0 ok=1",
-        "[core 0] @flotilla/1 exp-done exp=barriers cores=1 ok=1",
-    ];
-
-    #[test]
-    fn lock_records_become_rows_csv_plot_and_report() {
-        let c = parse(Experiment::Locks, 2, &from_lines(LOCKS2)).unwrap();
-        assert_eq!(c.sync.locks.len(), 3);
-        assert_eq!(c.sync.checks.len(), 3);
-        assert_eq!(c.sync.locks[1].max_run, None);
-        let csv = locks_csv(&meta("locks"), std::slice::from_ref(&c));
-        assert_eq!(csv.lines().count(), 4, "{csv}");
-        assert!(
-            csv.contains(",ticket,shared-memory,1,2,4096,4551.11,"),
-            "{csv}"
-        );
-        assert!(csv.contains(",msg-queue,messages,"), "{csv}");
-        let svg = locks_svg("locks", std::slice::from_ref(&c)).unwrap();
-        for name in ["ticket", "msg-delegation", "msg-queue", "cores"] {
-            assert!(svg.contains(name), "{name} missing");
-        }
-        let report = locks_report(&[c]);
-        assert!(report.contains("best: ticket (4551.11) on shared memory, msg-delegation"));
-        assert!(
-            report.contains("Mellor-Crummey") && report.contains("ffwd"),
-            "{report}"
-        );
-    }
-
-    #[test]
-    fn barrier_records_become_rows_csv_plot_and_report() {
-        let c = parse(Experiment::Barriers, 1, &from_lines(BARRIERS1)).unwrap();
-        assert_eq!(c.sync.barriers.len(), 2);
-        let csv = barriers_csv(&meta("barriers"), std::slice::from_ref(&c));
-        assert_eq!(csv.lines().count(), 3, "{csv}");
-        let svg = barriers_svg("barriers", std::slice::from_ref(&c)).unwrap();
-        assert!(svg.contains("msg-central"));
-        let report = barriers_report(&[c]);
-        assert!(report.contains("fastest: sense (20.00 cycles)"), "{report}");
-        assert!(report.contains("4-ary arrival"), "{report}");
-    }
-
-    #[test]
-    fn a_violation_makes_the_configuration_unusable() {
-        let mut lines = LOCKS2.to_vec();
-        lines[2] = "[core 0] @flotilla/1 sync-check exp=locks series=ticket cores=2 expected=4096 counted=4090 violations=3 ok=0";
-        let err = parse(Experiment::Locks, 2, &from_lines(&lines)).unwrap_err();
-        assert!(
-            matches!(err, RecordsError::SyncViolation { violations: 3, .. }),
-            "{err:?}"
-        );
-        let mut lines = LOCKS2.to_vec();
-        lines[1] = "[core 0] @flotilla/1 lock-point series=ticket cores=2";
-        assert!(matches!(
-            parse(Experiment::Locks, 2, &from_lines(&lines)),
-            Err(RecordsError::BadField { .. })
-        ));
-    }
 }

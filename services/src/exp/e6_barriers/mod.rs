@@ -21,21 +21,68 @@
 //! percentile and the smallest and largest per-core median.
 
 use alloc::vec::Vec;
+use core::fmt;
 use core::sync::atomic::Ordering;
 
 use urpc::bench::{self, Summary};
 
 use super::ExpError;
-use super::args::{BARRIER_SERIES, BarrierArgs, Params, Request, SeriesSet};
+use super::experiment::{Experiment, Run};
 use super::net::{self, Net};
 use super::points::{self, Results};
+use super::record::emit;
+use super::request::{ArgsError, Request};
+use super::series_set::SeriesSet;
 use super::shared::{BLOCK, Bump, Control, control_bytes};
-use super::stats::{self, Centi, median, pooled, sample_buffer};
+use super::stats::{Centi, median, pooled, sample_buffer};
 use super::sync::{BarrierKind as ShmKind, BarrierVisitor, ShmBarrier};
+use super::sync_records::SyncCheck;
 use crate::platform::Platform;
 use crate::proto::Out;
 use crate::proto::barrier::{BarrierKind as MsgKind, MsgBarrier};
 use crate::shm::Shared;
+
+mod args;
+mod typed;
+
+pub use args::{BARRIER_SERIES, BarrierArgs};
+pub use typed::{BarrierPoint, BarrierStart};
+
+/// E6 (`exp=barriers`).
+#[derive(Clone, Copy, Debug)]
+pub struct Barriers;
+
+impl Experiment for Barriers {
+    const NAME: &'static str = "barriers";
+    const KEYS: &'static [&'static str] = &args::KEYS;
+    type Args = BarrierArgs;
+    type Plan = Plan;
+    type Layout = Layout;
+
+    fn parse_key(args: &mut BarrierArgs, key: &str, value: &str) -> Result<bool, ArgsError> {
+        args.parse_key(key, value)
+    }
+
+    fn write_args(args: &BarrierArgs, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        args.write(f)
+    }
+
+    fn plan(req: &Request, args: &BarrierArgs, _cores: u32) -> Result<Plan, ExpError> {
+        Ok(Plan::new(req, args))
+    }
+
+    fn layout(plan: &Plan, cores: u32) -> Layout {
+        Layout::new(plan, cores)
+    }
+
+    fn arena_bytes(lay: &Layout) -> usize {
+        lay.end
+    }
+
+    fn run<P: Platform>(p: &mut P, run: Run<'_, Barriers>) -> Result<(), ExpError> {
+        run_series(p, run)
+    }
+}
 
 /// Episodes per timed sample.
 pub const BATCH: u64 = 32;
@@ -55,7 +102,7 @@ type Series = points::Series<ShmKind, MsgKind>;
 
 /// E6's parameters, defaults applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Plan {
+pub struct Plan {
     series: Vec<&'static str>,
     episodes: u64,
     checked: u64,
@@ -79,7 +126,7 @@ impl Plan {
 
 /// Where E6's regions are in the arena (byte offsets).
 #[derive(Clone, Copy, Debug)]
-struct Layout {
+pub struct Layout {
     barrier: usize,
     barrier_words: usize,
     episodes: usize,
@@ -119,11 +166,6 @@ impl Layout {
     fn result(&self, point: usize, core: u32, word: usize) -> usize {
         self.results.word(point, core, word)
     }
-}
-
-/// Bytes E6 needs on `cores` cores.
-pub(crate) fn arena_bytes(req: &Request, a: &BarrierArgs, cores: u32) -> usize {
-    Layout::new(&Plan::new(req, a), cores).end
 }
 
 /// Episode `e`'s check after this core left it: every core must have
@@ -237,36 +279,17 @@ fn msg_round(
 }
 
 /// Runs E6 on this core.
-pub(crate) fn run<P: Platform>(
-    p: &mut P,
-    ctl: Control<'_>,
-    mem: Shared<'_>,
-    req: &Request,
-) -> Result<(), ExpError> {
-    let Params::Barriers(args) = req.params else {
-        return Err(ExpError::BadRequest("not a barriers request"));
+fn run_series<P: Platform>(p: &mut P, run: Run<'_, Barriers>) -> Result<(), ExpError> {
+    let (plan, lay, ctl, mem) = (&run.plan, &run.lay, &run.ctl, &run.mem);
+    let (me, cores, overhead) = (run.me, run.cores, run.overhead());
+    let own = BarrierStart {
+        episodes: plan.episodes,
+        checked: plan.checked,
+        arity: plan.arity,
+        batch: BATCH,
+        points: plan.series.len() as u64,
     };
-    let plan = Plan::new(req, &args);
-    let lay = Layout::new(&plan, ctl.cores());
-    let (me, cores) = (ctl.me(), ctl.cores());
-    let timer = stats::timer();
-    let overhead = timer.overhead;
-    if me == 0 {
-        p.record(
-            "exp-start",
-            format_args!(
-                "exp=barriers cores={cores} quick={} rounds={} episodes={} checked={} arity={} batch={BATCH} points={} timer_resolution={} tsc_overhead={overhead} tsc_hz={} args={req}",
-                u8::from(req.quick),
-                plan.rounds,
-                plan.episodes,
-                plan.checked,
-                plan.arity,
-                plan.series.len(),
-                timer.step,
-                p.tsc_hz()
-            ),
-        );
-    }
+    run.start(p, own);
     for (i, &name) in plan.series.iter().enumerate() {
         let series = Series::of(
             name,
@@ -282,11 +305,11 @@ pub(crate) fn run<P: Platform>(
                 mem.zero(lay.episodes, cores as usize * BLOCK);
                 match series {
                     Series::Shm(kind) => kind.visit(Init {
-                        mem: &mem,
+                        mem,
                         base: lay.barrier / 8,
                         cores,
                     }),
-                    Series::Msg(_) => net::format(&mem, lay.mesh, cores)?,
+                    Series::Msg(_) => net::format(mem, lay.mesh, cores)?,
                 }
             }
             let mut samples = sample_buffer(MAX_SAMPLES / plan.rounds.max(1));
@@ -294,14 +317,14 @@ pub(crate) fn run<P: Platform>(
             ctl.start_barrier(p)?;
             violations += match series {
                 Series::Shm(kind) => kind.visit(ShmRound {
-                    mem: &mem,
-                    lay: &lay,
-                    plan: &plan,
+                    mem,
+                    lay,
+                    plan,
                     me,
                     cores,
                     samples: &mut samples,
                 }),
-                Series::Msg(kind) => msg_round(&ctl, &mem, &lay, &plan, kind, &mut samples)?,
+                Series::Msg(kind) => msg_round(ctl, mem, lay, plan, kind, &mut samples)?,
             };
             rounds.push(samples);
             ctl.barrier(p)?;
@@ -339,26 +362,29 @@ pub(crate) fn run<P: Platform>(
             let samples: u64 = (0..cores).map(|c| get(c, slot::SAMPLES)).sum();
             let bad: u64 = (0..cores).map(|c| get(c, slot::VIOLATIONS)).sum();
             let episodes = get(0, slot::EPISODES);
-            p.record(
-                "barrier-point",
-                format_args!(
-                    "series={name} cores={cores} arity={} episodes={episodes} cycles={} p99={} min_core={} max_core={} samples={samples} tsc_overhead={overhead}",
-                    plan.arity,
-                    Centi(median(&mut medians)),
-                    Centi(p99),
-                    Centi(min),
-                    Centi(max),
-                ),
-            );
-            p.record(
-                "sync-check",
-                format_args!(
-                    "exp=barriers series={name} cores={cores} expected={} counted={} violations={bad} ok={}",
-                    plan.rounds as u64 * plan.checked,
-                    plan.rounds as u64 * plan.checked,
-                    u8::from(bad == 0)
-                ),
-            );
+            let point = BarrierPoint {
+                series: name,
+                cores,
+                arity: plan.arity,
+                episodes,
+                cycles: Centi(median(&mut medians)),
+                p99: Centi(p99),
+                min_core: Centi(min),
+                max_core: Centi(max),
+                samples,
+                tsc_overhead: overhead,
+            };
+            emit(p, &point);
+            let check = SyncCheck {
+                exp: Barriers::NAME,
+                series: name,
+                cores,
+                expected: plan.rounds as u64 * plan.checked,
+                counted: plan.rounds as u64 * plan.checked,
+                violations: bad,
+                ok: bad == 0,
+            };
+            emit(p, &check);
             if bad > 0 {
                 return Err(ExpError::SyncViolation {
                     series: name,
@@ -368,8 +394,6 @@ pub(crate) fn run<P: Platform>(
         }
         ctl.barrier(p)?;
     }
-    if me == 0 {
-        p.record("exp-done", format_args!("exp=barriers cores={cores} ok=1"));
-    }
+    run.done(p);
     Ok(())
 }

@@ -27,6 +27,7 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
+use core::fmt;
 use core::sync::atomic::Ordering;
 
 use urpc::bench::{self, PingPong, Summary};
@@ -35,37 +36,83 @@ use urpc::{
 };
 
 use super::ExpError;
-use super::args::{Pairs, Params, Request, UrpcArgs};
-use super::shared::{Bump, Control, control_bytes};
+use super::experiment::{Experiment, Run};
+use super::record::emit;
+use super::request::{ArgsError, Request};
+use super::shared::{Bump, control_bytes};
 use super::stats::{Centi, median, pooled, pooled_per_op};
 use crate::platform::Platform;
 use crate::shm::Shared;
+
+mod args;
+mod typed;
+
+pub use args::{Pairs, UrpcArgs};
+pub use typed::{UrpcPair, UrpcStart, UrpcSummary};
+
+/// E1 (`exp=urpc`).
+#[derive(Clone, Copy, Debug)]
+pub struct Urpc;
+
+impl Experiment for Urpc {
+    const NAME: &'static str = "urpc";
+    const KEYS: &'static [&'static str] = &args::KEYS;
+    type Args = UrpcArgs;
+    type Plan = Plan;
+    type Layout = Layout;
+
+    fn parse_key(args: &mut UrpcArgs, key: &str, value: &str) -> Result<bool, ArgsError> {
+        args.parse_key(key, value)
+    }
+
+    fn check(req: &Request, args: &UrpcArgs) -> Result<(), ArgsError> {
+        args.check(req)
+    }
+
+    fn write_args(args: &UrpcArgs, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        args.write(f)
+    }
+
+    fn plan(req: &Request, args: &UrpcArgs, cores: u32) -> Result<Plan, ExpError> {
+        Plan::new(req, args, cores)
+    }
+
+    fn layout(plan: &Plan, cores: u32) -> Layout {
+        Layout::new(plan, cores)
+    }
+
+    fn arena_bytes(lay: &Layout) -> usize {
+        lay.end
+    }
+
+    fn run<P: Platform>(p: &mut P, run: Run<'_, Urpc>) -> Result<(), ExpError> {
+        run_pairs(p, run)
+    }
+}
 
 /// The measured rows of a pair, in table order.
 const ROWS: [&str; 3] = ["raw", "ack", "used"];
 /// Bytes of one row in the result table: the round-trip line (written by
 /// `src`) and the throughput line (written by `dst`).
 const ROW_BYTES: usize = 128;
-/// Samples for the timer's step and the `tsc_begin`/`tsc_end` overhead.
-const OVERHEAD_SAMPLES: usize = 2000;
 
 const _: () = assert!(core::mem::size_of::<PingPong>() == 256);
 
 /// E1's parameters, defaults applied, for a number of cores.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Plan {
-    pub pairs: Vec<(u32, u32)>,
-    pub rounds: usize,
+pub struct Plan {
+    pub(crate) pairs: Vec<(u32, u32)>,
+    pub(crate) rounds: usize,
     /// Round trips per round (a whole number of `rtt_batch` batches).
-    pub samples: usize,
+    pub(crate) samples: usize,
     /// Round trips per timed latency sample.
-    pub rtt_batch: u64,
+    pub(crate) rtt_batch: u64,
     /// Latency samples per round.
-    pub rtt_samples: usize,
-    pub batch: u64,
-    pub tp_samples: usize,
-    pub slots: usize,
-    pub pairs_name: Pairs,
+    pub(crate) rtt_samples: usize,
+    pub(crate) batch: u64,
+    pub(crate) tp_samples: usize,
+    pub(crate) slots: usize,
+    pub(crate) pairs_name: Pairs,
 }
 
 impl Plan {
@@ -105,7 +152,7 @@ impl Plan {
 
 /// Where E1's regions are in the arena.
 #[derive(Clone, Copy, Debug)]
-struct Layout {
+pub struct Layout {
     table: usize,
     ping_pong: usize,
     duplex: [usize; 2],
@@ -136,15 +183,6 @@ impl Layout {
 
     fn row(&self, pair: usize, row: usize) -> usize {
         self.table + (pair * ROWS.len() + row) * ROW_BYTES
-    }
-}
-
-/// Bytes E1 needs on `cores` cores (the control block only, for a request
-/// the machine cannot run).
-pub(crate) fn arena_bytes(req: &Request, a: &UrpcArgs, cores: u32) -> usize {
-    match Plan::new(req, a, cores) {
-        Ok(plan) => Layout::new(&plan, cores).end,
-        Err(_) => control_bytes(cores),
     }
 }
 
@@ -191,56 +229,36 @@ fn rtt_row(s: Option<Summary>, overhead: u64) -> RttRow {
 }
 
 /// Runs E1 on this core.
-pub(crate) fn run<P: Platform>(
-    p: &mut P,
-    ctl: Control<'_>,
-    mem: Shared<'_>,
-    req: &Request,
-) -> Result<(), ExpError> {
-    let Params::Urpc(args) = req.params else {
-        return Err(ExpError::BadRequest("not an urpc request"));
+fn run_pairs<P: Platform>(p: &mut P, run: Run<'_, Urpc>) -> Result<(), ExpError> {
+    let (plan, lay, ctl, mem, me) = (&run.plan, &run.lay, &run.ctl, &run.mem, run.me);
+    let overhead = run.overhead();
+    let pairs = match plan.pairs_name {
+        Pairs::All => "all",
+        Pairs::Adjacent => "adjacent",
+        Pairs::From(_) => "from",
     };
-    let plan = Plan::new(req, &args, ctl.cores())?;
-    let lay = Layout::new(&plan, ctl.cores());
-    let me = ctl.me();
-    let timer = bench::timer_resolution(&mut vec![0; OVERHEAD_SAMPLES]);
-    let overhead = timer.overhead;
-    if me == 0 {
-        let pairs = match plan.pairs_name {
-            Pairs::All => "all",
-            Pairs::Adjacent => "adjacent",
-            Pairs::From(_) => "from",
-        };
-        p.record(
-            "exp-start",
-            format_args!(
-                "exp=urpc cores={} quick={} rounds={} samples={} rtt_batch={} batch={} tp_samples={} slots={} pairs={pairs} npairs={} timer_resolution={} tsc_overhead={overhead} tsc_hz={} args={req}",
-                ctl.cores(),
-                u8::from(req.quick),
-                plan.rounds,
-                plan.samples,
-                plan.rtt_batch,
-                plan.batch,
-                plan.tp_samples,
-                plan.slots,
-                plan.pairs.len(),
-                timer.step,
-                p.tsc_hz()
-            ),
-        );
-    }
+    let own = UrpcStart {
+        samples: plan.samples as u64,
+        rtt_batch: plan.rtt_batch,
+        batch: plan.batch,
+        tp_samples: plan.tp_samples as u64,
+        slots: plan.slots as u64,
+        pairs,
+        npairs: plan.pairs.len() as u64,
+    };
+    run.start(p, own);
     ctl.barrier(p)?;
     for (i, &(src, dst)) in plan.pairs.iter().enumerate() {
         if me == src {
-            format_pair(&mem, &lay, &plan)?;
+            format_pair(mem, lay, plan)?;
         }
         ctl.barrier(p)?;
         if me == src {
-            let rows = measure_src(&mem, &lay, &plan, dst, overhead)?;
+            let rows = measure_src(mem, lay, plan, dst, overhead)?;
             for (r, row) in rows.iter().enumerate() {
                 let at = lay.row(i, r);
                 store(
-                    &mem,
+                    mem,
                     at,
                     &[
                         row.median_x100,
@@ -253,26 +271,23 @@ pub(crate) fn run<P: Platform>(
                 );
             }
         } else if me == dst {
-            let rows = measure_dst(&mem, &lay, &plan, src, overhead)?;
+            let rows = measure_dst(mem, lay, plan, src, overhead)?;
             for (r, row) in rows.iter().enumerate() {
                 let at = lay.row(i, r + 1) + 64;
-                store(&mem, at, &[row.batch_median, row.tput_x100, row.samples]);
+                store(mem, at, &[row.batch_median, row.tput_x100, row.samples]);
             }
         }
         ctl.barrier(p)?;
         if me == src {
-            print_pair(p, &mem, &lay, i, src, dst);
+            print_pair(p, mem, lay, i, src, dst);
         }
     }
     // Every pair record is out before the summary.
     ctl.barrier(p)?;
     if me == 0 {
-        print_summary(p, &mem, &lay, &plan);
-        p.record(
-            "exp-done",
-            format_args!("exp=urpc cores={} ok=1", ctl.cores()),
-        );
+        print_summary(p, mem, lay, plan);
     }
+    run.done(p);
     ctl.barrier(p)
 }
 
@@ -454,23 +469,26 @@ fn print_pair<P: Platform>(
         let [median, p99, min] = [median_x100, p99_x100, min_x100].map(whole);
         let oneway = Centi::ratio(median, 2);
         let (fine, oneway_fine) = (Centi(median_x100), Centi::ratio(median_x100, 200));
-        if r == 0 {
-            p.record(
-                "urpc-pair",
-                format_args!(
-                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} rtt_fine={fine} oneway_fine={oneway_fine} one_pair_rtt={} tput=na tp_batch_median=na samples={samples} tp_samples=0 tsc_overhead={overhead}",
-                    Centi(pair_x100)
-                ),
-            );
-        } else {
-            p.record(
-                "urpc-pair",
-                format_args!(
-                    "src={src} dst={dst} variant={name} rtt_median={median} rtt_p99={p99} rtt_min={min} oneway_median={oneway} rtt_fine={fine} oneway_fine={oneway_fine} tput={} tp_batch_median={batch_median} samples={samples} tp_samples={tp_samples} tsc_overhead={overhead}",
-                    Centi(tput_x100)
-                ),
-            );
-        }
+        // The raw row has no throughput, but one fixed pair of lines.
+        let raw = r == 0;
+        let rec = UrpcPair {
+            src,
+            dst,
+            variant: name,
+            rtt_median: median,
+            rtt_p99: p99,
+            rtt_min: min,
+            oneway_median: oneway,
+            rtt_fine: Some(fine),
+            oneway_fine: Some(oneway_fine),
+            one_pair_rtt: raw.then_some(Centi(pair_x100)),
+            tput: (!raw).then_some(Centi(tput_x100)),
+            tp_batch_median: (!raw).then_some(batch_median),
+            samples,
+            tp_samples: if raw { 0 } else { tp_samples },
+            tsc_overhead: overhead,
+        };
+        emit(p, &rec);
     }
 }
 
@@ -491,21 +509,14 @@ fn print_summary<P: Platform>(p: &mut P, mem: &Shared<'_>, lay: &Layout, plan: &
     let faster = if rtt[2] < rtt[1] { 2 } else { 1 };
     let [raw, ack, used] = rtt.map(whole);
     let one_pair = median(&mut column(0, 5));
-    p.record(
-        "urpc-summary",
-        format_args!(
-            "pairs={n} raw_rtt={} ack_rtt={} used_rtt={} raw_oneway={} ack_oneway={} used_oneway={} ack_tput={} used_tput={} faster={} ratio={} one_pair_oneway={}",
-            raw,
-            ack,
-            used,
-            Centi::ratio(rtt[0], 200),
-            Centi::ratio(rtt[1], 200),
-            Centi::ratio(rtt[2], 200),
-            Centi(tput[1]),
-            Centi(tput[2]),
-            ROWS[faster],
-            Centi::ratio(rtt[faster], rtt[0]),
-            Centi::ratio(one_pair, 200)
-        ),
-    );
+    let summary = UrpcSummary {
+        pairs: n as u64,
+        rtt: [raw, ack, used],
+        oneway: rtt.map(|r| Centi::ratio(r, 200)),
+        tput: [Centi(tput[1]), Centi(tput[2])],
+        faster: ROWS[faster],
+        ratio: Centi::ratio(rtt[faster], rtt[0]),
+        one_pair_oneway: Centi::ratio(one_pair, 200),
+    };
+    emit(p, &summary);
 }

@@ -47,20 +47,76 @@
 //! barrier to its last completion).
 
 use alloc::vec::Vec;
+use core::fmt;
 use core::sync::atomic::Ordering;
 
 use urpc::bench::{self, Summary};
 
 use super::ExpError;
-use super::args::{ConsistencyArgs, Params, Request};
+use super::experiment::{Experiment, Run};
 use super::net::{self, Net};
-use super::shared::{BLOCK, Bump, Control, POLL_CYCLES, control_bytes};
-use super::stats::{self, Centi, median, sample_buffer};
+use super::record::emit;
+use super::request::{ArgsError, Request, SAMPLE_HEAP_BYTES};
+use super::shared::{BLOCK, Bump, Control, control_bytes};
+use super::stats::{Centi, median, sample_buffer};
 use crate::platform::Platform;
 use crate::proto::Out;
 use crate::proto::replica::{Model, Op, Replica, ReplicaEffect, Store};
 use crate::rng::Rng;
 use crate::shm::Shared;
+
+mod args;
+mod skew;
+mod typed;
+
+pub use args::{ConsistencyArgs, HISTORY_BYTES_PER_OP, HISTORY_HEAP_BYTES, ModelSet};
+use skew::measure_skew;
+pub use typed::{ConsistencyStart, ExpSkew, ReplicaOp, ReplicaPoint};
+
+/// E7 (`exp=consistency`).
+#[derive(Clone, Copy, Debug)]
+pub struct Consistency;
+
+impl Experiment for Consistency {
+    const NAME: &'static str = "consistency";
+    const KEYS: &'static [&'static str] = &args::KEYS;
+    type Args = ConsistencyArgs;
+    type Plan = Plan;
+    type Layout = Layout;
+
+    fn parse_key(args: &mut ConsistencyArgs, key: &str, value: &str) -> Result<bool, ArgsError> {
+        args.parse_key(key, value)
+    }
+
+    fn check(req: &Request, args: &ConsistencyArgs) -> Result<(), ArgsError> {
+        args.check(req)
+    }
+
+    fn write_args(args: &ConsistencyArgs, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        args.write(f)
+    }
+
+    fn plan(req: &Request, args: &ConsistencyArgs, _cores: u32) -> Result<Plan, ExpError> {
+        Ok(Plan::new(req, args))
+    }
+
+    fn layout(_plan: &Plan, cores: u32) -> Layout {
+        Layout::new(cores)
+    }
+
+    fn arena_bytes(lay: &Layout) -> usize {
+        lay.end
+    }
+
+    /// One round per model, whatever `rounds=` says.
+    fn rounds(_req: &Request) -> u32 {
+        1
+    }
+
+    fn run<P: Platform>(p: &mut P, run: Run<'_, Consistency>) -> Result<(), ExpError> {
+        run_models(p, run)
+    }
+}
 
 /// Timed rounds of the skew measurement per core (after one warm-up).
 pub const SKEW_ROUNDS: u64 = 16;
@@ -88,7 +144,7 @@ mod slot {
 
 /// E7's parameters, defaults applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Plan {
+pub struct Plan {
     models: Vec<Model>,
     ops: u64,
     keys: u64,
@@ -108,7 +164,7 @@ impl Plan {
 
 /// Where E7's regions are in the arena (byte offsets).
 #[derive(Clone, Copy, Debug)]
-struct Layout {
+pub struct Layout {
     finished: usize,
     flushed: usize,
     skew: usize,
@@ -150,11 +206,6 @@ impl Layout {
     }
 }
 
-/// Bytes E7 needs on `cores` cores.
-pub(crate) fn arena_bytes(_req: &Request, _a: &ConsistencyArgs, cores: u32) -> usize {
-    Layout::new(cores).end
-}
-
 /// A digest of a map's contents: every written key and its value, in key
 /// order. Two replicas that hold the same map have the same digest,
 /// whatever order they applied the writes in.
@@ -180,83 +231,6 @@ pub fn converged(digests: &[u64]) -> Result<(), u32> {
         Some(core) => Err(core as u32),
         None => Ok(()),
     }
-}
-
-/// Core 0's measurement of core `i`: its offset and the round trip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Skew {
-    offset: i64,
-    rtt: u64,
-}
-
-impl Skew {
-    fn bound(self) -> u64 {
-        self.offset.unsigned_abs() + self.rtt / 2
-    }
-}
-
-/// Spins until `done()`, looking at the abort flag now and then.
-fn spin_until(ctl: &Control<'_>, done: impl Fn() -> bool) -> Result<(), ExpError> {
-    let mut spins = 0u32;
-    while !done() {
-        spins = spins.wrapping_add(1);
-        if spins.is_multiple_of(CHECK_EVERY) {
-            ctl.check()?;
-        }
-        core::hint::spin_loop();
-    }
-    Ok(())
-}
-
-/// Cristian's method (see the module documentation): on core 0, each
-/// other core's offset and round trip; elsewhere, nothing.
-fn measure_skew<P: Platform>(
-    p: &mut P,
-    ctl: &Control<'_>,
-    mem: &Shared<'_>,
-    lay: &Layout,
-) -> Result<Vec<Skew>, ExpError> {
-    let (me, cores) = (ctl.me(), ctl.cores());
-    let mut skews = Vec::new();
-    if me == 0 {
-        for i in 1..cores {
-            let req = mem.word(lay.request(i));
-            let tsc = mem.word(lay.answer(i));
-            let seq = mem.word(lay.answer(i) + 8);
-            let mut best: Option<Skew> = None;
-            // Round 1 is a warm-up and is not kept. Core i may have gone to
-            // sleep between rounds (a slow or preempted virtual CPU): such a
-            // round is slow and loses to the others.
-            for r in 1..=SKEW_ROUNDS + 1 {
-                let t0 = bench::tsc_begin();
-                req.store(r, Ordering::Release);
-                ctl.wake(p, i);
-                spin_until(ctl, || seq.load(Ordering::Acquire) == r)?;
-                let t1 = bench::tsc_end();
-                let ti = tsc.load(Ordering::Relaxed);
-                let rtt = t1.wrapping_sub(t0);
-                let mid = t0.wrapping_add(rtt / 2);
-                let s = Skew {
-                    offset: ti.wrapping_sub(mid) as i64,
-                    rtt,
-                };
-                if r > 1 && best.is_none_or(|b| s.rtt < b.rtt) {
-                    best = Some(s);
-                }
-            }
-            skews.push(best.unwrap_or(Skew { offset: 0, rtt: 0 }));
-        }
-    } else {
-        let req = mem.word(lay.request(me));
-        let tsc = mem.word(lay.answer(me));
-        let seq = mem.word(lay.answer(me) + 8);
-        for r in 1..=SKEW_ROUNDS + 1 {
-            ctl.poll_then_block(p, POLL_CYCLES, || req.load(Ordering::Acquire) == r)?;
-            tsc.store(bench::tsc_begin(), Ordering::Relaxed);
-            seq.store(r, Ordering::Release);
-        }
-    }
-    Ok(skews)
 }
 
 /// What one core did under one model.
@@ -375,70 +349,47 @@ fn latencies(history: &[u64], write: bool, overhead: u64, buf: &mut Vec<u64>) ->
 }
 
 /// Runs E7 on this core.
-pub(crate) fn run<P: Platform>(
-    p: &mut P,
-    ctl: Control<'_>,
-    mem: Shared<'_>,
-    req: &Request,
-) -> Result<(), ExpError> {
-    let Params::Consistency(args) = req.params else {
-        return Err(ExpError::BadRequest("not a consistency request"));
-    };
-    let plan = Plan::new(req, &args);
-    let lay = Layout::new(ctl.cores());
-    let (me, cores) = (ctl.me(), ctl.cores());
+fn run_models<P: Platform>(p: &mut P, run: Run<'_, Consistency>) -> Result<(), ExpError> {
+    let (plan, lay, ctl, mem) = (&run.plan, &run.lay, &run.ctl, &run.mem);
+    let (me, cores, overhead) = (run.me, run.cores, run.overhead());
     // The map holds at most every key, or every write of every core.
     let entries = plan.keys.min(plan.ops.saturating_mul(u64::from(cores)));
-    if entries.saturating_mul(MAP_ENTRY_BYTES) > super::args::SAMPLE_HEAP_BYTES / 4 {
+    if entries.saturating_mul(MAP_ENTRY_BYTES) > SAMPLE_HEAP_BYTES / 4 {
         return Err(ExpError::BadRequest(
             "the map of keys= (or of every write) does not fit a core's heap",
         ));
     }
-    let timer = stats::timer();
-    let overhead = timer.overhead;
     ctl.barrier(p)?;
-    let skews = measure_skew(p, &ctl, &mem, &lay)?;
+    let skews = measure_skew(p, ctl, mem, lay)?;
     ctl.barrier(p)?;
+    let bound = skews.iter().map(|s| s.bound()).max().unwrap_or(0);
+    let models = alloc::format!("{}", run.args.models_in_effect());
+    let own = ConsistencyStart {
+        ops: plan.ops,
+        keys: plan.keys,
+        writes: plan.writes,
+        models: &models,
+        points: plan.models.len() as u64,
+        skew_rounds: SKEW_ROUNDS,
+        tsc_skew_cycles: bound,
+    };
+    run.start(p, own);
     if me == 0 {
-        let bound = skews.iter().map(|s| s.bound()).max().unwrap_or(0);
-        p.record(
-            "exp-start",
-            format_args!(
-                "exp=consistency cores={cores} quick={} rounds=1 ops={} keys={} writes={} models={} points={} skew_rounds={SKEW_ROUNDS} tsc_skew_cycles={bound} timer_resolution={} tsc_overhead={overhead} tsc_hz={} args={req}",
-                u8::from(req.quick),
-                plan.ops,
-                plan.keys,
-                plan.writes,
-                args.models_in_effect(),
-                plan.models.len(),
-                timer.step,
-                p.tsc_hz()
-            ),
-        );
-        for (i, s) in skews.iter().enumerate() {
-            p.record(
-                "exp-skew",
-                format_args!(
-                    "core={} offset={} rtt={} bound={}",
-                    i + 1,
-                    s.offset,
-                    s.rtt,
-                    s.bound()
-                ),
-            );
+        for s in &skews {
+            emit(p, s);
         }
     }
     let ops = usize::try_from(plan.ops).unwrap_or(usize::MAX);
     for (index, &model) in plan.models.iter().enumerate() {
         let mut history = sample_buffer(ops * ENTRY_WORDS);
         if me == 0 {
-            net::format(&mem, lay.mesh, cores)?;
+            net::format(mem, lay.mesh, cores)?;
             mem.word(lay.finished).store(0, Ordering::Relaxed);
             mem.word(lay.flushed).store(0, Ordering::Relaxed);
         }
         ctl.barrier(p)?;
         ctl.start_barrier(p)?;
-        let o = run_model(p, &ctl, &mem, &lay, &plan, (index, model), &mut history)?;
+        let o = run_model(p, ctl, mem, lay, plan, (index, model), &mut history)?;
         // After the measured phase: summaries, the result slot, the history.
         let mut buf = Vec::with_capacity(ops);
         let (reads, read_median, read_p99) = latencies(&history, false, overhead, &mut buf);
@@ -461,31 +412,25 @@ pub(crate) fn run<P: Platform>(
         let name = model.name();
         for e in history.chunks_exact(ENTRY_WORDS) {
             let write = e[0] & WRITE_BIT != 0;
-            p.record(
-                "replica-op",
-                format_args!(
-                    "model={name} core={me} op={} key={} value={} invoke={} response={}",
-                    if write { "w" } else { "r" },
-                    e[0] & !WRITE_BIT,
-                    e[1],
-                    e[2],
-                    e[3]
-                ),
-            );
+            let op = ReplicaOp {
+                model: name,
+                core: me,
+                write,
+                key: e[0] & !WRITE_BIT,
+                value: e[1],
+                invoke: e[2],
+                response: e[3],
+            };
+            emit(p, &op);
         }
         drop(history);
         ctl.barrier(p)?;
         if me == 0 {
-            print_point(p, &mem, &lay, &plan, model, cores)?;
+            print_point(p, mem, lay, plan, model, cores)?;
         }
         ctl.barrier(p)?;
     }
-    if me == 0 {
-        p.record(
-            "exp-done",
-            format_args!("exp=consistency cores={cores} ok=1"),
-        );
-    }
+    run.done(p);
     Ok(())
 }
 
@@ -515,16 +460,24 @@ fn print_point<P: Platform>(
     let wall = (0..cores).map(|c| get(c, slot::ELAPSED)).max().unwrap_or(0);
     let tput = Centi::ratio(ops.saturating_mul(1_000_000), wall.max(1));
     let min_core = (0..cores).map(|c| get(c, slot::OPS)).min().unwrap_or(0);
-    p.record(
-        "replica-point",
-        format_args!(
-            "model={} cores={cores} ops={ops} per_core={} min_core={min_core} reads={reads} writes={writes} read_median={read_median} read_p99={read_p99} write_median={write_median} write_p99={write_p99} cycles={wall} tput={tput} digest={:016x} converged={}",
-            model.name(),
-            plan.ops,
-            digests.first().copied().unwrap_or(0),
-            u8::from(verdict.is_ok())
-        ),
-    );
+    let point = ReplicaPoint {
+        model: model.name(),
+        cores,
+        ops,
+        per_core: plan.ops,
+        min_core,
+        reads,
+        writes,
+        read_median,
+        read_p99,
+        write_median,
+        write_p99,
+        cycles: wall,
+        tput,
+        digest: digests.first().copied().unwrap_or(0),
+        converged: verdict.is_ok(),
+    };
+    emit(p, &point);
     match verdict {
         Ok(()) if min_core == plan.ops => Ok(()),
         Ok(()) => Err(ExpError::BadRequest(
@@ -578,7 +531,8 @@ mod tests {
 
     #[test]
     fn skew_bounds_and_layout() {
-        let s = Skew {
+        let s = ExpSkew {
+            core: 1,
             offset: -30,
             rtt: 101,
         };

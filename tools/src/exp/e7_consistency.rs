@@ -33,10 +33,12 @@ use serde::Serialize;
 
 use super::anchors;
 use super::output::Meta;
-use super::records::{ConfigResult, RecordsError, field};
+use super::records::{ConfigResult, RecordsError, typed};
 use crate::check::history::{History, Op as CheckOp};
 use crate::check::outcome::{Deadline, Verdict};
 use crate::check::{lin, seq, stale};
+use services::exp::record::Record;
+use services::exp::{ExpSkew, ReplicaOp, ReplicaPoint as PointRecord};
 
 /// One operation of a history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -117,58 +119,48 @@ pub fn parse_record(
     out: &mut ConsistencyResult,
 ) -> Result<bool, RecordsError> {
     match r.kind.as_str() {
-        "exp-skew" => out.skews.push(SkewRow {
-            cores,
-            core: field::small(r, "core")?,
-            offset: field::text(r, "offset")?
-                .parse()
-                .map_err(|_| RecordsError::BadField {
-                    kind: r.kind.clone(),
-                    key: "offset",
-                })?,
-            rtt: field::int(r, "rtt")?,
-        }),
-        "replica-op" => {
-            let write = match field::text(r, "op")? {
-                "w" => true,
-                "r" => false,
-                _ => {
-                    return Err(RecordsError::BadField {
-                        kind: r.kind.clone(),
-                        key: "op",
-                    });
-                }
-            };
+        ExpSkew::KIND => {
+            let s: ExpSkew = typed(r)?;
+            out.skews.push(SkewRow {
+                cores,
+                core: s.core,
+                offset: s.offset,
+                rtt: s.rtt,
+            });
+        }
+        ReplicaOp::KIND => {
+            let o: ReplicaOp = typed(r)?;
             let op = HistoryOp {
-                core: field::small(r, "core")?,
-                write,
-                key: field::int(r, "key")?,
-                value: field::int(r, "value")?,
-                invoke: field::int(r, "invoke")?,
-                response: field::int(r, "response")?,
+                core: o.core,
+                write: o.write,
+                key: o.key,
+                value: o.value,
+                invoke: o.invoke,
+                response: o.response,
             };
             out.histories
-                .entry(field::text(r, "model")?.to_owned())
+                .entry(o.model.to_owned())
                 .or_default()
                 .push(op);
         }
-        "replica-point" => {
-            let model = field::text(r, "model")?.to_owned();
-            if field::int(r, "converged")? != 1 {
+        PointRecord::KIND => {
+            let p: PointRecord = typed(r)?;
+            let model = p.model.to_owned();
+            if !p.converged {
                 return Err(RecordsError::Diverged { cores, model });
             }
             out.points.push(ReplicaPoint {
                 cores,
                 model,
-                ops: field::int(r, "ops")?,
-                per_core: field::int(r, "per_core")?,
-                reads: field::int(r, "reads")?,
-                writes: field::int(r, "writes")?,
-                read_median: field::float(r, "read_median")?,
-                read_p99: field::float(r, "read_p99")?,
-                write_median: field::float(r, "write_median")?,
-                write_p99: field::float(r, "write_p99")?,
-                tput: field::float(r, "tput")?,
+                ops: p.ops,
+                per_core: p.per_core,
+                reads: p.reads,
+                writes: p.writes,
+                read_median: p.read_median.as_f64(),
+                read_p99: p.read_p99.as_f64(),
+                write_median: p.write_median.as_f64(),
+                write_p99: p.write_p99.as_f64(),
+                tput: p.tput.as_f64(),
             });
         }
         _ => return Ok(false),
@@ -450,7 +442,7 @@ pub fn consistency_svg(title: &str, configs: &[ConfigResult]) -> Result<String> 
         }
     }
     let max_cores = configs.iter().map(|c| c.cores).max().unwrap_or(1);
-    super::sync::log_lines_svg(title, "median cycles per operation (log)", lines, max_cores)
+    super::plot::log_lines_svg(title, "median cycles per operation (log)", lines, max_cores)
 }
 
 /// The E7 terminal report: a table per core count, the checker's lines,
@@ -558,7 +550,7 @@ mod tests {
     use super::*;
     use crate::exp::output::tests::meta;
     use crate::exp::records::{from_lines, parse};
-    use services::exp::Experiment;
+    use services::exp::ExpKind;
 
     fn op(core: u32, write: bool, key: u64, value: u64, invoke: u64, response: u64) -> HistoryOp {
         HistoryOp {
@@ -588,7 +580,7 @@ mod tests {
 
     #[test]
     fn records_become_points_histories_and_files() {
-        let c = parse(Experiment::Consistency, 2, &from_lines(&lines(1))).unwrap();
+        let c = parse(ExpKind::Consistency, 2, &from_lines(&lines(1))).unwrap();
         let e7 = &c.consistency;
         assert_eq!(e7.tsc_skew_cycles, 60);
         assert_eq!(
@@ -645,7 +637,7 @@ mod tests {
     #[test]
     fn a_divergence_or_a_missing_operation_makes_the_run_unusable() {
         assert_eq!(
-            parse(Experiment::Consistency, 2, &from_lines(&lines(0))),
+            parse(ExpKind::Consistency, 2, &from_lines(&lines(0))),
             Err(RecordsError::Diverged {
                 cores: 2,
                 model: "lin".into()
@@ -654,7 +646,7 @@ mod tests {
         let mut l = lines(1);
         l.remove(5);
         assert!(matches!(
-            parse(Experiment::Consistency, 2, &from_lines(&l)),
+            parse(ExpKind::Consistency, 2, &from_lines(&l)),
             Err(RecordsError::HistoryIncomplete {
                 core: 1,
                 found: 1,
@@ -665,7 +657,7 @@ mod tests {
         let mut l = lines(1);
         l[2] = l[2].replace("op=w", "op=x");
         assert!(matches!(
-            parse(Experiment::Consistency, 2, &from_lines(&l)),
+            parse(ExpKind::Consistency, 2, &from_lines(&l)),
             Err(RecordsError::BadField { key: "op", .. })
         ));
     }
