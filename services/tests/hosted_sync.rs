@@ -25,7 +25,7 @@ fn every_lock_runs_and_is_checked_on_2_threads() {
     let recs = run("exp=locks,quick,acquisitions=640,cs-lines=2", 2);
     let points = of(&recs, "lock-point");
     let names: Vec<&str> = points.iter().map(|p| p.get("series")).collect();
-    assert_eq!(names, LOCK_SERIES[..10], "broken-tas runs only when named");
+    assert_eq!(names, LOCK_SERIES[..12], "broken-tas runs only when named");
     for p in &points {
         assert!(p.num("tput") > 0.0, "{p:?}");
         assert!(p.num("latency") > 0.0, "{p:?}");
@@ -38,22 +38,22 @@ fn every_lock_runs_and_is_checked_on_2_threads() {
         );
         assert!(p.num("min_core") > 0.0 && p.num("min_core") <= p.num("max_core"));
     }
-    checks_pass(&recs, "locks", 10);
+    checks_pass(&recs, "locks", 12);
 }
 
 #[test]
 fn locks_on_1_and_3_threads() {
     let recs = run("exp=locks,quick,acquisitions=320", 1);
-    assert_eq!(of(&recs, "lock-point").len(), 8);
+    assert_eq!(of(&recs, "lock-point").len(), 10);
     let skips = of(&recs, "sync-skip");
     assert_eq!(
         skips.len(),
         2,
         "msg-server and msg-delegation need two cores"
     );
-    checks_pass(&recs, "locks", 8);
-    let recs = run("exp=locks,quick,acquisitions=64,cs-lines=0", 3);
     checks_pass(&recs, "locks", 10);
+    let recs = run("exp=locks,quick,acquisitions=64,cs-lines=0", 3);
+    checks_pass(&recs, "locks", 12);
 }
 
 #[test]

@@ -193,7 +193,7 @@ fn bad_requests_exit_2_and_say_why() {
 #[test]
 fn hosted_locks_and_barriers_write_results_with_their_checks_and_anchors() {
     for (exp, args, rows, anchor) in [
-        ("locks", "acquisitions=320", 8 + 10, "ffwd"),
+        ("locks", "acquisitions=320", 10 + 12, "ffwd"),
         ("barriers", "episodes=320", 8 + 8, "4-ary arrival"),
     ] {
         let root = scratch(exp);

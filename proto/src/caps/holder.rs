@@ -122,19 +122,14 @@ impl Holder {
         Some(false)
     }
 
-    /// Whether this core holds, live or marked, something of `owner`'s tree
+    /// Whether this core holds a live copy of something of `owner`'s tree
     /// inside `within` that descends from `obj` (or `obj` itself when
-    /// `within == obj`).
+    /// `within == obj`). Marked copies are deleted as far as anyone may
+    /// use them: they do not count.
     pub fn holds_below(&self, owner: u32, obj: Obj, within: Obj) -> bool {
-        let hit = |o: &Obj, own: u32| {
-            own == owner && (*o == within || (obj.is_ancestor_of(*o) && within.overlaps(*o)))
-        };
-        self.held.iter().any(|(o, h)| hit(o, h.owner))
-            || self
-                .marks
-                .values()
-                .flatten()
-                .any(|(o, own, _)| hit(o, *own))
+        self.held.iter().any(|(o, h)| {
+            h.owner == owner && (*o == within || (obj.is_ancestor_of(*o) && within.overlaps(*o)))
+        })
     }
 
     /// Marks, under `key`, every live copy of `owner`'s objects that `obj`
@@ -193,6 +188,26 @@ impl Holder {
         for (obj, _, n) in self.marks.remove(&key).unwrap_or_default() {
             out.effect(CapsEffect::Remove { obj, copies: n });
             self.decided(obj);
+        }
+    }
+
+    /// Removes for good the marks of `owner`'s operations on the tree of
+    /// `obj`: the owner sends a copy of, or an answer about, `obj` only
+    /// while no operation runs on its tree, so every one before is decided
+    /// (restored ones were undone before, on the same channel).
+    pub fn settle_near(&mut self, owner: u32, obj: Obj, out: &mut Out<CapsEffect>) {
+        let near = |list: &Vec<Marked>| {
+            list.iter()
+                .any(|(o, own, _)| *own == owner && o.overlaps(obj))
+        };
+        let done: Vec<MarkKey> = self
+            .marks
+            .iter()
+            .filter(|(k, list)| k.owner == owner && near(list))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in done {
+            self.finish(key, out);
         }
     }
 

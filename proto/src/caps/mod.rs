@@ -7,11 +7,15 @@
 //! tree comes back to its owner ([`CapsEffect::Freed`]) exactly once, when
 //! no copy of anything in it is left anywhere. An operation whose
 //! participant does not answer within the bound ends with
-//! [`Outcome::Timeout`] and changes nothing. In the targeted variant a
-//! revoke, retype or delete costs at most `2R + 2` messages, where `R` is
-//! the number of cores other than the owner that hold a copy, a
-//! descendant or an ancestor of the capability, whatever the number of
-//! cores.
+//! [`Outcome::Timeout`] and changes nothing (a broadcast revoke that has
+//! begun its sweep is past that point and completes). In the targeted
+//! variant a revoke, retype or delete that completes costs at most
+//! `2R + 2` messages, where `R` is the number of cores other than the
+//! owner that hold a copy, a descendant or an ancestor of the capability,
+//! whatever the number of cores; one abandoned also sends a restore to
+//! each core it marked. Only the owner keeps time: a request to an owner
+//! that stopped answering waits (the monitors' failure detection is not
+//! part of this protocol).
 //!
 //! Capabilities replicated across cores, as a sans-IO protocol between
 //! monitors. Each derivation tree (a region of RAM and everything retyped
@@ -209,12 +213,13 @@ pub struct Caps {
 }
 
 impl Caps {
-    /// Core `me` of `cores`; an operation whose participants do not all
-    /// answer within `bound` cycles is abandoned.
+    /// Core `me` of `cores` (at most [`CoreSet::MAX`], the most the
+    /// machine boots: more are taken as that many); an operation whose
+    /// participants do not all answer within `bound` cycles is abandoned.
     pub fn new(me: u32, cores: u32, variant: Variant, bound: u64) -> Caps {
         Caps {
             me,
-            cores,
+            cores: cores.min(CoreSet::MAX),
             variant,
             bound,
             bug: None,
@@ -398,21 +403,26 @@ impl Caps {
                 seq,
                 op,
             } => {
-                match self.asked.get(&req) {
-                    Some((_, _, owner)) if *owner == from => {}
+                let obj = match self.asked.get(&req) {
+                    Some((obj, _, owner)) if *owner == from => *obj,
                     Some(_) => return Err(CapsError::NotFromOwner),
                     None => return Err(CapsError::UnknownOp),
-                }
+                };
                 self.holder.settle(from, settled, out);
                 if outcome == Outcome::Done {
                     // The revoke that ran this request is decided: its
                     // marks here go for good now.
                     self.holder.finish(MarkKey { owner: from, op }, out);
                 }
+                self.holder.settle_near(from, obj, out);
                 self.answered(req, outcome, seq, out);
             }
             CapsMsg::Grant { obj, settled, seq } => {
+                if self.holder.get(&obj).is_some_and(|h| h.owner != from) {
+                    return Err(CapsError::NotFromOwner);
+                }
                 self.holder.settle(from, settled, out);
+                self.holder.settle_near(from, obj, out);
                 self.holder.add_sent(obj, from, seq);
                 out.effect(CapsEffect::Install { obj, owner: from });
             }

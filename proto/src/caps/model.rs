@@ -11,7 +11,8 @@
 //! 4. every request is answered exactly once;
 //! 5. marks only take live copies, and only marked copies come back or go;
 //! 6. at rest, each owner's records name exactly the cores that hold live
-//!    copies ([`CapsModel::check_rest`]).
+//!    copies, and every tree of which nothing is held was freed
+//!    ([`CapsModel::check_rest`]).
 //!
 //! The reference model of the capability protocol: the live and marked
 //! copies of every object on every core, as the machines' effects and their
@@ -237,6 +238,14 @@ impl CapsModel {
                         "owner {owner} records core {c} as holding {o:?}, which it does not"
                     ));
                 }
+            }
+        }
+        for (root, owner) in &self.roots {
+            let held = self.live.keys().any(|(_, o)| root.covers(*o));
+            if !held && !self.freed.contains(root) {
+                return fail(format!(
+                    "nothing of {root:?} is held anywhere, but its owner {owner} never freed it"
+                ));
             }
         }
         if let Some(((c, r), _)) = self.pending.iter().next() {

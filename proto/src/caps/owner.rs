@@ -74,7 +74,14 @@ pub(super) struct Owned {
     next_op: u64,
     /// The number of the last copy sent to another core (of any object).
     last_seq: u64,
+    /// Broadcast: times the question before freeing an object went
+    /// unanswered.
+    free_tries: BTreeMap<Obj, u32>,
 }
+
+/// Broadcast: the most doublings of the wait for the answers before
+/// freeing.
+const MAX_BACKOFF: u32 = 16;
 
 impl Owned {
     pub fn has(&self, obj: &Obj) -> bool {
@@ -114,7 +121,18 @@ impl Owned {
         self.running.keys().next().copied().unwrap_or(self.next_op)
     }
 
+    /// The root of the tree `obj` belongs to: by the records, or, for an
+    /// object they no longer hold (cut by a revoke, say), the root whose
+    /// region holds it, so that an answer about it also waits for the
+    /// tree's operation.
     fn root(&self, mut obj: Obj) -> Obj {
+        if !self.nodes.contains_key(&obj) {
+            return self
+                .nodes
+                .iter()
+                .find(|(o, n)| n.parent.is_none() && o.holds_region(obj))
+                .map_or(obj, |(o, _)| *o);
+        }
         while let Some(p) = self.nodes.get(&obj).and_then(|n| n.parent) {
             obj = p;
         }
@@ -538,10 +556,32 @@ impl Caps {
             .map(|(op, _)| *op)
             .collect();
         for op in late {
-            let Some(r) = self.owned.running.remove(&op) else {
+            let Some(mut r) = self.owned.running.remove(&op) else {
                 continue;
             };
+            if r.phase == Phase::Sweeping {
+                // Some cores may have swept already: the revoke is past
+                // the point of return and completes; a late core sweeps
+                // when its sweep arrives.
+                r.waiting = CoreSet::new();
+                self.owned.running.insert(op, r);
+                self.maybe_done(now, op, out);
+                continue;
+            }
             self.owned.locked.remove(&r.root);
+            if r.phase == Phase::Freeing {
+                // Ask again, waiting twice as long each time: the memory
+                // comes back once every core answers (the broadcast
+                // baseline needs every core).
+                *self.owned.free_tries.entry(r.obj).or_insert(0) += 1;
+                self.owned.queue.push_back(Waiting {
+                    from: self.me,
+                    req: 0,
+                    obj: r.obj,
+                    what: None,
+                });
+                continue;
+            }
             let silent = r.waiting.iter().next().unwrap_or(self.me);
             if matches!(r.phase, Phase::Marking | Phase::Sweeping) {
                 self.holder.restore(MarkKey { owner: self.me, op }, out);
@@ -605,6 +645,10 @@ impl Caps {
         }
         let all = self.others();
         let op = self.run(now, None, obj, Phase::Freeing, all);
+        let tries = self.owned.free_tries.get(&obj).copied().unwrap_or(0);
+        if let Some(r) = self.owned.running.get_mut(&op) {
+            r.deadline = now.saturating_add(self.bound << tries.min(MAX_BACKOFF));
+        }
         for c in all.iter() {
             self.send(
                 out,
@@ -622,6 +666,7 @@ impl Caps {
     /// Forgets `obj` (and ancestors left without copies); a whole tree
     /// gone frees its memory.
     fn free(&mut self, obj: Obj, out: &mut Out<CapsEffect>) {
+        self.owned.free_tries.remove(&obj);
         if let Some(root) = self.owned.collect(obj) {
             out.effect(CapsEffect::Freed { obj: root });
         }

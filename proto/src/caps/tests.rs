@@ -574,3 +574,142 @@ fn both_variants_keep_the_guarantee_on_many_schedules() {
         }
     }
 }
+
+#[test]
+fn a_broadcast_revoke_whose_sweep_times_out_completes() {
+    let mut rng = Rng::new(11);
+    let mut w = World::new(3, Variant::Broadcast, None);
+    let obj = root(0, 0);
+    w.create(0, obj);
+    w.request(0, obj, Request::Copy { to: 1 }).unwrap();
+    w.request(0, obj, Request::Copy { to: 2 }).unwrap();
+    w.drain(&mut rng).unwrap();
+    w.request(0, obj, Request::Revoke).unwrap();
+    // The two marks and their answers; then core 2 stalls in the sweep,
+    // after core 1 swept its copy away for good.
+    for _ in 0..4 {
+        assert!(w.step(&mut rng).unwrap());
+    }
+    w.silent = Some(2);
+    w.drain(&mut rng).unwrap();
+    w.tick(BOUND * 3).unwrap();
+    w.silent = None;
+    assert_eq!(w.model.waiting(), 0, "the revoke was not answered");
+    assert_eq!((w.model.live(1, obj), w.model.live(2, obj)), (0, 0));
+    // Core 2's sweep was lost with its stall: it sweeps at the next word
+    // from its owner.
+    w.request(0, obj, Request::Copy { to: 2 }).unwrap();
+    w.drain(&mut rng).unwrap();
+    w.model.check_rest(&w.caps).unwrap();
+}
+
+#[test]
+fn a_broadcast_free_question_that_times_out_is_asked_again() {
+    let mut rng = Rng::new(12);
+    let mut w = World::new(3, Variant::Broadcast, None);
+    let obj = root(0, 0);
+    w.create(0, obj);
+    w.silent = Some(2);
+    w.delete(0, obj).unwrap();
+    w.drain(&mut rng).unwrap();
+    w.tick(BOUND).unwrap();
+    w.silent = None;
+    w.drain(&mut rng).unwrap();
+    assert!(w.model.is_freed(obj), "the memory never came back");
+    w.model.check_rest(&w.caps).unwrap();
+}
+
+/// Marks an operation decided go for good when the owner next sends a copy
+/// of, or an answer about, their tree, even while an older operation on
+/// another tree holds the `settled` bound back: a drop put off behind them
+/// then reaches the owner, which frees the tree.
+fn deferred_drop(slow: bool) {
+    let mut rng = Rng::new(13);
+    let mut w = World::new(4, Variant::Targeted, None);
+    let (t1, t2) = (root(0, 0), root(0, 1));
+    w.create(0, t1);
+    w.create(0, t2);
+    w.request(0, t2, Request::Copy { to: 3 }).unwrap();
+    w.request(0, t1, Request::Copy { to: 1 }).unwrap();
+    w.request(0, t1, Request::Copy { to: 2 }).unwrap();
+    w.drain(&mut rng).unwrap();
+    // Op 0 on t2 waits on core 3: stalled, or merely slow.
+    let mut out = Out::new();
+    let r0 = w.caps[0].request(0, t2, Request::Revoke, &mut out).unwrap();
+    w.model.requested(0, r0, t2, Request::Revoke);
+    for e in &out.effects {
+        w.model.effect(0, e).unwrap();
+    }
+    let held_back = out.sends;
+    // Op 1 on t1 completes; a fresh copy to core 2, which deletes it.
+    w.request(1, t1, Request::Revoke).unwrap();
+    w.drain(&mut rng).unwrap();
+    w.request(1, t1, Request::Copy { to: 2 }).unwrap();
+    w.drain(&mut rng).unwrap();
+    w.delete(2, t1).unwrap();
+    w.drain(&mut rng).unwrap();
+    if slow {
+        w.net.send(0, held_back);
+    } else {
+        w.tick(BOUND).unwrap();
+    }
+    w.drain(&mut rng).unwrap();
+    assert!(w.caps.iter().all(Caps::quiescent));
+    w.model.check_rest(&w.caps).unwrap();
+}
+
+#[test]
+fn a_drop_put_off_behind_decided_marks_reaches_the_owner() {
+    deferred_drop(true);
+    deferred_drop(false);
+}
+
+#[test]
+fn a_grant_from_a_core_that_does_not_own_the_object_is_refused() {
+    let mut rng = Rng::new(15);
+    let mut w = World::new(3, Variant::Targeted, None);
+    let obj = root(0, 0);
+    w.create(0, obj);
+    w.request(0, obj, Request::Copy { to: 1 }).unwrap();
+    w.drain(&mut rng).unwrap();
+    let forged = CapsMsg::Grant {
+        obj,
+        settled: 0,
+        seq: 99,
+    };
+    let mut out = Out::new();
+    let r = w.caps[1].on_message(0, &inbound(2, forged.encode()), &mut out);
+    assert_eq!(r, Err(CapsError::NotFromOwner));
+    assert_eq!(w.caps[1].copies(&obj), 1);
+}
+
+#[test]
+fn a_revoke_reaches_cores_past_the_first_256() {
+    let mut rng = Rng::new(16);
+    let mut w = World::new(512, Variant::Targeted, None);
+    let obj = root(0, 0);
+    w.create(0, obj);
+    for to in [299, 511] {
+        w.request(0, obj, Request::Copy { to }).unwrap();
+    }
+    w.drain(&mut rng).unwrap();
+    w.request(0, obj, Request::Revoke).unwrap();
+    w.drain(&mut rng).unwrap();
+    assert_eq!((w.model.live(299, obj), w.model.live(511, obj)), (0, 0));
+}
+
+#[test]
+fn an_abandoned_revoke_adds_only_its_restores() {
+    let (mut w, obj, _) = spread(4, Variant::Targeted, &[1, 2, 3], 2);
+    let mut rng = Rng::new(17);
+    let r = u64::from(w.model.concerned(0, obj));
+    w.silent = Some(3);
+    let before = w.sent();
+    w.request(1, obj, Request::Revoke).unwrap();
+    w.drain(&mut rng).unwrap();
+    w.tick(BOUND).unwrap();
+    w.drain(&mut rng).unwrap();
+    // The silent core's answer never comes; every marked core gets a
+    // restore.
+    assert_eq!(w.sent() - before, 2 * r + 2 - 1 + r, "R = {r}");
+}

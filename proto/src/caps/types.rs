@@ -56,17 +56,17 @@ impl Obj {
     }
 }
 
-/// A set of cores (up to 256), one bit each.
+/// A set of cores (up to 512, the most the machine boots), one bit each.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct CoreSet([u64; 4]);
+pub struct CoreSet([u64; 8]);
 
 impl CoreSet {
     /// The most cores a set holds.
-    pub const MAX: u32 = 256;
+    pub const MAX: u32 = 512;
 
     /// No core.
     pub const fn new() -> CoreSet {
-        CoreSet([0; 4])
+        CoreSet([0; 8])
     }
 
     /// Every core below `n`.
@@ -109,7 +109,7 @@ impl CoreSet {
 
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
-        self.0 == [0; 4]
+        self.0 == [0; 8]
     }
 
     /// The cores, in order.

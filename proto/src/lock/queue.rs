@@ -23,10 +23,9 @@
 //! Requests are numbered per core, and every message names the request it
 //! is about, so a released request still waiting for its successor and
 //! this core's next request (which may be sent at once) are never confused.
-//! The tail keeper's own requests and their answers are taken at once, as
-//! if delivered the moment they were sent, not sent round through the
-//! monitor's local queue: on one core an acquisition and its release cost
-//! no message at all.
+//! The tail keeper's own requests travel to itself as local messages,
+//! behind what the other cores sent; alone on one core, it takes them at
+//! once, so an acquisition and its release cost no message at all.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -125,9 +124,13 @@ impl QueueLock {
         self.post(self.server, LockMsg::Enqueue { seq }, out)
     }
 
-    /// Sends `msg` to core `to`; one to this core itself is taken at once.
+    /// Sends `msg` to core `to`. On one core, a message to itself is taken
+    /// at once; with other cores it queues behind what they sent, as a
+    /// keeper that took its own requests at once would hand itself the
+    /// lock again on every release and starve them (measured: 160 against
+    /// 100,000 acquisitions on 2 cores).
     fn post(&mut self, to: u32, msg: LockMsg, out: &mut Out<LockEffect>) -> Result<(), LockError> {
-        if to == self.me {
+        if to == self.me && self.cores == 1 {
             self.on_message(self.me, msg, out)
         } else {
             out.send_raw(to, msg.encode());

@@ -122,8 +122,11 @@ impl World {
             }
         } else if self.left[c] > 0 {
             self.model.asked(core)?;
-            // The queue's tail keeper takes its own request at once.
-            if core == self.setup.server && self.setup.kind == LockKind::Queue {
+            // The queue's tail keeper alone takes its own request at once.
+            if core == self.setup.server
+                && self.setup.kind == LockKind::Queue
+                && self.setup.cores == 1
+            {
                 self.model.reached(core);
             }
             self.locks[c].acquire(&mut out).map_err(refused)?;

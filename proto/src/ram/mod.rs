@@ -16,10 +16,11 @@
 //!
 //! A peer that does not answer within the bound is passed over: the asker
 //! asks the next one. If the silent peer's region arrives later, the asker
-//! sends it straight back, so no byte is lost. Refused (a typed
+//! sends it straight back (once), so no byte is lost. Refused (a typed
 //! [`RamError`], no change): a malformed message, a core the machine lacks,
-//! an answer to a request not made or from a core not asked, a return of a
-//! region the receiver did not give.
+//! an answer to a request not made, from a core not asked, or given twice,
+//! a gift of bytes the asker holds already or of another size than asked,
+//! a return of a region the receiver did not give.
 
 pub mod model;
 mod msg;
@@ -138,6 +139,8 @@ pub struct Ram {
     /// Regions this core gave to others, with the core holding them.
     lent: BTreeMap<Region, u32>,
     asking: BTreeMap<u64, Asking>,
+    /// Peers passed over, by request: each may still answer once.
+    passed: BTreeMap<(u64, u32), ()>,
     next_req: u64,
     sent: u64,
     /// Deliberately broken: a peer gives a region and keeps it free too.
@@ -165,6 +168,7 @@ impl Ram {
             used: BTreeMap::new(),
             lent: BTreeMap::new(),
             asking: BTreeMap::new(),
+            passed: BTreeMap::new(),
             next_req: 0,
             sent: 0,
             keeps_given: false,
@@ -222,6 +226,16 @@ impl Ram {
     fn send(&mut self, out: &mut Out<RamEffect>, to: u32, msg: RamMsg) {
         self.sent += 1;
         out.send_raw(to, msg.encode());
+    }
+
+    /// Whether any byte of `r` is free or in use here.
+    fn holds_any(&self, r: Region) -> bool {
+        let free = self
+            .free
+            .range(..r.end())
+            .next_back()
+            .is_some_and(|(&base, &size)| Region { base, size }.overlaps(r));
+        free || self.used.keys().any(|u| u.overlaps(r))
     }
 
     /// Adds `r` to the free list, merged with the free regions it touches.
@@ -330,22 +344,32 @@ impl Ram {
                 }
                 None => self.send(out, from, RamMsg::NoRoom { req }),
             },
-            RamMsg::Give { req, region } => match self.asking.get(&req) {
-                Some(a) if a.peer == from => {
-                    self.asking.remove(&req);
-                    self.used.insert(region, from);
-                    out.effect(RamEffect::Allocated { req, region });
+            RamMsg::Give { req, region } => {
+                if self.holds_any(region) {
+                    return Err(RamError::NotOurs);
                 }
-                // The answer of a peer passed over: back it goes.
-                _ if req < self.next_req => self.send(out, from, RamMsg::Return { region }),
-                _ => return Err(RamError::UnknownRequest),
-            },
+                match self.asking.get(&req) {
+                    Some(a) if a.peer == from => {
+                        if region.size != a.size {
+                            return Err(RamError::NotOurs);
+                        }
+                        self.asking.remove(&req);
+                        self.used.insert(region, from);
+                        out.effect(RamEffect::Allocated { req, region });
+                    }
+                    // The answer of a peer passed over: back it goes, once.
+                    _ if self.passed.remove(&(req, from)).is_some() => {
+                        self.send(out, from, RamMsg::Return { region });
+                    }
+                    _ => return Err(RamError::UnknownRequest),
+                }
+            }
             RamMsg::NoRoom { req } => match self.asking.get(&req) {
                 Some(a) if a.peer == from => {
                     let a = self.asking.remove(&req).expect("asking");
                     self.ask_next(now, req, a.size, a.next, out);
                 }
-                _ if req < self.next_req => {}
+                _ if self.passed.remove(&(req, from)).is_some() => {}
                 _ => return Err(RamError::UnknownRequest),
             },
             RamMsg::Return { region } => {
@@ -391,6 +415,7 @@ impl Protocol for Ram {
             .collect();
         for req in late {
             if let Some(a) = self.asking.remove(&req) {
+                self.passed.insert((req, a.peer), ());
                 self.ask_next(now, req, a.size, a.next, out);
             }
         }

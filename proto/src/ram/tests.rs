@@ -273,3 +273,42 @@ fn freed_neighbours_merge_into_one_region() {
     }
     assert_eq!(r.free_regions().collect::<Vec<_>>(), [part(0)]);
 }
+
+#[test]
+fn a_gift_given_twice_or_of_the_askers_own_ram_is_refused() {
+    let mut rng = Rng::new(21);
+    let mut w = World::new(2, &[0, 0], false);
+    w.alloc(0, PART / 2).unwrap();
+    let req = w.alloc(0, PART / 2 + 1).unwrap();
+    w.drain(&mut rng).unwrap();
+    let region = *w.got[0].iter().find(|r| r.size == PART / 2 + 1).unwrap();
+    let mut out = Out::new();
+    let again = RamMsg::Give { req, region };
+    let e = w.ram[0].on_message(0, &inbound(1, again.encode()), &mut out);
+    assert_eq!(e, Err(RamError::NotOurs));
+    // Core 0 asks again (more than it has free); a gift of its own
+    // partition is refused.
+    let req = w.alloc(0, PART / 2 + 2).unwrap();
+    let own = RamMsg::Give {
+        req,
+        region: Region {
+            base: part(0).base + PART / 4,
+            size: PART / 2 + 2,
+        },
+    };
+    let e = w.ram[0].on_message(0, &inbound(1, own.encode()), &mut out);
+    assert_eq!(e, Err(RamError::NotOurs));
+    // A gift of another size than asked.
+    let odd = RamMsg::Give {
+        req,
+        region: Region {
+            base: part(1).base + PART / 2 + 4096,
+            size: 4096,
+        },
+    };
+    let e = w.ram[0].on_message(0, &inbound(1, odd.encode()), &mut out);
+    assert_eq!(e, Err(RamError::NotOurs));
+    assert!(out.is_empty());
+    w.drain(&mut rng).unwrap();
+    w.model.check(&w.ram).unwrap();
+}

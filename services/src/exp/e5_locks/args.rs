@@ -16,15 +16,19 @@ use crate::exp::series_set::SeriesSet;
 pub(super) const KEYS: [&str; 3] = ["locks", "cs-lines", "acquisitions"];
 
 /// The lock series of E5, in the order they run: the shared-memory
-/// algorithms, the message protocols, and the deliberately broken lock
-/// (never run unless named).
-pub const LOCK_SERIES: [&str; 11] = [
+/// algorithms, the locks of the Rust ecosystem (`std-mutex`,
+/// `parking-lot`: hosted runs only, skipped in ring 3 with a `sync-skip`),
+/// the message protocols, and the deliberately broken lock (never run
+/// unless named).
+pub const LOCK_SERIES: [&str; 13] = [
     "tas",
     "ttas",
     "ticket",
     "anderson",
     "mcs",
     "clh",
+    "std-mutex",
+    "parking-lot",
     "msg-server",
     "msg-token",
     "msg-delegation",

@@ -259,6 +259,19 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpErro
     };
     run.start(p, own);
     for (i, &name) in plan.series.iter().enumerate() {
+        if ShmKind::HOSTED_NAMES.contains(&name) && ShmKind::from_name(name).is_none() {
+            // A lock of the host's (a futex behind it): not in ring 3.
+            if me == 0 {
+                let skip = SyncSkip {
+                    exp: Locks::NAME,
+                    series: name,
+                    cores,
+                    reason: "hosted-only",
+                };
+                emit(p, &skip);
+            }
+            continue;
+        }
         let series = Series::of(
             name,
             ShmKind::from_name,

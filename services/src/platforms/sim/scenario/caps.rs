@@ -21,8 +21,9 @@ use crate::proto::{Inbound, Out};
 
 /// Cycles between a core's actions: up to this.
 const THINK: u64 = 4_000;
-/// Cycles an operation may wait for its replies before it is abandoned.
-const BOUND: u64 = 2_000_000;
+/// Cycles an operation may wait for its replies before it is abandoned:
+/// below the simulator's longest stalls, so abandonment is exercised.
+const BOUND: u64 = 100_000;
 
 /// Capabilities on every core.
 #[derive(Debug)]
