@@ -61,6 +61,7 @@
 //! the machine lacks, a reply for an operation never run or from a core
 //! not asked, an answer from a core that is not the owner asked.
 
+mod ending;
 mod holder;
 pub mod model;
 mod msg;

@@ -11,19 +11,19 @@ use crate::Out;
 
 /// One object of an owned tree.
 #[derive(Clone, Debug, Default)]
-struct Node {
-    parent: Option<Obj>,
-    children: Vec<Obj>,
+pub(super) struct Node {
+    pub(super) parent: Option<Obj>,
+    pub(super) children: Vec<Obj>,
     /// Cores that hold copies (this core included when it does).
-    holders: CoreSet,
+    pub(super) holders: CoreSet,
     /// The number of the last copy sent to each other core: a core stays a
     /// holder until it drops having seen that copy.
-    sent: BTreeMap<u32, u64>,
+    pub(super) sent: BTreeMap<u32, u64>,
 }
 
 /// What an operation is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
+pub(super) enum Phase {
     /// A revoke's marks (the only phase, targeted; the first, broadcast).
     Marking,
     /// A broadcast revoke's sweep.
@@ -39,49 +39,49 @@ enum Phase {
 
 /// An operation the owner runs.
 #[derive(Clone, Debug)]
-struct Running {
+pub(super) struct Running {
     /// The requester and its request (none for a delete's question).
-    from: Option<(u32, u64)>,
-    obj: Obj,
-    root: Obj,
-    phase: Phase,
+    pub(super) from: Option<(u32, u64)>,
+    pub(super) obj: Obj,
+    pub(super) root: Obj,
+    pub(super) phase: Phase,
     /// Cores sent to in this operation.
-    asked: CoreSet,
+    pub(super) asked: CoreSet,
     /// Cores whose reply is due.
-    waiting: CoreSet,
+    pub(super) waiting: CoreSet,
     /// Whether a core said it holds something (broadcast questions).
-    found: bool,
-    deadline: u64,
+    pub(super) found: bool,
+    pub(super) deadline: u64,
 }
 
 /// A request waiting for its tree.
 #[derive(Clone, Copy, Debug)]
-struct Waiting {
-    from: u32,
-    req: u64,
-    obj: Obj,
-    what: Option<Request>,
+pub(super) struct Waiting {
+    pub(super) from: u32,
+    pub(super) req: u64,
+    pub(super) obj: Obj,
+    pub(super) what: Option<Request>,
 }
 
 /// The trees a core owns and what runs on them.
 #[derive(Debug, Default)]
 pub(super) struct Owned {
-    nodes: BTreeMap<Obj, Node>,
-    running: BTreeMap<u64, Running>,
+    pub(super) nodes: BTreeMap<Obj, Node>,
+    pub(super) running: BTreeMap<u64, Running>,
     /// Trees with an operation running, by root.
-    locked: BTreeMap<Obj, u64>,
-    queue: VecDeque<Waiting>,
-    next_op: u64,
+    pub(super) locked: BTreeMap<Obj, u64>,
+    pub(super) queue: VecDeque<Waiting>,
+    pub(super) next_op: u64,
     /// The number of the last copy sent to another core (of any object).
-    last_seq: u64,
+    pub(super) last_seq: u64,
     /// Broadcast: times the question before freeing an object went
     /// unanswered.
-    free_tries: BTreeMap<Obj, u32>,
+    pub(super) free_tries: BTreeMap<Obj, u32>,
 }
 
 /// Broadcast: the most doublings of the wait for the answers before
 /// freeing.
-const MAX_BACKOFF: u32 = 16;
+pub(super) const MAX_BACKOFF: u32 = 16;
 
 impl Owned {
     pub fn has(&self, obj: &Obj) -> bool {
@@ -117,7 +117,7 @@ impl Owned {
     }
 
     /// Every operation numbered below this one is decided.
-    fn settled(&self) -> u64 {
+    pub(super) fn settled(&self) -> u64 {
         self.running.keys().next().copied().unwrap_or(self.next_op)
     }
 
@@ -125,7 +125,7 @@ impl Owned {
     /// object they no longer hold (cut by a revoke, say), the root whose
     /// region holds it, so that an answer about it also waits for the
     /// tree's operation.
-    fn root(&self, mut obj: Obj) -> Obj {
+    pub(super) fn root(&self, mut obj: Obj) -> Obj {
         if !self.nodes.contains_key(&obj) {
             return self
                 .nodes
@@ -168,7 +168,7 @@ impl Owned {
 
     /// Whether `obj` and its ancestors, now unreferenced, are forgotten;
     /// returns the root when the whole tree went.
-    fn collect(&mut self, mut obj: Obj) -> Option<Obj> {
+    pub(super) fn collect(&mut self, mut obj: Obj) -> Option<Obj> {
         loop {
             let n = self.nodes.get(&obj)?;
             if !(n.holders.is_empty() && n.children.is_empty()) {
@@ -213,13 +213,13 @@ impl Caps {
         );
     }
 
-    fn enqueue(&mut self, now: u64, w: Waiting, out: &mut Out<CapsEffect>) {
+    pub(super) fn enqueue(&mut self, now: u64, w: Waiting, out: &mut Out<CapsEffect>) {
         self.owned.queue.push_back(w);
         self.pump(now, out);
     }
 
     /// Starts every waiting request whose tree is free, in order.
-    fn pump(&mut self, now: u64, out: &mut Out<CapsEffect>) {
+    pub(super) fn pump(&mut self, now: u64, out: &mut Out<CapsEffect>) {
         let mut i = 0;
         while i < self.owned.queue.len() {
             let w = self.owned.queue[i];
@@ -240,13 +240,19 @@ impl Caps {
         }
     }
 
-    fn answer(&mut self, from: u32, req: u64, outcome: Outcome, out: &mut Out<CapsEffect>) {
+    pub(super) fn answer(
+        &mut self,
+        from: u32,
+        req: u64,
+        outcome: Outcome,
+        out: &mut Out<CapsEffect>,
+    ) {
         self.answer_with(from, req, outcome, 0, u64::MAX, out);
     }
 
     /// Answers, with the number of the copy of a retype's child and the
     /// operation that ran the request (`u64::MAX` for none).
-    fn answer_with(
+    pub(super) fn answer_with(
         &mut self,
         from: u32,
         req: u64,
@@ -364,14 +370,14 @@ impl Caps {
     }
 
     /// Every core but this one.
-    fn others(&self) -> CoreSet {
+    pub(super) fn others(&self) -> CoreSet {
         let mut all = CoreSet::below(self.cores);
         all.remove(self.me);
         all
     }
 
     /// Records a new operation on `obj`'s tree and returns its number.
-    fn run(
+    pub(super) fn run(
         &mut self,
         now: u64,
         from: Option<(u32, u64)>,
@@ -484,7 +490,7 @@ impl Caps {
     }
 
     /// Moves operation `op` on once every reply is in.
-    fn maybe_done(&mut self, now: u64, op: u64, out: &mut Out<CapsEffect>) {
+    pub(super) fn maybe_done(&mut self, now: u64, op: u64, out: &mut Out<CapsEffect>) {
         let Some(r) = self.owned.running.get(&op) else {
             return;
         };
@@ -544,131 +550,5 @@ impl Caps {
             }
         }
         self.pump(now, out);
-    }
-
-    /// Abandons every operation whose bound passed.
-    pub(super) fn expire(&mut self, now: u64, out: &mut Out<CapsEffect>) {
-        let late: Vec<u64> = self
-            .owned
-            .running
-            .iter()
-            .filter(|(_, r)| r.deadline <= now)
-            .map(|(op, _)| *op)
-            .collect();
-        for op in late {
-            let Some(mut r) = self.owned.running.remove(&op) else {
-                continue;
-            };
-            if r.phase == Phase::Sweeping {
-                // Some cores may have swept already: the revoke is past
-                // the point of return and completes; a late core sweeps
-                // when its sweep arrives.
-                r.waiting = CoreSet::new();
-                self.owned.running.insert(op, r);
-                self.maybe_done(now, op, out);
-                continue;
-            }
-            self.owned.locked.remove(&r.root);
-            if r.phase == Phase::Freeing {
-                // Ask again, waiting twice as long each time: the memory
-                // comes back once every core answers (the broadcast
-                // baseline needs every core).
-                *self.owned.free_tries.entry(r.obj).or_insert(0) += 1;
-                self.owned.queue.push_back(Waiting {
-                    from: self.me,
-                    req: 0,
-                    obj: r.obj,
-                    what: None,
-                });
-                continue;
-            }
-            let silent = r.waiting.iter().next().unwrap_or(self.me);
-            if matches!(r.phase, Phase::Marking | Phase::Sweeping) {
-                self.holder.restore(MarkKey { owner: self.me, op }, out);
-                for c in r.asked.iter() {
-                    self.send(out, c, CapsMsg::Restore { op });
-                }
-            }
-            if let Some((from, req)) = r.from {
-                self.answer(from, req, Outcome::Timeout { core: silent }, out);
-            }
-        }
-        self.pump(now, out);
-    }
-
-    /// Core `from` holds no copy of `obj` any more, having received copy
-    /// number `seen` last.
-    pub(super) fn dropped(
-        &mut self,
-        now: u64,
-        from: u32,
-        obj: Obj,
-        seen: u64,
-        out: &mut Out<CapsEffect>,
-    ) {
-        let Some(n) = self.owned.nodes.get_mut(&obj) else {
-            return;
-        };
-        if n.sent.get(&from).is_some_and(|&last| last > seen) {
-            // A later copy is still on its way to `from`: it stays a holder.
-            return;
-        }
-        n.sent.remove(&from);
-        n.holders.remove(from);
-        if !(n.holders.is_empty() && n.children.is_empty()) {
-            return;
-        }
-        match self.variant {
-            Variant::Targeted => self.free(obj, out),
-            Variant::Broadcast => self.enqueue(
-                now,
-                Waiting {
-                    from: self.me,
-                    req: 0,
-                    obj,
-                    what: None,
-                },
-                out,
-            ),
-        }
-    }
-
-    /// Broadcast delete: asks every core before freeing `obj`.
-    fn free_question(&mut self, now: u64, obj: Obj, out: &mut Out<CapsEffect>) {
-        let unreferenced = self
-            .owned
-            .nodes
-            .get(&obj)
-            .is_some_and(|n| n.holders.is_empty() && n.children.is_empty());
-        if !unreferenced {
-            return self.pump(now, out);
-        }
-        let all = self.others();
-        let op = self.run(now, None, obj, Phase::Freeing, all);
-        let tries = self.owned.free_tries.get(&obj).copied().unwrap_or(0);
-        if let Some(r) = self.owned.running.get_mut(&op) {
-            r.deadline = now.saturating_add(self.bound << tries.min(MAX_BACKOFF));
-        }
-        for c in all.iter() {
-            self.send(
-                out,
-                c,
-                CapsMsg::Query {
-                    op,
-                    obj,
-                    within: obj,
-                },
-            );
-        }
-        self.maybe_done(now, op, out);
-    }
-
-    /// Forgets `obj` (and ancestors left without copies); a whole tree
-    /// gone frees its memory.
-    fn free(&mut self, obj: Obj, out: &mut Out<CapsEffect>) {
-        self.owned.free_tries.remove(&obj);
-        if let Some(root) = self.owned.collect(obj) {
-            out.effect(CapsEffect::Freed { obj: root });
-        }
     }
 }
