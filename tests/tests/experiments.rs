@@ -102,6 +102,18 @@ fn locks_on_3_cores_in_ring_3_run_every_lock_with_no_violation() {
     ));
     let points: Vec<_> = report.records_of("lock-point").collect();
     assert_eq!(points.len(), 10, "{}", report.failure_report);
+    // The host's own locks run only on hosted threads.
+    let skipped: Vec<_> = report
+        .records_of("sync-skip")
+        .map(|s| (s.get("series"), s.get("reason")))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            (Some("std-mutex"), Some("hosted-only")),
+            (Some("parking-lot"), Some("hosted-only"))
+        ]
+    );
     let checks: Vec<_> = report.records_of("sync-check").collect();
     assert_eq!(checks.len(), 10);
     for c in &checks {
