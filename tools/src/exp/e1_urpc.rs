@@ -189,6 +189,35 @@ pub fn urpc_ratio(c: &ConfigResult) -> Option<(&'static str, f64)> {
     (raw > 0.0).then(|| (name, best / raw))
 }
 
+/// Each URPC variant's median throughput as a fraction of the raw stream
+/// over the same lines, measured in the same run (one store per message,
+/// one credit line: the most the lines carry).
+pub fn stream_line(c: &ConfigResult) -> Option<String> {
+    let tput = |variant: &str| median_f(rows(c, variant).filter_map(|r| r.tput).collect());
+    let raw = tput("raw").filter(|r| *r > 0.0)?;
+    let (ack, used) = (tput("ack")?, tput("used")?);
+    Some(format!(
+        "ours ({} cores): raw stream over the same lines {raw:.2} msgs/kcycle; ack {ack:.2} ({:.2}× raw), used {used:.2} ({:.2}× raw)",
+        c.cores,
+        ack / raw,
+        used / raw
+    ))
+}
+
+/// The median of `v` (the mean of the middle two for an even count).
+fn median_f(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    })
+}
+
 /// The exact closing line of an E1 run.
 pub fn ratio_line(ratio: f64) -> String {
     format!("urpc one-way / raw one-way = {ratio:.2}")
@@ -241,6 +270,9 @@ pub fn urpc_report(configs: &[ConfigResult]) -> String {
                 "ours ({} cores): raw ping-pong round trip {lo}–{hi} cycles",
                 c.cores
             );
+        }
+        if let Some(line) = stream_line(c) {
+            let _ = writeln!(out, "{line}");
         }
     }
     let _ = writeln!(out, "{}", anchors::table2_line());

@@ -14,8 +14,12 @@
 //!    do (`urpc::bench::lines_ping_pong_initiator`: a transfer's cost
 //!    depends on the line's address, and the channel moves many lines), the
 //!    same on one fixed pair of lines (for reference), the URPC round trip with the ack line and with the
-//!    used bit (`src` initiates, `dst` echoes), and the pipelined throughput
-//!    of both variants (`src` sends, `dst` receives and times batches).
+//!    used bit (`src` initiates, `dst` echoes), the pipelined throughput
+//!    of both variants (`src` sends, `dst` receives and times batches),
+//!    and the raw stream over the ping-pong's lines, the baseline of that
+//!    throughput (`urpc::bench::lines_stream_sender`: one store per
+//!    message and one credit line, the most the lines carry; the `raw`
+//!    row's `tput`).
 //!    Every latency sample times `rtt_batch` consecutive round trips, the
 //!    raw ping-pong's as well, and is reported per round trip in hundredths
 //!    of a cycle (`urpc::bench::Summary::per_op`): the TSC may advance in
@@ -273,7 +277,7 @@ fn run_pairs<P: Platform>(p: &mut P, run: Run<'_, Urpc>) -> Result<(), ExpError>
         } else if me == dst {
             let rows = measure_dst(mem, lay, plan, src, overhead)?;
             for (r, row) in rows.iter().enumerate() {
-                let at = lay.row(i, r + 1) + 64;
+                let at = lay.row(i, r) + 64;
                 store(mem, at, &[row.batch_median, row.tput_x100, row.samples]);
             }
         }
@@ -374,6 +378,7 @@ fn measure_src(
         corrupt(bad, "used-bit echo", dst)?;
         send_stream(&mut tp_ack, count, dst)?;
         send_stream(&mut tp_used, count, dst)?;
+        bench::lines_stream_sender(lines, stream_first(plan, r, count), count);
     }
     let pair = pooled_per_op(&mut pair, overhead, batch).map_or(0, |s| s.median);
     Ok([
@@ -384,6 +389,13 @@ fn measure_src(
         rtt_row(pooled_per_op(&mut rtt[0], overhead, batch), overhead),
         rtt_row(pooled_per_op(&mut rtt[1], overhead, batch), overhead),
     ])
+}
+
+/// The number before the first message of round `r`'s raw stream: past
+/// every ping-pong round of the run, so that no number on these lines
+/// repeats.
+fn stream_first(plan: &Plan, r: usize, count: u64) -> u64 {
+    (plan.rounds * plan.samples) as u64 + r as u64 * count
 }
 
 fn send_stream<F: FlowControl>(
@@ -406,15 +418,18 @@ fn corrupt(bad: u64, what: &'static str, peer: u32) -> Result<(), ExpError> {
 }
 
 /// `dst`'s side: answers the ping-pong and both round trips, times both
-/// throughput streams. Returns the ack and used throughput rows.
+/// throughput streams and the raw stream over the ping-pong's lines.
+/// Returns the raw, ack and used throughput rows.
 fn measure_dst(
     mem: &Shared<'_>,
     lay: &Layout,
     plan: &Plan,
     src: u32,
     overhead: u64,
-) -> Result<[TpRow; 2], ExpError> {
+) -> Result<[TpRow; 3], ExpError> {
     let (n, rounds) = (plan.samples, plan.rounds);
+    let count = bench::throughput_messages(plan.tp_samples, plan.batch);
+    let mut tp_raw = vec![vec![0u64; plan.tp_samples]; rounds];
     let mut tp_a = vec![vec![0u64; plan.tp_samples]; rounds];
     let mut tp_u = vec![vec![0u64; plan.tp_samples]; rounds];
     let mut ack = duplex(mem, lay, plan, 0)?.endpoint::<AckLine>(Side::B)?;
@@ -434,6 +449,9 @@ fn measure_dst(
         let bad = bench::throughput_receiver(&mut tp_used, plan.batch, round_u)
             .map_err(broken("urpc throughput"))?;
         corrupt(bad, "used-bit stream", src)?;
+        let first = stream_first(plan, r, count);
+        let bad = bench::lines_stream_receiver(lines, first, plan.batch, &mut tp_raw[r]);
+        corrupt(bad, "raw stream", src)?;
     }
     let row = |s: Option<Summary>| {
         s.map_or(TpRow::default(), |s| TpRow {
@@ -443,6 +461,7 @@ fn measure_dst(
         })
     };
     Ok([
+        row(pooled(&mut tp_raw, overhead)),
         row(pooled(&mut tp_a, overhead)),
         row(pooled(&mut tp_u, overhead)),
     ])
@@ -469,7 +488,7 @@ fn print_pair<P: Platform>(
         let [median, p99, min] = [median_x100, p99_x100, min_x100].map(whole);
         let oneway = Centi::ratio(median, 2);
         let (fine, oneway_fine) = (Centi(median_x100), Centi::ratio(median_x100, 200));
-        // The raw row has no throughput, but one fixed pair of lines.
+        // The raw row also has the ping-pong on one fixed pair of lines.
         let raw = r == 0;
         let rec = UrpcPair {
             src,
@@ -482,10 +501,10 @@ fn print_pair<P: Platform>(
             rtt_fine: Some(fine),
             oneway_fine: Some(oneway_fine),
             one_pair_rtt: raw.then_some(Centi(pair_x100)),
-            tput: (!raw).then_some(Centi(tput_x100)),
-            tp_batch_median: (!raw).then_some(batch_median),
+            tput: Some(Centi(tput_x100)),
+            tp_batch_median: Some(batch_median),
             samples,
-            tp_samples: if raw { 0 } else { tp_samples },
+            tp_samples,
             tsc_overhead: overhead,
         };
         emit(p, &rec);
