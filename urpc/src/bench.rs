@@ -472,9 +472,9 @@ const fn line_flag(round: u64) -> u64 {
 /// [`batched_ops`]`(samples.len(), batch)` rounds on another core.
 ///
 /// The region is not a channel while and after this runs (format it again
-/// to use it as one), and no endpoint may be attached to it. `first` must
-/// be at least the number of rounds every earlier run on these lines made
-/// (0 on freshly formatted lines).
+/// to use it as one), and no endpoint may be attached to it. No round of
+/// this run may have a number an earlier run wrote on these lines (start
+/// `first` past them; 0 on freshly formatted lines).
 pub fn lines_ping_pong_initiator(lines: Duplex<'_>, first: u64, batch: u64, samples: &mut [u64]) {
     let (out, inn) = (lines.a_to_b.slots, lines.b_to_a.slots);
     let n = out.len().min(inn.len());
@@ -532,8 +532,8 @@ pub fn lines_ping_pong_responder(lines: Duplex<'_>, first: u64, rounds: usize) {
 ///
 /// The region is not a channel while and after this runs (format it again
 /// to use it as one), and no endpoint may be attached to it. `first` must
-/// be at least the number of rounds or messages every earlier run on these
-/// lines made (0 on freshly formatted lines).
+/// be at least every number an earlier run wrote on these lines (0 on
+/// freshly formatted lines): a larger one in a slot reads as overwritten.
 pub fn lines_stream_sender(lines: Duplex<'_>, first: u64, count: u64) {
     let (out, credit) = (lines.a_to_b.slots, lines.b_to_a.slots);
     let n = out.len() as u64;
