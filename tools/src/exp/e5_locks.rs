@@ -70,20 +70,27 @@ pub fn locks_report(configs: &[ConfigResult]) -> String {
         let _ = writeln!(out, "{} cores:", c.cores);
         let _ = writeln!(
             out,
-            "  {:<15} {:>12} {:>12} {:>10} {:>14}",
-            "lock", "acq/Mcycle", "cycles/acq", "p99", "per core"
+            "  {:<15} {:>12} {:>12} {:>10} {:>10} {:>12} {:>14}",
+            "lock", "acq/Mcycle", "cycles/acq", "p99", "mean", "slowest", "per core"
         );
         for r in &c.sync.locks {
+            let slowest = r.slowest.map_or("-".to_owned(), |s| format!("{s:.0}"));
             let _ = writeln!(
                 out,
-                "  {:<15} {:>12.2} {:>12.2} {:>10.2} {:>14}",
+                "  {:<15} {:>12.2} {:>12.2} {:>10.2} {:>10.0} {:>12} {:>14}",
                 r.series,
                 r.tput,
                 r.latency,
                 r.p99,
+                r.mean,
+                slowest,
                 format!("{}–{}", r.min_core, r.max_core)
             );
         }
+        let _ = writeln!(
+            out,
+            "  (cycles/acq and p99 are of timed batches; mean is the wall time per acquisition; slowest is the slowest batch, per acquisition)"
+        );
         let best = |msg: bool| {
             c.sync
                 .locks

@@ -40,6 +40,11 @@ pub struct LockRow {
     pub max_core: u64,
     /// Longest run of grants to one core (`None` for delegation).
     pub max_run: Option<u64>,
+    /// Mean cycles per acquisition and core over the wall time: far above
+    /// the median when a few batches took most of it.
+    pub mean: f64,
+    /// The slowest timed batch, per acquisition (`None` in older logs).
+    pub slowest: Option<f64>,
 }
 
 /// One `barrier-point` record.
@@ -124,6 +129,8 @@ pub fn parse_record(
                 min_core: l.min_core,
                 max_core: l.max_core,
                 max_run: l.max_run,
+                mean: l.cycles as f64 * f64::from(l.participants) / l.acquisitions.max(1) as f64,
+                slowest: l.slowest.map(|c| c.as_f64()),
             });
         }
         BarrierPoint::KIND => {

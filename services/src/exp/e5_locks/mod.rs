@@ -124,6 +124,7 @@ mod slot {
     pub const SAMPLES: usize = 5;
     pub const SEEN: usize = 6;
     pub const ROUND_ACQUIRED: usize = 7;
+    pub const SLOWEST_X100: usize = 8;
 }
 
 /// A lock series.
@@ -346,6 +347,7 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpErro
             (slot::ELAPSED, total.elapsed),
             (slot::MEDIAN_X100, s.median * 100 / BATCH),
             (slot::P99_X100, s.p99 * 100 / BATCH),
+            (slot::SLOWEST_X100, s.max * 100 / BATCH),
             (slot::SAMPLES, s.count as u64),
         ] {
             mem.word(at(w)).store(v, Ordering::Relaxed);

@@ -89,6 +89,11 @@ pub(super) fn print_point<P: Platform>(
         .max()
         .unwrap_or(0);
     let samples: u64 = who.iter().map(|&c| get(c, slot::SAMPLES)).sum();
+    let slowest = who
+        .iter()
+        .map(|&c| get(c, slot::SLOWEST_X100))
+        .max()
+        .unwrap_or(0);
     let latency = median(&mut medians);
     let tput = Centi::ratio(total.saturating_mul(1_000_000), wall.max(1));
     let min = acquired.iter().copied().min().unwrap_or(0);
@@ -109,6 +114,7 @@ pub(super) fn print_point<P: Platform>(
         max_run,
         samples,
         tsc_overhead: overhead,
+        slowest: Some(Centi(slowest)),
     };
     emit(p, &point);
     let check = SyncCheck {

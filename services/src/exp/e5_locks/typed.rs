@@ -51,6 +51,10 @@ pub struct LockPoint<'a> {
     pub samples: u64,
     /// The `tsc_begin`/`tsc_end` overhead subtracted.
     pub tsc_overhead: u64,
+    /// The slowest timed batch of any participant, per acquisition: with
+    /// `cycles`, it shows how much of the wall time a few batches took
+    /// (a preempted thread on a loaded host). Older logs lack it.
+    pub slowest: Option<Centi>,
 }
 
 impl<'a> Record<'a> for LockPoint<'a> {
@@ -74,7 +78,11 @@ impl<'a> Record<'a> for LockPoint<'a> {
             OrNa(self.max_run),
             self.samples,
             self.tsc_overhead
-        )
+        )?;
+        match self.slowest {
+            Some(v) => write!(f, " slowest={v}"),
+            None => Ok(()),
+        }
     }
 
     fn read(r: Fields<'a, '_>) -> Result<Self, FieldError> {
@@ -93,6 +101,7 @@ impl<'a> Record<'a> for LockPoint<'a> {
             max_run: r.or_na("max_run", Fields::int)?,
             samples: r.int("samples")?,
             tsc_overhead: r.int("tsc_overhead")?,
+            slowest: r.optional("slowest", Fields::centi)?,
         })
     }
 }
@@ -120,6 +129,7 @@ mod tests {
             max_run: Some(7),
             samples: 120,
             tsc_overhead: 40,
+            slowest: None,
         };
         round_trip(
             &point,
@@ -130,6 +140,12 @@ mod tests {
         round_trip(
             &point,
             "series=mcs cores=2 cs_lines=1 participants=2 acquisitions=4000 cycles=1000000 tput=4000.00 latency=250.50 p99=900.00 min_core=1990 max_core=2010 max_run=na samples=120 tsc_overhead=40",
+            &mut String::new(),
+        );
+        point.slowest = Some(Centi(1_234_567));
+        round_trip(
+            &point,
+            "series=mcs cores=2 cs_lines=1 participants=2 acquisitions=4000 cycles=1000000 tput=4000.00 latency=250.50 p99=900.00 min_core=1990 max_core=2010 max_run=na samples=120 tsc_overhead=40 slowest=12345.67",
             &mut String::new(),
         );
     }
