@@ -254,14 +254,19 @@ impl Ram {
         self.free.insert(base, end - base);
     }
 
-    /// Takes `size` bytes from the first free region that holds them.
+    /// Takes `size` bytes from the first free region that holds them: its
+    /// last bytes, so that the rest keeps its place in the list.
     fn take_free(&mut self, size: u64) -> Option<Region> {
-        let (&base, &have) = self.free.iter().find(|(_, s)| **s >= size)?;
-        self.free.remove(&base);
-        if have > size {
-            self.free.insert(base + size, have - size);
+        let (&base, have) = self.free.iter_mut().find(|(_, s)| **s >= size)?;
+        *have -= size;
+        let taken = Region {
+            base: base + *have,
+            size,
+        };
+        if *have == 0 {
+            self.free.remove(&base);
         }
-        Some(Region { base, size })
+        Some(taken)
     }
 
     /// Asks for `size` bytes: from this core's free RAM at once, or from

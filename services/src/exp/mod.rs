@@ -86,6 +86,7 @@
 mod done;
 pub mod e1_urpc;
 pub mod e2_update_cost;
+pub mod e4_caps;
 pub mod e5_locks;
 pub mod e6_barriers;
 pub mod e7_consistency;
@@ -96,6 +97,7 @@ mod points;
 pub mod record;
 pub mod registry;
 pub mod request;
+mod rest;
 mod series_set;
 mod shared;
 mod start;
@@ -109,6 +111,7 @@ pub use e2_update_cost::{
     Lines, MAX_LINES, Series, UpdateArgs, UpdateCheck, UpdateCost, UpdatePoint, UpdateSkip,
     UpdateStart,
 };
+pub use e4_caps::{CapsArgs, CapsCheck, CapsPoint, CapsRam, CapsStart, MemCheck, RamPoint};
 pub use e5_locks::{LOCK_SERIES, LockArgs, LockPoint, LockStart, Locks};
 pub use e6_barriers::{BARRIER_SERIES, BarrierArgs, BarrierPoint, BarrierStart, Barriers};
 pub use e7_consistency::{

@@ -67,6 +67,10 @@ pub(crate) struct Net<'a> {
     /// Messages a machine sent to its own core.
     local: VecDeque<RawMessage>,
     idle: u32,
+    /// Messages queued for other cores so far.
+    pub(crate) sent: u64,
+    /// Messages taken from other cores' rings so far.
+    pub(crate) received: u64,
 }
 
 impl<'a> Net<'a> {
@@ -99,6 +103,8 @@ impl<'a> Net<'a> {
             outbox: (0..cores).map(|_| VecDeque::new()).collect(),
             local: VecDeque::new(),
             idle: 0,
+            sent: 0,
+            received: 0,
         })
     }
 
@@ -116,6 +122,7 @@ impl<'a> Net<'a> {
                 .get_mut(to as usize)
                 .ok_or(ExpError::BadRequest("a protocol sent to no such core"))?;
             queue.push_back(msg);
+            self.sent += 1;
         }
         self.flush()
     }
@@ -185,6 +192,7 @@ impl<'a> Net<'a> {
                 }
             };
             moved = true;
+            self.received += 1;
             let inbound = Inbound {
                 from: peer as u32,
                 via: Via::Mesh,

@@ -111,6 +111,8 @@ experiments! {
     Urpc => super::e1_urpc::Urpc,
     /// E2: shared-memory vs message-passing update cost.
     UpdateCost => super::e2_update_cost::UpdateCost,
+    /// E4: capabilities and RAM replicated across cores.
+    Caps => super::e4_caps::CapsRam,
     /// E5: locks on shared memory and by messages.
     Locks => super::e5_locks::Locks,
     /// E6: barriers on shared memory and by messages.

@@ -395,6 +395,13 @@ mod tests {
                 "series",
                 "updates",
                 "ms",
+                "variants",
+                "cap-ops",
+                "holders",
+                "reps",
+                "ram",
+                "blocks",
+                "broken",
                 "locks",
                 "cs-lines",
                 "acquisitions",
@@ -415,7 +422,7 @@ mod tests {
         assert_eq!(err("exp=nope"), ArgsError::UnknownExperiment("nope".into()));
         assert_eq!(
             format!("{}", err("exp=nope")),
-            "unknown experiment `nope` (known: urpc, update-cost, locks, barriers, consistency)"
+            "unknown experiment `nope` (known: urpc, update-cost, caps, locks, barriers, consistency)"
         );
         assert_eq!(
             err("exp=urpc,colour=red"),
@@ -425,7 +432,7 @@ mod tests {
             format!("{}", err("exp=urpc,colour=red")),
             "unknown experiment option `colour` (known: exp, quick, rounds, pairs, from, \
              samples, rtt-batch, batch, tp-samples, slots, k, msg-k, sync-k, series, updates, ms, \
-             locks, cs-lines, acquisitions, barriers, episodes, arity, models, ops, keys, writes)"
+             variants, cap-ops, holders, reps, ram, blocks, broken, locks, cs-lines, acquisitions, barriers, episodes, arity, models, ops, keys, writes)"
         );
         assert_eq!(err("exp=urpc,fast"), ArgsError::UnknownFlag("fast".into()));
         assert_eq!(err("exp=urpc,exp=urpc"), ArgsError::Repeated("exp".into()));

@@ -16,6 +16,11 @@ impl SeriesSet {
         SeriesSet((1 << (table.len() - 1)) - 1)
     }
 
+    /// Every series of `table`.
+    pub const fn all(table: &[&str]) -> SeriesSet {
+        SeriesSet((1 << table.len()) - 1)
+    }
+
     /// The set named by `value` (names of `table` separated by `;`, each
     /// at most once), given for `key`.
     pub(crate) fn parse(key: &str, value: &str, table: &[&str]) -> Result<SeriesSet, ArgsError> {

@@ -5,7 +5,10 @@
 //! Roghanchi et al., "ffwd: delegation is (much) faster than you think",
 //! SOSP 2017 (E5); Calciu et al., "Black-box Concurrent Data Structures
 //! for NUMA Architectures", ASPLOS 2017 (node replication, E7); Lowe's and
-//! Athalye's Porcupine linearizability checker (E7).
+//! Athalye's Porcupine linearizability checker (E7); Barrelfish's
+//! capability operations (its `capops` and "Capability Management in
+//! Barrelfish", technical note 013) and Hille et al., "SemperOS: A
+//! Distributed Capability System", USENIX ATC 2019 (E4).
 
 /// Table 2: the range of URPC single-message (one-way) latencies over the
 /// machines measured, cycles (180 with a shared L2, up to 618 two
@@ -69,4 +72,14 @@ pub fn porcupine_line() -> String {
 /// The E6 anchor of the MCS paper.
 pub fn mcs_barrier_line() -> String {
     "paper (Mellor-Crummey & Scott, TOCS 1991): the MCS tree barrier (4-ary arrival, binary wake-up) makes O(1) remote references per processor per episode; dissemination takes ⌈log2 N⌉ rounds".to_owned()
+}
+
+/// The E4 anchor of Barrelfish.
+pub fn barrelfish_caps_line() -> String {
+    "Barrelfish (capops, TN-013): every check is broadcast to all N cores: revoke 4(N−1) messages even with no remote copy, retype 2(N−1), delete of the last copy 2(N−1); our `broadcast` variant is this baseline".to_owned()
+}
+
+/// The E4 anchor of SemperOS.
+pub fn semperos_line() -> String {
+    "paper (SemperOS, ATC 2019): revoke messages only the R kernels holding children, 2R + 1 messages; our targeted variant promises at most 2R + 2 (the +1 is the request from a non-owner)".to_owned()
 }

@@ -41,6 +41,7 @@
 pub mod anchors;
 pub mod e1_urpc;
 pub mod e2_update_cost;
+pub mod e4_caps;
 pub mod e5_locks;
 pub mod e6_barriers;
 pub mod e7_consistency;
@@ -135,7 +136,7 @@ impl ExpArgs {
     pub fn request(&self) -> Result<Request> {
         let experiment = ExpKind::from_name(&self.experiment).with_context(|| {
             format!(
-                "unknown experiment '{}' (known: urpc, update-cost, locks, barriers, consistency)",
+                "unknown experiment '{}' (known: urpc, update-cost, caps, locks, barriers, consistency)",
                 self.experiment
             )
         })?;
@@ -172,9 +173,11 @@ impl ExpArgs {
         let cores = if self.cores.is_empty() {
             match experiment {
                 ExpKind::Urpc => vec![2],
-                ExpKind::UpdateCost | ExpKind::Locks | ExpKind::Barriers | ExpKind::Consistency => {
-                    vec![1, 2, 4]
-                }
+                ExpKind::UpdateCost
+                | ExpKind::Caps
+                | ExpKind::Locks
+                | ExpKind::Barriers
+                | ExpKind::Consistency => vec![1, 2, 4],
             }
         } else {
             self.cores.clone()
@@ -433,6 +436,16 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
                 &configs,
             )?,
         ),
+        ExpKind::Caps => {
+            e4_caps::write_extra(&dir, &mut meta, &where_, &configs)?;
+            (
+                e4_caps::caps_csv(&meta, &configs),
+                e4_caps::messages_svg(
+                    &format!("Capability operations: messages per operation ({where_})"),
+                    &configs,
+                )?,
+            )
+        }
         ExpKind::Locks => (
             e5_locks::locks_csv(&meta, &configs),
             e5_locks::locks_svg(&format!("Lock throughput ({where_})"), &configs)?,
@@ -475,6 +488,7 @@ pub fn main(args: &ExpArgs) -> Result<ExitCode> {
     match experiment {
         ExpKind::Urpc => print!("{}", e1_urpc::urpc_report(&configs)),
         ExpKind::UpdateCost => print!("{}", e2_update_cost::update_report(&configs)),
+        ExpKind::Caps => print!("{}", e4_caps::caps_report(&configs)),
         ExpKind::Locks => print!("{}", e5_locks::locks_report(&configs)),
         ExpKind::Barriers => print!("{}", e6_barriers::barriers_report(&configs)),
         ExpKind::Consistency => print!(

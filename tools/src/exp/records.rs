@@ -151,6 +151,8 @@ pub struct ConfigResult {
     pub sync: super::sync::SyncResult,
     /// E7 rows and histories.
     pub consistency: super::e7_consistency::ConsistencyResult,
+    /// E4 rows.
+    pub caps: super::e4_caps::CapsResult,
     /// The hosted runtime's note (`hosted` record fields), if hosted.
     pub hosted: Option<Vec<(String, String)>>,
 }
@@ -215,6 +217,21 @@ pub enum RecordsError {
         found: u64,
         /// Operations asked.
         expected: u64,
+    },
+    /// An E4 check failed: a capability operation left the wrong state
+    /// or passed its message bound, or RAM was not conserved.
+    #[error(
+        "{what} on {cores} cores: {violations} violations, {over_bound} operations over the message bound"
+    )]
+    CapsViolation {
+        /// Cores.
+        cores: u32,
+        /// What failed.
+        what: String,
+        /// Violations.
+        violations: u64,
+        /// Operations over the bound.
+        over_bound: u64,
     },
     /// A conservation check failed.
     #[error("{series} k={k} on {cores} cores: {sent} updates sent but {applied} applied")]
@@ -340,7 +357,9 @@ pub fn parse(
             "hosted" => out.hosted = Some(r.fields.clone()),
             ExpDone::KIND => done = typed::<ExpDone>(r)?.ok,
             _ => {
-                if !super::e7_consistency::parse_record(r, cores, &mut out.consistency)? {
+                if !super::e7_consistency::parse_record(r, cores, &mut out.consistency)?
+                    && !super::e4_caps::parse_record(r, cores, &mut out.caps)?
+                {
                     super::sync::parse_record(r, cores, &mut out.sync)?;
                 }
             }
