@@ -102,6 +102,7 @@ pub const OWNERS: &[(&str, &[Owner])] = &[
     ("update-skip", MONITOR),
     ("caps-point", MONITOR),
     ("caps-check", MONITOR),
+    ("caps-fault", MONITOR),
     ("ram-point", MONITOR),
     ("mem-check", MONITOR),
     ("lock-point", MONITOR),

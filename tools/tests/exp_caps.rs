@@ -100,6 +100,35 @@ fn hosted_caps_keeps_the_message_bounds_and_conserves_ram() {
 }
 
 #[test]
+fn hosted_caps_with_a_silent_monitor_abandons_and_restores() {
+    let root = scratch("caps-silent");
+    let out = flotilla(
+        &[
+            "exp",
+            "caps",
+            "--hosted",
+            "--quick",
+            "--cores",
+            "3",
+            "--args",
+            "reps=2,cap-ops=retype,ram=global,silent=2",
+        ],
+        &root,
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    for variant in ["targeted", "broadcast"] {
+        assert!(
+            stdout.contains(&format!(
+                "core 2 silent ({variant}): 2 of 2 revokes abandoned"
+            )),
+            "{stdout}"
+        );
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
 fn hosted_caps_fails_when_a_protocol_is_broken() {
     for (broken, says) in [
         ("revoke-skips", "targeted revoke on 3 cores"),

@@ -111,7 +111,9 @@ pub use e2_update_cost::{
     Lines, MAX_LINES, Series, UpdateArgs, UpdateCheck, UpdateCost, UpdatePoint, UpdateSkip,
     UpdateStart,
 };
-pub use e4_caps::{CapsArgs, CapsCheck, CapsPoint, CapsRam, CapsStart, MemCheck, RamPoint};
+pub use e4_caps::{
+    CapsArgs, CapsCheck, CapsFault, CapsPoint, CapsRam, CapsStart, MemCheck, RamPoint,
+};
 pub use e5_locks::{LOCK_SERIES, LockArgs, LockPoint, LockStart, Locks};
 pub use e6_barriers::{BARRIER_SERIES, BarrierArgs, BarrierPoint, BarrierStart, Barriers};
 pub use e7_consistency::{

@@ -71,6 +71,10 @@ pub(crate) struct Net<'a> {
     pub(crate) sent: u64,
     /// Messages taken from other cores' rings so far.
     pub(crate) received: u64,
+    /// Messages queued for each core so far.
+    pub(crate) sent_to: Vec<u64>,
+    /// The time handed to the machine with each message.
+    pub(crate) now: u64,
 }
 
 impl<'a> Net<'a> {
@@ -105,6 +109,8 @@ impl<'a> Net<'a> {
             idle: 0,
             sent: 0,
             received: 0,
+            sent_to: alloc::vec![0; cores as usize],
+            now: 0,
         })
     }
 
@@ -123,6 +129,7 @@ impl<'a> Net<'a> {
                 .ok_or(ExpError::BadRequest("a protocol sent to no such core"))?;
             queue.push_back(msg);
             self.sent += 1;
+            self.sent_to[to as usize] += 1;
         }
         self.flush()
     }
@@ -146,6 +153,16 @@ impl<'a> Net<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Whether every outbox but `core`'s (and the local queue) is empty.
+    pub(crate) fn flushed_but(&self, core: u32) -> bool {
+        self.local.is_empty()
+            && self
+                .outbox
+                .iter()
+                .enumerate()
+                .all(|(c, q)| c == core as usize || q.is_empty())
     }
 
     /// Whether every outbox (and the local queue) is empty.
@@ -173,7 +190,7 @@ impl<'a> Net<'a> {
                 msg,
             };
             machine
-                .on_message(0, &inbound, out)
+                .on_message(self.now, &inbound, out)
                 .map_err(|_| ExpError::Refused { peer: self.me })?;
         }
         for peer in 0..self.eps.len() {
@@ -199,7 +216,7 @@ impl<'a> Net<'a> {
                 msg,
             };
             machine
-                .on_message(0, &inbound, out)
+                .on_message(self.now, &inbound, out)
                 .map_err(|_| ExpError::Refused { peer: peer as u32 })?;
         }
         if !out.sends.is_empty() {

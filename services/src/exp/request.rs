@@ -401,6 +401,7 @@ mod tests {
                 "reps",
                 "ram",
                 "blocks",
+                "silent",
                 "broken",
                 "locks",
                 "cs-lines",
@@ -432,7 +433,7 @@ mod tests {
             format!("{}", err("exp=urpc,colour=red")),
             "unknown experiment option `colour` (known: exp, quick, rounds, pairs, from, \
              samples, rtt-batch, batch, tp-samples, slots, k, msg-k, sync-k, series, updates, ms, \
-             variants, cap-ops, holders, reps, ram, blocks, broken, locks, cs-lines, acquisitions, barriers, episodes, arity, models, ops, keys, writes)"
+             variants, cap-ops, holders, reps, ram, blocks, silent, broken, locks, cs-lines, acquisitions, barriers, episodes, arity, models, ops, keys, writes)"
         );
         assert_eq!(err("exp=urpc,fast"), ArgsError::UnknownFlag("fast".into()));
         assert_eq!(err("exp=urpc,exp=urpc"), ArgsError::Repeated("exp".into()));

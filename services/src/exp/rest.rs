@@ -30,6 +30,8 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::ExpError;
+use urpc::bench;
+
 use super::net::Net;
 use super::shared::{BLOCK, Control};
 use crate::proto::Out;
@@ -78,9 +80,12 @@ impl Rest {
     }
 
     /// Publishes core `me`'s counts and the phase it is idle in (0: busy).
-    fn publish(&self, mem: &Shared<'_>, me: u32, net: &Net<'_>, idle: u64) {
+    /// Messages to the `silent` core do not count: it takes none.
+    fn publish(&self, mem: &Shared<'_>, me: u32, net: &Net<'_>, idle: u64, silent: Option<u32>) {
         let base = self.at + (me as usize + 1) * BLOCK;
-        mem.word(base + SENT).store(net.sent, Ordering::SeqCst);
+        let lost = silent.map_or(0, |c| net.sent_to[c as usize]);
+        mem.word(base + SENT)
+            .store(net.sent - lost, Ordering::SeqCst);
         mem.word(base + RECEIVED)
             .store(net.received, Ordering::SeqCst);
         mem.word(base + IDLE).store(idle, Ordering::SeqCst);
@@ -155,6 +160,12 @@ pub(crate) trait Work<M: Machines> {
 /// Polls `machine` over `net` until the whole run is at rest, giving
 /// every effect to `work`; `phase` numbers the phase (1, 2, ...: each
 /// larger than the last). Core 0 sweeps only once `ctl.stop()` is up.
+/// The time is the TSC; a machine whose deadline passed gets its turn.
+///
+/// A `silent` core (a monitor that stopped answering, for the failure
+/// tests) takes no message and does nothing until the phase is at rest;
+/// the messages sent to it stay in its rings and are not waited for. It
+/// is never core 0.
 ///
 /// No core starts its own work before every core polls: a barrier may
 /// leave a core asleep for a while after the others (its wake-up is a
@@ -168,9 +179,19 @@ pub(crate) fn settle<M: Machines, W: Work<M>>(
     machine: &mut M,
     work: &mut W,
     phase: u64,
+    silent: Option<u32>,
 ) -> Result<(), ExpError> {
     let me = ctl.me();
     let verdict = rest.verdict(mem);
+    if silent == Some(me) {
+        rest.enter(mem, me, phase);
+        rest.publish(mem, me, net, phase, None);
+        while verdict.load(Ordering::Acquire) < phase {
+            ctl.check()?;
+            core::hint::spin_loop();
+        }
+        return Ok(());
+    }
     let mut out = Out::new();
     // Effects are handed over through a second buffer, kept between
     // passes, so that a pass allocates nothing once both have grown.
@@ -183,6 +204,10 @@ pub(crate) fn settle<M: Machines, W: Work<M>>(
         if open {
             work.step(machine, &mut out)?;
         }
+        net.now = bench::tsc_begin();
+        if machine.deadline().is_some_and(|d| d <= net.now) {
+            machine.on_deadlines(net.now, &mut out);
+        }
         let moved = net.poll(ctl, machine, &mut out)?;
         while !out.effects.is_empty() {
             core::mem::swap(&mut out.effects, &mut effects);
@@ -191,10 +216,10 @@ pub(crate) fn settle<M: Machines, W: Work<M>>(
             }
         }
         net.send(&mut out.sends)?;
-        let idle = !moved && net.flushed() && work.done(machine);
+        let idle = !moved && flushed(net, silent) && work.done(machine);
         let now = (net.sent, net.received, idle);
         if last != Some(now) {
-            rest.publish(mem, me, net, if idle { phase } else { 0 });
+            rest.publish(mem, me, net, if idle { phase } else { 0 }, silent);
             last = Some(now);
         }
         if verdict.load(Ordering::Acquire) >= phase {
@@ -204,5 +229,13 @@ pub(crate) fn settle<M: Machines, W: Work<M>>(
             verdict.store(phase, Ordering::Release);
             return Ok(());
         }
+    }
+}
+
+/// Whether every outbox is empty but the one to the `silent` core.
+fn flushed(net: &Net<'_>, silent: Option<u32>) -> bool {
+    match silent {
+        None => net.flushed(),
+        Some(c) => net.flushed_but(c),
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use services::exp::record::Record;
-use services::exp::{CapsCheck, CapsPoint, MemCheck, RamPoint};
+use services::exp::{CapsCheck, CapsFault, CapsPoint, MemCheck, RamPoint};
 
 use super::anchors;
 use super::output::Meta;
@@ -65,6 +65,22 @@ pub struct RamRow {
     pub end: u64,
 }
 
+/// One `caps-fault`: a revoke while a holder's monitor was silent.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FaultRow {
+    /// `targeted` or `broadcast`.
+    pub variant: String,
+    /// The silent core.
+    pub silent: u32,
+    /// Rounds, each abandoned with a timeout naming the silent core, its
+    /// replicas restored and the other tree's retype done.
+    pub reps: u64,
+    /// Median cycles to the abandonment.
+    pub cycles: f64,
+    /// The owner's bound.
+    pub bound: u64,
+}
+
 /// E4's results of one configuration.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct CapsResult {
@@ -74,6 +90,8 @@ pub struct CapsResult {
     pub checked: usize,
     /// RAM series.
     pub ram: Vec<RamRow>,
+    /// Failure points.
+    pub faults: Vec<FaultRow>,
 }
 
 /// Reads one record into `out` if it is one of E4's; returns whether it
@@ -109,6 +127,27 @@ pub fn parse_record(
                 });
             }
             out.checked += 1;
+        }
+        CapsFault::KIND => {
+            let f: CapsFault = typed(r)?;
+            if !f.ok {
+                return Err(RecordsError::CapsViolation {
+                    cores,
+                    what: format!(
+                        "{} revoke with core {} silent: {} of {} timed out, {} restored, {} other retypes done, {} left",
+                        f.variant, f.silent, f.timeouts, f.reps, f.restored, f.others_done, f.left
+                    ),
+                    violations: f.reps * 3 - f.timeouts - f.restored - f.others_done + f.left,
+                    over_bound: 0,
+                });
+            }
+            out.faults.push(FaultRow {
+                variant: f.variant.to_owned(),
+                silent: f.silent,
+                reps: f.reps,
+                cycles: f.cycles.as_f64(),
+                bound: f.bound,
+            });
         }
         RamPoint::KIND => {
             let p: RamPoint = typed(r)?;
@@ -307,6 +346,13 @@ pub fn caps_report(configs: &[ConfigResult]) -> String {
                     b.cycles / t.cycles
                 );
             }
+        }
+        for f in &c.caps.faults {
+            let _ = writeln!(
+                out,
+                "  core {} silent ({}): {} of {} revokes abandoned after {:.0} cycles (bound {}), replicas restored, the other tree's retype done meanwhile",
+                f.silent, f.variant, f.reps, f.reps, f.cycles, f.bound
+            );
         }
         if !c.caps.ram.is_empty() {
             let _ = writeln!(

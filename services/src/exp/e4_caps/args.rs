@@ -8,6 +8,7 @@
 //! | `reps` | operations per point, 1..=100000 | 200, quick 20 |
 //! | `ram` | [`RAM_SERIES`] separated by `;` | both |
 //! | `blocks` | 4 KiB blocks in each core's partition, 2..=4096 | 256, quick 32 |
+//! | `silent` | a holder, 2..=`holders`, whose monitor stops answering in a failure point (see `super::fault`) | no failure point |
 //! | `broken` | run a deliberately broken protocol, one of [`BROKEN`] (the run must fail its checks) | none |
 
 use core::fmt;
@@ -16,8 +17,8 @@ use crate::exp::request::{ArgsError, bad, number, set, write_set};
 use crate::exp::series_set::SeriesSet;
 
 /// The keys, in the order they are printed.
-pub(super) const KEYS: [&str; 7] = [
-    "variants", "cap-ops", "holders", "reps", "ram", "blocks", "broken",
+pub(super) const KEYS: [&str; 8] = [
+    "variants", "cap-ops", "holders", "reps", "ram", "blocks", "silent", "broken",
 ];
 
 /// The deliberately broken protocols E4 can run: an owner whose revoke
@@ -55,6 +56,8 @@ pub struct CapsArgs {
     pub ram: Option<SeriesSet>,
     /// `blocks=`.
     pub blocks: Option<u32>,
+    /// `silent=`.
+    pub silent: Option<u32>,
     /// `broken=`: an index into [`BROKEN`].
     pub broken: Option<u32>,
 }
@@ -88,6 +91,11 @@ impl CapsArgs {
                 key,
                 number(key, value, 2, 4096, "2..=4096")?,
             )?,
+            "silent" => set(
+                &mut self.silent,
+                key,
+                number(key, value, 2, MAX_HOLDERS, "2..=64")?,
+            )?,
             "broken" => {
                 let i = BROKEN
                     .iter()
@@ -106,7 +114,7 @@ impl CapsArgs {
         SeriesSet::write(self.ops, f, "cap-ops", &OPS)?;
         write_set(f, &[("holders", self.holders), ("reps", self.reps)])?;
         SeriesSet::write(self.ram, f, "ram", &RAM_SERIES)?;
-        write_set(f, &[("blocks", self.blocks)])?;
+        write_set(f, &[("blocks", self.blocks), ("silent", self.silent)])?;
         match self.broken {
             Some(i) => write!(f, ",broken={}", BROKEN[i as usize]),
             None => Ok(()),
@@ -120,7 +128,7 @@ mod tests {
 
     #[test]
     fn reads_back_what_it_prints_and_refuses_bad_values() {
-        let text = "exp=caps,quick,variants=broadcast,cap-ops=revoke;delete,holders=3,reps=7,ram=global,blocks=16,broken=ram-keeps";
+        let text = "exp=caps,quick,variants=broadcast,cap-ops=revoke;delete,holders=3,reps=7,ram=global,blocks=16,silent=2,broken=ram-keeps";
         let req = Request::parse(text).unwrap().unwrap();
         assert_eq!(alloc::format!("{req}"), text);
         for bad in [
@@ -131,6 +139,7 @@ mod tests {
             "exp=caps,variants=targeted;targeted",
             "exp=caps,ram=",
             "exp=caps,broken=yes",
+            "exp=caps,silent=1",
         ] {
             let err = Request::parse(bad).unwrap_err();
             assert!(matches!(err, ArgsError::BadValue { .. }), "{bad}: {err:?}");

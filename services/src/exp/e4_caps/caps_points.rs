@@ -26,7 +26,7 @@ use super::typed::{CapsCheck, CapsPoint};
 const NEVER: u64 = u64::MAX / 4;
 /// Bytes of each tree's root. The protocol names regions; it does not
 /// touch them.
-const ROOT: u64 = 1 << 20;
+pub(super) const ROOT: u64 = 1 << 20;
 
 /// The messages `variant` promises for `op` on `cores` cores, with `r`
 /// cores other than the owner holding a copy and the request coming from
@@ -45,7 +45,7 @@ pub fn bound(variant: Variant, op: Op, cores: u32, r: u32, remote: bool) -> u64 
 
 /// What a core does in a phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Task {
+pub(super) enum Task {
     /// Nothing of its own: it serves the others.
     Serve,
     /// Core 0: create the root, copy it to `1..=r`, and for a delete point
@@ -58,17 +58,25 @@ enum Task {
 }
 
 /// One core's work in a phase of a point.
-struct CapsWork<'a> {
+pub(super) struct CapsWork<'a> {
     task: Task,
     obj: Obj,
     child: Obj,
+    /// With the measured revoke, a retype of this other tree (the failure
+    /// point: an operation the silent core is not part of); the phase
+    /// ends when both are answered.
+    pub(super) then: Option<Obj>,
+    /// The follow-up request.
+    follow: Option<u64>,
+    /// How the measured request and the follow-up ended.
+    pub(super) outcomes: [Option<Outcome>; 2],
     started: bool,
     /// Requests of this core not yet answered.
     pending: BTreeSet<u64>,
     /// The measured operation's request and its start.
     measured: Option<(u64, u64)>,
     /// Cycles of the measured operation, once it ended.
-    sample: Option<u64>,
+    pub(super) sample: Option<u64>,
     /// Outcomes other than done.
     failed: u64,
     freed: bool,
@@ -80,7 +88,7 @@ struct CapsWork<'a> {
 }
 
 impl<'a> CapsWork<'a> {
-    fn new(
+    pub(super) fn new(
         task: Task,
         obj: Obj,
         ctl: &Control<'a>,
@@ -90,6 +98,9 @@ impl<'a> CapsWork<'a> {
             task,
             obj,
             child: child_of(obj),
+            then: None,
+            follow: None,
+            outcomes: [None; 2],
             started: false,
             pending: BTreeSet::new(),
             measured: None,
@@ -123,7 +134,7 @@ impl<'a> CapsWork<'a> {
 }
 
 /// The child a retype point makes: the first half of the root.
-fn child_of(obj: Obj) -> Obj {
+pub(super) fn child_of(obj: Obj) -> Obj {
     Obj {
         base: obj.base,
         size: obj.size / 2,
@@ -154,6 +165,12 @@ impl Work<Caps> for CapsWork<'_> {
                     Op::Revoke => {
                         let req = self.ask(m, self.obj, Request::Revoke, out)?;
                         self.measured = Some((req, t0));
+                        if let Some(other) = self.then {
+                            let what = Request::Retype {
+                                child: child_of(other),
+                            };
+                            self.follow = Some(self.ask(m, other, what, out)?);
+                        }
                     }
                     Op::Retype => {
                         let what = Request::Retype { child: self.child };
@@ -194,7 +211,21 @@ impl Work<Caps> for CapsWork<'_> {
                 if let Some((r, t0)) = self.measured
                     && r == req
                 {
-                    self.end_measure(t1, t0);
+                    self.outcomes[0] = Some(outcome);
+                    match self.follow {
+                        None => self.end_measure(t1, t0),
+                        Some(_) => {
+                            self.sample = Some(t1.saturating_sub(t0));
+                            if self.outcomes[1].is_some() {
+                                self.stop.store(1, Ordering::Release);
+                            }
+                        }
+                    }
+                } else if self.follow == Some(req) {
+                    self.outcomes[1] = Some(outcome);
+                    if self.outcomes[0].is_some() {
+                        self.stop.store(1, Ordering::Release);
+                    }
                 }
                 self.maybe_drop_own(m, out)?;
             }
@@ -303,7 +334,7 @@ fn point<P: Platform>(
         let mut w = CapsWork::new(task, obj, ctl, start_word);
         raise_stop(p, ctl, me, 1)?;
         phase += 1;
-        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase)?;
+        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase, None)?;
         let before = lay.rest.sent(mem);
         let mut failed = w.failed;
         // The operation.
@@ -317,7 +348,7 @@ fn point<P: Platform>(
         raise_stop(p, ctl, me, 0)?;
         ctl.start_barrier(p)?;
         phase += 1;
-        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase)?;
+        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase, None)?;
         let messages = lay.rest.sent(mem) - before;
         failed += w.failed;
         publish(mem, lay, me, &m, &w, obj, failed);
@@ -336,7 +367,7 @@ fn point<P: Platform>(
         let mut w = CapsWork::new(Task::Clean, obj, ctl, start_word);
         raise_stop(p, ctl, me, 1)?;
         phase += 1;
-        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase)?;
+        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase, None)?;
         mem.word(lay.result(me, slot::A))
             .store(m.held().count() as u64 + w.failed, Ordering::Relaxed);
         ctl.barrier(p)?;
@@ -362,7 +393,7 @@ fn sample_core(op: Op, asker: u32) -> u32 {
 }
 
 /// Core 0 sets the stop flag to `value`, then a barrier.
-fn raise_stop<P: Platform>(
+pub(super) fn raise_stop<P: Platform>(
     p: &mut P,
     ctl: &Control<'_>,
     me: u32,

@@ -34,6 +34,11 @@
 //! revoke, `2(N − 1) + 2` retype, `2(N − 1) + 1` delete broadcast), and the
 //! median and 99th percentile of the cycles per operation.
 //!
+//! **A silent monitor** (`silent=C`, `super::e4_caps::fault`): a revoke
+//! that needs core `C` while its monitor does not answer is abandoned
+//! with a typed error and changes nothing; operations that do not involve
+//! `C` go on (`caps-fault`).
+//!
 //! **RAM points.** Every core owns a partition of `blocks` 4 KiB blocks of
 //! the arena. Even cores need one and a half partitions, odd cores half of
 //! one (the last core of an odd count its own), so the even cores must get
@@ -68,11 +73,13 @@ use crate::proto::caps::Variant;
 
 mod args;
 mod caps_points;
+mod fault;
 mod ram_points;
 mod typed;
 
 pub use args::{BROKEN, CapsArgs, MAX_HOLDERS, OPS, RAM_SERIES, VARIANTS};
-pub use typed::{CapsCheck, CapsPoint, CapsStart, MemCheck, RamPoint};
+pub use fault::FAULT_BOUND;
+pub use typed::{CapsCheck, CapsFault, CapsPoint, CapsStart, MemCheck, RamPoint};
 
 /// E4 (`exp=caps`).
 #[derive(Clone, Copy, Debug)]
@@ -121,6 +128,7 @@ impl Experiment for CapsRam {
         super::stats::warm_heap(WARM_HEAP);
         run.ctl.barrier(p)?;
         caps_points::run(p, &run)?;
+        fault::run(p, &run)?;
         ram_points::run(p, &run)?;
         run.done(p);
         run.ctl.barrier(p)
@@ -170,6 +178,8 @@ pub struct Plan {
     pub(crate) blocks: u64,
     /// Rounds of allocating and freeing every block (the first not timed).
     pub(crate) ram_rounds: u32,
+    /// The core whose monitor falls silent in the failure point.
+    pub(crate) silent: Option<u32>,
     /// Run the broken capability owner (`broken=revoke-skips`).
     pub(crate) broken_caps: bool,
     /// Run the broken RAM lender (`broken=ram-keeps`).
@@ -201,6 +211,7 @@ impl Plan {
             global: ram.contains(1),
             blocks: u64::from(a.blocks.unwrap_or(if req.quick { 32 } else { 256 })),
             ram_rounds: if req.quick { 3 } else { 10 },
+            silent: a.silent,
             broken_caps: a.broken == Some(0),
             broken_ram: a.broken == Some(1),
         }

@@ -286,12 +286,12 @@ fn msg_point<P: Platform>(p: &mut P, run: &Run<'_, CapsRam>) -> Result<(), ExpEr
         ctl.barrier(p)?;
         ctl.start_barrier(p)?;
         phase += 1;
-        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut a, phase)?;
+        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut a, phase, None)?;
         core::mem::swap(&mut a.have, &mut fr.have);
         ctl.barrier(p)?;
         ctl.start_barrier(p)?;
         phase += 1;
-        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut fr, phase)?;
+        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut fr, phase, None)?;
     }
     let overhead = run.overhead();
     let mut f = a.f;

@@ -135,6 +135,71 @@ impl<'a> Record<'a> for CapsCheck<'a> {
     }
 }
 
+/// A `caps-fault` record: the failure point of one variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapsFault<'a> {
+    /// `targeted` or `broadcast`.
+    pub variant: &'a str,
+    /// Cores in the run.
+    pub cores: u32,
+    /// The core whose monitor stopped answering.
+    pub silent: u32,
+    /// Rounds.
+    pub reps: u64,
+    /// Revokes abandoned with `timeout` naming the silent core.
+    pub timeouts: u64,
+    /// Rounds after which every other core still held its copy.
+    pub restored: u64,
+    /// Retypes of the other tree that were done meanwhile.
+    pub others_done: u64,
+    /// Copies or records left after the clean-up (0 expected).
+    pub left: u64,
+    /// Median cycles from the revoke's request to its abandonment.
+    pub cycles: Centi,
+    /// The owner's bound, cycles.
+    pub bound: u64,
+    /// Whether every round went as promised (printed as 1 or 0).
+    pub ok: bool,
+}
+
+impl<'a> Record<'a> for CapsFault<'a> {
+    const KIND: &'static str = "caps-fault";
+
+    fn write_fields(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "variant={} cores={} silent={} reps={} timeouts={} restored={} others_done={} left={} cycles={} bound={} ok={}",
+            self.variant,
+            self.cores,
+            self.silent,
+            self.reps,
+            self.timeouts,
+            self.restored,
+            self.others_done,
+            self.left,
+            self.cycles,
+            self.bound,
+            u8::from(self.ok)
+        )
+    }
+
+    fn read(r: Fields<'a, '_>) -> Result<Self, FieldError> {
+        Ok(CapsFault {
+            variant: r.text("variant")?,
+            cores: r.small("cores")?,
+            silent: r.small("silent")?,
+            reps: r.int("reps")?,
+            timeouts: r.int("timeouts")?,
+            restored: r.int("restored")?,
+            others_done: r.int("others_done")?,
+            left: r.int("left")?,
+            cycles: r.centi("cycles")?,
+            bound: r.int("bound")?,
+            ok: r.flag("ok")?,
+        })
+    }
+}
+
 /// A `ram-point` record: one RAM series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RamPoint<'a> {
@@ -307,6 +372,24 @@ mod tests {
         round_trip(
             &ram,
             "series=msg cores=2 allocs=64 borrowed=16 alloc=300.00 alloc_p99=400.00 borrow=5000.00 borrow_p99=9000.00 free=200.00 messages=48 tsc_overhead=40",
+            &mut s,
+        );
+        let fault = CapsFault {
+            variant: "targeted",
+            cores: 3,
+            silent: 2,
+            reps: 4,
+            timeouts: 4,
+            restored: 4,
+            others_done: 4,
+            left: 0,
+            cycles: Centi(20_000_000_000),
+            bound: 200_000_000,
+            ok: true,
+        };
+        round_trip(
+            &fault,
+            "variant=targeted cores=3 silent=2 reps=4 timeouts=4 restored=4 others_done=4 left=0 cycles=200000000.00 bound=200000000 ok=1",
             &mut s,
         );
         let mem = MemCheck {

@@ -1,0 +1,180 @@
+//! E4's failure point (`silent=C`): the monitor of core `C`, a holder of
+//! the capability, stops answering, and a revoke that needs it must be
+//! abandoned with a typed error while every replica stays as it was;
+//! an operation on another tree, which `C` is not part of, goes on.
+//!
+//! For each variant, `reps` times: core 0 makes two trees, the first
+//! copied to cores `1..=R` (`C` among them), the second to core 1 only.
+//! Then core `C` falls silent (it takes no message: `super::super::rest`)
+//! and core 1 asks, at once, for a revoke of the first tree and a retype
+//! of the second. The revoke must end in `timeout (core C)` after the
+//! machine's bound, the retype in `done`; every other core must still
+//! hold its one copy of the first tree (the marks were restored). Then
+//! `C` answers again, takes what waited in its rings (a mark and its
+//! restore), and every core deletes what it holds: at rest nothing is
+//! left anywhere. `caps-fault` gives the counts and the median cycles
+//! from the revoke's request to its abandonment.
+
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+use super::caps_points::{CapsWork, ROOT, Task, raise_stop};
+use super::{CapsRam, Op, slot};
+use crate::exp::ExpError;
+use crate::exp::experiment::Run;
+use crate::exp::net::{self, Net};
+use crate::exp::record::emit;
+use crate::exp::rest::settle;
+use crate::exp::stats::{Centi, median};
+use crate::platform::Platform;
+use crate::proto::caps::{Caps, Obj, Outcome, Variant};
+
+use super::typed::CapsFault;
+
+/// The bound after which an owner abandons an operation, cycles: far
+/// above a healthy operation, even with the cores' threads preempted.
+pub const FAULT_BOUND: u64 = 200_000_000;
+/// Where the failure point's trees start (above every other point's).
+const BASE: u64 = 1 << 52;
+
+/// An outcome as a word of a result slot.
+fn code(o: Option<Outcome>) -> u64 {
+    match o {
+        None => 0,
+        Some(Outcome::Done) => 1,
+        Some(Outcome::Timeout { core }) => 2 | u64::from(core) << 8,
+        Some(_) => 3,
+    }
+}
+
+/// Runs the failure point of every variant, if `silent=` asks for it.
+pub(super) fn run<P: Platform>(p: &mut P, run: &Run<'_, CapsRam>) -> Result<(), ExpError> {
+    let Some(silent) = run.plan.silent else {
+        return Ok(());
+    };
+    if silent < 2 || silent > run.plan.holders {
+        return Err(ExpError::BadRequest(
+            "silent= must name a holder other than core 1: 2..=holders (and holders < cores)",
+        ));
+    }
+    for &variant in &run.plan.variants {
+        point(p, run, variant, silent)?;
+    }
+    Ok(())
+}
+
+fn point<P: Platform>(
+    p: &mut P,
+    run: &Run<'_, CapsRam>,
+    variant: Variant,
+    silent: u32,
+) -> Result<(), ExpError> {
+    let (ctl, mem, lay, me, cores) = (&run.ctl, &run.mem, &run.lay, run.me, run.cores);
+    let (r, reps) = (run.plan.holders, run.plan.reps);
+    if me == 0 {
+        net::format(mem, lay.mesh, cores)?;
+        lay.rest.reset(mem);
+    }
+    ctl.barrier(p)?;
+    let mut net = Net::attach(mem, lay.mesh, me, cores)?;
+    let mut m = Caps::new(me, cores, variant, FAULT_BOUND);
+    let start_word = mem.word(lay.result(1, slot::H));
+    let word = |c: u32, w| mem.word(lay.result(c, w));
+    let (mut timeouts, mut restored, mut others_done, mut left) = (0u64, 0u64, 0u64, 0u64);
+    let mut samples = Vec::with_capacity(reps as usize);
+    let mut phase = 0;
+    for rep in 0..reps {
+        let obj = Obj {
+            base: BASE + rep * 2 * ROOT,
+            size: ROOT,
+            ty: u16::from(abi::cap::ty::RAM),
+            depth: 0,
+        };
+        let other = Obj {
+            base: obj.base + ROOT,
+            ..obj
+        };
+        for (tree, holders) in [(obj, r), (other, 1)] {
+            let task = match me {
+                0 => Task::Setup {
+                    r: holders,
+                    drop_own: false,
+                },
+                _ => Task::Serve,
+            };
+            let mut w = CapsWork::new(task, tree, ctl, start_word);
+            raise_stop(p, ctl, me, 1)?;
+            phase += 1;
+            settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase, None)?;
+        }
+        let task = match me {
+            1 => Task::Measure(Op::Revoke),
+            _ => Task::Serve,
+        };
+        let mut w = CapsWork::new(task, obj, ctl, start_word);
+        w.then = Some(other);
+        raise_stop(p, ctl, me, 0)?;
+        ctl.start_barrier(p)?;
+        phase += 1;
+        settle(
+            ctl,
+            mem,
+            &lay.rest,
+            &mut net,
+            &mut m,
+            &mut w,
+            phase,
+            Some(silent),
+        )?;
+        word(me, slot::B).store(u64::from(m.copies(&obj)), Ordering::Relaxed);
+        word(me, slot::C).store(code(w.outcomes[0]), Ordering::Relaxed);
+        word(me, slot::D).store(code(w.outcomes[1]), Ordering::Relaxed);
+        word(me, slot::G).store(w.sample.unwrap_or(0), Ordering::Relaxed);
+        ctl.barrier(p)?;
+        if me == 0 {
+            let at = |c: u32, s| word(c, s).load(Ordering::Relaxed);
+            timeouts += u64::from(at(1, slot::C) == code(Some(Outcome::Timeout { core: silent })));
+            others_done += u64::from(at(1, slot::D) == code(Some(Outcome::Done)));
+            let kept = (0..=r)
+                .filter(|&c| c != silent)
+                .all(|c| at(c, slot::B) == 1);
+            restored += u64::from(kept);
+            samples.push(at(1, slot::G));
+        }
+        // Core `silent` answers again; everything is deleted.
+        let mut w = CapsWork::new(Task::Clean, obj, ctl, start_word);
+        raise_stop(p, ctl, me, 1)?;
+        phase += 1;
+        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase, None)?;
+        word(me, slot::A).store(m.held().count() as u64, Ordering::Relaxed);
+        ctl.barrier(p)?;
+        if me == 0 {
+            let held: u64 = (0..cores)
+                .map(|c| word(c, slot::A).load(Ordering::Relaxed))
+                .sum();
+            left += held + u64::from(m.records().next().is_some());
+        }
+    }
+    // Dropping an endpoint writes to its ring: before the last barrier.
+    drop(net);
+    if me == 0 {
+        let ok = timeouts == reps && restored == reps && others_done == reps && left == 0;
+        emit(
+            p,
+            &CapsFault {
+                variant: variant.into(),
+                cores,
+                silent,
+                reps,
+                timeouts,
+                restored,
+                others_done,
+                left,
+                cycles: Centi(median(&mut samples) * 100),
+                bound: FAULT_BOUND,
+                ok,
+            },
+        );
+    }
+    ctl.barrier(p)
+}
