@@ -73,12 +73,12 @@ pub mod wire;
 mod tests;
 
 pub use abi::CapError;
-pub use cspace::{CSpace, CapAddr, Depth, L2_BITS, Slot};
+pub use cspace::{CSpace, CapAddr, Depth, L2_BITS, Slot, WIDE_L2_BITS};
 pub use effect::Effect;
 pub use invariants::InvariantViolation;
 pub use mdb::{Mdb, RemoteRelations, SlotView};
-pub use ops::RetypeArgs;
 pub use ops::monitor::Importable;
+pub use ops::{Gate, RetypeArgs};
 pub use rights::Rights;
 pub use types::{Cap, CapType};
 pub use vnode::{Level, Mapping};

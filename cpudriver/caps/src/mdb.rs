@@ -83,6 +83,7 @@ pub(crate) struct Record {
     pub(crate) owner: u32,
     pub(crate) remote: RemoteRelations,
     pub(crate) locked: bool,
+    pub(crate) marked: bool,
     pub(crate) mapping: Option<Mapping>,
 }
 
@@ -99,6 +100,9 @@ pub struct SlotView {
     pub remote: RemoteRelations,
     /// Whether the copy is locked.
     pub locked: bool,
+    /// Whether the copy is marked by an agreed revoke or delete (it
+    /// behaves as deleted until swept or unmarked).
+    pub marked: bool,
     /// Where the copy is mapped, if it is.
     pub mapping: Option<Mapping>,
 }
@@ -157,6 +161,7 @@ impl Mdb {
             owner: r.owner,
             remote: r.remote,
             locked: r.locked,
+            marked: r.marked,
             mapping: r.mapping,
         })
     }
@@ -225,6 +230,7 @@ impl Mdb {
                 owner,
                 remote,
                 locked: false,
+                marked: false,
                 mapping: None,
             },
         );

@@ -15,7 +15,7 @@
 
 use abi::cap::{CPtr, CapIdentity};
 use abi::{CapError, Error, SysError, Syscall};
-use caps::{CSpace, CapAddr, CapType, RemoteRelations, RetypeArgs, Rights};
+use caps::{CSpace, CapAddr, CapType, Gate, RemoteRelations, RetypeArgs, Rights};
 
 use super::SCHED;
 use super::space::{AddressSpace, USER_END};
@@ -40,6 +40,15 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
     let mut guard = capdb::lock();
     let c = guard.as_mut().ok_or(CapError::NoSuchSlot)?;
     let cs = p.cspace.ok_or(CapError::NoSuchSlot)?;
+    // The monitor (and the other programs started at boot in its place)
+    // runs the cross-core protocols itself: its invocations carry out what
+    // was agreed. A domain's retype, revoke or delete that needs other
+    // cores is refused with `RetryThroughMonitor`.
+    let gate = if cs == c.first {
+        Gate::Agreed
+    } else {
+        Gate::User
+    };
     match call {
         Syscall::CapIdentify { cap, ptr } => {
             let cap = c.mdb.identify(cs, addr(cap)?)?;
@@ -71,7 +80,9 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
                 size,
                 count,
             };
-            let fx = c.mdb.retype(cs, addr(src)?, args, addr(dest)?, dest_slot)?;
+            let fx = c
+                .mdb
+                .retype_as(gate, cs, addr(src)?, args, addr(dest)?, dest_slot)?;
             c.apply(&fx);
             Ok(0)
         }
@@ -95,12 +106,12 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
             Ok(0)
         }
         Syscall::CapDelete { cap } => {
-            let fx = c.mdb.delete(cs, addr(cap)?)?;
+            let fx = c.mdb.delete_as(gate, cs, addr(cap)?)?;
             c.apply(&fx);
             Ok(0)
         }
         Syscall::CapRevoke { cap } => {
-            let fx = c.mdb.revoke(cs, addr(cap)?)?;
+            let fx = c.mdb.revoke_as(gate, cs, addr(cap)?)?;
             c.apply(&fx);
             Ok(0)
         }

@@ -13,27 +13,27 @@ use crate::wire::{self, WIRE_LEN, WireError};
 use abi::CapError;
 use alloc::vec::Vec;
 
-const ROOT: CapAddr = CapAddr {
+pub(super) const ROOT: CapAddr = CapAddr {
     bits: 0,
     depth: crate::cspace::Depth::One,
 };
-const KERNEL: CapAddr = CapAddr {
+pub(super) const KERNEL: CapAddr = CapAddr {
     bits: 3,
     depth: crate::cspace::Depth::One,
 };
 
-fn l1(i: u32) -> CapAddr {
+pub(super) fn l1(i: u32) -> CapAddr {
     CapAddr::l1(i)
 }
 
-fn l2(i: u32, j: u8) -> CapAddr {
+pub(super) fn l2(i: u32, j: u8) -> CapAddr {
     CapAddr::l2(i, j).expect("address")
 }
 
 /// The database after the shared setup: RAM pieces of 32 KiB in root slots
 /// 22..32, a level-2 CNode in 4, Pml4 5, Pdpt 6, Pd 7, Pt 8 and 9, frames
 /// of 4 KiB in slots 0..4 of the level-2 CNode, RAM_B in 2, Kernel in 3.
-fn fresh() -> (Mdb, CSpace) {
+pub(super) fn fresh() -> (Mdb, CSpace) {
     let mut pair = Pair::boot();
     for op in setup() {
         pair.apply(&op).expect("setup");
@@ -41,12 +41,12 @@ fn fresh() -> (Mdb, CSpace) {
     (pair.imp, pair.cs)
 }
 
-fn state(db: &Mdb) -> Vec<SlotView> {
+pub(super) fn state(db: &Mdb) -> Vec<SlotView> {
     db.slots().collect()
 }
 
 /// Runs `f`, which must be refused with `want` and change nothing.
-fn refused<T: core::fmt::Debug>(
+pub(super) fn refused<T: core::fmt::Debug>(
     db: &mut Mdb,
     want: CapError,
     f: impl FnOnce(&mut Mdb) -> Result<T, CapError>,
@@ -58,7 +58,7 @@ fn refused<T: core::fmt::Debug>(
     db.check_invariants().expect("invariants");
 }
 
-fn frame_args(size: u64, count: u32) -> RetypeArgs {
+pub(super) fn frame_args(size: u64, count: u32) -> RetypeArgs {
     RetypeArgs {
         ty: CapType::Frame,
         offset: 0,
@@ -589,19 +589,32 @@ fn monitor_operations_need_the_kernel_cap() {
     );
     assert_eq!(db.export_with(cs, l1(11), l1(10)), Err(CapError::EmptySlot));
     refused(&mut db, CapError::NotPermitted, |d| d.export(cs, l1(5)));
-    assert_eq!(db.delete(cs, l1(10)).expect("delete"), []);
+    // A program's delete of it needs core 1: the monitor's destroys
+    // nothing.
+    refused(&mut db, CapError::RetryThroughMonitor, |d| {
+        d.delete(cs, l1(10))
+    });
+    assert_eq!(db.delete_agreed(cs, KERNEL, l1(10)).expect("delete"), []);
     let away = wire::to_bytes(&Cap::new(CapType::Ram, 0xa000_0000, 0x4000));
     db.create_received(cs, KERNEL, &away, 1, none, ROOT, 10)
         .expect("receive ram");
-    // Owned by core 1: this core may not retype it.
-    refused(&mut db, CapError::NotPermitted, |d| {
+    // Owned by core 1: a program's retype goes through the monitor, and
+    // even the monitor's may not retype it here.
+    refused(&mut db, CapError::RetryThroughMonitor, |d| {
         d.retype(cs, l1(10), frame_args(4096, 1), ROOT, 11)
     });
-    // Remote descendants block a retype.
+    refused(&mut db, CapError::NotPermitted, |d| {
+        d.retype_agreed(cs, KERNEL, l1(10), frame_args(4096, 1), ROOT, 11)
+    });
+    // Remote descendants: a program's retype needs agreement, and the
+    // monitor's is blocked until they are gone.
     db.set_remote(cs, KERNEL, l1(22), RemoteRelations::DESCENDANTS)
         .expect("relations");
-    refused(&mut db, CapError::HasDescendants, |d| {
+    refused(&mut db, CapError::RetryThroughMonitor, |d| {
         d.retype(cs, l1(22), frame_args(4096, 1), ROOT, 11)
+    });
+    refused(&mut db, CapError::HasDescendants, |d| {
+        d.retype_agreed(cs, KERNEL, l1(22), frame_args(4096, 1), ROOT, 11)
     });
     refused(&mut db, CapError::NotPermitted, |d| {
         d.set_remote(cs, KERNEL, l1(5), RemoteRelations::COPIES)
@@ -916,8 +929,10 @@ fn a_frame_exported_on_one_core_is_a_remote_copy_on_another() {
         b.create_received(cs_b, l1(1), &bytes, 0, RemoteRelations::COPIES, ROOT, 10),
         Err(CapError::SlotOccupied)
     );
-    // Deleting it destroys nothing: core 0 still holds the object.
-    assert_eq!(b.delete(cs_b, l1(10)).expect("delete"), []);
+    // A program's delete of it needs core 0, which owns it; the monitor's
+    // agreed delete destroys nothing: core 0 still holds the object.
+    assert_eq!(b.delete(cs_b, l1(10)), Err(CapError::RetryThroughMonitor));
+    assert_eq!(b.delete_agreed(cs_b, l1(1), l1(10)).expect("delete"), []);
     b.check_invariants().expect("core 1 after the delete");
 }
 
