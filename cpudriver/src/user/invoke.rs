@@ -73,18 +73,51 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
             dest,
             dest_slot,
         } => {
-            let ty = CapType::from_code(ty).ok_or(CapError::BadArgument)?;
-            let args = RetypeArgs {
-                ty,
-                offset,
-                size,
-                count,
-            };
+            let args = retype_args(ty, offset, size, count)?;
             let fx = c
                 .mdb
                 .retype_as(gate, cs, addr(src)?, args, addr(dest)?, dest_slot)?;
             c.apply(&fx);
             Ok(0)
+        }
+        Syscall::CapRetypeAgreed {
+            kernel,
+            src,
+            ty,
+            count,
+            offset,
+            size,
+            dest,
+            dest_slot,
+        } => {
+            let args = retype_args(ty, offset, size, count)?;
+            let (k, src, dest) = (addr(kernel)?, addr(src)?, addr(dest)?);
+            let fx = c.mdb.retype_agreed(cs, k, src, args, dest, dest_slot)?;
+            c.apply(&fx);
+            Ok(0)
+        }
+        Syscall::CapDeleteAgreed { kernel, cap } => {
+            let fx = c.mdb.delete_agreed(cs, addr(kernel)?, addr(cap)?)?;
+            c.apply(&fx);
+            Ok(0)
+        }
+        Syscall::CapRevokeAgreed { kernel, cap } => {
+            let fx = c.mdb.revoke_agreed(cs, addr(kernel)?, addr(cap)?)?;
+            c.apply(&fx);
+            Ok(0)
+        }
+        Syscall::CapMark { kernel, cap } => {
+            let n = c.mdb.mark(cs, addr(kernel)?, addr(cap)?)?;
+            Ok(n as u64)
+        }
+        Syscall::CapUnmark { kernel, cap } => {
+            let n = c.mdb.unmark(cs, addr(kernel)?, addr(cap)?)?;
+            Ok(n as u64)
+        }
+        Syscall::CapSweep { kernel } => {
+            let (n, fx) = c.mdb.sweep(cs, addr(kernel)?)?;
+            c.apply(&fx);
+            Ok(n as u64)
         }
         Syscall::CapCopy {
             src,
@@ -215,6 +248,16 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
         }
         _ => Err(SysError::UnknownSyscall.into()),
     }
+}
+
+/// The library's retype arguments from a call's registers.
+fn retype_args(ty: u8, offset: u64, size: u64, count: u32) -> Result<RetypeArgs, CapError> {
+    Ok(RetypeArgs {
+        ty: CapType::from_code(ty).ok_or(CapError::BadArgument)?,
+        offset,
+        size,
+        count,
+    })
 }
 
 /// Checks a virtual address of the capability window.
