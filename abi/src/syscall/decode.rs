@@ -347,6 +347,13 @@ mod tests {
                 dest_slot: 4095
             })
         );
+        let plain = Syscall::CapDelete { cap: c };
+        assert_eq!(
+            Syscall::CapDeleteAgreed { kernel: k, cap: c }.agreed(),
+            Some((k, plain))
+        );
+        assert_eq!(plain.agreed(), None);
+        assert_eq!(Syscall::CapMark { kernel: k, cap: c }.agreed(), None);
         let bad = Some(Error::Cap(CapError::BadArgument));
         for n in [
             number::CAP_MARK,

@@ -504,3 +504,37 @@ pub enum Syscall {
         give_up: bool,
     },
 }
+
+impl Syscall {
+    /// For an agreed delete, revoke or retype of the monitor: the Kernel
+    /// capability it shows and the plain call it carries out without the
+    /// `RetryThroughMonitor` gate. `None` for every other call.
+    pub fn agreed(self) -> Option<(CPtr, Syscall)> {
+        Some(match self {
+            Syscall::CapDeleteAgreed { kernel, cap } => (kernel, Syscall::CapDelete { cap }),
+            Syscall::CapRevokeAgreed { kernel, cap } => (kernel, Syscall::CapRevoke { cap }),
+            Syscall::CapRetypeAgreed {
+                kernel,
+                src,
+                ty,
+                count,
+                offset,
+                size,
+                dest,
+                dest_slot,
+            } => (
+                kernel,
+                Syscall::CapRetype {
+                    src,
+                    ty,
+                    count,
+                    offset,
+                    size,
+                    dest,
+                    dest_slot,
+                },
+            ),
+            _ => return None,
+        })
+    }
+}

@@ -75,17 +75,8 @@ impl MdbKey {
     }
 }
 
-/// One capability copy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Record {
-    pub(crate) cap: Cap,
-    pub(crate) slot: Slot,
-    pub(crate) owner: u32,
-    pub(crate) remote: RemoteRelations,
-    pub(crate) locked: bool,
-    pub(crate) marked: bool,
-    pub(crate) mapping: Option<Mapping>,
-}
+/// One capability copy: what [`Mdb::slots`] reports of it.
+pub(crate) type Record = SlotView;
 
 /// What a slot holds, as reported by [`Mdb::slots`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -105,6 +96,21 @@ pub struct SlotView {
     pub marked: bool,
     /// Where the copy is mapped, if it is.
     pub mapping: Option<Mapping>,
+}
+
+impl SlotView {
+    /// A new copy: not locked, marked or mapped.
+    pub fn fresh(cap: Cap, slot: Slot, owner: u32, remote: RemoteRelations) -> SlotView {
+        SlotView {
+            slot,
+            cap,
+            owner,
+            remote,
+            locked: false,
+            marked: false,
+            mapping: None,
+        }
+    }
 }
 
 /// The capability database of one core: every capability copy, the slots of
@@ -155,15 +161,7 @@ impl Mdb {
 
     /// Every occupied slot, in database order.
     pub fn slots(&self) -> impl Iterator<Item = SlotView> + '_ {
-        self.records.values().map(|r| SlotView {
-            slot: r.slot,
-            cap: r.cap,
-            owner: r.owner,
-            remote: r.remote,
-            locked: r.locked,
-            marked: r.marked,
-            mapping: r.mapping,
-        })
+        self.records.values().copied()
     }
 
     pub(crate) fn record(&self, key: &MdbKey) -> Result<&Record, CapError> {
@@ -222,18 +220,8 @@ impl Mdb {
     ) -> MdbKey {
         let key = MdbKey::of(&cap, self.next_id);
         self.next_id += 1;
-        self.records.insert(
-            key,
-            Record {
-                cap,
-                slot,
-                owner,
-                remote,
-                locked: false,
-                marked: false,
-                mapping: None,
-            },
-        );
+        self.records
+            .insert(key, SlotView::fresh(cap, slot, owner, remote));
         if let Some(s) = self
             .cnodes
             .get_mut(&slot.cnode)

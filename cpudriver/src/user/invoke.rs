@@ -44,10 +44,20 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
     // runs the cross-core protocols itself: its invocations carry out what
     // was agreed. A domain's retype, revoke or delete that needs other
     // cores is refused with `RetryThroughMonitor`.
-    let gate = if cs == c.first {
+    let mut gate = if cs == c.first {
         Gate::Agreed
     } else {
         Gate::User
+    };
+    // The monitor's agreed delete, revoke and retype are the plain ones
+    // without the gate, once it shows the Kernel capability.
+    let call = match call.agreed() {
+        Some((kernel, plain)) => {
+            c.mdb.kernel_cap(cs, addr(kernel)?)?;
+            gate = Gate::Agreed;
+            plain
+        }
+        None => call,
     };
     match call {
         Syscall::CapIdentify { cap, ptr } => {
@@ -73,36 +83,15 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
             dest,
             dest_slot,
         } => {
-            let args = retype_args(ty, offset, size, count)?;
+            let args = RetypeArgs {
+                ty: CapType::from_code(ty).ok_or(CapError::BadArgument)?,
+                offset,
+                size,
+                count,
+            };
             let fx = c
                 .mdb
                 .retype_as(gate, cs, addr(src)?, args, addr(dest)?, dest_slot)?;
-            c.apply(&fx);
-            Ok(0)
-        }
-        Syscall::CapRetypeAgreed {
-            kernel,
-            src,
-            ty,
-            count,
-            offset,
-            size,
-            dest,
-            dest_slot,
-        } => {
-            let args = retype_args(ty, offset, size, count)?;
-            let (k, src, dest) = (addr(kernel)?, addr(src)?, addr(dest)?);
-            let fx = c.mdb.retype_agreed(cs, k, src, args, dest, dest_slot)?;
-            c.apply(&fx);
-            Ok(0)
-        }
-        Syscall::CapDeleteAgreed { kernel, cap } => {
-            let fx = c.mdb.delete_agreed(cs, addr(kernel)?, addr(cap)?)?;
-            c.apply(&fx);
-            Ok(0)
-        }
-        Syscall::CapRevokeAgreed { kernel, cap } => {
-            let fx = c.mdb.revoke_agreed(cs, addr(kernel)?, addr(cap)?)?;
             c.apply(&fx);
             Ok(0)
         }
@@ -248,16 +237,6 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
         }
         _ => Err(SysError::UnknownSyscall.into()),
     }
-}
-
-/// The library's retype arguments from a call's registers.
-fn retype_args(ty: u8, offset: u64, size: u64, count: u32) -> Result<RetypeArgs, CapError> {
-    Ok(RetypeArgs {
-        ty: CapType::from_code(ty).ok_or(CapError::BadArgument)?,
-        offset,
-        size,
-        count,
-    })
 }
 
 /// Checks a virtual address of the capability window.

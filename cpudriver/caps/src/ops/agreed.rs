@@ -156,6 +156,19 @@ impl Mdb {
         self.finish(r)
     }
 
+    /// Runs `op` once `kernel` names the Kernel capability.
+    fn as_monitor<T>(
+        &mut self,
+        cs: CSpace,
+        kernel: CapAddr,
+        op: impl FnOnce(&mut Mdb) -> Result<T, CapError>,
+    ) -> Result<T, CapError> {
+        match self.kernel_cap(cs, kernel) {
+            Ok(()) => op(self),
+            Err(e) => self.finish(Err(e)),
+        }
+    }
+
     /// [`Mdb::delete`] as agreed: without the `RetryThroughMonitor` gate.
     /// Needs the Kernel capability at `kernel` (`NoKernelCap`).
     pub fn delete_agreed(
@@ -164,10 +177,7 @@ impl Mdb {
         kernel: CapAddr,
         addr: CapAddr,
     ) -> Result<Vec<Effect>, CapError> {
-        match self.kernel_cap(cs, kernel) {
-            Ok(()) => self.delete_as(Gate::Agreed, cs, addr),
-            Err(e) => self.finish(Err(e)),
-        }
+        self.as_monitor(cs, kernel, |db| db.delete_as(Gate::Agreed, cs, addr))
     }
 
     /// [`Mdb::revoke`] as agreed: without the `RetryThroughMonitor` gate.
@@ -178,10 +188,7 @@ impl Mdb {
         kernel: CapAddr,
         addr: CapAddr,
     ) -> Result<Vec<Effect>, CapError> {
-        match self.kernel_cap(cs, kernel) {
-            Ok(()) => self.revoke_as(Gate::Agreed, cs, addr),
-            Err(e) => self.finish(Err(e)),
-        }
+        self.as_monitor(cs, kernel, |db| db.revoke_as(Gate::Agreed, cs, addr))
     }
 
     /// [`Mdb::retype`] as agreed: without the `RetryThroughMonitor` gate
@@ -197,9 +204,8 @@ impl Mdb {
         dest_cnode: CapAddr,
         dest_slot: u32,
     ) -> Result<Vec<Effect>, CapError> {
-        match self.kernel_cap(cs, kernel) {
-            Ok(()) => self.retype_as(Gate::Agreed, cs, src, args, dest_cnode, dest_slot),
-            Err(e) => self.finish(Err(e)),
-        }
+        self.as_monitor(cs, kernel, |db| {
+            db.retype_as(Gate::Agreed, cs, src, args, dest_cnode, dest_slot)
+        })
     }
 }

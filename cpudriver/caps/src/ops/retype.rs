@@ -108,19 +108,21 @@ impl Mdb {
         dest_cnode: CapAddr,
         dest_slot: u32,
     ) -> Result<Vec<Effect>, CapError> {
-        let r = self.retype_inner(gate, cs, src, args, dest_cnode, dest_slot);
+        let r = self
+            .retype_checked(gate, cs, src, args)
+            .and_then(|(start, size)| self.carve(cs, args, start, size, dest_cnode, dest_slot));
         self.finish(r)
     }
 
-    fn retype_inner(
-        &mut self,
+    /// The checks of a retype up to its destination: where the first
+    /// object starts and how large each is.
+    fn retype_checked(
+        &self,
         gate: Gate,
         cs: CSpace,
         src: CapAddr,
         args: RetypeArgs,
-        dest_cnode: CapAddr,
-        dest_slot: u32,
-    ) -> Result<Vec<Effect>, CapError> {
+    ) -> Result<(u64, u64), CapError> {
         let (key, src_cap) = self.cap_at(cs, src)?;
         if !src_cap.ty.can_retype_into(args.ty) {
             return Err(CapError::WrongType);
@@ -155,6 +157,19 @@ impl Mdb {
         {
             return Err(CapError::HasDescendants);
         }
+        Ok((start, obj_size))
+    }
+
+    /// Creates the objects of a checked retype in their slots.
+    fn carve(
+        &mut self,
+        cs: CSpace,
+        args: RetypeArgs,
+        start: u64,
+        obj_size: u64,
+        dest_cnode: CapAddr,
+        dest_slot: u32,
+    ) -> Result<Vec<Effect>, CapError> {
         let slots = self.resolve_dest(cs, dest_cnode, dest_slot, args.count)?;
 
         let mut effects = Vec::with_capacity(slots.len());

@@ -32,16 +32,16 @@ impl Mdb {
         cs: CSpace,
         addr: CapAddr,
     ) -> Result<Vec<Effect>, CapError> {
-        let r = self.revoke_inner(gate, cs, addr);
+        let r = self.revoked(gate, cs, addr).map(|doomed| {
+            let mut effects = Vec::new();
+            self.delete_all(doomed, &mut effects);
+            effects
+        });
         self.finish(r)
     }
 
-    fn revoke_inner(
-        &mut self,
-        gate: Gate,
-        cs: CSpace,
-        addr: CapAddr,
-    ) -> Result<Vec<Effect>, CapError> {
+    /// What a revoke deletes, once every check passed.
+    fn revoked(&self, gate: Gate, cs: CSpace, addr: CapAddr) -> Result<Vec<MdbKey>, CapError> {
         let key = self.resolve(cs, addr)?;
         let mut doomed: Vec<MdbKey> = self.copies(&key).filter(|k| *k != key).collect();
         self.revoke_bug(&mut doomed);
@@ -58,9 +58,7 @@ impl Mdb {
             .filter_map(|k| self.records.get(k))
             .any(|r| self.concerns_others(r));
         self.gate(gate, needs)?;
-        let mut effects = Vec::new();
-        self.delete_all(doomed, &mut effects);
-        Ok(effects)
+        Ok(doomed)
     }
 
     #[cfg(test)]

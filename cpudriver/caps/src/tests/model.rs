@@ -16,16 +16,8 @@ use abi::CapError;
 use alloc::vec;
 use alloc::vec::Vec;
 
-#[derive(Clone, Copy, Debug)]
-struct Rec {
-    cap: Cap,
-    slot: Slot,
-    owner: u32,
-    remote: RemoteRelations,
-    locked: bool,
-    marked: bool,
-    mapping: Option<Mapping>,
-}
+/// A record: exactly what the real database reports of a slot.
+type Rec = SlotView;
 
 /// The model of one core's capabilities, with one cspace.
 #[derive(Clone, Debug)]
@@ -90,32 +82,12 @@ impl Model {
     }
 
     fn push(&mut self, cap: Cap, slot: Slot, owner: u32, remote: RemoteRelations) {
-        self.recs.push(Rec {
-            cap,
-            slot,
-            owner,
-            remote,
-            locked: false,
-            marked: false,
-            mapping: None,
-        });
+        self.recs.push(SlotView::fresh(cap, slot, owner, remote));
     }
 
     /// The state, in the form the real database reports, sorted by slot.
     pub(crate) fn state(&self) -> Vec<SlotView> {
-        let mut v: Vec<SlotView> = self
-            .recs
-            .iter()
-            .map(|r| SlotView {
-                slot: r.slot,
-                cap: r.cap,
-                owner: r.owner,
-                remote: r.remote,
-                locked: r.locked,
-                marked: r.marked,
-                mapping: r.mapping,
-            })
-            .collect();
+        let mut v = self.recs.clone();
         v.sort();
         v
     }

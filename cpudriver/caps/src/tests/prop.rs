@@ -284,6 +284,10 @@ impl Pair {
                 free.get(n % free.len().max(1)).copied().unwrap_or(0)
             }
         };
+        let to = |d: Pick, p: SlotPick| {
+            let d = a(d);
+            (d, sl(d, p))
+        };
         let en = |v: CapAddr, p: EntryPick| match p {
             EntryPick::Raw(n) => n,
             EntryPick::Mapped(n) => {
@@ -308,16 +312,14 @@ impl Pair {
                     size,
                     count,
                 };
-                let (s, d) = (a(src), a(dest));
-                let slot = sl(d, slot);
+                let (s, (d, slot)) = (a(src), to(dest, slot));
                 (
                     effects(imp.retype(cs, s, args, d, slot)),
                     effects(model.retype(Gate::User, s, args, d, slot)),
                 )
             }
             Op::Copy { src, dest, slot } => {
-                let (s, d) = (a(src), a(dest));
-                let slot = sl(d, slot);
+                let (s, (d, slot)) = (a(src), to(dest, slot));
                 (
                     unit(imp.copy(cs, s, d, slot)),
                     unit(model.mint(s, d, slot, None, 0)),
@@ -330,8 +332,7 @@ impl Pair {
                 rights,
                 badge,
             } => {
-                let (s, d) = (a(src), a(dest));
-                let slot = sl(d, slot);
+                let (s, (d, slot)) = (a(src), to(dest, slot));
                 let r = Rights::from_bits_truncate(rights);
                 (
                     unit(imp.mint(cs, s, d, slot, r, badge)),
@@ -401,8 +402,7 @@ impl Pair {
                 dest,
                 slot,
             } => {
-                let (k, d) = (a(kernel), a(dest));
-                let slot = sl(d, slot);
+                let (k, (d, slot)) = (a(kernel), to(dest, slot));
                 let rr = RemoteRelations::from_bits_truncate(remote);
                 (
                     unit(imp.create_received(cs, k, bytes, owner, rr, d, slot)),
@@ -415,8 +415,7 @@ impl Pair {
                 dest,
                 slot,
             } => {
-                let (k, d) = (a(kernel), a(dest));
-                let slot = sl(d, slot);
+                let (k, (d, slot)) = (a(kernel), to(dest, slot));
                 (
                     unit(imp.create_notify(cs, k, core, d, slot)),
                     unit(model.create_notify(k, core, d, slot)),

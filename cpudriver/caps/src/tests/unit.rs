@@ -101,105 +101,58 @@ fn retype_refusals() {
     refused(&mut db, CapError::WrongType, |d| {
         d.retype(cs, l2(4, 0), frame_args(4096, 1), ROOT, 10)
     });
-    refused(&mut db, CapError::WrongType, |d| {
-        d.retype(cs, l1(22), fixed(CapType::Endpoint), ROOT, 10)
-    });
-    refused(&mut db, CapError::WrongType, |d| {
-        d.retype(cs, l1(22), fixed(CapType::Kernel), ROOT, 10)
-    });
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.retype(cs, l1(22), frame_args(4096, 0), ROOT, 10)
-    });
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.retype(cs, l1(22), frame_args(0, 1), ROOT, 10)
-    });
-    refused(&mut db, CapError::Misaligned, |d| {
-        d.retype(cs, l1(22), frame_args(100, 1), ROOT, 10)
-    });
-    // RAM into RAM of the same size would look like a copy.
-    let same = RetypeArgs {
-        ty: CapType::Ram,
-        offset: 0,
-        size: 0x8000,
-        count: 1,
+    let args = |ty, offset, size, count| RetypeArgs {
+        ty,
+        offset,
+        size,
+        count,
     };
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.retype(cs, l1(22), same, ROOT, 10)
-    });
-    let cnode3 = RetypeArgs {
-        ty: CapType::CNode,
-        offset: 0,
-        size: 3,
-        count: 1,
-    };
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.retype(cs, l1(22), cnode3, ROOT, 10)
-    });
-    let sized_vnode = RetypeArgs {
-        size: 4096,
-        ..fixed(CapType::Pt)
-    };
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.retype(cs, l1(22), sized_vnode, ROOT, 10)
-    });
-    // A VNode takes its natural alignment.
-    let off = RetypeArgs {
-        offset: 1024,
-        ..fixed(CapType::Pt)
-    };
-    refused(&mut db, CapError::Misaligned, |d| {
-        d.retype(cs, l1(22), off, ROOT, 10)
-    });
-    let dispatcher_ok = RetypeArgs {
-        offset: 1024,
-        ..fixed(CapType::Dispatcher)
-    };
-    // Never outside the source.
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.retype(cs, l1(22), frame_args(4096, 9), ROOT, 10)
-    });
-    let far = RetypeArgs {
-        offset: 0x8000,
-        ..frame_args(4096, 1)
-    };
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.retype(cs, l1(22), far, ROOT, 10)
-    });
-    let huge = RetypeArgs {
-        offset: u64::MAX - 4095,
-        ..frame_args(4096, 1)
-    };
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.retype(cs, l1(22), huge, ROOT, 10)
-    });
-    let wrap = RetypeArgs {
-        size: 1 << 63,
-        count: 2,
-        ..frame_args(4096, 1)
-    };
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.retype(cs, l1(22), wrap, ROOT, 10)
-    });
+    // Of the RAM in slot 22, into root slot 10.
+    for (want, what) in [
+        (CapError::WrongType, fixed(CapType::Endpoint)),
+        (CapError::WrongType, fixed(CapType::Kernel)),
+        (CapError::BadArgument, frame_args(4096, 0)),
+        (CapError::BadArgument, frame_args(0, 1)),
+        (CapError::Misaligned, frame_args(100, 1)),
+        // RAM into RAM of the same size would look like a copy.
+        (CapError::BadArgument, args(CapType::Ram, 0, 0x8000, 1)),
+        (CapError::BadArgument, args(CapType::CNode, 0, 3, 1)),
+        (CapError::BadArgument, args(CapType::Pt, 0, 4096, 1)),
+        // A VNode takes its natural alignment.
+        (CapError::Misaligned, args(CapType::Pt, 1024, 0, 1)),
+        // Never outside the source.
+        (CapError::OutOfRange, frame_args(4096, 9)),
+        (CapError::OutOfRange, args(CapType::Frame, 0x8000, 4096, 1)),
+        (
+            CapError::OutOfRange,
+            args(CapType::Frame, u64::MAX - 4095, 4096, 1),
+        ),
+        (CapError::OutOfRange, args(CapType::Frame, 0, 1 << 63, 2)),
+    ] {
+        refused(&mut db, want, |d| d.retype(cs, l1(22), what, ROOT, 10));
+    }
+    let dispatcher_ok = args(CapType::Dispatcher, 1024, 0, 1);
     // Descendants: the RAM of slot 21 was retyped into frames.
-    refused(&mut db, CapError::HasDescendants, |d| {
-        d.retype(cs, l1(21), frame_args(4096, 1), ROOT, 10)
-    });
-    refused(&mut db, CapError::HasDescendants, |d| {
-        d.retype(cs, l1(1), frame_args(4096, 1), ROOT, 10)
-    });
+    for src in [l1(21), l1(1)] {
+        refused(&mut db, CapError::HasDescendants, |d| {
+            d.retype(cs, src, frame_args(4096, 1), ROOT, 10)
+        });
+    }
     // Destinations.
-    refused(&mut db, CapError::SlotOccupied, |d| {
-        d.retype(cs, l1(22), frame_args(4096, 2), ROOT, 9)
-    });
-    refused(&mut db, CapError::NoSuchSlot, |d| {
-        d.retype(cs, l1(22), frame_args(4096, 2), ROOT, 31)
-    });
-    refused(&mut db, CapError::NoSuchSlot, |d| {
-        d.retype(cs, l1(22), frame_args(4096, 1), ROOT, u32::MAX)
-    });
-    refused(&mut db, CapError::WrongType, |d| {
-        d.retype(cs, l1(22), frame_args(4096, 1), l1(5), 0)
-    });
+    for (want, src, args, dest, slot) in [
+        (CapError::SlotOccupied, l1(22), frame_args(4096, 2), ROOT, 9),
+        (CapError::NoSuchSlot, l1(22), frame_args(4096, 2), ROOT, 31),
+        (
+            CapError::NoSuchSlot,
+            l1(22),
+            frame_args(4096, 1),
+            ROOT,
+            u32::MAX,
+        ),
+        (CapError::WrongType, l1(22), frame_args(4096, 1), l1(5), 0),
+    ] {
+        refused(&mut db, want, |d| d.retype(cs, src, args, dest, slot));
+    }
     // Rights and ownership.
     db.mint(cs, l1(23), ROOT, 10, Rights::READ | Rights::GRANT, 0)
         .expect("mint");
@@ -317,54 +270,30 @@ fn map_refusals() {
     let (pml4, pdpt, pd, pt) = (l1(5), l1(6), l1(7), l1(8));
     let frame = l2(4, 0);
     let rw = Rights::READ | Rights::WRITE;
-    refused(&mut db, CapError::WrongType, |d| {
-        d.map(cs, frame, 0, frame, rw, 0, 1)
-    });
-    refused(&mut db, CapError::WrongType, |d| {
-        d.map(cs, pt, 0, l1(22), rw, 0, 1)
-    });
-    refused(&mut db, CapError::WrongType, |d| {
-        d.map(cs, pml4, 0, frame, rw, 0, 1)
-    });
-    refused(&mut db, CapError::WrongType, |d| {
-        d.map(cs, pml4, 0, pd, rw, 0, 1)
-    });
-    refused(&mut db, CapError::WrongType, |d| {
-        d.map(cs, pt, 0, l1(9), rw, 0, 1)
-    });
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.map(cs, pml4, 0, pdpt, rw, 0, 2)
-    });
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.map(cs, pt, 0, frame, rw, 0, 0)
-    });
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.map(cs, pt, 0, frame, Rights::WRITE, 0, 1)
-    });
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.map(cs, pt, 512, frame, rw, 0, 1)
-    });
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.map(cs, pt, u32::MAX, frame, rw, 0, 1)
-    });
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.map(cs, pt, 0, frame, rw, 0, 2)
-    });
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.map(cs, pt, 0, frame, rw, 4096, 1)
-    });
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.map(cs, pt, 0, frame, rw, u64::MAX, 1)
-    });
-    refused(&mut db, CapError::Misaligned, |d| {
-        d.map(cs, pt, 0, frame, rw, 100, 1)
-    });
-    refused(&mut db, CapError::KernelHalf, |d| {
-        d.map(cs, pml4, 256, pdpt, rw, 0, 1)
-    });
-    refused(&mut db, CapError::KernelHalf, |d| {
-        d.map(cs, pml4, 511, pdpt, rw, 0, 1)
-    });
+    // (refusal, table, index, source, rights, offset, count)
+    let cases = [
+        (CapError::WrongType, frame, 0, frame, rw, 0, 1),
+        (CapError::WrongType, pt, 0, l1(22), rw, 0, 1),
+        (CapError::WrongType, pml4, 0, frame, rw, 0, 1),
+        (CapError::WrongType, pml4, 0, pd, rw, 0, 1),
+        (CapError::WrongType, pt, 0, l1(9), rw, 0, 1),
+        (CapError::BadArgument, pml4, 0, pdpt, rw, 0, 2),
+        (CapError::BadArgument, pt, 0, frame, rw, 0, 0),
+        (CapError::BadArgument, pt, 0, frame, Rights::WRITE, 0, 1),
+        (CapError::OutOfRange, pt, 512, frame, rw, 0, 1),
+        (CapError::OutOfRange, pt, u32::MAX, frame, rw, 0, 1),
+        (CapError::OutOfRange, pt, 0, frame, rw, 0, 2),
+        (CapError::OutOfRange, pt, 0, frame, rw, 4096, 1),
+        (CapError::OutOfRange, pt, 0, frame, rw, u64::MAX, 1),
+        (CapError::Misaligned, pt, 0, frame, rw, 100, 1),
+        (CapError::KernelHalf, pml4, 256, pdpt, rw, 0, 1),
+        (CapError::KernelHalf, pml4, 511, pdpt, rw, 0, 1),
+    ];
+    for (want, table, index, src, rights, offset, count) in cases {
+        refused(&mut db, want, |d| {
+            d.map(cs, table, index, src, rights, offset, count)
+        });
+    }
     // A frame mapped writable needs WRITE; executable needs EXECUTE.
     db.mint(cs, frame, ROOT, 10, Rights::READ | Rights::GRANT, 0)
         .expect("read-only copy");
