@@ -27,12 +27,14 @@ bitflags::bitflags! {
     #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
     pub struct RemoteRelations: u8 {
         /// Another core holds a copy: deleting the last local copy does not
-        /// destroy the object.
+        /// destroy the object (and a program's delete of it, retype or
+        /// revoke is `RetryThroughMonitor`).
         const COPIES = 1 << 0;
-        /// Another core holds an ancestor (recorded for the cross-core
-        /// protocols; no local operation depends on it).
+        /// Another core holds an ancestor: a program's retype or revoke is
+        /// `RetryThroughMonitor`.
         const ANCESTORS = 1 << 1;
-        /// Another core holds a descendant: the object may not be retyped.
+        /// Another core holds a descendant: the object may not be retyped
+        /// (a program's retype or revoke is `RetryThroughMonitor`).
         const DESCENDANTS = 1 << 2;
     }
 }
