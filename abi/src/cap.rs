@@ -18,14 +18,29 @@ pub const WIRE_LEN: usize = 32;
 /// resolve them).
 pub const L2_BITS: u32 = 8;
 
+/// Bits of level-2 index in a wide depth-two address: every slot of the
+/// largest CNode (4096 slots), so that a cspace whose root holds `n` CNodes
+/// of 4096 slots has `n * 4096` usable slots at depth two.
+pub const WIDE_L2_BITS: u32 = 12;
+
+/// The depth byte of a wide depth-two address ([`CPtr::l2_wide`]): two
+/// levels (low nibble) whose index splits at [`WIDE_L2_BITS`] (high
+/// nibble).
+pub const DEPTH_TWO_WIDE: u8 = 2 | (WIDE_L2_BITS as u8) << 4;
+
 /// A capability address in one register: the index bits in bits 0..32 and
-/// the depth (1: a slot of the root CNode; 2: slot `bits & 0xff` of the
-/// CNode in root slot `bits >> 8`) in bits 32..40. Higher bits are zero.
+/// the depth byte in bits 32..40. Higher bits are zero. The depth byte is
+/// 1 (a slot of the root CNode), 2 (slot `bits & 0xff` of the CNode in
+/// root slot `bits >> 8`) or [`DEPTH_TWO_WIDE`] (slot `bits & 0xfff` of the
+/// CNode in root slot `bits >> 12`).
+///
+/// So a cspace has at most 4096 root slots (the largest CNode) and, at
+/// depth two, 4096 slots behind each of them: 2^24 in all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CPtr {
     /// The index bits.
     pub bits: u32,
-    /// 1 or 2.
+    /// 1, 2 or [`DEPTH_TWO_WIDE`].
     pub depth: u8,
 }
 
@@ -50,16 +65,28 @@ impl CPtr {
         })
     }
 
+    /// Slot `l2` (below 4096) of the CNode in root slot `l1`, as a wide
+    /// depth-two address; `None` when either does not fit.
+    pub const fn l2_wide(l1: u32, l2: u32) -> Option<CPtr> {
+        if l1 >= 1 << (32 - WIDE_L2_BITS) || l2 >= 1 << WIDE_L2_BITS {
+            return None;
+        }
+        Some(CPtr {
+            bits: (l1 << WIDE_L2_BITS) | l2,
+            depth: DEPTH_TWO_WIDE,
+        })
+    }
+
     /// The register value.
     pub const fn raw(self) -> u64 {
         self.bits as u64 | ((self.depth as u64) << 32)
     }
 
-    /// Decodes a register: a depth other than 1 or 2, or any bit above the
-    /// depth, is `BadArgument`.
+    /// Decodes a register: a depth byte other than 1, 2 or
+    /// [`DEPTH_TWO_WIDE`], or any bit above it, is `BadArgument`.
     pub fn decode(raw: u64) -> Result<CPtr, CapError> {
         let depth = raw >> 32;
-        if depth != 1 && depth != 2 {
+        if depth != 1 && depth != 2 && depth != u64::from(DEPTH_TWO_WIDE) {
             return Err(CapError::BadArgument);
         }
         Ok(CPtr {
@@ -269,11 +296,19 @@ pub enum CapError {
     /// hand out: not its RAM given to its monitor, nor (for core 0) the
     /// shared pool; a kernel's own frames, for instance.
     NotImportable = 0x111,
+    /// The operation needs the agreement of the other cores that hold
+    /// copies, ancestors or descendants of the object, or the object is
+    /// owned by another core: nothing was done, and the caller's monitor
+    /// carries it out after the cross-core protocol agrees.
+    RetryThroughMonitor = 0x112,
+    /// The capability is marked by an operation agreed across cores (a
+    /// revoke or delete in progress): it behaves as deleted.
+    Marked = 0x113,
 }
 
 impl CapError {
     /// Every error.
-    pub const ALL: [CapError; 18] = [
+    pub const ALL: [CapError; 20] = [
         CapError::NoSuchSlot,
         CapError::EmptySlot,
         CapError::WrongType,
@@ -292,6 +327,8 @@ impl CapError {
         CapError::NotMapped,
         CapError::Locked,
         CapError::NotImportable,
+        CapError::RetryThroughMonitor,
+        CapError::Marked,
     ];
 
     /// Decodes a code; `None` for a code that names no capability error.
@@ -349,6 +386,22 @@ mod tests {
     }
 
     #[test]
+    fn wide_cptrs_reach_every_slot_of_the_largest_cnode() {
+        let last = CPtr::l2_wide(255, 4095).unwrap();
+        assert_eq!(last.bits, 0xff_fff);
+        assert_eq!(CPtr::decode(last.raw()), Ok(last));
+        assert_eq!(CPtr::decode(last.raw()).map(|c| c.depth), Ok(0xc2));
+        // One past the largest CNode, and a root index past 20 bits.
+        assert_eq!(CPtr::l2_wide(0, 4096), None);
+        assert_eq!(CPtr::l2_wide(1 << 20, 0), None);
+        assert!(CPtr::l2_wide((1 << 20) - 1, 4095).is_some());
+        // Other widths are not addresses.
+        for depth in [0x82u64, 0x12, 0xd2, 0xc1, 0xc3] {
+            assert_eq!(CPtr::decode(depth << 32), Err(CapError::BadArgument));
+        }
+    }
+
+    #[test]
     fn every_error_is_listed_once_and_keeps_its_name() {
         use strum::IntoEnumIterator;
         assert!(CapError::iter().eq(CapError::ALL));
@@ -373,6 +426,8 @@ mod tests {
                 "not-mapped",
                 "locked",
                 "not-importable",
+                "retry-through-monitor",
+                "marked",
             ]
         );
     }

@@ -63,5 +63,17 @@ pub const VNODE_PROTECT: u64 = 28;
 pub const DISPATCHER_UPCALL: u64 = 29;
 /// [`super::Syscall::DispatcherResume`].
 pub const DISPATCHER_RESUME: u64 = 30;
+/// [`super::Syscall::CapMark`].
+pub const CAP_MARK: u64 = 31;
+/// [`super::Syscall::CapUnmark`].
+pub const CAP_UNMARK: u64 = 32;
+/// [`super::Syscall::CapSweep`].
+pub const CAP_SWEEP: u64 = 33;
+/// [`super::Syscall::CapDeleteAgreed`].
+pub const CAP_DELETE_AGREED: u64 = 34;
+/// [`super::Syscall::CapRevokeAgreed`].
+pub const CAP_REVOKE_AGREED: u64 = 35;
+/// [`super::Syscall::CapRetypeAgreed`].
+pub const CAP_RETYPE_AGREED: u64 = 36;
 /// The highest call number.
-pub const LAST: u64 = DISPATCHER_RESUME;
+pub const LAST: u64 = CAP_RETYPE_AGREED;

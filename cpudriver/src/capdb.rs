@@ -45,7 +45,9 @@
 
 use abi::cap::slot;
 use boot::plan::PhysRange;
-use caps::{CSpace, Cap, CapAddr, CapError, CapType, Effect, Level, Mdb, RemoteRelations, Rights};
+use caps::{
+    CSpace, Cap, CapAddr, CapError, CapType, Effect, Gate, Level, Mdb, RemoteRelations, Rights,
+};
 use spin::{Mutex, MutexGuard};
 use x86_64::structures::paging::PageTableFlags as F;
 
@@ -431,7 +433,9 @@ impl Caps {
             }
             Err(e) => {
                 // Only an inconsistent database refuses these; undo.
-                let _ = self.mdb.delete(self.kernel, CapAddr::l1(ram));
+                let _ = self
+                    .mdb
+                    .delete_as(Gate::Agreed, self.kernel, CapAddr::l1(ram));
                 self.free.extend([pt, ram]);
                 frames::free(phys);
                 Err(e.into())
@@ -445,7 +449,10 @@ impl Caps {
     /// free the address space that links it.
     pub fn drop_table(&mut self, t: KernelTable) {
         for slot in [t.pt, t.ram] {
-            match self.mdb.delete(self.kernel, CapAddr::l1(slot)) {
+            match self
+                .mdb
+                .delete_as(Gate::Agreed, self.kernel, CapAddr::l1(slot))
+            {
                 Ok(effects) => self.apply(&effects),
                 Err(e) => log::error!("kernel table {:#x}: delete refused: {e}", t.phys),
             }
@@ -518,7 +525,10 @@ impl Caps {
 
     /// Deletes the capability held in kernel slot `slot`.
     pub fn drop_held(&mut self, slot: u32) {
-        match self.mdb.delete(self.kernel, CapAddr::l1(slot)) {
+        match self
+            .mdb
+            .delete_as(Gate::Agreed, self.kernel, CapAddr::l1(slot))
+        {
             Ok(effects) => self.apply(&effects),
             Err(e) => log::error!("held capability in kernel slot {slot}: delete refused: {e}"),
         }

@@ -95,6 +95,35 @@ impl Syscall {
                     owner: u32::try_from(a4).map_err(|_| CapError::BadArgument)?,
                 }
             }
+            number::CAP_MARK
+            | number::CAP_UNMARK
+            | number::CAP_DELETE_AGREED
+            | number::CAP_REVOKE_AGREED => {
+                zero(&[a2, a3, a4, a5])?;
+                let (kernel, cap) = (CPtr::decode(a0)?, CPtr::decode(a1)?);
+                match number {
+                    number::CAP_MARK => Syscall::CapMark { kernel, cap },
+                    number::CAP_UNMARK => Syscall::CapUnmark { kernel, cap },
+                    number::CAP_DELETE_AGREED => Syscall::CapDeleteAgreed { kernel, cap },
+                    _ => Syscall::CapRevokeAgreed { kernel, cap },
+                }
+            }
+            number::CAP_SWEEP => {
+                zero(&[a1, a2, a3, a4, a5])?;
+                Syscall::CapSweep {
+                    kernel: CPtr::decode(a0)?,
+                }
+            }
+            number::CAP_RETYPE_AGREED => Syscall::CapRetypeAgreed {
+                kernel: CPtr::decode(a5)?,
+                src: CPtr::decode(a0)?,
+                ty: a1 as u8,
+                count: (a1 >> 32) as u32,
+                offset: a2,
+                size: a3,
+                dest: CPtr::decode(a4)?,
+                dest_slot: ((a1 >> 8) & 0xff_ffff) as u32,
+            },
             number::VNODE_MAP => Syscall::VnodeMap {
                 table: CPtr::decode(a0)?,
                 index: u32::try_from(a1).map_err(|_| CapError::OutOfRange)?,
@@ -261,6 +290,12 @@ mod tests {
                 number::FAULT_HANDLER | number::FAULT_RESUME => [0; 6],
                 number::VNODE_PROTECT => [cptr, 0, 1, 0, 0, 0],
                 number::DISPATCHER_UPCALL | number::DISPATCHER_RESUME => [0; 6],
+                number::CAP_MARK
+                | number::CAP_UNMARK
+                | number::CAP_DELETE_AGREED
+                | number::CAP_REVOKE_AGREED => [cptr, cptr, 0, 0, 0, 0],
+                number::CAP_SWEEP => [cptr, 0, 0, 0, 0, 0],
+                number::CAP_RETYPE_AGREED => [cptr, 1, 0, 0, cptr, cptr],
                 _ => good,
             };
             assert!(Syscall::decode(n, args).is_ok(), "{n}");
@@ -268,6 +303,73 @@ mod tests {
         assert_eq!(
             Syscall::decode(number::LAST + 1, good),
             Err(Error::Sys(SysError::UnknownSyscall))
+        );
+    }
+
+    #[test]
+    fn decodes_the_monitors_agreed_operations() {
+        let (k, c) = (CPtr::l1(1), CPtr::l2_wide(3, 4000).unwrap());
+        let two = [k.raw(), c.raw(), 0, 0, 0, 0];
+        assert_eq!(
+            Syscall::decode(number::CAP_MARK, two),
+            Ok(Syscall::CapMark { kernel: k, cap: c })
+        );
+        assert_eq!(
+            Syscall::decode(number::CAP_UNMARK, two),
+            Ok(Syscall::CapUnmark { kernel: k, cap: c })
+        );
+        assert_eq!(
+            Syscall::decode(number::CAP_DELETE_AGREED, two),
+            Ok(Syscall::CapDeleteAgreed { kernel: k, cap: c })
+        );
+        assert_eq!(
+            Syscall::decode(number::CAP_REVOKE_AGREED, two),
+            Ok(Syscall::CapRevokeAgreed { kernel: k, cap: c })
+        );
+        assert_eq!(
+            Syscall::decode(number::CAP_SWEEP, [k.raw(), 0, 0, 0, 0, 0]),
+            Ok(Syscall::CapSweep { kernel: k })
+        );
+        let packed = u64::from(cap::ty::FRAME) | (4095 << 8) | (4096u64 << 32);
+        assert_eq!(
+            Syscall::decode(
+                number::CAP_RETYPE_AGREED,
+                [c.raw(), packed, 8192, 4096, k.raw(), k.raw()]
+            ),
+            Ok(Syscall::CapRetypeAgreed {
+                kernel: k,
+                src: c,
+                ty: cap::ty::FRAME,
+                count: 4096,
+                offset: 8192,
+                size: 4096,
+                dest: k,
+                dest_slot: 4095
+            })
+        );
+        let plain = Syscall::CapDelete { cap: c };
+        assert_eq!(
+            Syscall::CapDeleteAgreed { kernel: k, cap: c }.agreed(),
+            Some((k, plain))
+        );
+        assert_eq!(plain.agreed(), None);
+        assert_eq!(Syscall::CapMark { kernel: k, cap: c }.agreed(), None);
+        let bad = Some(Error::Cap(CapError::BadArgument));
+        for n in [
+            number::CAP_MARK,
+            number::CAP_SWEEP,
+            number::CAP_REVOKE_AGREED,
+        ] {
+            assert_eq!(
+                Syscall::decode(n, [k.raw(), c.raw(), 0, 0, 0, 9]).err(),
+                bad
+            );
+        }
+        assert_eq!(Syscall::decode(number::CAP_SWEEP, [0; 6]).err(), bad);
+        assert_eq!(
+            Syscall::decode(number::CAP_RETYPE_AGREED, [c.raw(), 1, 0, 0, k.raw(), 0]).err(),
+            bad,
+            "no Kernel capability register"
         );
     }
 
@@ -545,6 +647,6 @@ mod tests {
             bad(number::DISPATCHER_RESUME, [1, 0, 0, 0, 0, 0]),
             Some("bad-argument")
         );
-        assert_eq!(number::LAST, number::DISPATCHER_RESUME);
+        assert_eq!(number::LAST, number::CAP_RETYPE_AGREED);
     }
 }

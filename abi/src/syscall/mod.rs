@@ -15,6 +15,17 @@
 //! capability: they turn a capability into [`cap::WIRE_LEN`] bytes for
 //! another core, and such bytes back into a capability.
 //!
+//! A domain's retype, revoke or delete that needs the other cores (the
+//! object is owned by another core, or has copies, ancestors or
+//! descendants there) is refused with `RetryThroughMonitor` and changes
+//! nothing; the monitor runs the cross-core protocol and carries out the
+//! result with the calls that need the Kernel capability too:
+//! [`Syscall::CapMark`], [`Syscall::CapUnmark`], [`Syscall::CapSweep`],
+//! [`Syscall::CapDeleteAgreed`], [`Syscall::CapRevokeAgreed`] and
+//! [`Syscall::CapRetypeAgreed`]. The programs the CPU driver starts at
+//! boot, in the core's first cspace, are the monitor: their own retype,
+//! revoke and delete are never refused so.
+//!
 //! # Panics
 //!
 //! A panic in ring 3 (an allocation failure included: on `no_std` the
@@ -242,6 +253,89 @@ pub enum Syscall {
         /// The core that owns the object (the exporter's).
         owner: u32,
     },
+    /// Mark every copy and descendant on this core of the object the
+    /// capability at `cap` names, for a revoke or delete the cores agreed:
+    /// each behaves as deleted from now on (every invocation naming it, or
+    /// reaching a slot through a marked CNode, is `Marked`) until
+    /// [`Syscall::CapSweep`] removes it or [`Syscall::CapUnmark`] restores
+    /// it. Needs the Kernel capability at `kernel` (`NoKernelCap`).
+    /// Returns how many were not marked before.
+    ///
+    /// Registers: `rdi` = `kernel`, `rsi` = `cap`; the rest zero
+    /// (`BadArgument`).
+    CapMark {
+        /// The Kernel capability.
+        kernel: CPtr,
+        /// A copy of the object.
+        cap: CPtr,
+    },
+    /// Clear the marks [`Syscall::CapMark`] set on the copies and
+    /// descendants of the object at `cap` (an abandoned operation). Needs
+    /// the Kernel capability. Returns how many were marked.
+    ///
+    /// Registers: `rdi` = `kernel`, `rsi` = `cap`; the rest zero.
+    CapUnmark {
+        /// The Kernel capability.
+        kernel: CPtr,
+        /// A copy of the object.
+        cap: CPtr,
+    },
+    /// Delete every marked capability of this core, as
+    /// [`Syscall::CapDelete`] would (an object goes only with its last copy
+    /// here, and not while a copy is recorded on another core). Needs the
+    /// Kernel capability. Returns how many capabilities went.
+    ///
+    /// Registers: `rdi` = `kernel`; the rest zero.
+    CapSweep {
+        /// The Kernel capability.
+        kernel: CPtr,
+    },
+    /// [`Syscall::CapDelete`] as the cores agreed: never
+    /// `RetryThroughMonitor`. Needs the Kernel capability.
+    ///
+    /// Registers: `rdi` = `kernel`, `rsi` = `cap`; the rest zero.
+    CapDeleteAgreed {
+        /// The Kernel capability.
+        kernel: CPtr,
+        /// The capability.
+        cap: CPtr,
+    },
+    /// [`Syscall::CapRevoke`] as the cores agreed: never
+    /// `RetryThroughMonitor`. Needs the Kernel capability.
+    ///
+    /// Registers: `rdi` = `kernel`, `rsi` = `cap`; the rest zero.
+    CapRevokeAgreed {
+        /// The Kernel capability.
+        kernel: CPtr,
+        /// The capability.
+        cap: CPtr,
+    },
+    /// [`Syscall::CapRetype`] as the cores agreed: never
+    /// `RetryThroughMonitor` (a source owned by another core stays
+    /// `NotPermitted`, one with descendants on another core
+    /// `HasDescendants`). Needs the Kernel capability.
+    ///
+    /// Registers: as [`Syscall::CapRetype`], but `rsi` packs the type code
+    /// in bits 0..8, `dest_slot` in bits 8..32 (a CNode has at most 4096
+    /// slots) and the count in bits 32..64, and `r9` = `kernel`.
+    CapRetypeAgreed {
+        /// The Kernel capability.
+        kernel: CPtr,
+        /// The source capability.
+        src: CPtr,
+        /// The type code of the new objects ([`cap::ty`]).
+        ty: u8,
+        /// How many objects.
+        count: u32,
+        /// Offset of the first object from the source's base.
+        offset: u64,
+        /// Size of each object.
+        size: u64,
+        /// The destination CNode.
+        dest: CPtr,
+        /// The first destination slot.
+        dest_slot: u32,
+    },
     /// Map the Frame or VNode at `src` into `count` entries from `index` of
     /// the VNode at `table`, both in the caller's cspace, with `rights`; a
     /// frame is mapped from `offset` bytes into it. The checks are the
@@ -409,4 +503,38 @@ pub enum Syscall {
         /// Whether the handler could not handle it.
         give_up: bool,
     },
+}
+
+impl Syscall {
+    /// For an agreed delete, revoke or retype of the monitor: the Kernel
+    /// capability it shows and the plain call it carries out without the
+    /// `RetryThroughMonitor` gate. `None` for every other call.
+    pub fn agreed(self) -> Option<(CPtr, Syscall)> {
+        Some(match self {
+            Syscall::CapDeleteAgreed { kernel, cap } => (kernel, Syscall::CapDelete { cap }),
+            Syscall::CapRevokeAgreed { kernel, cap } => (kernel, Syscall::CapRevoke { cap }),
+            Syscall::CapRetypeAgreed {
+                kernel,
+                src,
+                ty,
+                count,
+                offset,
+                size,
+                dest,
+                dest_slot,
+            } => (
+                kernel,
+                Syscall::CapRetype {
+                    src,
+                    ty,
+                    count,
+                    offset,
+                    size,
+                    dest,
+                    dest_slot,
+                },
+            ),
+            _ => return None,
+        })
+    }
 }

@@ -134,6 +134,65 @@ pub fn cap_import(
     unsafe { raw6(number::CAP_IMPORT, a) }.map(|_| ())
 }
 
+/// Marks every copy and descendant here of the object at `cap` for an
+/// agreed revoke or delete; returns how many were not marked before.
+/// Needs the Kernel capability at `kernel`.
+pub fn cap_mark(kernel: CPtr, cap: CPtr) -> Result<u64, Error> {
+    invoke(number::CAP_MARK, [kernel.raw(), cap.raw(), 0, 0, 0, 0])
+}
+
+/// Clears the marks of the copies and descendants here of the object at
+/// `cap`; returns how many were marked. Needs the Kernel capability.
+pub fn cap_unmark(kernel: CPtr, cap: CPtr) -> Result<u64, Error> {
+    invoke(number::CAP_UNMARK, [kernel.raw(), cap.raw(), 0, 0, 0, 0])
+}
+
+/// Deletes every marked capability of this core; returns how many went.
+/// Needs the Kernel capability.
+pub fn cap_sweep(kernel: CPtr) -> Result<u64, Error> {
+    invoke(number::CAP_SWEEP, [kernel.raw(), 0, 0, 0, 0, 0])
+}
+
+/// [`cap_delete`] as the cores agreed. Needs the Kernel capability.
+pub fn cap_delete_agreed(kernel: CPtr, cap: CPtr) -> Result<(), Error> {
+    invoke(
+        number::CAP_DELETE_AGREED,
+        [kernel.raw(), cap.raw(), 0, 0, 0, 0],
+    )
+    .map(|_| ())
+}
+
+/// [`cap_revoke`] as the cores agreed. Needs the Kernel capability.
+pub fn cap_revoke_agreed(kernel: CPtr, cap: CPtr) -> Result<(), Error> {
+    invoke(
+        number::CAP_REVOKE_AGREED,
+        [kernel.raw(), cap.raw(), 0, 0, 0, 0],
+    )
+    .map(|_| ())
+}
+
+/// [`cap_retype`] as the cores agreed. Needs the Kernel capability. A
+/// `dest_slot` past 24 bits names no slot of any CNode: `NoSuchSlot`
+/// before any call.
+#[allow(clippy::too_many_arguments)]
+pub fn cap_retype_agreed(
+    kernel: CPtr,
+    src: CPtr,
+    ty: u8,
+    offset: u64,
+    size: u64,
+    count: u32,
+    dest: CPtr,
+    dest_slot: u32,
+) -> Result<(), Error> {
+    if dest_slot >= 1 << 24 {
+        return Err(Error::Cap(CapError::NoSuchSlot));
+    }
+    let packed = u64::from(ty) | (u64::from(dest_slot) << 8) | (u64::from(count) << 32);
+    let a = [src.raw(), packed, offset, size, dest.raw(), kernel.raw()];
+    invoke(number::CAP_RETYPE_AGREED, a).map(|_| ())
+}
+
 /// Removes the mapping that starts at `va`.
 pub fn cap_unmap(va: u64) -> Result<(), Error> {
     invoke(number::CAP_UNMAP, [va, 0, 0, 0, 0, 0]).map(|_| ())

@@ -2,25 +2,46 @@
 //!
 //! A cspace is named by its root CNode. A root slot may hold a CNode
 //! capability to a level-2 CNode. A [`CapAddr`] of depth two packs the root
-//! index above [`L2_BITS`] bits of level-2 index; an address of depth one
-//! names a root slot itself.
+//! index above [`L2_BITS`] bits of level-2 index, a wide one above
+//! [`WIDE_L2_BITS`] (every slot of the largest CNode); an address of depth
+//! one names a root slot itself. So a cspace has at most
+//! `2^MAX_CNODE_BITS` root slots and as many behind each: 2^24 slots.
 
 use crate::mdb::{Mdb, MdbKey};
 use crate::rights::Rights;
-use crate::types::{Cap, CapType};
+use crate::types::{Cap, CapType, MAX_CNODE_BITS};
 use abi::CapError;
 use alloc::vec::Vec;
 
 /// Bits of level-2 index in a depth-two address.
-pub const L2_BITS: u32 = 8;
+pub const L2_BITS: u32 = abi::cap::L2_BITS;
+
+/// Bits of level-2 index in a wide depth-two address: as many as the
+/// largest CNode has slot bits.
+pub const WIDE_L2_BITS: u32 = MAX_CNODE_BITS;
 
 /// How many levels an address walks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Depth {
     /// The address is a root index.
     One,
-    /// The address is a root index and a level-2 index.
+    /// The address is a root index and a level-2 index of [`L2_BITS`].
     Two,
+    /// The address is a root index and a level-2 index of
+    /// [`WIDE_L2_BITS`].
+    TwoWide,
+}
+
+impl Depth {
+    /// Bits of level-2 index an address of this depth carries (0 for a
+    /// root slot).
+    pub fn l2_bits(self) -> u32 {
+        match self {
+            Depth::One => 0,
+            Depth::Two => L2_BITS,
+            Depth::TwoWide => WIDE_L2_BITS,
+        }
+    }
 }
 
 /// A capability address inside a cspace.
@@ -53,13 +74,33 @@ impl CapAddr {
         })
     }
 
-    /// Decodes an address from an invocation's registers: `depth` is 1 or
-    /// 2.
+    /// Slot `l2` (below `2^WIDE_L2_BITS`) of the CNode in root slot `l1`,
+    /// as a wide address; `None` when either does not fit.
+    pub fn l2_wide(l1: u32, l2: u32) -> Option<CapAddr> {
+        if l1 >= 1 << (32 - WIDE_L2_BITS) || l2 >= 1 << WIDE_L2_BITS {
+            return None;
+        }
+        Some(CapAddr {
+            bits: (l1 << WIDE_L2_BITS) | l2,
+            depth: Depth::TwoWide,
+        })
+    }
+
+    /// The root index and level-2 index of a depth-two address (`None` at
+    /// depth one).
+    pub fn split(self) -> Option<(u32, u32)> {
+        let b = self.depth.l2_bits();
+        (b != 0).then(|| (self.bits >> b, self.bits & ((1 << b) - 1)))
+    }
+
+    /// Decodes an address from an invocation's registers: `depth` is 1, 2
+    /// or [`abi::cap::DEPTH_TWO_WIDE`].
     pub fn decode(bits: u64, depth: u64) -> Result<CapAddr, CapError> {
         let bits = u32::try_from(bits).map_err(|_| CapError::NoSuchSlot)?;
         let depth = match depth {
             1 => Depth::One,
             2 => Depth::Two,
+            d if d == u64::from(abi::cap::DEPTH_TWO_WIDE) => Depth::TwoWide,
             _ => return Err(CapError::BadArgument),
         };
         Ok(CapAddr { bits, depth })
@@ -105,8 +146,8 @@ impl Mdb {
             .get(&cs.root)
             .filter(|s| s.generation == cs.generation)
             .ok_or(CapError::NoSuchSlot)?;
-        match addr.depth {
-            Depth::One => {
+        match addr.split() {
+            None => {
                 if (addr.bits as usize) < root.slots.len() {
                     Ok(Slot {
                         cnode: cs.root,
@@ -116,9 +157,7 @@ impl Mdb {
                     Err(CapError::NoSuchSlot)
                 }
             }
-            Depth::Two => {
-                let l1 = addr.bits >> L2_BITS;
-                let l2 = addr.bits & ((1 << L2_BITS) - 1);
+            Some((l1, l2)) => {
                 let key = root
                     .slots
                     .get(l1 as usize)
@@ -156,11 +195,22 @@ impl Mdb {
         self.slot_key(slot).ok_or(CapError::EmptySlot)
     }
 
-    /// Resolves an address to the capability in it; a locked capability is
-    /// refused.
+    /// Resolves an address to the capability in it; a marked capability,
+    /// or one reached through a marked CNode, is refused (`Marked`), and so
+    /// is a locked one (`Locked`).
     pub(crate) fn resolve(&self, cs: CSpace, addr: CapAddr) -> Result<MdbKey, CapError> {
         let key = self.resolve_any(cs, addr)?;
-        if self.record(&key)?.locked {
+        let through = addr.split().and_then(|(l1, _)| {
+            self.slot_key(Slot {
+                cnode: cs.root,
+                index: l1,
+            })
+        });
+        let rec = self.record(&key)?;
+        if rec.marked || through.is_some_and(|k| self.records.get(&k).is_some_and(|r| r.marked)) {
+            return Err(CapError::Marked);
+        }
+        if rec.locked {
             return Err(CapError::Locked);
         }
         Ok(key)

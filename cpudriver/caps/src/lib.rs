@@ -4,8 +4,11 @@
 //! copy on that core, the slots of its CNodes and the entries of its VNodes.
 //! There is no global state; two cores' databases share nothing and meet
 //! only through the monitor's operations ([`Mdb::create_received`],
-//! [`Mdb::set_remote`], [`Mdb::set_locked`]) and the byte encoding in
-//! [`wire`].
+//! [`Mdb::set_remote`], [`Mdb::set_locked`], and [`Mdb::mark`],
+//! [`Mdb::unmark`], [`Mdb::sweep`] and the agreed forms of delete, revoke
+//! and retype: see [`ops::agreed`]) and the byte encoding in [`wire`]. A
+//! program's operation that needs other cores is refused with
+//! `RetryThroughMonitor` and changes nothing.
 //!
 //! # What it guarantees
 //!
@@ -73,12 +76,12 @@ pub mod wire;
 mod tests;
 
 pub use abi::CapError;
-pub use cspace::{CSpace, CapAddr, Depth, L2_BITS, Slot};
+pub use cspace::{CSpace, CapAddr, Depth, L2_BITS, Slot, WIDE_L2_BITS};
 pub use effect::Effect;
 pub use invariants::InvariantViolation;
 pub use mdb::{Mdb, RemoteRelations, SlotView};
-pub use ops::RetypeArgs;
 pub use ops::monitor::Importable;
+pub use ops::{Gate, RetypeArgs};
 pub use rights::Rights;
 pub use types::{Cap, CapType};
 pub use vnode::{Level, Mapping};

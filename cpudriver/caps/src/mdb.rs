@@ -27,12 +27,14 @@ bitflags::bitflags! {
     #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
     pub struct RemoteRelations: u8 {
         /// Another core holds a copy: deleting the last local copy does not
-        /// destroy the object.
+        /// destroy the object (and a program's delete of it, retype or
+        /// revoke is `RetryThroughMonitor`).
         const COPIES = 1 << 0;
-        /// Another core holds an ancestor (recorded for the cross-core
-        /// protocols; no local operation depends on it).
+        /// Another core holds an ancestor: a program's retype or revoke is
+        /// `RetryThroughMonitor`.
         const ANCESTORS = 1 << 1;
-        /// Another core holds a descendant: the object may not be retyped.
+        /// Another core holds a descendant: the object may not be retyped
+        /// (a program's retype or revoke is `RetryThroughMonitor`).
         const DESCENDANTS = 1 << 2;
     }
 }
@@ -75,16 +77,8 @@ impl MdbKey {
     }
 }
 
-/// One capability copy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Record {
-    pub(crate) cap: Cap,
-    pub(crate) slot: Slot,
-    pub(crate) owner: u32,
-    pub(crate) remote: RemoteRelations,
-    pub(crate) locked: bool,
-    pub(crate) mapping: Option<Mapping>,
-}
+/// One capability copy: what [`Mdb::slots`] reports of it.
+pub(crate) type Record = SlotView;
 
 /// What a slot holds, as reported by [`Mdb::slots`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -99,8 +93,26 @@ pub struct SlotView {
     pub remote: RemoteRelations,
     /// Whether the copy is locked.
     pub locked: bool,
+    /// Whether the copy is marked by an agreed revoke or delete (it
+    /// behaves as deleted until swept or unmarked).
+    pub marked: bool,
     /// Where the copy is mapped, if it is.
     pub mapping: Option<Mapping>,
+}
+
+impl SlotView {
+    /// A new copy: not locked, marked or mapped.
+    pub fn fresh(cap: Cap, slot: Slot, owner: u32, remote: RemoteRelations) -> SlotView {
+        SlotView {
+            slot,
+            cap,
+            owner,
+            remote,
+            locked: false,
+            marked: false,
+            mapping: None,
+        }
+    }
 }
 
 /// The capability database of one core: every capability copy, the slots of
@@ -151,14 +163,7 @@ impl Mdb {
 
     /// Every occupied slot, in database order.
     pub fn slots(&self) -> impl Iterator<Item = SlotView> + '_ {
-        self.records.values().map(|r| SlotView {
-            slot: r.slot,
-            cap: r.cap,
-            owner: r.owner,
-            remote: r.remote,
-            locked: r.locked,
-            mapping: r.mapping,
-        })
+        self.records.values().copied()
     }
 
     pub(crate) fn record(&self, key: &MdbKey) -> Result<&Record, CapError> {
@@ -217,17 +222,8 @@ impl Mdb {
     ) -> MdbKey {
         let key = MdbKey::of(&cap, self.next_id);
         self.next_id += 1;
-        self.records.insert(
-            key,
-            Record {
-                cap,
-                slot,
-                owner,
-                remote,
-                locked: false,
-                mapping: None,
-            },
-        );
+        self.records
+            .insert(key, SlotView::fresh(cap, slot, owner, remote));
         if let Some(s) = self
             .cnodes
             .get_mut(&slot.cnode)

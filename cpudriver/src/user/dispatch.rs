@@ -86,23 +86,17 @@ pub(super) fn run(disp: CPtr, ptr: u64, len: u64) -> Result<u64, Error> {
     context.rdi = u64::from(core.id);
     context.rsi = u64::from(core.count);
     context.rdx = 0;
-    s.programs.push(Program {
+    s.programs.push(Program::new(
         // The builder's word: kept to the characters a stamp shows, so that
         // it cannot add fields to the kernel's records that name it.
-        name: name.chars().map(boot::stamp::stamp_char).collect(),
-        args: String::new(),
-        space: AddressSpace::of_vnode(v.base),
-        cspace: Some(child_cs),
+        name.chars().map(boot::stamp::stamp_char).collect(),
+        String::new(),
+        AddressSpace::of_vnode(v.base),
+        Some(child_cs),
         context,
-        state: State::Ready,
-        disp: Some(d.base),
-        preempted: 0,
-        inbox: alloc::collections::VecDeque::new(),
-        handler: None,
-        serving: None,
-        run_upcall: None,
-        enabled: None,
-    });
+        State::Ready,
+        Some(d.base),
+    ));
     s.statuses.insert(d.base, Status::Running);
     Ok(0)
 }

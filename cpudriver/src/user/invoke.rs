@@ -15,7 +15,7 @@
 
 use abi::cap::{CPtr, CapIdentity};
 use abi::{CapError, Error, SysError, Syscall};
-use caps::{CSpace, CapAddr, CapType, RemoteRelations, RetypeArgs, Rights};
+use caps::{CSpace, CapAddr, CapType, Gate, RemoteRelations, RetypeArgs, Rights};
 
 use super::SCHED;
 use super::space::{AddressSpace, USER_END};
@@ -40,6 +40,25 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
     let mut guard = capdb::lock();
     let c = guard.as_mut().ok_or(CapError::NoSuchSlot)?;
     let cs = p.cspace.ok_or(CapError::NoSuchSlot)?;
+    // The monitor (and the other programs started at boot in its place)
+    // runs the cross-core protocols itself: its invocations carry out what
+    // was agreed. A domain's retype, revoke or delete that needs other
+    // cores is refused with `RetryThroughMonitor`.
+    let mut gate = if cs == c.first {
+        Gate::Agreed
+    } else {
+        Gate::User
+    };
+    // The monitor's agreed delete, revoke and retype are the plain ones
+    // without the gate, once it shows the Kernel capability.
+    let call = match call.agreed() {
+        Some((kernel, plain)) => {
+            c.mdb.kernel_cap(cs, addr(kernel)?)?;
+            gate = Gate::Agreed;
+            plain
+        }
+        None => call,
+    };
     match call {
         Syscall::CapIdentify { cap, ptr } => {
             let cap = c.mdb.identify(cs, addr(cap)?)?;
@@ -64,16 +83,30 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
             dest,
             dest_slot,
         } => {
-            let ty = CapType::from_code(ty).ok_or(CapError::BadArgument)?;
             let args = RetypeArgs {
-                ty,
+                ty: CapType::from_code(ty).ok_or(CapError::BadArgument)?,
                 offset,
                 size,
                 count,
             };
-            let fx = c.mdb.retype(cs, addr(src)?, args, addr(dest)?, dest_slot)?;
+            let fx = c
+                .mdb
+                .retype_as(gate, cs, addr(src)?, args, addr(dest)?, dest_slot)?;
             c.apply(&fx);
             Ok(0)
+        }
+        Syscall::CapMark { kernel, cap } => {
+            let n = c.mdb.mark(cs, addr(kernel)?, addr(cap)?)?;
+            Ok(n as u64)
+        }
+        Syscall::CapUnmark { kernel, cap } => {
+            let n = c.mdb.unmark(cs, addr(kernel)?, addr(cap)?)?;
+            Ok(n as u64)
+        }
+        Syscall::CapSweep { kernel } => {
+            let (n, fx) = c.mdb.sweep(cs, addr(kernel)?)?;
+            c.apply(&fx);
+            Ok(n as u64)
         }
         Syscall::CapCopy {
             src,
@@ -95,12 +128,12 @@ pub fn invoke(call: Syscall) -> Result<u64, Error> {
             Ok(0)
         }
         Syscall::CapDelete { cap } => {
-            let fx = c.mdb.delete(cs, addr(cap)?)?;
+            let fx = c.mdb.delete_as(gate, cs, addr(cap)?)?;
             c.apply(&fx);
             Ok(0)
         }
         Syscall::CapRevoke { cap } => {
-            let fx = c.mdb.revoke(cs, addr(cap)?)?;
+            let fx = c.mdb.revoke_as(gate, cs, addr(cap)?)?;
             c.apply(&fx);
             Ok(0)
         }

@@ -109,6 +109,35 @@ struct Program {
     enabled: Option<TrapFrame>,
 }
 
+impl Program {
+    /// A program that has not run yet: no messages, handlers or upcalls.
+    fn new(
+        name: String,
+        args: String,
+        space: AddressSpace,
+        cspace: Option<caps::CSpace>,
+        context: TrapFrame,
+        state: State,
+        disp: Option<u64>,
+    ) -> Program {
+        Program {
+            name,
+            args,
+            space,
+            cspace,
+            context,
+            state,
+            disp,
+            preempted: 0,
+            inbox: alloc::collections::VecDeque::new(),
+            handler: None,
+            serving: None,
+            run_upcall: None,
+            enabled: None,
+        }
+    }
+}
+
 struct Scheduler {
     programs: Vec<Program>,
     /// Index of the running program.
@@ -220,21 +249,16 @@ pub fn spawn(
     context.rdi = u64::from(core.id);
     context.rsi = u64::from(core.count);
     context.rdx = test as u64;
-    SCHED.lock().programs.push(Program {
-        name: name.into(),
-        args: args.into(),
+    let state = if held { State::Held } else { State::Ready };
+    SCHED.lock().programs.push(Program::new(
+        name.into(),
+        args.into(),
         space,
         cspace,
         context,
-        state: if held { State::Held } else { State::Ready },
-        disp: None,
-        preempted: 0,
-        inbox: alloc::collections::VecDeque::new(),
-        handler: None,
-        serving: None,
-        run_upcall: None,
-        enabled: None,
-    });
+        state,
+        None,
+    ));
     log::debug!("loaded program '{name}' (entry {entry:#x})");
     Ok(())
 }

@@ -120,6 +120,12 @@ fn handle(call: Syscall, frame: &mut TrapFrame) -> Done {
         | Syscall::CapUnmap { .. }
         | Syscall::CapExport { .. }
         | Syscall::CapImport { .. }
+        | Syscall::CapMark { .. }
+        | Syscall::CapUnmark { .. }
+        | Syscall::CapSweep { .. }
+        | Syscall::CapDeleteAgreed { .. }
+        | Syscall::CapRevokeAgreed { .. }
+        | Syscall::CapRetypeAgreed { .. }
         | Syscall::VnodeMap { .. }
         | Syscall::VnodeProtect { .. }
         | Syscall::VnodeUnmap { .. } => {

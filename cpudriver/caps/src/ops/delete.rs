@@ -4,6 +4,7 @@ use crate::RemoteRelations;
 use crate::cspace::{CSpace, CapAddr};
 use crate::effect::Effect;
 use crate::mdb::{Mdb, MdbKey};
+use crate::ops::agreed::Gate;
 use crate::types::{Cap, CapType, Tree};
 use crate::vnode::Level;
 use abi::CapError;
@@ -19,11 +20,30 @@ impl Mdb {
     /// unmapped, a Dispatcher's endpoints are deleted, and the memory is
     /// free again inside the parent (a RAM capability with no descendants
     /// left can be retyped again).
+    ///
+    /// A program's delete that needs other cores (the copy is owned by
+    /// another core, or it is the last copy here of an object with a copy
+    /// elsewhere) is refused with `RetryThroughMonitor` and changes
+    /// nothing: see [`crate::ops::agreed`].
     pub fn delete(&mut self, cs: CSpace, addr: CapAddr) -> Result<Vec<Effect>, CapError> {
-        let r = self.resolve(cs, addr).map(|key| {
+        self.delete_as(Gate::User, cs, addr)
+    }
+
+    /// [`Mdb::delete`] with the gate `gate`: [`Gate::Agreed`] for the
+    /// kernel's deletes of the copies it holds and the monitor's agreed
+    /// ones. The last copy of an object with a copy elsewhere then goes
+    /// without destroying the object.
+    pub fn delete_as(
+        &mut self,
+        gate: Gate,
+        cs: CSpace,
+        addr: CapAddr,
+    ) -> Result<Vec<Effect>, CapError> {
+        let r = self.resolve(cs, addr).and_then(|key| {
+            self.gate(gate, self.delete_needs_agreement(&key)?)?;
             let mut effects = Vec::new();
             self.delete_all(vec![key], &mut effects);
-            effects
+            Ok(effects)
         });
         self.finish(r)
     }

@@ -65,8 +65,7 @@ impl Mdb {
         offset: u64,
         count: u32,
     ) -> Result<Vec<Effect>, CapError> {
-        let r = self.map_inner(cs, vnode, index, cs, src, rights, offset, count);
-        self.finish(r)
+        self.map_across(cs, vnode, index, cs, src, rights, offset, count)
     }
 
     /// [`Mdb::map`] with the VNode named in one cspace (`table_cs`) and the
@@ -86,18 +85,20 @@ impl Mdb {
         offset: u64,
         count: u32,
     ) -> Result<Vec<Effect>, CapError> {
-        let r = self.map_inner(table_cs, vnode, index, src_cs, src, rights, offset, count);
+        let r = self.map_checked(
+            (table_cs, vnode, index),
+            (src_cs, src),
+            rights,
+            offset,
+            count,
+        );
         self.finish(r)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn map_inner(
+    fn map_checked(
         &mut self,
-        table_cs: CSpace,
-        vnode: CapAddr,
-        index: u32,
-        src_cs: CSpace,
-        src: CapAddr,
+        (table_cs, vnode, index): (CSpace, CapAddr, u32),
+        (src_cs, src): (CSpace, CapAddr),
         rights: Rights,
         offset: u64,
         count: u32,
@@ -235,31 +236,23 @@ impl Mdb {
         index: u32,
         rights: Rights,
     ) -> Result<Vec<Effect>, CapError> {
-        let r = self.protect_inner(cs, vnode, index, rights);
+        let r = (|| {
+            let (table, level, index, count, key) = self.run(cs, vnode, index)?;
+            if !rights.contains(Rights::READ) {
+                return Err(CapError::BadArgument);
+            }
+            let rec = self.records.get_mut(&key).ok_or(CapError::NotMapped)?;
+            let mapping = rec.mapping.as_mut().ok_or(CapError::NotMapped)?;
+            Mdb::need(mapping.rights, rights)?;
+            mapping.rights = rights;
+            Ok(vec![Effect::Protect {
+                table: table.base,
+                level,
+                index,
+                count,
+                rights,
+            }])
+        })();
         self.finish(r)
-    }
-
-    fn protect_inner(
-        &mut self,
-        cs: CSpace,
-        vnode: CapAddr,
-        index: u32,
-        rights: Rights,
-    ) -> Result<Vec<Effect>, CapError> {
-        let (table, level, index, count, key) = self.run(cs, vnode, index)?;
-        if !rights.contains(Rights::READ) {
-            return Err(CapError::BadArgument);
-        }
-        let rec = self.records.get_mut(&key).ok_or(CapError::NotMapped)?;
-        let mapping = rec.mapping.as_mut().ok_or(CapError::NotMapped)?;
-        Mdb::need(mapping.rights, rights)?;
-        mapping.rights = rights;
-        Ok(vec![Effect::Protect {
-            table: table.base,
-            level,
-            index,
-            count,
-            rights,
-        }])
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! [`CapError`]: abi::CapError
 
+pub mod agreed;
 pub mod boot;
 pub mod copy;
 pub mod delete;
@@ -14,4 +15,5 @@ pub mod monitor;
 pub mod retype;
 pub mod revoke;
 
+pub use agreed::Gate;
 pub use retype::RetypeArgs;

@@ -74,10 +74,14 @@ impl Mdb {
         dest_cnode: CapAddr,
         dest_slot: u32,
     ) -> Result<(), CapError> {
-        let r = self.create_received_inner(
-            None, cs, kernel, bytes, owner, remote, dest_cnode, dest_slot,
-        );
-        self.finish(r)
+        let anywhere = [Importable {
+            owner,
+            base: 0,
+            end: u64::MAX,
+        }];
+        self.create_received_within(
+            &anywhere, cs, kernel, bytes, owner, remote, dest_cnode, dest_slot,
+        )
     }
 
     /// [`Mdb::create_received`] for bytes a program gave: the memory of a
@@ -98,44 +102,21 @@ impl Mdb {
         dest_cnode: CapAddr,
         dest_slot: u32,
     ) -> Result<(), CapError> {
-        let r = self.create_received_inner(
-            Some(within),
-            cs,
-            kernel,
-            bytes,
-            owner,
-            remote,
-            dest_cnode,
-            dest_slot,
-        );
+        let r = (|| {
+            self.kernel_cap(cs, kernel)?;
+            let cap = wire::from_bytes(bytes)?;
+            if !cap.ty.transferable() {
+                return Err(CapError::NotPermitted);
+            }
+            if cap.ty != CapType::Notify
+                && !within.iter().any(|r| r.holds(owner, cap.base, cap.size))
+            {
+                return Err(CapError::NotImportable);
+            }
+            let slot = self.resolve_dest(cs, dest_cnode, dest_slot, 1)?;
+            self.place_new(cap, slot, owner, remote)
+        })();
         self.finish(r)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn create_received_inner(
-        &mut self,
-        within: Option<&[Importable]>,
-        cs: CSpace,
-        kernel: CapAddr,
-        bytes: &[u8],
-        owner: u32,
-        remote: RemoteRelations,
-        dest_cnode: CapAddr,
-        dest_slot: u32,
-    ) -> Result<(), CapError> {
-        self.kernel_cap(cs, kernel)?;
-        let cap = wire::from_bytes(bytes)?;
-        if !cap.ty.transferable() {
-            return Err(CapError::NotPermitted);
-        }
-        if let Some(within) = within
-            && cap.ty != CapType::Notify
-            && !within.iter().any(|r| r.holds(owner, cap.base, cap.size))
-        {
-            return Err(CapError::NotImportable);
-        }
-        let slot = self.resolve_dest(cs, dest_cnode, dest_slot, 1)?;
-        self.place_new(cap, slot, owner, remote)
     }
 
     /// Inserts a capability that did not come from a local derivation.

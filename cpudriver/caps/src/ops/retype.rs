@@ -4,6 +4,7 @@
 use crate::cspace::{CSpace, CapAddr};
 use crate::effect::Effect;
 use crate::mdb::Mdb;
+use crate::ops::agreed::Gate;
 use crate::rights::Rights;
 use crate::types::{
     Cap, CapType, DISPATCHER_SIZE, MAX_CNODE_BITS, MIN_CNODE_BITS, PAGE, SLOT_SIZE, VNODE_SIZE,
@@ -11,8 +12,9 @@ use crate::types::{
 use abi::CapError;
 use alloc::vec::Vec;
 
-/// Most objects one retype creates.
-pub const MAX_RETYPE_COUNT: u32 = 256;
+/// Most objects one retype creates: as many as the largest CNode has
+/// slots, since they all go into one CNode.
+pub const MAX_RETYPE_COUNT: u32 = 1 << MAX_CNODE_BITS;
 
 /// What to create.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -70,15 +72,16 @@ impl Mdb {
     /// Retypes the capability at `src` into `args.count` new objects of
     /// `args.ty`, placed in the slots `dest_slot ..` of the CNode at
     /// `dest_cnode`. The new capabilities carry every right and are
-    /// descendants of the source.
+    /// descendants of the source. The cost is linear in the count.
     ///
-    /// Checks, in this order: the source resolves and is not locked; its
-    /// type may be retyped into `args.ty` (`WrongType`); it has WRITE
-    /// (`MissingRight`); this core owns it (`NotPermitted`); the count is
-    /// 1 to [`MAX_RETYPE_COUNT`] and the size fits the type (`BadArgument`,
-    /// `Misaligned`); the first object is aligned for its type
-    /// (`Misaligned`); every object lies inside the source (`OutOfRange`);
-    /// the source has no descendants, here or on another core
+    /// Checks, in this order: the source resolves and is not marked or
+    /// locked; its type may be retyped into `args.ty` (`WrongType`); it has
+    /// WRITE (`MissingRight`); it is owned here and has no remote relation
+    /// (else `RetryThroughMonitor`: see [`crate::ops::agreed`]); the count
+    /// is 1 to [`MAX_RETYPE_COUNT`] and the size fits the type
+    /// (`BadArgument`, `Misaligned`); the first object is aligned for its
+    /// type (`Misaligned`); every object lies inside the source
+    /// (`OutOfRange`); the source has no descendants here
     /// (`HasDescendants`); the destination slots exist, are empty and the
     /// CNode has WRITE.
     pub fn retype(
@@ -89,24 +92,44 @@ impl Mdb {
         dest_cnode: CapAddr,
         dest_slot: u32,
     ) -> Result<Vec<Effect>, CapError> {
-        let r = self.retype_inner(cs, src, args, dest_cnode, dest_slot);
-        self.finish(r)
+        self.retype_as(Gate::User, cs, src, args, dest_cnode, dest_slot)
     }
 
-    fn retype_inner(
+    /// [`Mdb::retype`] with the gate `gate`. With [`Gate::Agreed`] a
+    /// source owned by another core is `NotPermitted` and one with
+    /// descendants on another core (`DESCENDANTS`) is `HasDescendants`, in
+    /// the place of the gate's refusal.
+    pub fn retype_as(
         &mut self,
+        gate: Gate,
         cs: CSpace,
         src: CapAddr,
         args: RetypeArgs,
         dest_cnode: CapAddr,
         dest_slot: u32,
     ) -> Result<Vec<Effect>, CapError> {
+        let r = self
+            .retype_checked(gate, cs, src, args)
+            .and_then(|(start, size)| self.carve(cs, args, start, size, dest_cnode, dest_slot));
+        self.finish(r)
+    }
+
+    /// The checks of a retype up to its destination: where the first
+    /// object starts and how large each is.
+    fn retype_checked(
+        &self,
+        gate: Gate,
+        cs: CSpace,
+        src: CapAddr,
+        args: RetypeArgs,
+    ) -> Result<(u64, u64), CapError> {
         let (key, src_cap) = self.cap_at(cs, src)?;
         if !src_cap.ty.can_retype_into(args.ty) {
             return Err(CapError::WrongType);
         }
         Mdb::need(src_cap.rights, Rights::WRITE)?;
         let rec = *self.record(&key)?;
+        self.gate(gate, self.concerns_others(&rec))?;
         if rec.owner != self.core {
             return Err(CapError::NotPermitted);
         }
@@ -134,6 +157,19 @@ impl Mdb {
         {
             return Err(CapError::HasDescendants);
         }
+        Ok((start, obj_size))
+    }
+
+    /// Creates the objects of a checked retype in their slots.
+    fn carve(
+        &mut self,
+        cs: CSpace,
+        args: RetypeArgs,
+        start: u64,
+        obj_size: u64,
+        dest_cnode: CapAddr,
+        dest_slot: u32,
+    ) -> Result<Vec<Effect>, CapError> {
         let slots = self.resolve_dest(cs, dest_cnode, dest_slot, args.count)?;
 
         let mut effects = Vec::with_capacity(slots.len());

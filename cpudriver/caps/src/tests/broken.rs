@@ -68,3 +68,23 @@ fn revoke_that_spares_a_copy_is_caught() {
     assert!(err.contains("Revoke"), "{err}");
     random_search_catches(Bug::RevokeSparesOneCopy);
 }
+
+#[test]
+fn an_open_gate_is_caught() {
+    // A copy elsewhere of the RAM piece in slot 22: a program may not
+    // delete its last copy here.
+    let ops = [
+        Op::Remote {
+            target: Pick::Raw(22, false),
+            bits: crate::RemoteRelations::COPIES.bits(),
+            kernel: Pick::Raw(3, false),
+        },
+        Op::Delete {
+            target: Pick::Raw(22, false),
+        },
+    ];
+    assert!(run(&ops, None).is_ok());
+    let err = run(&ops, Some(Bug::GateOpen)).unwrap_err();
+    assert!(err.contains("RetryThroughMonitor"), "{err}");
+    random_search_catches(Bug::GateOpen);
+}

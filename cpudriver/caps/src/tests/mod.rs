@@ -6,7 +6,9 @@
 //! (20 000 longer sequences) is `cargo test -p flotilla-caps --release --
 //! --ignored`.
 
+mod agreed;
 mod broken;
+mod limits;
 mod model;
 mod prop;
 mod unit;
@@ -18,4 +20,6 @@ pub(crate) enum Bug {
     RetypeIgnoresDescendants,
     /// Revoke leaves one copy alive.
     RevokeSparesOneCopy,
+    /// The gate lets a program's operation through that needs other cores.
+    GateOpen,
 }

@@ -3,11 +3,11 @@
 //! following from an order. It shares only the value types with the real
 //! database.
 
-use crate::cspace::{CapAddr, Depth, L2_BITS, Slot};
+use crate::cspace::{CapAddr, Depth, L2_BITS, Slot, WIDE_L2_BITS};
 use crate::effect::Effect;
 use crate::mdb::{RemoteRelations, SlotView};
-use crate::ops::RetypeArgs;
 use crate::ops::retype::{MAX_RETYPE_COUNT, object_layout};
+use crate::ops::{Gate, RetypeArgs};
 use crate::rights::Rights;
 use crate::types::{Cap, CapType, Tree};
 use crate::vnode::{ENTRIES, KERNEL_HALF_FIRST, Level, Mapping};
@@ -16,15 +16,8 @@ use abi::CapError;
 use alloc::vec;
 use alloc::vec::Vec;
 
-#[derive(Clone, Copy, Debug)]
-struct Rec {
-    cap: Cap,
-    slot: Slot,
-    owner: u32,
-    remote: RemoteRelations,
-    locked: bool,
-    mapping: Option<Mapping>,
-}
+/// A record: exactly what the real database reports of a slot.
+type Rec = SlotView;
 
 /// The model of one core's capabilities, with one cspace.
 #[derive(Clone, Debug)]
@@ -89,30 +82,12 @@ impl Model {
     }
 
     fn push(&mut self, cap: Cap, slot: Slot, owner: u32, remote: RemoteRelations) {
-        self.recs.push(Rec {
-            cap,
-            slot,
-            owner,
-            remote,
-            locked: false,
-            mapping: None,
-        });
+        self.recs.push(SlotView::fresh(cap, slot, owner, remote));
     }
 
     /// The state, in the form the real database reports, sorted by slot.
     pub(crate) fn state(&self) -> Vec<SlotView> {
-        let mut v: Vec<SlotView> = self
-            .recs
-            .iter()
-            .map(|r| SlotView {
-                slot: r.slot,
-                cap: r.cap,
-                owner: r.owner,
-                remote: r.remote,
-                locked: r.locked,
-                mapping: r.mapping,
-            })
-            .collect();
+        let mut v = self.recs.clone();
         v.sort();
         v
     }
@@ -193,36 +168,52 @@ impl Model {
 
     fn slot(&self, addr: CapAddr) -> Result<Slot, CapError> {
         let root_slots = self.slots_of(self.root).ok_or(CapError::NoSuchSlot)?;
-        match addr.depth {
-            Depth::One if addr.bits < root_slots => Ok(Slot {
-                cnode: self.root,
-                index: addr.bits,
-            }),
-            Depth::One => Err(CapError::NoSuchSlot),
-            Depth::Two => {
-                let (l1, l2) = (addr.bits >> L2_BITS, addr.bits % (1 << L2_BITS));
-                if l1 >= root_slots {
-                    return Err(CapError::NoSuchSlot);
-                }
-                let r = self
-                    .at(Slot {
-                        cnode: self.root,
-                        index: l1,
-                    })
-                    .ok_or(CapError::EmptySlot)?;
-                let cap = self.recs[r].cap;
-                if cap.ty != CapType::CNode {
-                    return Err(CapError::WrongType);
-                }
-                if u64::from(l2) >= cap.size / crate::types::SLOT_SIZE {
-                    return Err(CapError::NoSuchSlot);
-                }
-                Ok(Slot {
-                    cnode: cap.base,
-                    index: l2,
-                })
+        let bits = match addr.depth {
+            Depth::One if addr.bits < root_slots => {
+                return Ok(Slot {
+                    cnode: self.root,
+                    index: addr.bits,
+                });
             }
+            Depth::One => return Err(CapError::NoSuchSlot),
+            Depth::Two => L2_BITS,
+            Depth::TwoWide => WIDE_L2_BITS,
+        };
+        let (l1, l2) = (addr.bits >> bits, addr.bits % (1 << bits));
+        if l1 >= root_slots {
+            return Err(CapError::NoSuchSlot);
         }
+        let r = self
+            .at(Slot {
+                cnode: self.root,
+                index: l1,
+            })
+            .ok_or(CapError::EmptySlot)?;
+        let cap = self.recs[r].cap;
+        if cap.ty != CapType::CNode {
+            return Err(CapError::WrongType);
+        }
+        if u64::from(l2) >= cap.size / crate::types::SLOT_SIZE {
+            return Err(CapError::NoSuchSlot);
+        }
+        Ok(Slot {
+            cnode: cap.base,
+            index: l2,
+        })
+    }
+
+    /// Whether a depth-two address goes through a marked CNode.
+    fn through_marked(&self, addr: CapAddr) -> bool {
+        let bits = match addr.depth {
+            Depth::One => return false,
+            Depth::Two => L2_BITS,
+            Depth::TwoWide => WIDE_L2_BITS,
+        };
+        self.at(Slot {
+            cnode: self.root,
+            index: addr.bits >> bits,
+        })
+        .is_some_and(|i| self.recs[i].marked)
     }
 
     fn get_any(&self, addr: CapAddr) -> Result<usize, CapError> {
@@ -232,6 +223,9 @@ impl Model {
 
     fn get(&self, addr: CapAddr) -> Result<usize, CapError> {
         let i = self.get_any(addr)?;
+        if self.recs[i].marked || self.through_marked(addr) {
+            return Err(CapError::Marked);
+        }
         if self.recs[i].locked {
             return Err(CapError::Locked);
         }
@@ -266,8 +260,14 @@ impl Model {
         Ok(self.recs[self.get(addr)?].cap)
     }
 
+    /// Whether a record concerns another core (the gate's question).
+    fn others(&self, r: &Rec) -> bool {
+        r.owner != self.core || !r.remote.is_empty()
+    }
+
     pub(crate) fn retype(
         &mut self,
+        gate: Gate,
         src: CapAddr,
         args: RetypeArgs,
         dest_cnode: CapAddr,
@@ -280,6 +280,9 @@ impl Model {
         }
         if !s.rights.contains(Rights::WRITE) {
             return Err(CapError::MissingRight);
+        }
+        if gate == Gate::User && self.others(&r) {
+            return Err(CapError::RetryThroughMonitor);
         }
         if r.owner != self.core {
             return Err(CapError::NotPermitted);
@@ -424,15 +427,25 @@ impl Model {
         }
     }
 
-    pub(crate) fn delete(&mut self, addr: CapAddr) -> Result<Vec<Effect>, CapError> {
+    pub(crate) fn delete(&mut self, gate: Gate, addr: CapAddr) -> Result<Vec<Effect>, CapError> {
         let i = self.get(addr)?;
+        let r = self.recs[i];
+        let copies = self
+            .recs
+            .iter()
+            .filter(|o| o.cap.same_object(&r.cap))
+            .count();
+        let last_with_remote = copies == 1 && r.remote.contains(RemoteRelations::COPIES);
+        if gate == Gate::User && (r.owner != self.core || last_with_remote) {
+            return Err(CapError::RetryThroughMonitor);
+        }
         let mut fx = vec![];
         let slot = self.recs[i].slot;
         self.delete_all(vec![slot], &mut fx);
         Ok(fx)
     }
 
-    pub(crate) fn revoke(&mut self, addr: CapAddr) -> Result<Vec<Effect>, CapError> {
+    pub(crate) fn revoke(&mut self, gate: Gate, addr: CapAddr) -> Result<Vec<Effect>, CapError> {
         let i = self.get(addr)?;
         let me = self.recs[i];
         let doomed: Vec<&Rec> = self
@@ -444,6 +457,9 @@ impl Model {
             .collect();
         if doomed.iter().any(|o| o.locked) {
             return Err(CapError::Locked);
+        }
+        if gate == Gate::User && (self.others(&me) || doomed.iter().any(|o| self.others(o))) {
+            return Err(CapError::RetryThroughMonitor);
         }
         let slots = doomed.iter().map(|o| o.slot).collect();
         let mut fx = vec![];
@@ -607,7 +623,7 @@ impl Model {
         }])
     }
 
-    fn kernel(&self, addr: CapAddr) -> Result<(), CapError> {
+    pub(crate) fn kernel(&self, addr: CapAddr) -> Result<(), CapError> {
         let i = self.get_any(addr)?;
         if self.recs[i].cap.ty != CapType::Kernel {
             return Err(CapError::NoKernelCap);
@@ -723,5 +739,47 @@ impl Model {
             o.remote = remote;
         }
         Ok(vec![])
+    }
+
+    /// Sets the mark of every copy and descendant of the object at
+    /// `target`; how many changed.
+    fn set_marks(
+        &mut self,
+        kernel: CapAddr,
+        target: CapAddr,
+        marked: bool,
+    ) -> Result<usize, CapError> {
+        self.kernel(kernel)?;
+        let t = self.recs[self.get_any(target)?].cap;
+        let mut n = 0;
+        for o in self.recs.iter_mut() {
+            if (o.cap.same_object(&t) || descends(&t, &o.cap)) && o.marked != marked {
+                o.marked = marked;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    pub(crate) fn mark(&mut self, kernel: CapAddr, target: CapAddr) -> Result<usize, CapError> {
+        self.set_marks(kernel, target, true)
+    }
+
+    pub(crate) fn unmark(&mut self, kernel: CapAddr, target: CapAddr) -> Result<usize, CapError> {
+        self.set_marks(kernel, target, false)
+    }
+
+    pub(crate) fn sweep(&mut self, kernel: CapAddr) -> Result<(usize, Vec<Effect>), CapError> {
+        self.kernel(kernel)?;
+        let before = self.recs.len();
+        let slots = self
+            .recs
+            .iter()
+            .filter(|o| o.marked)
+            .map(|o| o.slot)
+            .collect();
+        let mut fx = vec![];
+        self.delete_all(slots, &mut fx);
+        Ok((before - self.recs.len(), fx))
     }
 }

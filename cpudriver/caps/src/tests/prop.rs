@@ -6,7 +6,7 @@ use super::model::Model;
 use crate::cspace::{CSpace, CapAddr, Depth};
 use crate::effect::Effect;
 use crate::mdb::{Mdb, RemoteRelations, SlotView};
-use crate::ops::RetypeArgs;
+use crate::ops::{Gate, RetypeArgs};
 use crate::rights::Rights;
 use crate::types::{Cap, CapType};
 use crate::wire;
@@ -164,6 +164,25 @@ pub(crate) enum Op {
         bits: u8,
         kernel: Pick,
     },
+    Mark {
+        target: Pick,
+        kernel: Pick,
+    },
+    Unmark {
+        target: Pick,
+        kernel: Pick,
+    },
+    Sweep {
+        kernel: Pick,
+    },
+    DeleteAgreed {
+        target: Pick,
+        kernel: Pick,
+    },
+    RevokeAgreed {
+        target: Pick,
+        kernel: Pick,
+    },
 }
 
 impl Op {
@@ -184,6 +203,8 @@ enum Outcome {
     Refused(CapError),
     Effects(Vec<Effect>),
     Cap(Cap),
+    Count(usize),
+    Swept(usize, Vec<Effect>),
     Done,
 }
 
@@ -199,6 +220,20 @@ fn effects(r: Result<Vec<Effect>, CapError>) -> Outcome {
 
 fn unit(r: Result<(), CapError>) -> Outcome {
     r.map_or_else(Outcome::Refused, |()| Outcome::Done)
+}
+
+fn count(r: Result<usize, CapError>) -> Outcome {
+    r.map_or_else(Outcome::Refused, Outcome::Count)
+}
+
+fn swept(r: Result<(usize, Vec<Effect>), CapError>) -> Outcome {
+    match r {
+        Ok((n, mut fx)) => {
+            fx.sort();
+            Outcome::Swept(n, fx)
+        }
+        Err(e) => Outcome::Refused(e),
+    }
 }
 
 impl Pair {
@@ -249,6 +284,10 @@ impl Pair {
                 free.get(n % free.len().max(1)).copied().unwrap_or(0)
             }
         };
+        let to = |d: Pick, p: SlotPick| {
+            let d = a(d);
+            (d, sl(d, p))
+        };
         let en = |v: CapAddr, p: EntryPick| match p {
             EntryPick::Raw(n) => n,
             EntryPick::Mapped(n) => {
@@ -273,16 +312,14 @@ impl Pair {
                     size,
                     count,
                 };
-                let (s, d) = (a(src), a(dest));
-                let slot = sl(d, slot);
+                let (s, (d, slot)) = (a(src), to(dest, slot));
                 (
                     effects(imp.retype(cs, s, args, d, slot)),
-                    effects(model.retype(s, args, d, slot)),
+                    effects(model.retype(Gate::User, s, args, d, slot)),
                 )
             }
             Op::Copy { src, dest, slot } => {
-                let (s, d) = (a(src), a(dest));
-                let slot = sl(d, slot);
+                let (s, (d, slot)) = (a(src), to(dest, slot));
                 (
                     unit(imp.copy(cs, s, d, slot)),
                     unit(model.mint(s, d, slot, None, 0)),
@@ -295,8 +332,7 @@ impl Pair {
                 rights,
                 badge,
             } => {
-                let (s, d) = (a(src), a(dest));
-                let slot = sl(d, slot);
+                let (s, (d, slot)) = (a(src), to(dest, slot));
                 let r = Rights::from_bits_truncate(rights);
                 (
                     unit(imp.mint(cs, s, d, slot, r, badge)),
@@ -305,11 +341,17 @@ impl Pair {
             }
             Op::Delete { target } => {
                 let t = a(target);
-                (effects(imp.delete(cs, t)), effects(model.delete(t)))
+                (
+                    effects(imp.delete(cs, t)),
+                    effects(model.delete(Gate::User, t)),
+                )
             }
             Op::Revoke { target } => {
                 let t = a(target);
-                (effects(imp.revoke(cs, t)), effects(model.revoke(t)))
+                (
+                    effects(imp.revoke(cs, t)),
+                    effects(model.revoke(Gate::User, t)),
+                )
             }
             Op::Identify { target } => {
                 let t = a(target);
@@ -360,8 +402,7 @@ impl Pair {
                 dest,
                 slot,
             } => {
-                let (k, d) = (a(kernel), a(dest));
-                let slot = sl(d, slot);
+                let (k, (d, slot)) = (a(kernel), to(dest, slot));
                 let rr = RemoteRelations::from_bits_truncate(remote);
                 (
                     unit(imp.create_received(cs, k, bytes, owner, rr, d, slot)),
@@ -374,8 +415,7 @@ impl Pair {
                 dest,
                 slot,
             } => {
-                let (k, d) = (a(kernel), a(dest));
-                let slot = sl(d, slot);
+                let (k, (d, slot)) = (a(kernel), to(dest, slot));
                 (
                     unit(imp.create_notify(cs, k, core, d, slot)),
                     unit(model.create_notify(k, core, d, slot)),
@@ -402,6 +442,32 @@ impl Pair {
                 (
                     effects(imp.set_remote(cs, k, t, rr)),
                     effects(model.set_remote(k, t, rr)),
+                )
+            }
+            Op::Mark { target, kernel } => {
+                let (k, t) = (a(kernel), a(target));
+                (count(imp.mark(cs, k, t)), count(model.mark(k, t)))
+            }
+            Op::Unmark { target, kernel } => {
+                let (k, t) = (a(kernel), a(target));
+                (count(imp.unmark(cs, k, t)), count(model.unmark(k, t)))
+            }
+            Op::Sweep { kernel } => {
+                let k = a(kernel);
+                (swept(imp.sweep(cs, k)), swept(model.sweep(k)))
+            }
+            Op::DeleteAgreed { target, kernel } => {
+                let (k, t) = (a(kernel), a(target));
+                (
+                    effects(imp.delete_agreed(cs, k, t)),
+                    effects(model.kernel(k).and_then(|()| model.delete(Gate::Agreed, t))),
+                )
+            }
+            Op::RevokeAgreed { target, kernel } => {
+                let (k, t) = (a(kernel), a(target));
+                (
+                    effects(imp.revoke_agreed(cs, k, t)),
+                    effects(model.kernel(k).and_then(|()| model.revoke(Gate::Agreed, t))),
                 )
             }
         };
@@ -575,6 +641,11 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(core, kernel, dest, slot)| Op::Notify { core, kernel, dest, slot }),
         1 => (pick(), prop::bool::weighted(0.3), pick_of(Class::Kernel)).prop_map(|(target, locked, kernel)| Op::Lock { target, locked, kernel }),
         1 => (pick(), 0u8..8, pick_of(Class::Kernel)).prop_map(|(target, bits, kernel)| Op::Remote { target, bits, kernel }),
+        1 => (pick(), pick_of(Class::Kernel)).prop_map(|(target, kernel)| Op::Mark { target, kernel }),
+        1 => (pick(), pick_of(Class::Kernel)).prop_map(|(target, kernel)| Op::Unmark { target, kernel }),
+        1 => pick_of(Class::Kernel).prop_map(|kernel| Op::Sweep { kernel }),
+        1 => (pick(), pick_of(Class::Kernel)).prop_map(|(target, kernel)| Op::DeleteAgreed { target, kernel }),
+        1 => (pick(), pick_of(Class::Kernel)).prop_map(|(target, kernel)| Op::RevokeAgreed { target, kernel }),
     ]
 }
 
@@ -667,8 +738,24 @@ fn generator_reaches_every_success_path() {
     assert_eq!(
         Op::VARIANTS,
         [
-            "retype", "copy", "mint", "delete", "revoke", "identify", "map", "unmap", "protect",
-            "receive", "notify", "lock", "remote",
+            "retype",
+            "copy",
+            "mint",
+            "delete",
+            "revoke",
+            "identify",
+            "map",
+            "unmap",
+            "protect",
+            "receive",
+            "notify",
+            "lock",
+            "remote",
+            "mark",
+            "unmark",
+            "sweep",
+            "delete-agreed",
+            "revoke-agreed",
         ]
     );
     for name in Op::VARIANTS {

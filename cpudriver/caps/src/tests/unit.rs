@@ -13,27 +13,27 @@ use crate::wire::{self, WIRE_LEN, WireError};
 use abi::CapError;
 use alloc::vec::Vec;
 
-const ROOT: CapAddr = CapAddr {
+pub(super) const ROOT: CapAddr = CapAddr {
     bits: 0,
     depth: crate::cspace::Depth::One,
 };
-const KERNEL: CapAddr = CapAddr {
+pub(super) const KERNEL: CapAddr = CapAddr {
     bits: 3,
     depth: crate::cspace::Depth::One,
 };
 
-fn l1(i: u32) -> CapAddr {
+pub(super) fn l1(i: u32) -> CapAddr {
     CapAddr::l1(i)
 }
 
-fn l2(i: u32, j: u8) -> CapAddr {
+pub(super) fn l2(i: u32, j: u8) -> CapAddr {
     CapAddr::l2(i, j).expect("address")
 }
 
 /// The database after the shared setup: RAM pieces of 32 KiB in root slots
 /// 22..32, a level-2 CNode in 4, Pml4 5, Pdpt 6, Pd 7, Pt 8 and 9, frames
 /// of 4 KiB in slots 0..4 of the level-2 CNode, RAM_B in 2, Kernel in 3.
-fn fresh() -> (Mdb, CSpace) {
+pub(super) fn fresh() -> (Mdb, CSpace) {
     let mut pair = Pair::boot();
     for op in setup() {
         pair.apply(&op).expect("setup");
@@ -41,12 +41,12 @@ fn fresh() -> (Mdb, CSpace) {
     (pair.imp, pair.cs)
 }
 
-fn state(db: &Mdb) -> Vec<SlotView> {
+pub(super) fn state(db: &Mdb) -> Vec<SlotView> {
     db.slots().collect()
 }
 
 /// Runs `f`, which must be refused with `want` and change nothing.
-fn refused<T: core::fmt::Debug>(
+pub(super) fn refused<T: core::fmt::Debug>(
     db: &mut Mdb,
     want: CapError,
     f: impl FnOnce(&mut Mdb) -> Result<T, CapError>,
@@ -58,7 +58,7 @@ fn refused<T: core::fmt::Debug>(
     db.check_invariants().expect("invariants");
 }
 
-fn frame_args(size: u64, count: u32) -> RetypeArgs {
+pub(super) fn frame_args(size: u64, count: u32) -> RetypeArgs {
     RetypeArgs {
         ty: CapType::Frame,
         offset: 0,
@@ -101,105 +101,58 @@ fn retype_refusals() {
     refused(&mut db, CapError::WrongType, |d| {
         d.retype(cs, l2(4, 0), frame_args(4096, 1), ROOT, 10)
     });
-    refused(&mut db, CapError::WrongType, |d| {
-        d.retype(cs, l1(22), fixed(CapType::Endpoint), ROOT, 10)
-    });
-    refused(&mut db, CapError::WrongType, |d| {
-        d.retype(cs, l1(22), fixed(CapType::Kernel), ROOT, 10)
-    });
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.retype(cs, l1(22), frame_args(4096, 0), ROOT, 10)
-    });
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.retype(cs, l1(22), frame_args(0, 1), ROOT, 10)
-    });
-    refused(&mut db, CapError::Misaligned, |d| {
-        d.retype(cs, l1(22), frame_args(100, 1), ROOT, 10)
-    });
-    // RAM into RAM of the same size would look like a copy.
-    let same = RetypeArgs {
-        ty: CapType::Ram,
-        offset: 0,
-        size: 0x8000,
-        count: 1,
+    let args = |ty, offset, size, count| RetypeArgs {
+        ty,
+        offset,
+        size,
+        count,
     };
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.retype(cs, l1(22), same, ROOT, 10)
-    });
-    let cnode3 = RetypeArgs {
-        ty: CapType::CNode,
-        offset: 0,
-        size: 3,
-        count: 1,
-    };
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.retype(cs, l1(22), cnode3, ROOT, 10)
-    });
-    let sized_vnode = RetypeArgs {
-        size: 4096,
-        ..fixed(CapType::Pt)
-    };
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.retype(cs, l1(22), sized_vnode, ROOT, 10)
-    });
-    // A VNode takes its natural alignment.
-    let off = RetypeArgs {
-        offset: 1024,
-        ..fixed(CapType::Pt)
-    };
-    refused(&mut db, CapError::Misaligned, |d| {
-        d.retype(cs, l1(22), off, ROOT, 10)
-    });
-    let dispatcher_ok = RetypeArgs {
-        offset: 1024,
-        ..fixed(CapType::Dispatcher)
-    };
-    // Never outside the source.
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.retype(cs, l1(22), frame_args(4096, 9), ROOT, 10)
-    });
-    let far = RetypeArgs {
-        offset: 0x8000,
-        ..frame_args(4096, 1)
-    };
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.retype(cs, l1(22), far, ROOT, 10)
-    });
-    let huge = RetypeArgs {
-        offset: u64::MAX - 4095,
-        ..frame_args(4096, 1)
-    };
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.retype(cs, l1(22), huge, ROOT, 10)
-    });
-    let wrap = RetypeArgs {
-        size: 1 << 63,
-        count: 2,
-        ..frame_args(4096, 1)
-    };
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.retype(cs, l1(22), wrap, ROOT, 10)
-    });
+    // Of the RAM in slot 22, into root slot 10.
+    for (want, what) in [
+        (CapError::WrongType, fixed(CapType::Endpoint)),
+        (CapError::WrongType, fixed(CapType::Kernel)),
+        (CapError::BadArgument, frame_args(4096, 0)),
+        (CapError::BadArgument, frame_args(0, 1)),
+        (CapError::Misaligned, frame_args(100, 1)),
+        // RAM into RAM of the same size would look like a copy.
+        (CapError::BadArgument, args(CapType::Ram, 0, 0x8000, 1)),
+        (CapError::BadArgument, args(CapType::CNode, 0, 3, 1)),
+        (CapError::BadArgument, args(CapType::Pt, 0, 4096, 1)),
+        // A VNode takes its natural alignment.
+        (CapError::Misaligned, args(CapType::Pt, 1024, 0, 1)),
+        // Never outside the source.
+        (CapError::OutOfRange, frame_args(4096, 9)),
+        (CapError::OutOfRange, args(CapType::Frame, 0x8000, 4096, 1)),
+        (
+            CapError::OutOfRange,
+            args(CapType::Frame, u64::MAX - 4095, 4096, 1),
+        ),
+        (CapError::OutOfRange, args(CapType::Frame, 0, 1 << 63, 2)),
+    ] {
+        refused(&mut db, want, |d| d.retype(cs, l1(22), what, ROOT, 10));
+    }
+    let dispatcher_ok = args(CapType::Dispatcher, 1024, 0, 1);
     // Descendants: the RAM of slot 21 was retyped into frames.
-    refused(&mut db, CapError::HasDescendants, |d| {
-        d.retype(cs, l1(21), frame_args(4096, 1), ROOT, 10)
-    });
-    refused(&mut db, CapError::HasDescendants, |d| {
-        d.retype(cs, l1(1), frame_args(4096, 1), ROOT, 10)
-    });
+    for src in [l1(21), l1(1)] {
+        refused(&mut db, CapError::HasDescendants, |d| {
+            d.retype(cs, src, frame_args(4096, 1), ROOT, 10)
+        });
+    }
     // Destinations.
-    refused(&mut db, CapError::SlotOccupied, |d| {
-        d.retype(cs, l1(22), frame_args(4096, 2), ROOT, 9)
-    });
-    refused(&mut db, CapError::NoSuchSlot, |d| {
-        d.retype(cs, l1(22), frame_args(4096, 2), ROOT, 31)
-    });
-    refused(&mut db, CapError::NoSuchSlot, |d| {
-        d.retype(cs, l1(22), frame_args(4096, 1), ROOT, u32::MAX)
-    });
-    refused(&mut db, CapError::WrongType, |d| {
-        d.retype(cs, l1(22), frame_args(4096, 1), l1(5), 0)
-    });
+    for (want, src, args, dest, slot) in [
+        (CapError::SlotOccupied, l1(22), frame_args(4096, 2), ROOT, 9),
+        (CapError::NoSuchSlot, l1(22), frame_args(4096, 2), ROOT, 31),
+        (
+            CapError::NoSuchSlot,
+            l1(22),
+            frame_args(4096, 1),
+            ROOT,
+            u32::MAX,
+        ),
+        (CapError::WrongType, l1(22), frame_args(4096, 1), l1(5), 0),
+    ] {
+        refused(&mut db, want, |d| d.retype(cs, src, args, dest, slot));
+    }
     // Rights and ownership.
     db.mint(cs, l1(23), ROOT, 10, Rights::READ | Rights::GRANT, 0)
         .expect("mint");
@@ -317,54 +270,30 @@ fn map_refusals() {
     let (pml4, pdpt, pd, pt) = (l1(5), l1(6), l1(7), l1(8));
     let frame = l2(4, 0);
     let rw = Rights::READ | Rights::WRITE;
-    refused(&mut db, CapError::WrongType, |d| {
-        d.map(cs, frame, 0, frame, rw, 0, 1)
-    });
-    refused(&mut db, CapError::WrongType, |d| {
-        d.map(cs, pt, 0, l1(22), rw, 0, 1)
-    });
-    refused(&mut db, CapError::WrongType, |d| {
-        d.map(cs, pml4, 0, frame, rw, 0, 1)
-    });
-    refused(&mut db, CapError::WrongType, |d| {
-        d.map(cs, pml4, 0, pd, rw, 0, 1)
-    });
-    refused(&mut db, CapError::WrongType, |d| {
-        d.map(cs, pt, 0, l1(9), rw, 0, 1)
-    });
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.map(cs, pml4, 0, pdpt, rw, 0, 2)
-    });
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.map(cs, pt, 0, frame, rw, 0, 0)
-    });
-    refused(&mut db, CapError::BadArgument, |d| {
-        d.map(cs, pt, 0, frame, Rights::WRITE, 0, 1)
-    });
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.map(cs, pt, 512, frame, rw, 0, 1)
-    });
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.map(cs, pt, u32::MAX, frame, rw, 0, 1)
-    });
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.map(cs, pt, 0, frame, rw, 0, 2)
-    });
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.map(cs, pt, 0, frame, rw, 4096, 1)
-    });
-    refused(&mut db, CapError::OutOfRange, |d| {
-        d.map(cs, pt, 0, frame, rw, u64::MAX, 1)
-    });
-    refused(&mut db, CapError::Misaligned, |d| {
-        d.map(cs, pt, 0, frame, rw, 100, 1)
-    });
-    refused(&mut db, CapError::KernelHalf, |d| {
-        d.map(cs, pml4, 256, pdpt, rw, 0, 1)
-    });
-    refused(&mut db, CapError::KernelHalf, |d| {
-        d.map(cs, pml4, 511, pdpt, rw, 0, 1)
-    });
+    // (refusal, table, index, source, rights, offset, count)
+    let cases = [
+        (CapError::WrongType, frame, 0, frame, rw, 0, 1),
+        (CapError::WrongType, pt, 0, l1(22), rw, 0, 1),
+        (CapError::WrongType, pml4, 0, frame, rw, 0, 1),
+        (CapError::WrongType, pml4, 0, pd, rw, 0, 1),
+        (CapError::WrongType, pt, 0, l1(9), rw, 0, 1),
+        (CapError::BadArgument, pml4, 0, pdpt, rw, 0, 2),
+        (CapError::BadArgument, pt, 0, frame, rw, 0, 0),
+        (CapError::BadArgument, pt, 0, frame, Rights::WRITE, 0, 1),
+        (CapError::OutOfRange, pt, 512, frame, rw, 0, 1),
+        (CapError::OutOfRange, pt, u32::MAX, frame, rw, 0, 1),
+        (CapError::OutOfRange, pt, 0, frame, rw, 0, 2),
+        (CapError::OutOfRange, pt, 0, frame, rw, 4096, 1),
+        (CapError::OutOfRange, pt, 0, frame, rw, u64::MAX, 1),
+        (CapError::Misaligned, pt, 0, frame, rw, 100, 1),
+        (CapError::KernelHalf, pml4, 256, pdpt, rw, 0, 1),
+        (CapError::KernelHalf, pml4, 511, pdpt, rw, 0, 1),
+    ];
+    for (want, table, index, src, rights, offset, count) in cases {
+        refused(&mut db, want, |d| {
+            d.map(cs, table, index, src, rights, offset, count)
+        });
+    }
     // A frame mapped writable needs WRITE; executable needs EXECUTE.
     db.mint(cs, frame, ROOT, 10, Rights::READ | Rights::GRANT, 0)
         .expect("read-only copy");
@@ -589,19 +518,32 @@ fn monitor_operations_need_the_kernel_cap() {
     );
     assert_eq!(db.export_with(cs, l1(11), l1(10)), Err(CapError::EmptySlot));
     refused(&mut db, CapError::NotPermitted, |d| d.export(cs, l1(5)));
-    assert_eq!(db.delete(cs, l1(10)).expect("delete"), []);
+    // A program's delete of it needs core 1: the monitor's destroys
+    // nothing.
+    refused(&mut db, CapError::RetryThroughMonitor, |d| {
+        d.delete(cs, l1(10))
+    });
+    assert_eq!(db.delete_agreed(cs, KERNEL, l1(10)).expect("delete"), []);
     let away = wire::to_bytes(&Cap::new(CapType::Ram, 0xa000_0000, 0x4000));
     db.create_received(cs, KERNEL, &away, 1, none, ROOT, 10)
         .expect("receive ram");
-    // Owned by core 1: this core may not retype it.
-    refused(&mut db, CapError::NotPermitted, |d| {
+    // Owned by core 1: a program's retype goes through the monitor, and
+    // even the monitor's may not retype it here.
+    refused(&mut db, CapError::RetryThroughMonitor, |d| {
         d.retype(cs, l1(10), frame_args(4096, 1), ROOT, 11)
     });
-    // Remote descendants block a retype.
+    refused(&mut db, CapError::NotPermitted, |d| {
+        d.retype_agreed(cs, KERNEL, l1(10), frame_args(4096, 1), ROOT, 11)
+    });
+    // Remote descendants: a program's retype needs agreement, and the
+    // monitor's is blocked until they are gone.
     db.set_remote(cs, KERNEL, l1(22), RemoteRelations::DESCENDANTS)
         .expect("relations");
-    refused(&mut db, CapError::HasDescendants, |d| {
+    refused(&mut db, CapError::RetryThroughMonitor, |d| {
         d.retype(cs, l1(22), frame_args(4096, 1), ROOT, 11)
+    });
+    refused(&mut db, CapError::HasDescendants, |d| {
+        d.retype_agreed(cs, KERNEL, l1(22), frame_args(4096, 1), ROOT, 11)
     });
     refused(&mut db, CapError::NotPermitted, |d| {
         d.set_remote(cs, KERNEL, l1(5), RemoteRelations::COPIES)
@@ -916,8 +858,10 @@ fn a_frame_exported_on_one_core_is_a_remote_copy_on_another() {
         b.create_received(cs_b, l1(1), &bytes, 0, RemoteRelations::COPIES, ROOT, 10),
         Err(CapError::SlotOccupied)
     );
-    // Deleting it destroys nothing: core 0 still holds the object.
-    assert_eq!(b.delete(cs_b, l1(10)).expect("delete"), []);
+    // A program's delete of it needs core 0, which owns it; the monitor's
+    // agreed delete destroys nothing: core 0 still holds the object.
+    assert_eq!(b.delete(cs_b, l1(10)), Err(CapError::RetryThroughMonitor));
+    assert_eq!(b.delete_agreed(cs_b, l1(1), l1(10)).expect("delete"), []);
     b.check_invariants().expect("core 1 after the delete");
 }
 
