@@ -152,6 +152,10 @@ pub trait Refusal: core::fmt::Debug {
     }
 }
 
+/// What [`Protocol::on_message`] of machine `P` gives back: nothing, or
+/// why it refused the message.
+pub type Handled<P> = Result<(), <P as Protocol>::Error>;
+
 /// A sans-IO protocol machine, one per core.
 pub trait Protocol {
     /// What the machine asks its monitor to do besides sending messages.

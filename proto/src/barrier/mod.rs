@@ -43,12 +43,15 @@ mod msg;
 mod tests;
 mod tree;
 
+use alloc::vec;
+use alloc::vec::Vec;
 use core::fmt;
+use core::ops::Range;
 
 pub use model::{BarrierModel, BarrierViolation};
 pub use msg::{BarrierMsg, tag};
 
-use super::{Inbound, Out, Protocol, Refusal};
+use super::{Handled, Inbound, Out, Protocol, Refusal};
 use crate::wire::registry::BARRIER;
 use crate::wire::{Malformed, TagRange};
 
@@ -162,9 +165,78 @@ pub(crate) struct Base {
     arrived: bool,
 }
 
+/// What a barrier machine gives out.
+type Fx = Out<BarrierEffect>;
+
+/// A handled message, or why it was refused.
+type Step = Result<(), BarrierError>;
+
+/// One kind of barrier: what it does on an arrival and on a message,
+/// beside what every kind keeps ([`Base`]).
+trait Kind {
+    /// This core arrived at the current episode.
+    fn arrive(&mut self, b: &mut Base, out: &mut Fx);
+
+    /// A message from core `from` (one that exists).
+    fn on_message(&mut self, b: &mut Base, from: u32, msg: BarrierMsg, out: &mut Fx) -> Step;
+}
+
+/// Which of a set of senders' arrivals at the current episode are in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Arrivals {
+    got: Vec<bool>,
+    count: u32,
+}
+
+impl Arrivals {
+    /// None of `senders` senders in yet.
+    fn new(senders: u32) -> Arrivals {
+        Arrivals {
+            got: vec![false; senders as usize],
+            count: 0,
+        }
+    }
+
+    /// How many are in.
+    fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// Sender `i` is in; refused if it already was.
+    fn mark(&mut self, i: u32) -> Step {
+        let got = &mut self.got[i as usize];
+        if *got {
+            return Err(BarrierError::Duplicate);
+        }
+        *got = true;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// None in again, for the next episode.
+    fn clear(&mut self) {
+        self.got.fill(false);
+        self.count = 0;
+    }
+}
+
 impl Base {
+    /// Sends core `to` the message `msg` makes of the current episode.
+    fn send(&self, to: u32, msg: impl Fn(u64) -> BarrierMsg, out: &mut Fx) {
+        out.send_raw(to, msg(self.released).encode());
+    }
+
+    /// Sends every core of `to` the message `msg` makes of the current
+    /// episode, and leaves it.
+    fn release_to(&mut self, to: Range<u32>, msg: impl Fn(u64) -> BarrierMsg, out: &mut Fx) {
+        for c in to {
+            self.send(c, &msg, out);
+        }
+        self.release(out);
+    }
+
     /// Leaves the current episode.
-    fn release(&mut self, out: &mut Out<BarrierEffect>) {
+    fn release(&mut self, out: &mut Fx) {
         let episode = self.released;
         self.released += 1;
         self.arrived = false;
@@ -247,6 +319,16 @@ impl MsgBarrier {
         self.kind
     }
 
+    /// The machine of the kind, and what every kind keeps.
+    fn machine(&mut self) -> (&mut dyn Kind, &mut Base) {
+        let machine: &mut dyn Kind = match &mut self.machine {
+            Machine::Central(m) => m,
+            Machine::Tree(m) => m,
+            Machine::Dissemination(m) => m,
+        };
+        (machine, &mut self.base)
+    }
+
     /// Arrives at the next episode; refused if the previous one has not
     /// been released.
     pub fn arrive(&mut self, out: &mut Out<BarrierEffect>) -> Result<(), BarrierError> {
@@ -254,11 +336,8 @@ impl MsgBarrier {
             return Err(BarrierError::AlreadyArrived);
         }
         self.base.arrived = true;
-        match &mut self.machine {
-            Machine::Central(m) => m.arrive(&mut self.base, out),
-            Machine::Tree(m) => m.arrive(&mut self.base, out),
-            Machine::Dissemination(m) => m.arrive(&mut self.base, out),
-        }
+        let (machine, base) = self.machine();
+        machine.arrive(base, out);
         Ok(())
     }
 
@@ -283,15 +362,12 @@ impl Protocol for MsgBarrier {
         _now: u64,
         m: &Inbound,
         out: &mut Out<BarrierEffect>,
-    ) -> Result<(), BarrierError> {
+    ) -> Handled<Self> {
         let msg = BarrierMsg::decode(&m.msg).map_err(BarrierError::Malformed)?;
         if m.from >= self.base.cores {
             return Err(BarrierError::UnknownCore(m.from));
         }
-        match &mut self.machine {
-            Machine::Central(s) => s.on_message(&mut self.base, m.from, msg, out),
-            Machine::Tree(s) => s.on_message(&mut self.base, m.from, msg, out),
-            Machine::Dissemination(s) => s.on_message(&mut self.base, m.from, msg, out),
-        }
+        let (machine, base) = self.machine();
+        machine.on_message(base, m.from, msg, out)
     }
 }

@@ -11,22 +11,12 @@ use urpc::RawMessage;
 use crate::wire::registry::BARRIER;
 use crate::wire::{self, Malformed};
 
-/// The barrier protocols' tags (range [`BARRIER`]).
-pub mod tag {
-    use super::BARRIER;
-
-    /// [`super::BarrierMsg::Arrive`].
-    pub const ARRIVE: u16 = BARRIER.tag(0);
-    /// [`super::BarrierMsg::Release`].
-    pub const RELEASE: u16 = BARRIER.tag(1);
-    /// [`super::BarrierMsg::TreeArrive`].
-    pub const TREE_ARRIVE: u16 = BARRIER.tag(2);
-    /// [`super::BarrierMsg::TreeRelease`].
-    pub const TREE_RELEASE: u16 = BARRIER.tag(3);
-    /// [`super::BarrierMsg::Round`].
-    pub const ROUND: u16 = BARRIER.tag(4);
-    /// Every tag of the protocol.
-    pub const ALL: [u16; 5] = [ARRIVE, RELEASE, TREE_ARRIVE, TREE_RELEASE, ROUND];
+crate::tag_module! {
+    /// The barrier protocols' tags (range [`BARRIER`]).
+    BARRIER:
+    BarrierMsg::Arrive => ARRIVE, BarrierMsg::Release => RELEASE,
+    BarrierMsg::TreeArrive => TREE_ARRIVE, BarrierMsg::TreeRelease => TREE_RELEASE,
+    BarrierMsg::Round => ROUND,
 }
 
 /// A message of one of the barrier protocols.

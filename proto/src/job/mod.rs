@@ -27,19 +27,13 @@ use core::fmt;
 use bytemuck::{CheckedBitPattern, NoUninit};
 use urpc::RawMessage;
 
-use super::{Inbound, Out, Protocol, Refusal};
+use super::{Handled, Inbound, Out, Protocol, Refusal};
 use crate::wire::{self, JOB, Malformed, TagRange};
 
-/// The job phase's tags (range [`JOB`]).
-pub mod tag {
-    use super::JOB;
-
-    /// [`super::JobMsg::Start`].
-    pub const START: u16 = JOB.tag(0);
-    /// [`super::JobMsg::Done`].
-    pub const DONE: u16 = JOB.tag(1);
-    /// Every tag of the protocol.
-    pub const ALL: [u16; 2] = [START, DONE];
+crate::tag_module! {
+    /// The job phase's tags (range [`JOB`]).
+    JOB:
+    JobMsg::Start => START, JobMsg::Done => DONE,
 }
 
 /// A message of the job phase.
@@ -248,12 +242,7 @@ impl Protocol for JobPhase {
     type Error = JobError;
     const TAGS: TagRange = JOB;
 
-    fn on_message(
-        &mut self,
-        _now: u64,
-        m: &Inbound,
-        out: &mut Out<JobEffect>,
-    ) -> Result<(), JobError> {
+    fn on_message(&mut self, _now: u64, m: &Inbound, out: &mut Out<JobEffect>) -> Handled<Self> {
         match JobMsg::decode(&m.msg).map_err(JobError::Malformed)? {
             JobMsg::Start { first, frames } => {
                 if m.from != 0 {

@@ -65,7 +65,7 @@ use core::fmt;
 pub use model::{LockModel, LockViolation};
 pub use msg::{LockMsg, tag};
 
-use super::{Inbound, Out, Protocol, Refusal};
+use super::{Handled, Inbound, Out, Protocol, Refusal};
 use crate::wire::registry::LOCK;
 use crate::wire::{Malformed, TagRange};
 
@@ -360,12 +360,7 @@ impl Protocol for MsgLock {
     type Error = LockError;
     const TAGS: TagRange = LOCK;
 
-    fn on_message(
-        &mut self,
-        _now: u64,
-        m: &Inbound,
-        out: &mut Out<LockEffect>,
-    ) -> Result<(), LockError> {
+    fn on_message(&mut self, _now: u64, m: &Inbound, out: &mut Out<LockEffect>) -> Handled<Self> {
         let msg = LockMsg::decode(&m.msg).map_err(LockError::Malformed)?;
         if m.from >= self.cores {
             return Err(LockError::UnknownCore(m.from));

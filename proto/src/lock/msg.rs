@@ -13,43 +13,14 @@ use urpc::RawMessage;
 use crate::wire::registry::LOCK;
 use crate::wire::{self, Malformed};
 
-/// The lock protocols' tags (range [`LOCK`]).
-pub mod tag {
-    use super::LOCK;
-
-    /// [`super::LockMsg::Request`].
-    pub const REQUEST: u16 = LOCK.tag(0);
-    /// [`super::LockMsg::Grant`].
-    pub const GRANT: u16 = LOCK.tag(1);
-    /// [`super::LockMsg::Release`].
-    pub const RELEASE: u16 = LOCK.tag(2);
-    /// [`super::LockMsg::Finished`].
-    pub const FINISHED: u16 = LOCK.tag(3);
-    /// [`super::LockMsg::Token`].
-    pub const TOKEN: u16 = LOCK.tag(4);
-    /// [`super::LockMsg::Op`].
-    pub const OP: u16 = LOCK.tag(5);
-    /// [`super::LockMsg::Executed`].
-    pub const EXECUTED: u16 = LOCK.tag(6);
-    /// [`super::LockMsg::Enqueue`].
-    pub const ENQUEUE: u16 = LOCK.tag(7);
-    /// [`super::LockMsg::First`].
-    pub const FIRST: u16 = LOCK.tag(8);
-    /// [`super::LockMsg::Behind`].
-    pub const BEHIND: u16 = LOCK.tag(9);
-    /// [`super::LockMsg::Successor`].
-    pub const SUCCESSOR: u16 = LOCK.tag(10);
-    /// [`super::LockMsg::Pass`].
-    pub const PASS: u16 = LOCK.tag(11);
-    /// [`super::LockMsg::Leave`].
-    pub const LEAVE: u16 = LOCK.tag(12);
-    /// [`super::LockMsg::Left`].
-    pub const LEFT: u16 = LOCK.tag(13);
-    /// Every tag of the protocol.
-    pub const ALL: [u16; 14] = [
-        REQUEST, GRANT, RELEASE, FINISHED, TOKEN, OP, EXECUTED, ENQUEUE, FIRST, BEHIND, SUCCESSOR,
-        PASS, LEAVE, LEFT,
-    ];
+crate::tag_module! {
+    /// The lock protocols' tags (range [`LOCK`]).
+    LOCK:
+    LockMsg::Request => REQUEST, LockMsg::Grant => GRANT, LockMsg::Release => RELEASE,
+    LockMsg::Finished => FINISHED, LockMsg::Token => TOKEN, LockMsg::Op => OP,
+    LockMsg::Executed => EXECUTED, LockMsg::Enqueue => ENQUEUE, LockMsg::First => FIRST,
+    LockMsg::Behind => BEHIND, LockMsg::Successor => SUCCESSOR, LockMsg::Pass => PASS,
+    LockMsg::Leave => LEAVE, LockMsg::Left => LEFT,
 }
 
 /// A message of one of the lock protocols.

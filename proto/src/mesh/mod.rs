@@ -45,7 +45,7 @@ pub use member::{Action, Member};
 pub use model::{MeshModel, MeshViolation};
 pub use msg::{MeshMsg, tag};
 
-use super::{Inbound, Out, Protocol, Refusal, Via};
+use super::{Handled, Inbound, Out, Protocol, Refusal, Via};
 use crate::frames::FrameAllocator;
 use crate::wire::{MESH, Malformed, TagRange};
 
@@ -215,12 +215,7 @@ impl Protocol for Mesh {
     type Error = MeshError;
     const TAGS: TagRange = MESH;
 
-    fn on_message(
-        &mut self,
-        _now: u64,
-        m: &Inbound,
-        out: &mut Out<MeshEffect>,
-    ) -> Result<(), MeshError> {
+    fn on_message(&mut self, _now: u64, m: &Inbound, out: &mut Out<MeshEffect>) -> Handled<Self> {
         let msg = MeshMsg::decode(&m.msg).map_err(MeshError::Malformed)?;
         match msg {
             MeshMsg::Hello { .. } | MeshMsg::Linked { .. } => {

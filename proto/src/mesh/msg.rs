@@ -5,24 +5,11 @@ use urpc::{RawMessage, Side};
 
 use crate::wire::{self, MESH, Malformed};
 
-/// The mesh protocol's tags (range [`MESH`]).
-pub mod tag {
-    use super::MESH;
-
-    /// [`super::MeshMsg::Hello`].
-    pub const HELLO: u16 = MESH.tag(0);
-    /// [`super::MeshMsg::Connect`].
-    pub const CONNECT: u16 = MESH.tag(1);
-    /// [`super::MeshMsg::Linked`].
-    pub const LINKED: u16 = MESH.tag(2);
-    /// [`super::MeshMsg::MeshDone`].
-    pub const MESH_DONE: u16 = MESH.tag(3);
-    /// [`super::MeshMsg::Ping`].
-    pub const PING: u16 = MESH.tag(4);
-    /// [`super::MeshMsg::Pong`].
-    pub const PONG: u16 = MESH.tag(5);
-    /// Every tag of the protocol.
-    pub const ALL: [u16; 6] = [HELLO, CONNECT, LINKED, MESH_DONE, PING, PONG];
+crate::tag_module! {
+    /// The mesh protocol's tags (range [`MESH`]).
+    MESH:
+    MeshMsg::Hello => HELLO, MeshMsg::Connect => CONNECT, MeshMsg::Linked => LINKED,
+    MeshMsg::MeshDone => MESH_DONE, MeshMsg::Ping => PING, MeshMsg::Pong => PONG,
 }
 
 /// A message of the mesh protocol.

@@ -11,8 +11,7 @@ use alloc::collections::VecDeque;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::{Bug, Core, LEADER, Op, ReplicaEffect, ReplicaError, ReplicaMsg, Stamp};
-use crate::Out;
+use super::{Bug, Core, Fx, LEADER, Op, ReplicaError, ReplicaMsg, Stamp, Step};
 
 /// A write this replica holds, prepared but not yet visible.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,7 +78,7 @@ impl Lin {
         self.committed >= version || self.held.is_some_and(|h| h.version == version)
     }
 
-    pub(crate) fn invoke(&mut self, c: &mut Core, seq: u64, op: Op, out: &mut Out<ReplicaEffect>) {
+    pub(crate) fn invoke(&mut self, c: &mut Core, seq: u64, op: Op, out: &mut Fx) {
         match op {
             Op::Write { key, value } => {
                 out.send_raw(LEADER, ReplicaMsg::LinWrite { seq, key, value }.encode());
@@ -88,7 +87,7 @@ impl Lin {
         }
     }
 
-    fn read(&mut self, c: &mut Core, key: u64, out: &mut Out<ReplicaEffect>) {
+    fn read(&mut self, c: &mut Core, key: u64, out: &mut Fx) {
         if self.held.is_some_and(|h| h.key == key) {
             self.waiting = true;
         } else {
@@ -101,8 +100,8 @@ impl Lin {
         c: &mut Core,
         from: u32,
         msg: ReplicaMsg,
-        out: &mut Out<ReplicaEffect>,
-    ) -> Result<(), ReplicaError> {
+        out: &mut Fx,
+    ) -> Step {
         let leader = c.me == LEADER;
         match msg {
             ReplicaMsg::LinWrite { seq, key, value } => {
@@ -168,13 +167,7 @@ impl Lin {
     }
 
     /// Primary: a vote for the write in progress.
-    fn vote(
-        &mut self,
-        c: &mut Core,
-        from: u32,
-        version: u64,
-        out: &mut Out<ReplicaEffect>,
-    ) -> Result<(), ReplicaError> {
+    fn vote(&mut self, c: &mut Core, from: u32, version: u64, out: &mut Fx) -> Step {
         if c.me != LEADER || from == LEADER {
             return Err(ReplicaError::NotLeader(c.me));
         }
@@ -218,7 +211,7 @@ impl Lin {
     /// Primary: starts the next queued write if none is in progress. (With
     /// nobody to wait for, [`Lin::decide`] starts the one after: the
     /// recursion is as deep as the queue, at most one write per core.)
-    fn start_next(&mut self, c: &mut Core, out: &mut Out<ReplicaEffect>) {
+    fn start_next(&mut self, c: &mut Core, out: &mut Fx) {
         if self.flight.is_none() {
             let Some(write) = self.queue.pop_front() else {
                 return;
@@ -260,7 +253,7 @@ impl Lin {
     }
 
     /// Primary: every vote is in; commit everywhere and answer the writer.
-    fn decide(&mut self, c: &mut Core, out: &mut Out<ReplicaEffect>) {
+    fn decide(&mut self, c: &mut Core, out: &mut Fx) {
         let Some(f) = self.flight.take() else {
             return;
         };
@@ -281,7 +274,7 @@ impl Lin {
     }
 
     /// Makes the held write visible here and answers a waiting read.
-    fn commit(&mut self, c: &mut Core, out: &mut Out<ReplicaEffect>) {
+    fn commit(&mut self, c: &mut Core, out: &mut Fx) {
         let Some(h) = self.held.take() else {
             return;
         };

@@ -68,7 +68,7 @@ pub use model::{ReplicaModel, ReplicaViolation};
 pub use msg::{ReplicaMsg, tag};
 pub use store::{Stamp, Store};
 
-use super::{Inbound, Out, Protocol, Refusal};
+use super::{Handled, Inbound, Out, Protocol, Refusal};
 use crate::wire::registry::REPLICA;
 use crate::wire::{Malformed, TagRange};
 
@@ -193,6 +193,12 @@ pub enum ReplicaError {
     /// `invoke` while this core's previous operation has not completed.
     Busy,
 }
+
+/// What a replica gives out.
+pub(crate) type Fx = Out<ReplicaEffect>;
+
+/// A handled message or call, or why it was refused.
+pub(crate) type Step = Result<(), ReplicaError>;
 
 impl fmt::Display for ReplicaError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -400,7 +406,7 @@ impl Protocol for Replica {
         _now: u64,
         m: &Inbound,
         out: &mut Out<ReplicaEffect>,
-    ) -> Result<(), ReplicaError> {
+    ) -> Handled<Self> {
         let msg = ReplicaMsg::decode(&m.msg).map_err(ReplicaError::Malformed)?;
         self.handle(m.from, msg, out)
     }

@@ -11,30 +11,12 @@ use urpc::RawMessage;
 use crate::wire::registry::REPLICA;
 use crate::wire::{self, Malformed};
 
-/// The replica protocols' tags (range [`REPLICA`]).
-pub mod tag {
-    use super::REPLICA;
-
-    /// [`super::ReplicaMsg::LinWrite`].
-    pub const LIN_WRITE: u16 = REPLICA.tag(0);
-    /// [`super::ReplicaMsg::Prepare`].
-    pub const PREPARE: u16 = REPLICA.tag(1);
-    /// [`super::ReplicaMsg::Vote`].
-    pub const VOTE: u16 = REPLICA.tag(2);
-    /// [`super::ReplicaMsg::Commit`].
-    pub const COMMIT: u16 = REPLICA.tag(3);
-    /// [`super::ReplicaMsg::WriteDone`].
-    pub const WRITE_DONE: u16 = REPLICA.tag(4);
-    /// [`super::ReplicaMsg::SeqWrite`].
-    pub const SEQ_WRITE: u16 = REPLICA.tag(5);
-    /// [`super::ReplicaMsg::Apply`].
-    pub const APPLY: u16 = REPLICA.tag(6);
-    /// [`super::ReplicaMsg::Gossip`].
-    pub const GOSSIP: u16 = REPLICA.tag(7);
-    /// Every tag of the protocol.
-    pub const ALL: [u16; 8] = [
-        LIN_WRITE, PREPARE, VOTE, COMMIT, WRITE_DONE, SEQ_WRITE, APPLY, GOSSIP,
-    ];
+crate::tag_module! {
+    /// The replica protocols' tags (range [`REPLICA`]).
+    REPLICA:
+    ReplicaMsg::LinWrite => LIN_WRITE, ReplicaMsg::Prepare => PREPARE, ReplicaMsg::Vote => VOTE,
+    ReplicaMsg::Commit => COMMIT, ReplicaMsg::WriteDone => WRITE_DONE,
+    ReplicaMsg::SeqWrite => SEQ_WRITE, ReplicaMsg::Apply => APPLY, ReplicaMsg::Gossip => GOSSIP,
 }
 
 /// A message of one of the replica protocols.

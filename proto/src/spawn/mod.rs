@@ -29,7 +29,7 @@ use abi::disp::{MAX_NAME, Status};
 use bytemuck::{CheckedBitPattern, NoUninit};
 use urpc::RawMessage;
 
-use super::{Inbound, Out, Protocol, Refusal};
+use super::{Handled, Inbound, Out, Protocol, Refusal};
 use crate::wire::registry::SPAWN;
 use crate::wire::{self, Malformed, TagRange};
 
@@ -39,18 +39,10 @@ mod tests;
 
 pub use model::{Chosen, Heard, SpawnModel, SpawnViolation};
 
-/// The spawn protocol's tags (range [`SPAWN`]).
-pub mod tag {
-    use super::SPAWN;
-
-    /// [`super::SpawnMsg::Request`].
-    pub const REQUEST: u16 = SPAWN.tag(0);
-    /// [`super::SpawnMsg::Started`].
-    pub const STARTED: u16 = SPAWN.tag(1);
-    /// [`super::SpawnMsg::Ended`].
-    pub const ENDED: u16 = SPAWN.tag(2);
-    /// Every tag of the protocol.
-    pub const ALL: [u16; 3] = [REQUEST, STARTED, ENDED];
+crate::tag_module! {
+    /// The spawn protocol's tags (range [`SPAWN`]).
+    SPAWN:
+    SpawnMsg::Request => REQUEST, SpawnMsg::Started => STARTED, SpawnMsg::Ended => ENDED,
 }
 
 /// A program name: 1 to [`MAX_NAME`] bytes of ASCII letters, digits, `-`,
@@ -479,12 +471,7 @@ impl Protocol for Spawns {
     type Error = SpawnProtoError;
     const TAGS: TagRange = SPAWN;
 
-    fn on_message(
-        &mut self,
-        _now: u64,
-        m: &Inbound,
-        out: &mut Out<SpawnEffect>,
-    ) -> Result<(), SpawnProtoError> {
+    fn on_message(&mut self, _now: u64, m: &Inbound, out: &mut Out<SpawnEffect>) -> Handled<Self> {
         if m.from >= self.cores {
             return Err(SpawnProtoError::UnknownCore(m.from));
         }

@@ -91,6 +91,32 @@ macro_rules! tagged_wire {
     };
 }
 
+/// A protocol's `tag` module: one constant per message, numbered in order
+/// from the start of the protocol's range (`RANGE`, in scope where the macro
+/// stands), each documented by the message it tags, and `ALL`, every tag:
+/// `tag_module! { RANGE: Msg::Ask => ASK, Msg::Give => GIVE }`.
+#[macro_export]
+macro_rules! tag_module {
+    ($(#[$doc:meta])* $range:ident: $($msg:ident::$variant:ident => $name:ident),+ $(,)?) => {
+        $(#[$doc])*
+        pub mod tag {
+            use super::$range;
+
+            /// The offsets in the range, in order.
+            #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+            enum Offset {
+                $($name),+
+            }
+
+            $(#[doc = concat!("[`super::", stringify!($msg), "::", stringify!($variant), "`].")]
+            pub const $name: u16 = $range.tag(Offset::$name as u16);)+
+
+            /// Every tag of the protocol.
+            pub const ALL: [u16; [$(stringify!($name)),+].len()] = [$($name),+];
+        }
+    };
+}
+
 /// Encodes a message.
 #[inline]
 pub fn encode<M: PodMessage>(msg: &M) -> RawMessage {
