@@ -117,6 +117,59 @@ macro_rules! tag_module {
     };
 }
 
+/// Plain-old-data wire types, each `#[repr(C)]` with the fields given in
+/// order (padding fields included, so the layout is exact):
+/// `wire_structs! { Ask { id: u64 } Give { id: u32, _pad: u32 } }`.
+#[macro_export]
+macro_rules! wire_structs {
+    ($($name:ident { $($field:ident: $ty:ty),+ $(,)? })+) => {
+        $(#[derive(Clone, Copy, Default, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
+        #[repr(C)]
+        struct $name {
+            $($field: $ty),+
+        })+
+    };
+}
+
+/// The codec of a protocol's message enum `Msg` whose every variant `V`
+/// travels as the wire type of the same name (declared by
+/// [`wire_structs!`]) under tag `tag::TAG`: the variant's fields go into
+/// the wire fields of the same names (through `From` where the types
+/// differ), every other wire field is padding and zero.
+/// `wire_codec! { Msg: Ask { id } => ASK, Give { id, len } => GIVE }`
+/// gives each wire type its tag and `Msg` its `encode` and `decode`.
+#[macro_export]
+macro_rules! wire_codec {
+    ($msg:ident: $($variant:ident { $($field:ident),+ } => $tag:ident),+ $(,)?) => {
+        $crate::pod_messages! { $($variant => tag::$tag),+ }
+
+        impl $msg {
+            /// Encodes the message.
+            #[allow(clippy::needless_update, clippy::useless_conversion)]
+            pub fn encode(&self) -> urpc::RawMessage {
+                match *self {
+                    $($msg::$variant { $($field),+ } => $crate::wire::encode(&$variant {
+                        $($field: $field.into(),)+
+                        ..Default::default()
+                    }),)+
+                }
+            }
+
+            /// Decodes a message, checking its tag, length and fields.
+            #[allow(clippy::useless_conversion)]
+            pub fn decode(m: &urpc::RawMessage) -> Result<$msg, $crate::wire::Malformed> {
+                Ok(match m.tag() {
+                    $(tag::$tag => {
+                        let w = $crate::wire::decode::<$variant>(m)?;
+                        $msg::$variant { $($field: w.$field.into()),+ }
+                    })+
+                    other => return Err($crate::wire::Malformed::UnknownTag(other)),
+                })
+            }
+        }
+    };
+}
+
 /// Encodes a message.
 #[inline]
 pub fn encode<M: PodMessage>(msg: &M) -> RawMessage {
