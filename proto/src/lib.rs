@@ -156,6 +156,40 @@ pub trait Refusal: core::fmt::Debug {
 /// why it refused the message.
 pub type Handled<P> = Result<(), <P as Protocol>::Error>;
 
+/// `Display` and [`Refusal`] of a protocol's error enum that wraps a
+/// [`wire::Malformed`] in its variant `Malformed` and derives
+/// `strum::IntoStaticStr`: a malformed message reads and is refused as the
+/// `Malformed` it wraps; any other variant reads as its text (its fields
+/// bound by name) and is refused with its variant's name. The variants
+/// after `fatal:` stop the monitor.
+macro_rules! refusal {
+    ($ty:ident: $($variant:ident $(($($t:ident),+))? $({ $($f:ident),+ })? => $text:literal),+
+        $(,)? $(; fatal: $($fatal:ident)|+)?) => {
+        impl core::fmt::Display for $ty {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                match self {
+                    $ty::Malformed(m) => write!(f, "{m}"),
+                    $($ty::$variant $(($($t),+))? $({ $($f),+ })? => write!(f, $text),)+
+                }
+            }
+        }
+
+        impl $crate::Refusal for $ty {
+            fn reason(&self) -> &'static str {
+                match self {
+                    $ty::Malformed(m) => m.reason(),
+                    other => other.into(),
+                }
+            }
+
+            $(fn is_fatal(&self) -> bool {
+                matches!(self, $($ty::$fatal)|+)
+            })?
+        }
+    };
+}
+pub(crate) use refusal;
+
 /// A sans-IO protocol machine, one per core.
 pub trait Protocol {
     /// What the machine asks its monitor to do besides sending messages.

@@ -45,13 +45,12 @@ mod tree;
 
 use alloc::vec;
 use alloc::vec::Vec;
-use core::fmt;
 use core::ops::Range;
 
 pub use model::{BarrierModel, BarrierViolation};
 pub use msg::{BarrierMsg, tag};
 
-use super::{Handled, Inbound, Out, Protocol, Refusal};
+use super::{Handled, Inbound, Out, Protocol};
 use crate::wire::registry::BARRIER;
 use crate::wire::{Malformed, TagRange};
 
@@ -99,7 +98,7 @@ pub enum BarrierEffect {
     },
 }
 
-/// A refused message or call; [`Refusal::reason`] is its variant's name
+/// A refused message or call; [`Refusal::reason`](crate::Refusal::reason) is its variant's name
 /// in kebab case (a malformed message's own reason for
 /// [`BarrierError::Malformed`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
@@ -127,30 +126,12 @@ pub enum BarrierError {
     AlreadyArrived,
 }
 
-impl fmt::Display for BarrierError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BarrierError::Malformed(m) => write!(f, "{m}"),
-            BarrierError::UnknownCore(c) => write!(f, "message from unknown core {c}"),
-            BarrierError::OutOfOrder => f.write_str("message out of order"),
-            BarrierError::Duplicate => f.write_str("duplicate message"),
-            BarrierError::WrongEpisode { expected, got } => {
-                write!(f, "message of episode {got}, expected {expected}")
-            }
-            BarrierError::AlreadyArrived => {
-                f.write_str("arrived again before the episode was released")
-            }
-        }
-    }
-}
-
-impl Refusal for BarrierError {
-    fn reason(&self) -> &'static str {
-        match self {
-            BarrierError::Malformed(m) => m.reason(),
-            other => other.into(),
-        }
-    }
+crate::refusal! {
+    BarrierError:
+    UnknownCore(c) => "message from unknown core {c}", OutOfOrder => "message out of order",
+    Duplicate => "duplicate message",
+    WrongEpisode { expected, got } => "message of episode {got}, expected {expected}",
+    AlreadyArrived => "arrived again before the episode was released",
 }
 
 /// What every kind keeps: who this core is and where it stands.

@@ -22,12 +22,11 @@ pub use model::{JobModel, JobViolation};
 
 use alloc::vec;
 use alloc::vec::Vec;
-use core::fmt;
 
 use bytemuck::{CheckedBitPattern, NoUninit};
 use urpc::RawMessage;
 
-use super::{Handled, Inbound, Out, Protocol, Refusal};
+use super::{Handled, Inbound, Out, Protocol};
 use crate::wire::{self, JOB, Malformed, TagRange};
 
 crate::tag_module! {
@@ -99,7 +98,7 @@ impl JobMsg {
     }
 }
 
-/// A message the job phase refused; its reason ([`Refusal::reason`]) is
+/// A message the job phase refused; its reason ([`Refusal::reason`](crate::Refusal::reason)) is
 /// its variant's name in kebab case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
 #[strum(serialize_all = "kebab-case")]
@@ -116,24 +115,10 @@ pub enum JobError {
     OutOfOrder,
 }
 
-impl fmt::Display for JobError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            JobError::Malformed(m) => write!(f, "{m}"),
-            JobError::UnknownCore(c) => write!(f, "message from unknown core {c}"),
-            JobError::Duplicate => f.write_str("duplicate message"),
-            JobError::OutOfOrder => f.write_str("message out of order"),
-        }
-    }
-}
-
-impl Refusal for JobError {
-    fn reason(&self) -> &'static str {
-        match self {
-            JobError::Malformed(m) => m.reason(),
-            other => other.into(),
-        }
-    }
+crate::refusal! {
+    JobError:
+    UnknownCore(c) => "message from unknown core {c}", Duplicate => "duplicate message",
+    OutOfOrder => "message out of order",
 }
 
 /// What the job phase asks its monitor to do.
@@ -285,6 +270,7 @@ impl Protocol for JobPhase {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Refusal;
     use crate::Via;
 
     #[test]

@@ -60,12 +60,11 @@ mod tests;
 mod token;
 
 use alloc::vec::Vec;
-use core::fmt;
 
 pub use model::{LockModel, LockViolation};
 pub use msg::{LockMsg, tag};
 
-use super::{Handled, Inbound, Out, Protocol, Refusal};
+use super::{Handled, Inbound, Out, Protocol};
 use crate::wire::registry::LOCK;
 use crate::wire::{Malformed, TagRange};
 
@@ -130,7 +129,7 @@ pub enum LockEffect {
     },
 }
 
-/// A refused message or call; [`Refusal::reason`] is its variant's name
+/// A refused message or call; [`Refusal::reason`](crate::Refusal::reason) is its variant's name
 /// in kebab case (a malformed message's own reason for
 /// [`LockError::Malformed`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
@@ -160,31 +159,14 @@ pub enum LockError {
     Finished,
 }
 
-impl fmt::Display for LockError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LockError::Malformed(m) => write!(f, "{m}"),
-            LockError::UnknownCore(c) => write!(f, "unknown core {c}"),
-            LockError::NotParticipant(c) => write!(f, "core {c} does not take part in the lock"),
-            LockError::Duplicate => f.write_str("duplicate message"),
-            LockError::OutOfOrder => f.write_str("message out of order"),
-            LockError::AlreadyAsked => f.write_str("the lock is already asked for or held"),
-            LockError::NotHeld => f.write_str("the lock is not held"),
-            LockError::NothingToRelease => {
-                f.write_str("a delegated section has nothing to release")
-            }
-            LockError::Finished => f.write_str("this core finished with the lock"),
-        }
-    }
-}
-
-impl Refusal for LockError {
-    fn reason(&self) -> &'static str {
-        match self {
-            LockError::Malformed(m) => m.reason(),
-            other => other.into(),
-        }
-    }
+crate::refusal! {
+    LockError:
+    UnknownCore(c) => "unknown core {c}",
+    NotParticipant(c) => "core {c} does not take part in the lock",
+    Duplicate => "duplicate message", OutOfOrder => "message out of order",
+    AlreadyAsked => "the lock is already asked for or held", NotHeld => "the lock is not held",
+    NothingToRelease => "a delegated section has nothing to release",
+    Finished => "this core finished with the lock",
 }
 
 /// Where a core stands with one request.

@@ -61,14 +61,12 @@ mod store;
 #[cfg(test)]
 mod tests;
 
-use core::fmt;
-
 pub use eventual::GOSSIP_BATCH;
 pub use model::{ReplicaModel, ReplicaViolation};
 pub use msg::{ReplicaMsg, tag};
 pub use store::{Stamp, Store};
 
-use super::{Handled, Inbound, Out, Protocol, Refusal};
+use super::{Handled, Inbound, Out, Protocol};
 use crate::wire::registry::REPLICA;
 use crate::wire::{Malformed, TagRange};
 
@@ -173,7 +171,7 @@ pub enum ReplicaEffect {
     Completed(Completion),
 }
 
-/// A refused message or call; its reason ([`Refusal::reason`]) is its
+/// A refused message or call; its reason ([`Refusal::reason`](crate::Refusal::reason)) is its
 /// variant's name in kebab case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
 #[strum(serialize_all = "kebab-case")]
@@ -200,27 +198,11 @@ pub(crate) type Fx = Out<ReplicaEffect>;
 /// A handled message or call, or why it was refused.
 pub(crate) type Step = Result<(), ReplicaError>;
 
-impl fmt::Display for ReplicaError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReplicaError::Malformed(m) => write!(f, "{m}"),
-            ReplicaError::UnknownCore(c) => write!(f, "unknown core {c}"),
-            ReplicaError::WrongModel => f.write_str("a message of another model"),
-            ReplicaError::NotLeader(c) => write!(f, "core {c} is not the leader's peer here"),
-            ReplicaError::Duplicate => f.write_str("duplicate message"),
-            ReplicaError::OutOfOrder => f.write_str("message out of order"),
-            ReplicaError::Busy => f.write_str("the previous operation has not completed"),
-        }
-    }
-}
-
-impl Refusal for ReplicaError {
-    fn reason(&self) -> &'static str {
-        match self {
-            ReplicaError::Malformed(m) => m.reason(),
-            other => other.into(),
-        }
-    }
+crate::refusal! {
+    ReplicaError:
+    UnknownCore(c) => "unknown core {c}", WrongModel => "a message of another model",
+    NotLeader(c) => "core {c} is not the leader's peer here", Duplicate => "duplicate message",
+    OutOfOrder => "message out of order", Busy => "the previous operation has not completed",
 }
 
 /// The client's operation in progress.

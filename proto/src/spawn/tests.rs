@@ -7,6 +7,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::*;
+use crate::Refusal;
 use crate::Via;
 use crate::rng::Rng;
 
