@@ -338,13 +338,8 @@ impl Protocol for MsgBarrier {
     type Error = BarrierError;
     const TAGS: TagRange = BARRIER;
 
-    fn on_message(
-        &mut self,
-        _now: u64,
-        m: &Inbound,
-        out: &mut Out<BarrierEffect>,
-    ) -> Handled<Self> {
-        let msg = BarrierMsg::decode(&m.msg).map_err(BarrierError::Malformed)?;
+    fn on_message(&mut self, _: u64, m: &Inbound, out: &mut Out<BarrierEffect>) -> Handled<Self> {
+        let msg = BarrierMsg::decode(&m.msg)?;
         if m.from >= self.base.cores {
             return Err(BarrierError::UnknownCore(m.from));
         }

@@ -179,12 +179,7 @@ impl JobPhase {
     }
 
     /// Monitor 0: hands every core (itself included) the arena.
-    pub fn start(
-        &mut self,
-        first: u64,
-        frames: u64,
-        out: &mut Out<JobEffect>,
-    ) -> Result<(), JobError> {
+    pub fn start(&mut self, first: u64, frames: u64, out: &mut Out<JobEffect>) -> Handled<Self> {
         if self.core != 0 || self.started {
             return Err(JobError::OutOfOrder);
         }
@@ -287,13 +282,7 @@ mod tests {
     }
 
     fn deliver(to: &mut JobPhase, from: u32, msg: RawMessage) -> Result<Out<JobEffect>, JobError> {
-        let mut out = Out::new();
-        let m = Inbound {
-            from,
-            via: Via::Bootstrap,
-            msg,
-        };
-        to.on_message(0, &m, &mut out).map(|()| out)
+        crate::testnet::deliver(to, from, Via::Bootstrap, msg)
     }
 
     /// Runs the phase on `n` cores of machines made by `make` with the

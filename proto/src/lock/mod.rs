@@ -330,6 +330,15 @@ impl MsgLock {
         self.kind
     }
 
+    /// A decoded message from core `from`, refused if that core does not
+    /// exist.
+    fn take(&mut self, from: u32, msg: LockMsg, out: &mut Fx) -> Step {
+        if from >= self.cores {
+            return Err(LockError::UnknownCore(from));
+        }
+        self.machine_mut().on_message(from, msg, out)
+    }
+
     /// The machine of the kind.
     fn machine(&self) -> &dyn Kind {
         match &self.machine {
@@ -415,11 +424,7 @@ impl Protocol for MsgLock {
     const TAGS: TagRange = LOCK;
 
     fn on_message(&mut self, _now: u64, m: &Inbound, out: &mut Out<LockEffect>) -> Handled<Self> {
-        let msg = LockMsg::decode(&m.msg).map_err(LockError::Malformed)?;
-        if m.from >= self.cores {
-            return Err(LockError::UnknownCore(m.from));
-        }
-        self.machine_mut().on_message(m.from, msg, out)
+        self.take(m.from, LockMsg::decode(&m.msg)?, out)
     }
 }
 

@@ -16,7 +16,7 @@
 
 use alloc::vec::Vec;
 
-use super::{Core, Fx, Op, ReplicaError, ReplicaMsg, Stamp, Step};
+use super::{Core, Fx, Kind, Op, ReplicaError, ReplicaMsg, Stamp, Step};
 
 /// Writes a replica keeps before it gossips them.
 pub const GOSSIP_BATCH: usize = 8;
@@ -66,14 +66,10 @@ impl Eventual {
     pub(crate) fn quiescent(&self) -> bool {
         self.unsent.is_empty()
     }
+}
 
-    pub(crate) fn handle(
-        &mut self,
-        c: &mut Core,
-        from: u32,
-        msg: ReplicaMsg,
-        _out: &mut Fx,
-    ) -> Step {
+impl Kind for Eventual {
+    fn handle(&mut self, c: &mut Core, from: u32, msg: ReplicaMsg, _out: &mut Fx) -> Step {
         match msg {
             ReplicaMsg::Gossip {
                 clock,

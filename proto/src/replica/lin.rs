@@ -11,7 +11,7 @@ use alloc::collections::VecDeque;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::{Bug, Core, Fx, LEADER, Op, ReplicaError, ReplicaMsg, Stamp, Step};
+use super::{Bug, Core, Fx, Kind, LEADER, Op, ReplicaError, ReplicaMsg, Stamp, Step};
 
 /// A write this replica holds, prepared but not yet visible.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,77 +93,6 @@ impl Lin {
         } else {
             c.read_now(key, out);
         }
-    }
-
-    pub(crate) fn handle(
-        &mut self,
-        c: &mut Core,
-        from: u32,
-        msg: ReplicaMsg,
-        out: &mut Fx,
-    ) -> Step {
-        let leader = c.me == LEADER;
-        match msg {
-            ReplicaMsg::LinWrite { seq, key, value } => {
-                if !leader {
-                    return Err(ReplicaError::NotLeader(c.me));
-                }
-                self.queue.push_back(Queued {
-                    origin: from,
-                    seq,
-                    key,
-                    value,
-                });
-                self.start_next(c, out);
-            }
-            ReplicaMsg::Prepare {
-                version,
-                key,
-                value,
-            } => {
-                if from != LEADER || leader {
-                    return Err(ReplicaError::NotLeader(from));
-                }
-                if self.held.is_some() || version != self.committed + 1 {
-                    return Err(ReplicaError::OutOfOrder);
-                }
-                self.held = Some(Held {
-                    version,
-                    key,
-                    value,
-                });
-                out.send_raw(LEADER, ReplicaMsg::Vote { version }.encode());
-            }
-            ReplicaMsg::Vote { version } => self.vote(c, from, version, out)?,
-            ReplicaMsg::Commit { version } => {
-                if from != LEADER || leader {
-                    return Err(ReplicaError::NotLeader(from));
-                }
-                if self.held.is_none_or(|h| h.version != version) {
-                    return Err(ReplicaError::OutOfOrder);
-                }
-                self.commit(c, out);
-            }
-            ReplicaMsg::WriteDone { seq, version } => {
-                if from != LEADER {
-                    return Err(ReplicaError::NotLeader(from));
-                }
-                match c.pending {
-                    Some(p) if p.seq == seq && matches!(p.op, Op::Write { .. }) => {
-                        let value = match p.op {
-                            Op::Write { value, .. } => value,
-                            Op::Read { .. } => 0,
-                        };
-                        c.complete(value, version, out);
-                    }
-                    _ => return Err(ReplicaError::OutOfOrder),
-                }
-            }
-            ReplicaMsg::SeqWrite { .. } | ReplicaMsg::Apply { .. } | ReplicaMsg::Gossip { .. } => {
-                return Err(ReplicaError::WrongModel);
-            }
-        }
-        Ok(())
     }
 
     /// Primary: a vote for the write in progress.
@@ -293,5 +222,72 @@ impl Lin {
                 c.read_now(key, out);
             }
         }
+    }
+}
+
+impl Kind for Lin {
+    fn handle(&mut self, c: &mut Core, from: u32, msg: ReplicaMsg, out: &mut Fx) -> Step {
+        let leader = c.me == LEADER;
+        match msg {
+            ReplicaMsg::LinWrite { seq, key, value } => {
+                if !leader {
+                    return Err(ReplicaError::NotLeader(c.me));
+                }
+                self.queue.push_back(Queued {
+                    origin: from,
+                    seq,
+                    key,
+                    value,
+                });
+                self.start_next(c, out);
+            }
+            ReplicaMsg::Prepare {
+                version,
+                key,
+                value,
+            } => {
+                if from != LEADER || leader {
+                    return Err(ReplicaError::NotLeader(from));
+                }
+                if self.held.is_some() || version != self.committed + 1 {
+                    return Err(ReplicaError::OutOfOrder);
+                }
+                self.held = Some(Held {
+                    version,
+                    key,
+                    value,
+                });
+                out.send_raw(LEADER, ReplicaMsg::Vote { version }.encode());
+            }
+            ReplicaMsg::Vote { version } => self.vote(c, from, version, out)?,
+            ReplicaMsg::Commit { version } => {
+                if from != LEADER || leader {
+                    return Err(ReplicaError::NotLeader(from));
+                }
+                if self.held.is_none_or(|h| h.version != version) {
+                    return Err(ReplicaError::OutOfOrder);
+                }
+                self.commit(c, out);
+            }
+            ReplicaMsg::WriteDone { seq, version } => {
+                if from != LEADER {
+                    return Err(ReplicaError::NotLeader(from));
+                }
+                match c.pending {
+                    Some(p) if p.seq == seq && matches!(p.op, Op::Write { .. }) => {
+                        let value = match p.op {
+                            Op::Write { value, .. } => value,
+                            Op::Read { .. } => 0,
+                        };
+                        c.complete(value, version, out);
+                    }
+                    _ => return Err(ReplicaError::OutOfOrder),
+                }
+            }
+            ReplicaMsg::SeqWrite { .. } | ReplicaMsg::Apply { .. } | ReplicaMsg::Gossip { .. } => {
+                return Err(ReplicaError::WrongModel);
+            }
+        }
+        Ok(())
     }
 }

@@ -198,6 +198,12 @@ pub(crate) type Fx = Out<ReplicaEffect>;
 /// A handled message or call, or why it was refused.
 pub(crate) type Step = Result<(), ReplicaError>;
 
+/// What every consistency model's machine does with a message.
+trait Kind {
+    /// A message from core `from` (one that exists).
+    fn handle(&mut self, c: &mut Core, from: u32, msg: ReplicaMsg, out: &mut Fx) -> Step;
+}
+
 crate::refusal! {
     ReplicaError:
     UnknownCore(c) => "unknown core {c}", WrongModel => "a message of another model",
@@ -383,13 +389,11 @@ impl Protocol for Replica {
     type Error = ReplicaError;
     const TAGS: TagRange = REPLICA;
 
-    fn on_message(
-        &mut self,
-        _now: u64,
-        m: &Inbound,
-        out: &mut Out<ReplicaEffect>,
-    ) -> Handled<Self> {
-        let msg = ReplicaMsg::decode(&m.msg).map_err(ReplicaError::Malformed)?;
-        self.handle(m.from, msg, out)
+    fn on_message(&mut self, _: u64, m: &Inbound, out: &mut Out<ReplicaEffect>) -> Handled<Self> {
+        self.handle(
+            m.from,
+            ReplicaMsg::decode(&m.msg).map_err(ReplicaError::Malformed)?,
+            out,
+        )
     }
 }

@@ -7,7 +7,7 @@
 //! each to every replica, itself included; per-channel FIFO delivers them
 //! in that order.
 
-use super::{Core, Fx, LEADER, Op, ReplicaError, ReplicaMsg, Stamp, Step};
+use super::{Core, Fx, Kind, LEADER, Op, ReplicaError, ReplicaMsg, Stamp, Step};
 
 /// The sequential model's part of one replica.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -29,14 +29,10 @@ impl Seq {
             Op::Read { key } => c.read_now(key, out),
         }
     }
+}
 
-    pub(crate) fn handle(
-        &mut self,
-        c: &mut Core,
-        from: u32,
-        msg: ReplicaMsg,
-        out: &mut Fx,
-    ) -> Step {
+impl Kind for Seq {
+    fn handle(&mut self, c: &mut Core, from: u32, msg: ReplicaMsg, out: &mut Fx) -> Step {
         match msg {
             ReplicaMsg::SeqWrite { seq, key, value } => {
                 if c.me != LEADER {

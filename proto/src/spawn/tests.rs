@@ -16,13 +16,7 @@ fn deliver(
     from: u32,
     msg: RawMessage,
 ) -> Result<Out<SpawnEffect>, SpawnProtoError> {
-    let mut out = Out::new();
-    let m = Inbound {
-        from,
-        via: Via::Mesh,
-        msg,
-    };
-    to.on_message(0, &m, &mut out).map(|()| out)
+    crate::testnet::deliver(to, from, Via::Mesh, msg)
 }
 
 /// What the serving platform does with a request in the model.
