@@ -42,7 +42,7 @@ pub struct ProgramInfo {
 /// A deliberate failure that the runtime carries out before the program's
 /// main function, for the kernel's `test=` scenarios. The CPU driver passes
 /// its code in `rdx` at the program's entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::FromRepr)]
 #[repr(u64)]
 pub enum StartTest {
     /// Nothing deliberate: run the program.
@@ -56,11 +56,7 @@ pub enum StartTest {
 impl StartTest {
     /// Decodes the entry register; an unknown code is `None`.
     pub fn from_code(code: u64) -> StartTest {
-        match code {
-            1 => StartTest::Panic,
-            2 => StartTest::ExhaustHeap,
-            _ => StartTest::None,
-        }
+        StartTest::from_repr(code).unwrap_or(StartTest::None)
     }
 }
 

@@ -114,7 +114,7 @@ pub struct Given {
 }
 
 /// How far a core has come. Values only increase.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, strum::FromRepr)]
 #[repr(u32)]
 pub enum Stage {
     /// Nothing heard from the core.
@@ -136,16 +136,7 @@ pub enum Stage {
 impl Stage {
     /// Decodes a stored stage.
     pub fn from_u32(v: u32) -> Option<Stage> {
-        Some(match v {
-            0 => Stage::Silent,
-            1 => Stage::LongMode,
-            2 => Stage::Early,
-            3 => Stage::OwnPaging,
-            4 => Stage::Initialised,
-            5 => Stage::Up,
-            6 => Stage::Failed,
-            _ => return None,
-        })
+        Stage::from_repr(v)
     }
 
     /// A short description for reports.
@@ -165,7 +156,7 @@ impl Stage {
 }
 
 /// Errors a core can report before it can print.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::FromRepr)]
 #[repr(u32)]
 pub enum EarlyError {
     /// No error.
@@ -181,12 +172,7 @@ pub enum EarlyError {
 impl EarlyError {
     /// Decodes a stored error.
     pub fn from_u32(v: u32) -> EarlyError {
-        match v {
-            1 => EarlyError::BadParams,
-            2 => EarlyError::OutOfFrames,
-            3 => EarlyError::MapFailed,
-            _ => EarlyError::None,
-        }
+        EarlyError::from_repr(v).unwrap_or(EarlyError::None)
     }
 }
 

@@ -152,6 +152,63 @@ pub trait Refusal: core::fmt::Debug {
     }
 }
 
+/// What [`Protocol::on_message`] of machine `P` gives back: nothing, or
+/// why it refused the message.
+pub type Handled<P> = Result<(), <P as Protocol>::Error>;
+
+/// `Display` of an enum whose every variant reads as a format string of
+/// its fields, bound by name: `display_as! { E: Gone { core } => "core
+/// {core} is gone", Late(t) => "late by {t}" }`.
+macro_rules! display_as {
+    ($ty:ident: $($variant:ident $({ $($field:tt)* })? $(( $($tuple:tt)* ))? => $text:literal),+
+        $(,)?) => {
+        impl core::fmt::Display for $ty {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                match *self {
+                    $($ty::$variant $({ $($field)* })? $(( $($tuple)* ))? => write!(f, $text),)+
+                }
+            }
+        }
+    };
+}
+pub(crate) use display_as;
+
+/// `Display` and [`Refusal`] of a protocol's error enum that wraps a
+/// [`wire::Malformed`] in its variant `Malformed` and derives
+/// `strum::IntoStaticStr`: a malformed message reads and is refused as the
+/// `Malformed` it wraps; any other variant reads as its text (as in
+/// [`display_as!`]) and is refused with its variant's name. The variants
+/// after `fatal:` stop the monitor. A `Malformed` converts into the enum.
+macro_rules! refusal {
+    ($ty:ident: $($variant:ident $({ $($field:tt)* })? $(( $($tuple:tt)* ))? => $text:literal),+
+        $(,)? $(; fatal: $($fatal:ident)|+)?) => {
+        $crate::display_as! {
+            $ty: Malformed(m) => "{m}",
+            $($variant $({ $($field)* })? $(( $($tuple)* ))? => $text),+
+        }
+
+        impl From<$crate::wire::Malformed> for $ty {
+            fn from(m: $crate::wire::Malformed) -> $ty {
+                $ty::Malformed(m)
+            }
+        }
+
+        impl $crate::Refusal for $ty {
+            fn reason(&self) -> &'static str {
+                match self {
+                    $ty::Malformed(m) => m.reason(),
+                    other => other.into(),
+                }
+            }
+
+            $(fn is_fatal(&self) -> bool {
+                matches!(self, $($ty::$fatal)|+)
+            })?
+        }
+    };
+}
+pub(crate) use refusal;
+
 /// A sans-IO protocol machine, one per core.
 pub trait Protocol {
     /// What the machine asks its monitor to do besides sending messages.

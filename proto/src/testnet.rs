@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 
 use urpc::RawMessage;
 
-use crate::{Inbound, Via};
+use crate::{Inbound, Out, Protocol, Via};
 
 pub(crate) use crate::rng::Rng;
 
@@ -74,4 +74,17 @@ impl Net {
         let via = if from == to { Via::Local } else { Via::Mesh };
         Some((to, Inbound { from, via, msg }))
     }
+}
+
+/// Hands machine `to` the message `msg` from core `from` on channel `via`
+/// (at time 0): what it gave out, or why it refused.
+pub(crate) fn deliver<P: Protocol>(
+    to: &mut P,
+    from: u32,
+    via: Via,
+    msg: RawMessage,
+) -> Result<Out<P::Effect>, P::Error> {
+    let mut out = Out::new();
+    to.on_message(0, &Inbound { from, via, msg }, &mut out)
+        .map(|()| out)
 }

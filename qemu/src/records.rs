@@ -116,6 +116,24 @@ impl OwnedRecord {
         protocol::parse_u64(self.get(key)?)
     }
 
+    /// `template` with every `{key}` in it replaced by the value of the
+    /// field `key`, or `?` where the record has none: for reports that
+    /// quote a record, `r.fill("vector {vector} at rip {rip}")`.
+    pub fn fill(&self, template: &str) -> String {
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            let Some(len) = rest[open..].find('}') else {
+                break;
+            };
+            out.push_str(&rest[..open]);
+            out.push_str(self.get(&rest[open + 1..open + len]).unwrap_or("?"));
+            rest = &rest[open + len + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
     /// The line as its printer printed it.
     pub fn line(&self) -> String {
         let mut line = format!("[core {}] ", self.core);

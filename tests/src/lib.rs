@@ -41,6 +41,23 @@ pub fn tcg(cores: u32, append: &str) -> QemuConfig {
         .timeout(BOOT_TIMEOUT)
 }
 
+/// The kernel alone under KVM on 2 cores, or `None` (said on stderr, so
+/// the test is skipped) where KVM does not work on this host.
+pub fn kvm_2_cores() -> Option<QemuConfig> {
+    if !qemu::kvm_usable() {
+        eprintln!(
+            "skipped: /dev/kvm cannot be opened or does not answer KVM_GET_API_VERSION on this host"
+        );
+        return None;
+    }
+    Some(
+        QemuConfig::new(&image().kernel)
+            .accel(Accel::Kvm)
+            .cores(2)
+            .timeout(BOOT_TIMEOUT),
+    )
+}
+
 /// Like [`tcg`], with the ring-3 programs: every core runs its monitor.
 pub fn with_monitors(cores: u32, append: &str) -> QemuConfig {
     tcg(cores, append).initrd(&image().initrd)
@@ -137,4 +154,35 @@ pub fn passed_checks(
             .push(c.get("name").unwrap_or("?").to_owned());
     }
     names
+}
+
+/// Asserts that `core` passed each check of `want`, given the checks each
+/// core passed (`names`, from [`passed_checks`]); `log` goes with a
+/// failure.
+pub fn assert_checked(
+    names: &std::collections::BTreeMap<u32, Vec<String>>,
+    core: u32,
+    want: &[&str],
+    log: &str,
+) {
+    let got = names.get(&core).map(Vec::as_slice).unwrap_or_default();
+    for w in want {
+        assert!(
+            got.iter().any(|n| n == w),
+            "core {core} did not check {w}\n{log}"
+        );
+    }
+}
+
+/// Tests that each boot a configuration and check its report with
+/// `check(&report, cores)`: `boot_tests! { check; name: config => cores }`
+/// defines `#[test] fn name()`.
+#[macro_export]
+macro_rules! boot_tests {
+    ($check:ident; $($name:ident: $config:expr => $cores:expr),+ $(,)?) => {
+        $(#[test]
+        fn $name() {
+            $check(&$crate::boot_ok(&$config), $cores);
+        })+
+    };
 }

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use flotilla_tests::{boot_ok, image, tcg};
-use qemu::{Accel, Machine, QemuConfig, kvm_usable};
+use flotilla_tests::{boot_ok, kvm_2_cores, tcg};
+use qemu::Machine;
 use tools::boot::BootReport;
 
 /// Checks what every passing boot must show.
@@ -32,29 +32,12 @@ fn check_cores(report: &BootReport, cores: u32) {
     assert!(report.verdict() == format!("booted {cores}/{cores} cores"));
 }
 
-#[test]
-fn boots_1_core() {
-    check_cores(&boot_ok(&tcg(1, "")), 1);
-}
-
-#[test]
-fn boots_2_cores() {
-    check_cores(&boot_ok(&tcg(2, "")), 2);
-}
-
-#[test]
-fn boots_4_cores() {
-    check_cores(&boot_ok(&tcg(4, "")), 4);
-}
-
-#[test]
-fn boots_8_cores() {
-    check_cores(&boot_ok(&tcg(8, "")), 8);
-}
-
-#[test]
-fn boots_64_cores_under_tcg() {
-    check_cores(&boot_ok(&tcg(64, "log=warn")), 64);
+flotilla_tests::boot_tests! {
+    check_cores;
+    boots_1_core: tcg(1, "") => 1, boots_2_cores: tcg(2, "") => 2,
+    boots_4_cores: tcg(4, "") => 4, boots_8_cores: tcg(8, "") => 8,
+    boots_64_cores_under_tcg: tcg(64, "log=warn") => 64,
+    pc_machine_boots: tcg(2, "").machine(Machine::Pc) => 2,
 }
 
 #[test]
@@ -67,22 +50,10 @@ fn q35_with_two_numa_nodes_reports_each_cores_node() {
 }
 
 #[test]
-fn pc_machine_boots() {
-    check_cores(&boot_ok(&tcg(2, "").machine(Machine::Pc)), 2);
-}
-
-#[test]
 fn boots_under_kvm_where_it_works() {
-    if !kvm_usable() {
-        eprintln!(
-            "skipped: /dev/kvm cannot be opened or does not answer KVM_GET_API_VERSION on this host"
-        );
+    let Some(config) = kvm_2_cores() else {
         return;
-    }
-    let config = QemuConfig::new(&image().kernel)
-        .accel(Accel::Kvm)
-        .cores(2)
-        .timeout(flotilla_tests::BOOT_TIMEOUT);
+    };
     let report = boot_ok(&config);
     check_cores(&report, 2);
     assert_eq!(report.accel.accel, qemu::ResolvedAccel::Kvm);

@@ -5,7 +5,7 @@
 //! Dispatcher and their PML4, and sees a third exit with 0. The monitors
 //! run beside it (time-sliced) and finish as usual.
 
-use flotilla_tests::{boot_ok, passed_cap_checks, with_monitors};
+use flotilla_tests::{assert_checked, boot_ok, passed_cap_checks, with_monitors};
 
 /// Checks every core must report.
 const CHECKS: [&str; 35] = [
@@ -53,13 +53,7 @@ fn dispatcher_invocations_refuse_bad_input_and_deleting_a_domains_objects_ends_i
         let log = &report.failure_report;
         let names = passed_cap_checks(&report);
         for core in 0..cores {
-            let got = names.get(&core).map(Vec::as_slice).unwrap_or_default();
-            for want in CHECKS {
-                assert!(
-                    got.iter().any(|n| n == want),
-                    "core {core} of {cores} did not check {want}\n{log}"
-                );
-            }
+            assert_checked(&names, core, &CHECKS, log);
         }
         let summaries: Vec<_> = report.records_of("disptest").collect();
         assert_eq!(summaries.len() as u32, cores, "{log}");

@@ -7,7 +7,7 @@
 //! cspaces, build their mesh as usual.
 
 use boot::protocol::parse_u64;
-use flotilla_tests::{boot_ok, passed_cap_checks, with_monitors};
+use flotilla_tests::{assert_checked, boot_ok, passed_cap_checks, with_monitors};
 
 /// Checks core 0 must report.
 const SENDER: [&str; 14] = [
@@ -59,13 +59,7 @@ fn a_frame_exported_on_core_0_is_imported_and_read_on_core_1() {
 
     let names = passed_cap_checks(&report);
     for (core, want) in [(0, &SENDER[..]), (1, &RECEIVER[..])] {
-        let got = names.get(&core).map(Vec::as_slice).unwrap_or_default();
-        for w in want {
-            assert!(
-                got.iter().any(|n| n == w),
-                "core {core} did not check {w}\n{log}"
-            );
-        }
+        assert_checked(&names, core, want, log);
     }
 
     // The same object on both sides, in core 0's RAM, read back whole.

@@ -16,6 +16,24 @@ fn expect_exit(report: &BootReport, code: ExitCode) {
     assert!(!report.passed());
 }
 
+/// Checks that the first problem the report names says `text`.
+fn first_problem_says(report: &BootReport, text: &str) {
+    assert!(
+        report.analysis.problems[0].contains(text),
+        "{:?}",
+        report.analysis.problems
+    );
+}
+
+/// Boots `cores` monitors with `append`, which ends the run by a ring-3
+/// panic on `core` that says `text`.
+fn program_panics(cores: u32, append: &str, core: u32, text: &str) {
+    let started = std::time::Instant::now();
+    let report = boot(&flotilla_tests::with_monitors(cores, append));
+    expect_program_panic(&report, started.elapsed(), core);
+    first_problem_says(&report, text);
+}
+
 fn fault_record(report: &BootReport) -> &qemu::OwnedRecord {
     let faults: Vec<_> = report.records_of("fault").collect();
     assert_eq!(faults.len(), 1, "{}", report.failure_report);
@@ -68,12 +86,8 @@ fn panic_on_an_ap_names_the_core() {
     let panics: Vec<_> = report.records_of("panic").collect();
     assert_eq!(panics.len(), 1);
     assert_eq!(panics[0].core, 3);
-    assert!(
-        report.analysis.problems[0].contains("core 3 panicked")
-            && report.analysis.problems[0].contains("deliberate panic on core 3"),
-        "{:?}",
-        report.analysis.problems
-    );
+    first_problem_says(&report, "core 3 panicked");
+    first_problem_says(&report, "deliberate panic on core 3");
 }
 
 #[test]
@@ -101,22 +115,14 @@ fn unknown_test_name_fails_cleanly() {
     expect_exit(&report, ExitCode::Fail);
     assert!(report.records_of("fault").next().is_none());
     assert!(report.records_of("panic").next().is_none());
-    assert!(
-        report.analysis.problems[0].contains("option 'test' cannot take 'no-such-test'"),
-        "{:?}",
-        report.analysis.problems
-    );
+    first_problem_says(&report, "option 'test' cannot take 'no-such-test'");
 }
 
 #[test]
 fn unknown_option_is_refused() {
     let report = boot(&tcg(1, "colour=red"));
     expect_exit(&report, ExitCode::Fail);
-    assert!(
-        report.analysis.problems[0].contains("unknown option 'colour'"),
-        "{:?}",
-        report.analysis.problems
-    );
+    first_problem_says(&report, "unknown option 'colour'");
 }
 
 /// Checks a run ended by a ring-3 panic: at once, with the panic exit
@@ -152,24 +158,20 @@ fn expect_program_panic(report: &BootReport, elapsed: std::time::Duration, core:
 
 #[test]
 fn a_ring_3_panic_on_an_ap_ends_the_whole_run_at_once() {
-    let started = std::time::Instant::now();
-    let report = boot(&flotilla_tests::with_monitors(3, "test=user-panic"));
-    expect_program_panic(&report, started.elapsed(), 2);
-    assert!(
-        report.analysis.problems[0].contains("deliberate panic in ring 3 on core 2"),
-        "{:?}",
-        report.analysis.problems
+    program_panics(
+        3,
+        "test=user-panic",
+        2,
+        "deliberate panic in ring 3 on core 2",
     );
 }
 
 #[test]
 fn running_out_of_heap_in_monitor_0_ends_the_whole_run_at_once() {
-    let started = std::time::Instant::now();
-    let report = boot(&flotilla_tests::with_monitors(2, "test=user-oom"));
-    expect_program_panic(&report, started.elapsed(), 0);
-    assert!(
-        report.analysis.problems[0].contains("memory allocation of 65536 bytes failed"),
-        "{:?}",
-        report.analysis.problems
+    program_panics(
+        2,
+        "test=user-oom",
+        0,
+        "memory allocation of 65536 bytes failed",
     );
 }

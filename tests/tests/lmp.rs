@@ -3,7 +3,7 @@
 //! and they check the refusals, the buffer, a capability sent along, the
 //! badge, and time round trips with handoff against the null invocation.
 
-use flotilla_tests::{boot_ok, passed_checks, with_monitors};
+use flotilla_tests::{assert_checked, boot_ok, passed_checks, with_monitors};
 
 /// Checks every core's domains must report.
 const CHECKS: [&str; 15] = [
@@ -31,13 +31,7 @@ fn two_domains_exchange_messages_and_a_capability_with_handoff() {
     let log = &report.failure_report;
     let names = passed_checks(&report, "lmp-check");
     for core in 0..cores {
-        let got = names.get(&core).map(Vec::as_slice).unwrap_or_default();
-        for want in CHECKS {
-            assert!(
-                got.iter().any(|n| n == want),
-                "core {core} did not check {want}\n{log}"
-            );
-        }
+        assert_checked(&names, core, &CHECKS, log);
         let parent = report
             .records_of("lmptest")
             .find(|r| r.core == core)

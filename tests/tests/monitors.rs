@@ -4,9 +4,8 @@
 use std::collections::BTreeSet;
 
 use boot::protocol::ExitCode;
-use flotilla_tests::{boot, boot_ok, image, with_monitors};
+use flotilla_tests::{boot, boot_ok, image, kvm_2_cores, with_monitors};
 use qemu::Outcome;
-use qemu::{Accel, QemuConfig, kvm_usable};
 use tools::boot::BootReport;
 
 /// Checks the monitor records of a passing run of `cores` cores.
@@ -37,19 +36,11 @@ fn check_mesh(report: &BootReport, cores: u32) {
     );
 }
 
-#[test]
-fn monitors_up_on_1_core() {
-    check_mesh(&boot_ok(&with_monitors(1, "")), 1);
-}
-
-#[test]
-fn monitors_up_on_2_cores() {
-    check_mesh(&boot_ok(&with_monitors(2, "")), 2);
-}
-
-#[test]
-fn monitors_up_on_4_cores() {
-    check_mesh(&boot_ok(&with_monitors(4, "")), 4);
+flotilla_tests::boot_tests! {
+    check_mesh;
+    monitors_up_on_1_core: with_monitors(1, "") => 1,
+    monitors_up_on_2_cores: with_monitors(2, "") => 2,
+    monitors_up_on_4_cores: with_monitors(4, "") => 4,
 }
 
 #[test]
@@ -119,17 +110,10 @@ fn a_faulting_ring_3_program_does_not_take_its_core_down() {
 
 #[test]
 fn monitors_and_mesh_under_kvm_where_it_works() {
-    if !kvm_usable() {
-        eprintln!(
-            "skipped: /dev/kvm cannot be opened or does not answer KVM_GET_API_VERSION on this host"
-        );
+    let Some(config) = kvm_2_cores() else {
         return;
-    }
-    let config = QemuConfig::new(&image().kernel)
-        .initrd(&image().initrd)
-        .accel(Accel::Kvm)
-        .cores(2)
-        .timeout(flotilla_tests::BOOT_TIMEOUT);
+    };
+    let config = config.initrd(&image().initrd);
     check_mesh(&boot_ok(&config), 2);
 }
 

@@ -361,41 +361,29 @@ pub fn analyse(expect: &Expect<'_>, outcome: &Outcome, lines: &[SerialLine]) -> 
                     e => format!(", error {e}"),
                 };
                 a.problems.push(format!(
-                    "core {} (APIC id {}) did not come up: it stopped at stage {}{error}",
-                    field(&r, "core"),
-                    field(&r, "apic"),
-                    field(&r, "stage")
+                    "{}{error}",
+                    r.fill(
+                        "core {core} (APIC id {apic}) did not come up: it stopped at stage {stage}"
+                    )
                 ));
             }
             "fault" => a.problems.push(format!(
-                "core {} took a {} (vector {}) at rip {}, error code {}, cr2 {}",
+                "core {} took {}",
                 r.core,
-                field(&r, "name"),
-                field(&r, "vector"),
-                field(&r, "rip"),
-                field(&r, "error"),
-                field(&r, "cr2")
+                r.fill("a {name} (vector {vector}) at rip {rip}, error code {error}, cr2 {cr2}")
             )),
-            "user-fault" if !fault_expected(&r) => {
-                a.problems.push(format!(
-                    "core {}: program '{}' took a fault (vector {}) at rip {}, cr2 {}",
-                    r.core,
-                    field(&r, "program"),
-                    field(&r, "vector"),
-                    field(&r, "rip"),
-                    field(&r, "cr2")
-                ));
-            }
-            "user-killed" if !fault_expected(&r) => {
-                a.problems.push(format!(
-                    "core {}: program '{}' was ended for a {} (rip {}, rsp {})",
-                    r.core,
-                    field(&r, "program"),
-                    field(&r, "reason"),
-                    field(&r, "rip"),
-                    field(&r, "rsp")
-                ));
-            }
+            "user-fault" if !fault_expected(&r) => a.problems.push(format!(
+                "core {}: {}",
+                r.core,
+                r.fill(
+                    "program '{program}' took a fault (vector {vector}) at rip {rip}, cr2 {cr2}"
+                )
+            )),
+            "user-killed" if !fault_expected(&r) => a.problems.push(format!(
+                "core {}: {}",
+                r.core,
+                r.fill("program '{program}' was ended for a {reason} (rip {rip}, rsp {rsp})")
+            )),
             // A domain's panic ends only the domain; expected, it is no
             // problem.
             "program-panic" if r.get("domain") == Some("1") && fault_expected(&r) => {}

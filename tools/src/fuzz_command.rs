@@ -225,22 +225,17 @@ pub fn summarize(
             "caps-violation" => {
                 s.violations += 1;
                 s.problems.push(format!(
-                    "core {core}: invariant violation {} found after call {} ({} check of every {} operations: the call that broke it is among the calls listed before it; --seed {seed} --trace finds it exactly)",
-                    field(r, "violation"),
-                    field(r, "call"),
-                    field(r, "check"),
-                    field(r, "every")
+                    "core {core}: {} before it; --seed {seed} --trace finds it exactly)",
+                    r.fill("invariant violation {violation} found after call {call} ({check} check of every {every} operations: the call that broke it is among the calls listed")
                 ));
             }
             "fuzz-fail" => {
                 s.untyped += 1;
                 s.problems.push(format!(
-                    "core {core}: call {} (number {}, args {}) returned rax {}: {}",
-                    field(r, "call"),
-                    field(r, "number"),
-                    field(r, "args"),
-                    field(r, "rax"),
-                    field(r, "reason")
+                    "core {core}: {}",
+                    r.fill(
+                        "call {call} (number {number}, args {args}) returned rax {rax}: {reason}"
+                    )
                 ));
             }
             "fault" | "panic" => {

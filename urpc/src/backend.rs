@@ -26,15 +26,11 @@ pub trait AtomicWord: Send + Sync {
     fn load(&self, order: Ordering) -> u64;
     /// Atomically stores `value`.
     fn store(&self, value: u64, order: Ordering);
-    /// Atomically replaces `current` with `new`, returning the previous value
-    /// (`Ok` if it was `current`).
-    fn compare_exchange(
-        &self,
-        current: u64,
-        new: u64,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<u64, u64>;
+    /// Atomically replaces `old` with `new`, returning the previous value
+    /// (`Ok` if it was `old`); `ok` and `err` order the access that
+    /// succeeds and the load that fails.
+    fn compare_exchange(&self, old: u64, new: u64, ok: Ordering, err: Ordering)
+    -> Result<u64, u64>;
 }
 
 /// The 56-byte payload of one slot, as seven 64-bit words.
@@ -101,12 +97,12 @@ impl AtomicWord for AtomicU64 {
     #[inline(always)]
     fn compare_exchange(
         &self,
-        current: u64,
+        old: u64,
         new: u64,
-        success: Ordering,
-        failure: Ordering,
+        ok: Ordering,
+        err: Ordering,
     ) -> Result<u64, u64> {
-        AtomicU64::compare_exchange(self, current, new, success, failure)
+        AtomicU64::compare_exchange(self, old, new, ok, err)
     }
 }
 

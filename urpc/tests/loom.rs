@@ -43,12 +43,12 @@ impl AtomicWord for LoomWord {
     }
     fn compare_exchange(
         &self,
-        current: u64,
+        old: u64,
         new: u64,
-        success: Ordering,
-        failure: Ordering,
+        ok: Ordering,
+        err: Ordering,
     ) -> Result<u64, u64> {
-        self.0.compare_exchange(current, new, success, failure)
+        self.0.compare_exchange(old, new, ok, err)
     }
 }
 

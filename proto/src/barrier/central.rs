@@ -8,18 +8,13 @@
 //! episode it has not arrived at yet (a core released from `e − 1` that
 //! arrives at `e` first); it counts it for `e`.
 
-use alloc::vec;
-use alloc::vec::Vec;
-
-use super::{BarrierEffect, BarrierError, BarrierMsg, Base};
-use crate::Out;
+use super::{Arrivals, BarrierError, BarrierMsg, Base, Fx, Kind, Step};
 
 /// One core's machine of the central barrier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Central {
     /// Coordinator: which cores' arrivals of the current episode are in.
-    got: Vec<bool>,
-    count: u32,
+    got: Arrivals,
     /// Test only: releases one arrival too early.
     early: bool,
 }
@@ -27,12 +22,7 @@ pub(crate) struct Central {
 impl Central {
     pub(crate) fn new(me: u32, cores: u32) -> Central {
         Central {
-            got: if me == 0 {
-                vec![false; cores as usize]
-            } else {
-                Vec::new()
-            },
-            count: 0,
+            got: Arrivals::new(if me == 0 { cores } else { 0 }),
             early: false,
         }
     }
@@ -41,62 +31,38 @@ impl Central {
         self.early = true;
     }
 
-    pub(crate) fn arrive(&mut self, b: &mut Base, out: &mut Out<BarrierEffect>) {
+    fn try_release(&mut self, b: &mut Base, out: &mut Fx) {
+        let others = b.cores - 1;
+        let count = self.got.count();
+        let ready = if self.early {
+            count + u32::from(b.arrived) >= others
+        } else {
+            b.arrived && count == others
+        };
+        if ready {
+            self.got.clear();
+            b.release_to(1..b.cores, |episode| BarrierMsg::Release { episode }, out);
+        }
+    }
+}
+
+impl Kind for Central {
+    fn arrive(&mut self, b: &mut Base, out: &mut Fx) {
         if b.me == 0 {
             self.try_release(b, out);
         } else {
-            out.send_raw(
-                0,
-                BarrierMsg::Arrive {
-                    episode: b.released,
-                }
-                .encode(),
-            );
+            b.send(0, |episode| BarrierMsg::Arrive { episode }, out);
         }
     }
 
-    fn try_release(&mut self, b: &mut Base, out: &mut Out<BarrierEffect>) {
-        let others = b.cores - 1;
-        let ready = if self.early {
-            self.count + u32::from(b.arrived) >= others
-        } else {
-            b.arrived && self.count == others
-        };
-        if !ready {
-            return;
-        }
-        for c in 1..b.cores {
-            out.send_raw(
-                c,
-                BarrierMsg::Release {
-                    episode: b.released,
-                }
-                .encode(),
-            );
-        }
-        self.got.fill(false);
-        self.count = 0;
-        b.release(out);
-    }
-
-    pub(crate) fn on_message(
-        &mut self,
-        b: &mut Base,
-        from: u32,
-        msg: BarrierMsg,
-        out: &mut Out<BarrierEffect>,
-    ) -> Result<(), BarrierError> {
+    fn on_message(&mut self, b: &mut Base, from: u32, msg: BarrierMsg, out: &mut Fx) -> Step {
         match msg {
             BarrierMsg::Arrive { episode } => {
                 if b.me != 0 || from == 0 {
                     return Err(BarrierError::OutOfOrder);
                 }
                 b.current(episode)?;
-                if self.got[from as usize] {
-                    return Err(BarrierError::Duplicate);
-                }
-                self.got[from as usize] = true;
-                self.count += 1;
+                self.got.mark(from)?;
                 self.try_release(b, out);
                 Ok(())
             }

@@ -16,8 +16,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::{BarrierEffect, BarrierError, BarrierMsg, Base};
-use crate::Out;
+use super::{BarrierError, BarrierMsg, Base, Fx, Kind, Step};
 
 /// One core's machine of the dissemination barrier.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,30 +47,14 @@ impl Dissemination {
         (if to { (me + d) % n } else { (me + n - d) % n }) as u32
     }
 
-    fn send_round(b: &Base, r: u32, out: &mut Out<BarrierEffect>) {
-        out.send_raw(
-            Self::partner(b, r, true),
-            BarrierMsg::Round {
-                episode: b.released,
-                round: r,
-            }
-            .encode(),
-        );
-    }
-
-    pub(crate) fn arrive(&mut self, b: &mut Base, out: &mut Out<BarrierEffect>) {
-        self.round = 0;
-        if self.rounds == 0 {
-            b.release(out);
-            return;
-        }
-        Self::send_round(b, 0, out);
-        self.advance(b, out);
+    fn send_round(b: &Base, round: u32, out: &mut Fx) {
+        let to = Self::partner(b, round, true);
+        b.send(to, |episode| BarrierMsg::Round { episode, round }, out);
     }
 
     /// Consumes the rounds whose messages are in, sending the next round's
     /// message after each, and leaves the episode after the last.
-    fn advance(&mut self, b: &mut Base, out: &mut Out<BarrierEffect>) {
+    fn advance(&mut self, b: &mut Base, out: &mut Fx) {
         let parity = (b.released % 2) as usize;
         while b.arrived && self.got[parity][self.round as usize] {
             self.got[parity][self.round as usize] = false;
@@ -83,14 +66,20 @@ impl Dissemination {
             Self::send_round(b, self.round, out);
         }
     }
+}
 
-    pub(crate) fn on_message(
-        &mut self,
-        b: &mut Base,
-        from: u32,
-        msg: BarrierMsg,
-        out: &mut Out<BarrierEffect>,
-    ) -> Result<(), BarrierError> {
+impl Kind for Dissemination {
+    fn arrive(&mut self, b: &mut Base, out: &mut Fx) {
+        self.round = 0;
+        if self.rounds == 0 {
+            b.release(out);
+            return;
+        }
+        Self::send_round(b, 0, out);
+        self.advance(b, out);
+    }
+
+    fn on_message(&mut self, b: &mut Base, from: u32, msg: BarrierMsg, out: &mut Fx) -> Step {
         let BarrierMsg::Round { episode, round } = msg else {
             return Err(BarrierError::OutOfOrder);
         };

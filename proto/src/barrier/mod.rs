@@ -43,12 +43,14 @@ mod msg;
 mod tests;
 mod tree;
 
-use core::fmt;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::ops::Range;
 
 pub use model::{BarrierModel, BarrierViolation};
 pub use msg::{BarrierMsg, tag};
 
-use super::{Inbound, Out, Protocol, Refusal};
+use super::{Handled, Inbound, Out, Protocol};
 use crate::wire::registry::BARRIER;
 use crate::wire::{Malformed, TagRange};
 
@@ -96,7 +98,7 @@ pub enum BarrierEffect {
     },
 }
 
-/// A refused message or call; [`Refusal::reason`] is its variant's name
+/// A refused message or call; [`Refusal::reason`](crate::Refusal::reason) is its variant's name
 /// in kebab case (a malformed message's own reason for
 /// [`BarrierError::Malformed`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
@@ -124,30 +126,12 @@ pub enum BarrierError {
     AlreadyArrived,
 }
 
-impl fmt::Display for BarrierError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BarrierError::Malformed(m) => write!(f, "{m}"),
-            BarrierError::UnknownCore(c) => write!(f, "message from unknown core {c}"),
-            BarrierError::OutOfOrder => f.write_str("message out of order"),
-            BarrierError::Duplicate => f.write_str("duplicate message"),
-            BarrierError::WrongEpisode { expected, got } => {
-                write!(f, "message of episode {got}, expected {expected}")
-            }
-            BarrierError::AlreadyArrived => {
-                f.write_str("arrived again before the episode was released")
-            }
-        }
-    }
-}
-
-impl Refusal for BarrierError {
-    fn reason(&self) -> &'static str {
-        match self {
-            BarrierError::Malformed(m) => m.reason(),
-            other => other.into(),
-        }
-    }
+crate::refusal! {
+    BarrierError:
+    UnknownCore(c) => "message from unknown core {c}", OutOfOrder => "message out of order",
+    Duplicate => "duplicate message",
+    WrongEpisode { expected, got } => "message of episode {got}, expected {expected}",
+    AlreadyArrived => "arrived again before the episode was released",
 }
 
 /// What every kind keeps: who this core is and where it stands.
@@ -162,9 +146,78 @@ pub(crate) struct Base {
     arrived: bool,
 }
 
+/// What a barrier machine gives out.
+type Fx = Out<BarrierEffect>;
+
+/// A handled message, or why it was refused.
+type Step = Result<(), BarrierError>;
+
+/// One kind of barrier: what it does on an arrival and on a message,
+/// beside what every kind keeps ([`Base`]).
+trait Kind {
+    /// This core arrived at the current episode.
+    fn arrive(&mut self, b: &mut Base, out: &mut Fx);
+
+    /// A message from core `from` (one that exists).
+    fn on_message(&mut self, b: &mut Base, from: u32, msg: BarrierMsg, out: &mut Fx) -> Step;
+}
+
+/// Which of a set of senders' arrivals at the current episode are in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Arrivals {
+    got: Vec<bool>,
+    count: u32,
+}
+
+impl Arrivals {
+    /// None of `senders` senders in yet.
+    fn new(senders: u32) -> Arrivals {
+        Arrivals {
+            got: vec![false; senders as usize],
+            count: 0,
+        }
+    }
+
+    /// How many are in.
+    fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// Sender `i` is in; refused if it already was.
+    fn mark(&mut self, i: u32) -> Step {
+        let got = &mut self.got[i as usize];
+        if *got {
+            return Err(BarrierError::Duplicate);
+        }
+        *got = true;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// None in again, for the next episode.
+    fn clear(&mut self) {
+        self.got.fill(false);
+        self.count = 0;
+    }
+}
+
 impl Base {
+    /// Sends core `to` the message `msg` makes of the current episode.
+    fn send(&self, to: u32, msg: impl Fn(u64) -> BarrierMsg, out: &mut Fx) {
+        out.send_raw(to, msg(self.released).encode());
+    }
+
+    /// Sends every core of `to` the message `msg` makes of the current
+    /// episode, and leaves it.
+    fn release_to(&mut self, to: Range<u32>, msg: impl Fn(u64) -> BarrierMsg, out: &mut Fx) {
+        for c in to {
+            self.send(c, &msg, out);
+        }
+        self.release(out);
+    }
+
     /// Leaves the current episode.
-    fn release(&mut self, out: &mut Out<BarrierEffect>) {
+    fn release(&mut self, out: &mut Fx) {
         let episode = self.released;
         self.released += 1;
         self.arrived = false;
@@ -247,6 +300,16 @@ impl MsgBarrier {
         self.kind
     }
 
+    /// The machine of the kind, and what every kind keeps.
+    fn machine(&mut self) -> (&mut dyn Kind, &mut Base) {
+        let machine: &mut dyn Kind = match &mut self.machine {
+            Machine::Central(m) => m,
+            Machine::Tree(m) => m,
+            Machine::Dissemination(m) => m,
+        };
+        (machine, &mut self.base)
+    }
+
     /// Arrives at the next episode; refused if the previous one has not
     /// been released.
     pub fn arrive(&mut self, out: &mut Out<BarrierEffect>) -> Result<(), BarrierError> {
@@ -254,11 +317,8 @@ impl MsgBarrier {
             return Err(BarrierError::AlreadyArrived);
         }
         self.base.arrived = true;
-        match &mut self.machine {
-            Machine::Central(m) => m.arrive(&mut self.base, out),
-            Machine::Tree(m) => m.arrive(&mut self.base, out),
-            Machine::Dissemination(m) => m.arrive(&mut self.base, out),
-        }
+        let (machine, base) = self.machine();
+        machine.arrive(base, out);
         Ok(())
     }
 
@@ -278,20 +338,12 @@ impl Protocol for MsgBarrier {
     type Error = BarrierError;
     const TAGS: TagRange = BARRIER;
 
-    fn on_message(
-        &mut self,
-        _now: u64,
-        m: &Inbound,
-        out: &mut Out<BarrierEffect>,
-    ) -> Result<(), BarrierError> {
-        let msg = BarrierMsg::decode(&m.msg).map_err(BarrierError::Malformed)?;
+    fn on_message(&mut self, _: u64, m: &Inbound, out: &mut Out<BarrierEffect>) -> Handled<Self> {
+        let msg = BarrierMsg::decode(&m.msg)?;
         if m.from >= self.base.cores {
             return Err(BarrierError::UnknownCore(m.from));
         }
-        match &mut self.machine {
-            Machine::Central(s) => s.on_message(&mut self.base, m.from, msg, out),
-            Machine::Tree(s) => s.on_message(&mut self.base, m.from, msg, out),
-            Machine::Dissemination(s) => s.on_message(&mut self.base, m.from, msg, out),
-        }
+        let (machine, base) = self.machine();
+        machine.on_message(base, m.from, msg, out)
     }
 }

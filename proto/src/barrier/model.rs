@@ -13,7 +13,6 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
-use core::fmt;
 
 /// A broken invariant of a barrier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,38 +57,15 @@ pub enum BarrierViolation {
     },
 }
 
-impl fmt::Display for BarrierViolation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            BarrierViolation::EarlyRelease {
-                core,
-                episode,
-                late,
-            } => write!(
-                f,
-                "core {core} left episode {episode} before core {late} arrived at it"
-            ),
-            BarrierViolation::Order {
-                core,
-                episode,
-                expected,
-            } => write!(
-                f,
-                "core {core} left episode {episode} while in episode {expected}"
-            ),
-            BarrierViolation::ArrivedTwice { core } => {
-                write!(f, "core {core} arrived again before leaving its episode")
-            }
-            BarrierViolation::Unfinished {
-                core,
-                left,
-                episodes,
-            } => write!(f, "core {core} left {left} of {episodes} episodes"),
-            BarrierViolation::NotAtRest { core } => {
-                write!(f, "core {core}'s barrier is not at rest at the end")
-            }
-        }
-    }
+crate::display_as! {
+    BarrierViolation:
+    EarlyRelease { core, episode, late } =>
+        "core {core} left episode {episode} before core {late} arrived at it",
+    Order { core, episode, expected } =>
+        "core {core} left episode {episode} while in episode {expected}",
+    ArrivedTwice { core } => "core {core} arrived again before leaving its episode",
+    Unfinished { core, left, episodes } => "core {core} left {left} of {episodes} episodes",
+    NotAtRest { core } => "core {core}'s barrier is not at rest at the end",
 }
 
 /// The reference model of a barrier on `cores` cores, each arriving at

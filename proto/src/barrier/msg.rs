@@ -1,32 +1,18 @@
 //! **Guarantee:** a barrier message decodes only from its own tag, with its
-//! own length; anything else is a typed [`Malformed`].
+//! own length; anything else is a typed [`Malformed`](crate::wire::Malformed).
 //!
 //! The barrier protocols' messages and their wire forms. Every message
 //! names its episode, so a message of the next episode is never taken for
 //! one of this episode.
 
-use bytemuck::{CheckedBitPattern, NoUninit};
-use urpc::RawMessage;
-
 use crate::wire::registry::BARRIER;
-use crate::wire::{self, Malformed};
 
-/// The barrier protocols' tags (range [`BARRIER`]).
-pub mod tag {
-    use super::BARRIER;
-
-    /// [`super::BarrierMsg::Arrive`].
-    pub const ARRIVE: u16 = BARRIER.tag(0);
-    /// [`super::BarrierMsg::Release`].
-    pub const RELEASE: u16 = BARRIER.tag(1);
-    /// [`super::BarrierMsg::TreeArrive`].
-    pub const TREE_ARRIVE: u16 = BARRIER.tag(2);
-    /// [`super::BarrierMsg::TreeRelease`].
-    pub const TREE_RELEASE: u16 = BARRIER.tag(3);
-    /// [`super::BarrierMsg::Round`].
-    pub const ROUND: u16 = BARRIER.tag(4);
-    /// Every tag of the protocol.
-    pub const ALL: [u16; 5] = [ARRIVE, RELEASE, TREE_ARRIVE, TREE_RELEASE, ROUND];
+crate::tag_module! {
+    /// The barrier protocols' tags (range [`BARRIER`]).
+    BARRIER:
+    BarrierMsg::Arrive => ARRIVE, BarrierMsg::Release => RELEASE,
+    BarrierMsg::TreeArrive => TREE_ARRIVE, BarrierMsg::TreeRelease => TREE_RELEASE,
+    BarrierMsg::Round => ROUND,
 }
 
 /// A message of one of the barrier protocols.
@@ -63,85 +49,14 @@ pub enum BarrierMsg {
     },
 }
 
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Arrive {
-    episode: u64,
+crate::wire_structs! {
+    Arrive { episode: u64 } Release { episode: u64 } TreeArrive { episode: u64 }
+    TreeRelease { episode: u64 } Round { episode: u64, round: u32, _pad: u32 }
 }
 
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Release {
-    episode: u64,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct TreeArrive {
-    episode: u64,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct TreeRelease {
-    episode: u64,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Round {
-    episode: u64,
-    round: u32,
-    _pad: u32,
-}
-
-crate::pod_messages! {
-    Arrive => tag::ARRIVE,
-    Release => tag::RELEASE,
-    TreeArrive => tag::TREE_ARRIVE,
-    TreeRelease => tag::TREE_RELEASE,
-    Round => tag::ROUND,
-}
-
-impl BarrierMsg {
-    /// Encodes the message.
-    pub fn encode(&self) -> RawMessage {
-        match *self {
-            BarrierMsg::Arrive { episode } => wire::encode(&Arrive { episode }),
-            BarrierMsg::Release { episode } => wire::encode(&Release { episode }),
-            BarrierMsg::TreeArrive { episode } => wire::encode(&TreeArrive { episode }),
-            BarrierMsg::TreeRelease { episode } => wire::encode(&TreeRelease { episode }),
-            BarrierMsg::Round { episode, round } => wire::encode(&Round {
-                episode,
-                round,
-                _pad: 0,
-            }),
-        }
-    }
-
-    /// Decodes a message, checking its tag and length.
-    pub fn decode(m: &RawMessage) -> Result<BarrierMsg, Malformed> {
-        Ok(match m.tag() {
-            tag::ARRIVE => BarrierMsg::Arrive {
-                episode: wire::decode::<Arrive>(m)?.episode,
-            },
-            tag::RELEASE => BarrierMsg::Release {
-                episode: wire::decode::<Release>(m)?.episode,
-            },
-            tag::TREE_ARRIVE => BarrierMsg::TreeArrive {
-                episode: wire::decode::<TreeArrive>(m)?.episode,
-            },
-            tag::TREE_RELEASE => BarrierMsg::TreeRelease {
-                episode: wire::decode::<TreeRelease>(m)?.episode,
-            },
-            tag::ROUND => {
-                let r = wire::decode::<Round>(m)?;
-                BarrierMsg::Round {
-                    episode: r.episode,
-                    round: r.round,
-                }
-            }
-            other => return Err(Malformed::UnknownTag(other)),
-        })
-    }
+crate::wire_codec! {
+    BarrierMsg:
+    Arrive { episode } => ARRIVE, Release { episode } => RELEASE,
+    TreeArrive { episode } => TREE_ARRIVE, TreeRelease { episode } => TREE_RELEASE,
+    Round { episode, round } => ROUND,
 }

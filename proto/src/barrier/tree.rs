@@ -11,11 +11,7 @@
 //! get a child's arrival for an episode it has not arrived at yet; it
 //! counts it for that episode.
 
-use alloc::vec;
-use alloc::vec::Vec;
-
-use super::{BarrierEffect, BarrierError, BarrierMsg, Base};
-use crate::Out;
+use super::{Arrivals, BarrierError, BarrierMsg, Base, Fx, Kind, Step};
 
 /// One core's machine of the tree barrier.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,8 +21,7 @@ pub(crate) struct Tree {
     first_child: u32,
     children: u32,
     /// Which children's subtrees arrived at the current episode.
-    got: Vec<bool>,
-    count: u32,
+    got: Arrivals,
     /// This subtree's arrival went up (or, at the root, the release down).
     sent_up: bool,
 }
@@ -43,58 +38,38 @@ impl Tree {
             parent: (me > 0).then(|| (me - 1) / arity),
             first_child: first.min(u64::from(cores)) as u32,
             children,
-            got: vec![false; children as usize],
-            count: 0,
+            got: Arrivals::new(children),
             sent_up: false,
         }
     }
 
-    pub(crate) fn arrive(&mut self, b: &mut Base, out: &mut Out<BarrierEffect>) {
-        self.try_up(b, out);
-    }
-
-    fn try_up(&mut self, b: &mut Base, out: &mut Out<BarrierEffect>) {
-        if !b.arrived || self.count != self.children || self.sent_up {
+    fn try_up(&mut self, b: &mut Base, out: &mut Fx) {
+        if !b.arrived || self.got.count() != self.children || self.sent_up {
             return;
         }
         match self.parent {
             Some(p) => {
                 self.sent_up = true;
-                out.send_raw(
-                    p,
-                    BarrierMsg::TreeArrive {
-                        episode: b.released,
-                    }
-                    .encode(),
-                );
+                b.send(p, |episode| BarrierMsg::TreeArrive { episode }, out);
             }
             None => self.release_down(b, out),
         }
     }
 
-    fn release_down(&mut self, b: &mut Base, out: &mut Out<BarrierEffect>) {
-        for c in self.first_child..self.first_child + self.children {
-            out.send_raw(
-                c,
-                BarrierMsg::TreeRelease {
-                    episode: b.released,
-                }
-                .encode(),
-            );
-        }
-        self.got.fill(false);
-        self.count = 0;
+    fn release_down(&mut self, b: &mut Base, out: &mut Fx) {
+        self.got.clear();
         self.sent_up = false;
-        b.release(out);
+        let children = self.first_child..self.first_child + self.children;
+        b.release_to(children, |episode| BarrierMsg::TreeRelease { episode }, out);
+    }
+}
+
+impl Kind for Tree {
+    fn arrive(&mut self, b: &mut Base, out: &mut Fx) {
+        self.try_up(b, out);
     }
 
-    pub(crate) fn on_message(
-        &mut self,
-        b: &mut Base,
-        from: u32,
-        msg: BarrierMsg,
-        out: &mut Out<BarrierEffect>,
-    ) -> Result<(), BarrierError> {
+    fn on_message(&mut self, b: &mut Base, from: u32, msg: BarrierMsg, out: &mut Fx) -> Step {
         match msg {
             BarrierMsg::TreeArrive { episode } => {
                 let child = from.wrapping_sub(self.first_child);
@@ -102,11 +77,10 @@ impl Tree {
                     return Err(BarrierError::OutOfOrder);
                 }
                 b.current(episode)?;
-                if self.got[child as usize] || self.sent_up {
+                if self.sent_up {
                     return Err(BarrierError::Duplicate);
                 }
-                self.got[child as usize] = true;
-                self.count += 1;
+                self.got.mark(child)?;
                 self.try_up(b, out);
                 Ok(())
             }

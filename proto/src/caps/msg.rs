@@ -15,34 +15,12 @@ use super::{Obj, Outcome, Request};
 use crate::wire::registry::CAPS;
 use crate::wire::{self, Malformed};
 
-/// The capability protocol's tags (range [`CAPS`]).
-pub mod tag {
-    use super::CAPS;
-
-    /// [`super::CapsMsg::Ask`].
-    pub const ASK: u16 = CAPS.tag(0);
-    /// [`super::CapsMsg::Answer`].
-    pub const ANSWER: u16 = CAPS.tag(1);
-    /// [`super::CapsMsg::Grant`].
-    pub const GRANT: u16 = CAPS.tag(2);
-    /// [`super::CapsMsg::Mark`].
-    pub const MARK: u16 = CAPS.tag(3);
-    /// [`super::CapsMsg::Marked`].
-    pub const MARKED: u16 = CAPS.tag(4);
-    /// [`super::CapsMsg::Restore`].
-    pub const RESTORE: u16 = CAPS.tag(5);
-    /// [`super::CapsMsg::Sweep`].
-    pub const SWEEP: u16 = CAPS.tag(6);
-    /// [`super::CapsMsg::Query`].
-    pub const QUERY: u16 = CAPS.tag(7);
-    /// [`super::CapsMsg::Holds`].
-    pub const HOLDS: u16 = CAPS.tag(8);
-    /// [`super::CapsMsg::Dropped`].
-    pub const DROPPED: u16 = CAPS.tag(9);
-    /// Every tag of the protocol.
-    pub const ALL: [u16; 10] = [
-        ASK, ANSWER, GRANT, MARK, MARKED, RESTORE, SWEEP, QUERY, HOLDS, DROPPED,
-    ];
+crate::tag_module! {
+    /// The capability protocol's tags (range [`CAPS`]).
+    CAPS:
+    CapsMsg::Ask => ASK, CapsMsg::Answer => ANSWER, CapsMsg::Grant => GRANT, CapsMsg::Mark => MARK,
+    CapsMsg::Marked => MARKED, CapsMsg::Restore => RESTORE, CapsMsg::Sweep => SWEEP,
+    CapsMsg::Query => QUERY, CapsMsg::Holds => HOLDS, CapsMsg::Dropped => DROPPED,
 }
 
 /// A message of the capability protocol. `op` numbers an operation at the

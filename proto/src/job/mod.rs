@@ -22,24 +22,17 @@ pub use model::{JobModel, JobViolation};
 
 use alloc::vec;
 use alloc::vec::Vec;
-use core::fmt;
 
 use bytemuck::{CheckedBitPattern, NoUninit};
 use urpc::RawMessage;
 
-use super::{Inbound, Out, Protocol, Refusal};
+use super::{Handled, Inbound, Out, Protocol};
 use crate::wire::{self, JOB, Malformed, TagRange};
 
-/// The job phase's tags (range [`JOB`]).
-pub mod tag {
-    use super::JOB;
-
-    /// [`super::JobMsg::Start`].
-    pub const START: u16 = JOB.tag(0);
-    /// [`super::JobMsg::Done`].
-    pub const DONE: u16 = JOB.tag(1);
-    /// Every tag of the protocol.
-    pub const ALL: [u16; 2] = [START, DONE];
+crate::tag_module! {
+    /// The job phase's tags (range [`JOB`]).
+    JOB:
+    JobMsg::Start => START, JobMsg::Done => DONE,
 }
 
 /// A message of the job phase.
@@ -105,7 +98,7 @@ impl JobMsg {
     }
 }
 
-/// A message the job phase refused; its reason ([`Refusal::reason`]) is
+/// A message the job phase refused; its reason ([`Refusal::reason`](crate::Refusal::reason)) is
 /// its variant's name in kebab case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
 #[strum(serialize_all = "kebab-case")]
@@ -122,24 +115,10 @@ pub enum JobError {
     OutOfOrder,
 }
 
-impl fmt::Display for JobError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            JobError::Malformed(m) => write!(f, "{m}"),
-            JobError::UnknownCore(c) => write!(f, "message from unknown core {c}"),
-            JobError::Duplicate => f.write_str("duplicate message"),
-            JobError::OutOfOrder => f.write_str("message out of order"),
-        }
-    }
-}
-
-impl Refusal for JobError {
-    fn reason(&self) -> &'static str {
-        match self {
-            JobError::Malformed(m) => m.reason(),
-            other => other.into(),
-        }
-    }
+crate::refusal! {
+    JobError:
+    UnknownCore(c) => "message from unknown core {c}", Duplicate => "duplicate message",
+    OutOfOrder => "message out of order",
 }
 
 /// What the job phase asks its monitor to do.
@@ -200,12 +179,7 @@ impl JobPhase {
     }
 
     /// Monitor 0: hands every core (itself included) the arena.
-    pub fn start(
-        &mut self,
-        first: u64,
-        frames: u64,
-        out: &mut Out<JobEffect>,
-    ) -> Result<(), JobError> {
+    pub fn start(&mut self, first: u64, frames: u64, out: &mut Out<JobEffect>) -> Handled<Self> {
         if self.core != 0 || self.started {
             return Err(JobError::OutOfOrder);
         }
@@ -248,12 +222,7 @@ impl Protocol for JobPhase {
     type Error = JobError;
     const TAGS: TagRange = JOB;
 
-    fn on_message(
-        &mut self,
-        _now: u64,
-        m: &Inbound,
-        out: &mut Out<JobEffect>,
-    ) -> Result<(), JobError> {
+    fn on_message(&mut self, _now: u64, m: &Inbound, out: &mut Out<JobEffect>) -> Handled<Self> {
         match JobMsg::decode(&m.msg).map_err(JobError::Malformed)? {
             JobMsg::Start { first, frames } => {
                 if m.from != 0 {
@@ -296,6 +265,7 @@ impl Protocol for JobPhase {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Refusal;
     use crate::Via;
 
     #[test]
@@ -312,13 +282,7 @@ mod tests {
     }
 
     fn deliver(to: &mut JobPhase, from: u32, msg: RawMessage) -> Result<Out<JobEffect>, JobError> {
-        let mut out = Out::new();
-        let m = Inbound {
-            from,
-            via: Via::Bootstrap,
-            msg,
-        };
-        to.on_message(0, &m, &mut out).map(|()| out)
+        crate::testnet::deliver(to, from, Via::Bootstrap, msg)
     }
 
     /// Runs the phase on `n` cores of machines made by `make` with the

@@ -15,7 +15,6 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
-use core::fmt;
 
 use super::JobEffect;
 
@@ -59,31 +58,16 @@ pub enum JobViolation {
     },
 }
 
-impl fmt::Display for JobViolation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            JobViolation::Restarted { core } => write!(f, "core {core} starts the job again"),
-            JobViolation::BadRun {
-                core,
-                first,
-                frames,
-            } => write!(
-                f,
-                "core {core} runs in frames {first}+{frames}, before the start, twice or in another arena"
-            ),
-            JobViolation::BadEnd { core } => {
-                write!(f, "core {core}'s part ends before it ran, or twice")
-            }
-            JobViolation::BadDone { core, ok, ended } => write!(
-                f,
-                "core {core} reports the job done (ok: {ok}) with {ended} parts ended: not core 0, twice, early or with another verdict"
-            ),
-            JobViolation::Unfinished { core } => write!(
-                f,
-                "core {core} did not run, did not end or (core 0) did not report the job done"
-            ),
-        }
-    }
+crate::display_as! {
+    JobViolation:
+    Restarted { core } => "core {core} starts the job again",
+    BadRun { core, first, frames } =>
+        "core {core} runs in frames {first}+{frames}, before the start, twice or in another arena",
+    BadEnd { core } => "core {core}'s part ends before it ran, or twice",
+    BadDone { core, ok, ended } =>
+        "core {core} reports the job done (ok: {ok}) with {ended} parts ended: not core 0, twice, early or with another verdict",
+    Unfinished { core } =>
+        "core {core} did not run, did not end or (core 0) did not report the job done",
 }
 
 /// The job phase's reference model and invariants (see the module doc).

@@ -14,8 +14,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::{Clients, LockEffect, LockError, LockMsg};
-use crate::Out;
+use super::{Client, Clients, Fx, Kind, LockEffect, LockError, LockMsg, Step};
 
 /// Words per cache line.
 const LINE_WORDS: usize = 8;
@@ -37,22 +36,16 @@ struct Serve {
 /// One core's machine of a delegation lock: a client, or the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct DelegationLock {
-    me: u32,
-    server: u32,
+    client: Client,
     outstanding: Option<u64>,
-    asked: u64,
-    finished: bool,
     serve: Option<Serve>,
 }
 
 impl DelegationLock {
     pub(crate) fn new(me: u32, cores: u32, server: u32, cs_lines: u32) -> DelegationLock {
         DelegationLock {
-            me,
-            server,
+            client: Client::new(me, server),
             outstanding: None,
-            asked: 0,
-            finished: false,
             serve: (me == server).then(|| Serve {
                 clients: Clients::new(cores, cores - 1),
                 data: vec![Line::default(); cs_lines as usize],
@@ -60,41 +53,6 @@ impl DelegationLock {
                 log: Vec::new(),
             }),
         }
-    }
-
-    pub(crate) fn acquire(&mut self, out: &mut Out<LockEffect>) -> Result<(), LockError> {
-        if self.me == self.server {
-            return Err(LockError::NotParticipant(self.me));
-        }
-        if self.finished {
-            return Err(LockError::Finished);
-        }
-        if self.outstanding.is_some() {
-            return Err(LockError::AlreadyAsked);
-        }
-        let seq = self.asked;
-        self.asked += 1;
-        self.outstanding = Some(seq);
-        out.send_raw(self.server, LockMsg::Op { seq }.encode());
-        Ok(())
-    }
-
-    pub(crate) fn finish(&mut self, out: &mut Out<LockEffect>) {
-        if self.me == self.server || core::mem::replace(&mut self.finished, true) {
-            return;
-        }
-        out.send_raw(
-            self.server,
-            LockMsg::Finished { asked: self.asked }.encode(),
-        );
-    }
-
-    pub(crate) fn quiescent(&self) -> bool {
-        self.outstanding.is_none() && self.serve.as_ref().is_none_or(|s| s.clients.all_finished())
-    }
-
-    pub(crate) fn grant_log(&self) -> &[u32] {
-        self.serve.as_ref().map_or(&[], |s| &s.log)
     }
 
     pub(crate) fn count(&self) -> u64 {
@@ -108,16 +66,32 @@ impl DelegationLock {
             .as_ref()
             .is_none_or(|s| s.data.iter().all(|l| l.0.iter().all(|w| *w == s.count)))
     }
+}
 
-    pub(crate) fn on_message(
-        &mut self,
-        from: u32,
-        msg: LockMsg,
-        out: &mut Out<LockEffect>,
-    ) -> Result<(), LockError> {
+impl Kind for DelegationLock {
+    fn acquire(&mut self, out: &mut Fx) -> Step {
+        let seq = self.client.ask(self.outstanding.is_some())?;
+        self.outstanding = Some(seq);
+        out.send_raw(self.client.server, LockMsg::Op { seq }.encode());
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Fx) {
+        self.client.finish(out);
+    }
+
+    fn quiescent(&self) -> bool {
+        self.outstanding.is_none() && self.serve.as_ref().is_none_or(|s| s.clients.all_finished())
+    }
+
+    fn grant_log(&self) -> &[u32] {
+        self.serve.as_ref().map_or(&[], |s| &s.log)
+    }
+
+    fn on_message(&mut self, from: u32, msg: LockMsg, out: &mut Fx) -> Step {
         match msg {
             LockMsg::Op { .. } | LockMsg::Finished { .. } => {
-                let server = self.server;
+                let server = self.client.server;
                 let s = self.serve.as_mut().ok_or(LockError::OutOfOrder)?;
                 if from == server {
                     return Err(LockError::NotParticipant(from));
@@ -136,7 +110,7 @@ impl DelegationLock {
                 }
             }
             LockMsg::Executed { seq, count } => {
-                if from != self.server || self.serve.is_some() {
+                if from != self.client.server || self.serve.is_some() {
                     return Err(LockError::OutOfOrder);
                 }
                 match self.outstanding {
@@ -145,7 +119,7 @@ impl DelegationLock {
                         out.effect(LockEffect::Executed { count });
                         Ok(())
                     }
-                    None if seq < self.asked => Err(LockError::Duplicate),
+                    None if seq < self.client.asked => Err(LockError::Duplicate),
                     _ => Err(LockError::OutOfOrder),
                 }
             }

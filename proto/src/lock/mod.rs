@@ -60,12 +60,11 @@ mod tests;
 mod token;
 
 use alloc::vec::Vec;
-use core::fmt;
 
 pub use model::{LockModel, LockViolation};
 pub use msg::{LockMsg, tag};
 
-use super::{Inbound, Out, Protocol, Refusal};
+use super::{Handled, Inbound, Out, Protocol};
 use crate::wire::registry::LOCK;
 use crate::wire::{Malformed, TagRange};
 
@@ -130,7 +129,7 @@ pub enum LockEffect {
     },
 }
 
-/// A refused message or call; [`Refusal::reason`] is its variant's name
+/// A refused message or call; [`Refusal::reason`](crate::Refusal::reason) is its variant's name
 /// in kebab case (a malformed message's own reason for
 /// [`LockError::Malformed`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
@@ -160,31 +159,14 @@ pub enum LockError {
     Finished,
 }
 
-impl fmt::Display for LockError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LockError::Malformed(m) => write!(f, "{m}"),
-            LockError::UnknownCore(c) => write!(f, "unknown core {c}"),
-            LockError::NotParticipant(c) => write!(f, "core {c} does not take part in the lock"),
-            LockError::Duplicate => f.write_str("duplicate message"),
-            LockError::OutOfOrder => f.write_str("message out of order"),
-            LockError::AlreadyAsked => f.write_str("the lock is already asked for or held"),
-            LockError::NotHeld => f.write_str("the lock is not held"),
-            LockError::NothingToRelease => {
-                f.write_str("a delegated section has nothing to release")
-            }
-            LockError::Finished => f.write_str("this core finished with the lock"),
-        }
-    }
-}
-
-impl Refusal for LockError {
-    fn reason(&self) -> &'static str {
-        match self {
-            LockError::Malformed(m) => m.reason(),
-            other => other.into(),
-        }
-    }
+crate::refusal! {
+    LockError:
+    UnknownCore(c) => "unknown core {c}",
+    NotParticipant(c) => "core {c} does not take part in the lock",
+    Duplicate => "duplicate message", OutOfOrder => "message out of order",
+    AlreadyAsked => "the lock is already asked for or held", NotHeld => "the lock is not held",
+    NothingToRelease => "a delegated section has nothing to release",
+    Finished => "this core finished with the lock",
 }
 
 /// Where a core stands with one request.
@@ -196,6 +178,88 @@ pub(crate) enum Ask {
     Asked(u64),
     /// Request `seq` holds the lock.
     Held(u64),
+}
+
+/// What a lock machine gives out.
+type Fx = Out<LockEffect>;
+
+/// A done call or handled message, or why it was refused.
+type Step = Result<(), LockError>;
+
+/// One kind of lock: the calls and messages every kind takes.
+trait Kind {
+    /// Asks for the lock (Delegation: submits one critical section).
+    fn acquire(&mut self, out: &mut Fx) -> Step;
+
+    /// Gives the lock up; a kind whose sections run elsewhere has nothing
+    /// to release.
+    fn release(&mut self, _out: &mut Fx) -> Step {
+        Err(LockError::NothingToRelease)
+    }
+
+    /// This core will not ask again.
+    fn finish(&mut self, out: &mut Fx);
+
+    /// Whether nothing is left to do for anyone.
+    fn quiescent(&self) -> bool;
+
+    /// Whether this core holds the lock now.
+    fn holds(&self) -> bool {
+        false
+    }
+
+    /// Grants given, in order (see [`MsgLock::grant_log`]).
+    fn grant_log(&self) -> &[u32];
+
+    /// A message from core `from` (one that exists).
+    fn on_message(&mut self, from: u32, msg: LockMsg, out: &mut Fx) -> Step;
+}
+
+/// A client of a lock that one core serves: its requests so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Client {
+    me: u32,
+    server: u32,
+    asked: u64,
+    finished: bool,
+}
+
+impl Client {
+    /// Core `me`, a client of `server` (or the server itself).
+    fn new(me: u32, server: u32) -> Client {
+        Client {
+            me,
+            server,
+            asked: 0,
+            finished: false,
+        }
+    }
+
+    /// Numbers the next request; refused on the server, after `finish`,
+    /// and while the previous request is `busy`.
+    fn ask(&mut self, busy: bool) -> Result<u64, LockError> {
+        if self.me == self.server {
+            return Err(LockError::NotParticipant(self.me));
+        }
+        if self.finished {
+            return Err(LockError::Finished);
+        }
+        if busy {
+            return Err(LockError::AlreadyAsked);
+        }
+        let seq = self.asked;
+        self.asked += 1;
+        Ok(seq)
+    }
+
+    /// Tells the server, once, how many requests this client made.
+    fn finish(&mut self, out: &mut Fx) {
+        if self.me == self.server || core::mem::replace(&mut self.finished, true) {
+            return;
+        }
+        let asked = self.asked;
+        out.send_raw(self.server, LockMsg::Finished { asked }.encode());
+    }
 }
 
 /// The per-kind machine.
@@ -266,59 +330,63 @@ impl MsgLock {
         self.kind
     }
 
+    /// A decoded message from core `from`, refused if that core does not
+    /// exist.
+    fn take(&mut self, from: u32, msg: LockMsg, out: &mut Fx) -> Step {
+        if from >= self.cores {
+            return Err(LockError::UnknownCore(from));
+        }
+        self.machine_mut().on_message(from, msg, out)
+    }
+
+    /// The machine of the kind.
+    fn machine(&self) -> &dyn Kind {
+        match &self.machine {
+            Machine::Server(m) => m,
+            Machine::Token(m) => m,
+            Machine::Delegation(m) => m,
+            Machine::Queue(m) => m,
+        }
+    }
+
+    /// The machine of the kind, to change.
+    fn machine_mut(&mut self) -> &mut dyn Kind {
+        match &mut self.machine {
+            Machine::Server(m) => m,
+            Machine::Token(m) => m,
+            Machine::Delegation(m) => m,
+            Machine::Queue(m) => m,
+        }
+    }
+
     /// Asks for the lock (Delegation: submits one critical section).
     /// Refused (typed error) if already asked/held.
     pub fn acquire(&mut self, out: &mut Out<LockEffect>) -> Result<(), LockError> {
-        match &mut self.machine {
-            Machine::Server(m) => m.acquire(out),
-            Machine::Token(m) => m.acquire(out),
-            Machine::Delegation(m) => m.acquire(out),
-            Machine::Queue(m) => m.acquire(out),
-        }
+        self.machine_mut().acquire(out)
     }
 
     /// Gives the lock up (Delegation: refused, nothing to release). Refused
     /// if not held.
     pub fn release(&mut self, out: &mut Out<LockEffect>) -> Result<(), LockError> {
-        match &mut self.machine {
-            Machine::Server(m) => m.release(out),
-            Machine::Token(m) => m.release(out),
-            Machine::Delegation(_) => Err(LockError::NothingToRelease),
-            Machine::Queue(m) => m.release(out),
-        }
+        self.machine_mut().release(out)
     }
 
     /// This core will not ask again; for Token, it keeps forwarding the
     /// token while others still need it. A second call does nothing.
     pub fn finish(&mut self, out: &mut Out<LockEffect>) {
-        match &mut self.machine {
-            Machine::Server(m) => m.finish(out),
-            Machine::Token(m) => m.finish(out),
-            Machine::Delegation(m) => m.finish(out),
-            Machine::Queue(m) => m.finish(out),
-        }
+        self.machine_mut().finish(out)
     }
 
     /// Whether this core's machine has nothing left to do for anyone (safe
     /// to stop polling): not holding, not asked, token not here or no one
     /// else needs it, server with every participant finished.
     pub fn quiescent(&self) -> bool {
-        match &self.machine {
-            Machine::Server(m) => m.quiescent(),
-            Machine::Token(m) => m.quiescent(),
-            Machine::Delegation(m) => m.quiescent(),
-            Machine::Queue(m) => m.quiescent(),
-        }
+        self.machine().quiescent()
     }
 
     /// Whether this core holds the lock now (never for Delegation).
     pub fn holds(&self) -> bool {
-        match &self.machine {
-            Machine::Server(m) => m.holds(),
-            Machine::Token(m) => m.holds(),
-            Machine::Delegation(_) => false,
-            Machine::Queue(m) => m.holds(),
-        }
+        self.machine().holds()
     }
 
     /// Grants given, in order: on the server, the core of each grant
@@ -327,12 +395,7 @@ impl MsgLock {
     /// (Queue, on the tail keeper); on any other core, for Token and
     /// Queue, this core's own id once per grant it got.
     pub fn grant_log(&self) -> &[u32] {
-        match &self.machine {
-            Machine::Server(m) => m.grant_log(),
-            Machine::Token(m) => m.grant_log(),
-            Machine::Delegation(m) => m.grant_log(),
-            Machine::Queue(m) => m.grant_log(),
-        }
+        self.machine().grant_log()
     }
 
     /// Delegation: whether every word of the server's data equals its
@@ -360,22 +423,8 @@ impl Protocol for MsgLock {
     type Error = LockError;
     const TAGS: TagRange = LOCK;
 
-    fn on_message(
-        &mut self,
-        _now: u64,
-        m: &Inbound,
-        out: &mut Out<LockEffect>,
-    ) -> Result<(), LockError> {
-        let msg = LockMsg::decode(&m.msg).map_err(LockError::Malformed)?;
-        if m.from >= self.cores {
-            return Err(LockError::UnknownCore(m.from));
-        }
-        match &mut self.machine {
-            Machine::Server(s) => s.on_message(m.from, msg, out),
-            Machine::Token(s) => s.on_message(m.from, msg, out),
-            Machine::Delegation(s) => s.on_message(m.from, msg, out),
-            Machine::Queue(s) => s.on_message(m.from, msg, out),
-        }
+    fn on_message(&mut self, _now: u64, m: &Inbound, out: &mut Out<LockEffect>) -> Handled<Self> {
+        self.take(m.from, LockMsg::decode(&m.msg)?, out)
     }
 }
 

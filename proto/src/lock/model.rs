@@ -19,7 +19,6 @@
 use alloc::collections::VecDeque;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::fmt;
 
 /// Where a core's client stands, as the model sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,44 +96,21 @@ pub enum LockViolation {
     },
 }
 
-impl fmt::Display for LockViolation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            LockViolation::MutualExclusion { core, holder } => write!(
-                f,
-                "core {core} was granted the lock while core {holder} holds it"
-            ),
-            LockViolation::Unasked { core } => {
-                write!(f, "core {core} was granted a lock it did not ask for")
-            }
-            LockViolation::NotFifo { core, first } => write!(
-                f,
-                "core {core} was granted the lock before core {first}, whose request came first"
-            ),
-            LockViolation::OutOfOrder { core, count, after } => write!(
-                f,
-                "core {core}'s delegated section ran out of order ({count} after {after})"
-            ),
-            LockViolation::OutOfTurn { core } => {
-                write!(f, "core {core}'s client called its lock out of turn")
-            }
-            LockViolation::Unfinished {
-                core,
-                asked,
-                answered,
-            } => write!(
-                f,
-                "core {core} did not finish: {answered} of its {asked} requests answered, or it holds the lock or never said it finished"
-            ),
-            LockViolation::Count { asked, ran } => write!(
-                f,
-                "the delegation server ran {ran} sections, not each of 1..={asked} once"
-            ),
-            LockViolation::NotAtRest { core } => {
-                write!(f, "core {core}'s lock is not at rest at the end")
-            }
-        }
-    }
+crate::display_as! {
+    LockViolation:
+    MutualExclusion { core, holder } =>
+        "core {core} was granted the lock while core {holder} holds it",
+    Unasked { core } => "core {core} was granted a lock it did not ask for",
+    NotFifo { core, first } =>
+        "core {core} was granted the lock before core {first}, whose request came first",
+    OutOfOrder { core, count, after } =>
+        "core {core}'s delegated section ran out of order ({count} after {after})",
+    OutOfTurn { core } => "core {core}'s client called its lock out of turn",
+    Unfinished { core, asked, answered } =>
+        "core {core} did not finish: {answered} of its {asked} requests answered, or it holds the lock or never said it finished",
+    Count { asked, ran } =>
+        "the delegation server ran {ran} sections, not each of 1..={asked} once",
+    NotAtRest { core } => "core {core}'s lock is not at rest at the end",
 }
 
 /// The reference model of a lock on `cores` cores.

@@ -1,5 +1,5 @@
 //! **Guarantee:** a lock message decodes only from its own tag, with its
-//! own length and valid fields; anything else is a typed [`Malformed`].
+//! own length and valid fields; anything else is a typed [`Malformed`](crate::wire::Malformed).
 //!
 //! The lock protocols' messages and their wire forms. Every kind of lock
 //! has its own tags, so a message of one kind never reaches the machine of
@@ -7,49 +7,16 @@
 //! struct; `seq` is the sender's (or, in replies, the receiver's) request
 //! number, counted from 0 on each core.
 
-use bytemuck::{CheckedBitPattern, NoUninit};
-use urpc::RawMessage;
-
 use crate::wire::registry::LOCK;
-use crate::wire::{self, Malformed};
 
-/// The lock protocols' tags (range [`LOCK`]).
-pub mod tag {
-    use super::LOCK;
-
-    /// [`super::LockMsg::Request`].
-    pub const REQUEST: u16 = LOCK.tag(0);
-    /// [`super::LockMsg::Grant`].
-    pub const GRANT: u16 = LOCK.tag(1);
-    /// [`super::LockMsg::Release`].
-    pub const RELEASE: u16 = LOCK.tag(2);
-    /// [`super::LockMsg::Finished`].
-    pub const FINISHED: u16 = LOCK.tag(3);
-    /// [`super::LockMsg::Token`].
-    pub const TOKEN: u16 = LOCK.tag(4);
-    /// [`super::LockMsg::Op`].
-    pub const OP: u16 = LOCK.tag(5);
-    /// [`super::LockMsg::Executed`].
-    pub const EXECUTED: u16 = LOCK.tag(6);
-    /// [`super::LockMsg::Enqueue`].
-    pub const ENQUEUE: u16 = LOCK.tag(7);
-    /// [`super::LockMsg::First`].
-    pub const FIRST: u16 = LOCK.tag(8);
-    /// [`super::LockMsg::Behind`].
-    pub const BEHIND: u16 = LOCK.tag(9);
-    /// [`super::LockMsg::Successor`].
-    pub const SUCCESSOR: u16 = LOCK.tag(10);
-    /// [`super::LockMsg::Pass`].
-    pub const PASS: u16 = LOCK.tag(11);
-    /// [`super::LockMsg::Leave`].
-    pub const LEAVE: u16 = LOCK.tag(12);
-    /// [`super::LockMsg::Left`].
-    pub const LEFT: u16 = LOCK.tag(13);
-    /// Every tag of the protocol.
-    pub const ALL: [u16; 14] = [
-        REQUEST, GRANT, RELEASE, FINISHED, TOKEN, OP, EXECUTED, ENQUEUE, FIRST, BEHIND, SUCCESSOR,
-        PASS, LEAVE, LEFT,
-    ];
+crate::tag_module! {
+    /// The lock protocols' tags (range [`LOCK`]).
+    LOCK:
+    LockMsg::Request => REQUEST, LockMsg::Grant => GRANT, LockMsg::Release => RELEASE,
+    LockMsg::Finished => FINISHED, LockMsg::Token => TOKEN, LockMsg::Op => OP,
+    LockMsg::Executed => EXECUTED, LockMsg::Enqueue => ENQUEUE, LockMsg::First => FIRST,
+    LockMsg::Behind => BEHIND, LockMsg::Successor => SUCCESSOR, LockMsg::Pass => PASS,
+    LockMsg::Leave => LEAVE, LockMsg::Left => LEFT,
 }
 
 /// A message of one of the lock protocols.
@@ -148,190 +115,19 @@ pub enum LockMsg {
     },
 }
 
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Seq {
-    seq: u64,
+crate::wire_structs! {
+    Request { seq: u64 } Grant { seq: u64 } Release { seq: u64 } Finished { asked: u64 }
+    Token { hops: u64, finished: u32, _pad: u32 } Op { seq: u64 } Executed { seq: u64, count: u64 }
+    Enqueue { seq: u64 } First { seq: u64 }
+    Behind { seq: u64, pred: u32, _pad: u32, pred_seq: u64 } Successor { pred_seq: u64, seq: u64 }
+    Pass { seq: u64 } Leave { seq: u64 } Left { seq: u64, emptied: bool, _pad: [u8; 7] }
 }
 
-/// One wire type per tag that carries only a request number.
-macro_rules! seq_wire {
-    ($($name:ident),+) => {
-        $(#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-        #[repr(C)]
-        struct $name(Seq);)+
-    };
-}
-
-seq_wire!(Request, Grant, Release, Op, Enqueue, First, Pass, Leave);
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Finished {
-    asked: u64,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Token {
-    hops: u64,
-    finished: u32,
-    _pad: u32,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Executed {
-    seq: u64,
-    count: u64,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Behind {
-    seq: u64,
-    pred: u32,
-    _pad: u32,
-    pred_seq: u64,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Successor {
-    pred_seq: u64,
-    seq: u64,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Left {
-    seq: u64,
-    emptied: bool,
-    _pad: [u8; 7],
-}
-
-crate::pod_messages! {
-    Request => tag::REQUEST,
-    Grant => tag::GRANT,
-    Release => tag::RELEASE,
-    Finished => tag::FINISHED,
-    Token => tag::TOKEN,
-    Op => tag::OP,
-    Executed => tag::EXECUTED,
-    Enqueue => tag::ENQUEUE,
-    First => tag::FIRST,
-    Behind => tag::BEHIND,
-    Successor => tag::SUCCESSOR,
-    Pass => tag::PASS,
-    Leave => tag::LEAVE,
-    Left => tag::LEFT,
-}
-
-impl LockMsg {
-    /// Encodes the message.
-    pub fn encode(&self) -> RawMessage {
-        match *self {
-            LockMsg::Request { seq } => wire::encode(&Request(Seq { seq })),
-            LockMsg::Grant { seq } => wire::encode(&Grant(Seq { seq })),
-            LockMsg::Release { seq } => wire::encode(&Release(Seq { seq })),
-            LockMsg::Finished { asked } => wire::encode(&Finished { asked }),
-            LockMsg::Token { hops, finished } => wire::encode(&Token {
-                hops,
-                finished,
-                _pad: 0,
-            }),
-            LockMsg::Op { seq } => wire::encode(&Op(Seq { seq })),
-            LockMsg::Executed { seq, count } => wire::encode(&Executed { seq, count }),
-            LockMsg::Enqueue { seq } => wire::encode(&Enqueue(Seq { seq })),
-            LockMsg::First { seq } => wire::encode(&First(Seq { seq })),
-            LockMsg::Behind {
-                seq,
-                pred,
-                pred_seq,
-            } => wire::encode(&Behind {
-                seq,
-                pred,
-                _pad: 0,
-                pred_seq,
-            }),
-            LockMsg::Successor { pred_seq, seq } => wire::encode(&Successor { pred_seq, seq }),
-            LockMsg::Pass { seq } => wire::encode(&Pass(Seq { seq })),
-            LockMsg::Leave { seq } => wire::encode(&Leave(Seq { seq })),
-            LockMsg::Left { seq, emptied } => wire::encode(&Left {
-                seq,
-                emptied,
-                _pad: [0; 7],
-            }),
-        }
-    }
-
-    /// Decodes a message, checking its tag, length and fields.
-    pub fn decode(m: &RawMessage) -> Result<LockMsg, Malformed> {
-        Ok(match m.tag() {
-            tag::REQUEST => LockMsg::Request {
-                seq: wire::decode::<Request>(m)?.0.seq,
-            },
-            tag::GRANT => LockMsg::Grant {
-                seq: wire::decode::<Grant>(m)?.0.seq,
-            },
-            tag::RELEASE => LockMsg::Release {
-                seq: wire::decode::<Release>(m)?.0.seq,
-            },
-            tag::FINISHED => LockMsg::Finished {
-                asked: wire::decode::<Finished>(m)?.asked,
-            },
-            tag::TOKEN => {
-                let t = wire::decode::<Token>(m)?;
-                LockMsg::Token {
-                    hops: t.hops,
-                    finished: t.finished,
-                }
-            }
-            tag::OP => LockMsg::Op {
-                seq: wire::decode::<Op>(m)?.0.seq,
-            },
-            tag::EXECUTED => {
-                let e = wire::decode::<Executed>(m)?;
-                LockMsg::Executed {
-                    seq: e.seq,
-                    count: e.count,
-                }
-            }
-            tag::ENQUEUE => LockMsg::Enqueue {
-                seq: wire::decode::<Enqueue>(m)?.0.seq,
-            },
-            tag::FIRST => LockMsg::First {
-                seq: wire::decode::<First>(m)?.0.seq,
-            },
-            tag::BEHIND => {
-                let b = wire::decode::<Behind>(m)?;
-                LockMsg::Behind {
-                    seq: b.seq,
-                    pred: b.pred,
-                    pred_seq: b.pred_seq,
-                }
-            }
-            tag::SUCCESSOR => {
-                let s = wire::decode::<Successor>(m)?;
-                LockMsg::Successor {
-                    pred_seq: s.pred_seq,
-                    seq: s.seq,
-                }
-            }
-            tag::PASS => LockMsg::Pass {
-                seq: wire::decode::<Pass>(m)?.0.seq,
-            },
-            tag::LEAVE => LockMsg::Leave {
-                seq: wire::decode::<Leave>(m)?.0.seq,
-            },
-            tag::LEFT => {
-                let l = wire::decode::<Left>(m)?;
-                LockMsg::Left {
-                    seq: l.seq,
-                    emptied: l.emptied,
-                }
-            }
-            other => return Err(Malformed::UnknownTag(other)),
-        })
-    }
+crate::wire_codec! {
+    LockMsg:
+    Request { seq } => REQUEST, Grant { seq } => GRANT, Release { seq } => RELEASE,
+    Finished { asked } => FINISHED, Token { hops, finished } => TOKEN, Op { seq } => OP,
+    Executed { seq, count } => EXECUTED, Enqueue { seq } => ENQUEUE, First { seq } => FIRST,
+    Behind { seq, pred, pred_seq } => BEHIND, Successor { pred_seq, seq } => SUCCESSOR,
+    Pass { seq } => PASS, Leave { seq } => LEAVE, Left { seq, emptied } => LEFT,
 }

@@ -30,8 +30,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::{Clients, LockEffect, LockError, LockMsg};
-use crate::Out;
+use super::{Clients, Fx, Kind, LockEffect, LockError, LockMsg, Step};
 
 /// Where this core's current request stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,7 +106,46 @@ impl QueueLock {
         }
     }
 
-    pub(crate) fn acquire(&mut self, out: &mut Out<LockEffect>) -> Result<(), LockError> {
+    /// Sends `msg` to core `to`. On one core, a message to itself is taken
+    /// at once; with other cores it queues behind what they sent, as a
+    /// keeper that took its own requests at once would hand itself the
+    /// lock again on every release and starve them (measured: 160 against
+    /// 100,000 acquisitions on 2 cores).
+    fn post(&mut self, to: u32, msg: LockMsg, out: &mut Fx) -> Step {
+        if to == self.me && self.cores == 1 {
+            self.on_message(self.me, msg, out)
+        } else {
+            out.send_raw(to, msg.encode());
+            Ok(())
+        }
+    }
+
+    /// The current request, if it is request `seq`.
+    fn node(&self, seq: u64) -> Result<Node, LockError> {
+        match self.cur {
+            Some(n) if n.seq == seq => Ok(n),
+            _ if seq < self.asked => Err(LockError::Duplicate),
+            _ => Err(LockError::OutOfOrder),
+        }
+    }
+
+    fn set_phase(&mut self, phase: Phase) {
+        if let Some(n) = &mut self.cur {
+            n.phase = phase;
+        }
+    }
+
+    fn grant(&mut self, out: &mut Fx) {
+        self.set_phase(Phase::Held);
+        if self.keeper.is_none() {
+            self.log.push(self.me);
+        }
+        out.effect(LockEffect::Granted);
+    }
+}
+
+impl Kind for QueueLock {
+    fn acquire(&mut self, out: &mut Fx) -> Step {
         if self.finished {
             return Err(LockError::Finished);
         }
@@ -124,21 +162,7 @@ impl QueueLock {
         self.post(self.server, LockMsg::Enqueue { seq }, out)
     }
 
-    /// Sends `msg` to core `to`. On one core, a message to itself is taken
-    /// at once; with other cores it queues behind what they sent, as a
-    /// keeper that took its own requests at once would hand itself the
-    /// lock again on every release and starve them (measured: 160 against
-    /// 100,000 acquisitions on 2 cores).
-    fn post(&mut self, to: u32, msg: LockMsg, out: &mut Out<LockEffect>) -> Result<(), LockError> {
-        if to == self.me && self.cores == 1 {
-            self.on_message(self.me, msg, out)
-        } else {
-            out.send_raw(to, msg.encode());
-            Ok(())
-        }
-    }
-
-    pub(crate) fn release(&mut self, out: &mut Out<LockEffect>) -> Result<(), LockError> {
+    fn release(&mut self, out: &mut Fx) -> Step {
         let node = match self.cur {
             Some(n) if n.phase == Phase::Held => n,
             _ => return Err(LockError::NotHeld),
@@ -164,7 +188,7 @@ impl QueueLock {
         }
     }
 
-    pub(crate) fn finish(&mut self, out: &mut Out<LockEffect>) {
+    fn finish(&mut self, out: &mut Fx) {
         if core::mem::replace(&mut self.finished, true) {
             return;
         }
@@ -172,7 +196,7 @@ impl QueueLock {
         let _ = self.post(self.server, LockMsg::Finished { asked: self.asked }, out);
     }
 
-    pub(crate) fn quiescent(&self) -> bool {
+    fn quiescent(&self) -> bool {
         self.cur.is_none()
             && self.releasing.is_none()
             && self
@@ -181,23 +205,18 @@ impl QueueLock {
                 .is_none_or(|k| k.tail.is_none() && k.clients.all_finished())
     }
 
-    pub(crate) fn holds(&self) -> bool {
+    fn holds(&self) -> bool {
         self.cur.is_some_and(|n| n.phase == Phase::Held)
     }
 
-    pub(crate) fn grant_log(&self) -> &[u32] {
+    fn grant_log(&self) -> &[u32] {
         match &self.keeper {
             Some(k) => &k.log,
             None => &self.log,
         }
     }
 
-    pub(crate) fn on_message(
-        &mut self,
-        from: u32,
-        msg: LockMsg,
-        out: &mut Out<LockEffect>,
-    ) -> Result<(), LockError> {
+    fn on_message(&mut self, from: u32, msg: LockMsg, out: &mut Fx) -> Step {
         match msg {
             LockMsg::Enqueue { .. } | LockMsg::Leave { .. } | LockMsg::Finished { .. } => {
                 let keeper = self.keeper.as_mut().ok_or(LockError::OutOfOrder)?;
@@ -282,29 +301,6 @@ impl QueueLock {
             }
             _ => Err(LockError::OutOfOrder),
         }
-    }
-
-    /// The current request, if it is request `seq`.
-    fn node(&self, seq: u64) -> Result<Node, LockError> {
-        match self.cur {
-            Some(n) if n.seq == seq => Ok(n),
-            _ if seq < self.asked => Err(LockError::Duplicate),
-            _ => Err(LockError::OutOfOrder),
-        }
-    }
-
-    fn set_phase(&mut self, phase: Phase) {
-        if let Some(n) = &mut self.cur {
-            n.phase = phase;
-        }
-    }
-
-    fn grant(&mut self, out: &mut Out<LockEffect>) {
-        self.set_phase(Phase::Held);
-        if self.keeper.is_none() {
-            self.log.push(self.me);
-        }
-        out.effect(LockEffect::Granted);
     }
 }
 

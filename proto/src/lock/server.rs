@@ -12,8 +12,7 @@ use alloc::collections::VecDeque;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::{Ask, Clients, LockEffect, LockError, LockMsg};
-use crate::Out;
+use super::{Ask, Client, Clients, Fx, Kind, LockEffect, LockError, LockMsg, Step};
 
 /// The server's side.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,22 +30,16 @@ struct Serve {
 /// One core's machine of the lock server: a client, or the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ServerLock {
-    me: u32,
-    server: u32,
+    client: Client,
     ask: Ask,
-    asked: u64,
-    finished: bool,
     serve: Option<Serve>,
 }
 
 impl ServerLock {
     pub(crate) fn new(me: u32, cores: u32, server: u32) -> ServerLock {
         ServerLock {
-            me,
-            server,
+            client: Client::new(me, server),
             ask: Ask::Idle,
-            asked: 0,
-            finished: false,
             serve: (me == server).then(|| Serve {
                 clients: Clients::new(cores, cores - 1),
                 status: vec![Ask::Idle; cores as usize],
@@ -63,47 +56,33 @@ impl ServerLock {
             s.broken = true;
         }
     }
+}
 
-    pub(crate) fn acquire(&mut self, out: &mut Out<LockEffect>) -> Result<(), LockError> {
-        if self.me == self.server {
-            return Err(LockError::NotParticipant(self.me));
-        }
-        if self.finished {
-            return Err(LockError::Finished);
-        }
-        if self.ask != Ask::Idle {
-            return Err(LockError::AlreadyAsked);
-        }
-        let seq = self.asked;
-        self.asked += 1;
+impl Kind for ServerLock {
+    fn acquire(&mut self, out: &mut Fx) -> Step {
+        let seq = self.client.ask(self.ask != Ask::Idle)?;
         self.ask = Ask::Asked(seq);
-        out.send_raw(self.server, LockMsg::Request { seq }.encode());
+        out.send_raw(self.client.server, LockMsg::Request { seq }.encode());
         Ok(())
     }
 
-    pub(crate) fn release(&mut self, out: &mut Out<LockEffect>) -> Result<(), LockError> {
-        if self.me == self.server {
-            return Err(LockError::NotParticipant(self.me));
+    fn release(&mut self, out: &mut Fx) -> Step {
+        if self.client.me == self.client.server {
+            return Err(LockError::NotParticipant(self.client.me));
         }
         let Ask::Held(seq) = self.ask else {
             return Err(LockError::NotHeld);
         };
         self.ask = Ask::Idle;
-        out.send_raw(self.server, LockMsg::Release { seq }.encode());
+        out.send_raw(self.client.server, LockMsg::Release { seq }.encode());
         Ok(())
     }
 
-    pub(crate) fn finish(&mut self, out: &mut Out<LockEffect>) {
-        if self.me == self.server || core::mem::replace(&mut self.finished, true) {
-            return;
-        }
-        out.send_raw(
-            self.server,
-            LockMsg::Finished { asked: self.asked }.encode(),
-        );
+    fn finish(&mut self, out: &mut Fx) {
+        self.client.finish(out);
     }
 
-    pub(crate) fn quiescent(&self) -> bool {
+    fn quiescent(&self) -> bool {
         self.ask == Ask::Idle
             && self.serve.as_ref().is_none_or(|s| {
                 s.clients.all_finished()
@@ -113,23 +92,18 @@ impl ServerLock {
             })
     }
 
-    pub(crate) fn holds(&self) -> bool {
+    fn holds(&self) -> bool {
         matches!(self.ask, Ask::Held(_))
     }
 
-    pub(crate) fn grant_log(&self) -> &[u32] {
+    fn grant_log(&self) -> &[u32] {
         self.serve.as_ref().map_or(&[], |s| &s.log)
     }
 
-    pub(crate) fn on_message(
-        &mut self,
-        from: u32,
-        msg: LockMsg,
-        out: &mut Out<LockEffect>,
-    ) -> Result<(), LockError> {
+    fn on_message(&mut self, from: u32, msg: LockMsg, out: &mut Fx) -> Step {
         match msg {
             LockMsg::Request { .. } | LockMsg::Release { .. } | LockMsg::Finished { .. } => {
-                let server = self.server;
+                let server = self.client.server;
                 let s = self.serve.as_mut().ok_or(LockError::OutOfOrder)?;
                 if from == server {
                     return Err(LockError::NotParticipant(from));
@@ -137,7 +111,7 @@ impl ServerLock {
                 s.on_client(from, msg, out)
             }
             LockMsg::Grant { seq } => {
-                if from != self.server || self.serve.is_some() {
+                if from != self.client.server || self.serve.is_some() {
                     return Err(LockError::OutOfOrder);
                 }
                 match self.ask {
@@ -147,7 +121,9 @@ impl ServerLock {
                         Ok(())
                     }
                     Ask::Held(s) if s == seq => Err(LockError::Duplicate),
-                    _ if seq < self.asked && self.ask == Ask::Idle => Err(LockError::Duplicate),
+                    _ if seq < self.client.asked && self.ask == Ask::Idle => {
+                        Err(LockError::Duplicate)
+                    }
                     _ => Err(LockError::OutOfOrder),
                 }
             }
@@ -157,12 +133,7 @@ impl ServerLock {
 }
 
 impl Serve {
-    fn on_client(
-        &mut self,
-        from: u32,
-        msg: LockMsg,
-        out: &mut Out<LockEffect>,
-    ) -> Result<(), LockError> {
+    fn on_client(&mut self, from: u32, msg: LockMsg, out: &mut Fx) -> Step {
         let c = from as usize;
         match msg {
             LockMsg::Request { seq } => {
@@ -198,7 +169,7 @@ impl Serve {
         Ok(())
     }
 
-    fn grant(&mut self, to: u32, seq: u64, out: &mut Out<LockEffect>) {
+    fn grant(&mut self, to: u32, seq: u64, out: &mut Fx) {
         self.status[to as usize] = Ask::Held(seq);
         if !self.broken {
             self.holder = Some(to);

@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use urpc::RawMessage;
 
 use super::*;
+use crate::Refusal;
 use crate::Via;
 use crate::testnet::{Net, Rng};
 

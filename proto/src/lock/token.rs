@@ -18,8 +18,7 @@
 
 use alloc::vec::Vec;
 
-use super::{LockEffect, LockError, LockMsg};
-use crate::Out;
+use super::{Fx, Kind, LockEffect, LockError, LockMsg, Step};
 
 /// The token while it is with this core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,55 +62,15 @@ impl TokenLock {
         }
     }
 
-    pub(crate) fn acquire(&mut self, out: &mut Out<LockEffect>) -> Result<(), LockError> {
-        if self.finished {
-            return Err(LockError::Finished);
-        }
-        if self.asked || self.held {
-            return Err(LockError::AlreadyAsked);
-        }
-        self.asked = true;
-        self.settle(out);
-        Ok(())
-    }
-
-    pub(crate) fn release(&mut self, out: &mut Out<LockEffect>) -> Result<(), LockError> {
-        if !self.held {
-            return Err(LockError::NotHeld);
-        }
-        self.held = false;
-        self.settle(out);
-        Ok(())
-    }
-
-    pub(crate) fn finish(&mut self, out: &mut Out<LockEffect>) {
-        if core::mem::replace(&mut self.finished, true) {
-            return;
-        }
-        self.settle(out);
-    }
-
     /// Whether the token stopped here: every participant finished.
     fn parked(&self) -> bool {
         self.token.is_some_and(|t| t.finished == self.cores)
     }
 
-    pub(crate) fn quiescent(&self) -> bool {
-        !self.asked && !self.held && (self.token.is_none() || self.parked() || self.cores == 1)
-    }
-
-    pub(crate) fn holds(&self) -> bool {
-        self.held
-    }
-
-    pub(crate) fn grant_log(&self) -> &[u32] {
-        &self.log
-    }
-
     /// With the token here and the lock not held: grant it if asked, else
     /// count this core's finish and pass the token on (or keep it when
     /// nobody else can want it).
-    fn settle(&mut self, out: &mut Out<LockEffect>) {
+    fn settle(&mut self, out: &mut Fx) {
         let Some(mut t) = self.token else {
             return;
         };
@@ -147,13 +106,50 @@ impl TokenLock {
             .encode(),
         );
     }
+}
 
-    pub(crate) fn on_message(
-        &mut self,
-        from: u32,
-        msg: LockMsg,
-        out: &mut Out<LockEffect>,
-    ) -> Result<(), LockError> {
+impl Kind for TokenLock {
+    fn acquire(&mut self, out: &mut Fx) -> Step {
+        if self.finished {
+            return Err(LockError::Finished);
+        }
+        if self.asked || self.held {
+            return Err(LockError::AlreadyAsked);
+        }
+        self.asked = true;
+        self.settle(out);
+        Ok(())
+    }
+
+    fn release(&mut self, out: &mut Fx) -> Step {
+        if !self.held {
+            return Err(LockError::NotHeld);
+        }
+        self.held = false;
+        self.settle(out);
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Fx) {
+        if core::mem::replace(&mut self.finished, true) {
+            return;
+        }
+        self.settle(out);
+    }
+
+    fn quiescent(&self) -> bool {
+        !self.asked && !self.held && (self.token.is_none() || self.parked() || self.cores == 1)
+    }
+
+    fn holds(&self) -> bool {
+        self.held
+    }
+
+    fn grant_log(&self) -> &[u32] {
+        &self.log
+    }
+
+    fn on_message(&mut self, from: u32, msg: LockMsg, out: &mut Fx) -> Step {
         let LockMsg::Token { hops, finished } = msg else {
             return Err(LockError::OutOfOrder);
         };

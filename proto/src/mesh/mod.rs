@@ -36,7 +36,6 @@ mod msg;
 mod tests;
 
 use alloc::vec::Vec;
-use core::fmt;
 
 use urpc::Side;
 
@@ -45,11 +44,11 @@ pub use member::{Action, Member};
 pub use model::{MeshModel, MeshViolation};
 pub use msg::{MeshMsg, tag};
 
-use super::{Inbound, Out, Protocol, Refusal, Via};
+use super::{Handled, Inbound, Out, Protocol, Via};
 use crate::frames::FrameAllocator;
 use crate::wire::{MESH, Malformed, TagRange};
 
-/// A message the protocol refused; its reason ([`Refusal::reason`]) is its
+/// A message the protocol refused; its reason ([`Refusal::reason`](crate::Refusal::reason)) is its
 /// variant's name in kebab case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
 #[strum(serialize_all = "kebab-case")]
@@ -68,30 +67,12 @@ pub enum MeshError {
     PoolExhausted,
 }
 
-impl fmt::Display for MeshError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MeshError::Malformed(m) => write!(f, "{m}"),
-            MeshError::UnknownCore(c) => write!(f, "message names unknown core {c}"),
-            MeshError::Duplicate => write!(f, "duplicate message"),
-            MeshError::OutOfOrder => write!(f, "message out of order"),
-            MeshError::WrongChannel => write!(f, "message on the wrong channel"),
-            MeshError::PoolExhausted => write!(f, "the shared pool is too small for the mesh"),
-        }
-    }
-}
-
-impl Refusal for MeshError {
-    fn reason(&self) -> &'static str {
-        match self {
-            MeshError::Malformed(m) => m.reason(),
-            other => other.into(),
-        }
-    }
-
-    fn is_fatal(&self) -> bool {
-        *self == MeshError::PoolExhausted
-    }
+crate::refusal! {
+    MeshError:
+    UnknownCore(c) => "message names unknown core {c}", Duplicate => "duplicate message",
+    OutOfOrder => "message out of order", WrongChannel => "message on the wrong channel",
+    PoolExhausted => "the shared pool is too small for the mesh";
+    fatal: PoolExhausted
 }
 
 /// What the mesh asks its monitor to do.
@@ -215,12 +196,7 @@ impl Protocol for Mesh {
     type Error = MeshError;
     const TAGS: TagRange = MESH;
 
-    fn on_message(
-        &mut self,
-        _now: u64,
-        m: &Inbound,
-        out: &mut Out<MeshEffect>,
-    ) -> Result<(), MeshError> {
+    fn on_message(&mut self, _now: u64, m: &Inbound, out: &mut Out<MeshEffect>) -> Handled<Self> {
         let msg = MeshMsg::decode(&m.msg).map_err(MeshError::Malformed)?;
         match msg {
             MeshMsg::Hello { .. } | MeshMsg::Linked { .. } => {

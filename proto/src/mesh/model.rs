@@ -20,7 +20,6 @@
 use alloc::collections::BTreeMap;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::fmt;
 
 use urpc::Side;
 
@@ -85,44 +84,19 @@ pub enum MeshViolation {
     },
 }
 
-impl fmt::Display for MeshViolation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            MeshViolation::BadOpen {
-                core,
-                peer,
-                first_frame,
-                side,
-            } => write!(
-                f,
-                "core {core} opens its end with core {peer} at frame {first_frame} as side {side:?}, which does not fit"
-            ),
-            MeshViolation::Shared {
-                core,
-                peer,
-                first_frame,
-                other: (a, b),
-            } => write!(
-                f,
-                "the channel of cores {core} and {peer} at frame {first_frame} shares frames with the channel of cores {a} and {b}"
-            ),
-            MeshViolation::Unasked { core, peer } => write!(
-                f,
-                "core {core}'s monitor opened the channel with core {peer}, which its machine did not ask for (or twice)"
-            ),
-            MeshViolation::EarlyLinks { core, links } => write!(
-                f,
-                "core {core} reports {links} links before every channel of its is open, twice or with a wrong count"
-            ),
-            MeshViolation::Unopened { core, peer } => write!(
-                f,
-                "core {core}'s end of the channel with core {peer} is not open at the end"
-            ),
-            MeshViolation::Unlinked { core, linked, of } => {
-                write!(f, "core {core} linked {linked} of {of} peers")
-            }
-        }
-    }
+crate::display_as! {
+    MeshViolation:
+    BadOpen { core, peer, first_frame, side } =>
+        "core {core} opens its end with core {peer} at frame {first_frame} as side {side:?}, which does not fit",
+    Shared { core, peer, first_frame, other: (a, b) } =>
+        "the channel of cores {core} and {peer} at frame {first_frame} shares frames with the channel of cores {a} and {b}",
+    Unasked { core, peer } =>
+        "core {core}'s monitor opened the channel with core {peer}, which its machine did not ask for (or twice)",
+    EarlyLinks { core, links } =>
+        "core {core} reports {links} links before every channel of its is open, twice or with a wrong count",
+    Unopened { core, peer } =>
+        "core {core}'s end of the channel with core {peer} is not open at the end",
+    Unlinked { core, linked, of } => "core {core} linked {linked} of {of} peers",
 }
 
 /// The mesh protocol's reference model and invariants (see the module

@@ -1,28 +1,15 @@
 //! The mesh protocol's messages and their wire forms.
 
 use bytemuck::{CheckedBitPattern, NoUninit};
-use urpc::{RawMessage, Side};
+use urpc::Side;
 
-use crate::wire::{self, MESH, Malformed};
+use crate::wire::MESH;
 
-/// The mesh protocol's tags (range [`MESH`]).
-pub mod tag {
-    use super::MESH;
-
-    /// [`super::MeshMsg::Hello`].
-    pub const HELLO: u16 = MESH.tag(0);
-    /// [`super::MeshMsg::Connect`].
-    pub const CONNECT: u16 = MESH.tag(1);
-    /// [`super::MeshMsg::Linked`].
-    pub const LINKED: u16 = MESH.tag(2);
-    /// [`super::MeshMsg::MeshDone`].
-    pub const MESH_DONE: u16 = MESH.tag(3);
-    /// [`super::MeshMsg::Ping`].
-    pub const PING: u16 = MESH.tag(4);
-    /// [`super::MeshMsg::Pong`].
-    pub const PONG: u16 = MESH.tag(5);
-    /// Every tag of the protocol.
-    pub const ALL: [u16; 6] = [HELLO, CONNECT, LINKED, MESH_DONE, PING, PONG];
+crate::tag_module! {
+    /// The mesh protocol's tags (range [`MESH`]).
+    MESH:
+    MeshMsg::Hello => HELLO, MeshMsg::Connect => CONNECT, MeshMsg::Linked => LINKED,
+    MeshMsg::MeshDone => MESH_DONE, MeshMsg::Ping => PING, MeshMsg::Pong => PONG,
 }
 
 /// A message of the mesh protocol.
@@ -64,116 +51,40 @@ pub enum MeshMsg {
     },
 }
 
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Hello {
-    core: u32,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
+#[derive(Clone, Copy, Default, NoUninit, CheckedBitPattern)]
 #[repr(u8)]
 enum WireSide {
+    #[default]
     A = 0,
     B = 1,
 }
 
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Connect {
-    peer: u32,
-    side: WireSide,
-    _pad: [u8; 3],
-    first_frame: u64,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Linked {
-    peer: u32,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct MeshDone {
-    channels: u64,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Ping {
-    from: u32,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Pong {
-    from: u32,
-}
-
-crate::pod_messages! {
-    Hello => tag::HELLO,
-    Connect => tag::CONNECT,
-    Linked => tag::LINKED,
-    MeshDone => tag::MESH_DONE,
-    Ping => tag::PING,
-    Pong => tag::PONG,
-}
-
-impl MeshMsg {
-    /// Encodes the message.
-    pub fn encode(&self) -> RawMessage {
-        match *self {
-            MeshMsg::Hello { core } => wire::encode(&Hello { core }),
-            MeshMsg::Connect {
-                peer,
-                side,
-                first_frame,
-            } => wire::encode(&Connect {
-                peer,
-                side: match side {
-                    Side::A => WireSide::A,
-                    Side::B => WireSide::B,
-                },
-                _pad: [0; 3],
-                first_frame,
-            }),
-            MeshMsg::Linked { peer } => wire::encode(&Linked { peer }),
-            MeshMsg::MeshDone { channels } => wire::encode(&MeshDone { channels }),
-            MeshMsg::Ping { from } => wire::encode(&Ping { from }),
-            MeshMsg::Pong { from } => wire::encode(&Pong { from }),
+impl From<Side> for WireSide {
+    fn from(side: Side) -> WireSide {
+        match side {
+            Side::A => WireSide::A,
+            Side::B => WireSide::B,
         }
     }
+}
 
-    /// Decodes a message, checking its tag, length and fields.
-    pub fn decode(m: &RawMessage) -> Result<MeshMsg, Malformed> {
-        Ok(match m.tag() {
-            tag::HELLO => MeshMsg::Hello {
-                core: wire::decode::<Hello>(m)?.core,
-            },
-            tag::CONNECT => {
-                let c = wire::decode::<Connect>(m)?;
-                MeshMsg::Connect {
-                    peer: c.peer,
-                    side: match c.side {
-                        WireSide::A => Side::A,
-                        WireSide::B => Side::B,
-                    },
-                    first_frame: c.first_frame,
-                }
-            }
-            tag::LINKED => MeshMsg::Linked {
-                peer: wire::decode::<Linked>(m)?.peer,
-            },
-            tag::MESH_DONE => MeshMsg::MeshDone {
-                channels: wire::decode::<MeshDone>(m)?.channels,
-            },
-            tag::PING => MeshMsg::Ping {
-                from: wire::decode::<Ping>(m)?.from,
-            },
-            tag::PONG => MeshMsg::Pong {
-                from: wire::decode::<Pong>(m)?.from,
-            },
-            other => return Err(Malformed::UnknownTag(other)),
-        })
+impl From<WireSide> for Side {
+    fn from(side: WireSide) -> Side {
+        match side {
+            WireSide::A => Side::A,
+            WireSide::B => Side::B,
+        }
     }
+}
+
+crate::wire_structs! {
+    Hello { core: u32 } Connect { peer: u32, side: WireSide, _pad: [u8; 3], first_frame: u64 }
+    Linked { peer: u32 } MeshDone { channels: u64 } Ping { from: u32 } Pong { from: u32 }
+}
+
+crate::wire_codec! {
+    MeshMsg:
+    Hello { core } => HELLO, Connect { peer, side, first_frame } => CONNECT,
+    Linked { peer } => LINKED, MeshDone { channels } => MESH_DONE, Ping { from } => PING,
+    Pong { from } => PONG,
 }

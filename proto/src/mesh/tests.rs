@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use urpc::{RawMessage, Side};
 
 use super::*;
+use crate::Refusal;
 use crate::frames::FrameAllocator;
 use crate::{Inbound, Out, Protocol, Via};
 

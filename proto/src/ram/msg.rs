@@ -9,20 +9,10 @@ use super::Region;
 use crate::wire::registry::RAM;
 use crate::wire::{self, Malformed};
 
-/// The RAM protocol's tags (range [`RAM`]).
-pub mod tag {
-    use super::RAM;
-
-    /// [`super::RamMsg::Ask`].
-    pub const ASK: u16 = RAM.tag(0);
-    /// [`super::RamMsg::Give`].
-    pub const GIVE: u16 = RAM.tag(1);
-    /// [`super::RamMsg::NoRoom`].
-    pub const NO_ROOM: u16 = RAM.tag(2);
-    /// [`super::RamMsg::Return`].
-    pub const RETURN: u16 = RAM.tag(3);
-    /// Every tag of the protocol.
-    pub const ALL: [u16; 4] = [ASK, GIVE, NO_ROOM, RETURN];
+crate::tag_module! {
+    /// The RAM protocol's tags (range [`RAM`]).
+    RAM:
+    RamMsg::Ask => ASK, RamMsg::Give => GIVE, RamMsg::NoRoom => NO_ROOM, RamMsg::Return => RETURN,
 }
 
 /// A message of the RAM protocol.

@@ -16,8 +16,7 @@
 
 use alloc::vec::Vec;
 
-use super::{Core, Op, ReplicaEffect, ReplicaError, ReplicaMsg, Stamp};
-use crate::Out;
+use super::{Core, Fx, Kind, Op, ReplicaError, ReplicaMsg, Stamp, Step};
 
 /// Writes a replica keeps before it gossips them.
 pub const GOSSIP_BATCH: usize = 8;
@@ -32,7 +31,7 @@ pub(crate) struct Eventual {
 }
 
 impl Eventual {
-    pub(crate) fn invoke(&mut self, c: &mut Core, op: Op, out: &mut Out<ReplicaEffect>) {
+    pub(crate) fn invoke(&mut self, c: &mut Core, op: Op, out: &mut Fx) {
         match op {
             Op::Write { key, value } => {
                 self.clock += 1;
@@ -57,7 +56,7 @@ impl Eventual {
     }
 
     /// Gossips every write not yet sent.
-    pub(crate) fn flush(&mut self, c: &Core, out: &mut Out<ReplicaEffect>) {
+    pub(crate) fn flush(&mut self, c: &Core, out: &mut Fx) {
         for msg in self.unsent.drain(..) {
             c.to_others(msg, out);
         }
@@ -67,14 +66,10 @@ impl Eventual {
     pub(crate) fn quiescent(&self) -> bool {
         self.unsent.is_empty()
     }
+}
 
-    pub(crate) fn handle(
-        &mut self,
-        c: &mut Core,
-        from: u32,
-        msg: ReplicaMsg,
-        _out: &mut Out<ReplicaEffect>,
-    ) -> Result<(), ReplicaError> {
+impl Kind for Eventual {
+    fn handle(&mut self, c: &mut Core, from: u32, msg: ReplicaMsg, _out: &mut Fx) -> Step {
         match msg {
             ReplicaMsg::Gossip {
                 clock,

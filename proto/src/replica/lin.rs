@@ -11,8 +11,7 @@ use alloc::collections::VecDeque;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::{Bug, Core, LEADER, Op, ReplicaEffect, ReplicaError, ReplicaMsg, Stamp};
-use crate::Out;
+use super::{Bug, Core, Fx, Kind, LEADER, Op, ReplicaError, ReplicaMsg, Stamp, Step};
 
 /// A write this replica holds, prepared but not yet visible.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,7 +78,7 @@ impl Lin {
         self.committed >= version || self.held.is_some_and(|h| h.version == version)
     }
 
-    pub(crate) fn invoke(&mut self, c: &mut Core, seq: u64, op: Op, out: &mut Out<ReplicaEffect>) {
+    pub(crate) fn invoke(&mut self, c: &mut Core, seq: u64, op: Op, out: &mut Fx) {
         match op {
             Op::Write { key, value } => {
                 out.send_raw(LEADER, ReplicaMsg::LinWrite { seq, key, value }.encode());
@@ -88,7 +87,7 @@ impl Lin {
         }
     }
 
-    fn read(&mut self, c: &mut Core, key: u64, out: &mut Out<ReplicaEffect>) {
+    fn read(&mut self, c: &mut Core, key: u64, out: &mut Fx) {
         if self.held.is_some_and(|h| h.key == key) {
             self.waiting = true;
         } else {
@@ -96,13 +95,138 @@ impl Lin {
         }
     }
 
-    pub(crate) fn handle(
-        &mut self,
-        c: &mut Core,
-        from: u32,
-        msg: ReplicaMsg,
-        out: &mut Out<ReplicaEffect>,
-    ) -> Result<(), ReplicaError> {
+    /// Primary: a vote for the write in progress.
+    fn vote(&mut self, c: &mut Core, from: u32, version: u64, out: &mut Fx) -> Step {
+        if c.me != LEADER || from == LEADER {
+            return Err(ReplicaError::NotLeader(c.me));
+        }
+        let Some(f) = self.flight.as_mut() else {
+            // A vote that arrives after a short commit (the broken
+            // variant) is one it did not wait for.
+            return if self.bug == Some(Bug::CommitShort) && version <= self.decided {
+                Ok(())
+            } else {
+                Err(ReplicaError::OutOfOrder)
+            };
+        };
+        if version != f.version {
+            return if self.bug == Some(Bug::CommitShort) && version <= self.decided {
+                Ok(())
+            } else {
+                Err(ReplicaError::OutOfOrder)
+            };
+        }
+        let slot = &mut f.voted[from as usize];
+        if *slot {
+            return Err(ReplicaError::Duplicate);
+        }
+        *slot = true;
+        f.votes += 1;
+        if f.votes >= self.needed(c.cores) {
+            self.decide(c, out);
+        }
+        Ok(())
+    }
+
+    /// Votes the primary waits for.
+    fn needed(&self, cores: u32) -> u32 {
+        let all = cores - 1;
+        match self.bug {
+            Some(Bug::CommitShort) => all.saturating_sub(1),
+            _ => all,
+        }
+    }
+
+    /// Primary: starts the next queued write if none is in progress. (With
+    /// nobody to wait for, [`Lin::decide`] starts the one after: the
+    /// recursion is as deep as the queue, at most one write per core.)
+    fn start_next(&mut self, c: &mut Core, out: &mut Fx) {
+        if self.flight.is_none() {
+            let Some(write) = self.queue.pop_front() else {
+                return;
+            };
+            let version = self.committed + 1;
+            self.held = Some(Held {
+                version,
+                key: write.key,
+                value: write.value,
+            });
+            self.flight = Some(InFlight {
+                write,
+                version,
+                voted: vec![false; c.cores as usize],
+                votes: 0,
+            });
+            c.to_others(
+                ReplicaMsg::Prepare {
+                    version,
+                    key: write.key,
+                    value: write.value,
+                },
+                out,
+            );
+            if self.bug == Some(Bug::EarlyReply) {
+                out.send_raw(
+                    write.origin,
+                    ReplicaMsg::WriteDone {
+                        seq: write.seq,
+                        version,
+                    }
+                    .encode(),
+                );
+            }
+            if self.needed(c.cores) == 0 {
+                self.decide(c, out);
+            }
+        }
+    }
+
+    /// Primary: every vote is in; commit everywhere and answer the writer.
+    fn decide(&mut self, c: &mut Core, out: &mut Fx) {
+        let Some(f) = self.flight.take() else {
+            return;
+        };
+        self.decided = f.version;
+        c.to_others(ReplicaMsg::Commit { version: f.version }, out);
+        self.commit(c, out);
+        if self.bug != Some(Bug::EarlyReply) {
+            out.send_raw(
+                f.write.origin,
+                ReplicaMsg::WriteDone {
+                    seq: f.write.seq,
+                    version: f.version,
+                }
+                .encode(),
+            );
+        }
+        self.start_next(c, out);
+    }
+
+    /// Makes the held write visible here and answers a waiting read.
+    fn commit(&mut self, c: &mut Core, out: &mut Fx) {
+        let Some(h) = self.held.take() else {
+            return;
+        };
+        c.store.put(
+            h.key,
+            h.value,
+            Stamp {
+                version: h.version,
+                origin: LEADER,
+            },
+        );
+        self.committed = h.version;
+        if self.waiting {
+            self.waiting = false;
+            if let Some(Op::Read { key }) = c.pending.map(|p| p.op) {
+                c.read_now(key, out);
+            }
+        }
+    }
+}
+
+impl Kind for Lin {
+    fn handle(&mut self, c: &mut Core, from: u32, msg: ReplicaMsg, out: &mut Fx) -> Step {
         let leader = c.me == LEADER;
         match msg {
             ReplicaMsg::LinWrite { seq, key, value } => {
@@ -165,140 +289,5 @@ impl Lin {
             }
         }
         Ok(())
-    }
-
-    /// Primary: a vote for the write in progress.
-    fn vote(
-        &mut self,
-        c: &mut Core,
-        from: u32,
-        version: u64,
-        out: &mut Out<ReplicaEffect>,
-    ) -> Result<(), ReplicaError> {
-        if c.me != LEADER || from == LEADER {
-            return Err(ReplicaError::NotLeader(c.me));
-        }
-        let Some(f) = self.flight.as_mut() else {
-            // A vote that arrives after a short commit (the broken
-            // variant) is one it did not wait for.
-            return if self.bug == Some(Bug::CommitShort) && version <= self.decided {
-                Ok(())
-            } else {
-                Err(ReplicaError::OutOfOrder)
-            };
-        };
-        if version != f.version {
-            return if self.bug == Some(Bug::CommitShort) && version <= self.decided {
-                Ok(())
-            } else {
-                Err(ReplicaError::OutOfOrder)
-            };
-        }
-        let slot = &mut f.voted[from as usize];
-        if *slot {
-            return Err(ReplicaError::Duplicate);
-        }
-        *slot = true;
-        f.votes += 1;
-        if f.votes >= self.needed(c.cores) {
-            self.decide(c, out);
-        }
-        Ok(())
-    }
-
-    /// Votes the primary waits for.
-    fn needed(&self, cores: u32) -> u32 {
-        let all = cores - 1;
-        match self.bug {
-            Some(Bug::CommitShort) => all.saturating_sub(1),
-            _ => all,
-        }
-    }
-
-    /// Primary: starts the next queued write if none is in progress. (With
-    /// nobody to wait for, [`Lin::decide`] starts the one after: the
-    /// recursion is as deep as the queue, at most one write per core.)
-    fn start_next(&mut self, c: &mut Core, out: &mut Out<ReplicaEffect>) {
-        if self.flight.is_none() {
-            let Some(write) = self.queue.pop_front() else {
-                return;
-            };
-            let version = self.committed + 1;
-            self.held = Some(Held {
-                version,
-                key: write.key,
-                value: write.value,
-            });
-            self.flight = Some(InFlight {
-                write,
-                version,
-                voted: vec![false; c.cores as usize],
-                votes: 0,
-            });
-            c.to_others(
-                ReplicaMsg::Prepare {
-                    version,
-                    key: write.key,
-                    value: write.value,
-                },
-                out,
-            );
-            if self.bug == Some(Bug::EarlyReply) {
-                out.send_raw(
-                    write.origin,
-                    ReplicaMsg::WriteDone {
-                        seq: write.seq,
-                        version,
-                    }
-                    .encode(),
-                );
-            }
-            if self.needed(c.cores) == 0 {
-                self.decide(c, out);
-            }
-        }
-    }
-
-    /// Primary: every vote is in; commit everywhere and answer the writer.
-    fn decide(&mut self, c: &mut Core, out: &mut Out<ReplicaEffect>) {
-        let Some(f) = self.flight.take() else {
-            return;
-        };
-        self.decided = f.version;
-        c.to_others(ReplicaMsg::Commit { version: f.version }, out);
-        self.commit(c, out);
-        if self.bug != Some(Bug::EarlyReply) {
-            out.send_raw(
-                f.write.origin,
-                ReplicaMsg::WriteDone {
-                    seq: f.write.seq,
-                    version: f.version,
-                }
-                .encode(),
-            );
-        }
-        self.start_next(c, out);
-    }
-
-    /// Makes the held write visible here and answers a waiting read.
-    fn commit(&mut self, c: &mut Core, out: &mut Out<ReplicaEffect>) {
-        let Some(h) = self.held.take() else {
-            return;
-        };
-        c.store.put(
-            h.key,
-            h.value,
-            Stamp {
-                version: h.version,
-                origin: LEADER,
-            },
-        );
-        self.committed = h.version;
-        if self.waiting {
-            self.waiting = false;
-            if let Some(Op::Read { key }) = c.pending.map(|p| p.op) {
-                c.read_now(key, out);
-            }
-        }
     }
 }

@@ -61,14 +61,12 @@ mod store;
 #[cfg(test)]
 mod tests;
 
-use core::fmt;
-
 pub use eventual::GOSSIP_BATCH;
 pub use model::{ReplicaModel, ReplicaViolation};
 pub use msg::{ReplicaMsg, tag};
 pub use store::{Stamp, Store};
 
-use super::{Inbound, Out, Protocol, Refusal};
+use super::{Handled, Inbound, Out, Protocol};
 use crate::wire::registry::REPLICA;
 use crate::wire::{Malformed, TagRange};
 
@@ -173,7 +171,7 @@ pub enum ReplicaEffect {
     Completed(Completion),
 }
 
-/// A refused message or call; its reason ([`Refusal::reason`]) is its
+/// A refused message or call; its reason ([`Refusal::reason`](crate::Refusal::reason)) is its
 /// variant's name in kebab case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
 #[strum(serialize_all = "kebab-case")]
@@ -194,27 +192,23 @@ pub enum ReplicaError {
     Busy,
 }
 
-impl fmt::Display for ReplicaError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReplicaError::Malformed(m) => write!(f, "{m}"),
-            ReplicaError::UnknownCore(c) => write!(f, "unknown core {c}"),
-            ReplicaError::WrongModel => f.write_str("a message of another model"),
-            ReplicaError::NotLeader(c) => write!(f, "core {c} is not the leader's peer here"),
-            ReplicaError::Duplicate => f.write_str("duplicate message"),
-            ReplicaError::OutOfOrder => f.write_str("message out of order"),
-            ReplicaError::Busy => f.write_str("the previous operation has not completed"),
-        }
-    }
+/// What a replica gives out.
+pub(crate) type Fx = Out<ReplicaEffect>;
+
+/// A handled message or call, or why it was refused.
+pub(crate) type Step = Result<(), ReplicaError>;
+
+/// What every consistency model's machine does with a message.
+trait Kind {
+    /// A message from core `from` (one that exists).
+    fn handle(&mut self, c: &mut Core, from: u32, msg: ReplicaMsg, out: &mut Fx) -> Step;
 }
 
-impl Refusal for ReplicaError {
-    fn reason(&self) -> &'static str {
-        match self {
-            ReplicaError::Malformed(m) => m.reason(),
-            other => other.into(),
-        }
-    }
+crate::refusal! {
+    ReplicaError:
+    UnknownCore(c) => "unknown core {c}", WrongModel => "a message of another model",
+    NotLeader(c) => "core {c} is not the leader's peer here", Duplicate => "duplicate message",
+    OutOfOrder => "message out of order", Busy => "the previous operation has not completed",
 }
 
 /// The client's operation in progress.
@@ -395,13 +389,11 @@ impl Protocol for Replica {
     type Error = ReplicaError;
     const TAGS: TagRange = REPLICA;
 
-    fn on_message(
-        &mut self,
-        _now: u64,
-        m: &Inbound,
-        out: &mut Out<ReplicaEffect>,
-    ) -> Result<(), ReplicaError> {
-        let msg = ReplicaMsg::decode(&m.msg).map_err(ReplicaError::Malformed)?;
-        self.handle(m.from, msg, out)
+    fn on_message(&mut self, _: u64, m: &Inbound, out: &mut Out<ReplicaEffect>) -> Handled<Self> {
+        self.handle(
+            m.from,
+            ReplicaMsg::decode(&m.msg).map_err(ReplicaError::Malformed)?,
+            out,
+        )
     }
 }

@@ -33,7 +33,6 @@
 use alloc::collections::BTreeMap;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::fmt;
 
 use super::{Completion, Model, Op, Replica, ReplicaEffect, Stamp};
 
@@ -129,72 +128,26 @@ pub enum ReplicaViolation {
     },
 }
 
-impl fmt::Display for ReplicaViolation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            ReplicaViolation::Unasked { core } => {
-                write!(f, "core {core}: a completion with no operation in progress")
-            }
-            ReplicaViolation::WrongOp { core, done, asked } => {
-                write!(
-                    f,
-                    "core {core}: completed {done:?}, but {asked:?} was in progress"
-                )
-            }
-            ReplicaViolation::Overlap { core } => write!(
-                f,
-                "core {core}: its client invoked an operation while one was in progress, or one too many"
-            ),
-            ReplicaViolation::NotHeld {
-                core,
-                op,
-                version,
-                replica,
-            } => write!(
-                f,
-                "core {core}'s write {op:?} completed as version {version} while replica {replica} does not hold it"
-            ),
-            ReplicaViolation::Stale {
-                core,
-                op,
-                version,
-                floor,
-            } => write!(
-                f,
-                "core {core}: {op:?} got version {version}, older than version {floor} it must see"
-            ),
-            ReplicaViolation::Mismatch {
-                core,
-                op,
-                value,
-                version,
-                names: (key, was),
-            } => write!(
-                f,
-                "core {core}: {op:?} gave value {value} as version {version}, which is the write of {was} to key {key}"
-            ),
-            ReplicaViolation::Order { core, applied } => write!(
-                f,
-                "replica {core} applied its first {applied} writes in another order than another replica"
-            ),
-            ReplicaViolation::Unfinished { core, left, busy } => write!(
-                f,
-                "core {core}'s client did not finish: {left} operations left, one in progress: {busy}"
-            ),
-            ReplicaViolation::Restless { core } => {
-                write!(f, "replica {core} is not at rest at the end")
-            }
-            ReplicaViolation::Diverged {
-                core,
-                key,
-                got,
-                want,
-            } => write!(
-                f,
-                "replica {core} holds {got:?} at key {key} at the end, where the map holds {want:?}"
-            ),
-        }
-    }
+crate::display_as! {
+    ReplicaViolation:
+    Unasked { core } => "core {core}: a completion with no operation in progress",
+    WrongOp { core, done, asked } =>
+        "core {core}: completed {done:?}, but {asked:?} was in progress",
+    Overlap { core } =>
+        "core {core}: its client invoked an operation while one was in progress, or one too many",
+    NotHeld { core, op, version, replica } =>
+        "core {core}'s write {op:?} completed as version {version} while replica {replica} does not hold it",
+    Stale { core, op, version, floor } =>
+        "core {core}: {op:?} got version {version}, older than version {floor} it must see",
+    Mismatch { core, op, value, version, names: (key, was) } =>
+        "core {core}: {op:?} gave value {value} as version {version}, which is the write of {was} to key {key}",
+    Order { core, applied } =>
+        "replica {core} applied its first {applied} writes in another order than another replica",
+    Unfinished { core, left, busy } =>
+        "core {core}'s client did not finish: {left} operations left, one in progress: {busy}",
+    Restless { core } => "replica {core} is not at rest at the end",
+    Diverged { core, key, got, want } =>
+        "replica {core} holds {got:?} at key {key} at the end, where the map holds {want:?}",
 }
 
 /// One client, as the model sees it.

@@ -1,40 +1,18 @@
 //! **Guarantee:** a replica message decodes only from its own tag, with its
-//! own length and valid fields; anything else is a typed [`Malformed`].
+//! own length and valid fields; anything else is a typed [`Malformed`](crate::wire::Malformed).
 //!
 //! The replicated map's messages and their wire forms. Each model has its
 //! own tags, so a message of one model never reaches a replica of another
 //! as something it is not.
 
-use bytemuck::{CheckedBitPattern, NoUninit};
-use urpc::RawMessage;
-
 use crate::wire::registry::REPLICA;
-use crate::wire::{self, Malformed};
 
-/// The replica protocols' tags (range [`REPLICA`]).
-pub mod tag {
-    use super::REPLICA;
-
-    /// [`super::ReplicaMsg::LinWrite`].
-    pub const LIN_WRITE: u16 = REPLICA.tag(0);
-    /// [`super::ReplicaMsg::Prepare`].
-    pub const PREPARE: u16 = REPLICA.tag(1);
-    /// [`super::ReplicaMsg::Vote`].
-    pub const VOTE: u16 = REPLICA.tag(2);
-    /// [`super::ReplicaMsg::Commit`].
-    pub const COMMIT: u16 = REPLICA.tag(3);
-    /// [`super::ReplicaMsg::WriteDone`].
-    pub const WRITE_DONE: u16 = REPLICA.tag(4);
-    /// [`super::ReplicaMsg::SeqWrite`].
-    pub const SEQ_WRITE: u16 = REPLICA.tag(5);
-    /// [`super::ReplicaMsg::Apply`].
-    pub const APPLY: u16 = REPLICA.tag(6);
-    /// [`super::ReplicaMsg::Gossip`].
-    pub const GOSSIP: u16 = REPLICA.tag(7);
-    /// Every tag of the protocol.
-    pub const ALL: [u16; 8] = [
-        LIN_WRITE, PREPARE, VOTE, COMMIT, WRITE_DONE, SEQ_WRITE, APPLY, GOSSIP,
-    ];
+crate::tag_module! {
+    /// The replica protocols' tags (range [`REPLICA`]).
+    REPLICA:
+    ReplicaMsg::LinWrite => LIN_WRITE, ReplicaMsg::Prepare => PREPARE, ReplicaMsg::Vote => VOTE,
+    ReplicaMsg::Commit => COMMIT, ReplicaMsg::WriteDone => WRITE_DONE,
+    ReplicaMsg::SeqWrite => SEQ_WRITE, ReplicaMsg::Apply => APPLY, ReplicaMsg::Gossip => GOSSIP,
 }
 
 /// A message of one of the replica protocols.
@@ -115,195 +93,28 @@ pub enum ReplicaMsg {
     },
 }
 
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct KeyValue {
-    seq: u64,
-    key: u64,
-    value: u64,
+crate::wire_structs! {
+    LinWrite { seq: u64, key: u64, value: u64 } Prepare { version: u64, key: u64, value: u64 }
+    Vote { version: u64 } Commit { version: u64 } WriteDone { seq: u64, version: u64 }
+    SeqWrite { seq: u64, key: u64, value: u64 }
+    Apply { version: u64, origin: u32, _pad: u32, seq: u64, key: u64, value: u64 }
+    Gossip { clock: u64, origin: u32, _pad: u32, key: u64, value: u64 }
 }
 
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct LinWrite(KeyValue);
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct SeqWrite(KeyValue);
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Prepare(KeyValue);
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Vote {
-    version: u64,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Commit {
-    version: u64,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct WriteDone {
-    seq: u64,
-    version: u64,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Apply {
-    version: u64,
-    origin: u32,
-    _pad: u32,
-    seq: u64,
-    key: u64,
-    value: u64,
-}
-
-#[derive(Clone, Copy, NoUninit, CheckedBitPattern)]
-#[repr(C)]
-struct Gossip {
-    clock: u64,
-    origin: u32,
-    _pad: u32,
-    key: u64,
-    value: u64,
-}
-
-crate::pod_messages! {
-    LinWrite => tag::LIN_WRITE,
-    Prepare => tag::PREPARE,
-    Vote => tag::VOTE,
-    Commit => tag::COMMIT,
-    WriteDone => tag::WRITE_DONE,
-    SeqWrite => tag::SEQ_WRITE,
-    Apply => tag::APPLY,
-    Gossip => tag::GOSSIP,
-}
-
-impl ReplicaMsg {
-    /// Encodes the message.
-    pub fn encode(&self) -> RawMessage {
-        match *self {
-            ReplicaMsg::LinWrite { seq, key, value } => {
-                wire::encode(&LinWrite(KeyValue { seq, key, value }))
-            }
-            ReplicaMsg::Prepare {
-                version,
-                key,
-                value,
-            } => wire::encode(&Prepare(KeyValue {
-                seq: version,
-                key,
-                value,
-            })),
-            ReplicaMsg::Vote { version } => wire::encode(&Vote { version }),
-            ReplicaMsg::Commit { version } => wire::encode(&Commit { version }),
-            ReplicaMsg::WriteDone { seq, version } => wire::encode(&WriteDone { seq, version }),
-            ReplicaMsg::SeqWrite { seq, key, value } => {
-                wire::encode(&SeqWrite(KeyValue { seq, key, value }))
-            }
-            ReplicaMsg::Apply {
-                version,
-                origin,
-                seq,
-                key,
-                value,
-            } => wire::encode(&Apply {
-                version,
-                origin,
-                _pad: 0,
-                seq,
-                key,
-                value,
-            }),
-            ReplicaMsg::Gossip {
-                clock,
-                origin,
-                key,
-                value,
-            } => wire::encode(&Gossip {
-                clock,
-                origin,
-                _pad: 0,
-                key,
-                value,
-            }),
-        }
-    }
-
-    /// Decodes a message, checking its tag, length and fields.
-    pub fn decode(m: &RawMessage) -> Result<ReplicaMsg, Malformed> {
-        Ok(match m.tag() {
-            tag::LIN_WRITE => {
-                let w = wire::decode::<LinWrite>(m)?.0;
-                ReplicaMsg::LinWrite {
-                    seq: w.seq,
-                    key: w.key,
-                    value: w.value,
-                }
-            }
-            tag::PREPARE => {
-                let p = wire::decode::<Prepare>(m)?.0;
-                ReplicaMsg::Prepare {
-                    version: p.seq,
-                    key: p.key,
-                    value: p.value,
-                }
-            }
-            tag::VOTE => ReplicaMsg::Vote {
-                version: wire::decode::<Vote>(m)?.version,
-            },
-            tag::COMMIT => ReplicaMsg::Commit {
-                version: wire::decode::<Commit>(m)?.version,
-            },
-            tag::WRITE_DONE => {
-                let d = wire::decode::<WriteDone>(m)?;
-                ReplicaMsg::WriteDone {
-                    seq: d.seq,
-                    version: d.version,
-                }
-            }
-            tag::SEQ_WRITE => {
-                let w = wire::decode::<SeqWrite>(m)?.0;
-                ReplicaMsg::SeqWrite {
-                    seq: w.seq,
-                    key: w.key,
-                    value: w.value,
-                }
-            }
-            tag::APPLY => {
-                let a = wire::decode::<Apply>(m)?;
-                ReplicaMsg::Apply {
-                    version: a.version,
-                    origin: a.origin,
-                    seq: a.seq,
-                    key: a.key,
-                    value: a.value,
-                }
-            }
-            tag::GOSSIP => {
-                let g = wire::decode::<Gossip>(m)?;
-                ReplicaMsg::Gossip {
-                    clock: g.clock,
-                    origin: g.origin,
-                    key: g.key,
-                    value: g.value,
-                }
-            }
-            other => return Err(Malformed::UnknownTag(other)),
-        })
-    }
+crate::wire_codec! {
+    ReplicaMsg:
+    LinWrite { seq, key, value } => LIN_WRITE, Prepare { version, key, value } => PREPARE,
+    Vote { version } => VOTE, Commit { version } => COMMIT,
+    WriteDone { seq, version } => WRITE_DONE, SeqWrite { seq, key, value } => SEQ_WRITE,
+    Apply { version, origin, seq, key, value } => APPLY,
+    Gossip { clock, origin, key, value } => GOSSIP,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::Malformed;
+    use urpc::RawMessage;
 
     #[test]
     fn every_message_round_trips() {

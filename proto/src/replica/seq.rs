@@ -7,8 +7,7 @@
 //! each to every replica, itself included; per-channel FIFO delivers them
 //! in that order.
 
-use super::{Core, LEADER, Op, ReplicaEffect, ReplicaError, ReplicaMsg, Stamp};
-use crate::Out;
+use super::{Core, Fx, Kind, LEADER, Op, ReplicaError, ReplicaMsg, Stamp, Step};
 
 /// The sequential model's part of one replica.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -22,7 +21,7 @@ impl Seq {
         true
     }
 
-    pub(crate) fn invoke(&mut self, c: &mut Core, seq: u64, op: Op, out: &mut Out<ReplicaEffect>) {
+    pub(crate) fn invoke(&mut self, c: &mut Core, seq: u64, op: Op, out: &mut Fx) {
         match op {
             Op::Write { key, value } => {
                 out.send_raw(LEADER, ReplicaMsg::SeqWrite { seq, key, value }.encode());
@@ -30,14 +29,10 @@ impl Seq {
             Op::Read { key } => c.read_now(key, out),
         }
     }
+}
 
-    pub(crate) fn handle(
-        &mut self,
-        c: &mut Core,
-        from: u32,
-        msg: ReplicaMsg,
-        out: &mut Out<ReplicaEffect>,
-    ) -> Result<(), ReplicaError> {
+impl Kind for Seq {
+    fn handle(&mut self, c: &mut Core, from: u32, msg: ReplicaMsg, out: &mut Fx) -> Step {
         match msg {
             ReplicaMsg::SeqWrite { seq, key, value } => {
                 if c.me != LEADER {

@@ -9,6 +9,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::*;
+use crate::Refusal;
 use crate::testnet::{Net, Rng};
 
 /// One completed operation, with logical invoke and response times.

@@ -29,7 +29,7 @@ use abi::disp::{MAX_NAME, Status};
 use bytemuck::{CheckedBitPattern, NoUninit};
 use urpc::RawMessage;
 
-use super::{Inbound, Out, Protocol, Refusal};
+use super::{Handled, Inbound, Out, Protocol};
 use crate::wire::registry::SPAWN;
 use crate::wire::{self, Malformed, TagRange};
 
@@ -39,18 +39,10 @@ mod tests;
 
 pub use model::{Chosen, Heard, SpawnModel, SpawnViolation};
 
-/// The spawn protocol's tags (range [`SPAWN`]).
-pub mod tag {
-    use super::SPAWN;
-
-    /// [`super::SpawnMsg::Request`].
-    pub const REQUEST: u16 = SPAWN.tag(0);
-    /// [`super::SpawnMsg::Started`].
-    pub const STARTED: u16 = SPAWN.tag(1);
-    /// [`super::SpawnMsg::Ended`].
-    pub const ENDED: u16 = SPAWN.tag(2);
-    /// Every tag of the protocol.
-    pub const ALL: [u16; 3] = [REQUEST, STARTED, ENDED];
+crate::tag_module! {
+    /// The spawn protocol's tags (range [`SPAWN`]).
+    SPAWN:
+    SpawnMsg::Request => REQUEST, SpawnMsg::Started => STARTED, SpawnMsg::Ended => ENDED,
 }
 
 /// A program name: 1 to [`MAX_NAME`] bytes of ASCII letters, digits, `-`,
@@ -227,7 +219,7 @@ fn ended(s: Status) -> bool {
 }
 
 /// Why the machine refused a message or a call; its reason
-/// ([`Refusal::reason`]) is its variant's name in kebab case (a bad name is
+/// ([`Refusal::reason`](crate::Refusal::reason)) is its variant's name in kebab case (a bad name is
 /// a `bad-value`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
 #[strum(serialize_all = "kebab-case")]
@@ -248,28 +240,11 @@ pub enum SpawnProtoError {
     OutOfOrder,
 }
 
-impl fmt::Display for SpawnProtoError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SpawnProtoError::Malformed(m) => write!(f, "{m}"),
-            SpawnProtoError::UnknownCore(c) => write!(f, "no core {c}"),
-            SpawnProtoError::BadName => {
-                f.write_str("a program name is 1 to 32 ASCII letters, digits, '-', '_' or '.'")
-            }
-            SpawnProtoError::UnknownRequest => f.write_str("no such request"),
-            SpawnProtoError::Duplicate => f.write_str("duplicate"),
-            SpawnProtoError::OutOfOrder => f.write_str("out of order"),
-        }
-    }
-}
-
-impl Refusal for SpawnProtoError {
-    fn reason(&self) -> &'static str {
-        match self {
-            SpawnProtoError::Malformed(m) => m.reason(),
-            other => other.into(),
-        }
-    }
+crate::refusal! {
+    SpawnProtoError:
+    UnknownCore(c) => "no core {c}",
+    BadName => "a program name is 1 to 32 ASCII letters, digits, '-', '_' or '.'",
+    UnknownRequest => "no such request", Duplicate => "duplicate", OutOfOrder => "out of order",
 }
 
 /// What the spawn protocol asks its monitor to do.
@@ -479,12 +454,7 @@ impl Protocol for Spawns {
     type Error = SpawnProtoError;
     const TAGS: TagRange = SPAWN;
 
-    fn on_message(
-        &mut self,
-        _now: u64,
-        m: &Inbound,
-        out: &mut Out<SpawnEffect>,
-    ) -> Result<(), SpawnProtoError> {
+    fn on_message(&mut self, _now: u64, m: &Inbound, out: &mut Out<SpawnEffect>) -> Handled<Self> {
         if m.from >= self.cores {
             return Err(SpawnProtoError::UnknownCore(m.from));
         }

@@ -18,7 +18,6 @@
 //! and the simulator: pure, without I/O or randomness.
 
 use alloc::collections::BTreeMap;
-use core::fmt;
 
 use abi::disp::Status;
 
@@ -120,54 +119,18 @@ pub enum SpawnViolation {
     },
 }
 
-impl fmt::Display for SpawnViolation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            SpawnViolation::Unknown { core, from, id } => {
-                write!(f, "core {core}: request {id} of core {from}, never made")
-            }
-            SpawnViolation::Served {
-                core,
-                from,
-                id,
-                asked,
-                chosen,
-            } => write!(
-                f,
-                "core {core}: request {id} of core {from} served here, asked of core {asked}, already {chosen:?}"
-            ),
-            SpawnViolation::Answer {
-                core,
-                effect,
-                chosen,
-                heard,
-            } => write!(
-                f,
-                "core {core}: {effect:?}, but chosen {chosen:?}, heard {heard:?}"
-            ),
-            SpawnViolation::Unfinished {
-                core,
-                id,
-                asked,
-                chosen,
-                heard,
-            } => write!(
-                f,
-                "core {core}: request {id} (core {asked}) unfinished: chosen {chosen:?}, heard {heard:?}"
-            ),
-            SpawnViolation::Pending { core, pending } => {
-                write!(f, "core {core} still counts {pending} pending requests")
-            }
-            SpawnViolation::Verdict {
-                core,
-                passed,
-                all_zero,
-            } => write!(
-                f,
-                "core {core}: the verdict is {passed} but every domain exiting with 0 is {all_zero}"
-            ),
-        }
-    }
+crate::display_as! {
+    SpawnViolation:
+    Unknown { core, from, id } => "core {core}: request {id} of core {from}, never made",
+    Served { core, from, id, asked, chosen } =>
+        "core {core}: request {id} of core {from} served here, asked of core {asked}, already {chosen:?}",
+    Answer { core, effect, chosen, heard } =>
+        "core {core}: {effect:?}, but chosen {chosen:?}, heard {heard:?}",
+    Unfinished { core, id, asked, chosen, heard } =>
+        "core {core}: request {id} (core {asked}) unfinished: chosen {chosen:?}, heard {heard:?}",
+    Pending { core, pending } => "core {core} still counts {pending} pending requests",
+    Verdict { core, passed, all_zero } =>
+        "core {core}: the verdict is {passed} but every domain exiting with 0 is {all_zero}",
 }
 
 /// One request.

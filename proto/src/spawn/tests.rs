@@ -7,6 +7,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::*;
+use crate::Refusal;
 use crate::Via;
 use crate::rng::Rng;
 
@@ -15,13 +16,7 @@ fn deliver(
     from: u32,
     msg: RawMessage,
 ) -> Result<Out<SpawnEffect>, SpawnProtoError> {
-    let mut out = Out::new();
-    let m = Inbound {
-        from,
-        via: Via::Mesh,
-        msg,
-    };
-    to.on_message(0, &m, &mut out).map(|()| out)
+    crate::testnet::deliver(to, from, Via::Mesh, msg)
 }
 
 /// What the serving platform does with a request in the model.

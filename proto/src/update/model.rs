@@ -19,7 +19,6 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
-use core::fmt;
 
 use super::{Conservation, Effect, Line, UpdateError};
 
@@ -100,57 +99,23 @@ pub enum UpdateViolation {
     },
 }
 
-impl fmt::Display for UpdateViolation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            UpdateViolation::ClientOutOfTurn { client } => {
-                write!(f, "client {client} sent an update out of turn")
-            }
-            UpdateViolation::NotOnce {
-                client,
-                seq,
-                expected,
-            } => write!(
-                f,
-                "the server applied update {seq} of client {client} when {expected} was next"
-            ),
-            UpdateViolation::Unsent { client, seq } => write!(
-                f,
-                "the server applied update {seq} of client {client}, which it never sent"
-            ),
-            UpdateViolation::Copy { word, expected } => write!(
-                f,
-                "the server's copy holds {word} where the applied updates add up to {expected}"
-            ),
-            UpdateViolation::Reply {
-                client,
-                seq,
-                applied,
-                expected,
-            } => write!(
-                f,
-                "client {client} got applied={applied} for update {seq}, expected update {expected}, applied first"
-            ),
-            UpdateViolation::DoneCount { client, said, sent } => write!(
-                f,
-                "the server heard client {client} sent {said} updates; it sent {sent}"
-            ),
-            UpdateViolation::Unfinished {
-                client,
-                sent,
-                applied,
-                answered,
-            } => write!(
-                f,
-                "client {client} did not finish: {sent} sent, {applied} applied, {answered} answered"
-            ),
-            UpdateViolation::Conservation(e) => write!(f, "conservation: {e}"),
-            UpdateViolation::Total { counted, applied } => write!(
-                f,
-                "the server counted {counted} updates applied, {applied} were"
-            ),
-        }
-    }
+crate::display_as! {
+    UpdateViolation:
+    ClientOutOfTurn { client } => "client {client} sent an update out of turn",
+    NotOnce { client, seq, expected } =>
+        "the server applied update {seq} of client {client} when {expected} was next",
+    Unsent { client, seq } =>
+        "the server applied update {seq} of client {client}, which it never sent",
+    Copy { word, expected } =>
+        "the server's copy holds {word} where the applied updates add up to {expected}",
+    Reply { client, seq, applied, expected } =>
+        "client {client} got applied={applied} for update {seq}, expected update {expected}, applied first",
+    DoneCount { client, said, sent } =>
+        "the server heard client {client} sent {said} updates; it sent {sent}",
+    Unfinished { client, sent, applied, answered } =>
+        "client {client} did not finish: {sent} sent, {applied} applied, {answered} answered",
+    Conservation(e) => "conservation: {e}",
+    Total { counted, applied } => "the server counted {counted} updates applied, {applied} were",
 }
 
 /// One client as the model sees it.

@@ -7,18 +7,12 @@ use bytemuck::{CheckedBitPattern, NoUninit};
 use urpc::RawMessage;
 
 use super::UpdateError;
-use crate::wire::{self, Malformed};
+use crate::wire::{self, Malformed, UPDATE as RANGE};
 
-/// Message tags (range [`crate::wire::UPDATE`]).
-pub mod tag {
-    /// [`super::ClientMsg::Update`].
-    pub const UPDATE: u16 = crate::wire::UPDATE.tag(0);
-    /// [`super::ClientMsg::Done`].
-    pub const DONE: u16 = crate::wire::UPDATE.tag(1);
-    /// [`super::ServerReply::Applied`].
-    pub const APPLIED: u16 = crate::wire::UPDATE.tag(2);
-    /// Every tag of the protocol.
-    pub const ALL: [u16; 3] = [UPDATE, DONE, APPLIED];
+crate::tag_module! {
+    /// Message tags (range [`crate::wire::UPDATE`]).
+    RANGE:
+    ClientMsg::Update => UPDATE, ClientMsg::Done => DONE, ServerReply::Applied => APPLIED,
 }
 
 /// A message from a client.

@@ -11,7 +11,7 @@ use urpc::RawMessage;
 
 use super::{ClientMsg, Line, ServerReply, UpdateError};
 use crate::wire::{TagRange, UPDATE};
-use crate::{Inbound, Out, Protocol};
+use crate::{Handled, Inbound, Out, Protocol};
 
 /// What a handled message did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -224,12 +224,7 @@ impl Protocol for UpdateServer {
     type Error = UpdateError;
     const TAGS: TagRange = UPDATE;
 
-    fn on_message(
-        &mut self,
-        _now: u64,
-        m: &Inbound,
-        out: &mut Out<Effect>,
-    ) -> Result<(), UpdateError> {
+    fn on_message(&mut self, _now: u64, m: &Inbound, out: &mut Out<Effect>) -> Handled<Self> {
         let step = self.handle_raw(m.from, &m.msg)?;
         if let Some(reply) = step.reply {
             out.send_raw(m.from, reply.encode());

@@ -91,6 +91,85 @@ macro_rules! tagged_wire {
     };
 }
 
+/// A protocol's `tag` module: one constant per message, numbered in order
+/// from the start of the protocol's range (`RANGE`, in scope where the macro
+/// stands), each documented by the message it tags, and `ALL`, every tag:
+/// `tag_module! { RANGE: Msg::Ask => ASK, Msg::Give => GIVE }`.
+#[macro_export]
+macro_rules! tag_module {
+    ($(#[$doc:meta])* $range:ident: $($msg:ident::$variant:ident => $name:ident),+ $(,)?) => {
+        $(#[$doc])*
+        pub mod tag {
+            use super::$range;
+
+            /// The offsets in the range, in order.
+            #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+            enum Offset {
+                $($name),+
+            }
+
+            $(#[doc = concat!("[`super::", stringify!($msg), "::", stringify!($variant), "`].")]
+            pub const $name: u16 = $range.tag(Offset::$name as u16);)+
+
+            /// Every tag of the protocol.
+            pub const ALL: [u16; [$(stringify!($name)),+].len()] = [$($name),+];
+        }
+    };
+}
+
+/// Plain-old-data wire types, each `#[repr(C)]` with the fields given in
+/// order (padding fields included, so the layout is exact):
+/// `wire_structs! { Ask { id: u64 } Give { id: u32, _pad: u32 } }`.
+#[macro_export]
+macro_rules! wire_structs {
+    ($($name:ident { $($field:ident: $ty:ty),+ $(,)? })+) => {
+        $(#[derive(Clone, Copy, Default, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
+        #[repr(C)]
+        struct $name {
+            $($field: $ty),+
+        })+
+    };
+}
+
+/// The codec of a protocol's message enum `Msg` whose every variant `V`
+/// travels as the wire type of the same name (declared by
+/// [`wire_structs!`]) under tag `tag::TAG`: the variant's fields go into
+/// the wire fields of the same names (through `From` where the types
+/// differ), every other wire field is padding and zero.
+/// `wire_codec! { Msg: Ask { id } => ASK, Give { id, len } => GIVE }`
+/// gives each wire type its tag and `Msg` its `encode` and `decode`.
+#[macro_export]
+macro_rules! wire_codec {
+    ($msg:ident: $($variant:ident { $($field:ident),+ } => $tag:ident),+ $(,)?) => {
+        $crate::pod_messages! { $($variant => tag::$tag),+ }
+
+        impl $msg {
+            /// Encodes the message.
+            #[allow(clippy::needless_update, clippy::useless_conversion)]
+            pub fn encode(&self) -> urpc::RawMessage {
+                match *self {
+                    $($msg::$variant { $($field),+ } => $crate::wire::encode(&$variant {
+                        $($field: $field.into(),)+
+                        ..Default::default()
+                    }),)+
+                }
+            }
+
+            /// Decodes a message, checking its tag, length and fields.
+            #[allow(clippy::useless_conversion)]
+            pub fn decode(m: &urpc::RawMessage) -> Result<$msg, $crate::wire::Malformed> {
+                Ok(match m.tag() {
+                    $(tag::$tag => {
+                        let w = $crate::wire::decode::<$variant>(m)?;
+                        $msg::$variant { $($field: w.$field.into()),+ }
+                    })+
+                    other => return Err($crate::wire::Malformed::UnknownTag(other)),
+                })
+            }
+        }
+    };
+}
+
 /// Encodes a message.
 #[inline]
 pub fn encode<M: PodMessage>(msg: &M) -> RawMessage {
