@@ -39,22 +39,22 @@
 //! rounds.
 
 use alloc::vec::Vec;
-use core::fmt;
 use core::sync::atomic::Ordering;
 
 use urpc::bench::Summary;
 
 use super::ExpError;
+use super::catalog::SyncSkip;
+use super::declare_exp::experiment;
 use super::experiment::{Experiment, Run};
 use super::net;
 use super::points::{self, Results};
 use super::record::emit;
-use super::request::{ArgsError, Request};
+use super::request::Request;
 use super::series_set::SeriesSet;
 use super::shared::{BLOCK, Bump, Control, control_bytes};
 use super::stats::{pooled, sample_buffer};
 use super::sync::LockKind as ShmKind;
-use super::sync_records::SyncSkip;
 use crate::platform::Platform;
 use crate::proto::lock::LockKind as MsgKind;
 use crate::shm::Shared;
@@ -62,47 +62,16 @@ use crate::shm::Shared;
 mod args;
 mod records;
 mod rounds;
-mod typed;
 
+pub use super::catalog::{LockPoint, LockStart};
 pub use args::{LOCK_SERIES, LockArgs};
 use records::{Check, check_round, print_point};
 use rounds::{Init, Round, ShmRound, msg_round};
-pub use typed::{LockPoint, LockStart};
 
-/// E5 (`exp=locks`).
-#[derive(Clone, Copy, Debug)]
-pub struct Locks;
-
-impl Experiment for Locks {
-    const NAME: &'static str = "locks";
-    const KEYS: &'static [&'static str] = &args::KEYS;
-    type Args = LockArgs;
-    type Plan = Plan;
-    type Layout = Layout;
-
-    fn parse_key(args: &mut LockArgs, key: &str, value: &str) -> Result<bool, ArgsError> {
-        args.parse_key(key, value)
-    }
-
-    fn write_args(args: &LockArgs, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        args.write(f)
-    }
-
-    fn plan(req: &Request, args: &LockArgs, _cores: u32) -> Result<Plan, ExpError> {
-        Ok(Plan::new(req, args))
-    }
-
-    fn layout(plan: &Plan, cores: u32) -> Layout {
-        Layout::new(plan, cores)
-    }
-
-    fn arena_bytes(lay: &Layout) -> usize {
-        lay.end
-    }
-
-    fn run<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpError> {
-        run_series(p, run)
-    }
+experiment! {
+    /// E5 (`exp=locks`).
+    Locks = "locks"(LockArgs) run_series;
+    plan(req, args, _cores) Ok(Plan::new(req, args));
 }
 
 /// Acquisitions per timed sample.

@@ -21,67 +21,36 @@
 //! percentile and the smallest and largest per-core median.
 
 use alloc::vec::Vec;
-use core::fmt;
 use core::sync::atomic::Ordering;
 
 use urpc::bench::{self, Summary};
 
 use super::ExpError;
+use super::catalog::SyncCheck;
+use super::declare_exp::experiment;
 use super::experiment::{Experiment, Run};
 use super::net::{self, Net};
 use super::points::{self, Results};
 use super::record::emit;
-use super::request::{ArgsError, Request};
+use super::request::Request;
 use super::series_set::SeriesSet;
 use super::shared::{BLOCK, Bump, Control, control_bytes};
 use super::stats::{Centi, median, pooled, sample_buffer};
 use super::sync::{BarrierKind as ShmKind, BarrierVisitor, ShmBarrier};
-use super::sync_records::SyncCheck;
 use crate::platform::Platform;
 use crate::proto::Out;
 use crate::proto::barrier::{BarrierKind as MsgKind, MsgBarrier};
 use crate::shm::Shared;
 
 mod args;
-mod typed;
 
+pub use super::catalog::{BarrierPoint, BarrierStart};
 pub use args::{BARRIER_SERIES, BarrierArgs};
-pub use typed::{BarrierPoint, BarrierStart};
 
-/// E6 (`exp=barriers`).
-#[derive(Clone, Copy, Debug)]
-pub struct Barriers;
-
-impl Experiment for Barriers {
-    const NAME: &'static str = "barriers";
-    const KEYS: &'static [&'static str] = &args::KEYS;
-    type Args = BarrierArgs;
-    type Plan = Plan;
-    type Layout = Layout;
-
-    fn parse_key(args: &mut BarrierArgs, key: &str, value: &str) -> Result<bool, ArgsError> {
-        args.parse_key(key, value)
-    }
-
-    fn write_args(args: &BarrierArgs, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        args.write(f)
-    }
-
-    fn plan(req: &Request, args: &BarrierArgs, _cores: u32) -> Result<Plan, ExpError> {
-        Ok(Plan::new(req, args))
-    }
-
-    fn layout(plan: &Plan, cores: u32) -> Layout {
-        Layout::new(plan, cores)
-    }
-
-    fn arena_bytes(lay: &Layout) -> usize {
-        lay.end
-    }
-
-    fn run<P: Platform>(p: &mut P, run: Run<'_, Barriers>) -> Result<(), ExpError> {
-        run_series(p, run)
-    }
+experiment! {
+    /// E6 (`exp=barriers`).
+    Barriers = "barriers"(BarrierArgs) run_series;
+    plan(req, args, _cores) Ok(Plan::new(req, args));
 }
 
 /// Episodes per timed sample.
