@@ -67,3 +67,25 @@ macro_rules! experiment {
 }
 
 pub(crate) use experiment;
+
+/// Numbers the slots of a core's result block: `slots! { A B C }` makes
+/// `mod slot` with `A = 0`, `B = 1`, `C = 2`; `slots! { step 8: A B }`
+/// with `A = 0`, `B = 8`.
+macro_rules! slots {
+    ($(#[$m:meta])* step $step:literal: $($name:ident)*) => {
+        $(#[$m])*
+        mod slot {
+            $crate::exp::declare_exp::slots!(@each 0, $step; $($name)*);
+        }
+    };
+    ($(#[$m:meta])* $($name:ident)*) => {
+        $crate::exp::declare_exp::slots!($(#[$m])* step 1: $($name)*);
+    };
+    (@each $at:expr, $step:literal; $name:ident $($rest:ident)*) => {
+        pub const $name: usize = $at;
+        $crate::exp::declare_exp::slots!(@each $at + $step, $step; $($rest)*);
+    };
+    (@each $at:expr, $step:literal;) => {};
+}
+
+pub(crate) use slots;

@@ -50,7 +50,7 @@ use urpc::bench::{self, Summary};
 use urpc::{duplex_region_size, region_size};
 
 use super::ExpError;
-use super::declare_exp::experiment;
+use super::declare_exp::{experiment, slots};
 use super::experiment::Run;
 use super::record::emit;
 use super::request::Request;
@@ -174,14 +174,9 @@ impl Layout {
     }
 }
 
-/// Words of a core's result line.
-mod slot {
-    pub const MEDIAN_X100: usize = 0;
-    pub const P99_X100: usize = 8;
-    pub const SAMPLES: usize = 16;
-    pub const UPDATES: usize = 24;
-    pub const ROUND_UPDATES: usize = 32;
-    pub const OVERHEAD: usize = 40;
+slots! {
+    /// Words of a core's result line.
+    step 8: MEDIAN_X100 P99_X100 SAMPLES UPDATES ROUND_UPDATES OVERHEAD
 }
 
 /// The record name of a point's series as measured by `core`.

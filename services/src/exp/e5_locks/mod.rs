@@ -45,7 +45,7 @@ use urpc::bench::Summary;
 
 use super::ExpError;
 use super::catalog::SyncSkip;
-use super::declare_exp::experiment;
+use super::declare_exp::{experiment, slots};
 use super::experiment::{Experiment, Run};
 use super::net;
 use super::points::{self, Results};
@@ -66,7 +66,7 @@ mod rounds;
 pub use super::catalog::{LockPoint, LockStart};
 pub use args::{LOCK_SERIES, LockArgs};
 use records::{Check, check_round, print_point};
-use rounds::{Init, Round, ShmRound, msg_round};
+use rounds::{Round, ShmRound, msg_round};
 
 experiment! {
     /// E5 (`exp=locks`).
@@ -84,16 +84,8 @@ const SERVER: u32 = 0;
 /// Samples a core keeps over all rounds of a point.
 const MAX_SAMPLES: usize = 65_536;
 
-mod slot {
-    pub const ACQUIRED: usize = 0;
-    pub const VIOLATIONS: usize = 1;
-    pub const ELAPSED: usize = 2;
-    pub const MEDIAN_X100: usize = 3;
-    pub const P99_X100: usize = 4;
-    pub const SAMPLES: usize = 5;
-    pub const SEEN: usize = 6;
-    pub const ROUND_ACQUIRED: usize = 7;
-    pub const SLOWEST_X100: usize = 8;
+slots! {
+    ACQUIRED VIOLATIONS ELAPSED MEDIAN_X100 P99_X100 SAMPLES SEEN ROUND_ACQUIRED SLOWEST_X100
 }
 
 /// A lock series.
@@ -155,13 +147,9 @@ pub struct Layout {
 
 impl Layout {
     fn new(plan: &Plan, cores: u32) -> Layout {
-        let lock_words = plan
-            .series
-            .iter()
-            .filter_map(|n| ShmKind::from_name(n))
-            .map(|k| k.words(cores))
-            .max()
-            .unwrap_or(0);
+        let lock_words = points::most_words(&plan.series, |n| {
+            ShmKind::from_name(n).map(|k| k.words(cores))
+        });
         let mut b = Bump::at(control_bytes(cores));
         let lock = b.take(lock_words * 8);
         let inside = b.take(BLOCK);
@@ -190,6 +178,19 @@ impl Layout {
     }
 }
 
+/// On core 0, prints that `series` is skipped, and why.
+fn skip<P: Platform>(p: &mut P, me: u32, series: &str, cores: u32, reason: &str) {
+    if me == 0 {
+        let skip = SyncSkip {
+            exp: Locks::NAME,
+            series,
+            cores,
+            reason,
+        };
+        emit(p, &skip);
+    }
+}
+
 /// Core 0, before each round.
 fn reset(
     ctl: &Control<'_>,
@@ -207,11 +208,7 @@ fn reset(
     mem.zero(lay.lines, plan.cs_lines as usize * 64);
     mem.zero(lay.log, GRANT_LOG * 8);
     match series {
-        Series::Shm(kind) => kind.visit(Init {
-            mem,
-            base: lay.lock / 8,
-            cores,
-        }),
+        Series::Shm(kind) => kind.init(mem, lay.lock / 8, cores),
         Series::Msg(_) => net::format(mem, lay.mesh, cores)?,
     }
     Ok(())
@@ -231,15 +228,7 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpErro
     for (i, &name) in plan.series.iter().enumerate() {
         if ShmKind::HOSTED_NAMES.contains(&name) && ShmKind::from_name(name).is_none() {
             // A lock of the host's (a futex behind it): not in ring 3.
-            if me == 0 {
-                let skip = SyncSkip {
-                    exp: Locks::NAME,
-                    series: name,
-                    cores,
-                    reason: "hosted-only",
-                };
-                emit(p, &skip);
-            }
+            skip(p, me, name, cores, "hosted-only");
             continue;
         }
         let series = Series::of(
@@ -249,15 +238,7 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpErro
             "unknown lock series",
         )?;
         if series.served() && cores < 2 {
-            if me == 0 {
-                let skip = SyncSkip {
-                    exp: Locks::NAME,
-                    series: name,
-                    cores,
-                    reason: "needs-a-server-and-a-client-core",
-                };
-                emit(p, &skip);
-            }
+            skip(p, me, name, cores, "needs-a-server-and-a-client-core");
             continue;
         }
         let mut samples = sample_buffer(MAX_SAMPLES / plan.rounds.max(1));

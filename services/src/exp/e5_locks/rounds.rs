@@ -98,20 +98,6 @@ impl LockVisitor for ShmRound<'_, '_> {
     }
 }
 
-/// Puts a shared-memory lock's words in their initial state.
-pub(super) struct Init<'r, 'a> {
-    pub(super) mem: &'r Shared<'a>,
-    pub(super) base: usize,
-    pub(super) cores: u32,
-}
-
-impl LockVisitor for Init<'_, '_> {
-    type Output = ();
-    fn visit<L: ShmLock>(self) {
-        L::init(self.mem, self.base, self.cores);
-    }
-}
-
 /// Waits, polling the mesh, until the machine gives an effect.
 fn await_effect(
     ctl: &Control<'_>,

@@ -27,7 +27,7 @@ use urpc::bench::{self, Summary};
 
 use super::ExpError;
 use super::catalog::SyncCheck;
-use super::declare_exp::experiment;
+use super::declare_exp::{experiment, slots};
 use super::experiment::{Experiment, Run};
 use super::net::{self, Net};
 use super::points::{self, Results};
@@ -58,12 +58,8 @@ pub const BATCH: u64 = 32;
 /// Samples a core keeps over all rounds of a point.
 const MAX_SAMPLES: usize = 65_536;
 
-mod slot {
-    pub const VIOLATIONS: usize = 0;
-    pub const MEDIAN_X100: usize = 1;
-    pub const P99_X100: usize = 2;
-    pub const SAMPLES: usize = 3;
-    pub const EPISODES: usize = 4;
+slots! {
+    VIOLATIONS MEDIAN_X100 P99_X100 SAMPLES EPISODES
 }
 
 /// A barrier series.
@@ -106,13 +102,9 @@ pub struct Layout {
 
 impl Layout {
     fn new(plan: &Plan, cores: u32) -> Layout {
-        let barrier_words = plan
-            .series
-            .iter()
-            .filter_map(|n| ShmKind::from_name(n))
-            .map(|k| k.words(cores))
-            .max()
-            .unwrap_or(0);
+        let barrier_words = points::most_words(&plan.series, |n| {
+            ShmKind::from_name(n).map(|k| k.words(cores))
+        });
         let mut b = Bump::at(control_bytes(cores));
         let barrier = b.take(barrier_words * 8);
         let episodes = b.take(cores as usize * BLOCK);
@@ -209,20 +201,6 @@ impl BarrierVisitor for ShmRound<'_, '_> {
     }
 }
 
-/// Puts a shared-memory barrier's words in their initial state.
-struct Init<'r, 'a> {
-    mem: &'r Shared<'a>,
-    base: usize,
-    cores: u32,
-}
-
-impl BarrierVisitor for Init<'_, '_> {
-    type Output = ();
-    fn visit<B: ShmBarrier>(self) {
-        B::init(self.mem, self.base, self.cores);
-    }
-}
-
 /// One core's part of a round with a message barrier.
 fn msg_round(
     ctl: &Control<'_>,
@@ -273,11 +251,7 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Barriers>) -> Result<(), ExpE
                 mem.zero(lay.barrier, lay.barrier_words * 8);
                 mem.zero(lay.episodes, cores as usize * BLOCK);
                 match series {
-                    Series::Shm(kind) => kind.visit(Init {
-                        mem,
-                        base: lay.barrier / 8,
-                        cores,
-                    }),
+                    Series::Shm(kind) => kind.init(mem, lay.barrier / 8, cores),
                     Series::Msg(_) => net::format(mem, lay.mesh, cores)?,
                 }
             }

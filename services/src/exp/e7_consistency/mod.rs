@@ -52,7 +52,7 @@ use core::sync::atomic::Ordering;
 use urpc::bench::{self, Summary};
 
 use super::ExpError;
-use super::declare_exp::experiment;
+use super::declare_exp::{experiment, slots};
 use super::experiment::Run;
 use super::net::{self, Net};
 use super::record::emit;
@@ -98,16 +98,8 @@ const MAP_ENTRY_BYTES: u64 = 64;
 /// Empty spins between two looks at the abort flag.
 const CHECK_EVERY: u32 = 4096;
 
-mod slot {
-    pub const DIGEST: usize = 0;
-    pub const OPS: usize = 1;
-    pub const READS: usize = 2;
-    pub const WRITES: usize = 3;
-    pub const READ_MEDIAN: usize = 4;
-    pub const READ_P99: usize = 5;
-    pub const WRITE_MEDIAN: usize = 6;
-    pub const WRITE_P99: usize = 7;
-    pub const ELAPSED: usize = 8;
+slots! {
+    DIGEST OPS READS WRITES READ_MEDIAN READ_P99 WRITE_MEDIAN WRITE_P99 ELAPSED
 }
 
 /// E7's parameters, defaults applied.

@@ -166,6 +166,27 @@ pub trait ShmBarrier {
     fn wait<M: Mem>(&mut self, mem: &M);
 }
 
+/// Puts a lock's or a barrier's words at `base` in their initial state.
+struct InitAt<'m, M> {
+    mem: &'m M,
+    base: usize,
+    cores: u32,
+}
+
+impl<M: Mem> LockVisitor for InitAt<'_, M> {
+    type Output = ();
+    fn visit<L: ShmLock>(self) {
+        L::init(self.mem, self.base, self.cores);
+    }
+}
+
+impl<M: Mem> BarrierVisitor for InitAt<'_, M> {
+    type Output = ();
+    fn visit<B: ShmBarrier>(self) {
+        B::init(self.mem, self.base, self.cores);
+    }
+}
+
 /// Which lock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LockKind {
@@ -254,6 +275,11 @@ impl LockKind {
         self.visit(Words(cores))
     }
 
+    /// Puts the lock's words at `base` in their initial state.
+    pub fn init<M: Mem>(self, mem: &M, base: usize, cores: u32) {
+        self.visit(InitAt { mem, base, cores })
+    }
+
     /// Runs `v` with this kind's lock type.
     pub fn visit<V: LockVisitor>(self, v: V) -> V::Output {
         match self {
@@ -338,6 +364,11 @@ impl BarrierKind {
             }
         }
         self.visit(Words(cores))
+    }
+
+    /// Puts the barrier's words at `base` in their initial state.
+    pub fn init<M: Mem>(self, mem: &M, base: usize, cores: u32) {
+        self.visit(InitAt { mem, base, cores })
     }
 
     /// Runs `v` with this kind's barrier type.
