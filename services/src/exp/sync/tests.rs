@@ -38,13 +38,8 @@ impl Word for Yielding {
     fn fetch_add(&self, value: u64, order: Ordering) -> u64 {
         self.0.fetch_add(value, order)
     }
-    fn compare_exchange(
-        &self,
-        current: u64,
-        new: u64,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<u64, u64> {
+    fn compare_exchange(&self, current: u64, new: u64, orders: [Ordering; 2]) -> Result<u64, u64> {
+        let [success, failure] = orders;
         self.0.compare_exchange(current, new, success, failure)
     }
     fn pause() {
@@ -284,42 +279,18 @@ fn the_broken_barrier_is_caught() {
 
 #[test]
 fn layouts_are_whole_blocks() {
-    struct Words(u32);
-    impl LockVisitor for Words {
-        type Output = usize;
-        fn visit<L: ShmLock>(self) -> usize {
-            L::words(self.0)
-        }
-    }
-    impl BarrierVisitor for Words {
-        type Output = usize;
-        fn visit<B: ShmBarrier>(self) -> usize {
-            B::words(self.0)
-        }
-    }
     for cores in 1..=MAX_CORES {
-        for kind in LockKind::ALL
+        let locks = LockKind::ALL
             .into_iter()
             .chain(LockKind::HOSTED)
             .chain([LockKind::BrokenTas])
-        {
-            let w = kind.visit(Words(cores));
-            assert!(
-                w > 0 && w % BLOCK_WORDS == 0,
-                "{} on {cores}: {w}",
-                kind.name()
-            );
-        }
-        for kind in BarrierKind::ALL
+            .map(|k| (k.name(), k.words(cores)));
+        let barriers = BarrierKind::ALL
             .into_iter()
             .chain([BarrierKind::BrokenSense])
-        {
-            let w = kind.visit(Words(cores));
-            assert!(
-                w > 0 && w % BLOCK_WORDS == 0,
-                "{} on {cores}: {w}",
-                kind.name()
-            );
+            .map(|k| (k.name(), k.words(cores)));
+        for (name, w) in locks.chain(barriers) {
+            assert!(w > 0 && w % BLOCK_WORDS == 0, "{name} on {cores}: {w}");
         }
     }
 }

@@ -20,14 +20,9 @@ pub trait Word: Send + Sync {
     /// Atomically adds `value` (wrapping) and returns the previous value.
     fn fetch_add(&self, value: u64, order: Ordering) -> u64;
     /// Atomically replaces `current` with `new`; returns the previous value,
-    /// `Ok` if it was `current`.
-    fn compare_exchange(
-        &self,
-        current: u64,
-        new: u64,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<u64, u64>;
+    /// `Ok` if it was `current`. `orders` are the orderings on success and
+    /// on failure.
+    fn compare_exchange(&self, current: u64, new: u64, orders: [Ordering; 2]) -> Result<u64, u64>;
     /// Called once per iteration of every spin-wait (and of every backoff
     /// delay): `core::hint::spin_loop` on hardware; `loom::thread::yield_now`
     /// in models, or loom never finishes.
@@ -52,13 +47,8 @@ impl Word for AtomicU64 {
         AtomicU64::fetch_add(self, value, order)
     }
     #[inline(always)]
-    fn compare_exchange(
-        &self,
-        current: u64,
-        new: u64,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<u64, u64> {
+    fn compare_exchange(&self, current: u64, new: u64, orders: [Ordering; 2]) -> Result<u64, u64> {
+        let [success, failure] = orders;
         AtomicU64::compare_exchange(self, current, new, success, failure)
     }
     #[inline(always)]

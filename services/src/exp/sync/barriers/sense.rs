@@ -97,7 +97,7 @@ impl ShmBarrier for BrokenSense {
         let released = mem.word(self.released);
         let mut now = released.load(Relaxed);
         while now < opened {
-            match released.compare_exchange(now, opened, AcqRel, Acquire) {
+            match released.compare_exchange(now, opened, [AcqRel, Acquire]) {
                 Ok(_) => break,
                 Err(seen) => now = seen,
             }
