@@ -49,6 +49,25 @@ _start:
     options(att_syntax)
 );
 
+// The end of the fault and run upcalls (`pager`, `runs`): their resume
+// system call, whose number is in %eax and argument in %edi, with the
+// other argument registers cleared.
+core::arch::global_asm!(
+    r#"
+    .section .text.flotilla_resume, "ax"
+    .global flotilla_resume
+flotilla_resume:
+    xor %esi, %esi
+    xor %edx, %edx
+    xor %r10d, %r10d
+    xor %r8d, %r8d
+    xor %r9d, %r9d
+    syscall
+    ud2
+"#,
+    options(att_syntax)
+);
+
 unsafe extern "C" {
     fn program_main(core: u32, cores: u32) -> u64;
 }

@@ -44,13 +44,7 @@ flotilla_fault_entry:
     call flotilla_fault
     mov %rax, %rdi
     mov ${resume}, %eax
-    xor %esi, %esi
-    xor %edx, %edx
-    xor %r10d, %r10d
-    xor %r8d, %r8d
-    xor %r9d, %r9d
-    syscall
-    ud2
+    jmp flotilla_resume
 "#,
     resume = const abi::number::FAULT_RESUME,
     options(att_syntax)

@@ -33,13 +33,7 @@ flotilla_run_entry:
     call flotilla_run_upcall
     mov ${resume}, %eax
     xor %edi, %edi
-    xor %esi, %esi
-    xor %edx, %edx
-    xor %r10d, %r10d
-    xor %r8d, %r8d
-    xor %r9d, %r9d
-    syscall
-    ud2
+    jmp flotilla_resume
 "#,
     resume = const abi::number::DISPATCHER_RESUME,
     options(att_syntax)
