@@ -1,14 +1,18 @@
-//! What E5 (locks) and E6 (barriers) share on the host: their records
-//! and rows. Each one's CSV, plot and report are in [`super::e5_locks`]
+//! What E5 (locks) and E6 (barriers) share on the host: their rows and
+//! their log-scale plot of a line per series. Each one's CSV, plot and report are in [`super::e5_locks`]
 //! and [`super::e6_barriers`].
 //!
 //! The records are `lock-point`, `barrier-point`, `sync-check` and
 //! `sync-skip`, documented in `services::exp`. A `sync-check` that is not
-//! `ok=1` makes the configuration unusable ([`RecordsError::SyncViolation`]).
+//! `ok=1` makes the configuration unusable ([`super::records::RecordsError::SyncViolation`]).
 
+use std::collections::BTreeMap;
+
+use anyhow::Result;
 use serde::Serialize;
 use services::exp::{BARRIER_SERIES, LOCK_SERIES};
 
+use super::plot::log_lines_svg;
 use super::records::ConfigResult;
 
 /// One `lock-point` record.
@@ -119,6 +123,29 @@ pub(crate) fn rank(series: &str) -> usize {
         .chain(BARRIER_SERIES.iter())
         .position(|s| *s == series)
         .unwrap_or(usize::MAX)
+}
+
+/// A log-scale line per series against cores: `points` gives each
+/// configuration's (series, value) points.
+pub(crate) fn series_svg<'c, I>(
+    title: &str,
+    y_desc: &str,
+    configs: &'c [ConfigResult],
+    points: impl Fn(&'c ConfigResult) -> I,
+) -> Result<String>
+where
+    I: Iterator<Item = (&'c str, f64)>,
+{
+    let mut lines: BTreeMap<(usize, String), Vec<(f64, f64)>> = BTreeMap::new();
+    for c in configs {
+        for (series, v) in points(c) {
+            lines
+                .entry((rank(series), series.to_owned()))
+                .or_default()
+                .push((f64::from(c.cores), v));
+        }
+    }
+    log_lines_svg(title, y_desc, lines, max_cores(configs))
 }
 
 /// The most cores of any configuration.
