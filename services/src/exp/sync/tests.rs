@@ -10,6 +10,7 @@ use std::sync::atomic::AtomicU64;
 use std::thread;
 use std::vec::Vec;
 
+use super::word::atomic_word;
 use super::*;
 
 impl Mem for Vec<AtomicU64> {
@@ -25,27 +26,7 @@ impl Mem for Vec<AtomicU64> {
 #[derive(Default)]
 struct Yielding(AtomicU64);
 
-impl Word for Yielding {
-    fn load(&self, order: Ordering) -> u64 {
-        self.0.load(order)
-    }
-    fn store(&self, value: u64, order: Ordering) {
-        self.0.store(value, order)
-    }
-    fn swap(&self, value: u64, order: Ordering) -> u64 {
-        self.0.swap(value, order)
-    }
-    fn fetch_add(&self, value: u64, order: Ordering) -> u64 {
-        self.0.fetch_add(value, order)
-    }
-    fn compare_exchange(&self, current: u64, new: u64, orders: [Ordering; 2]) -> Result<u64, u64> {
-        let [success, failure] = orders;
-        self.0.compare_exchange(current, new, success, failure)
-    }
-    fn pause() {
-        thread::yield_now()
-    }
-}
+atomic_word!(Yielding, w => &w.0, thread::yield_now());
 
 impl Mem for Vec<Yielding> {
     type W = Yielding;
