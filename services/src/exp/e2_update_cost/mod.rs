@@ -227,7 +227,7 @@ fn run_points<P: Platform>(p: &mut P, run: Run<'_, UpdateCost>) -> Result<(), Ex
         let mut total = 0;
         for _ in 0..plan.rounds {
             if me == 0 {
-                reset(ctl, mem, lay, plan, point)?;
+                reset(&run, point)?;
             }
             let cap = match point.series {
                 Series::Msg if me == 0 => round_cap,
@@ -295,13 +295,8 @@ fn run_points<P: Platform>(p: &mut P, run: Run<'_, UpdateCost>) -> Result<(), Ex
 
 /// Core 0, before each round: zero the shared lines and the lock, clear
 /// the stop flag, and for MSG format every client's channel.
-fn reset(
-    ctl: &Control<'_>,
-    mem: &Shared<'_>,
-    lay: &Layout,
-    plan: &Plan,
-    point: Point,
-) -> Result<(), ExpError> {
+fn reset(run: &Run<'_, UpdateCost>, point: Point) -> Result<(), ExpError> {
+    let (ctl, mem, lay, plan) = (&run.ctl, &run.mem, &run.lay, &run.plan);
     ctl.stop().store(0, Ordering::Relaxed);
     mem.zero(lay.array, plan.max_k() * 64);
     mem.zero(lay.lock, 2 * BLOCK);

@@ -52,12 +52,11 @@ use super::points::{self, Results};
 use super::record::emit;
 use super::request::Request;
 use super::series_set::SeriesSet;
-use super::shared::{BLOCK, Bump, Control, control_bytes};
+use super::shared::{BLOCK, Bump, control_bytes};
 use super::stats::{pooled, sample_buffer};
 use super::sync::LockKind as ShmKind;
 use crate::platform::Platform;
 use crate::proto::lock::LockKind as MsgKind;
-use crate::shm::Shared;
 
 mod args;
 mod records;
@@ -192,13 +191,8 @@ fn skip<P: Platform>(p: &mut P, me: u32, series: &str, cores: u32, reason: &str)
 }
 
 /// Core 0, before each round.
-fn reset(
-    ctl: &Control<'_>,
-    mem: &Shared<'_>,
-    lay: &Layout,
-    plan: &Plan,
-    series: Series,
-) -> Result<(), ExpError> {
+fn reset(run: &Run<'_, Locks>, series: Series) -> Result<(), ExpError> {
+    let (ctl, mem, lay, plan) = (&run.ctl, &run.mem, &run.lay, &run.plan);
     let cores = ctl.cores();
     ctl.stop().store(0, Ordering::Relaxed);
     mem.zero(lay.lock, lay.lock_words * 8);
@@ -247,7 +241,7 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpErro
         let mut check = Check::default();
         for _ in 0..plan.rounds {
             if me == 0 {
-                reset(ctl, mem, lay, plan, series)?;
+                reset(&run, series)?;
             }
             ctl.barrier(p)?;
             ctl.start_barrier(p)?;
@@ -260,7 +254,7 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpErro
                     plan,
                     samples: &mut samples,
                 }),
-                Series::Msg(kind) => msg_round(ctl, mem, lay, plan, kind, &mut samples)?,
+                Series::Msg(kind) => msg_round(&run, kind, &mut samples)?,
             };
             rounds.push(core::mem::replace(
                 &mut samples,

@@ -34,7 +34,7 @@ use super::points::{self, Results};
 use super::record::emit;
 use super::request::Request;
 use super::series_set::SeriesSet;
-use super::shared::{BLOCK, Bump, Control, control_bytes};
+use super::shared::{BLOCK, Bump, control_bytes};
 use super::stats::{Centi, median, pooled, sample_buffer};
 use super::sync::{BarrierKind as ShmKind, BarrierVisitor, ShmBarrier};
 use crate::platform::Platform;
@@ -203,13 +203,11 @@ impl BarrierVisitor for ShmRound<'_, '_> {
 
 /// One core's part of a round with a message barrier.
 fn msg_round(
-    ctl: &Control<'_>,
-    mem: &Shared<'_>,
-    lay: &Layout,
-    plan: &Plan,
+    run: &Run<'_, Barriers>,
     kind: MsgKind,
     samples: &mut Vec<u64>,
 ) -> Result<u64, ExpError> {
+    let (ctl, mem, lay, plan) = (&run.ctl, &run.mem, &run.lay, &run.plan);
     let (me, cores) = (ctl.me(), ctl.cores());
     let mut net = Net::attach(mem, lay.mesh, me, cores)?;
     let mut b = MsgBarrier::new(kind, me, cores, plan.arity);
@@ -267,7 +265,7 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Barriers>) -> Result<(), ExpE
                     cores,
                     samples: &mut samples,
                 }),
-                Series::Msg(kind) => msg_round(ctl, mem, lay, plan, kind, &mut samples)?,
+                Series::Msg(kind) => msg_round(&run, kind, &mut samples)?,
             };
             rounds.push(samples);
             ctl.barrier(p)?;
