@@ -119,8 +119,8 @@ const fn ceil_log2(n: u32) -> u32 {
 pub trait ShmLock {
     /// CSV series name.
     const NAME: &'static str;
-    /// Its blocks of shared words, each starting 0, where the provided
-    /// `words` and `init` serve (else unused).
+    /// Its blocks of shared words where the provided `words` serves (else
+    /// unused). The provided `init` zeroes the first word of every block.
     const BLOCKS: usize = 0;
     /// Shared words the lock needs at `base` for `cores` cores (a multiple
     /// of [`BLOCK_WORDS`]).
@@ -130,7 +130,7 @@ pub trait ShmLock {
     /// Puts the shared words in their initial state; one core calls it
     /// before any core uses the lock (memory starts zeroed).
     fn init<M: Mem>(mem: &M, base: usize, cores: u32) {
-        zero_blocks_init(mem, base, cores, Self::BLOCKS)
+        zero_blocks_init(mem, base, cores, Self::words(cores) / BLOCK_WORDS)
     }
     /// Core `me`'s handle (per-core private state such as an MCS/CLH node
     /// index or Anderson slot).
@@ -146,8 +146,8 @@ pub trait ShmLock {
 pub trait ShmBarrier {
     /// CSV series name.
     const NAME: &'static str;
-    /// Its blocks of shared words, each starting 0, where the provided
-    /// `words` and `init` serve (else unused).
+    /// Its blocks of shared words where the provided `words` serves (else
+    /// unused). The provided `init` zeroes the first word of every block.
     const BLOCKS: usize = 0;
     /// Shared words the barrier needs at `base` for `cores` cores (a
     /// multiple of [`BLOCK_WORDS`]).
@@ -157,7 +157,7 @@ pub trait ShmBarrier {
     /// Puts the shared words in their initial state; one core calls it
     /// before any core uses the barrier (memory starts zeroed).
     fn init<M: Mem>(mem: &M, base: usize, cores: u32) {
-        zero_blocks_init(mem, base, cores, Self::BLOCKS)
+        zero_blocks_init(mem, base, cores, Self::words(cores) / BLOCK_WORDS)
     }
     /// Core `me`'s handle (its sense, parity, place in the tree).
     fn new(base: usize, me: u32, cores: u32) -> Self;
