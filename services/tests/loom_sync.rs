@@ -98,13 +98,8 @@ impl<const QUIET_SWAP: bool> Word for LoomWord<QUIET_SWAP> {
         wrote();
         self.0.fetch_add(value, order)
     }
-    fn compare_exchange(
-        &self,
-        current: u64,
-        new: u64,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<u64, u64> {
+    fn compare_exchange(&self, current: u64, new: u64, orders: [Ordering; 2]) -> Result<u64, u64> {
+        let [success, failure] = orders;
         let result = self.0.compare_exchange(current, new, success, failure);
         if result.is_ok() {
             wrote();
@@ -286,38 +281,29 @@ fn spin_bounded(preemptions: usize, spins: u32, model: impl Fn() + Sync + Send +
     }
 }
 
+/// Declares a test `name` per `name { body }` that runs `body`.
+macro_rules! model_tests {
+    ($($name:ident $body:block)*) => {
+        $(
+            #[test]
+            fn $name() $body
+        )*
+    };
+}
+
 // Locks: two cores, two acquisitions each (a core's second acquire reuses
 // its node, slot or ticket after a hand-over), then three cores.
 
-#[test]
-fn tas_two_cores() {
-    exhaustive().check(|| lock_model::<Tas, QUIET>(2, 2));
-}
-
-#[test]
-fn ttas_two_cores() {
-    exhaustive().check(|| lock_model::<Ttas, QUIET>(2, 2));
-}
-
-#[test]
-fn ticket_two_cores() {
-    exhaustive().check(|| lock_model::<Ticket, EXACT>(2, 2));
-}
-
-#[test]
-fn anderson_two_cores() {
-    exhaustive().check(|| lock_model::<Anderson, EXACT>(2, 2));
-}
-
-#[test]
-fn mcs_two_cores() {
-    exhaustive().check(|| lock_model::<Mcs, EXACT>(2, 1));
-    bounded(3).check(|| lock_model::<Mcs, EXACT>(2, 2));
-}
-
-#[test]
-fn clh_two_cores() {
-    exhaustive().check(|| lock_model::<Clh, EXACT>(2, 2));
+model_tests! {
+    tas_two_cores { exhaustive().check(|| lock_model::<Tas, QUIET>(2, 2)); }
+    ttas_two_cores { exhaustive().check(|| lock_model::<Ttas, QUIET>(2, 2)); }
+    ticket_two_cores { exhaustive().check(|| lock_model::<Ticket, EXACT>(2, 2)); }
+    anderson_two_cores { exhaustive().check(|| lock_model::<Anderson, EXACT>(2, 2)); }
+    mcs_two_cores {
+        exhaustive().check(|| lock_model::<Mcs, EXACT>(2, 1));
+        bounded(3).check(|| lock_model::<Mcs, EXACT>(2, 2));
+    }
+    clh_two_cores { exhaustive().check(|| lock_model::<Clh, EXACT>(2, 2)); }
 }
 
 /// The queue-lock waiters spin on words of their own, which keeps the
@@ -341,29 +327,12 @@ fn spin_locks_three_cores() {
 // Barriers: two episodes (the second reuses every word with the other
 // sense or parity); two cores exhaustively, three with bounds.
 
-#[test]
-fn sense_two_cores() {
-    exhaustive().check(|| barrier_model::<Sense>(2, 2));
-}
-
-#[test]
-fn combining_two_cores() {
-    exhaustive().check(|| barrier_model::<Combining>(2, 2));
-}
-
-#[test]
-fn mcs_tree_two_cores() {
-    exhaustive().check(|| barrier_model::<McsTree>(2, 2));
-}
-
-#[test]
-fn tournament_two_cores() {
-    exhaustive().check(|| barrier_model::<Tournament>(2, 2));
-}
-
-#[test]
-fn dissemination_two_cores() {
-    exhaustive().check(|| barrier_model::<Dissemination>(2, 2));
+model_tests! {
+    sense_two_cores { exhaustive().check(|| barrier_model::<Sense>(2, 2)); }
+    combining_two_cores { exhaustive().check(|| barrier_model::<Combining>(2, 2)); }
+    mcs_tree_two_cores { exhaustive().check(|| barrier_model::<McsTree>(2, 2)); }
+    tournament_two_cores { exhaustive().check(|| barrier_model::<Tournament>(2, 2)); }
+    dissemination_two_cores { exhaustive().check(|| barrier_model::<Dissemination>(2, 2)); }
 }
 
 /// Three cores: a waiter more than the single word of a centralized

@@ -3,9 +3,9 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use common::{flotilla_in as flotilla, run_dir, scratch, text};
+use common::{flotilla_in as flotilla, meta, run_dir, scratch, text};
 
 /// Reads a CSV: the header's columns and the rows, each as wide as the
 /// header.
@@ -35,19 +35,20 @@ fn column<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
     &row[i]
 }
 
-fn meta(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap()
+/// Runs `flotilla ARGS` (`args` split at spaces) in a fresh scratch folder
+/// named `name`; checks that it succeeded and returns the folder and the
+/// standard output.
+fn run_ok(name: &str, args: &str) -> (PathBuf, String) {
+    let root = scratch(name);
+    let out = flotilla(&args.split(' ').collect::<Vec<_>>(), &root);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    (root, stdout)
 }
 
 #[test]
 fn hosted_urpc_quick_writes_well_formed_results() {
-    let root = scratch("urpc");
-    let out = flotilla(
-        &["exp", "urpc", "--hosted", "--quick", "--cores", "2"],
-        &root,
-    );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let (root, stdout) = run_ok("urpc", "exp urpc --hosted --quick --cores 2");
     assert!(!stdout.contains("@flotilla/1"), "{stdout}");
     let last = stdout.lines().last().unwrap();
     let ratio = last
@@ -100,22 +101,10 @@ fn hosted_urpc_quick_writes_well_formed_results() {
 
 #[test]
 fn hosted_update_cost_sweep_writes_a_row_per_point() {
-    let root = scratch("update");
-    let out = flotilla(
-        &[
-            "exp",
-            "update-cost",
-            "--hosted",
-            "--quick",
-            "--cores",
-            "1,2",
-            "--args",
-            "updates=500",
-        ],
-        &root,
+    let (root, stdout) = run_ok(
+        "update",
+        "exp update-cost --hosted --quick --cores 1,2 --args updates=500",
     );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(stdout.contains("Multikernel Figure 3"), "{stdout}");
     let dir = run_dir(&root, "update-cost");
     let (header, rows) = csv(&dir.join("update-cost.csv"));
@@ -145,23 +134,10 @@ fn hosted_update_cost_sweep_writes_a_row_per_point() {
 
 #[test]
 fn hosted_records_flag_prints_the_lines_of_each_run() {
-    let root = scratch("hosted-records");
-    let out = flotilla(
-        &[
-            "exp",
-            "update-cost",
-            "--hosted",
-            "--quick",
-            "--cores",
-            "1",
-            "--args",
-            "updates=500",
-            "-v",
-        ],
-        &root,
+    let (root, stdout) = run_ok(
+        "hosted-records",
+        "exp update-cost --hosted --quick --cores 1 --args updates=500 -v",
     );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(
         stdout.contains("update-cost on 1 core, hosted:")
             && stdout.contains("[core 0] @flotilla/1 exp-start exp=update-cost"),
@@ -199,15 +175,10 @@ fn hosted_locks_and_barriers_write_results_with_their_checks_and_anchors() {
         ("locks", "acquisitions=320", 10 + 12, "ffwd"),
         ("barriers", "episodes=320", 8 + 8, "4-ary arrival"),
     ] {
-        let root = scratch(exp);
-        let out = flotilla(
-            &[
-                "exp", exp, "--hosted", "--quick", "--cores", "1,2", "--args", args,
-            ],
-            &root,
+        let (root, stdout) = run_ok(
+            exp,
+            &format!("exp {exp} --hosted --quick --cores 1,2 --args {args}"),
         );
-        let stdout = text(&out.stdout);
-        assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
         assert!(stdout.contains(anchor), "{stdout}");
         assert!(stdout.contains("0 violations"), "{stdout}");
         let dir = run_dir(&root, exp);
@@ -228,24 +199,10 @@ fn hosted_locks_and_barriers_write_results_with_their_checks_and_anchors() {
 
 #[test]
 fn hosted_consistency_writes_a_history_per_run_for_the_checker() {
-    let root = scratch("consistency");
-    let out = flotilla(
-        &[
-            "exp",
-            "consistency",
-            "--hosted",
-            "--quick",
-            "--cores",
-            "1,2",
-            "--models",
-            "lin,eventual",
-            "--args",
-            "ops=40",
-        ],
-        &root,
+    let (root, stdout) = run_ok(
+        "consistency",
+        "exp consistency --hosted --quick --cores 1,2 --models lin,eventual --args ops=40",
     );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(
         stdout.contains("check model=lin cores=2 ops=80 linearizable="),
         "{stdout}"

@@ -3,7 +3,22 @@
 
 mod common;
 
+use std::path::PathBuf;
+
 use common::{flotilla_in as flotilla, meta, run_dir as only_run, scratch, text};
+
+/// Runs `flotilla ARGS --accel ACCEL` (`args` split at spaces) in a
+/// fresh scratch folder named `name`; checks that it succeeded and returns
+/// the folder and the standard output.
+fn run_in_qemu(name: &str, args: &str, accel: &str) -> (PathBuf, String) {
+    let root = scratch(name);
+    let mut args: Vec<&str> = args.split(' ').collect();
+    args.extend(["--accel", accel]);
+    let out = flotilla(&args, &root);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    (root, stdout)
+}
 
 fn ratio_line_ends(stdout: &str) {
     let last = stdout.lines().last().unwrap_or_default();
@@ -16,13 +31,7 @@ fn ratio_line_ends(stdout: &str) {
 
 #[test]
 fn urpc_quick_in_ring_3_under_tcg() {
-    let root = scratch("urpc");
-    let out = flotilla(
-        &["exp", "urpc", "--quick", "--cores", "2", "--accel", "tcg"],
-        &root,
-    );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let (root, stdout) = run_in_qemu("urpc", "exp urpc --quick --cores 2", "tcg");
     ratio_line_ends(&stdout);
     let dir = only_run(&root, "urpc");
     let m = meta(&dir);
@@ -42,21 +51,7 @@ fn urpc_quick_in_ring_3_under_tcg() {
 
 #[test]
 fn update_cost_quick_in_ring_3_under_tcg_conserves_updates() {
-    let root = scratch("update");
-    let out = flotilla(
-        &[
-            "exp",
-            "update-cost",
-            "--quick",
-            "--cores",
-            "1,2",
-            "--accel",
-            "tcg",
-        ],
-        &root,
-    );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let (root, stdout) = run_in_qemu("update", "exp update-cost --quick --cores 1,2", "tcg");
     assert!(!stdout.contains("@flotilla/1"), "{stdout}");
     for cores in ["1 core", "2 cores"] {
         assert!(
@@ -82,22 +77,11 @@ fn update_cost_quick_in_ring_3_under_tcg_conserves_updates() {
 
 #[test]
 fn records_flag_echoes_the_records_of_every_boot() {
-    let root = scratch("records");
-    let out = flotilla(
-        &[
-            "exp",
-            "update-cost",
-            "--quick",
-            "--cores",
-            "1",
-            "--accel",
-            "tcg",
-            "--records",
-        ],
-        &root,
+    let (root, stdout) = run_in_qemu(
+        "records",
+        "exp update-cost --quick --cores 1 --records",
+        "tcg",
     );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     let start = stdout
         .lines()
         .find(|l| {
@@ -118,13 +102,7 @@ fn urpc_under_kvm_ends_with_the_ratio_line() {
         eprintln!("skipped: /dev/kvm does not answer here");
         return;
     }
-    let root = scratch("kvm");
-    let out = flotilla(
-        &["exp", "urpc", "--quick", "--cores", "2", "--accel", "kvm"],
-        &root,
-    );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let (root, stdout) = run_in_qemu("kvm", "exp urpc --quick --cores 2", "kvm");
     ratio_line_ends(&stdout);
     assert_eq!(meta(&only_run(&root, "urpc"))["accelerator"], "kvm");
     std::fs::remove_dir_all(&root).unwrap();

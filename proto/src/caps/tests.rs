@@ -22,6 +22,9 @@ struct World {
     model: CapsModel,
     /// Messages to this core are lost (it stopped answering).
     silent: Option<u32>,
+    /// Messages to the silent core kept for later, in order, when it only
+    /// pauses (its monitor answers again later).
+    held: Option<Vec<(u32, Inbound)>>,
     now: u64,
 }
 
@@ -37,7 +40,17 @@ impl World {
             net: Net::new(cores),
             model: CapsModel::new(),
             silent: None,
+            held: None,
             now: 0,
+        }
+    }
+
+    /// The silent core answers again: what was held for it arrives, in
+    /// order, before anything sent later.
+    fn wake(&mut self) {
+        self.silent = None;
+        for (to, m) in self.held.take().unwrap_or_default() {
+            self.net.send(m.from, alloc::vec![(to, m.msg)]);
         }
     }
 
@@ -55,6 +68,9 @@ impl World {
             return Ok(false);
         };
         if self.silent == Some(to) {
+            if let Some(held) = self.held.as_mut() {
+                held.push((to, m));
+            }
             return Ok(true);
         }
         let mut out = Out::new();
@@ -712,4 +728,59 @@ fn an_abandoned_revoke_adds_only_its_restores() {
     // The silent core's answer never comes; every marked core gets a
     // restore.
     assert_eq!(w.sent() - before, 2 * r + 2 - 1 + r, "R = {r}");
+}
+
+#[test]
+fn a_holder_that_pauses_past_the_bound_then_deletes_leaves_nothing_behind() {
+    for variant in [Variant::Targeted, Variant::Broadcast] {
+        let mut rng = Rng::new(9);
+        let mut w = World::new(3, variant, None);
+        let (obj, other) = (root(0, 0), root(0, 1));
+        w.create(0, obj);
+        w.create(0, other);
+        for to in [1, 2] {
+            w.request(0, obj, Request::Copy { to }).unwrap();
+        }
+        w.request(0, other, Request::Copy { to: 1 }).unwrap();
+        w.drain(&mut rng).unwrap();
+        // Core 2 pauses; core 1 revokes one tree and retypes the other.
+        w.silent = Some(2);
+        w.held = Some(Vec::new());
+        w.request(1, obj, Request::Revoke).unwrap();
+        w.request(
+            1,
+            other,
+            Request::Retype {
+                child: quarter(other, 0),
+            },
+        )
+        .unwrap();
+        w.drain(&mut rng).unwrap();
+        w.tick(BOUND).unwrap();
+        w.drain(&mut rng).unwrap();
+        assert_eq!(w.model.waiting(), 0, "{variant:?}");
+        // Core 2 answers again, deleting its copy before it reads what
+        // waited for it; then every core deletes what it holds.
+        w.delete(2, obj).unwrap();
+        w.wake();
+        w.drain(&mut rng).unwrap();
+        for c in 0..3u32 {
+            let held: Vec<(Obj, u32)> = w.caps[c as usize].held().map(|(o, _, n)| (o, n)).collect();
+            for (o, n) in held {
+                for _ in 0..n {
+                    w.delete(c, o).unwrap();
+                }
+            }
+        }
+        w.drain(&mut rng).unwrap();
+        for c in 0..3usize {
+            assert_eq!(w.caps[c].held().count(), 0, "{variant:?}: core {c} holds");
+        }
+        assert!(
+            w.caps[0].records().next().is_none(),
+            "{variant:?}: records left: {:?}",
+            w.caps[0].records().collect::<Vec<_>>()
+        );
+        w.model.check_rest(&w.caps).unwrap();
+    }
 }

@@ -8,11 +8,10 @@ use core::hash::Hash;
 
 use urpc::bench::TimerResolution;
 
-use super::done::ExpDone;
+use super::catalog::{ExpDone, ExpStart, StartFields};
 use super::record::emit;
 use super::request::{ArgsError, Request};
 use super::shared::Control;
-use super::start::{ExpStart, StartFields};
 use super::{ExpError, stats};
 use crate::platform::Platform;
 use crate::shm::Shared;

@@ -54,8 +54,8 @@
 //! off by up to a step.
 //!
 //! Every record of the table below is also a type that implements
-//! [`record::Record`], defined once beside the experiment that prints it
-//! ([`ExpStart`] with each experiment's own fields, such as
+//! [`record::Record`], defined once in `catalog` ([`ExpStart`] with
+//! each experiment's own fields, such as
 //! [`UrpcStart`]; [`UrpcPair`], [`UrpcSummary`], [`UpdatePoint`],
 //! [`UpdateCheck`], [`UpdateSkip`], [`LockPoint`], [`BarrierPoint`],
 //! [`SyncCheck`], [`SyncSkip`], [`ExpSkew`], [`ReplicaOp`],
@@ -83,7 +83,9 @@
 //! the other cores' waits then end with [`ExpError::Aborted`].
 #![deny(unsafe_code)]
 
-mod done;
+mod catalog;
+mod declare;
+mod declare_exp;
 pub mod e1_urpc;
 pub mod e2_update_cost;
 pub mod e4_caps;
@@ -100,12 +102,10 @@ pub mod request;
 mod rest;
 mod series_set;
 mod shared;
-mod start;
 mod stats;
 pub mod sync;
-mod sync_records;
 
-pub use done::ExpDone;
+pub use catalog::{ExpDone, ExpStart, StartFields, SyncCheck, SyncSkip};
 pub use e1_urpc::{Pairs, Urpc, UrpcArgs, UrpcPair, UrpcStart, UrpcSummary};
 pub use e2_update_cost::{
     Lines, MAX_LINES, Series, UpdateArgs, UpdateCheck, UpdateCost, UpdatePoint, UpdateSkip,
@@ -125,8 +125,6 @@ pub use experiment::{Experiment, Run};
 pub use registry::{ExpKind, KEYS, Params};
 pub use request::{ArgsError, Request, SAMPLE_HEAP_BYTES};
 pub use series_set::SeriesSet;
-pub use start::{ExpStart, StartFields};
-pub use sync_records::{SyncCheck, SyncSkip};
 
 use crate::platform::Platform;
 use crate::shm::{Arena, FRAME, Shared};

@@ -30,6 +30,12 @@ impl<S, M> Series<S, M> {
     }
 }
 
+/// The most words any of `series` takes, by `words` (none for a series
+/// that is not on shared memory).
+pub(crate) fn most_words(series: &[&str], words: impl Fn(&str) -> Option<usize>) -> usize {
+    series.iter().filter_map(|n| words(n)).max().unwrap_or(0)
+}
+
 /// Words of one core's result line for one point (a 128-byte block, so
 /// that two cores never write the same line).
 pub(crate) const RESULT_WORDS: usize = BLOCK / 8;

@@ -327,6 +327,17 @@ impl fmt::Display for Request {
     }
 }
 
+/// Checks that `exp` with each of `bad` (`key=value` items separated by
+/// spaces) is refused as a bad value.
+#[cfg(test)]
+pub(crate) fn assert_bad_values(exp: &str, bad: &str) {
+    for item in bad.split(' ') {
+        let req = alloc::format!("{exp},{item}");
+        let err = Request::parse(&req).unwrap_err();
+        assert!(matches!(err, ArgsError::BadValue { .. }), "{req}: {err:?}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,17 +492,6 @@ mod tests {
                 experiment: ExpKind::Consistency
             }
         );
-        for bad in [
-            "exp=urpc,rounds=0",
-            "exp=urpc,rounds=x",
-            "exp=urpc,rounds=+3",
-            "exp=urpc,samples",
-        ] {
-            assert!(
-                matches!(err(bad), ArgsError::BadValue { .. }),
-                "{bad}: {:?}",
-                err(bad)
-            );
-        }
+        assert_bad_values("exp=urpc", "rounds=0 rounds=x rounds=+3 samples");
     }
 }

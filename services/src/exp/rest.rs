@@ -48,6 +48,8 @@ const PRESENT: usize = 24;
 pub(crate) struct Rest {
     at: usize,
     cores: u32,
+    /// A core that takes no message in the phase (see [`settle`]).
+    silent: Option<u32>,
 }
 
 /// What one sweep over the cores read.
@@ -67,7 +69,19 @@ impl Rest {
     /// The counters at offset `at` (core 0 zeroes them, with
     /// [`Rest::reset`], before the first phase).
     pub(crate) const fn new(at: usize, cores: u32) -> Rest {
-        Rest { at, cores }
+        Rest {
+            at,
+            cores,
+            silent: None,
+        }
+    }
+
+    /// The same counters, for a phase in which core `core` is silent.
+    pub(crate) const fn with_silent(self, core: u32) -> Rest {
+        Rest {
+            silent: Some(core),
+            ..self
+        }
     }
 
     /// Zeroes every counter (core 0, while no core uses them).
@@ -80,12 +94,12 @@ impl Rest {
     }
 
     /// Publishes core `me`'s counts and the phase it is idle in (0: busy).
-    /// Messages to the `silent` core do not count: it takes none.
-    fn publish(&self, mem: &Shared<'_>, me: u32, net: &Net<'_>, idle: u64, silent: Option<u32>) {
+    /// The `unheard` messages (sent to the silent core in this phase) do
+    /// not count: it takes none.
+    fn publish(&self, mem: &Shared<'_>, me: u32, net: &Net<'_>, idle: u64, unheard: u64) {
         let base = self.at + (me as usize + 1) * BLOCK;
-        let lost = silent.map_or(0, |c| net.sent_to[c as usize]);
         mem.word(base + SENT)
-            .store(net.sent - lost, Ordering::SeqCst);
+            .store(net.sent - unheard, Ordering::SeqCst);
         mem.word(base + RECEIVED)
             .store(net.received, Ordering::SeqCst);
         mem.word(base + IDLE).store(idle, Ordering::SeqCst);
@@ -162,8 +176,8 @@ pub(crate) trait Work<M: Machines> {
 /// larger than the last). Core 0 sweeps only once `ctl.stop()` is up.
 /// The time is the TSC; a machine whose deadline passed gets its turn.
 ///
-/// A `silent` core (a monitor that stopped answering, for the failure
-/// tests) takes no message and does nothing until the phase is at rest;
+/// A silent core ([`Rest::with_silent`]: a monitor that stopped
+/// answering, for the failure tests) takes no message and does nothing until the phase is at rest;
 /// the messages sent to it stay in its rings and are not waited for. It
 /// is never core 0.
 ///
@@ -179,13 +193,16 @@ pub(crate) fn settle<M: Machines, W: Work<M>>(
     machine: &mut M,
     work: &mut W,
     phase: u64,
-    silent: Option<u32>,
 ) -> Result<(), ExpError> {
     let me = ctl.me();
+    let silent = rest.silent;
+    // What was sent to the silent core before the phase has arrived (the
+    // last phase came to rest); what is sent to it now stays unheard.
+    let heard = silent.map_or(0, |c| net.sent_to[c as usize]);
     let verdict = rest.verdict(mem);
     if silent == Some(me) {
         rest.enter(mem, me, phase);
-        rest.publish(mem, me, net, phase, None);
+        rest.publish(mem, me, net, phase, 0);
         while verdict.load(Ordering::Acquire) < phase {
             ctl.check()?;
             core::hint::spin_loop();
@@ -219,7 +236,8 @@ pub(crate) fn settle<M: Machines, W: Work<M>>(
         let idle = !moved && flushed(net, silent) && work.done(machine);
         let now = (net.sent, net.received, idle);
         if last != Some(now) {
-            rest.publish(mem, me, net, if idle { phase } else { 0 }, silent);
+            let unheard = silent.map_or(0, |c| net.sent_to[c as usize] - heard);
+            rest.publish(mem, me, net, if idle { phase } else { 0 }, unheard);
             last = Some(now);
         }
         if verdict.load(Ordering::Acquire) >= phase {

@@ -141,57 +141,42 @@ fn a_shared_page_gets_the_union_of_rights() {
         ],
     );
     let p = plan(&image, 1000).unwrap();
-    assert_eq!(
-        p.runs[0],
-        Run {
-            va: 0x40_0000,
-            page: 0,
-            count: 1,
-            rights: R | X
-        }
-    );
-    assert_eq!(
-        p.runs[1],
-        Run {
-            va: 0x40_1000,
-            page: 1,
-            count: 1,
-            rights: R | W | X
-        }
-    );
+    assert_eq!(p.runs[0], run(0x40_0000, 0, 1, R | X));
+    assert_eq!(p.runs[1], run(0x40_1000, 1, 1, R | W | X));
 }
 
 #[test]
 fn runs_split_at_2_mib_regions() {
-    let image = elf_image(
-        0x5f_f000,
-        &[Seg {
-            va: 0x5f_f000,
-            file: 0x10,
-            mem: 0x3000,
-            flags: RX,
-        }],
-    );
+    let image = one_seg(0x5f_f000, 0x5f_f000, 0x10, 0x3000, RX);
     let p = plan(&image, 1000).unwrap();
-    assert_eq!(
-        p.runs[0],
-        Run {
-            va: 0x5f_f000,
-            page: 0,
-            count: 1,
-            rights: R | X
-        }
-    );
-    assert_eq!(
-        p.runs[1],
-        Run {
-            va: 0x60_0000,
-            page: 1,
-            count: 2,
-            rights: R | X
-        }
-    );
+    assert_eq!(p.runs[0], run(0x5f_f000, 0, 1, R | X));
+    assert_eq!(p.runs[1], run(0x60_0000, 1, 2, R | X));
     assert_eq!(p.tables().pt[..2], [0x40_0000, 0x60_0000]);
+}
+
+/// A run of `count` pages from image page `page`, mapped at `va` with
+/// `rights`.
+fn run(va: u64, page: u64, count: u32, rights: u8) -> Run {
+    Run {
+        va,
+        page,
+        count,
+        rights,
+    }
+}
+
+/// An image of one segment (address, file bytes, memory size, flags)
+/// entered at `entry`.
+fn one_seg(entry: u64, va: u64, file: usize, mem: u64, flags: u32) -> Vec<u8> {
+    elf_image(
+        entry,
+        &[Seg {
+            va,
+            file,
+            mem,
+            flags,
+        }],
+    )
 }
 
 #[test]
@@ -200,56 +185,21 @@ fn refuses_bad_images_with_typed_errors() {
     let mut wrong = probe_like();
     wrong[16] = 3; // ET_DYN
     assert_eq!(plan(&wrong, 100), Err(ImageError::WrongKind));
-    let low = elf_image(
-        0x1000,
-        &[Seg {
-            va: 0x1000,
-            file: 8,
-            mem: 8,
-            flags: RX,
-        }],
-    );
-    assert_eq!(plan(&low, 100), Err(ImageError::BadSegment));
-    let high = elf_image(
-        0x40_0000,
-        &[Seg {
-            va: abi::IMAGE_LIMIT - 0x1000,
-            file: 8,
-            mem: 0x2000,
-            flags: RX,
-        }],
-    );
-    assert_eq!(plan(&high, 100), Err(ImageError::BadSegment));
-    let bss_short = elf_image(
-        0x40_0000,
-        &[Seg {
-            va: 0x40_0000,
-            file: 64,
-            mem: 8,
-            flags: RX,
-        }],
-    );
-    assert_eq!(plan(&bss_short, 100), Err(ImageError::BadSegment));
-    let no_x = elf_image(
-        0x40_0000,
-        &[Seg {
-            va: 0x40_0000,
-            file: 8,
-            mem: 8,
-            flags: RW,
-        }],
-    );
-    assert_eq!(plan(&no_x, 100), Err(ImageError::BadEntry));
-    let outside = elf_image(
-        0x50_0000,
-        &[Seg {
-            va: 0x40_0000,
-            file: 8,
-            mem: 8,
-            flags: RX,
-        }],
-    );
-    assert_eq!(plan(&outside, 100), Err(ImageError::BadEntry));
+    use ImageError::{BadEntry, BadSegment};
+    let high = abi::IMAGE_LIMIT - 0x1000;
+    for (what, image, error) in [
+        ("low", one_seg(0x1000, 0x1000, 8, 8, RX), BadSegment),
+        ("high", one_seg(0x40_0000, high, 8, 0x2000, RX), BadSegment),
+        (
+            "bss short",
+            one_seg(0x40_0000, 0x40_0000, 64, 8, RX),
+            BadSegment,
+        ),
+        ("no x", one_seg(0x40_0000, 0x40_0000, 8, 8, RW), BadEntry),
+        ("outside", one_seg(0x50_0000, 0x40_0000, 8, 8, RX), BadEntry),
+    ] {
+        assert_eq!(plan(&image, 100), Err(error), "{what}");
+    }
     assert_eq!(
         plan(&probe_like(), 21),
         Err(ImageError::TooLarge {

@@ -12,7 +12,7 @@ use plotters::prelude::*;
 
 use super::anchors;
 use super::output::Meta;
-use super::plot::{SIZE, err};
+use super::plot::{chart, err, legend, svg};
 use super::records::{ConfigResult, UrpcRow};
 use super::summary::{median, range};
 
@@ -84,17 +84,8 @@ pub fn urpc_svg(title: &str, configs: &[ConfigResult]) -> Result<String> {
         .unwrap_or(1) as f64
         * 1.15;
     let n = groups.len().max(1);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..top)
-            .map_err(err)?;
+    svg(|root| {
+        let mut chart = chart(root, title, 70, -0.5f64..(n as f64 - 0.5), 0f64..top)?;
         let labels: Vec<String> = groups.iter().map(|(l, _)| l.clone()).collect();
         chart
             .configure_mesh()
@@ -147,17 +138,8 @@ pub fn urpc_svg(title: &str, configs: &[ConfigResult]) -> Result<String> {
                     Rectangle::new([(x, y - 5), (x + 18, y + 5)], colour.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
+        legend(&mut chart, SeriesLabelPosition::UpperLeft, 14)
+    })
 }
 
 /// The order of E2's series in the legend.

@@ -12,7 +12,7 @@ use plotters::prelude::*;
 
 use super::anchors;
 use super::output::Meta;
-use super::plot::{PALETTE, SIZE, err};
+use super::plot::{PALETTE, chart, cores_mesh, legend, line, svg};
 use super::records::{ConfigResult, UpdateRow};
 
 /// The CSV of E2: one row per configuration, series and `k`.
@@ -79,61 +79,17 @@ pub fn update_svg(title: &str, configs: &[ConfigResult]) -> Result<String> {
         .flat_map(|(_, _, pts)| pts.iter().map(|p| p.1))
         .fold(1.0f64, f64::max)
         * 1.1;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0.5f64..(f64::from(max_cores) + 0.5), 0f64..top)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_labels(max_cores as usize + 1)
-            .x_label_formatter(&|x| {
-                if (x - x.round()).abs() < 0.01 {
-                    format!("{}", x.round())
-                } else {
-                    String::new()
-                }
-            })
-            .label_style(("sans-serif", 14))
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .x_desc("cores")
-            .y_desc("latency (cycles per update)")
-            .draw()
-            .map_err(err)?;
+    svg(|root| {
+        let x = 0.5f64..(f64::from(max_cores) + 0.5);
+        let mut chart = chart(root, title, 80, x, 0f64..top)?;
+        cores_mesh(&mut chart, max_cores, "latency (cycles per update)")?;
         for (i, (label, msg, mut pts)) in lines.into_values().enumerate() {
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let colour = PALETTE[i % PALETTE.len()];
-            let style = if msg {
-                colour.stroke_width(3)
-            } else {
-                colour.stroke_width(2)
-            };
-            chart
-                .draw_series(LineSeries::new(pts.clone(), style))
-                .map_err(err)?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
-            chart
-                .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
-                .map_err(err)?;
+            let width = if msg { 3 } else { 2 };
+            line(&mut chart, label, pts, PALETTE[i % PALETTE.len()], width)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
+        legend(&mut chart, SeriesLabelPosition::UpperLeft, 14)
+    })
 }
 
 /// An E2 series: its label and its rows by core count.

@@ -75,6 +75,8 @@ pub struct FaultRow {
     /// Rounds, each abandoned with a timeout naming the silent core, its
     /// replicas restored and the other tree's retype done.
     pub reps: u64,
+    /// Retypes of another tree done while the core was silent.
+    pub others_done: u64,
     /// Median cycles to the abandonment.
     pub cycles: f64,
     /// The owner's bound.
@@ -145,6 +147,7 @@ pub fn parse_record(
                 variant: f.variant.to_owned(),
                 silent: f.silent,
                 reps: f.reps,
+                others_done: f.others_done,
                 cycles: f.cycles.as_f64(),
                 bound: f.bound,
             });
@@ -350,8 +353,20 @@ pub fn caps_report(configs: &[ConfigResult]) -> String {
         for f in &c.caps.faults {
             let _ = writeln!(
                 out,
-                "  core {} silent ({}): {} of {} revokes abandoned after {:.0} cycles (bound {}), replicas restored, the other tree's retype done meanwhile",
-                f.silent, f.variant, f.reps, f.reps, f.cycles, f.bound
+                "  core {} silent ({}): {} of {} revokes abandoned after {:.0} cycles (bound {}), replicas restored; a retype of a tree it does not hold done meanwhile in {} of {}{}",
+                f.silent,
+                f.variant,
+                f.reps,
+                f.reps,
+                f.cycles,
+                f.bound,
+                f.others_done,
+                f.reps,
+                if f.variant == "broadcast" && f.others_done < f.reps {
+                    " (broadcast asks every core, the silent one too)"
+                } else {
+                    ""
+                }
             );
         }
         if !c.caps.ram.is_empty() {

@@ -1,15 +1,13 @@
 //! E5 (`exp=locks`) on the host: its CSV, its plot and its summary.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use anyhow::Result;
 
 use super::anchors;
 use super::output::Meta;
-use super::plot::log_lines_svg;
 use super::records::ConfigResult;
-use super::sync::{kind, max_cores, rank};
+use super::sync::{kind, series_svg};
 
 /// The CSV of E5: one row per configuration and lock.
 pub fn locks_csv(meta: &Meta, configs: &[ConfigResult]) -> String {
@@ -45,21 +43,10 @@ pub fn locks_csv(meta: &Meta, configs: &[ConfigResult]) -> String {
 /// The E5 plot: throughput against cores, a line per lock (log scale;
 /// message locks drawn thick).
 pub fn locks_svg(title: &str, configs: &[ConfigResult]) -> Result<String> {
-    let mut lines: BTreeMap<(usize, String), Vec<(f64, f64)>> = BTreeMap::new();
-    for c in configs {
-        for r in &c.sync.locks {
-            lines
-                .entry((rank(&r.series), r.series.clone()))
-                .or_default()
-                .push((f64::from(c.cores), r.tput));
-        }
-    }
-    log_lines_svg(
-        title,
-        "acquisitions per million cycles (log)",
-        lines,
-        max_cores(configs),
-    )
+    let y = "acquisitions per million cycles (log)";
+    series_svg(title, y, configs, |c| {
+        c.sync.locks.iter().map(|r| (r.series.as_str(), r.tput))
+    })
 }
 
 /// The E5 terminal report: a table per core count, the best of each kind,

@@ -1,15 +1,13 @@
 //! E6 (`exp=barriers`) on the host: its CSV, its plot and its summary.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use anyhow::Result;
 
 use super::anchors;
 use super::output::Meta;
-use super::plot::log_lines_svg;
 use super::records::ConfigResult;
-use super::sync::{kind, max_cores, rank};
+use super::sync::{kind, series_svg};
 
 /// The CSV of E6: one row per configuration and barrier.
 pub fn barriers_csv(meta: &Meta, configs: &[ConfigResult]) -> String {
@@ -41,16 +39,12 @@ pub fn barriers_csv(meta: &Meta, configs: &[ConfigResult]) -> String {
 /// The E6 plot: cycles per episode against cores, a line per barrier (log
 /// scale).
 pub fn barriers_svg(title: &str, configs: &[ConfigResult]) -> Result<String> {
-    let mut lines: BTreeMap<(usize, String), Vec<(f64, f64)>> = BTreeMap::new();
-    for c in configs {
-        for r in &c.sync.barriers {
-            lines
-                .entry((rank(&r.series), r.series.clone()))
-                .or_default()
-                .push((f64::from(c.cores), r.cycles));
-        }
-    }
-    log_lines_svg(title, "cycles per episode (log)", lines, max_cores(configs))
+    series_svg(title, "cycles per episode (log)", configs, |c| {
+        c.sync
+            .barriers
+            .iter()
+            .map(|r| (r.series.as_str(), r.cycles))
+    })
 }
 
 /// The E6 terminal report.

@@ -28,17 +28,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use qemu::OwnedRecord;
 use serde::Serialize;
 
 use super::anchors;
 use super::output::Meta;
-use super::records::{ConfigResult, RecordsError, typed};
+use super::records::{ConfigResult, RecordsError};
 use crate::check::history::{History, Op as CheckOp};
 use crate::check::outcome::{Deadline, Verdict};
 use crate::check::{lin, seq, stale};
-use services::exp::record::Record;
-use services::exp::{ExpSkew, ReplicaOp, ReplicaPoint as PointRecord};
 
 /// One operation of a history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -109,63 +106,6 @@ pub struct ConsistencyResult {
     /// Each model's history, in record order.
     #[serde(skip)]
     pub histories: BTreeMap<String, Vec<HistoryOp>>,
-}
-
-/// Reads one record into `out` if it is one of E7's; returns whether it
-/// was.
-pub fn parse_record(
-    r: &OwnedRecord,
-    cores: u32,
-    out: &mut ConsistencyResult,
-) -> Result<bool, RecordsError> {
-    match r.kind.as_str() {
-        ExpSkew::KIND => {
-            let s: ExpSkew = typed(r)?;
-            out.skews.push(SkewRow {
-                cores,
-                core: s.core,
-                offset: s.offset,
-                rtt: s.rtt,
-            });
-        }
-        ReplicaOp::KIND => {
-            let o: ReplicaOp = typed(r)?;
-            let op = HistoryOp {
-                core: o.core,
-                write: o.write,
-                key: o.key,
-                value: o.value,
-                invoke: o.invoke,
-                response: o.response,
-            };
-            out.histories
-                .entry(o.model.to_owned())
-                .or_default()
-                .push(op);
-        }
-        PointRecord::KIND => {
-            let p: PointRecord = typed(r)?;
-            let model = p.model.to_owned();
-            if !p.converged {
-                return Err(RecordsError::Diverged { cores, model });
-            }
-            out.points.push(ReplicaPoint {
-                cores,
-                model,
-                ops: p.ops,
-                per_core: p.per_core,
-                reads: p.reads,
-                writes: p.writes,
-                read_median: p.read_median.as_f64(),
-                read_p99: p.read_p99.as_f64(),
-                write_median: p.write_median.as_f64(),
-                write_p99: p.write_p99.as_f64(),
-                tput: p.tput.as_f64(),
-            });
-        }
-        _ => return Ok(false),
-    }
-    Ok(true)
 }
 
 /// Checks, once a configuration's records are read, that every model's

@@ -48,6 +48,7 @@ pub mod e7_consistency;
 pub mod output;
 pub mod plot;
 pub mod records;
+mod rows;
 pub mod summary;
 pub mod sync;
 

@@ -3,8 +3,8 @@
 //! The records are the ones `services::exp` documents (format
 //! `@flotilla/1`): `exp-start`, `urpc-pair`, `urpc-summary`, `update-cost`,
 //! `update-check`, `update-skip`, `lock-point`, `barrier-point`,
-//! `sync-check`, `sync-skip` (read in [`super::sync`]), `exp-skew`,
-//! `replica-op`, `replica-point` (read in [`super::consistency`]),
+//! `sync-check`, `sync-skip`, `exp-skew`, `replica-op`, `replica-point`
+//! (each read into its rows in `rows`),
 //! `exp-done`, and the hosted runtime's
 //! `hosted`. A configuration's records are complete only with one
 //! `exp-start` of the expected experiment and core count and one
@@ -13,10 +13,8 @@
 use qemu::OwnedRecord;
 use serde::Serialize;
 use services::exp::ExpKind;
-use services::exp::record::{Centi, Fields, Record};
-use services::exp::{
-    ConsistencyStart, ExpDone, ExpStart, UpdateCheck, UpdatePoint, UpdateSkip, UrpcPair,
-};
+use services::exp::record::{Fields, Record};
+use services::exp::{ConsistencyStart, ExpDone, ExpStart};
 
 /// One `urpc-pair` record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -291,76 +289,11 @@ pub fn parse(
     let mut done = false;
     for r in records {
         match r.kind.as_str() {
-            UrpcPair::KIND => {
-                let u: UrpcPair = typed(r)?;
-                out.urpc.push(UrpcRow {
-                    cores,
-                    src: u.src,
-                    dst: u.dst,
-                    variant: u.variant.to_owned(),
-                    rtt_median: u.rtt_median,
-                    rtt_p99: u.rtt_p99,
-                    rtt_min: u.rtt_min,
-                    oneway_median: u.oneway_median.as_f64(),
-                    oneway_fine: u.oneway_fine.map(Centi::as_f64),
-                    tput: u.tput.map(Centi::as_f64),
-                    samples: u.samples,
-                    tsc_overhead: u.tsc_overhead,
-                });
-            }
-            UpdatePoint::KIND => {
-                let u: UpdatePoint = typed(r)?;
-                out.update.push(UpdateRow {
-                    cores,
-                    series: u.series.to_owned(),
-                    k: u.k,
-                    cycles: u.cycles.as_f64(),
-                    p99: u.p99.as_f64(),
-                    min_core: u.min_core.as_f64(),
-                    max_core: u.max_core.as_f64(),
-                    samples: u.samples,
-                    updates: u.updates,
-                    lost: u.lost,
-                    tsc_overhead: u.tsc_overhead,
-                });
-            }
-            UpdateCheck::KIND => {
-                let c: UpdateCheck = typed(r)?;
-                let row = CheckRow {
-                    cores,
-                    series: c.series.to_owned(),
-                    k: c.k,
-                    sent: c.sent,
-                    applied: c.applied,
-                    conserved: c.conserved,
-                };
-                if !row.conserved || row.sent != row.applied {
-                    return Err(RecordsError::NotConserved {
-                        cores,
-                        series: row.series,
-                        k: row.k,
-                        sent: row.sent,
-                        applied: row.applied,
-                    });
-                }
-                out.checks.push(row);
-            }
-            UpdateSkip::KIND => {
-                let s: UpdateSkip = typed(r)?;
-                out.skips.push(SkipRow {
-                    cores,
-                    series: s.series.to_owned(),
-                    k: s.k,
-                    reason: s.reason.to_owned(),
-                });
-            }
             "hosted" => out.hosted = Some(r.fields.clone()),
             ExpDone::KIND => done = typed::<ExpDone>(r)?.ok,
             _ => {
-                if !super::e7_consistency::parse_record(r, cores, &mut out.consistency)?
-                    && !super::e4_caps::parse_record(r, cores, &mut out.caps)?
-                {
-                    super::sync::parse_record(r, cores, &mut out.sync)?;
+                if !super::rows::read(r, cores, &mut out)? {
+                    super::e4_caps::parse_record(r, cores, &mut out.caps)?;
                 }
             }
         }

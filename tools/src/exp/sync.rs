@@ -1,19 +1,19 @@
-//! What E5 (locks) and E6 (barriers) share on the host: their records
-//! and rows. Each one's CSV, plot and report are in [`super::e5_locks`]
+//! What E5 (locks) and E6 (barriers) share on the host: their rows and
+//! their log-scale plot of a line per series. Each one's CSV, plot and report are in [`super::e5_locks`]
 //! and [`super::e6_barriers`].
 //!
 //! The records are `lock-point`, `barrier-point`, `sync-check` and
 //! `sync-skip`, documented in `services::exp`. A `sync-check` that is not
-//! `ok=1` makes the configuration unusable ([`RecordsError::SyncViolation`]).
+//! `ok=1` makes the configuration unusable ([`super::records::RecordsError::SyncViolation`]).
+
+use std::collections::BTreeMap;
 
 use anyhow::Result;
-use qemu::OwnedRecord;
 use serde::Serialize;
 use services::exp::{BARRIER_SERIES, LOCK_SERIES};
 
-use super::records::{ConfigResult, RecordsError, typed};
-use services::exp::record::Record;
-use services::exp::{BarrierPoint, LockPoint, SyncCheck as CheckRecord, SyncSkip as SkipRecord};
+use super::plot::log_lines_svg;
+use super::records::ConfigResult;
 
 /// One `lock-point` record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -107,78 +107,6 @@ pub struct SyncResult {
     pub skips: Vec<SyncSkip>,
 }
 
-/// Reads one record into `out` if it is one of E5's or E6's; returns
-/// whether it was.
-pub fn parse_record(
-    r: &OwnedRecord,
-    cores: u32,
-    out: &mut SyncResult,
-) -> Result<bool, RecordsError> {
-    match r.kind.as_str() {
-        LockPoint::KIND => {
-            let l: LockPoint = typed(r)?;
-            out.locks.push(LockRow {
-                cores,
-                series: l.series.to_owned(),
-                cs_lines: l.cs_lines,
-                participants: l.participants,
-                acquisitions: l.acquisitions,
-                tput: l.tput.as_f64(),
-                latency: l.latency.as_f64(),
-                p99: l.p99.as_f64(),
-                min_core: l.min_core,
-                max_core: l.max_core,
-                max_run: l.max_run,
-                mean: l.cycles as f64 * f64::from(l.participants) / l.acquisitions.max(1) as f64,
-                slowest: l.slowest.map(|c| c.as_f64()),
-            });
-        }
-        BarrierPoint::KIND => {
-            let b: BarrierPoint = typed(r)?;
-            out.barriers.push(BarrierRow {
-                cores,
-                series: b.series.to_owned(),
-                cycles: b.cycles.as_f64(),
-                p99: b.p99.as_f64(),
-                min_core: b.min_core.as_f64(),
-                max_core: b.max_core.as_f64(),
-                episodes: b.episodes,
-            });
-        }
-        CheckRecord::KIND => {
-            let c: CheckRecord = typed(r)?;
-            let check = SyncCheck {
-                cores,
-                exp: c.exp.to_owned(),
-                series: c.series.to_owned(),
-                expected: c.expected,
-                counted: c.counted,
-                violations: c.violations,
-            };
-            if !c.ok || check.violations > 0 || check.expected != check.counted {
-                return Err(RecordsError::SyncViolation {
-                    cores,
-                    series: check.series,
-                    violations: check.violations,
-                    expected: check.expected,
-                    counted: check.counted,
-                });
-            }
-            out.checks.push(check);
-        }
-        SkipRecord::KIND => {
-            let s: SkipRecord = typed(r)?;
-            out.skips.push(SyncSkip {
-                cores,
-                series: s.series.to_owned(),
-                reason: s.reason.to_owned(),
-            });
-        }
-        _ => return Ok(false),
-    }
-    Ok(true)
-}
-
 /// `messages` or `shared-memory`.
 pub(crate) fn kind(series: &str) -> &'static str {
     if series.starts_with("msg-") {
@@ -195,6 +123,29 @@ pub(crate) fn rank(series: &str) -> usize {
         .chain(BARRIER_SERIES.iter())
         .position(|s| *s == series)
         .unwrap_or(usize::MAX)
+}
+
+/// A log-scale line per series against cores: `points` gives each
+/// configuration's (series, value) points.
+pub(crate) fn series_svg<'c, I>(
+    title: &str,
+    y_desc: &str,
+    configs: &'c [ConfigResult],
+    points: impl Fn(&'c ConfigResult) -> I,
+) -> Result<String>
+where
+    I: Iterator<Item = (&'c str, f64)>,
+{
+    let mut lines: BTreeMap<(usize, String), Vec<(f64, f64)>> = BTreeMap::new();
+    for c in configs {
+        for (series, v) in points(c) {
+            lines
+                .entry((rank(series), series.to_owned()))
+                .or_default()
+                .push((f64::from(c.cores), v));
+        }
+    }
+    log_lines_svg(title, y_desc, lines, max_cores(configs))
 }
 
 /// The most cores of any configuration.

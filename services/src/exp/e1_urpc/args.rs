@@ -200,6 +200,7 @@ impl UrpcArgs {
 mod tests {
     use super::*;
     use crate::exp::Params;
+    use crate::exp::request::assert_bad_values;
     use alloc::format;
 
     fn args(s: &str) -> UrpcArgs {
@@ -236,18 +237,7 @@ mod tests {
             err("exp=urpc,pairs=all,pairs=adjacent"),
             ArgsError::Repeated("pairs".into())
         );
-        for bad in [
-            "exp=urpc,pairs=some",
-            "exp=urpc,slots=1",
-            "exp=urpc,rtt-batch=0",
-            "exp=urpc,rtt-batch=4097",
-        ] {
-            assert!(
-                matches!(err(bad), ArgsError::BadValue { .. }),
-                "{bad}: {:?}",
-                err(bad)
-            );
-        }
+        assert_bad_values("exp=urpc", "pairs=some slots=1 rtt-batch=0 rtt-batch=4097");
     }
 
     #[test]

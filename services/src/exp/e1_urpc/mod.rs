@@ -31,7 +31,6 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
-use core::fmt;
 use core::sync::atomic::Ordering;
 
 use urpc::bench::{self, PingPong, Summary};
@@ -40,7 +39,8 @@ use urpc::{
 };
 
 use super::ExpError;
-use super::experiment::{Experiment, Run};
+use super::declare_exp::experiment;
+use super::experiment::Run;
 use super::record::emit;
 use super::request::{ArgsError, Request};
 use super::shared::{Bump, control_bytes};
@@ -49,48 +49,16 @@ use crate::platform::Platform;
 use crate::shm::Shared;
 
 mod args;
-mod typed;
 
+pub use super::catalog::{UrpcPair, UrpcStart, UrpcSummary};
 pub use args::{Pairs, UrpcArgs};
-pub use typed::{UrpcPair, UrpcStart, UrpcSummary};
 
-/// E1 (`exp=urpc`).
-#[derive(Clone, Copy, Debug)]
-pub struct Urpc;
-
-impl Experiment for Urpc {
-    const NAME: &'static str = "urpc";
-    const KEYS: &'static [&'static str] = &args::KEYS;
-    type Args = UrpcArgs;
-    type Plan = Plan;
-    type Layout = Layout;
-
-    fn parse_key(args: &mut UrpcArgs, key: &str, value: &str) -> Result<bool, ArgsError> {
-        args.parse_key(key, value)
-    }
-
+experiment! {
+    /// E1 (`exp=urpc`).
+    Urpc = "urpc"(UrpcArgs) run_pairs;
+    plan(req, args, cores) Plan::new(req, args, cores);
     fn check(req: &Request, args: &UrpcArgs) -> Result<(), ArgsError> {
         args.check(req)
-    }
-
-    fn write_args(args: &UrpcArgs, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        args.write(f)
-    }
-
-    fn plan(req: &Request, args: &UrpcArgs, cores: u32) -> Result<Plan, ExpError> {
-        Plan::new(req, args, cores)
-    }
-
-    fn layout(plan: &Plan, cores: u32) -> Layout {
-        Layout::new(plan, cores)
-    }
-
-    fn arena_bytes(lay: &Layout) -> usize {
-        lay.end
-    }
-
-    fn run<P: Platform>(p: &mut P, run: Run<'_, Urpc>) -> Result<(), ExpError> {
-        run_pairs(p, run)
     }
 }
 

@@ -192,6 +192,7 @@ impl UpdateArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exp::request::assert_bad_values;
     use crate::exp::{Params, Request};
     use alloc::format;
     use alloc::vec::Vec;
@@ -209,18 +210,10 @@ mod tests {
 
     #[test]
     fn refuses_bad_arguments() {
-        for bad in [
-            "exp=update-cost,k=0",
-            "exp=update-cost,k=65",
-            "exp=update-cost,k=1;1",
-            "exp=update-cost,k=",
-            "exp=update-cost,series=shm;bogus",
-            "exp=update-cost,series=shm;shm",
-            "exp=update-cost,ms=0",
-        ] {
-            let err = Request::parse(bad).unwrap_err();
-            assert!(matches!(err, ArgsError::BadValue { .. }), "{bad}: {err:?}");
-        }
+        assert_bad_values(
+            "exp=update-cost",
+            "k=0 k=65 k=1;1 k= series=shm;bogus series=shm;shm ms=0",
+        );
     }
 
     #[test]

@@ -43,7 +43,6 @@
 //!   skipped (`update-skip`).
 
 use alloc::vec::Vec;
-use core::fmt;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use urpc::Variant;
@@ -51,9 +50,10 @@ use urpc::bench::{self, Summary};
 use urpc::{duplex_region_size, region_size};
 
 use super::ExpError;
-use super::experiment::{Experiment, Run};
+use super::declare_exp::{experiment, slots};
+use super::experiment::Run;
 use super::record::emit;
-use super::request::{ArgsError, Request};
+use super::request::Request;
 use super::shared::{BLOCK, Bump, Control, control_bytes};
 use super::stats::{pooled_per_op, sample_buffer};
 use crate::platform::Platform;
@@ -62,47 +62,16 @@ use crate::shm::Shared;
 mod args;
 mod msg;
 mod records;
-mod typed;
 
+pub use super::catalog::{UpdateCheck, UpdatePoint, UpdateSkip, UpdateStart};
 pub use args::{Lines, MAX_LINES, Series, UpdateArgs};
 use msg::{client, serve};
 use records::{Check, print_point};
-pub use typed::{UpdateCheck, UpdatePoint, UpdateSkip, UpdateStart};
 
-/// E2 (`exp=update-cost`).
-#[derive(Clone, Copy, Debug)]
-pub struct UpdateCost;
-
-impl Experiment for UpdateCost {
-    const NAME: &'static str = "update-cost";
-    const KEYS: &'static [&'static str] = &args::KEYS;
-    type Args = UpdateArgs;
-    type Plan = Plan;
-    type Layout = Layout;
-
-    fn parse_key(args: &mut UpdateArgs, key: &str, value: &str) -> Result<bool, ArgsError> {
-        args.parse_key(key, value)
-    }
-
-    fn write_args(args: &UpdateArgs, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        args.write(f)
-    }
-
-    fn plan(req: &Request, args: &UpdateArgs, _cores: u32) -> Result<Plan, ExpError> {
-        Ok(Plan::new(req, args))
-    }
-
-    fn layout(plan: &Plan, cores: u32) -> Layout {
-        Layout::new(plan, cores)
-    }
-
-    fn arena_bytes(lay: &Layout) -> usize {
-        lay.end
-    }
-
-    fn run<P: Platform>(p: &mut P, run: Run<'_, UpdateCost>) -> Result<(), ExpError> {
-        run_points(p, run)
-    }
+experiment! {
+    /// E2 (`exp=update-cost`).
+    UpdateCost = "update-cost"(UpdateArgs) run_points;
+    plan(req, args, _cores) Ok(Plan::new(req, args));
 }
 
 /// Words per cache line.
@@ -205,14 +174,9 @@ impl Layout {
     }
 }
 
-/// Words of a core's result line.
-mod slot {
-    pub const MEDIAN_X100: usize = 0;
-    pub const P99_X100: usize = 8;
-    pub const SAMPLES: usize = 16;
-    pub const UPDATES: usize = 24;
-    pub const ROUND_UPDATES: usize = 32;
-    pub const OVERHEAD: usize = 40;
+slots! {
+    /// Words of a core's result line.
+    step 8: MEDIAN_X100 P99_X100 SAMPLES UPDATES ROUND_UPDATES OVERHEAD
 }
 
 /// The record name of a point's series as measured by `core`.
@@ -263,7 +227,7 @@ fn run_points<P: Platform>(p: &mut P, run: Run<'_, UpdateCost>) -> Result<(), Ex
         let mut total = 0;
         for _ in 0..plan.rounds {
             if me == 0 {
-                reset(ctl, mem, lay, plan, point)?;
+                reset(&run, point)?;
             }
             let cap = match point.series {
                 Series::Msg if me == 0 => round_cap,
@@ -331,13 +295,8 @@ fn run_points<P: Platform>(p: &mut P, run: Run<'_, UpdateCost>) -> Result<(), Ex
 
 /// Core 0, before each round: zero the shared lines and the lock, clear
 /// the stop flag, and for MSG format every client's channel.
-fn reset(
-    ctl: &Control<'_>,
-    mem: &Shared<'_>,
-    lay: &Layout,
-    plan: &Plan,
-    point: Point,
-) -> Result<(), ExpError> {
+fn reset(run: &Run<'_, UpdateCost>, point: Point) -> Result<(), ExpError> {
+    let (ctl, mem, lay, plan) = (&run.ctl, &run.mem, &run.lay, &run.plan);
     ctl.stop().store(0, Ordering::Relaxed);
     mem.zero(lay.array, plan.max_k() * 64);
     mem.zero(lay.lock, 2 * BLOCK);

@@ -20,7 +20,7 @@ use crate::proto::Out;
 use crate::proto::caps::{Bug, Caps, CapsEffect, Obj, Outcome, Request, Variant};
 use crate::shm::Shared;
 
-use super::typed::{CapsCheck, CapsPoint};
+use crate::exp::catalog::{CapsCheck, CapsPoint};
 
 /// A bound no operation reaches: every core of the run answers.
 const NEVER: u64 = u64::MAX / 4;
@@ -53,7 +53,7 @@ pub(super) enum Task {
     Setup { r: u32, drop_own: bool },
     /// Ask for the measured operation.
     Measure(Op),
-    /// Delete every copy held here.
+    /// Delete every copy held here, and every copy that comes back.
     Clean,
 }
 
@@ -145,7 +145,8 @@ pub(super) fn child_of(obj: Obj) -> Obj {
 
 impl Work<Caps> for CapsWork<'_> {
     fn step(&mut self, m: &mut Caps, out: &mut Out<CapsEffect>) -> Result<(), ExpError> {
-        if self.started {
+        // A copy that comes back (its marks restored) is deleted too.
+        if self.started && self.task != Task::Clean {
             return Ok(());
         }
         self.started = true;
@@ -244,7 +245,8 @@ impl Work<Caps> for CapsWork<'_> {
     }
 
     fn done(&self, m: &Caps) -> bool {
-        self.started && self.pending.is_empty() && m.quiescent()
+        let cleaned = self.task != Task::Clean || m.held().next().is_none();
+        self.started && self.pending.is_empty() && m.quiescent() && cleaned
     }
 }
 
@@ -334,7 +336,7 @@ fn point<P: Platform>(
         let mut w = CapsWork::new(task, obj, ctl, start_word);
         raise_stop(p, ctl, me, 1)?;
         phase += 1;
-        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase, None)?;
+        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase)?;
         let before = lay.rest.sent(mem);
         let mut failed = w.failed;
         // The operation.
@@ -348,7 +350,7 @@ fn point<P: Platform>(
         raise_stop(p, ctl, me, 0)?;
         ctl.start_barrier(p)?;
         phase += 1;
-        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase, None)?;
+        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase)?;
         let messages = lay.rest.sent(mem) - before;
         failed += w.failed;
         publish(mem, lay, me, &m, &w, obj, failed);
@@ -367,7 +369,7 @@ fn point<P: Platform>(
         let mut w = CapsWork::new(Task::Clean, obj, ctl, start_word);
         raise_stop(p, ctl, me, 1)?;
         phase += 1;
-        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase, None)?;
+        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase)?;
         mem.word(lay.result(me, slot::A))
             .store(m.held().count() as u64 + w.failed, Ordering::Relaxed);
         ctl.barrier(p)?;

@@ -60,12 +60,12 @@
 //! `conserved=1` when nothing was lost, invented or held twice.
 
 use alloc::vec::Vec;
-use core::fmt;
 
 use super::ExpError;
-use super::experiment::{Experiment, Run};
+use super::declare_exp::{experiment, slots};
+use super::experiment::Run;
 use super::net;
-use super::request::{ArgsError, Request};
+use super::request::Request;
 use super::rest::Rest;
 use super::shared::{BLOCK, Bump, control_bytes};
 use crate::platform::Platform;
@@ -75,64 +75,37 @@ mod args;
 mod caps_points;
 mod fault;
 mod ram_points;
-mod typed;
 
+pub use crate::exp::catalog::{CapsCheck, CapsFault, CapsPoint, CapsStart, MemCheck, RamPoint};
 pub use args::{BROKEN, CapsArgs, MAX_HOLDERS, OPS, RAM_SERIES, VARIANTS};
 pub use fault::FAULT_BOUND;
-pub use typed::{CapsCheck, CapsFault, CapsPoint, CapsStart, MemCheck, RamPoint};
 
-/// E4 (`exp=caps`).
-#[derive(Clone, Copy, Debug)]
-pub struct CapsRam;
-
-impl Experiment for CapsRam {
-    const NAME: &'static str = "caps";
-    const KEYS: &'static [&'static str] = &args::KEYS;
-    type Args = CapsArgs;
-    type Plan = Plan;
-    type Layout = Layout;
-
-    fn parse_key(args: &mut CapsArgs, key: &str, value: &str) -> Result<bool, ArgsError> {
-        args.parse_key(key, value)
-    }
-
-    fn write_args(args: &CapsArgs, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        args.write(f)
-    }
-
-    fn plan(req: &Request, args: &CapsArgs, cores: u32) -> Result<Plan, ExpError> {
-        Ok(Plan::new(req, args, cores))
-    }
-
-    fn layout(plan: &Plan, cores: u32) -> Layout {
-        Layout::new(plan, cores)
-    }
-
-    fn arena_bytes(lay: &Layout) -> usize {
-        lay.end
-    }
-
+experiment! {
+    /// E4 (`exp=caps`).
+    CapsRam = "caps"(CapsArgs) run_all;
+    plan(req, args, cores) Ok(Plan::new(req, args, cores));
     /// One pass; `reps=` says how many operations.
     fn rounds(_req: &Request) -> u32 {
         1
     }
+}
 
-    fn run<P: Platform>(p: &mut P, run: Run<'_, CapsRam>) -> Result<(), ExpError> {
-        let own = typed::CapsStart {
-            reps: run.plan.reps,
-            holders: run.plan.holders,
-            points: (run.plan.variants.len() * run.plan.ops.len()) as u64,
-            blocks: run.plan.blocks,
-        };
-        run.start(p, own);
-        super::stats::warm_heap(WARM_HEAP);
-        run.ctl.barrier(p)?;
-        caps_points::run(p, &run)?;
-        fault::run(p, &run)?;
-        ram_points::run(p, &run)?;
-        run.done(p);
-        run.ctl.barrier(p)
-    }
+/// Runs E4 on this core.
+fn run_all<P: Platform>(p: &mut P, run: Run<'_, CapsRam>) -> Result<(), ExpError> {
+    let own = CapsStart {
+        reps: run.plan.reps,
+        holders: run.plan.holders,
+        points: (run.plan.variants.len() * run.plan.ops.len()) as u64,
+        blocks: run.plan.blocks,
+    };
+    run.start(p, own);
+    super::stats::warm_heap(WARM_HEAP);
+    run.ctl.barrier(p)?;
+    caps_points::run(p, &run)?;
+    fault::run(p, &run)?;
+    ram_points::run(p, &run)?;
+    run.done(p);
+    run.ctl.barrier(p)
 }
 
 /// Bytes of heap each core touches before it measures: what the protocol
@@ -232,18 +205,9 @@ pub struct Layout {
     pub(crate) end: usize,
 }
 
-/// Words of a core's result block.
-pub(crate) mod slot {
-    pub const A: usize = 0;
-    pub const B: usize = 8;
-    pub const C: usize = 16;
-    pub const D: usize = 24;
-    pub const E: usize = 32;
-    pub const F: usize = 40;
-    pub const G: usize = 48;
-    pub const H: usize = 56;
-    pub const I: usize = 64;
-    pub const J: usize = 72;
+slots! {
+    /// Words of a core's result block, by byte offset.
+    step 8: A B C D E F G H I J
 }
 
 impl Layout {

@@ -20,7 +20,7 @@ use crate::proto::Out;
 use crate::proto::ram::{Ram, RamEffect, Region};
 use crate::shm::Shared;
 
-use super::typed::{MemCheck, RamPoint};
+use crate::exp::catalog::{MemCheck, RamPoint};
 
 /// A bound no request reaches: every core of the run answers.
 const NEVER: u64 = u64::MAX / 4;
@@ -286,12 +286,12 @@ fn msg_point<P: Platform>(p: &mut P, run: &Run<'_, CapsRam>) -> Result<(), ExpEr
         ctl.barrier(p)?;
         ctl.start_barrier(p)?;
         phase += 1;
-        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut a, phase, None)?;
+        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut a, phase)?;
         core::mem::swap(&mut a.have, &mut fr.have);
         ctl.barrier(p)?;
         ctl.start_barrier(p)?;
         phase += 1;
-        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut fr, phase, None)?;
+        settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut fr, phase)?;
     }
     let overhead = run.overhead();
     let mut f = a.f;

@@ -84,17 +84,10 @@ impl LockArgs {
 
 #[cfg(test)]
 mod tests {
-    use crate::exp::{ArgsError, Request};
+    use crate::exp::request::assert_bad_values;
 
     #[test]
     fn refuses_bad_arguments() {
-        for bad in [
-            "exp=locks,locks=tas;tas",
-            "exp=locks,locks=spin",
-            "exp=locks,cs-lines=65",
-        ] {
-            let err = Request::parse(bad).unwrap_err();
-            assert!(matches!(err, ArgsError::BadValue { .. }), "{bad}: {err:?}");
-        }
+        assert_bad_values("exp=locks", "locks=tas;tas locks=spin cs-lines=65");
     }
 }

@@ -39,70 +39,38 @@
 //! rounds.
 
 use alloc::vec::Vec;
-use core::fmt;
 use core::sync::atomic::Ordering;
 
 use urpc::bench::Summary;
 
 use super::ExpError;
+use super::catalog::SyncSkip;
+use super::declare_exp::{experiment, slots};
 use super::experiment::{Experiment, Run};
 use super::net;
 use super::points::{self, Results};
 use super::record::emit;
-use super::request::{ArgsError, Request};
+use super::request::Request;
 use super::series_set::SeriesSet;
-use super::shared::{BLOCK, Bump, Control, control_bytes};
+use super::shared::{BLOCK, Bump, control_bytes};
 use super::stats::{pooled, sample_buffer};
 use super::sync::LockKind as ShmKind;
-use super::sync_records::SyncSkip;
 use crate::platform::Platform;
 use crate::proto::lock::LockKind as MsgKind;
-use crate::shm::Shared;
 
 mod args;
 mod records;
 mod rounds;
-mod typed;
 
+pub use super::catalog::{LockPoint, LockStart};
 pub use args::{LOCK_SERIES, LockArgs};
 use records::{Check, check_round, print_point};
-use rounds::{Init, Round, ShmRound, msg_round};
-pub use typed::{LockPoint, LockStart};
+use rounds::{Round, ShmRound, msg_round};
 
-/// E5 (`exp=locks`).
-#[derive(Clone, Copy, Debug)]
-pub struct Locks;
-
-impl Experiment for Locks {
-    const NAME: &'static str = "locks";
-    const KEYS: &'static [&'static str] = &args::KEYS;
-    type Args = LockArgs;
-    type Plan = Plan;
-    type Layout = Layout;
-
-    fn parse_key(args: &mut LockArgs, key: &str, value: &str) -> Result<bool, ArgsError> {
-        args.parse_key(key, value)
-    }
-
-    fn write_args(args: &LockArgs, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        args.write(f)
-    }
-
-    fn plan(req: &Request, args: &LockArgs, _cores: u32) -> Result<Plan, ExpError> {
-        Ok(Plan::new(req, args))
-    }
-
-    fn layout(plan: &Plan, cores: u32) -> Layout {
-        Layout::new(plan, cores)
-    }
-
-    fn arena_bytes(lay: &Layout) -> usize {
-        lay.end
-    }
-
-    fn run<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpError> {
-        run_series(p, run)
-    }
+experiment! {
+    /// E5 (`exp=locks`).
+    Locks = "locks"(LockArgs) run_series;
+    plan(req, args, _cores) Ok(Plan::new(req, args));
 }
 
 /// Acquisitions per timed sample.
@@ -115,16 +83,8 @@ const SERVER: u32 = 0;
 /// Samples a core keeps over all rounds of a point.
 const MAX_SAMPLES: usize = 65_536;
 
-mod slot {
-    pub const ACQUIRED: usize = 0;
-    pub const VIOLATIONS: usize = 1;
-    pub const ELAPSED: usize = 2;
-    pub const MEDIAN_X100: usize = 3;
-    pub const P99_X100: usize = 4;
-    pub const SAMPLES: usize = 5;
-    pub const SEEN: usize = 6;
-    pub const ROUND_ACQUIRED: usize = 7;
-    pub const SLOWEST_X100: usize = 8;
+slots! {
+    ACQUIRED VIOLATIONS ELAPSED MEDIAN_X100 P99_X100 SAMPLES SEEN ROUND_ACQUIRED SLOWEST_X100
 }
 
 /// A lock series.
@@ -186,13 +146,9 @@ pub struct Layout {
 
 impl Layout {
     fn new(plan: &Plan, cores: u32) -> Layout {
-        let lock_words = plan
-            .series
-            .iter()
-            .filter_map(|n| ShmKind::from_name(n))
-            .map(|k| k.words(cores))
-            .max()
-            .unwrap_or(0);
+        let lock_words = points::most_words(&plan.series, |n| {
+            ShmKind::from_name(n).map(|k| k.words(cores))
+        });
         let mut b = Bump::at(control_bytes(cores));
         let lock = b.take(lock_words * 8);
         let inside = b.take(BLOCK);
@@ -221,14 +177,22 @@ impl Layout {
     }
 }
 
+/// On core 0, prints that `series` is skipped, and why.
+fn skip<P: Platform>(p: &mut P, me: u32, series: &str, cores: u32, reason: &str) {
+    if me == 0 {
+        let skip = SyncSkip {
+            exp: Locks::NAME,
+            series,
+            cores,
+            reason,
+        };
+        emit(p, &skip);
+    }
+}
+
 /// Core 0, before each round.
-fn reset(
-    ctl: &Control<'_>,
-    mem: &Shared<'_>,
-    lay: &Layout,
-    plan: &Plan,
-    series: Series,
-) -> Result<(), ExpError> {
+fn reset(run: &Run<'_, Locks>, series: Series) -> Result<(), ExpError> {
+    let (ctl, mem, lay, plan) = (&run.ctl, &run.mem, &run.lay, &run.plan);
     let cores = ctl.cores();
     ctl.stop().store(0, Ordering::Relaxed);
     mem.zero(lay.lock, lay.lock_words * 8);
@@ -238,11 +202,7 @@ fn reset(
     mem.zero(lay.lines, plan.cs_lines as usize * 64);
     mem.zero(lay.log, GRANT_LOG * 8);
     match series {
-        Series::Shm(kind) => kind.visit(Init {
-            mem,
-            base: lay.lock / 8,
-            cores,
-        }),
+        Series::Shm(kind) => kind.init(mem, lay.lock / 8, cores),
         Series::Msg(_) => net::format(mem, lay.mesh, cores)?,
     }
     Ok(())
@@ -262,15 +222,7 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpErro
     for (i, &name) in plan.series.iter().enumerate() {
         if ShmKind::HOSTED_NAMES.contains(&name) && ShmKind::from_name(name).is_none() {
             // A lock of the host's (a futex behind it): not in ring 3.
-            if me == 0 {
-                let skip = SyncSkip {
-                    exp: Locks::NAME,
-                    series: name,
-                    cores,
-                    reason: "hosted-only",
-                };
-                emit(p, &skip);
-            }
+            skip(p, me, name, cores, "hosted-only");
             continue;
         }
         let series = Series::of(
@@ -280,15 +232,7 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpErro
             "unknown lock series",
         )?;
         if series.served() && cores < 2 {
-            if me == 0 {
-                let skip = SyncSkip {
-                    exp: Locks::NAME,
-                    series: name,
-                    cores,
-                    reason: "needs-a-server-and-a-client-core",
-                };
-                emit(p, &skip);
-            }
+            skip(p, me, name, cores, "needs-a-server-and-a-client-core");
             continue;
         }
         let mut samples = sample_buffer(MAX_SAMPLES / plan.rounds.max(1));
@@ -297,7 +241,7 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpErro
         let mut check = Check::default();
         for _ in 0..plan.rounds {
             if me == 0 {
-                reset(ctl, mem, lay, plan, series)?;
+                reset(&run, series)?;
             }
             ctl.barrier(p)?;
             ctl.start_barrier(p)?;
@@ -310,7 +254,7 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Locks>) -> Result<(), ExpErro
                     plan,
                     samples: &mut samples,
                 }),
-                Series::Msg(kind) => msg_round(ctl, mem, lay, plan, kind, &mut samples)?,
+                Series::Msg(kind) => msg_round(&run, kind, &mut samples)?,
             };
             rounds.push(core::mem::replace(
                 &mut samples,

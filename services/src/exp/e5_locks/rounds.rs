@@ -6,8 +6,9 @@ use core::sync::atomic::Ordering;
 
 use urpc::bench;
 
-use super::{BATCH, GRANT_LOG, Layout, Plan, SERVER, Series};
+use super::{BATCH, GRANT_LOG, Layout, Locks, Plan, SERVER, Series};
 use crate::exp::ExpError;
+use crate::exp::Run;
 use crate::exp::net::Net;
 use crate::exp::shared::Control;
 use crate::exp::sync::{LockVisitor, ShmLock};
@@ -98,20 +99,6 @@ impl LockVisitor for ShmRound<'_, '_> {
     }
 }
 
-/// Puts a shared-memory lock's words in their initial state.
-pub(super) struct Init<'r, 'a> {
-    pub(super) mem: &'r Shared<'a>,
-    pub(super) base: usize,
-    pub(super) cores: u32,
-}
-
-impl LockVisitor for Init<'_, '_> {
-    type Output = ();
-    fn visit<L: ShmLock>(self) {
-        L::init(self.mem, self.base, self.cores);
-    }
-}
-
 /// Waits, polling the mesh, until the machine gives an effect.
 fn await_effect(
     ctl: &Control<'_>,
@@ -130,13 +117,11 @@ fn await_effect(
 /// One core's part of a round with a message lock: its acquisitions, then
 /// serving the others until every participant finished.
 pub(super) fn msg_round(
-    ctl: &Control<'_>,
-    mem: &Shared<'_>,
-    lay: &Layout,
-    plan: &Plan,
+    run: &Run<'_, Locks>,
     kind: MsgKind,
     samples: &mut Vec<u64>,
 ) -> Result<Round, ExpError> {
+    let (ctl, mem, lay, plan) = (&run.ctl, &run.mem, &run.lay, &run.plan);
     let (me, cores) = (ctl.me(), ctl.cores());
     let series = Series::Msg(kind);
     let mut net = Net::attach(mem, lay.mesh, me, cores)?;

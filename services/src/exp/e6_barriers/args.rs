@@ -67,13 +67,10 @@ impl BarrierArgs {
 
 #[cfg(test)]
 mod tests {
-    use crate::exp::{ArgsError, Request};
+    use crate::exp::request::assert_bad_values;
 
     #[test]
     fn refuses_bad_arguments() {
-        for bad in ["exp=barriers,arity=1", "exp=barriers,episodes=0"] {
-            let err = Request::parse(bad).unwrap_err();
-            assert!(matches!(err, ArgsError::BadValue { .. }), "{bad}: {err:?}");
-        }
+        assert_bad_values("exp=barriers", "arity=1 episodes=0");
     }
 }

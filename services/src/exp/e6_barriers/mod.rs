@@ -21,67 +21,36 @@
 //! percentile and the smallest and largest per-core median.
 
 use alloc::vec::Vec;
-use core::fmt;
 use core::sync::atomic::Ordering;
 
 use urpc::bench::{self, Summary};
 
 use super::ExpError;
+use super::catalog::SyncCheck;
+use super::declare_exp::{experiment, slots};
 use super::experiment::{Experiment, Run};
 use super::net::{self, Net};
 use super::points::{self, Results};
 use super::record::emit;
-use super::request::{ArgsError, Request};
+use super::request::Request;
 use super::series_set::SeriesSet;
-use super::shared::{BLOCK, Bump, Control, control_bytes};
+use super::shared::{BLOCK, Bump, control_bytes};
 use super::stats::{Centi, median, pooled, sample_buffer};
 use super::sync::{BarrierKind as ShmKind, BarrierVisitor, ShmBarrier};
-use super::sync_records::SyncCheck;
 use crate::platform::Platform;
 use crate::proto::Out;
 use crate::proto::barrier::{BarrierKind as MsgKind, MsgBarrier};
 use crate::shm::Shared;
 
 mod args;
-mod typed;
 
+pub use super::catalog::{BarrierPoint, BarrierStart};
 pub use args::{BARRIER_SERIES, BarrierArgs};
-pub use typed::{BarrierPoint, BarrierStart};
 
-/// E6 (`exp=barriers`).
-#[derive(Clone, Copy, Debug)]
-pub struct Barriers;
-
-impl Experiment for Barriers {
-    const NAME: &'static str = "barriers";
-    const KEYS: &'static [&'static str] = &args::KEYS;
-    type Args = BarrierArgs;
-    type Plan = Plan;
-    type Layout = Layout;
-
-    fn parse_key(args: &mut BarrierArgs, key: &str, value: &str) -> Result<bool, ArgsError> {
-        args.parse_key(key, value)
-    }
-
-    fn write_args(args: &BarrierArgs, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        args.write(f)
-    }
-
-    fn plan(req: &Request, args: &BarrierArgs, _cores: u32) -> Result<Plan, ExpError> {
-        Ok(Plan::new(req, args))
-    }
-
-    fn layout(plan: &Plan, cores: u32) -> Layout {
-        Layout::new(plan, cores)
-    }
-
-    fn arena_bytes(lay: &Layout) -> usize {
-        lay.end
-    }
-
-    fn run<P: Platform>(p: &mut P, run: Run<'_, Barriers>) -> Result<(), ExpError> {
-        run_series(p, run)
-    }
+experiment! {
+    /// E6 (`exp=barriers`).
+    Barriers = "barriers"(BarrierArgs) run_series;
+    plan(req, args, _cores) Ok(Plan::new(req, args));
 }
 
 /// Episodes per timed sample.
@@ -89,12 +58,8 @@ pub const BATCH: u64 = 32;
 /// Samples a core keeps over all rounds of a point.
 const MAX_SAMPLES: usize = 65_536;
 
-mod slot {
-    pub const VIOLATIONS: usize = 0;
-    pub const MEDIAN_X100: usize = 1;
-    pub const P99_X100: usize = 2;
-    pub const SAMPLES: usize = 3;
-    pub const EPISODES: usize = 4;
+slots! {
+    VIOLATIONS MEDIAN_X100 P99_X100 SAMPLES EPISODES
 }
 
 /// A barrier series.
@@ -137,13 +102,9 @@ pub struct Layout {
 
 impl Layout {
     fn new(plan: &Plan, cores: u32) -> Layout {
-        let barrier_words = plan
-            .series
-            .iter()
-            .filter_map(|n| ShmKind::from_name(n))
-            .map(|k| k.words(cores))
-            .max()
-            .unwrap_or(0);
+        let barrier_words = points::most_words(&plan.series, |n| {
+            ShmKind::from_name(n).map(|k| k.words(cores))
+        });
         let mut b = Bump::at(control_bytes(cores));
         let barrier = b.take(barrier_words * 8);
         let episodes = b.take(cores as usize * BLOCK);
@@ -240,29 +201,13 @@ impl BarrierVisitor for ShmRound<'_, '_> {
     }
 }
 
-/// Puts a shared-memory barrier's words in their initial state.
-struct Init<'r, 'a> {
-    mem: &'r Shared<'a>,
-    base: usize,
-    cores: u32,
-}
-
-impl BarrierVisitor for Init<'_, '_> {
-    type Output = ();
-    fn visit<B: ShmBarrier>(self) {
-        B::init(self.mem, self.base, self.cores);
-    }
-}
-
 /// One core's part of a round with a message barrier.
 fn msg_round(
-    ctl: &Control<'_>,
-    mem: &Shared<'_>,
-    lay: &Layout,
-    plan: &Plan,
+    run: &Run<'_, Barriers>,
     kind: MsgKind,
     samples: &mut Vec<u64>,
 ) -> Result<u64, ExpError> {
+    let (ctl, mem, lay, plan) = (&run.ctl, &run.mem, &run.lay, &run.plan);
     let (me, cores) = (ctl.me(), ctl.cores());
     let mut net = Net::attach(mem, lay.mesh, me, cores)?;
     let mut b = MsgBarrier::new(kind, me, cores, plan.arity);
@@ -304,11 +249,7 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Barriers>) -> Result<(), ExpE
                 mem.zero(lay.barrier, lay.barrier_words * 8);
                 mem.zero(lay.episodes, cores as usize * BLOCK);
                 match series {
-                    Series::Shm(kind) => kind.visit(Init {
-                        mem,
-                        base: lay.barrier / 8,
-                        cores,
-                    }),
+                    Series::Shm(kind) => kind.init(mem, lay.barrier / 8, cores),
                     Series::Msg(_) => net::format(mem, lay.mesh, cores)?,
                 }
             }
@@ -324,7 +265,7 @@ fn run_series<P: Platform>(p: &mut P, run: Run<'_, Barriers>) -> Result<(), ExpE
                     cores,
                     samples: &mut samples,
                 }),
-                Series::Msg(kind) => msg_round(ctl, mem, lay, plan, kind, &mut samples)?,
+                Series::Msg(kind) => msg_round(&run, kind, &mut samples)?,
             };
             rounds.push(samples);
             ctl.barrier(p)?;

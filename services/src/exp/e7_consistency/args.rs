@@ -162,6 +162,7 @@ impl ConsistencyArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exp::request::assert_bad_values;
     use crate::exp::{ExpKind, Params};
     use alloc::format;
     use alloc::vec::Vec;
@@ -175,20 +176,10 @@ mod tests {
 
     #[test]
     fn refuses_bad_arguments() {
-        for bad in [
-            "exp=consistency,models=lin;lin",
-            "exp=consistency,models=strong",
-            "exp=consistency,models=",
-            "exp=consistency,ops=0",
-            "exp=consistency,ops=100001",
-            "exp=consistency,keys=0",
-            "exp=consistency,keys=1000001",
-            "exp=consistency,writes=101",
-            "exp=consistency,writes=-1",
-        ] {
-            let err = Request::parse(bad).unwrap_err();
-            assert!(matches!(err, ArgsError::BadValue { .. }), "{bad}: {err:?}");
-        }
+        assert_bad_values(
+            "exp=consistency",
+            "models=lin;lin models=strong models= ops=0 ops=100001 keys=0 keys=1000001 writes=101 writes=-1",
+        );
         assert_eq!(
             Request::parse("exp=consistency,ops=5,ops=6").unwrap_err(),
             ArgsError::Repeated("ops".into())

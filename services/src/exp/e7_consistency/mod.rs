@@ -47,13 +47,13 @@
 //! barrier to its last completion).
 
 use alloc::vec::Vec;
-use core::fmt;
 use core::sync::atomic::Ordering;
 
 use urpc::bench::{self, Summary};
 
 use super::ExpError;
-use super::experiment::{Experiment, Run};
+use super::declare_exp::{experiment, slots};
+use super::experiment::Run;
 use super::net::{self, Net};
 use super::record::emit;
 use super::request::{ArgsError, Request, SAMPLE_HEAP_BYTES};
@@ -67,54 +67,22 @@ use crate::shm::Shared;
 
 mod args;
 mod skew;
-mod typed;
 
+pub use super::catalog::{ConsistencyStart, ExpSkew, ReplicaOp, ReplicaPoint};
 pub use args::{ConsistencyArgs, HISTORY_BYTES_PER_OP, HISTORY_HEAP_BYTES, ModelSet};
 use skew::measure_skew;
-pub use typed::{ConsistencyStart, ExpSkew, ReplicaOp, ReplicaPoint};
 
-/// E7 (`exp=consistency`).
-#[derive(Clone, Copy, Debug)]
-pub struct Consistency;
-
-impl Experiment for Consistency {
-    const NAME: &'static str = "consistency";
-    const KEYS: &'static [&'static str] = &args::KEYS;
-    type Args = ConsistencyArgs;
-    type Plan = Plan;
-    type Layout = Layout;
-
-    fn parse_key(args: &mut ConsistencyArgs, key: &str, value: &str) -> Result<bool, ArgsError> {
-        args.parse_key(key, value)
-    }
-
+experiment! {
+    /// E7 (`exp=consistency`).
+    Consistency = "consistency"(ConsistencyArgs) run_models;
+    plan(req, args, _cores) Ok(Plan::new(req, args));
     fn check(req: &Request, args: &ConsistencyArgs) -> Result<(), ArgsError> {
         args.check(req)
-    }
-
-    fn write_args(args: &ConsistencyArgs, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        args.write(f)
-    }
-
-    fn plan(req: &Request, args: &ConsistencyArgs, _cores: u32) -> Result<Plan, ExpError> {
-        Ok(Plan::new(req, args))
-    }
-
-    fn layout(_plan: &Plan, cores: u32) -> Layout {
-        Layout::new(cores)
-    }
-
-    fn arena_bytes(lay: &Layout) -> usize {
-        lay.end
     }
 
     /// One round per model, whatever `rounds=` says.
     fn rounds(_req: &Request) -> u32 {
         1
-    }
-
-    fn run<P: Platform>(p: &mut P, run: Run<'_, Consistency>) -> Result<(), ExpError> {
-        run_models(p, run)
     }
 }
 
@@ -130,16 +98,8 @@ const MAP_ENTRY_BYTES: u64 = 64;
 /// Empty spins between two looks at the abort flag.
 const CHECK_EVERY: u32 = 4096;
 
-mod slot {
-    pub const DIGEST: usize = 0;
-    pub const OPS: usize = 1;
-    pub const READS: usize = 2;
-    pub const WRITES: usize = 3;
-    pub const READ_MEDIAN: usize = 4;
-    pub const READ_P99: usize = 5;
-    pub const WRITE_MEDIAN: usize = 6;
-    pub const WRITE_P99: usize = 7;
-    pub const ELAPSED: usize = 8;
+slots! {
+    DIGEST OPS READS WRITES READ_MEDIAN READ_P99 WRITE_MEDIAN WRITE_P99 ELAPSED
 }
 
 /// E7's parameters, defaults applied.
@@ -174,7 +134,8 @@ pub struct Layout {
 }
 
 impl Layout {
-    fn new(cores: u32) -> Layout {
+    /// The layout for `cores` cores (the same for every plan).
+    fn new(_plan: &Plan, cores: u32) -> Layout {
         let n = cores as usize;
         let mut b = Bump::at(control_bytes(cores));
         let finished = b.take(BLOCK);
@@ -537,7 +498,9 @@ mod tests {
             rtt: 101,
         };
         assert_eq!(s.bound(), 80);
-        let lay = Layout::new(4);
+        let req = Request::new(crate::exp::ExpKind::Consistency);
+        let plan = Plan::new(&req, &ConsistencyArgs::default());
+        let lay = Layout::new(&plan, 4);
         assert!(lay.answer(3) + BLOCK <= lay.results);
         assert!(lay.result(3, slot::ELAPSED) < lay.mesh);
         assert_eq!(lay.end, lay.mesh + net::mesh_bytes(4));

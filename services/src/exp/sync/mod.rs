@@ -95,6 +95,21 @@ const fn block(base: usize, i: usize) -> usize {
     base + i * BLOCK_WORDS
 }
 
+/// Words of `blocks` blocks, for 1..=[`MAX_CORES`] cores.
+fn zero_blocks_words(cores: u32, blocks: usize) -> usize {
+    check_cores(cores);
+    block(0, blocks)
+}
+
+/// Zeroes `blocks` blocks at `base`, for 1..=[`MAX_CORES`] cores.
+fn zero_blocks_init<M: Mem>(mem: &M, base: usize, cores: u32, blocks: usize) {
+    check_cores(cores);
+    for i in 0..blocks {
+        mem.word(block(base, i))
+            .store(0, core::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// ⌈log2 n⌉ for `n ≥ 1`.
 const fn ceil_log2(n: u32) -> u32 {
     u32::BITS - (n - 1).leading_zeros()
@@ -104,12 +119,19 @@ const fn ceil_log2(n: u32) -> u32 {
 pub trait ShmLock {
     /// CSV series name.
     const NAME: &'static str;
+    /// Its blocks of shared words where the provided `words` serves (else
+    /// unused). The provided `init` zeroes the first word of every block.
+    const BLOCKS: usize = 0;
     /// Shared words the lock needs at `base` for `cores` cores (a multiple
     /// of [`BLOCK_WORDS`]).
-    fn words(cores: u32) -> usize;
+    fn words(cores: u32) -> usize {
+        zero_blocks_words(cores, Self::BLOCKS)
+    }
     /// Puts the shared words in their initial state; one core calls it
     /// before any core uses the lock (memory starts zeroed).
-    fn init<M: Mem>(mem: &M, base: usize, cores: u32);
+    fn init<M: Mem>(mem: &M, base: usize, cores: u32) {
+        zero_blocks_init(mem, base, cores, Self::words(cores) / BLOCK_WORDS)
+    }
     /// Core `me`'s handle (per-core private state such as an MCS/CLH node
     /// index or Anderson slot).
     fn new(base: usize, me: u32, cores: u32) -> Self;
@@ -124,17 +146,45 @@ pub trait ShmLock {
 pub trait ShmBarrier {
     /// CSV series name.
     const NAME: &'static str;
+    /// Its blocks of shared words where the provided `words` serves (else
+    /// unused). The provided `init` zeroes the first word of every block.
+    const BLOCKS: usize = 0;
     /// Shared words the barrier needs at `base` for `cores` cores (a
     /// multiple of [`BLOCK_WORDS`]).
-    fn words(cores: u32) -> usize;
+    fn words(cores: u32) -> usize {
+        zero_blocks_words(cores, Self::BLOCKS)
+    }
     /// Puts the shared words in their initial state; one core calls it
     /// before any core uses the barrier (memory starts zeroed).
-    fn init<M: Mem>(mem: &M, base: usize, cores: u32);
+    fn init<M: Mem>(mem: &M, base: usize, cores: u32) {
+        zero_blocks_init(mem, base, cores, Self::words(cores) / BLOCK_WORDS)
+    }
     /// Core `me`'s handle (its sense, parity, place in the tree).
     fn new(base: usize, me: u32, cores: u32) -> Self;
     /// Arrive and wait until every core arrived at this episode. Everything
     /// every core did before it arrived happens before the return.
     fn wait<M: Mem>(&mut self, mem: &M);
+}
+
+/// Puts a lock's or a barrier's words at `base` in their initial state.
+struct InitAt<'m, M> {
+    mem: &'m M,
+    base: usize,
+    cores: u32,
+}
+
+impl<M: Mem> LockVisitor for InitAt<'_, M> {
+    type Output = ();
+    fn visit<L: ShmLock>(self) {
+        L::init(self.mem, self.base, self.cores);
+    }
+}
+
+impl<M: Mem> BarrierVisitor for InitAt<'_, M> {
+    type Output = ();
+    fn visit<B: ShmBarrier>(self) {
+        B::init(self.mem, self.base, self.cores);
+    }
 }
 
 /// Which lock.
@@ -225,6 +275,11 @@ impl LockKind {
         self.visit(Words(cores))
     }
 
+    /// Puts the lock's words at `base` in their initial state.
+    pub fn init<M: Mem>(self, mem: &M, base: usize, cores: u32) {
+        self.visit(InitAt { mem, base, cores })
+    }
+
     /// Runs `v` with this kind's lock type.
     pub fn visit<V: LockVisitor>(self, v: V) -> V::Output {
         match self {
@@ -309,6 +364,11 @@ impl BarrierKind {
             }
         }
         self.visit(Words(cores))
+    }
+
+    /// Puts the barrier's words at `base` in their initial state.
+    pub fn init<M: Mem>(self, mem: &M, base: usize, cores: u32) {
+        self.visit(InitAt { mem, base, cores })
     }
 
     /// Runs `v` with this kind's barrier type.

@@ -10,6 +10,7 @@ use std::sync::atomic::AtomicU64;
 use std::thread;
 use std::vec::Vec;
 
+use super::word::atomic_word;
 use super::*;
 
 impl Mem for Vec<AtomicU64> {
@@ -25,32 +26,7 @@ impl Mem for Vec<AtomicU64> {
 #[derive(Default)]
 struct Yielding(AtomicU64);
 
-impl Word for Yielding {
-    fn load(&self, order: Ordering) -> u64 {
-        self.0.load(order)
-    }
-    fn store(&self, value: u64, order: Ordering) {
-        self.0.store(value, order)
-    }
-    fn swap(&self, value: u64, order: Ordering) -> u64 {
-        self.0.swap(value, order)
-    }
-    fn fetch_add(&self, value: u64, order: Ordering) -> u64 {
-        self.0.fetch_add(value, order)
-    }
-    fn compare_exchange(
-        &self,
-        current: u64,
-        new: u64,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<u64, u64> {
-        self.0.compare_exchange(current, new, success, failure)
-    }
-    fn pause() {
-        thread::yield_now()
-    }
-}
+atomic_word!(Yielding, w => &w.0, thread::yield_now());
 
 impl Mem for Vec<Yielding> {
     type W = Yielding;
@@ -284,42 +260,18 @@ fn the_broken_barrier_is_caught() {
 
 #[test]
 fn layouts_are_whole_blocks() {
-    struct Words(u32);
-    impl LockVisitor for Words {
-        type Output = usize;
-        fn visit<L: ShmLock>(self) -> usize {
-            L::words(self.0)
-        }
-    }
-    impl BarrierVisitor for Words {
-        type Output = usize;
-        fn visit<B: ShmBarrier>(self) -> usize {
-            B::words(self.0)
-        }
-    }
     for cores in 1..=MAX_CORES {
-        for kind in LockKind::ALL
+        let locks = LockKind::ALL
             .into_iter()
             .chain(LockKind::HOSTED)
             .chain([LockKind::BrokenTas])
-        {
-            let w = kind.visit(Words(cores));
-            assert!(
-                w > 0 && w % BLOCK_WORDS == 0,
-                "{} on {cores}: {w}",
-                kind.name()
-            );
-        }
-        for kind in BarrierKind::ALL
+            .map(|k| (k.name(), k.words(cores)));
+        let barriers = BarrierKind::ALL
             .into_iter()
             .chain([BarrierKind::BrokenSense])
-        {
-            let w = kind.visit(Words(cores));
-            assert!(
-                w > 0 && w % BLOCK_WORDS == 0,
-                "{} on {cores}: {w}",
-                kind.name()
-            );
+            .map(|k| (k.name(), k.words(cores)));
+        for (name, w) in locks.chain(barriers) {
+            assert!(w > 0 && w % BLOCK_WORDS == 0, "{name} on {cores}: {w}");
         }
     }
 }

@@ -20,52 +20,57 @@ pub trait Word: Send + Sync {
     /// Atomically adds `value` (wrapping) and returns the previous value.
     fn fetch_add(&self, value: u64, order: Ordering) -> u64;
     /// Atomically replaces `current` with `new`; returns the previous value,
-    /// `Ok` if it was `current`.
-    fn compare_exchange(
-        &self,
-        current: u64,
-        new: u64,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<u64, u64>;
+    /// `Ok` if it was `current`. `orders` are the orderings on success and
+    /// on failure.
+    fn compare_exchange(&self, current: u64, new: u64, orders: [Ordering; 2]) -> Result<u64, u64>;
     /// Called once per iteration of every spin-wait (and of every backoff
     /// delay): `core::hint::spin_loop` on hardware; `loom::thread::yield_now`
     /// in models, or loom never finishes.
     fn pause();
 }
 
-impl Word for AtomicU64 {
-    #[inline(always)]
-    fn load(&self, order: Ordering) -> u64 {
-        AtomicU64::load(self, order)
-    }
-    #[inline(always)]
-    fn store(&self, value: u64, order: Ordering) {
-        AtomicU64::store(self, value, order)
-    }
-    #[inline(always)]
-    fn swap(&self, value: u64, order: Ordering) -> u64 {
-        AtomicU64::swap(self, value, order)
-    }
-    #[inline(always)]
-    fn fetch_add(&self, value: u64, order: Ordering) -> u64 {
-        AtomicU64::fetch_add(self, value, order)
-    }
-    #[inline(always)]
-    fn compare_exchange(
-        &self,
-        current: u64,
-        new: u64,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<u64, u64> {
-        AtomicU64::compare_exchange(self, current, new, success, failure)
-    }
-    #[inline(always)]
-    fn pause() {
-        core::hint::spin_loop()
-    }
+/// Implements [`Word`] for `$ty`, whose `AtomicU64` is `$atomic` of the
+/// word `$w`, and whose pause is `$pause`: every operation is the atomic's.
+macro_rules! atomic_word {
+    ($ty:ty, $w:ident => $atomic:expr, $pause:expr) => {
+        impl $crate::exp::sync::Word for $ty {
+            #[inline(always)]
+            fn load(&self, order: Ordering) -> u64 {
+                let $w = self;
+                $atomic.load(order)
+            }
+            #[inline(always)]
+            fn store(&self, value: u64, order: Ordering) {
+                let $w = self;
+                $atomic.store(value, order)
+            }
+            #[inline(always)]
+            fn swap(&self, value: u64, order: Ordering) -> u64 {
+                let $w = self;
+                $atomic.swap(value, order)
+            }
+            #[inline(always)]
+            fn fetch_add(&self, value: u64, order: Ordering) -> u64 {
+                let $w = self;
+                $atomic.fetch_add(value, order)
+            }
+            #[inline(always)]
+            fn compare_exchange(&self, old: u64, new: u64, ord: [Ordering; 2]) -> Result<u64, u64> {
+                let ($w, [success, failure]) = (self, ord);
+                $atomic.compare_exchange(old, new, success, failure)
+            }
+            #[inline(always)]
+            fn pause() {
+                $pause
+            }
+        }
+    };
 }
+
+#[cfg(all(test, feature = "std"))]
+pub(crate) use atomic_word;
+
+atomic_word!(AtomicU64, w => w, core::hint::spin_loop());
 
 /// Where an algorithm's words live: word `index`, in 8-byte units.
 pub trait Mem {

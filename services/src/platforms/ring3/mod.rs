@@ -36,6 +36,10 @@ pub use platform::Ring3;
 #[global_allocator]
 static HEAP: LockedHeap = LockedHeap::empty();
 
+// The entry points: `_start`; the fault upcall of `pager`, which resumes
+// with `flotilla_fault`'s answer; the run upcall of `runs`. Both upcalls
+// end in their resume system call, whose number is in %eax and argument
+// in %edi, with the other argument registers cleared.
 core::arch::global_asm!(
     r#"
     .section .text._start, "ax"
@@ -45,7 +49,35 @@ _start:
     and $-16, %rsp
     call flotilla_rt_start
     ud2
+
+    .section .text.flotilla_fault_entry, "ax"
+    .global flotilla_fault_entry
+flotilla_fault_entry:
+    call flotilla_fault
+    mov %rax, %rdi
+    mov ${fault_resume}, %eax
+    jmp flotilla_resume
+
+    .section .text.flotilla_run_entry, "ax"
+    .global flotilla_run_entry
+flotilla_run_entry:
+    call flotilla_run_upcall
+    mov ${run_resume}, %eax
+    xor %edi, %edi
+    jmp flotilla_resume
+
+    .section .text.flotilla_resume, "ax"
+flotilla_resume:
+    xor %esi, %esi
+    xor %edx, %edx
+    xor %r10d, %r10d
+    xor %r8d, %r8d
+    xor %r9d, %r9d
+    syscall
+    ud2
 "#,
+    fault_resume = const abi::number::FAULT_RESUME,
+    run_resume = const abi::number::DISPATCHER_RESUME,
     options(att_syntax)
 );
 

@@ -36,26 +36,8 @@ static PAGES: AtomicU64 = AtomicU64::new(0);
 /// Faults the handler resolved.
 static FAULTS: AtomicU64 = AtomicU64::new(0);
 
-core::arch::global_asm!(
-    r#"
-    .section .text.flotilla_fault_entry, "ax"
-    .global flotilla_fault_entry
-flotilla_fault_entry:
-    call flotilla_fault
-    mov %rax, %rdi
-    mov ${resume}, %eax
-    xor %esi, %esi
-    xor %edx, %edx
-    xor %r10d, %r10d
-    xor %r8d, %r8d
-    xor %r9d, %r9d
-    syscall
-    ud2
-"#,
-    resume = const abi::number::FAULT_RESUME,
-    options(att_syntax)
-);
-
+// The entry calls `flotilla_fault` and resumes with its answer (its
+// assembly is with the runtime's other entry points, in `super`).
 unsafe extern "C" {
     fn flotilla_fault_entry();
 }

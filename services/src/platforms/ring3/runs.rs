@@ -25,26 +25,8 @@ static mut STACK: Stack = Stack([0; STACK_BYTES]);
 /// The registered function, as an address (0: none).
 static HANDLER: AtomicUsize = AtomicUsize::new(0);
 
-core::arch::global_asm!(
-    r#"
-    .section .text.flotilla_run_entry, "ax"
-    .global flotilla_run_entry
-flotilla_run_entry:
-    call flotilla_run_upcall
-    mov ${resume}, %eax
-    xor %edi, %edi
-    xor %esi, %esi
-    xor %edx, %edx
-    xor %r10d, %r10d
-    xor %r8d, %r8d
-    xor %r9d, %r9d
-    syscall
-    ud2
-"#,
-    resume = const abi::number::DISPATCHER_RESUME,
-    options(att_syntax)
-);
-
+// The entry calls `flotilla_run_upcall` and resumes (its assembly is
+// with the runtime's other entry points, in `super`).
 unsafe extern "C" {
     fn flotilla_run_entry();
 }

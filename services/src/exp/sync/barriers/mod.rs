@@ -5,16 +5,14 @@
 //! leaves. Every barrier is reusable for any number of episodes without
 //! re-initialisation: the spun-on values alternate with a private sense.
 
-mod broken_sense;
 mod combining;
 mod dissemination;
 mod mcs_tree;
 mod sense;
 mod tournament;
 
-pub use broken_sense::BrokenSense;
 pub use combining::{Combining, CombiningTree, FAN_IN};
 pub use dissemination::Dissemination;
 pub use mcs_tree::McsTree;
-pub use sense::Sense;
+pub use sense::{BrokenSense, Sense};
 pub use tournament::Tournament;

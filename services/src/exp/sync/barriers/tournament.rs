@@ -1,7 +1,7 @@
 //! The tournament barrier (Hensgen, Finkel and Manber; as the MCS paper
 //! modifies it).
 
-use core::sync::atomic::Ordering::{Relaxed, Release};
+use core::sync::atomic::Ordering::Release;
 
 use crate::exp::sync::word::spin_until;
 use crate::exp::sync::{
@@ -65,13 +65,6 @@ impl ShmBarrier for Tournament {
     fn words(cores: u32) -> usize {
         check_cores(cores);
         block(0, cores as usize * ceil_log2(cores) as usize).max(BLOCK_WORDS)
-    }
-
-    fn init<M: Mem>(mem: &M, base: usize, cores: u32) {
-        check_cores(cores);
-        for w in (0..Self::words(cores)).step_by(BLOCK_WORDS) {
-            mem.word(base + w).store(0, Relaxed);
-        }
     }
 
     fn new(base: usize, me: u32, cores: u32) -> Self {

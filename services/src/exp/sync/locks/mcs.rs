@@ -77,7 +77,7 @@ impl ShmLock for Mcs {
             // No successor yet: free the lock if we are still the tail.
             if mem
                 .word(self.tail)
-                .compare_exchange(me as u64, NIL, Release, Relaxed)
+                .compare_exchange(me as u64, NIL, [Release, Relaxed])
                 .is_ok()
             {
                 return;

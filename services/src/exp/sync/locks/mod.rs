@@ -3,24 +3,23 @@
 //! its release happens before the next holder's acquire returns.
 
 mod anderson;
-mod broken_tas;
 mod clh;
 mod mcs;
 #[cfg(feature = "std")]
 mod os;
 mod tas;
 mod ticket;
-mod ttas;
 
 pub use anderson::Anderson;
-pub use broken_tas::BrokenTas;
 pub use clh::Clh;
 pub use mcs::Mcs;
 #[cfg(feature = "std")]
 pub use os::{ParkingLot, StdMutex};
-pub use tas::Tas;
+pub use tas::{
+    BACKOFF_MAX, BACKOFF_MIN, BrokenTas, LoadThenStore, OneWord, Swap, Take, Tas, TestThenSwap,
+    Ttas,
+};
 pub use ticket::{TICKET_BACKOFF, Ticket};
-pub use ttas::{BACKOFF_MAX, BACKOFF_MIN, Ttas};
 
 /// The value of a free lock word.
 const FREE: u64 = 0;

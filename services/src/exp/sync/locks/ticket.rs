@@ -3,7 +3,7 @@
 use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use crate::exp::sync::word::delay;
-use crate::exp::sync::{MAX_CORES, Mem, ShmLock, Word, block, check_core, check_cores};
+use crate::exp::sync::{MAX_CORES, Mem, ShmLock, Word, block, check_core};
 
 /// Pauses a waiter backs off per holder ahead of it.
 pub const TICKET_BACKOFF: u32 = 8;
@@ -28,17 +28,7 @@ pub struct Ticket {
 
 impl ShmLock for Ticket {
     const NAME: &'static str = "ticket";
-
-    fn words(cores: u32) -> usize {
-        check_cores(cores);
-        block(0, 2)
-    }
-
-    fn init<M: Mem>(mem: &M, base: usize, cores: u32) {
-        check_cores(cores);
-        mem.word(block(base, 0)).store(0, Relaxed);
-        mem.word(block(base, 1)).store(0, Relaxed);
-    }
+    const BLOCKS: usize = 2;
 
     fn new(base: usize, me: u32, cores: u32) -> Self {
         check_core(me, cores);

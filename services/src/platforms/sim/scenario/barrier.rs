@@ -11,9 +11,8 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
-use crate::proto::barrier::{
-    BarrierEffect, BarrierKind, BarrierModel, BarrierViolation, MsgBarrier,
-};
+use super::{Step, violation};
+use crate::proto::barrier::{BarrierEffect, BarrierKind, BarrierModel, MsgBarrier};
 use crate::proto::{Inbound, Out, Refusal};
 
 /// Cycles a core works between episodes: up to this many.
@@ -24,11 +23,6 @@ const THINK: u64 = 5_000;
 pub struct BarrierScenario {
     machines: Vec<MsgBarrier>,
     model: BarrierModel,
-}
-
-/// A broken invariant, as the simulator reports it.
-fn broke(v: BarrierViolation) -> Violation {
-    Violation::new(format!("{v}"))
 }
 
 impl BarrierScenario {
@@ -49,15 +43,10 @@ impl BarrierScenario {
         }
     }
 
-    fn apply(
-        &mut self,
-        core: u32,
-        out: Out<BarrierEffect>,
-        ctx: &mut Ctx<'_>,
-    ) -> Result<(), Violation> {
+    fn apply(&mut self, core: u32, out: Out<BarrierEffect>, ctx: &mut Ctx<'_>) -> Step {
         ctx.send_all(out.sends);
         for BarrierEffect::Released { episode } in out.effects {
-            self.model.released(core, episode).map_err(broke)?;
+            self.model.released(core, episode).map_err(violation)?;
             if self.model.has_more(core) {
                 let think = ctx.rng().below(THINK);
                 ctx.timer(think);
@@ -68,7 +57,7 @@ impl BarrierScenario {
 }
 
 impl Scenario for BarrierScenario {
-    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         if self.model.has_more(core) {
             let think = ctx.rng().below(THINK);
             ctx.timer(think);
@@ -76,17 +65,17 @@ impl Scenario for BarrierScenario {
         Ok(())
     }
 
-    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Step {
         let out = super::deliver(&mut self.machines[core as usize], core, m, ctx)?;
         self.apply(core, out, ctx)
     }
 
-    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         let c = core as usize;
         if self.machines[c].waiting() || !self.model.has_more(core) {
             return Ok(());
         }
-        self.model.arrived(core).map_err(broke)?;
+        self.model.arrived(core).map_err(violation)?;
         let mut out = Out::new();
         self.machines[c]
             .arrive(&mut out)
@@ -94,12 +83,12 @@ impl Scenario for BarrierScenario {
         self.apply(core, out, ctx)
     }
 
-    fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
+    fn finish(&mut self, failed: &[bool]) -> Step {
         if super::degraded(failed) {
             return Ok(());
         }
         self.model
             .check_end(self.machines.iter().map(|m| !m.waiting()))
-            .map_err(broke)
+            .map_err(violation)
     }
 }

@@ -15,6 +15,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
+use super::Step;
 use crate::proto::caps::model::{CapsModel, Violation as CapsViolation};
 use crate::proto::caps::{Bug, Caps, CapsEffect, Obj, Request, Variant};
 use crate::proto::{Inbound, Out};
@@ -68,12 +69,7 @@ impl CapsScenario {
 
     /// Sends what core `core`'s machine gave out, checks its effects, and
     /// wakes the core at its next deadline.
-    fn apply(
-        &mut self,
-        core: u32,
-        out: Out<CapsEffect>,
-        ctx: &mut Ctx<'_>,
-    ) -> Result<(), Violation> {
+    fn apply(&mut self, core: u32, out: Out<CapsEffect>, ctx: &mut Ctx<'_>) -> Step {
         for e in &out.effects {
             self.model.effect(core, e).map_err(broke)?;
         }
@@ -83,7 +79,7 @@ impl CapsScenario {
     }
 
     /// One random action of core `core`.
-    fn act(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn act(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         let c = core as usize;
         let cores = self.caps.len() as u64;
         let held: Vec<(Obj, u32, u32)> = self.caps[c].held().collect();
@@ -134,7 +130,7 @@ impl CapsScenario {
 }
 
 impl Scenario for CapsScenario {
-    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         let obj = root(core);
         self.caps[core as usize]
             .create(obj)
@@ -144,12 +140,12 @@ impl Scenario for CapsScenario {
         Ok(())
     }
 
-    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Step {
         let out = super::deliver(&mut self.caps[core as usize], core, m, ctx)?;
         self.apply(core, out, ctx)
     }
 
-    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         let out = super::expire(&mut self.caps[core as usize], ctx);
         self.apply(core, out, ctx)?;
         if self.paced.due(core, ctx) {
@@ -158,7 +154,7 @@ impl Scenario for CapsScenario {
         Ok(())
     }
 
-    fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
+    fn finish(&mut self, failed: &[bool]) -> Step {
         if super::degraded(failed) {
             return Ok(());
         }

@@ -12,7 +12,8 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
-use crate::proto::lock::{LockEffect, LockError, LockKind, LockModel, LockViolation, MsgLock};
+use super::{Step, violation};
+use crate::proto::lock::{LockEffect, LockError, LockKind, LockModel, MsgLock};
 use crate::proto::{Inbound, Out, Refusal};
 
 /// The core that serves the server, delegation and queue locks.
@@ -27,11 +28,6 @@ pub struct LockScenario {
     model: LockModel,
     /// Acquisitions each core has left.
     left: Vec<u32>,
-}
-
-/// A broken invariant, as the simulator reports it.
-fn broke(v: LockViolation) -> Violation {
-    Violation::new(format!("{v}"))
 }
 
 impl LockScenario {
@@ -57,19 +53,14 @@ impl LockScenario {
         }
     }
 
-    fn apply(
-        &mut self,
-        core: u32,
-        out: Out<LockEffect>,
-        ctx: &mut Ctx<'_>,
-    ) -> Result<(), Violation> {
+    fn apply(&mut self, core: u32, out: Out<LockEffect>, ctx: &mut Ctx<'_>) -> Step {
         ctx.send_all(out.sends);
         for e in out.effects {
             match e {
                 LockEffect::Granted => self.model.granted(core),
                 LockEffect::Executed { count } => self.model.executed(core, count),
             }
-            .map_err(broke)?;
+            .map_err(violation)?;
             let think = ctx.rng().below(THINK);
             ctx.timer(think);
         }
@@ -78,7 +69,7 @@ impl LockScenario {
 }
 
 impl Scenario for LockScenario {
-    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         if !self.model.is_finished(core) {
             let think = ctx.rng().below(THINK);
             ctx.timer(think);
@@ -86,12 +77,12 @@ impl Scenario for LockScenario {
         Ok(())
     }
 
-    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Step {
         let out = super::deliver(&mut self.locks[core as usize], core, m, ctx)?;
         self.apply(core, out, ctx)
     }
 
-    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         let c = core as usize;
         let mut out = Out::new();
         let refused = |e: LockError| {
@@ -101,28 +92,28 @@ impl Scenario for LockScenario {
             ))
         };
         if self.model.holds(core) {
-            self.model.released(core).map_err(broke)?;
+            self.model.released(core).map_err(violation)?;
             self.locks[c].release(&mut out).map_err(refused)?;
             ctx.timer(0);
         } else if self.model.waiting(core) || self.model.is_finished(core) {
             return Ok(());
         } else if self.left[c] > 0 {
             self.left[c] -= 1;
-            self.model.asked(core).map_err(broke)?;
+            self.model.asked(core).map_err(violation)?;
             self.locks[c].acquire(&mut out).map_err(refused)?;
         } else {
-            self.model.finished(core).map_err(broke)?;
+            self.model.finished(core).map_err(violation)?;
             self.locks[c].finish(&mut out);
         }
         self.apply(core, out, ctx)
     }
 
-    fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
+    fn finish(&mut self, failed: &[bool]) -> Step {
         if super::degraded(failed) {
             return Ok(());
         }
         self.model
             .check_end(self.locks.iter().map(MsgLock::quiescent))
-            .map_err(broke)
+            .map_err(violation)
     }
 }

@@ -18,7 +18,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
-use super::violation;
+use super::{Step, violation};
 use crate::proto::host::Machines;
 use crate::proto::job::{JobEffect, JobModel, JobPhase};
 use crate::proto::mesh::{Mesh, MeshEffect, MeshModel};
@@ -83,7 +83,7 @@ impl MeshScenario {
     }
 
     /// Core 0, once its mesh is done: hands every core the job's arena.
-    fn start_job(&mut self, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn start_job(&mut self, ctx: &mut Ctx<'_>) -> Step {
         if self.job_started || !self.machines[0].is_done() {
             return Ok(());
         }
@@ -102,12 +102,7 @@ impl MeshScenario {
 
     /// Carries out what core `core`'s job machine gave out: messages on
     /// the bootstrap channels, and a part of the job that runs for a while.
-    fn job_out(
-        &mut self,
-        core: u32,
-        out: Out<JobEffect>,
-        ctx: &mut Ctx<'_>,
-    ) -> Result<(), Violation> {
+    fn job_out(&mut self, core: u32, out: Out<JobEffect>, ctx: &mut Ctx<'_>) -> Step {
         self.job_model
             .effects(core, &out.effects)
             .map_err(violation)?;
@@ -132,7 +127,7 @@ impl MeshScenario {
     }
 
     /// Ends core `core`'s part of the job if it is due, else waits for it.
-    fn end_job(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn end_job(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         let Some(at) = self.job_ends[core as usize] else {
             return Ok(());
         };
@@ -150,12 +145,7 @@ impl MeshScenario {
         self.job_out(core, out, ctx)
     }
 
-    fn apply(
-        &mut self,
-        core: u32,
-        out: Out<MeshEffect>,
-        ctx: &mut Ctx<'_>,
-    ) -> Result<(), Violation> {
+    fn apply(&mut self, core: u32, out: Out<MeshEffect>, ctx: &mut Ctx<'_>) -> Step {
         self.model.effects(core, &out.effects).map_err(violation)?;
         for (to, msg) in out.sends {
             let via = if to == core {
@@ -183,7 +173,7 @@ impl MeshScenario {
 }
 
 impl Scenario for MeshScenario {
-    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         let mut out = Out::new();
         self.machines[core as usize]
             .start(&mut out)
@@ -191,7 +181,7 @@ impl Scenario for MeshScenario {
         self.apply(core, out, ctx)
     }
 
-    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Step {
         if m.via == Via::Mesh && !self.polled[core as usize][m.from as usize] {
             self.waiting[core as usize].push(*m);
             return Ok(());
@@ -204,7 +194,7 @@ impl Scenario for MeshScenario {
         self.apply(core, out, ctx)
     }
 
-    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         // The channels this core was opening are open now; a channel is
         // usable once both ends are, and each end then learns it by its
         // own monitor's poll (side B attaches once side A formatted).
@@ -239,7 +229,7 @@ impl Scenario for MeshScenario {
         self.end_job(core, ctx)
     }
 
-    fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
+    fn finish(&mut self, failed: &[bool]) -> Step {
         if super::degraded(failed) {
             return Ok(());
         }

@@ -57,6 +57,9 @@ fn degraded(failed: &[bool]) -> bool {
     failed.iter().any(|&f| f)
 }
 
+/// What a scenario's step gives: nothing, or the invariant it broke.
+type Step = Result<(), Violation>;
+
 /// A reference model's finding, as the world's violation.
 fn violation(v: impl core::fmt::Display) -> Violation {
     Violation::new(format!("{v}"))
@@ -122,7 +125,7 @@ fn wake_for<M: Machines>(machine: &M, ctx: &mut Ctx<'_>) {
 
 /// At the end of a run without a failed core: the first core whose
 /// machine is not at rest, named.
-fn at_rest<M>(machines: &[M], rest: fn(&M) -> bool, what: &str) -> Result<(), Violation> {
+fn at_rest<M>(machines: &[M], rest: fn(&M) -> bool, what: &str) -> Step {
     match machines.iter().position(|m| !rest(m)) {
         Some(c) => Err(Violation::new(format!(
             "core {c}'s {what} machine is not at rest at the end"

@@ -13,6 +13,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
+use super::Step;
 use crate::proto::ram::model::{RamModel, Violation as RamViolation};
 use crate::proto::ram::{Ram, RamEffect, Region};
 use crate::proto::{Inbound, Out};
@@ -63,12 +64,7 @@ impl RamScenario {
         }
     }
 
-    fn apply(
-        &mut self,
-        core: u32,
-        out: Out<RamEffect>,
-        ctx: &mut Ctx<'_>,
-    ) -> Result<(), Violation> {
+    fn apply(&mut self, core: u32, out: Out<RamEffect>, ctx: &mut Ctx<'_>) -> Step {
         for e in &out.effects {
             self.model.effect(core, e).map_err(broke)?;
             if let RamEffect::Allocated { region, .. } = e {
@@ -80,7 +76,7 @@ impl RamScenario {
         self.model.check(&self.ram).map_err(broke)
     }
 
-    fn act(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn act(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         let c = core as usize;
         let mut out = Out::new();
         let held = self.got[c].len();
@@ -101,17 +97,17 @@ impl RamScenario {
 }
 
 impl Scenario for RamScenario {
-    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         self.paced.start(core, ctx);
         Ok(())
     }
 
-    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Step {
         let out = super::deliver(&mut self.ram[core as usize], core, m, ctx)?;
         self.apply(core, out, ctx)
     }
 
-    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         let out = super::expire(&mut self.ram[core as usize], ctx);
         self.apply(core, out, ctx)?;
         if self.paced.due(core, ctx) {
@@ -120,7 +116,7 @@ impl Scenario for RamScenario {
         Ok(())
     }
 
-    fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
+    fn finish(&mut self, failed: &[bool]) -> Step {
         if super::degraded(failed) {
             return Ok(());
         }

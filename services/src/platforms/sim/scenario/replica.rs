@@ -14,7 +14,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
-use super::violation;
+use super::{Step, violation};
 use crate::proto::replica::{Bug, Model, Op, Replica, ReplicaEffect, ReplicaModel};
 use crate::proto::{Inbound, Out};
 
@@ -108,12 +108,7 @@ impl ReplicaScenario {
         h
     }
 
-    fn apply(
-        &mut self,
-        core: u32,
-        out: Out<ReplicaEffect>,
-        ctx: &mut Ctx<'_>,
-    ) -> Result<(), Violation> {
+    fn apply(&mut self, core: u32, out: Out<ReplicaEffect>, ctx: &mut Ctx<'_>) -> Step {
         ctx.send_all(out.sends);
         for e in out.effects {
             self.model
@@ -144,18 +139,18 @@ impl ReplicaScenario {
 }
 
 impl Scenario for ReplicaScenario {
-    fn start(&mut self, _core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn start(&mut self, _core: u32, ctx: &mut Ctx<'_>) -> Step {
         let think = ctx.rng().below(THINK);
         ctx.timer(think);
         Ok(())
     }
 
-    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Step {
         let out = super::deliver(&mut self.reps[core as usize], core, m, ctx)?;
         self.apply(core, out, ctx)
     }
 
-    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         let c = core as usize;
         if self.left[c] == 0 || self.reps[c].busy() {
             return Ok(());
@@ -182,11 +177,11 @@ impl Scenario for ReplicaScenario {
         self.apply(core, out, ctx)
     }
 
-    fn check(&mut self) -> Result<(), Violation> {
+    fn check(&mut self) -> Step {
         self.model.step(&self.reps).map_err(violation)
     }
 
-    fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
+    fn finish(&mut self, failed: &[bool]) -> Step {
         if super::degraded(failed) {
             return Ok(());
         }

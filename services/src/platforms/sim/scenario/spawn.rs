@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 use abi::disp::Status;
 
 use super::super::world::{Ctx, Scenario, Violation};
-use super::violation;
+use super::{Step, violation};
 use crate::proto::spawn::{Name, SpawnEffect, SpawnModel, Spawns};
 use crate::proto::{Inbound, Out};
 
@@ -48,7 +48,7 @@ impl SpawnScenario {
     }
 
     /// Carries out an effect of core `core`'s machine.
-    fn effect(&mut self, core: u32, e: SpawnEffect, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn effect(&mut self, core: u32, e: SpawnEffect, ctx: &mut Ctx<'_>) -> Step {
         self.model.effects(core, &[e]).map_err(violation)?;
         match e {
             SpawnEffect::Start { from, id, .. } => self.serve(core, from, id, ctx),
@@ -57,7 +57,7 @@ impl SpawnScenario {
     }
 
     /// Core `core`'s platform starts request `id` of `from`, or fails it.
-    fn serve(&mut self, core: u32, from: u32, id: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn serve(&mut self, core: u32, from: u32, id: u32, ctx: &mut Ctx<'_>) -> Step {
         let rng = ctx.rng();
         let chosen = if rng.chance(20) {
             Err(1 + rng.below(9) as u32)
@@ -95,7 +95,7 @@ impl SpawnScenario {
 }
 
 impl Scenario for SpawnScenario {
-    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         if core != 0 {
             return Ok(());
         }
@@ -113,7 +113,7 @@ impl Scenario for SpawnScenario {
         Ok(())
     }
 
-    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Step {
         let out = super::deliver(&mut self.machines[core as usize], core, m, ctx)?;
         ctx.send_all(out.sends);
         for e in out.effects {
@@ -122,7 +122,7 @@ impl Scenario for SpawnScenario {
         Ok(())
     }
 
-    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn on_timer(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         let now = ctx.now();
         let (due, rest): (Vec<_>, Vec<_>) =
             self.ends[core as usize].iter().partition(|e| e.0 <= now);
@@ -141,7 +141,7 @@ impl Scenario for SpawnScenario {
         Ok(())
     }
 
-    fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
+    fn finish(&mut self, failed: &[bool]) -> Step {
         if super::degraded(failed) {
             return Ok(());
         }

@@ -14,7 +14,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::super::world::{Ctx, Scenario, Violation};
-use crate::proto::update::{ClientMsg, ServerReply, UpdateModel, UpdateServer, UpdateViolation};
+use super::{Step, violation};
+use crate::proto::update::{ClientMsg, ServerReply, UpdateModel, UpdateServer};
 use crate::proto::{Inbound, Refusal};
 
 /// The update server on core 0 and its clients.
@@ -26,11 +27,6 @@ pub struct UpdateScenario {
     window: u64,
     sent: Vec<u64>,
     done: Vec<bool>,
-}
-
-/// A broken invariant, as the simulator reports it.
-fn broke(v: UpdateViolation) -> Violation {
-    Violation::new(format!("{v}"))
 }
 
 impl UpdateScenario {
@@ -53,13 +49,13 @@ impl UpdateScenario {
     }
 
     /// A client sends what its window allows, then `Done`.
-    fn pump(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn pump(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         let c = core as usize;
         let answered = self.model.answers(core);
         while self.sent[c] < self.updates && self.sent[c] - answered < self.window {
             let seq = self.sent[c];
             self.sent[c] += 1;
-            self.model.sent(core, seq, 1).map_err(broke)?;
+            self.model.sent(core, seq, 1).map_err(violation)?;
             ctx.send(
                 0,
                 ClientMsg::Update {
@@ -72,7 +68,7 @@ impl UpdateScenario {
         }
         if self.sent[c] == self.updates && answered == self.updates && !self.done[c] {
             self.done[c] = true;
-            self.model.done(core).map_err(broke)?;
+            self.model.done(core).map_err(violation)?;
             ctx.send(
                 0,
                 ClientMsg::Done {
@@ -87,36 +83,36 @@ impl UpdateScenario {
 }
 
 impl Scenario for UpdateScenario {
-    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn start(&mut self, core: u32, ctx: &mut Ctx<'_>) -> Step {
         if core != 0 {
             self.pump(core, ctx)?;
         }
         Ok(())
     }
 
-    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Result<(), Violation> {
+    fn on_message(&mut self, core: u32, m: &Inbound, ctx: &mut Ctx<'_>) -> Step {
         if core == 0 {
             let out = super::deliver(&mut self.server, core, m, ctx)?;
             ctx.send_all(out.sends);
             for e in out.effects {
-                self.model.effect(e).map_err(broke)?;
+                self.model.effect(e).map_err(violation)?;
             }
-            return self.model.check_copy(self.server.copy()).map_err(broke);
+            return self.model.check_copy(self.server.copy()).map_err(violation);
         }
         let reply = ServerReply::decode(&m.msg).map_err(|e| {
             Violation::new(format!("client {core} got a bad reply: {}", e.reason()))
         })?;
         let ServerReply::Applied { seq, applied } = reply;
-        self.model.answered(core, seq, applied).map_err(broke)?;
+        self.model.answered(core, seq, applied).map_err(violation)?;
         self.pump(core, ctx)
     }
 
-    fn finish(&mut self, failed: &[bool]) -> Result<(), Violation> {
+    fn finish(&mut self, failed: &[bool]) -> Step {
         if super::degraded(failed) {
             return Ok(());
         }
         self.model
             .check_end(self.server.conservation())
-            .map_err(broke)
+            .map_err(violation)
     }
 }
