@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use flotilla_tests::{assert_checked, boot_ok, passed_cap_checks, with_monitors};
 
 /// Checks every `captest` must report, on every core.
-const REQUIRED: [&str; 24] = [
+const REQUIRED: [&str; 35] = [
     "identify-root",
     "identify-kernel",
     "identify-ram",
@@ -34,6 +34,17 @@ const REQUIRED: [&str; 24] = [
     "map-outside-the-window",
     "retype-past-the-end",
     "identify-past-the-root",
+    "mark-without-the-kernel-cap",
+    "mark-a-frame",
+    "mark-marks-both-copies",
+    "a-marked-frame-refuses-identify",
+    "its-marked-copy-refuses-identify",
+    "a-marked-frame-refuses-copy",
+    "unmark-restores-both-copies",
+    "an-unmarked-frame-identifies",
+    "sweep-removes-both-copies",
+    "a-swept-slot-is-empty",
+    "its-copy-is-gone-too",
 ];
 
 #[test]

@@ -482,6 +482,7 @@ fn check(core: u32) -> u64 {
         sys::cap_revoke(l1(4096)),
     );
     c.check("delete-the-two-page-frame", ok, sys::cap_delete(f));
+    marks(&mut c);
 
     // The cspace is as it was: the monitor gets it next.
     c.check("frames-slot-empty-at-the-end", Some(E::EmptySlot), id(f));
@@ -502,6 +503,49 @@ fn check(core: u32) -> u64 {
         format_args!("va={va:#x} read={touched:?} unexpected=1"),
     );
     1
+}
+
+/// The monitor's marks (what it does while the cores agree on a revoke):
+/// a marked capability behaves as deleted, at once, until it is unmarked
+/// or swept; only the holder of the Kernel capability marks.
+fn marks(c: &mut Checks) {
+    let ok = None;
+    use CapError as E;
+    let kernel = l1(slot::KERNEL);
+    let (a, b) = (l1(43), l1(44));
+    let Some(ram) = c.check("identify-ram-for-marks", ok, id(l1(slot::RAM))) else {
+        return;
+    };
+    let offset = ram.size - 2 * 4096;
+    let made = sys::cap_retype(l1(slot::RAM), ty::FRAME, offset, 4096, 1, root(), 43);
+    if c.check("retype-a-frame-to-mark", ok, made).is_none()
+        || c.check("copy-the-frame-to-mark", ok, sys::cap_copy(a, root(), 44))
+            .is_none()
+    {
+        return;
+    }
+    c.check(
+        "mark-without-the-kernel-cap",
+        Some(E::NoKernelCap),
+        sys::cap_mark(a, a),
+    );
+    let n = c.check("mark-a-frame", ok, sys::cap_mark(kernel, a));
+    c.holds("mark-marks-both-copies", n == Some(2));
+    c.check("a-marked-frame-refuses-identify", Some(E::Marked), id(a));
+    c.check("its-marked-copy-refuses-identify", Some(E::Marked), id(b));
+    c.check(
+        "a-marked-frame-refuses-copy",
+        Some(E::Marked),
+        sys::cap_copy(a, root(), 45),
+    );
+    let n = c.check("unmark-the-frame", ok, sys::cap_unmark(kernel, a));
+    c.holds("unmark-restores-both-copies", n == Some(2));
+    c.check("an-unmarked-frame-identifies", ok, id(b));
+    c.check("mark-it-again", ok, sys::cap_mark(kernel, b));
+    let n = c.check("sweep", ok, sys::cap_sweep(kernel));
+    c.holds("sweep-removes-both-copies", n == Some(2));
+    c.check("a-swept-slot-is-empty", Some(E::EmptySlot), id(a));
+    c.check("its-copy-is-gone-too", Some(E::EmptySlot), id(b));
 }
 
 /// The mailbox word core 0 sets once the bytes are in place.
