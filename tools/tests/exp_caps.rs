@@ -132,7 +132,7 @@ fn hosted_caps_with_a_silent_monitor_abandons_and_restores() {
 fn hosted_caps_fails_when_a_protocol_is_broken() {
     for (broken, says) in [
         ("revoke-skips", "targeted revoke on 3 cores"),
-        ("ram-keeps", "failed"),
+        ("ram-keeps", "a message protocol refused"),
     ] {
         let root = scratch("caps-broken");
         let args = format!("broken={broken},reps=3");

@@ -126,7 +126,10 @@ impl fmt::Display for ExpError {
                 "{series}: {violations} violations of mutual exclusion or of the barrier"
             ),
             ExpError::Refused { peer } => {
-                write!(f, "a sync protocol refused a message or call (core {peer})")
+                write!(
+                    f,
+                    "a message protocol refused a message or call (core {peer})"
+                )
             }
             ExpError::Diverged { model, core } => write!(
                 f,

@@ -191,28 +191,23 @@ pub fn parse_record(
     Ok(true)
 }
 
-/// The CSV of the capability points.
-pub fn caps_csv(meta: &Meta, configs: &[ConfigResult]) -> String {
-    let mut out = String::from(
-        "experiment,ring,accel,cores,variant,op,r,reps,messages,messages_max,bound,cycles,p99,tsc_hz\n",
-    );
+/// A CSV of E4: the run's own columns, then each row's.
+fn table<T>(
+    meta: &Meta,
+    configs: &[ConfigResult],
+    header: &str,
+    rows: fn(&CapsResult) -> &[T],
+    row: fn(&T) -> String,
+) -> String {
+    let mut out = format!("experiment,ring,accel,cores,{header},tsc_hz\n");
     for c in configs {
-        for p in &c.caps.points {
+        for r in rows(&c.caps) {
+            let (ring, accel) = (meta.ring_text(), &meta.accelerator);
             let _ = writeln!(
                 out,
-                "caps,{},{},{},{},{},{},{},{},{},{},{:.2},{:.2},{}",
-                meta.ring_text(),
-                meta.accelerator,
+                "caps,{ring},{accel},{},{},{}",
                 c.cores,
-                p.variant,
-                p.op,
-                p.r,
-                p.reps,
-                p.messages,
-                p.messages_max,
-                p.bound,
-                p.cycles,
-                p.p99,
+                row(r),
                 c.tsc_hz
             );
         }
@@ -220,19 +215,32 @@ pub fn caps_csv(meta: &Meta, configs: &[ConfigResult]) -> String {
     out
 }
 
+/// The CSV of the capability points.
+pub fn caps_csv(meta: &Meta, configs: &[ConfigResult]) -> String {
+    table(
+        meta,
+        configs,
+        "variant,op,r,reps,messages,messages_max,bound,cycles,p99",
+        |c| &c.points,
+        |p| {
+            format!(
+                "{},{},{},{},{},{},{},{:.2},{:.2}",
+                p.variant, p.op, p.r, p.reps, p.messages, p.messages_max, p.bound, p.cycles, p.p99
+            )
+        },
+    )
+}
+
 /// The CSV of the RAM series.
 pub fn ram_csv(meta: &Meta, configs: &[ConfigResult]) -> String {
-    let mut out = String::from(
-        "experiment,ring,accel,cores,series,allocs,borrowed,alloc,alloc_p99,borrow,borrow_p99,free,messages,total,end,conserved,tsc_hz\n",
-    );
-    for c in configs {
-        for r in &c.caps.ram {
-            let _ = writeln!(
-                out,
-                "caps,{},{},{},{},{},{},{:.2},{:.2},{:.2},{:.2},{:.2},{},{},{},{},{}",
-                meta.ring_text(),
-                meta.accelerator,
-                c.cores,
+    table(
+        meta,
+        configs,
+        "series,allocs,borrowed,alloc,alloc_p99,borrow,borrow_p99,free,messages,total,end,conserved",
+        |c| &c.ram,
+        |r| {
+            format!(
+                "{},{},{},{:.2},{:.2},{:.2},{:.2},{:.2},{},{},{},{}",
                 r.series,
                 r.allocs,
                 r.borrowed,
@@ -244,12 +252,10 @@ pub fn ram_csv(meta: &Meta, configs: &[ConfigResult]) -> String {
                 r.messages,
                 r.total,
                 r.end,
-                u8::from(r.total == r.end),
-                c.tsc_hz
-            );
-        }
-    }
-    out
+                u8::from(r.total == r.end)
+            )
+        },
+    )
 }
 
 /// A plot against cores: a line per variant and operation.

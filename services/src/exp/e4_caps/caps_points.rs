@@ -7,7 +7,7 @@ use core::sync::atomic::Ordering;
 
 use urpc::bench::{self, Summary};
 
-use super::{CapsRam, Layout, Op, slot};
+use super::{CapsRam, Layout, Op, slots};
 use crate::exp::ExpError;
 use crate::exp::experiment::Run;
 use crate::exp::net::{self, Net};
@@ -21,6 +21,13 @@ use crate::proto::caps::{Bug, Caps, CapsEffect, Obj, Outcome, Request, Variant};
 use crate::shm::Shared;
 
 use crate::exp::catalog::{CapsCheck, CapsPoint};
+
+slots! {
+    /// A core's result words: what it holds after the clean-up, its copies of
+    /// the root and the child, failed requests, whether the tree was freed,
+    /// the operation's cycles and its start.
+    step 8: LEFT COPIES CHILD FAILED FREED SAMPLE START
+}
 
 /// A bound no operation reaches: every core of the run answers.
 const NEVER: u64 = u64::MAX / 4;
@@ -310,7 +317,7 @@ fn point<P: Platform>(
         Op::Delete => (u32::from(cores > 1), u32::from(cores > 1)),
         _ => (plan.holders, u32::from(plan.holders > 0)),
     };
-    let start_word = mem.word(lay.result(asker, slot::H));
+    let start_word = mem.word(lay.result(asker, slot::START));
     let mut tally = Tally {
         samples: sample_buffer(plan.reps as usize),
         messages: sample_buffer(plan.reps as usize),
@@ -356,7 +363,7 @@ fn point<P: Platform>(
         publish(mem, lay, me, &m, &w, obj, failed);
         ctl.barrier(p)?;
         if me == 0 {
-            let sample = mem.word(lay.result(sample_core(op, asker), slot::G));
+            let sample = mem.word(lay.result(sample_core(op, asker), slot::SAMPLE));
             tally.samples.push(sample.load(Ordering::Acquire));
             tally.messages.push(messages);
             let remote = asker != 0;
@@ -370,12 +377,12 @@ fn point<P: Platform>(
         raise_stop(p, ctl, me, 1)?;
         phase += 1;
         settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase)?;
-        mem.word(lay.result(me, slot::A))
+        mem.word(lay.result(me, slot::LEFT))
             .store(m.held().count() as u64 + w.failed, Ordering::Relaxed);
         ctl.barrier(p)?;
         if me == 0 {
             let left: u64 = (0..cores)
-                .map(|c| mem.word(lay.result(c, slot::A)).load(Ordering::Relaxed))
+                .map(|c| mem.word(lay.result(c, slot::LEFT)).load(Ordering::Relaxed))
                 .sum();
             tally.violations += u64::from(left != 0 || m.records().next().is_some());
         }
@@ -418,12 +425,12 @@ fn publish(
     failed: u64,
 ) {
     let at = |word| mem.word(lay.result(me, word));
-    at(slot::B).store(u64::from(m.copies(&obj)), Ordering::Relaxed);
-    at(slot::C).store(u64::from(m.copies(&w.child)), Ordering::Relaxed);
-    at(slot::D).store(failed, Ordering::Relaxed);
-    at(slot::E).store(u64::from(w.freed), Ordering::Relaxed);
+    at(slot::COPIES).store(u64::from(m.copies(&obj)), Ordering::Relaxed);
+    at(slot::CHILD).store(u64::from(m.copies(&w.child)), Ordering::Relaxed);
+    at(slot::FAILED).store(failed, Ordering::Relaxed);
+    at(slot::FREED).store(u64::from(w.freed), Ordering::Relaxed);
     if let Some(s) = w.sample {
-        at(slot::G).store(s, Ordering::Release);
+        at(slot::SAMPLE).store(s, Ordering::Release);
     }
 }
 
@@ -431,13 +438,13 @@ fn publish(
 fn after_op_ok(mem: &Shared<'_>, lay: &Layout, op: Op, asker: u32, owner: &Caps, obj: Obj) -> bool {
     let word = |c: u32, w| mem.word(lay.result(c, w)).load(Ordering::Relaxed);
     let cores = lay.cores;
-    let failed: u64 = (0..cores).map(|c| word(c, slot::D)).sum();
-    let copies: u64 = (0..cores).map(|c| word(c, slot::B)).sum();
+    let failed: u64 = (0..cores).map(|c| word(c, slot::FAILED)).sum();
+    let copies: u64 = (0..cores).map(|c| word(c, slot::COPIES)).sum();
     failed == 0
         && match op {
-            Op::Revoke => copies == 1 && word(asker, slot::B) == 1,
-            Op::Retype => word(asker, slot::C) == 1,
-            Op::Delete => copies == 0 && word(0, slot::E) == 1 && owner.record(&obj).is_none(),
+            Op::Revoke => copies == 1 && word(asker, slot::COPIES) == 1,
+            Op::Retype => word(asker, slot::CHILD) == 1,
+            Op::Delete => copies == 0 && word(0, slot::FREED) == 1 && owner.record(&obj).is_none(),
         }
 }
 

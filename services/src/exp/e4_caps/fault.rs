@@ -21,7 +21,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use super::caps_points::{CapsWork, ROOT, Task, raise_stop};
-use super::{CapsRam, Op, slot};
+use super::{CapsRam, Op, slots};
 use crate::exp::ExpError;
 use crate::exp::experiment::Run;
 use crate::exp::net::{self, Net};
@@ -32,6 +32,13 @@ use crate::platform::Platform;
 use crate::proto::caps::{Caps, Obj, Outcome, Variant};
 
 use crate::exp::catalog::CapsFault;
+
+slots! {
+    /// A core's result words: what it holds after the clean-up, its copies of
+    /// the first tree, how the revoke and the retype ended, the revoke's
+    /// cycles and its start.
+    step 8: LEFT COPIES REVOKED RETYPED SAMPLE START
+}
 
 /// The bound after which an owner abandons an operation, cycles: far
 /// above a healthy operation, even with the cores' threads preempted.
@@ -81,7 +88,7 @@ fn point<P: Platform>(
     ctl.barrier(p)?;
     let mut net = Net::attach(mem, lay.mesh, me, cores)?;
     let mut m = Caps::new(me, cores, variant, FAULT_BOUND);
-    let start_word = mem.word(lay.result(1, slot::H));
+    let start_word = mem.word(lay.result(1, slot::START));
     let word = |c: u32, w| mem.word(lay.result(c, w));
     let (mut timeouts, mut restored, mut others_done, mut left) = (0u64, 0u64, 0u64, 0u64);
     let mut samples = Vec::with_capacity(reps as usize);
@@ -121,31 +128,32 @@ fn point<P: Platform>(
         phase += 1;
         let quiet = lay.rest.with_silent(silent);
         settle(ctl, mem, &quiet, &mut net, &mut m, &mut w, phase)?;
-        word(me, slot::B).store(u64::from(m.copies(&obj)), Ordering::Relaxed);
-        word(me, slot::C).store(code(w.outcomes[0]), Ordering::Relaxed);
-        word(me, slot::D).store(code(w.outcomes[1]), Ordering::Relaxed);
-        word(me, slot::G).store(w.sample.unwrap_or(0), Ordering::Relaxed);
+        word(me, slot::COPIES).store(u64::from(m.copies(&obj)), Ordering::Relaxed);
+        word(me, slot::REVOKED).store(code(w.outcomes[0]), Ordering::Relaxed);
+        word(me, slot::RETYPED).store(code(w.outcomes[1]), Ordering::Relaxed);
+        word(me, slot::SAMPLE).store(w.sample.unwrap_or(0), Ordering::Relaxed);
         ctl.barrier(p)?;
         if me == 0 {
             let at = |c: u32, s| word(c, s).load(Ordering::Relaxed);
-            timeouts += u64::from(at(1, slot::C) == code(Some(Outcome::Timeout { core: silent })));
-            others_done += u64::from(at(1, slot::D) == code(Some(Outcome::Done)));
+            timeouts +=
+                u64::from(at(1, slot::REVOKED) == code(Some(Outcome::Timeout { core: silent })));
+            others_done += u64::from(at(1, slot::RETYPED) == code(Some(Outcome::Done)));
             let kept = (0..=r)
                 .filter(|&c| c != silent)
-                .all(|c| at(c, slot::B) == 1);
+                .all(|c| at(c, slot::COPIES) == 1);
             restored += u64::from(kept);
-            samples.push(at(1, slot::G));
+            samples.push(at(1, slot::SAMPLE));
         }
         // Core `silent` answers again; everything is deleted.
         let mut w = CapsWork::new(Task::Clean, obj, ctl, start_word);
         raise_stop(p, ctl, me, 1)?;
         phase += 1;
         settle(ctl, mem, &lay.rest, &mut net, &mut m, &mut w, phase)?;
-        word(me, slot::A).store(m.held().count() as u64, Ordering::Relaxed);
+        word(me, slot::LEFT).store(m.held().count() as u64, Ordering::Relaxed);
         ctl.barrier(p)?;
         if me == 0 {
             let held: u64 = (0..cores)
-                .map(|c| word(c, slot::A).load(Ordering::Relaxed))
+                .map(|c| word(c, slot::LEFT).load(Ordering::Relaxed))
                 .sum();
             left += held + u64::from(m.records().next().is_some());
         }

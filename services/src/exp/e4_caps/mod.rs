@@ -62,7 +62,8 @@
 use alloc::vec::Vec;
 
 use super::ExpError;
-use super::declare_exp::{experiment, slots};
+use super::declare_exp::experiment;
+pub(crate) use super::declare_exp::slots;
 use super::experiment::Run;
 use super::net;
 use super::request::Request;
@@ -205,11 +206,6 @@ pub struct Layout {
     pub(crate) end: usize,
 }
 
-slots! {
-    /// Words of a core's result block, by byte offset.
-    step 8: A B C D E F G H I J
-}
-
 impl Layout {
     fn new(plan: &Plan, cores: u32) -> Layout {
         let mut b = Bump::at(control_bytes(cores));
@@ -230,7 +226,8 @@ impl Layout {
         }
     }
 
-    /// Core `core`'s result word `word` (a [`slot`] offset).
+    /// Core `core`'s result word at byte offset `word` (each point names
+    /// its words with `slots!`).
     pub(crate) fn result(&self, core: u32, word: usize) -> usize {
         self.results + core as usize * BLOCK + word
     }

@@ -7,7 +7,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use urpc::bench::{self, Summary};
 
-use super::{BATCH, BLOCK_BYTES, CapsRam, Layout, slot};
+use super::{BATCH, BLOCK_BYTES, CapsRam, Layout, slots};
 use crate::exp::ExpError;
 use crate::exp::experiment::Run;
 use crate::exp::net::{self, Net};
@@ -21,6 +21,13 @@ use crate::proto::ram::{Ram, RamEffect, Region};
 use crate::shm::Shared;
 
 use crate::exp::catalog::{MemCheck, RamPoint};
+
+slots! {
+    /// A core's result words: blocks allocated and borrowed, blocks held
+    /// twice or not given, the medians and 99th percentiles, its RAM at the
+    /// end and its blocks not home.
+    step 8: ALLOCS BORROWED BAD ALLOC ALLOC_P99 BORROW BORROW_P99 FREE END NOT_HOME
+}
 
 /// A bound no request reaches: every core of the run answers.
 const NEVER: u64 = u64::MAX / 4;
@@ -249,10 +256,10 @@ fn msg_point<P: Platform>(p: &mut P, run: &Run<'_, CapsRam>) -> Result<(), ExpEr
         false => Ram::new(me, cores, &[], &[own], NEVER),
     };
     let word = |c: u32, w| mem.word(lay.result(c, w));
-    word(me, slot::A).store(m.free_bytes() + m.used_bytes(), Ordering::Relaxed);
+    word(me, slot::ALLOCS).store(m.free_bytes() + m.used_bytes(), Ordering::Relaxed);
     ctl.barrier(p)?;
     let total: u64 = (0..cores)
-        .map(|c| word(c, slot::A).load(Ordering::Relaxed))
+        .map(|c| word(c, slot::ALLOCS).load(Ordering::Relaxed))
         .sum();
     let want = demand(me, cores, blocks);
     let rounds = run.plan.ram_rounds;
@@ -468,39 +475,39 @@ fn finish<P: Platform>(
     let p99 = |s: &Option<Summary>| s.map_or(0, |s| s.p99);
     ctl.barrier(p)?;
     for (w, v) in [
-        (slot::A, f.allocs),
-        (slot::B, f.borrowed),
-        (slot::C, f.held_twice + f.exhausted),
-        (slot::D, med(&f.alloc)),
-        (slot::E, p99(&f.alloc)),
-        (slot::F, med(&f.borrow)),
-        (slot::G, p99(&f.borrow)),
-        (slot::H, med(&f.free)),
-        (slot::I, end),
-        (slot::J, not_home),
+        (slot::ALLOCS, f.allocs),
+        (slot::BORROWED, f.borrowed),
+        (slot::BAD, f.held_twice + f.exhausted),
+        (slot::ALLOC, med(&f.alloc)),
+        (slot::ALLOC_P99, p99(&f.alloc)),
+        (slot::BORROW, med(&f.borrow)),
+        (slot::BORROW_P99, p99(&f.borrow)),
+        (slot::FREE, med(&f.free)),
+        (slot::END, end),
+        (slot::NOT_HOME, not_home),
     ] {
         word(me, w).store(v, Ordering::Relaxed);
     }
     ctl.barrier(p)?;
     if me == 0 {
         let all = |w| (0..cores).map(move |c| word(c, w).load(Ordering::Relaxed));
-        let mut alloc: Vec<u64> = all(slot::D).collect();
-        let mut borrow: Vec<u64> = all(slot::F).filter(|&v| v > 0).collect();
-        let mut free: Vec<u64> = all(slot::H).collect();
-        let bad: u64 = all(slot::C).sum();
-        let not_home: u64 = all(slot::J).sum();
-        let end: u64 = all(slot::I).sum();
+        let mut alloc: Vec<u64> = all(slot::ALLOC).collect();
+        let mut borrow: Vec<u64> = all(slot::BORROW).filter(|&v| v > 0).collect();
+        let mut free: Vec<u64> = all(slot::FREE).collect();
+        let bad: u64 = all(slot::BAD).sum();
+        let not_home: u64 = all(slot::NOT_HOME).sum();
+        let end: u64 = all(slot::END).sum();
         emit(
             p,
             &RamPoint {
                 series,
                 cores,
-                allocs: all(slot::A).sum(),
-                borrowed: all(slot::B).sum(),
+                allocs: all(slot::ALLOCS).sum(),
+                borrowed: all(slot::BORROWED).sum(),
                 alloc: Centi(median(&mut alloc)),
-                alloc_p99: Centi(all(slot::E).max().unwrap_or(0)),
+                alloc_p99: Centi(all(slot::ALLOC_P99).max().unwrap_or(0)),
                 borrow: Centi(median(&mut borrow)),
-                borrow_p99: Centi(all(slot::G).max().unwrap_or(0)),
+                borrow_p99: Centi(all(slot::BORROW_P99).max().unwrap_or(0)),
                 free: Centi(median(&mut free)),
                 messages,
                 tsc_overhead: run.overhead(),
