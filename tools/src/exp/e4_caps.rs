@@ -356,6 +356,16 @@ pub fn caps_report(configs: &[ConfigResult]) -> String {
                 );
             }
         }
+        let silent = c.args.split(',').find_map(|kv| kv.strip_prefix("silent="));
+        if let Some(core) = silent
+            && c.caps.faults.is_empty()
+        {
+            let _ = writeln!(
+                out,
+                "  no failure point: core {core} holds no copy on {} cores (silent= needs a holder, at most min(holders, cores − 1))",
+                c.cores
+            );
+        }
         for f in &c.caps.faults {
             let _ = writeln!(
                 out,
@@ -472,6 +482,13 @@ mod tests {
             "{report}"
         );
         assert!(report.contains("4(N−1)"), "{report}");
+        let mut skipped = configs[0].clone();
+        skipped.args = "exp=caps,quick,silent=2".to_owned();
+        let report = caps_report(&[skipped]);
+        assert!(
+            report.contains("no failure point: core 2 holds no copy on 2 cores"),
+            "{report}"
+        );
     }
 
     #[test]
